@@ -1,0 +1,516 @@
+#include "wlf_fcgi.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RESPONSE_MAX (4 * 1024 * 1024)  /* a status page is a few KiB */
+#define REQUEST_ID 1
+
+ssize_t wlf_fcgi_parse_record(const unsigned char *buf, size_t len,
+                              wlf_fcgi_record *rec)
+{
+    size_t total;
+
+    if (len < WLF_FCGI_HEADER_LEN)
+        return 0;
+    if (buf[0] != WLF_FCGI_VERSION_1 || buf[1] == 0 ||
+        buf[1] > WLF_FCGI_UNKNOWN_TYPE)
+        return -1;
+    rec->version = buf[0];
+    rec->type = buf[1];
+    rec->request_id = (unsigned short)((buf[2] << 8) | buf[3]);
+    rec->content_length = (unsigned short)((buf[4] << 8) | buf[5]);
+    rec->padding_length = buf[6];
+    total = WLF_FCGI_HEADER_LEN + rec->content_length + rec->padding_length;
+    if (len < total)
+        return 0;
+    rec->content = buf + WLF_FCGI_HEADER_LEN;
+    return (ssize_t)total;
+}
+
+void wlf_fcgi_header(unsigned char *out, unsigned char type,
+                     unsigned short request_id,
+                     unsigned short content_length)
+{
+    out[0] = WLF_FCGI_VERSION_1;
+    out[1] = type;
+    out[2] = (unsigned char)(request_id >> 8);
+    out[3] = (unsigned char)request_id;
+    out[4] = (unsigned char)(content_length >> 8);
+    out[5] = (unsigned char)content_length;
+    out[6] = 0;
+    out[7] = 0;
+}
+
+static size_t encode_len(unsigned char *out, size_t len)
+{
+    if (len < 128) {
+        out[0] = (unsigned char)len;
+        return 1;
+    }
+    out[0] = (unsigned char)(0x80 | ((len >> 24) & 0x7f));
+    out[1] = (unsigned char)(len >> 16);
+    out[2] = (unsigned char)(len >> 8);
+    out[3] = (unsigned char)len;
+    return 4;
+}
+
+size_t wlf_fcgi_encode_pair(unsigned char *out, size_t cap, const char *name,
+                            const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value), n;
+
+    if (nl > 0x7fffffff || vl > 0x7fffffff)
+        return 0;
+    if ((nl < 128 ? 1 : 4) + (vl < 128 ? 1 : 4) + nl + vl > cap)
+        return 0;
+    n = encode_len(out, nl);
+    n += encode_len(out + n, vl);
+    memcpy(out + n, name, nl);
+    memcpy(out + n + nl, value, vl);
+    return n + nl + vl;
+}
+
+static int append(char **buf, size_t *len, const unsigned char *data,
+                  size_t n)
+{
+    char *nb;
+
+    if (*len + n > RESPONSE_MAX)
+        return -1;
+    nb = realloc(*buf, *len + n + 1);
+    if (nb == NULL)
+        return -1;
+    memcpy(nb + *len, data, n);
+    *len += n;
+    nb[*len] = '\0';
+    *buf = nb;
+    return 0;
+}
+
+int wlf_fcgi_collect(const unsigned char *buf, size_t len,
+                     wlf_fcgi_response *resp)
+{
+    size_t off = 0;
+
+    while (off < len) {
+        wlf_fcgi_record rec;
+        ssize_t n = wlf_fcgi_parse_record(buf + off, len - off, &rec);
+
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 1;
+        off += (size_t)n;
+        if (rec.request_id != REQUEST_ID)
+            continue;
+        switch (rec.type) {
+        case WLF_FCGI_STDOUT:
+            if (append(&resp->out, &resp->out_len, rec.content,
+                       rec.content_length) < 0)
+                return -1;
+            break;
+        case WLF_FCGI_STDERR:
+            if (append(&resp->err, &resp->err_len, rec.content,
+                       rec.content_length) < 0)
+                return -1;
+            break;
+        case WLF_FCGI_END_REQUEST:
+            if (rec.content_length < 8)
+                return -1;
+            resp->app_status = ((unsigned)rec.content[0] << 24) |
+                               ((unsigned)rec.content[1] << 16) |
+                               ((unsigned)rec.content[2] << 8) |
+                               rec.content[3];
+            resp->protocol_status = rec.content[4];
+            return 0;
+        default:
+            break;
+        }
+    }
+    return 1;
+}
+
+void wlf_fcgi_response_free(wlf_fcgi_response *resp)
+{
+    free(resp->out);
+    free(resp->err);
+    memset(resp, 0, sizeof(*resp));
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* wait for fd to become ready for `events` until `deadline` */
+static int wait_fd(int fd, short events, long long deadline)
+{
+    for (;;) {
+        struct pollfd p = { fd, events, 0 };
+        long long left = deadline - now_ms();
+        int rc;
+
+        if (left <= 0)
+            return 0;
+        rc = poll(&p, 1, (int)left);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        return rc;
+    }
+}
+
+static int build_request(const char *const *params, unsigned char **out,
+                         size_t *out_len)
+{
+    size_t cap = 256, len = 0;
+    unsigned char *buf = malloc(cap), pairs[8192];
+    size_t plen = 0;
+
+    if (buf == NULL)
+        return -1;
+    /* BEGIN_REQUEST: role RESPONDER, no keep-alive */
+    wlf_fcgi_header(buf, WLF_FCGI_BEGIN_REQUEST, REQUEST_ID, 8);
+    memset(buf + 8, 0, 8);
+    buf[9] = 1;
+    len = 16;
+    for (const char *const *p = params; p[0] && p[1]; p += 2) {
+        size_t n = wlf_fcgi_encode_pair(pairs + plen, sizeof(pairs) - plen,
+                                        p[0], p[1]);
+        if (n == 0) {
+            free(buf);
+            return -1;
+        }
+        plen += n;
+    }
+    /* PARAMS (fits one record), empty PARAMS, empty STDIN */
+    if (len + 8 + plen + 16 > cap) {
+        unsigned char *nb = realloc(buf, len + 8 + plen + 16);
+        if (nb == NULL) {
+            free(buf);
+            return -1;
+        }
+        buf = nb;
+    }
+    wlf_fcgi_header(buf + len, WLF_FCGI_PARAMS, REQUEST_ID,
+                    (unsigned short)plen);
+    memcpy(buf + len + 8, pairs, plen);
+    len += 8 + plen;
+    wlf_fcgi_header(buf + len, WLF_FCGI_PARAMS, REQUEST_ID, 0);
+    wlf_fcgi_header(buf + len + 8, WLF_FCGI_STDIN, REQUEST_ID, 0);
+    len += 16;
+    *out = buf;
+    *out_len = len;
+    return 0;
+}
+
+int wlf_fcgi_request(const char *sock_path, const char *const *params,
+                     int timeout_ms, wlf_fcgi_response *resp, wlf_err *err)
+{
+    struct sockaddr_un sa;
+    long long deadline = now_ms() + timeout_ms;
+    unsigned char *req = NULL, *in = NULL;
+    size_t req_len = 0, sent = 0, in_len = 0, in_cap = 0;
+    int fd = -1, rc = -1, done = 0;
+
+    memset(resp, 0, sizeof(*resp));
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    if (strlen(sock_path) >= sizeof(sa.sun_path))
+        return wlf_fail(err, "socket", "path too long: %s", sock_path);
+    memcpy(sa.sun_path, sock_path, strlen(sock_path));
+    if (build_request(params, &req, &req_len) < 0)
+        return wlf_fail(err, "socket", "request parameters too large");
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        wlf_fail(err, "socket", "socket: %s", strerror(errno));
+        goto out;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        if (errno != EINPROGRESS && errno != EAGAIN) {
+            wlf_fail(err, "socket", "connect %s: %s", sock_path,
+                     strerror(errno));
+            goto out;
+        }
+        /* unix sockets report a full backlog as EAGAIN: wait and retry */
+        for (;;) {
+            if (wait_fd(fd, POLLOUT, deadline) <= 0) {
+                wlf_fail(err, "socket", "connect %s: timed out after %d ms",
+                         sock_path, timeout_ms);
+                goto out;
+            }
+            if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
+                errno == EISCONN)
+                break;
+            if (errno != EAGAIN && errno != EINPROGRESS &&
+                errno != EALREADY) {
+                wlf_fail(err, "socket", "connect %s: %s", sock_path,
+                         strerror(errno));
+                goto out;
+            }
+        }
+    }
+    while (sent < req_len) {
+        ssize_t n = send(fd, req + sent, req_len - sent, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (wait_fd(fd, POLLOUT, deadline) <= 0) {
+                wlf_fail(err, "socket", "%s: timed out after %d ms sending",
+                         sock_path, timeout_ms);
+                goto out;
+            }
+            continue;
+        }
+        if (n < 0) {
+            wlf_fail(err, "socket", "send to %s: %s", sock_path,
+                     strerror(errno));
+            goto out;
+        }
+        sent += (size_t)n;
+    }
+    while (!done) {
+        ssize_t n;
+        if (in_cap - in_len < 4096) {
+            size_t ncap = in_cap ? in_cap * 2 : 16384;
+            unsigned char *ni;
+            if (ncap > RESPONSE_MAX) {
+                wlf_fail(err, "socket", "%s: response larger than %d bytes",
+                         sock_path, RESPONSE_MAX);
+                goto out;
+            }
+            if ((ni = realloc(in, ncap)) == NULL) {
+                wlf_fail(err, "socket", "out of memory");
+                goto out;
+            }
+            in = ni;
+            in_cap = ncap;
+        }
+        n = recv(fd, in + in_len, in_cap - in_len, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if (wait_fd(fd, POLLIN, deadline) <= 0) {
+                wlf_fail(err, "socket", "%s: no answer within %d ms",
+                         sock_path, timeout_ms);
+                goto out;
+            }
+            continue;
+        }
+        if (n < 0) {
+            wlf_fail(err, "socket", "read from %s: %s", sock_path,
+                     strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        in_len += (size_t)n;
+        /* cheap enough for a few KiB: re-scan until END_REQUEST */
+        wlf_fcgi_response_free(resp);
+        switch (wlf_fcgi_collect(in, in_len, resp)) {
+        case 0:
+            done = 1;
+            break;
+        case -1:
+            wlf_fail(err, "socket", "%s: not a FastCGI response", sock_path);
+            goto out;
+        default:
+            break;
+        }
+    }
+    if (!done) {
+        wlf_fail(err, "socket", "%s: connection closed before the end of "
+                 "the response", sock_path);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc < 0)
+        wlf_fcgi_response_free(resp);
+    if (fd >= 0)
+        close(fd);
+    free(req);
+    free(in);
+    return rc;
+}
+
+int wlf_fcgi_http_status(const char *out, size_t len, const char **body,
+                         size_t *body_len)
+{
+    const char *p = out, *end = out + len;
+    int status = 200;
+
+    *body = out;
+    *body_len = len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        size_t line_len;
+
+        if (eol == NULL)
+            return status;
+        line_len = (size_t)(eol - p);
+        if (line_len && p[line_len - 1] == '\r')
+            line_len--;
+        if (line_len == 0) {
+            *body = eol + 1;
+            *body_len = (size_t)(end - (eol + 1));
+            return status;
+        }
+        if (line_len > 7 && strncasecmp(p, "Status:", 7) == 0) {
+            int s = atoi(p + 7);
+            if (s >= 100 && s <= 999)
+                status = s;
+        }
+        p = eol + 1;
+    }
+    return status;
+}
+
+static int get_page(const char *sock_path, const char *path, const char *qs,
+                    int timeout_ms, wlf_fcgi_response *resp, wlf_err *err)
+{
+    const char *params[] = {
+        "GATEWAY_INTERFACE", "FastCGI/1.0",
+        "REQUEST_METHOD", "GET",
+        "SCRIPT_NAME", path,
+        "SCRIPT_FILENAME", path,
+        "REQUEST_URI", path,
+        "QUERY_STRING", qs,
+        "SERVER_SOFTWARE", "fpmctl",
+        "REMOTE_ADDR", "127.0.0.1",
+        NULL, NULL
+    };
+
+    return wlf_fcgi_request(sock_path, params, timeout_ms, resp, err);
+}
+
+int wlf_fcgi_ping(const char *sock_path, const char *path, int timeout_ms,
+                  wlf_err *err)
+{
+    wlf_fcgi_response resp;
+    const char *body;
+    size_t body_len;
+    int status;
+
+    if (get_page(sock_path, path, "", timeout_ms, &resp, err) < 0)
+        return -1;
+    status = wlf_fcgi_http_status(resp.out ? resp.out : "", resp.out_len,
+                                  &body, &body_len);
+    if (status != 200 || body_len < 4 || memcmp(body, "pong", 4) != 0) {
+        wlf_fail(err, "socket", "%s: ping answered status %d, not pong",
+                 sock_path, status);
+        wlf_fcgi_response_free(&resp);
+        return -1;
+    }
+    wlf_fcgi_response_free(&resp);
+    return 0;
+}
+
+static long long status_number(const char *v)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+
+    return end == v ? -1 : n;
+}
+
+int wlf_fpm_status_parse(const char *text, size_t len, wlf_fpm_status *st)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+    } nums[] = {
+        { "start since", offsetof(wlf_fpm_status, start_since) },
+        { "accepted conn", offsetof(wlf_fpm_status, accepted_conn) },
+        { "listen queue", offsetof(wlf_fpm_status, listen_queue) },
+        { "max listen queue", offsetof(wlf_fpm_status, max_listen_queue) },
+        { "listen queue len", offsetof(wlf_fpm_status, listen_queue_len) },
+        { "idle processes", offsetof(wlf_fpm_status, idle_processes) },
+        { "active processes", offsetof(wlf_fpm_status, active_processes) },
+        { "total processes", offsetof(wlf_fpm_status, total_processes) },
+        { "max active processes",
+          offsetof(wlf_fpm_status, max_active_processes) },
+        { "max children reached",
+          offsetof(wlf_fpm_status, max_children_reached) },
+        { "slow requests", offsetof(wlf_fpm_status, slow_requests) },
+    };
+    const char *p = text, *end = text + len;
+    int found_pool = 0;
+
+    memset(st, 0, sizeof(*st));
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+        *(long long *)((char *)st + nums[i].off) = -1;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *colon;
+        char key[64], value[128];
+        size_t klen, vlen;
+
+        if (eol == NULL)
+            eol = end;
+        colon = memchr(p, ':', (size_t)(eol - p));
+        if (colon && colon > p && (size_t)(colon - p) < sizeof(key)) {
+            const char *v = colon + 1;
+            klen = (size_t)(colon - p);
+            memcpy(key, p, klen);
+            key[klen] = '\0';
+            while (v < eol && (*v == ' ' || *v == '\t'))
+                v++;
+            vlen = (size_t)(eol - v);
+            while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == ' '))
+                vlen--;
+            if (vlen >= sizeof(value))
+                vlen = sizeof(value) - 1;
+            memcpy(value, v, vlen);
+            value[vlen] = '\0';
+            if (strcmp(key, "pool") == 0) {
+                wlf_copy(st->pool, sizeof(st->pool), value);
+                found_pool = 1;
+            }
+            else if (strcmp(key, "process manager") == 0)
+                wlf_copy(st->process_manager, sizeof(st->process_manager),
+                         value);
+            else if (strcmp(key, "start time") == 0)
+                wlf_copy(st->start_time, sizeof(st->start_time), value);
+            else
+                for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+                    if (strcmp(key, nums[i].key) == 0)
+                        *(long long *)((char *)st + nums[i].off) =
+                            status_number(value);
+        }
+        p = eol + 1;
+    }
+    return found_pool ? 0 : -1;
+}
+
+int wlf_fpm_status_fetch(const char *sock_path, const char *path,
+                         int timeout_ms, wlf_fpm_status *st, wlf_err *err)
+{
+    wlf_fcgi_response resp;
+    const char *body;
+    size_t body_len;
+    int status;
+
+    if (get_page(sock_path, path, "", timeout_ms, &resp, err) < 0)
+        return -1;
+    status = wlf_fcgi_http_status(resp.out ? resp.out : "", resp.out_len,
+                                  &body, &body_len);
+    if (status != 200 || wlf_fpm_status_parse(body, body_len, st) < 0) {
+        wlf_fail(err, "socket", "%s: status page answered %d without a "
+                 "pool line", sock_path, status);
+        wlf_fcgi_response_free(&resp);
+        return -1;
+    }
+    wlf_fcgi_response_free(&resp);
+    return 0;
+}

@@ -1,0 +1,24 @@
+/*
+ * wlf_size.h - byte sizes as admins write them: "512", "64K", "8M", "3G", "1T".
+ *
+ * Suffixes are binary (K = 1024) and case-insensitive; an optional trailing
+ * "B" or "iB" is accepted ("8MB", "8MiB"). Anything else is rejected, as are
+ * negative numbers and values that do not fit in 63 bits.
+ */
+#ifndef WLF_SIZE_H
+#define WLF_SIZE_H
+
+#include <stddef.h>
+
+#include "wlf_err.h"
+
+#define WLF_SIZE_MAX_BYTES (1LL << 50) /* 1 PiB: far beyond any sane limit */
+
+/* Parse text into *bytes. Returns 0, or -1 with err set (field = `field`). */
+int wlf_size_parse(const char *text, const char *field, long long *bytes,
+                   wlf_err *err);
+
+/* Shortest exact form: 8388608 -> "8M", 1536 -> "1536", 3221225472 -> "3G" */
+const char *wlf_size_format(long long bytes, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * wlf_validate.h - checks for everything that ends up in a file, a path or
+ * a unit name. Nothing from the command line or an account file is written
+ * anywhere before it passed one of these.
+ */
+#ifndef WLF_VALIDATE_H
+#define WLF_VALIDATE_H
+
+#include <stddef.h>
+
+#include "wlf_err.h"
+
+#define WLF_NAME_MAX   32    /* account names: also unit and file names */
+#define WLF_DOMAIN_MAX 253
+#define WLF_INI_VALUE_MAX 1024
+
+/* ^[a-z][a-z0-9_-]{0,31}$ : safe as file name, pool name and unit instance */
+int wlf_valid_account_name(const char *name, wlf_err *err);
+
+/* A Unix user or group name as shadow-utils accepts it (no lookup). */
+int wlf_valid_unix_name(const char *name, const char *field, wlf_err *err);
+
+/*
+ * A host name as used in ServerName/ServerAlias: labels of [a-z0-9-], not
+ * starting or ending with '-', 1..63 bytes each, 253 in all, optionally a
+ * leading "*." wildcard. Lower-case only (callers lower-case first).
+ */
+int wlf_valid_domain(const char *domain, wlf_err *err);
+
+/* Lower-case a domain in place (host names are case-insensitive). */
+void wlf_domain_lower(char *domain);
+
+/* Does `host` match `pattern` (exact, or "*.example.com" wildcard)? */
+int wlf_domain_matches(const char *pattern, const char *host);
+
+/* An ini directive name: [a-z][a-z0-9_.]* up to 64 bytes. */
+int wlf_valid_ini_key(const char *key, const char *field, wlf_err *err);
+
+/*
+ * An ini value that can be written inside double quotes in a php-fpm pool
+ * file and php.ini: printable, no quote, backslash, '$' (variable expansion)
+ * or control characters, at most WLF_INI_VALUE_MAX bytes.
+ */
+int wlf_valid_ini_value(const char *value, const char *field, wlf_err *err);
+
+/* An absolute path without "..", "//", control chars or quotes. */
+int wlf_valid_abs_path(const char *path, const char *field, wlf_err *err);
+
+/* A PHP version label such as "8.2", "8.3-zts" or "system":
+ * [a-z0-9][a-z0-9._-]{0,15} */
+int wlf_valid_php_version(const char *version, wlf_err *err);
+
+#endif

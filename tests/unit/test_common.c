@@ -1,0 +1,314 @@
+/* Unit tests for the shared library: sizes, validation, the account
+ * loader and writer, and the FastCGI record code. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wlf_config.h"
+#include "wlf_fcgi.h"
+#include "wlf_size.h"
+#include "wlf_validate.h"
+
+static const char *base_conf =
+    "service = \"direct\";\n"
+    "httpd_group = \"www-data\";\n"
+    "min_uid = 1000;\n"
+    "paths = { accounts = \"/tmp/x/etc/accounts.d\"; sockets = \"/tmp/x/run\";"
+    " state = \"/tmp/x/lib\"; logs = \"/tmp/x/log\"; };\n"
+    "php = { default = \"8.2\"; versions = ( { version = \"8.2\"; "
+    "fpm = \"/usr/sbin/php-fpm8.2\"; }, { version = \"8.3\"; "
+    "fpm = \"/usr/sbin/php-fpm8.3\"; } ); };\n"
+    "defaults = { max_children = 7; max_upload = \"16M\"; };\n";
+
+static void test_size_parse(void **state)
+{
+    long long v;
+    wlf_err e;
+    char buf[32];
+
+    (void)state;
+    assert_int_equal(wlf_size_parse("512", "x", &v, &e), 0);
+    assert_int_equal(v, 512);
+    assert_int_equal(wlf_size_parse("8M", "x", &v, &e), 0);
+    assert_int_equal(v, 8 << 20);
+    assert_int_equal(wlf_size_parse("3g", "x", &v, &e), 0);
+    assert_int_equal(v, 3LL << 30);
+    assert_int_equal(wlf_size_parse("8MiB", "x", &v, &e), 0);
+    assert_int_equal(v, 8 << 20);
+    assert_int_equal(wlf_size_parse("1T", "x", &v, &e), 0);
+    assert_int_equal(v, 1LL << 40);
+    assert_int_equal(wlf_size_parse("12X", "max_upload", &v, &e), -1);
+    assert_string_equal(e.field, "max_upload");
+    assert_int_equal(wlf_size_parse("-1", "x", &v, &e), -1);
+    assert_int_equal(wlf_size_parse("", "x", &v, &e), -1);
+    assert_int_equal(wlf_size_parse("8 M", "x", &v, &e), -1);
+    assert_int_equal(wlf_size_parse("99999999999999999999G", "x", &v, &e),
+                     -1);
+    assert_int_equal(wlf_size_parse("2000000T", "x", &v, &e), -1);
+    assert_string_equal(wlf_size_format(8 << 20, buf, sizeof(buf)), "8M");
+    assert_string_equal(wlf_size_format(1536, buf, sizeof(buf)), "1536");
+    assert_string_equal(wlf_size_format(3LL << 30, buf, sizeof(buf)), "3G");
+    assert_string_equal(wlf_size_format(0, buf, sizeof(buf)), "0");
+}
+
+static void test_names(void **state)
+{
+    wlf_err e;
+    const char *bad[] = { "", "a/b", "..", "a\nb", "a=b", "a[b", "a]b",
+                          "a;b", "a b", "1abc", "-abc", "Alice",
+                          "abcdefghijklmnopqrstuvwxyz0123456", NULL };
+    (void)state;
+    assert_int_equal(wlf_valid_account_name("alice", &e), 0);
+    assert_int_equal(wlf_valid_account_name("a-b_c9", &e), 0);
+    assert_int_equal(wlf_valid_account_name(
+                         "abcdefghijklmnopqrstuvwxyz012345", &e), 0);
+    for (int i = 0; bad[i]; i++) {
+        assert_int_equal(wlf_valid_account_name(bad[i], &e), -1);
+        assert_string_equal(e.field, "name");
+        assert_null(strchr(e.msg, '\n'));
+    }
+}
+
+static void test_domains(void **state)
+{
+    wlf_err e;
+    (void)state;
+    assert_int_equal(wlf_valid_domain("alice.example", &e), 0);
+    assert_int_equal(wlf_valid_domain("*.alice.example", &e), 0);
+    assert_int_equal(wlf_valid_domain("localhost", &e), 0);
+    assert_int_equal(wlf_valid_domain("a..b", &e), -1);
+    assert_int_equal(wlf_valid_domain("-a.b", &e), -1);
+    assert_int_equal(wlf_valid_domain("a-.b", &e), -1);
+    assert_int_equal(wlf_valid_domain("a.b.", &e), -1);
+    assert_int_equal(wlf_valid_domain("a_b.c", &e), -1);
+    assert_int_equal(wlf_valid_domain("a.*.c", &e), -1);
+    assert_int_equal(wlf_valid_domain("a b", &e), -1);
+    assert_true(wlf_domain_matches("*.a.example", "www.a.example"));
+    assert_false(wlf_domain_matches("*.a.example", "a.example"));
+    assert_true(wlf_domain_matches("a.example", "A.Example"));
+}
+
+static void test_ini_values(void **state)
+{
+    wlf_err e;
+    (void)state;
+    assert_int_equal(wlf_valid_ini_value("256M", "php_admin.memory_limit",
+                                         &e), 0);
+    assert_int_equal(wlf_valid_ini_value("/srv/a:/tmp", "x", &e), 0);
+    assert_int_equal(wlf_valid_ini_value("a\nb", "x", &e), -1);
+    assert_int_equal(wlf_valid_ini_value("a\"b", "x", &e), -1);
+    assert_int_equal(wlf_valid_ini_value("${HOME}", "x", &e), -1);
+    assert_int_equal(wlf_valid_ini_key("session.gc_maxlifetime", "x", &e),
+                     0);
+    assert_int_equal(wlf_valid_ini_key("a[b]", "x", &e), -1);
+    assert_int_equal(wlf_valid_abs_path("/srv/www", "home", &e), 0);
+    assert_int_equal(wlf_valid_abs_path("srv", "home", &e), -1);
+    assert_int_equal(wlf_valid_abs_path("/srv/../etc", "home", &e), -1);
+    assert_int_equal(wlf_valid_abs_path("/srv/..", "home", &e), -1);
+}
+
+static void test_config_load(void **state)
+{
+    wlf_config cfg;
+    wlf_err e;
+
+    (void)state;
+    assert_int_equal(wlf_config_load_string(base_conf, "t", &cfg, &e), 0);
+    assert_int_equal(cfg.service, WLF_SERVICE_DIRECT);
+    assert_string_equal(cfg.httpd_group, "www-data");
+    assert_int_equal(cfg.defaults.num[WLF_S_MAX_CHILDREN], 7);
+    assert_int_equal(cfg.defaults.num[WLF_S_MAX_UPLOAD], 16 << 20);
+    assert_int_equal(cfg.defaults.num[WLF_S_OPCACHE_MEMORY], 128 << 20);
+    assert_string_equal(cfg.defaults.str[WLF_S_PHP], "8.2");
+    assert_non_null(wlf_config_php(&cfg, "8.3"));
+    assert_true(wlf_config_php_admin_allowed(&cfg, "memory_limit"));
+    assert_false(wlf_config_php_admin_allowed(&cfg, "post_max_size"));
+    wlf_config_free(&cfg);
+
+    assert_int_equal(wlf_config_load_string("service = \"x\";", "t", &cfg,
+                                            &e), -1);
+    assert_int_equal(wlf_config_load_string("service = ", "t", &cfg, &e),
+                     -1);
+    assert_non_null(strstr(e.msg, "line"));
+}
+
+static void test_config_render_roundtrip(void **state)
+{
+    wlf_config cfg, again;
+    wlf_err e;
+    char *text;
+
+    (void)state;
+    assert_int_equal(wlf_config_init_defaults(&cfg, "/tmp/pfx",
+                                              WLF_SERVICE_DIRECT,
+                                              "www-data", &e), 0);
+    assert_string_equal(cfg.socket_dir, "/tmp/pfx/run/wlfcgi");
+    text = wlf_config_render(&cfg);
+    assert_non_null(text);
+    if (wlf_config_load_string(text, "rendered", &again, &e) != 0)
+        fail_msg("%s: %s\n%s", e.field, e.msg, text);
+    assert_string_equal(again.accounts_dir, "/tmp/pfx/etc/wlfcgi/accounts.d");
+    assert_int_equal(again.defaults.num[WLF_S_APCU_MEMORY], 32 << 20);
+    assert_int_equal(again.n_php_admin_allowed, cfg.n_php_admin_allowed);
+    free(text);
+    wlf_config_free(&again);
+    wlf_config_free(&cfg);
+}
+
+static void test_account_roundtrip(void **state)
+{
+    wlf_config cfg;
+    wlf_account a, b;
+    wlf_settings eff;
+    wlf_err e;
+    char *text, *text2;
+
+    (void)state;
+    assert_int_equal(wlf_config_load_string(base_conf, "t", &cfg, &e), 0);
+    wlf_account_init(&a);
+    snprintf(a.name, sizeof(a.name), "alice");
+    a.user = strdup("alice");
+    a.group = strdup("alice");
+    a.home = strdup("/home/alice");
+    assert_int_equal(wlf_account_add_domain(&a, "Alice.Example", &e), 0);
+    assert_int_equal(wlf_account_add_domain(&a, "*.alice.example", &e), 0);
+    assert_int_equal(wlf_account_add_domain(&a, "alice.example", &e), -1);
+    assert_int_equal(wlf_setting_parse(&a.settings, WLF_S_MAX_UPLOAD, "3G",
+                                       &e), 0);
+    assert_int_equal(wlf_setting_parse(&a.settings, WLF_S_PHP, "8.3", &e),
+                     0);
+    assert_int_equal(wlf_account_set_php_admin(&a, "memory_limit", "256M"),
+                     0);
+    assert_int_equal(wlf_account_check(&cfg, &a, &e), 0);
+    text = wlf_account_render(&a);
+    if (wlf_account_load_string(&cfg, text, "alice", &b, &e) != 0)
+        fail_msg("%s: %s\n%s", e.field, e.msg, text);
+    text2 = wlf_account_render(&b);
+    assert_string_equal(text, text2);
+    assert_string_equal(b.domains[0], "alice.example");
+    assert_int_equal(wlf_account_effective(&cfg, &b, &eff), 0);
+    assert_int_equal(eff.num[WLF_S_MAX_UPLOAD], 3LL << 30);
+    assert_int_equal(eff.num[WLF_S_UPLOAD_CEILING], 3LL << 30);
+    assert_int_equal(eff.num[WLF_S_MAX_CHILDREN], 7);
+    assert_string_equal(eff.str[WLF_S_PHP], "8.3");
+    wlf_settings_free(&eff);
+
+    /* a name that does not match the file is refused */
+    wlf_account_free(&b);
+    assert_int_equal(wlf_account_load_string(&cfg, text, "bob", &b, &e), -1);
+    assert_string_equal(e.field, "name");
+    free(text);
+    free(text2);
+
+    /* unknown php version, disallowed php_admin key, typo'd key */
+    assert_int_equal(wlf_account_load_string(&cfg,
+        "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h\"; php=\"7.0\";",
+        "alice", &b, &e), -1);
+    assert_string_equal(e.field, "php");
+    assert_int_equal(wlf_account_load_string(&cfg,
+        "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h\"; "
+        "php_admin = ( { name = \"post_max_size\"; value = \"1G\"; } );",
+        "alice", &b, &e), -1);
+    assert_string_equal(e.field, "php_admin.post_max_size");
+    assert_int_equal(wlf_account_load_string(&cfg,
+        "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h\"; "
+        "max_chidlren = 3;", "alice", &b, &e), -1);
+    assert_string_equal(e.field, "max_chidlren");
+    assert_int_equal(wlf_account_load_string(&cfg,
+        "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h\"; "
+        "max_children = 0;", "alice", &b, &e), -1);
+    assert_string_equal(e.field, "max_children");
+    wlf_account_free(&a);
+    wlf_config_free(&cfg);
+}
+
+static void test_fcgi_records(void **state)
+{
+    unsigned char buf[256];
+    wlf_fcgi_record rec;
+    wlf_fcgi_response resp;
+    size_t n;
+    const char *body;
+    size_t body_len;
+    const char page[] = "Status: 404 Not Found\r\nX: y\r\n\r\nnope";
+
+    (void)state;
+    n = wlf_fcgi_encode_pair(buf, sizeof(buf), "A", "bc");
+    assert_int_equal(n, 5);
+    assert_int_equal(buf[0], 1);
+    assert_int_equal(buf[1], 2);
+
+    /* stdout "pong", then end request */
+    wlf_fcgi_header(buf, WLF_FCGI_STDOUT, 1, 4);
+    memcpy(buf + 8, "pong", 4);
+    wlf_fcgi_header(buf + 12, WLF_FCGI_END_REQUEST, 1, 8);
+    memset(buf + 20, 0, 8);
+    assert_int_equal(wlf_fcgi_parse_record(buf, 5, &rec), 0);
+    assert_int_equal(wlf_fcgi_parse_record(buf, 11, &rec), 0);
+    assert_int_equal(wlf_fcgi_parse_record(buf, 12, &rec), 12);
+    assert_int_equal(rec.type, WLF_FCGI_STDOUT);
+    memset(&resp, 0, sizeof(resp));
+    assert_int_equal(wlf_fcgi_collect(buf, 28, &resp), 0);
+    assert_string_equal(resp.out, "pong");
+    wlf_fcgi_response_free(&resp);
+    assert_int_equal(wlf_fcgi_collect(buf, 20, &resp), 1);
+    wlf_fcgi_response_free(&resp);
+    buf[0] = 2;
+    assert_int_equal(wlf_fcgi_parse_record(buf, 28, &rec), -1);
+
+    assert_int_equal(wlf_fcgi_http_status(page, strlen(page), &body,
+                                          &body_len), 404);
+    assert_int_equal(body_len, 4);
+    assert_memory_equal(body, "nope", 4);
+}
+
+static void test_fpm_status_parse(void **state)
+{
+    const char text[] =
+        "pool:                 alice\n"
+        "process manager:      ondemand\n"
+        "start time:           29/Nov/2026:15:34:12 +0000\n"
+        "start since:          42\n"
+        "accepted conn:        7\n"
+        "listen queue:         0\n"
+        "max listen queue:     1\n"
+        "listen queue len:     4096\n"
+        "idle processes:       1\n"
+        "active processes:     2\n"
+        "total processes:      3\n"
+        "max active processes: 2\n"
+        "max children reached: 0\n"
+        "slow requests:        0\n";
+    wlf_fpm_status st;
+
+    (void)state;
+    assert_int_equal(wlf_fpm_status_parse(text, strlen(text), &st), 0);
+    assert_string_equal(st.pool, "alice");
+    assert_string_equal(st.process_manager, "ondemand");
+    assert_int_equal(st.accepted_conn, 7);
+    assert_int_equal(st.total_processes, 3);
+    assert_int_equal(st.listen_queue_len, 4096);
+    assert_int_equal(wlf_fpm_status_parse("x", 1, &st), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_size_parse),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_domains),
+        cmocka_unit_test(test_ini_values),
+        cmocka_unit_test(test_config_load),
+        cmocka_unit_test(test_config_render_roundtrip),
+        cmocka_unit_test(test_account_roundtrip),
+        cmocka_unit_test(test_fcgi_records),
+        cmocka_unit_test(test_fpm_status_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
