@@ -1,0 +1,51 @@
+/*
+ * wlf_reuse.h - how many persistent FastCGI connections an account's proxy
+ * workers may keep, so that connection reuse never pins more FPM workers
+ * than the account has.
+ *
+ * A kept-alive FastCGI connection occupies one FPM worker process for as
+ * long as it is open, idle or not. Each httpd child process has its own
+ * connection pool per proxy worker, holding at most `hmax` connections
+ * (prefork: exactly one). At most `processes` httpd children exist at any
+ * time (ServerLimit: the scoreboard has no more slots, graceful restarts
+ * included). So the connections to one FPM instance never exceed
+ *
+ *     processes * hmax  <=  max_children - WLF_REUSE_SPARE
+ *
+ * and one FPM worker always stays free for pings, status queries and other
+ * clients. When not even hmax = 1 fits, reuse is off for the account and
+ * every request closes its connection (FPM then queues as usual).
+ *
+ * An idle kept-alive connection is, for FPM, a request that is "reading
+ * headers": request_terminate_timeout runs from the moment the worker
+ * started waiting on it, and kills the worker when it expires. httpd must
+ * never send a request on a connection that old, so idle connections are
+ * dropped after `ttl` seconds, below the shortest request_terminate_timeout
+ * fpmctl can set (max_execution_time), and never more than
+ * WLF_REUSE_TTL_MAX.
+ */
+#ifndef WLF_REUSE_H
+#define WLF_REUSE_H
+
+#include <stddef.h>
+
+#define WLF_REUSE_SPARE   1   /* FPM workers never held by httpd */
+#define WLF_REUSE_TTL_MAX 5   /* seconds an idle connection is kept */
+
+typedef struct {
+    int enabled;
+    int hmax;           /* connections per httpd process and worker */
+    int ttl;            /* seconds an idle connection may be reused */
+    long long pinned;   /* worst case: processes * per-process connections */
+    char why[160];      /* one line for the log and the status page */
+} wlf_reuse_plan;
+
+/*
+ * threads: AP_MPMQ_MAX_THREADS (1 for prefork); processes:
+ * AP_MPMQ_HARD_LIMIT_DAEMONS; max_children and max_execution_time: the
+ * account's effective settings.
+ */
+void wlf_reuse_plan_for(long long max_children, long long max_execution_time,
+                        int threads, int processes, wlf_reuse_plan *plan);
+
+#endif
