@@ -567,7 +567,10 @@ static int conf_slots_in_use(void)
  * do not get copies (each copy would get its own connection pool per
  * process, multiplying the connections the reuse sizing allows), and
  * mod_proxy's child_init still initialises them (connection pool,
- * reslist) in every child.
+ * reslist) in every child. (Vhosts without proxy directives share the
+ * main server's proxy config record, array included; those with their
+ * own got a copy of the array at merge time, before this runs. Either
+ * way each worker exists once, with one connection pool per process.)
  */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
                        apr_pool_t *ptemp, server_rec *main_s)
@@ -990,14 +993,16 @@ static int status_handler(request_rec *r)
 
 static void register_hooks(apr_pool_t *p)
 {
-    static const char *const after_dir[] = { "mod_dir.c", NULL };
+    /* mod_rewrite applies [H=] in a fixup of its own at APR_HOOK_LAST:
+     * ours must come after it to have the last word */
+    static const char *const after_rewrite[] = { "mod_rewrite.c", NULL };
 
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* after mod_proxy's post_config; workers must exist before
      * mod_proxy's child_init, which every post_config precedes */
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
-    ap_hook_fixups(fixups, NULL, after_dir, APR_HOOK_LAST);
+    ap_hook_fixups(fixups, after_rewrite, NULL, APR_HOOK_LAST);
     ap_hook_handler(status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* before mod_proxy_balancer: we must see every proxied request */
     proxy_hook_pre_request(pre_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
@@ -1015,5 +1020,8 @@ AP_DECLARE_MODULE(wlfcgi) = {
     merge_srv_conf,
     wlf_cmds,
     register_hooks,
-    AP_MODULE_FLAG_NONE
+    /* every vhost gets its own server config (httpd would otherwise hand
+     * vhosts without WLFcgi directives the main server's record, and the
+     * per-vhost account would be shared) */
+    AP_MODULE_FLAG_ALWAYS_MERGE
 };
