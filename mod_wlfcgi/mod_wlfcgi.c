@@ -32,6 +32,10 @@
 #include "http_request.h"
 #include "ap_mpm.h"
 #include "apr_hash.h"
+#include "apr_reslist.h"
+#include "apr_thread_cond.h"
+#include "apr_thread_mutex.h"
+#include "apr_thread_proc.h"
 #include "apr_strings.h"
 #include "util_filter.h"
 #include "mod_proxy.h"
@@ -110,6 +114,7 @@ typedef struct {
     wlf_account_list accounts;
     wlf_account_list skipped;       /* valid files skipped for domain clashes */
     apr_hash_t *by_name;            /* NAME -> wlf_acct */
+    apr_array_header_t *accts;      /* the same, as wlf_acct *, by name */
     const char *sock_dir;           /* socket dir, symlinks resolved */
     module *fcgi_module;            /* mod_proxy_fcgi */
     int n_conf_slots;               /* per-dir vector entries in use */
@@ -491,11 +496,14 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
 
     g->by_name = apr_hash_make(pconf);
+    g->accts = apr_array_make(pconf, (int)g->accounts.n + 1,
+                              sizeof(wlf_acct *));
     for (size_t i = 0; i < g->accounts.n; i++) {
         wlf_acct *a = make_acct(pconf, g, &g->accounts.items[i]);
         if (a == NULL)
             return HTTP_INTERNAL_SERVER_ERROR;
         apr_hash_set(g->by_name, a->name, APR_HASH_KEY_STRING, a);
+        APR_ARRAY_PUSH(g->accts, wlf_acct *) = a;
     }
 
     for (server_rec *s = main_s; s; s = s->next) {
@@ -893,6 +901,104 @@ static apr_status_t limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
 }
 
 /* ------------------------------------------------------------------ */
+/* idle connection janitor (threaded MPMs)                             */
+
+/*
+ * Idle pooled connections are only closed when their reslist is
+ * maintained, which mod_proxy does when a connection is released. With
+ * no traffic (or after fpmctl switched the live slot, when nothing is
+ * sent to the old slot's worker any more) they would stay open for the
+ * life of the httpd process, each keeping an FPM worker busy "reading
+ * headers": a stopping FPM master would then wait process_control_timeout
+ * for them. Once a second this thread maintains every reuse-enabled
+ * worker, which closes the connections idle for longer than the ttl
+ * (smax is 0), so no FPM worker stays held more than ttl + 1 s after its
+ * last request.
+ */
+#if APR_HAS_THREADS
+typedef struct {
+    apr_thread_mutex_t *lock;
+    apr_thread_cond_t *wake;
+    apr_thread_t *thread;
+    int stop;
+} wlf_janitor;
+
+static void release_idle(proxy_worker *w)
+{
+    if (w && w->cp && w->cp->res)
+        apr_reslist_maintain(w->cp->res);
+}
+
+static void *APR_THREAD_FUNC janitor_main(apr_thread_t *t, void *data)
+{
+    wlf_janitor *j = data;
+    wlf_acct **accts = (wlf_acct **)wlf_g->accts->elts;
+    int n = wlf_g->accts->nelts;
+
+    apr_thread_mutex_lock(j->lock);
+    while (!j->stop) {
+        apr_thread_cond_timedwait(j->wake, j->lock, apr_time_from_sec(1));
+        if (j->stop)
+            break;
+        apr_thread_mutex_unlock(j->lock);
+        for (int i = 0; i < n; i++) {
+            if (!accts[i]->reuse.enabled)
+                continue;
+            release_idle(accts[i]->worker[0]);
+            release_idle(accts[i]->worker[1]);
+        }
+        apr_thread_mutex_lock(j->lock);
+    }
+    apr_thread_mutex_unlock(j->lock);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+static apr_status_t janitor_stop(void *data)
+{
+    wlf_janitor *j = data;
+    apr_status_t rv;
+
+    apr_thread_mutex_lock(j->lock);
+    j->stop = 1;
+    apr_thread_cond_signal(j->wake);
+    apr_thread_mutex_unlock(j->lock);
+    apr_thread_join(&rv, j->thread);
+    return APR_SUCCESS;
+}
+#endif
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+#if APR_HAS_THREADS
+    wlf_janitor *j;
+    int threads = 1, any = 0;
+
+    if (wlf_g == NULL)
+        return;
+    ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
+    for (int i = 0; i < wlf_g->accts->nelts; i++)
+        any |= APR_ARRAY_IDX(wlf_g->accts, i, wlf_acct *)->reuse.enabled;
+    /* prefork keeps one connection per process and worker: no reslist */
+    if (threads <= 1 || !any)
+        return;
+    j = apr_pcalloc(pchild, sizeof(*j));
+    if (apr_thread_mutex_create(&j->lock, APR_THREAD_MUTEX_DEFAULT,
+                                pchild) != APR_SUCCESS ||
+        apr_thread_cond_create(&j->wake, pchild) != APR_SUCCESS ||
+        apr_thread_create(&j->thread, NULL, janitor_main, j,
+                          pchild) != APR_SUCCESS)
+        return;
+    /* a pre-cleanup: the thread must be gone before pchild's subpools,
+     * where mod_proxy keeps the connection pools, are destroyed */
+    apr_pool_pre_cleanup_register(pchild, j, janitor_stop);
+#else
+    (void)pchild;
+    (void)s;
+#endif
+}
+
+/* ------------------------------------------------------------------ */
 /* status page                                                         */
 
 typedef struct {
@@ -904,16 +1010,22 @@ static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
                                  wlf_acct *a)
 {
     ping_result *pr = apr_hash_get(cache, a->name, APR_HASH_KEY_STRING);
+    char slot;
     wlf_err e;
 
     if (pr)
         return pr;
     pr = apr_pcalloc(r->pool, sizeof(*pr));
-    if (wlf_fcgi_ping(a->link, WLF_FPM_PING_PATH, WLF_PING_MS, &e) == 0) {
+    slot = wlf_slot_of_link(a->link);
+    if (slot == 0) {
+        pr->error = apr_psprintf(r->pool, "no live instance: %s is missing "
+                                 "or no slot link", a->link);
+    }
+    else if (wlf_fcgi_ping(a->slot_sock[slot - 'a'], WLF_FPM_PING_PATH,
+                           WLF_PING_MS, &e) == 0) {
         pr->answers = 1;
     }
     else {
-        pr->answers = 0;
         pr->error = apr_pstrdup(r->pool, e.msg);
     }
     apr_hash_set(cache, a->name, APR_HASH_KEY_STRING, pr);
@@ -996,12 +1108,14 @@ static void register_hooks(apr_pool_t *p)
     /* mod_rewrite applies [H=] in a fixup of its own at APR_HOOK_LAST:
      * ours must come after it to have the last word */
     static const char *const after_rewrite[] = { "mod_rewrite.c", NULL };
+    static const char *const after_proxy[] = { "mod_proxy.c", NULL };
 
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* after mod_proxy's post_config; workers must exist before
      * mod_proxy's child_init, which every post_config precedes */
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_child_init(child_init, after_proxy, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(fixups, after_rewrite, NULL, APR_HOOK_LAST);
     ap_hook_handler(status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* before mod_proxy_balancer: we must see every proxied request */

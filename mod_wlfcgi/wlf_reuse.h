@@ -22,7 +22,9 @@
  * never send a request on a connection that old, so idle connections are
  * dropped after `ttl` seconds, below the shortest request_terminate_timeout
  * fpmctl can set (max_execution_time), and never more than
- * WLF_REUSE_TTL_MAX.
+ * WLF_REUSE_TTL_MAX. The short cap also bounds how long an old instance
+ * keeps workers busy after fpmctl switched to the new slot: idle
+ * connections to the old slot are closed once they are older than ttl.
  */
 #ifndef WLF_REUSE_H
 #define WLF_REUSE_H
@@ -30,7 +32,7 @@
 #include <stddef.h>
 
 #define WLF_REUSE_SPARE   1   /* FPM workers never held by httpd */
-#define WLF_REUSE_TTL_MAX 5   /* seconds an idle connection is kept */
+#define WLF_REUSE_TTL_MAX 2   /* seconds an idle connection is kept */
 
 typedef struct {
     int enabled;

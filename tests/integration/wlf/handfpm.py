@@ -282,6 +282,18 @@ php_admin_value[post_max_size] = {s['max_upload']}
         self.stop(name, slot)
         return self.start(name, slot)
 
+    def remove_account(self, name):
+        acct = self.accounts.pop(name, None)
+        if acct is None:
+            return
+        self.accounts[name] = acct
+        for slot in ("a", "b"):
+            self.stop(name, slot)
+        del self.accounts[name]
+        for p in (os.path.join(self.accounts_dir, f"{name}.conf"), acct.link):
+            if os.path.lexists(p):
+                os.unlink(p)
+
     def close(self):
         for name in list(self.accounts):
             for slot in ("a", "b"):

@@ -299,9 +299,17 @@ class HttpdFactory:
         return h
 
     def close(self):
+        """Stop every instance; what they log while stopping (a crash of a
+        child, say) must be clean too."""
+        bad = []
         for h in self.instances:
+            h.log_mark()
             h.stop()
+            bad += h.unexpected_log_lines()
             shutil.rmtree(h.root, ignore_errors=True)
+        if bad:
+            raise AssertionError("unexpected error log lines at shutdown:\n"
+                                 + "\n".join(bad))
 
 
 @pytest.fixture(scope="session")
