@@ -748,8 +748,10 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
                            limit, &length)) {
     case WLF_BODY_TOO_LARGE:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BODY_TOO_LARGE
-                      ": account %s: Content-Length %lld is over the upload "
-                      "limit %lld of %s", a->name, length, limit, r->uri);
+                      ": account %s: Content-Length %" APR_INT64_T_FMT
+                      " is over the upload limit %" APR_INT64_T_FMT " of %s",
+                      a->name, (apr_int64_t)length, (apr_int64_t)limit,
+                      r->uri);
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     case WLF_BODY_BAD:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BAD_LENGTH
@@ -891,8 +893,8 @@ static apr_status_t limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     if (ctx->seen > ctx->limit) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r,
                       WLFLOG_CHUNKED_TOO_LARGE ": account %s: chunked body "
-                      "passed the upload limit %lld of %s", ctx->acct->name,
-                      ctx->limit, f->r->uri);
+                      "passed the upload limit %" APR_INT64_T_FMT " of %s",
+                      ctx->acct->name, (apr_int64_t)ctx->limit, f->r->uri);
         apr_brigade_cleanup(bb);
         ap_remove_input_filter(f);
         return APR_ENOSPC;      /* mod_proxy maps it to 413 */
