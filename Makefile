@@ -72,7 +72,7 @@ unit: $(UNIT_BIN)
 
 unit-asan: $(ASAN_BIN)
 	@set -e; for t in $(ASAN_BIN); do echo "== $$t (asan+ubsan)"; \
-	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
 # ---- libFuzzer targets (clang) ----
 FUZZ_CC ?= clang
