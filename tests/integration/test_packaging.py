@@ -417,9 +417,15 @@ def test_httpd_accepts_packaged_config(instroot):
         assert "Syntax OK" in p.stderr
         mods = run(["apache2", "-M", "-f", conf]).stdout
         assert "wlfcgi_module (shared)" in mods
-        # the status handler answers a local client
+        # the status handler answers a local client, from the config the
+        # packaged WLFcgiConfig line names
         resp = start_httpd_and_get_status(conf, tmp, port)
         assert resp.status_code == 200, resp.text
+        assert f"{tmp}/wlfcgi.conf" in resp.text
+        with open(tmp + "/error.log") as f:
+            bad = [ln for ln in f if re.search(
+                r":(warn|error|crit|alert|emerg)\]", ln)]
+        assert bad == []
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
