@@ -103,11 +103,9 @@ HTTPD_MODDIR ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
 ifeq ($(HTTPD_LAYOUT),debian)
 HTTPD_MODCONFDIR ?= $(SYSCONFDIR)/apache2/mods-available
 HTTPD_CONFDIR    ?= $(HTTPD_MODCONFDIR)
-HTTPD_GROUP      ?= www-data
 else
 HTTPD_MODCONFDIR ?= $(SYSCONFDIR)/httpd/conf.modules.d
 HTTPD_CONFDIR    ?= $(SYSCONFDIR)/httpd/conf.d
-HTTPD_GROUP      ?= apache
 endif
 INSTALL      ?= install
 MAN8         := $(wildcard fpmctl/fpmctl.8 mod_wlfcgi/mod_wlfcgi.8)
@@ -119,10 +117,11 @@ install: all
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) \
 	    $(DESTDIR)$(LOGROTATEDIR) $(DESTDIR)$(BASHCOMPDIR) \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(WLF_CONFDIR)
-	$(INSTALL) -d -m 0700 $(DESTDIR)$(WLF_CONFDIR)/accounts.d \
-	    $(DESTDIR)$(WLF_STATEDIR)/fpm
-	$(INSTALL) -d -m 0755 $(DESTDIR)$(WLF_STATEDIR) \
-	    $(DESTDIR)$(WLF_STATEDIR)/accounts $(DESTDIR)$(WLF_LOGDIR)
+	@# the modes fpmctl creates and `fpmctl check` expects
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(WLF_CONFDIR)/accounts.d
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(WLF_STATEDIR) $(DESTDIR)$(WLF_LOGDIR)
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(WLF_STATEDIR)/fpm
+	$(INSTALL) -d -m 0711 $(DESTDIR)$(WLF_STATEDIR)/accounts
 	$(INSTALL) -m 0755 $(BUILD)/fpmctl $(DESTDIR)$(SBINDIR)/fpmctl
 	$(INSTALL) -m 0755 $(BUILD)/mod_wlfcgi.so $(DESTDIR)$(HTTPD_MODDIR)/mod_wlfcgi.so
 ifeq ($(HTTPD_LAYOUT),debian)
@@ -139,8 +138,7 @@ endif
 	    $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf >$(BUILD)/wlfcgi.httpd.conf
 	$(INSTALL) -m 0644 $(BUILD)/wlfcgi.httpd.conf $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf
 	$(INSTALL) -m 0644 rpm/wlfcgi-fpm@.service rpm/wlfcgi.service $(DESTDIR)$(UNITDIR)/
-	sed 's|@HTTPD_GROUP@|$(HTTPD_GROUP)|' rpm/wlfcgi.tmpfiles >$(BUILD)/wlfcgi.tmpfiles
-	$(INSTALL) -m 0644 $(BUILD)/wlfcgi.tmpfiles $(DESTDIR)$(TMPFILESDIR)/wlfcgi.conf
+	$(INSTALL) -m 0644 rpm/wlfcgi.tmpfiles $(DESTDIR)$(TMPFILESDIR)/wlfcgi.conf
 	$(INSTALL) -m 0644 rpm/wlfcgi.logrotate $(DESTDIR)$(LOGROTATEDIR)/wlfcgi
 	$(INSTALL) -m 0644 rpm/fpmctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fpmctl
 	$(if $(MAN8),$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)

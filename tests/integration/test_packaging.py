@@ -130,7 +130,7 @@ EXPECTED_FILES = {
     "/etc/httpd/conf.d/wlfcgi.conf": ("-rw-r--r--", True),
     "/etc/wlfcgi": ("drwxr-xr-x", False),
     "/etc/wlfcgi/wlfcgi.conf": ("-rw-r--r--", True),
-    "/etc/wlfcgi/accounts.d": ("drwx------", False),
+    "/etc/wlfcgi/accounts.d": ("drwxr-x---", False),
     "/etc/logrotate.d/wlfcgi": ("-rw-r--r--", True),
     UNITDIR + "/wlfcgi.service": ("-rw-r--r--", False),
     UNITDIR + "/wlfcgi-fpm@.service": ("-rw-r--r--", False),
@@ -139,8 +139,8 @@ EXPECTED_FILES = {
     "/usr/share/man/man8/fpmctl.8.gz": ("-rw-r--r--", False),
     "/usr/share/man/man8/mod_wlfcgi.8.gz": ("-rw-r--r--", False),
     "/var/lib/wlfcgi": ("drwxr-xr-x", False),
-    "/var/lib/wlfcgi/fpm": ("drwx------", False),
-    "/var/lib/wlfcgi/accounts": ("drwxr-xr-x", False),
+    "/var/lib/wlfcgi/fpm": ("drwxr-x---", False),
+    "/var/lib/wlfcgi/accounts": ("drwx--x--x", False),
     "/var/log/wlfcgi": ("drwxr-xr-x", False),
 }
 
@@ -290,8 +290,8 @@ def test_tmpfiles_creates_socket_dir(instroot):
     # a bare name is looked up in the root's tmpfiles.d directories
     run(["systemd-tmpfiles", "--create", "--root", instroot, "wlfcgi.conf"])
     st = os.stat(instroot + "/run/wlfcgi")
-    assert oct(st.st_mode & 0o7777) == "0o750"
-    assert (st.st_uid, st.st_gid) == (0, 48)   # root:apache
+    assert oct(st.st_mode & 0o7777) == "0o755"
+    assert (st.st_uid, st.st_gid) == (0, 0)
 
 
 # ------------------------------------------------- 4. systemd unit files --
@@ -452,10 +452,10 @@ def test_debian_layout_make_install(instroot):
                      "/usr/share/man/man8/mod_wlfcgi.8"):
             assert os.path.isfile(dest + path), path
         with open(dest + "/usr/lib/tmpfiles.d/wlfcgi.conf") as f:
-            assert re.search(r"^d /run/wlfcgi 0750 root www-data -$", f.read(),
+            assert re.search(r"^d /run/wlfcgi 0755 root root -$", f.read(),
                              re.M)
         assert oct(os.stat(dest + "/etc/wlfcgi/accounts.d").st_mode
-                   & 0o777) == "0o700"
+                   & 0o777) == "0o750"
         # Debian gets its wlfcgi.conf from `fpmctl init`, not the RHEL one
         assert not os.path.exists(dest + "/etc/wlfcgi/wlfcgi.conf")
 
