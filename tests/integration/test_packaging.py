@@ -598,6 +598,20 @@ def test_bash_completion(instroot):
         for k in keys:
             assert f"{k}=" in offered, k
         assert "php_admin." in offered
+        # every command and option fpmctl has (its command table and the
+        # usage line of each command) is offered
+        src = ""
+        for path in glob.glob(os.path.join(TOP, "fpmctl", "*.c")):
+            with open(path) as f:
+                src += f.read()
+        table = re.findall(r'^\s*\{ "([a-z-]+)",\s+cmd_\w+,', src, re.M)
+        assert set(table) == set(cmds)
+        for m in re.finditer(r'cmd_\w+_usage\[\] =\s*((?:"[^"]*"\s*)+);', src):
+            usage = "".join(re.findall(r'"([^"]*)"', m.group(1)))
+            cmd = usage.split()[0]
+            for opt in set(re.findall(r"--[a-z][a-z-]*", usage)):
+                assert opt in complete(instroot, ["fpmctl", cmd, "--"]), \
+                    f"{cmd} {opt}"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
