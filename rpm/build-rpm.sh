@@ -23,6 +23,10 @@ version=$(sed -n 's/^Version:[[:space:]]*//p' "$spec")
 command -v rpmbuild >/dev/null || die "rpmbuild not found (install rpm / rpm-build)"
 git rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
     die "not a git checkout: the tarball is made from the files git tracks"
+for part in fpmctl mod_wlfcgi; do
+    [ -n "$(git ls-files "$part/*.c")" ] ||
+        die "no $part/*.c tracked by git: nothing to package yet"
+done
 
 rm -rf "$topdir"
 mkdir -p "$topdir"/{SOURCES,SPECS,BUILD,RPMS,SRPMS}

@@ -294,6 +294,22 @@ def test_tmpfiles_creates_socket_dir(instroot):
     assert (st.st_uid, st.st_gid) == (0, 0)
 
 
+def test_fpmctl_check_accepts_packaged_layout(instroot):
+    """The directories the package and tmpfiles.d create have the owners
+    and modes fpmctl creates and `fpmctl check` insists on."""
+    tmp = tempfile.mkdtemp(prefix="wlf", dir="/tmp")
+    try:
+        run(["systemd-tmpfiles", "--create", "--root", instroot,
+             "wlfcgi.conf"])
+        adjusted_wlfcgi_conf(instroot, tmp + "/wlfcgi.conf")
+        p = run([instroot + "/usr/sbin/fpmctl", "-c", tmp + "/wlfcgi.conf",
+                 "check"], check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "no problems" in p.stdout + p.stderr
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 # ------------------------------------------------- 4. systemd unit files --
 
 def test_units_pass_systemd_analyze_verify(instroot):
