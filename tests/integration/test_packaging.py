@@ -142,6 +142,7 @@ EXPECTED_FILES = {
     "/var/lib/wlfcgi/fpm": ("drwxr-x---", False),
     "/var/lib/wlfcgi/accounts": ("drwx--x--x", False),
     "/var/log/wlfcgi": ("drwxr-xr-x", False),
+    "/run/wlfcgi": ("drwxr-xr-x", False),
 }
 
 
@@ -157,6 +158,7 @@ def test_rpm_files_modes_and_config_flags(rpms):
         else:
             assert "c" not in flags, f"{path} should not be %config"
     assert "d" in table["/usr/share/man/man8/fpmctl.8.gz"][3]
+    assert "g" in table["/run/wlfcgi"][3]       # %ghost: tmpfiles.d makes it
     # every other entry is a doc file or build-id link
     extra = [p for p in table if p not in EXPECTED_FILES
              and not p.startswith(("/usr/share/doc/", "/usr/lib/.build-id"))]
