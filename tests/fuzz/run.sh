@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 seconds=${1:-30}
-export LSAN_OPTIONS="suppressions=$(pwd)/tests/fuzz/lsan.supp:print_suppressions=0"
+LSAN_OPTIONS="suppressions=$(pwd)/tests/fuzz/lsan.supp:print_suppressions=0"
+export LSAN_OPTIONS
 status=0
 for bin in build/fuzz/fuzz_*; do
     [ -x "$bin" ] || continue
