@@ -14,8 +14,8 @@ const wlf_log_code wlf_log_codes[] = {
       "two accounts claim the same vhost (by name or WLFcgiAccount); "
       "httpd does not start" },
     { WLFLOG_MAP_UNKNOWN, "emerg",
-      "WLFcgiAccount names an account that does not exist; httpd does "
-      "not start" },
+      "WLFcgiAccount names an account that does not exist (or no "
+      "WLFcgiConfig is set); httpd does not start" },
     { WLFLOG_UPLOAD_CEILING, "warn",
       "a WLFcgiMaxUpload is above the account's upload_ceiling, so FPM's "
       "request timeout may cut such uploads off; raise it with fpmctl set" },
@@ -37,8 +37,9 @@ const wlf_log_code wlf_log_codes[] = {
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },
     { WLFLOG_FORGED_WORKER, "error",
-      "a request used a wlfcgi worker name or a file in the socket "
-      "directory that is no account socket (403)" },
+      "a request used a wlf- worker name, a file in the socket directory "
+      "that is no account socket, or a socket link that leads nowhere "
+      "(403)" },
     { WLFLOG_UNMAPPED_PHP, "error",
       "a PHP file was requested in a vhost that has no account; it is "
       "refused (500) instead of being sent as source" },
