@@ -101,8 +101,8 @@ int wlf_fcgi_http_status(const char *out, size_t len, const char **body,
  * Only reachable over the pool's own socket, never routed from the web
  * (mod_wlfcgi routes existing script files only).
  */
-#define WLF_FPM_PING_PATH   "/wlfcgi-ping"
-#define WLF_FPM_STATUS_PATH "/wlfcgi-status"
+#define WLF_FPM_PING_PATH   "/wlfcgi-fpm-ping"
+#define WLF_FPM_STATUS_PATH "/wlfcgi-fpm-status"
 
 /* GET `path` (php-fpm's ping.path) and expect "pong". */
 int wlf_fcgi_ping(const char *sock_path, const char *path, int timeout_ms,

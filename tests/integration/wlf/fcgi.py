@@ -4,8 +4,8 @@ import socket
 import struct
 
 # as in common/wlf_fcgi.h
-PING_PATH = "/wlfcgi-ping"
-STATUS_PATH = "/wlfcgi-status"
+PING_PATH = "/wlfcgi-fpm-ping"
+STATUS_PATH = "/wlfcgi-fpm-status"
 
 
 def _pair(name, value):
