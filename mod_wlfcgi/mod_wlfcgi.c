@@ -80,6 +80,7 @@ typedef struct {
     long long max_children;
     long long max_execution_time;
     const char *php_admin;      /* PHP_ADMIN_VALUE for max_upload */
+    const char *fpm_pm;         /* pm mode of its FPM instance, or NULL */
     wlf_reuse_plan reuse;
 } wlf_acct;
 
@@ -557,6 +558,46 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+/*
+ * The pm mode of the account's instance, from the php-fpm.conf fpmctl
+ * rendered for the live slot (or either slot when none is live yet):
+ * connection reuse depends on it (see wlf_reuse.h). NULL if unreadable.
+ */
+static const char *instance_pm(apr_pool_t *p, wlf_acct *a)
+{
+    char live = wlf_slot_of_link(a->link);
+    const char slots[3] = { live ? live : 'a', live ? 0 : 'b', 0 };
+
+    for (int i = 0; slots[i]; i++) {
+        char dir[PATH_MAX], pm[32], *text;
+        apr_file_t *f;
+        apr_finfo_t fi;
+        apr_size_t got;
+        const char *path;
+
+        wlf_path_instance_dir(&wlf_g->cfg, a->name, slots[i], dir,
+                              sizeof(dir));
+        path = apr_pstrcat(p, dir, "/php-fpm.conf", NULL);
+        if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, p)
+                != APR_SUCCESS)
+            continue;
+        if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS ||
+            fi.size > 1024 * 1024) {
+            apr_file_close(f);
+            continue;
+        }
+        text = apr_palloc(p, (apr_size_t)fi.size + 1);
+        if (apr_file_read_full(f, text, (apr_size_t)fi.size, &got)
+                != APR_SUCCESS)
+            got = 0;
+        apr_file_close(f);
+        text[got] = '\0';
+        if (wlf_fpm_conf_pm(text, pm, sizeof(pm)) == 0)
+            return apr_pstrdup(p, pm);
+    }
+    return NULL;
+}
+
 /* Highest module index in use + 1: how much of a per-dir config vector
  * has to be copied. */
 static int conf_slots_in_use(void)
@@ -598,8 +639,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
          hi = apr_hash_next(hi)) {
         wlf_acct *a = apr_hash_this_val(hi);
 
+        a->fpm_pm = instance_pm(pconf, a);
         wlf_reuse_plan_for(a->max_children, a->max_execution_time, threads,
-                           processes, &a->reuse);
+                           processes, a->fpm_pm, &a->reuse);
         for (int k = 0; k < 2; k++) {
             proxy_worker *w;
             const char *url = apr_psprintf(ptemp, "unix:%s|fcgi://wlf-%s.%c/",

@@ -21,7 +21,8 @@ const wlf_log_code wlf_log_codes[] = {
       "request timeout may cut such uploads off; raise it with fpmctl set" },
     { WLFLOG_REUSE_PLAN, "info",
       "how many FastCGI connections per httpd process the account's proxy "
-      "workers keep, or why connection reuse is off for it" },
+      "workers keep, or why connection reuse is off for it (too few "
+      "max_children, FPM pm = ondemand)" },
     { WLFLOG_WORKER_DEFINE, "emerg",
       "mod_proxy refused to define an account's proxy worker" },
     { WLFLOG_NO_PROXY_FCGI, "emerg",

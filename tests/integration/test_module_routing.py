@@ -144,6 +144,11 @@ def test_status_page(world):
     # alice: 5 children, 2 httpd processes -> 2 connections each
     assert by["alice.test"]["reuse_connections"] == 2
     assert by["bob.test"]["reuse_connections"] == 0
+    # and why (the start-up log): bob's FPM runs ondemand
+    log = world.httpd.read_log()
+    assert "WLF00006: account alice: reuse on: 2 connections per httpd " \
+        "process, at most 4 of max_children 5" in log
+    assert "WLF00006: account bob: reuse off: FPM runs pm = ondemand" in log
     assert by["nobody.test"]["account"] is None
     assert by["nobody.test"]["answers"] is None
     assert j["accounts"] == 2

@@ -324,51 +324,83 @@ static void test_reuse_plan(void **state)
 
     (void)state;
     /* event, ServerLimit 16, default max_children 5: off */
-    wlf_reuse_plan_for(5, 30, 25, 16, &p);
+    wlf_reuse_plan_for(5, 30, 25, 16, "static", &p);
     assert_false(p.enabled);
     assert_non_null(strstr(p.why, "max_children 5"));
     /* 17 children, 16 processes: one connection each, one spare */
-    wlf_reuse_plan_for(17, 30, 25, 16, &p);
+    wlf_reuse_plan_for(17, 30, 25, 16, "static", &p);
     assert_true(p.enabled);
     assert_int_equal(p.hmax, 1);
     assert_int_equal(p.pinned, 16);
     assert_int_equal(p.ttl, WLF_REUSE_TTL_MAX);
     /* the benchmark set-up: 2 processes of 32 threads, 72 children */
-    wlf_reuse_plan_for(72, 30, 32, 2, &p);
+    wlf_reuse_plan_for(72, 30, 32, 2, "static", &p);
     assert_true(p.enabled);
     assert_int_equal(p.hmax, 32);         /* capped at the thread count */
     assert_true(p.pinned <= 72 - WLF_REUSE_SPARE);
-    wlf_reuse_plan_for(40, 30, 32, 2, &p);
+    wlf_reuse_plan_for(40, 30, 32, 2, "static", &p);
     assert_int_equal(p.hmax, 19);
     assert_true(p.pinned <= 40 - WLF_REUSE_SPARE);
     /* prefork: one connection per process */
-    wlf_reuse_plan_for(300, 30, 1, 256, &p);
+    wlf_reuse_plan_for(300, 30, 1, 256, "static", &p);
     assert_true(p.enabled);
     assert_int_equal(p.hmax, 1);
     assert_int_equal(p.pinned, 256);
-    wlf_reuse_plan_for(256, 30, 1, 256, &p);
+    wlf_reuse_plan_for(256, 30, 1, 256, "static", &p);
     assert_false(p.enabled);
     /* max_children=1: never */
-    wlf_reuse_plan_for(1, 30, 25, 1, &p);
+    wlf_reuse_plan_for(1, 30, 25, 1, "static", &p);
     assert_false(p.enabled);
     /* idle time below the shortest request timeout */
-    wlf_reuse_plan_for(100, 3, 25, 2, &p);
+    wlf_reuse_plan_for(100, 3, 25, 2, "static", &p);
     assert_true(p.enabled);
     assert_int_equal(p.ttl, 2);
-    wlf_reuse_plan_for(100, 1, 25, 2, &p);
+    wlf_reuse_plan_for(100, 1, 25, 2, "static", &p);
     assert_false(p.enabled);
     assert_non_null(strstr(p.why, "max_execution_time"));
+    /* the FPM pm mode decides first */
+    wlf_reuse_plan_for(72, 30, 32, 2, "ondemand", &p);
+    assert_false(p.enabled);
+    assert_non_null(strstr(p.why, "pm = ondemand"));
+    wlf_reuse_plan_for(72, 30, 32, 2, NULL, &p);
+    assert_false(p.enabled);
+    wlf_reuse_plan_for(72, 30, 32, 2, "dynamic", &p);
+    assert_true(p.enabled);
     /* exhaustive: the bound always holds */
     for (int mc = 1; mc < 200; mc += 7)
         for (int procs = 1; procs < 40; procs += 3)
             for (int th = 1; th < 70; th += 11) {
-                wlf_reuse_plan_for(mc, 30, th, procs, &p);
+                wlf_reuse_plan_for(mc, 30, th, procs, "static", &p);
                 if (p.enabled) {
                     long long per = th > 1 ? p.hmax : 1;
                     assert_true((long long)procs * per <= mc - 1);
                     assert_true(p.hmax >= 1 && p.hmax <= th);
                 }
             }
+}
+
+static void test_fpm_conf_pm(void **state)
+{
+    char pm[32];
+
+    (void)state;
+    assert_int_equal(wlf_fpm_conf_pm("[global]\npid = /x\n\n[alice]\n"
+                                     "user = a\npm = static\n"
+                                     "pm.max_children = 5\n", pm,
+                                     sizeof(pm)), 0);
+    assert_string_equal(pm, "static");
+    assert_int_equal(wlf_fpm_conf_pm("[a]\n  pm=ondemand ; comment\n", pm,
+                                     sizeof(pm)), 0);
+    assert_string_equal(pm, "ondemand");
+    /* pm.max_children is no pm line */
+    assert_int_equal(wlf_fpm_conf_pm("[a]\npm.max_children = 5\n", pm,
+                                     sizeof(pm)), -1);
+    assert_int_equal(wlf_fpm_conf_pm("[a]\n;pm = static\n", pm,
+                                     sizeof(pm)), -1);
+    /* only the first pool */
+    assert_int_equal(wlf_fpm_conf_pm("[a]\nx = 1\n[b]\npm = static\n", pm,
+                                     sizeof(pm)), -1);
+    assert_int_equal(wlf_fpm_conf_pm("", pm, sizeof(pm)), -1);
 }
 
 static void test_status_render(void **state)
@@ -451,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_env_rules),
         cmocka_unit_test(test_upload_limits),
         cmocka_unit_test(test_reuse_plan),
+        cmocka_unit_test(test_fpm_conf_pm),
         cmocka_unit_test(test_status_render),
         cmocka_unit_test(test_log_registry),
     };

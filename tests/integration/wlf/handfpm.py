@@ -115,10 +115,14 @@ defaults = {{
         return f'"{v}"'
 
     # ---- accounts ----
-    def add_account(self, name, user, domains=(), start=True, **settings):
+    def add_account(self, name, user, domains=(), start=True, pm="ondemand",
+                    **settings):
+        """pm: FPM's process manager for the account's instances (fpmctl
+        renders ondemand; connection reuse needs static or dynamic)."""
         ensure_user(user)
         home = os.path.join(self.prefix, "home", name)
         acct = Account(self, name, user, domains, settings, home)
+        acct.pm = pm
         self.accounts[name] = acct
         pw = pwd.getpwnam(user)
         for d in (home, os.path.join(home, "www")):
@@ -161,6 +165,9 @@ domains = [ {doms} ];
 
     def _fpm_conf(self, acct, slot):
         s = self.settings_of(acct)
+        spare = ("pm.start_servers = 1\npm.min_spare_servers = 1\n"
+                 f"pm.max_spare_servers = {s['max_children']}"
+                 if acct.pm == "dynamic" else "")
         adir = os.path.join(self.state_dir, "accounts", acct.name)
         ldir = os.path.join(self.log_dir, acct.name)
         return f"""[global]
@@ -177,13 +184,16 @@ listen.owner = {acct.user}
 listen.group = {HTTPD_GROUP}
 listen.mode = 0660
 listen.backlog = 4096
-pm = ondemand
+pm = {acct.pm}
 pm.max_children = {s['max_children']}
+{spare}
 pm.process_idle_timeout = 10s
 ping.path = {fcgi.PING_PATH}
 pm.status_path = {fcgi.STATUS_PATH}
 request_terminate_timeout = {s['request_terminate_timeout']}
 catch_workers_output = yes
+access.log = {ldir}/access.{slot}.log
+access.format = "%{{%H:%M:%S}}t %{{mili}}d ms pid %p %m %r %s"
 security.limit_extensions = .php
 php_admin_value[open_basedir] = {acct.home}:{adir}
 php_admin_value[upload_tmp_dir] = {adir}/upload

@@ -172,8 +172,11 @@ DocumentRoot "{self.root}/htdocs"
         return self.proc.pid if self.proc else None
 
     def graceful(self, timeout=15):
-        """Graceful restart; returns once the new generation serves."""
+        """Graceful restart; returns once the new generation serves and the
+        old generation's processes are gone (a request to a process that
+        is stopping can make httpd log keep-alive noise of its own)."""
         gen_before = self.generation()
+        old = set(self.children())
         os.kill(self.pid, signal.SIGUSR1)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -185,6 +188,8 @@ DocumentRoot "{self.root}/htdocs"
             time.sleep(0.05)
         else:
             raise RuntimeError("graceful restart did not happen")
+        while time.time() < deadline and old & set(self.children()):
+            time.sleep(0.05)
         self.wait_ready(timeout)
 
     def generation(self):

@@ -2,10 +2,12 @@
 
 Two accounts with real php-fpm instances in the wlfcgi layout:
   alice  wlft-alice  alice.test, www.alice.test, alice2.test
-         max_children 5 (connection reuse on with ServerLimit 2)
+         max_children 5, FPM pm = static (connection reuse on with
+         ServerLimit 2)
          upload_ceiling 5G (for the big-upload locations)
   bob    wlft-bob    bob.test
-         max_children 1 (one FPM worker: leaks would show), reuse off
+         max_children 1 (one FPM worker: leaks would show), FPM pm =
+         ondemand, reuse off
 and one httpd (mpm_event) with these vhosts:
   alice.test (+ www.alice.test)  AllowOverride All,
                                  /big: WLFcgiMaxUpload 3G,
@@ -197,7 +199,7 @@ class World:
         self.alice = self.sandbox.add_account(
             "alice", "wlft-alice",
             ["alice.test", "www.alice.test", "alice2.test"],
-            max_children=5, upload_ceiling="5G")
+            max_children=5, upload_ceiling="5G", pm="static")
         self.bob = self.sandbox.add_account(
             "bob", "wlft-bob", ["bob.test"], max_children=1,
             upload_ceiling="64M")
