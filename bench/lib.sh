@@ -141,6 +141,10 @@ KeepAlive On
 MaxKeepAliveRequests 0
 TypesConfig /etc/mime.types
 DocumentRoot "$B/www"
+# no .htaccess lookups anywhere: they would cost every config the same
+<Directory />
+    AllowOverride None
+</Directory>
 <Directory "$B/www">
     AllowOverride None
     Require all granted

@@ -108,12 +108,13 @@ for c in "${CONFIGS[@]}"; do
     wrk -t2 -c32 -d2s -H "Host: ${HOSTH[$c]}" "${URL[$c]}" >/dev/null
 done
 
-# FastCGI connections to the account's socket, sampled mid-run: with
-# connection reuse the same ones stay open across samples
+# FastCGI connections to the account's socket, sampled mid-run from
+# /proc/net/unix (connected sockets, state 03, on the FPM side carry the
+# listening path): with connection reuse the same inodes stay open
 sample_conns() {
     sleep "$1"
-    ss -xH 2>/dev/null | awk -v s="$B/run/wlfcgi/bench.a.sock" \
-        '$0 ~ s && $2 == "ESTAB" {print $NF}' | sort -u >"$2"
+    awk -v s="$B/run/wlfcgi/bench.a.sock" '$6 == "03" && $8 == s {print $7}' \
+        /proc/net/unix | sort -u >"$2"
 }
 
 declare -A RESULTS CPU_WS CPU_PHP POOL_PAT
