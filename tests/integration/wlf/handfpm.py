@@ -288,6 +288,17 @@ php_admin_value[post_max_size] = {s['max_upload']}
             time.sleep(0.02)
         self.pids.discard(pid)
 
+    def reload(self, name, drain=1.0):
+        """What fpmctl's reload does: start the idle slot, switch the link
+        to it, let the old one drain, stop it. Returns the new master's
+        pid."""
+        old = os.readlink(self.accounts[name].link).split(".")[1]
+        new = "b" if old == "a" else "a"
+        pid = self.start(name, new)
+        time.sleep(drain)
+        self.stop(name, old)
+        return pid
+
     def restart(self, name, slot="a"):
         self.stop(name, slot)
         return self.start(name, slot)
