@@ -21,7 +21,7 @@ def test_stopped_pool_gives_503_for_that_account_only(world, expect_log):
     for _ in range(10):
         assert world.get("/hello.php", "alice.test").status == 200
     live = os.path.join(sb.socket_dir, os.readlink(world.alice.link))
-    sb.stop("alice")
+    sb.kill_master("alice")
     try:
         for host in ("alice.test", "www.alice.test", "alice2.test"):
             r = world.get("/info.php", host)

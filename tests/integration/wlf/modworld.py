@@ -123,6 +123,16 @@ class FpmctlAccounts:
         self.sb.fpmctl("reload", name, check=True)
         return self.sb.master_pid(name)
 
+    def kill_master(self, name):
+        """The live master goes away behind fpmctl's back (a crash, an
+        admin's kill): the NAME.sock link stays, its socket is gone."""
+        import signal
+        pid = self.sb.master_pid(name)
+        os.kill(pid, signal.SIGQUIT)
+        deadline = time.time() + 15
+        while time.time() < deadline and os.path.exists(f"/proc/{pid}"):
+            time.sleep(0.02)
+
     def master_pid(self, name, slot=None):
         return self.sb.master_pid(name, slot)
 
