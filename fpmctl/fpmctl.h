@@ -78,7 +78,7 @@ void fpm_info(const fpm_ctx *ctx, const char *fmt, ...)
 void fpm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "fpmctl: field: msg" and return `code`. */
 int fpm_report(const wlf_err *err, int code);
-/* Print "fpmctl: msg" plus "usage: fpmctl USAGE" and return 2. */
+/* Print "fpmctl: msg (see fpmctl COMMAND --help)" and return 2. */
 int fpm_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* err as text for a line that already names the account: "msg" when the

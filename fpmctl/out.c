@@ -71,13 +71,15 @@ int fpm_report(const wlf_err *err, int code)
 int fpm_usage_error(const char *usage, const char *fmt, ...)
 {
     va_list ap;
+    size_t cmd_len = strcspn(usage, " ");
 
+    /* one line, like every other error; the command's help has the rest */
     fflush(stdout);
     fputs("fpmctl: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nusage: fpmctl %s\n", usage);
+    fprintf(stderr, " (see fpmctl %.*s --help)\n", (int)cmd_len, usage);
     return FPM_EXIT_USAGE;
 }
 
