@@ -32,6 +32,7 @@ Sandbox API (see the class for details): ``fpmctl(*args)`` -> Result
 (rc, out, err; unpacks as a tuple), ``json(*args)``, ``add_account()``,
 ``socket(name)``, ``php(name, code)``, ``request(name, script)``,
 ``master_pid(name)``, ``worker_pids(pid)``, ``set_config(**ints)``,
+``register_account()``,
 ``add_php_version()``, ``tree_snapshot()``, ``paths``, ``env``,
 ``close()``. Module-level helpers: ``fcgi_request()`` (a small FastCGI
 client), ``ensure_user()``, ``FPMCTL``.
@@ -465,6 +466,13 @@ class Sandbox:
             if check:
                 raise AssertionError(f"add-account {name} failed:\n{r}")
             return r
+        acct = Account(self, name, user, home)
+        self.accounts[name] = acct
+        return acct
+
+    def register_account(self, name, user, home):
+        """Make an account added by other means (a raw fpmctl run) known to
+        php()/write_php(); returns its Account."""
         acct = Account(self, name, user, home)
         self.accounts[name] = acct
         return acct
