@@ -458,6 +458,7 @@ int fs_lock(const char *path, long long timeout_s, int *timed_out,
     int fd;
 
     *timed_out = 0;
+    srand((unsigned)getpid());
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return wlf_fail(err, "lock", "cannot open %s: %s", path,

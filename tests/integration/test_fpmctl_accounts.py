@@ -225,6 +225,30 @@ def test_caches_shared_in_account_isolated_between(two):
     assert store in json.loads(r.body)
 
 
+def test_cache_sizes_are_per_master(two):
+    sb = two
+    probe = ("<?php echo ini_get('apc.shm_size'), ' ', "
+             "apcu_sma_info(true)['seg_size'], ' ', "
+             "ini_get('opcache.memory_consumption'), ' ', "
+             "ini_get('opcache.max_accelerated_files');")
+    bob0 = sb.php("bob", probe).text.split()
+    r = sb.fpmctl("set", "alice", "apcu_memory=48M", "opcache_memory=64M",
+                  "opcache_max_files=4000")
+    assert r.rc == 0, r
+    shm, seg, opc, files = sb.php("alice", probe).text.split()
+    assert shm == "48M" and opc == "64" and files == "4000"
+    assert 47 << 20 < int(seg) <= 48 << 20       # the real segment
+    with open(os.path.join(sb.instance_dir("alice"), "ini",
+                           "wlfcgi.ini")) as f:
+        assert "apc.shm_size=48M\n" in f.read()
+    assert sb.php("bob", probe).text.split() == bob0
+    assert bob0[0] == "32M"
+    r = sb.fpmctl("set", "alice", "apcu_memory=default",
+                  "opcache_memory=default", "opcache_max_files=default")
+    assert r.rc == 0, r
+    assert sb.php("alice", probe).text.split()[0] == "32M"
+
+
 def test_set_reloads_only_its_account(two):
     sb = two
     alice0, bob0 = sb.master_pid("alice"), sb.master_pid("bob")
