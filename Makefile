@@ -30,7 +30,7 @@ FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 # Unit tests may link fpmctl's own pure files (everything but main.c)
 FPMCTL_LIB_SRC := $(filter-out fpmctl/main.c,$(FPMCTL_SRC))
 
-.PHONY: all fpmctl module unit unit-asan check fuzz clean
+.PHONY: all fpmctl module unit unit-asan check fuzz clean install
 all: fpmctl module
 
 fpmctl: $(BUILD)/fpmctl
@@ -72,7 +72,7 @@ unit: $(UNIT_BIN)
 
 unit-asan: $(ASAN_BIN)
 	@set -e; for t in $(ASAN_BIN); do echo "== $$t (asan+ubsan)"; \
-	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
 # ---- libFuzzer targets (clang) ----
 FUZZ_CC ?= clang
@@ -82,6 +82,78 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(wildcard commo
 	    -fsanitize=fuzzer,address,undefined -o $@ $< $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(LIBCONFIG_LIBS)
 
 fuzz: $(FUZZ_BIN)
+
+# ---- install: used by rpm/wlfcgi.spec and by source installs on Debian ----
+# DESTDIR-aware; every path can be overridden on the command line. The httpd
+# layout is Red Hat's (conf.modules.d + conf.d) or Debian's (mods-available);
+# by default whichever this machine has.
+PREFIX       ?= /usr
+SBINDIR      ?= $(PREFIX)/sbin
+MANDIR       ?= $(PREFIX)/share/man
+SYSCONFDIR   ?= /etc
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR  ?= $(PREFIX)/lib/tmpfiles.d
+LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
+BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+WLF_CONFDIR  ?= $(SYSCONFDIR)/wlfcgi
+WLF_STATEDIR ?= /var/lib/wlfcgi
+WLF_LOGDIR   ?= /var/log/wlfcgi
+HTTPD_LAYOUT ?= $(if $(wildcard /etc/apache2/mods-available),debian,redhat)
+HTTPD_MODDIR ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+ifeq ($(HTTPD_LAYOUT),debian)
+HTTPD_MODCONFDIR ?= $(SYSCONFDIR)/apache2/mods-available
+HTTPD_CONFDIR    ?= $(HTTPD_MODCONFDIR)
+else
+HTTPD_MODCONFDIR ?= $(SYSCONFDIR)/httpd/conf.modules.d
+HTTPD_CONFDIR    ?= $(SYSCONFDIR)/httpd/conf.d
+endif
+INSTALL      ?= install
+MAN8         := $(wildcard fpmctl/fpmctl.8 mod_wlfcgi/mod_wlfcgi.8)
+
+install: all
+	@test -n "$(HTTPD_MODDIR)" || { echo "HTTPD_MODDIR unknown (no apxs)"; exit 1; }
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(HTTPD_MODDIR) \
+	    $(DESTDIR)$(HTTPD_MODCONFDIR) $(DESTDIR)$(HTTPD_CONFDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(LOGROTATEDIR) $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(WLF_CONFDIR)
+	@# the modes fpmctl creates and `fpmctl check` expects
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(WLF_CONFDIR)/accounts.d
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(WLF_STATEDIR) $(DESTDIR)$(WLF_LOGDIR)
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(WLF_STATEDIR)/fpm
+	$(INSTALL) -d -m 0711 $(DESTDIR)$(WLF_STATEDIR)/accounts
+	$(INSTALL) -m 0755 $(BUILD)/fpmctl $(DESTDIR)$(SBINDIR)/fpmctl
+	$(INSTALL) -m 0755 $(BUILD)/mod_wlfcgi.so $(DESTDIR)$(HTTPD_MODDIR)/mod_wlfcgi.so
+ifeq ($(HTTPD_LAYOUT),debian)
+	sed 's|/usr/lib/apache2/modules/|$(HTTPD_MODDIR)/|' \
+	    conf.d/debian/mods-available/wlfcgi.load \
+	    >$(DESTDIR)$(HTTPD_MODCONFDIR)/wlfcgi.load
+	$(INSTALL) -m 0644 conf.d/debian/mods-available/wlfcgi.conf \
+	    $(DESTDIR)$(HTTPD_MODCONFDIR)/wlfcgi.conf
+else
+	$(INSTALL) -m 0644 conf.d/10-wlfcgi.conf $(DESTDIR)$(HTTPD_MODCONFDIR)/10-wlfcgi.conf
+	$(INSTALL) -m 0644 conf.d/wlfcgi.conf $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf
+endif
+	sed 's|WLFcgiConfig /etc/wlfcgi/|WLFcgiConfig $(WLF_CONFDIR)/|' \
+	    $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf >$(BUILD)/wlfcgi.httpd.conf
+	$(INSTALL) -m 0644 $(BUILD)/wlfcgi.httpd.conf $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf
+	$(INSTALL) -m 0644 rpm/wlfcgi-fpm@.service rpm/wlfcgi.service $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 0644 rpm/wlfcgi.tmpfiles $(DESTDIR)$(TMPFILESDIR)/wlfcgi.conf
+	$(INSTALL) -m 0644 rpm/wlfcgi.logrotate $(DESTDIR)$(LOGROTATEDIR)/wlfcgi
+	$(INSTALL) -m 0644 rpm/fpmctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fpmctl
+	$(if $(MAN8),$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	@# The packaged global config is Red Hat's (group apache, one php-fpm).
+	@# An existing one is never overwritten; elsewhere `fpmctl init` writes it.
+ifeq ($(HTTPD_LAYOUT),redhat)
+	@if [ -e $(DESTDIR)$(WLF_CONFDIR)/wlfcgi.conf ]; then \
+	    echo "kept existing $(DESTDIR)$(WLF_CONFDIR)/wlfcgi.conf"; \
+	else \
+	    $(INSTALL) -m 0644 rpm/wlfcgi.conf $(DESTDIR)$(WLF_CONFDIR)/wlfcgi.conf; \
+	fi
+else
+	@test -e $(DESTDIR)$(WLF_CONFDIR)/wlfcgi.conf || \
+	    echo "now run: fpmctl init --service systemd   (writes $(WLF_CONFDIR)/wlfcgi.conf)"
+endif
 
 check: unit unit-asan
 
