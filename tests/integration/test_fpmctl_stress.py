@@ -46,6 +46,9 @@ def assert_all_files_parse(sb):
 
 def test_20_concurrent_adds(sandbox):
     sb = sandbox
+    # they queue for the lock one after the other: ~0.2 s each, more on a
+    # busy machine, so give the last one more than the default 10 s
+    sb.set_config(lock_timeout=120)
     users = [ensure_user(f"wlft-c{i:02d}") for i in range(20)]
     procs = []
     for i, pw in enumerate(users):
