@@ -535,6 +535,17 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
     memset(p, 0, sizeof(*p));
     p->state = FPM_STOPPED;
     p->slot = fpm_live_slot(cfg, name);
+    if (p->slot == 0) {
+        /* nothing recorded (a first start was interrupted): whichever
+         * slot has a master */
+        fpm_slot_init(cfg, name, 'b', &s);
+        p->slot = fpm_slot_pid(&s) ? 'b' : 'a';
+        if (p->slot == 'a') {
+            fpm_slot_init(cfg, name, 'a', &s);
+            if (fpm_slot_pid(&s) == 0 && fpm_slot_pidfile(&s) == 0)
+                p->slot = 0;
+        }
+    }
     fpm_slot_init(cfg, name, p->slot ? p->slot : 'a', &s);
     p->pid = fpm_slot_pid(&s);
     if (p->pid == 0) {

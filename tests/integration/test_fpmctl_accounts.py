@@ -517,3 +517,19 @@ def test_rebuild_reloads_only_what_changed(sandbox):
     os.waitpid(pid, 0)
     assert b"[1/2] alice: unchanged" in out and b"[2/2] bob: unchanged" in out
     del subprocess
+
+
+def test_start_relinks_an_instance_whose_switch_was_interrupted(sandbox):
+    """fpmctl killed after the new master answered but before NAME.sock
+    and NAME.live were written: start finds the master and links it."""
+    sb = sandbox
+    sb.add_account("alice")
+    master = sb.master_pid("alice")
+    os.unlink(sb.socket("alice"))
+    os.unlink(os.path.join(sb.paths["state"], "fpm", "alice.live"))
+    assert sb.json("list")[0]["state"] == "running"
+    r = sb.fpmctl("start", "alice")
+    assert r.rc == 0 and r.out.startswith(
+        f"alice: already running (slot a, pid {master})"), r
+    assert os.readlink(sb.socket("alice")) == "alice.a.sock"
+    assert sb.php("alice", "<?php echo 'linked';").text == "linked"
