@@ -154,7 +154,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     }
     fflush(stdout);
     for (size_t i = 0; i < list.n_errors; i++)
-        fpm_error("%s: %s", list.errors[i].file, list.errors[i].msg);
+        fpm_error("%s", fpm_load_error_text(&list.errors[i]));
     {
         int rc = list.n_errors ? FPM_EXIT_FAILED : FPM_EXIT_OK;
         wlf_account_list_free(&list);

@@ -85,6 +85,9 @@ int fpm_usage_error(const char *usage, const char *fmt, ...)
  * field is the account name itself, else "field: msg". */
 const char *fpm_err_text(const wlf_err *err, const char *name, char *buf,
                          size_t len);
+/* A file that did not load, as "FILE: why" (once, even when the loader's
+ * message already starts with the file). Static buffer. */
+const char *fpm_load_error_text(const wlf_load_error *e);
 /* Write a whole string to stdout. */
 void fpm_print(const char *s);
 

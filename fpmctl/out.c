@@ -98,3 +98,15 @@ const char *fpm_err_text(const wlf_err *err, const char *name, char *buf,
     }
     return wlf_err_line(err, buf, len);
 }
+
+const char *fpm_load_error_text(const wlf_load_error *e)
+{
+    static char buf[1200];
+    size_t n = strlen(e->file);
+
+    if (strncmp(e->msg, e->file, n) == 0 && e->msg[n] == ':')
+        snprintf(buf, sizeof(buf), "%s", e->msg);
+    else
+        snprintf(buf, sizeof(buf), "%s: %s", e->file, e->msg);
+    return buf;
+}

@@ -447,6 +447,17 @@ def test_stop_start_restart(sandbox):
     m1 = sb.master_pid("alice")
     r = sb.fpmctl("restart", "alice")
     assert r.rc == 0 and "restarted" in r.out
+    # -q: nothing on success; -v: every step on stderr
+    r = sb.fpmctl("-q", "reload", "alice")
+    assert r.rc == 0 and r.out == "" and r.err == "", r
+    r = sb.fpmctl("reload", "alice", "-v")
+    assert r.rc == 0 and r.out.startswith("alice: reloaded"), r
+    for step in ("php-fpm -t", "answered a FastCGI ping",
+                 "switching alice.sock", "quits after"):
+        assert step in r.err, (step, r)
+    m1 = sb.master_pid("alice")
+    r = sb.fpmctl("restart", "alice")
+    assert r.rc == 0 and "restarted" in r.out
     assert sb.master_pid("alice") not in (None, m1)
     assert sb.fpmctl("start").rc == 2           # name or --all
     assert sb.fpmctl("start", "nobody").rc == 3
