@@ -46,23 +46,19 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
     fpm_apply_result res;
     int rc;
 
-    /* "--" lets a value start with '-' */
-    if (argc > 1 && strcmp(argv[1], "--") == 0) {
-        argv++;
-        argc--;
-    }
     if (argc < 2)
         return fpm_usage_error(cmd_set_usage, "name the account");
     name = argv[1];
-    if (argc > 2 && strcmp(argv[2], "--") == 0) {
+    if (name[0] == '-' && strcmp(name, "--") != 0)
+        return fpm_usage_error(cmd_set_usage, "unknown option '%.40s'",
+                               name);
+    if (strcmp(name, "--") == 0 && argc > 2) {
+        name = argv[2];
         argv++;
         argc--;
     }
     if (argc < 3)
         return fpm_usage_error(cmd_set_usage, "give at least one KEY=VALUE");
-    if (name[0] == '-')
-        return fpm_usage_error(cmd_set_usage, "unknown option '%.40s'",
-                               name);
     if ((rc = fpm_account_load(ctx, name, &old, &err)) != FPM_EXIT_OK)
         return fpm_report(&err, rc);
     if (wlf_account_copy(&acct, &old) < 0) {
@@ -72,7 +68,8 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
     }
     rc = FPM_EXIT_USAGE;
     for (int i = 2; i < argc; i++)
-        if (fpm_set_apply(&ctx->cfg, &acct, argv[i], &err) < 0)
+        if (strcmp(argv[i], "--") != 0 &&
+            fpm_set_apply(&ctx->cfg, &acct, argv[i], &err) < 0)
             goto invalid;
     if (strcmp(acct.home, old.home) != 0) {
         struct stat st;

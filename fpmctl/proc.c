@@ -40,6 +40,30 @@ void proc_sleep_ms(long long ms)
         ;
 }
 
+/* Close every descriptor above 2: a daemon must not keep fds that
+ * whoever ran fpmctl happened to leave open. */
+static void close_inherited(void)
+{
+    int fds[1024];
+    size_t n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+
+    if (d == NULL) {
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL && n < sizeof(fds) / sizeof(fds[0])) {
+        int fd = atoi(de->d_name);
+        if (fd > 2 && fd != dirfd(d))
+            fds[n++] = fd;
+    }
+    closedir(d);
+    for (size_t i = 0; i < n; i++)
+        close(fds[i]);
+}
+
 static void child_exec(char *const argv[], char *const envp[], int out_fd)
 {
     sigset_t none;
@@ -54,6 +78,7 @@ static void child_exec(char *const argv[], char *const envp[], int out_fd)
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 ||
         dup2(out_fd, 2) < 0)
         _exit(126);
+    close_inherited();
     if (envp)
         execve(argv[0], argv, envp);
     else
