@@ -126,7 +126,10 @@ long long fpm_stop_wait_ms(const wlf_config *cfg, const wlf_account *acct)
         return 30000;
     fpm_compute_timeouts(&eff, cfg->upload_min_rate, &t);
     wlf_settings_free(&eff);
-    /* php-fpm gives its workers process_control_timeout, then kills them */
+    /* php-fpm gives its workers process_control_timeout, then kills them;
+     * a stop that waits for more than a day is a hung one */
+    if (t.request_terminate_timeout > 86400)
+        t.request_terminate_timeout = 86400;
     return (t.request_terminate_timeout + 5) * 1000;
 }
 
