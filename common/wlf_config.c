@@ -964,6 +964,10 @@ int wlf_account_check(const wlf_config *cfg, const wlf_account *acct,
         return -1;
     if (strcmp(acct->home, "/") == 0)
         return wlf_fail(err, "home", "may not be /");
+    /* ':' separates open_basedir entries: it would widen the account's */
+    if (strchr(acct->home, ':'))
+        return wlf_fail(err, "home", "'%.40s' may not contain ':'",
+                        acct->home);
     for (size_t i = 0; i < acct->n_domains; i++) {
         if (wlf_valid_domain(acct->domains[i], err) < 0)
             return -1;

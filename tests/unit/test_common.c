@@ -224,6 +224,11 @@ static void test_account_roundtrip(void **state)
         "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h\"; "
         "max_children = 0;", "alice", &b, &e), -1);
     assert_string_equal(e.field, "max_children");
+    /* ':' would add an open_basedir entry */
+    assert_int_equal(wlf_account_load_string(&cfg,
+        "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h:/\";",
+        "alice", &b, &e), -1);
+    assert_string_equal(e.field, "home");
     wlf_account_free(&a);
     wlf_config_free(&cfg);
 }

@@ -1,0 +1,179 @@
+/*
+ * args.c - command-line parsing.
+ */
+#include "args.h"
+
+#include <string.h>
+
+int fpm_globals_parse(int argc, char **argv, fpm_globals *g, wlf_err *err)
+{
+    int i;
+
+    memset(g, 0, sizeof(*g));
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (a[0] != '-' || a[1] == '\0')
+            break;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+            if (i + 1 >= argc)
+                return wlf_fail(err, "-c", "needs a file name");
+            g->config = argv[++i];
+        }
+        else if (strncmp(a, "--config=", 9) == 0)
+            g->config = a + 9;
+        else if (strncmp(a, "-c", 2) == 0)
+            g->config = a + 2;
+        else if (strcmp(a, "--json") == 0)
+            g->json = 1;
+        else if (strcmp(a, "--dry-run") == 0)
+            g->dry_run = 1;
+        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            if (g->verbosity > 0)
+                return wlf_fail(err, "-q", "cannot be combined with -v");
+            g->verbosity = -1;
+        }
+        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            if (g->verbosity < 0)
+                return wlf_fail(err, "-v", "cannot be combined with -q");
+            g->verbosity = 1;
+        }
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+            g->help = 1;
+        else if (strcmp(a, "--version") == 0)
+            g->version = 1;
+        else if (strcmp(a, "--list-commands") == 0)
+            g->list_commands = 1;
+        else
+            return wlf_fail(err, a, "unknown option (see fpmctl --help)");
+        if (g->config && g->config[0] == '\0')
+            return wlf_fail(err, "-c", "needs a file name");
+    }
+    g->command_index = i;
+    return 0;
+}
+
+int fpm_globals_extract(int argc, char **argv, fpm_globals *g, wlf_err *err)
+{
+    int in, out = 1, done = 0;
+
+    for (in = 1; in < argc; in++) {
+        const char *a = argv[in];
+        int taken = 1;
+
+        if (done) {
+            argv[out++] = argv[in];
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            done = 1;
+            argv[out++] = argv[in];
+            continue;
+        }
+        if (strcmp(a, "--json") == 0)
+            g->json = 1;
+        else if (strcmp(a, "--dry-run") == 0)
+            g->dry_run = 1;
+        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            if (g->verbosity > 0)
+                return wlf_fail(err, "-q", "cannot be combined with -v");
+            g->verbosity = -1;
+        }
+        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            if (g->verbosity < 0)
+                return wlf_fail(err, "-v", "cannot be combined with -q");
+            g->verbosity = 1;
+        }
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+            g->help = 1;
+        else
+            taken = 0;
+        if (!taken)
+            argv[out++] = argv[in];
+    }
+    if (out < argc)
+        argv[out] = NULL;
+    return out;
+}
+
+static const fpm_optdef *find_long(const fpm_optdef *defs, const char *name,
+                                   size_t len, int *idx)
+{
+    for (int i = 0; defs[i].name; i++) {
+        if (strlen(defs[i].name) == len &&
+            strncmp(defs[i].name, name, len) == 0) {
+            *idx = i;
+            return &defs[i];
+        }
+    }
+    return NULL;
+}
+
+static const fpm_optdef *find_short(const fpm_optdef *defs, char c, int *idx)
+{
+    for (int i = 0; defs[i].name; i++) {
+        if (defs[i].short_name && defs[i].short_name == c) {
+            *idx = i;
+            return &defs[i];
+        }
+    }
+    return NULL;
+}
+
+int fpm_args_parse(int argc, char **argv, const fpm_optdef *defs,
+                   fpm_arg *out, size_t cap, size_t *n, wlf_err *err)
+{
+    int only_operands = 0;
+
+    *n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const fpm_optdef *d = NULL;
+        const char *value = NULL;
+        int idx = -1;
+
+        if (*n >= cap)
+            return wlf_fail(err, "arguments", "too many arguments");
+        if (only_operands || a[0] != '-' || a[1] == '\0') {
+            out[(*n)++] = (fpm_arg){ -1, a };
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_operands = 1;
+            continue;
+        }
+        if (a[1] == '-') {
+            const char *eq = strchr(a + 2, '=');
+            size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+            d = find_long(defs, a + 2, len, &idx);
+            if (d == NULL)
+                return wlf_fail(err, a, "unknown option");
+            if (eq) {
+                if (!d->takes_value)
+                    return wlf_fail(err, a, "takes no value");
+                value = eq + 1;
+            }
+        }
+        else {
+            d = find_short(defs, a[1], &idx);
+            if (d == NULL)
+                return wlf_fail(err, a, "unknown option");
+            if (a[2] != '\0') {
+                if (!d->takes_value)
+                    return wlf_fail(err, a, "unknown option");
+                value = a + 2;
+            }
+        }
+        if (d->takes_value && value == NULL) {
+            if (i + 1 >= argc)
+                return wlf_fail(err, a, "needs a value");
+            value = argv[++i];
+        }
+        out[(*n)++] = (fpm_arg){ idx, value };
+    }
+    return 0;
+}

@@ -1,0 +1,312 @@
+/*
+ * cmd_account.c - fpmctl add-account and remove-account.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "fpmctl.h"
+#include "fsutil.h"
+#include "instance.h"
+#include "ops.h"
+
+const char cmd_add_account_usage[] =
+    "add-account NAME [--user U] [--group G] [--home DIR] [--domain D]... "
+    "[--max-children N] [--max-upload SIZE] [--php VERSION]";
+const char cmd_add_account_help[] =
+    "Create account NAME and start its own php-fpm instance: one master\n"
+    "with one pool [NAME] running as the account's user, listening on\n"
+    "<sockets>/NAME.sock, with its own OpCache and APCu memory.\n\n"
+    "  --user U          Unix user the PHP workers run as (default: NAME);\n"
+    "                    must exist, may not be root and needs a uid of at\n"
+    "                    least min_uid (wlfcgi.conf)\n"
+    "  --group G         their group (default: the user's primary group)\n"
+    "  --home DIR        the account's files; base of open_basedir\n"
+    "                    (default: the user's home directory; must exist)\n"
+    "  --domain D        a host name of the account's sites; repeat for\n"
+    "                    more (*.example.com allowed); no other account may\n"
+    "                    own it\n"
+    "  --max-children N  most PHP worker processes (pm.max_children)\n"
+    "  --max-upload SIZE largest request body, e.g. 64M or 2G\n"
+    "  --php VERSION     one of php.versions in wlfcgi.conf\n\n"
+    "User and group cannot be changed later (remove and add the account\n"
+    "again). Other settings are changed with `fpmctl set`. Invalid input\n"
+    "is refused with exit 2 before anything is written.\n";
+
+const char cmd_remove_account_usage[] = "remove-account NAME [--purge]";
+const char cmd_remove_account_help[] =
+    "Stop the account's instances and remove its account file, its\n"
+    "generated files and its socket link.\n\n"
+    "  --purge   also remove its tmp, upload and session directories\n"
+    "            (<state>/accounts/NAME) and its logs (<logs>/NAME)\n\n"
+    "The account's home directory is never touched.\n";
+
+enum { OPT_USER, OPT_GROUP, OPT_HOME, OPT_DOMAIN, OPT_MAX_CHILDREN,
+       OPT_MAX_UPLOAD, OPT_PHP };
+
+static const fpm_optdef add_opts[] = {
+    [OPT_USER] = { "user", 'u', 1 },
+    [OPT_GROUP] = { "group", 'g', 1 },
+    [OPT_HOME] = { "home", 0, 1 },
+    [OPT_DOMAIN] = { "domain", 'd', 1 },
+    [OPT_MAX_CHILDREN] = { "max-children", 0, 1 },
+    [OPT_MAX_UPLOAD] = { "max-upload", 0, 1 },
+    [OPT_PHP] = { "php", 0, 1 },
+    { NULL, 0, 0 }
+};
+
+#define MAX_ARGS 2048
+
+/* Who runs the account: checks of issue 2 (exists, not root, >= min_uid) */
+static int resolve_identity(const wlf_config *cfg, wlf_account *acct,
+                            const char *group_opt, const char *home_opt,
+                            wlf_err *err)
+{
+    struct passwd *pw;
+    struct group *gr;
+    struct stat st;
+
+    if (wlf_valid_unix_name(acct->user, "user", err) < 0)
+        return -1;
+    if ((pw = getpwnam(acct->user)) == NULL)
+        return wlf_fail(err, "user", "no such user '%s'", acct->user);
+    if (pw->pw_uid == 0)
+        return wlf_fail(err, "user", "'%s' has uid 0; PHP may not run as "
+                        "root", acct->user);
+    if ((long long)pw->pw_uid < cfg->min_uid)
+        return wlf_fail(err, "user", "'%s' has uid %lu, below min_uid %lld "
+                        "of wlfcgi.conf", acct->user,
+                        (unsigned long)pw->pw_uid, cfg->min_uid);
+    if (group_opt) {
+        if (wlf_valid_unix_name(group_opt, "group", err) < 0)
+            return -1;
+        if ((gr = getgrnam(group_opt)) == NULL)
+            return wlf_fail(err, "group", "no such group '%s'", group_opt);
+    }
+    else if ((gr = getgrgid(pw->pw_gid)) == NULL)
+        return wlf_fail(err, "group", "the primary group %lu of '%s' has no "
+                        "name", (unsigned long)pw->pw_gid, acct->user);
+    if (gr->gr_gid == 0)
+        return wlf_fail(err, "group", "'%s' is gid 0; PHP may not run with "
+                        "root's group", gr->gr_name);
+    if ((acct->group = strdup(gr->gr_name)) == NULL ||
+        (acct->home = strdup(home_opt ? home_opt : pw->pw_dir)) == NULL)
+        return wlf_fail(err, "user", "out of memory");
+    if (wlf_valid_abs_path(acct->home, "home", err) < 0)
+        return -1;
+    if (strcmp(acct->home, "/") == 0 || strchr(acct->home, ':'))
+        return wlf_fail(err, "home", "'%.60s' cannot be an account's home",
+                        acct->home);
+    if (stat(acct->home, &st) < 0 || !S_ISDIR(st.st_mode))
+        return wlf_fail(err, "home", "'%.60s' is not an existing directory",
+                        acct->home);
+    return 0;
+}
+
+int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
+{
+    static fpm_arg args[MAX_ARGS];
+    size_t n;
+    wlf_err err;
+    wlf_account acct;
+    const char *name = NULL, *user = NULL, *group = NULL, *home = NULL;
+    char path[PATH_MAX], sock[PATH_MAX];
+    fpm_apply_result res;
+    wlf_settings eff;
+    int rc = FPM_EXIT_USAGE;
+
+    if (fpm_args_parse(argc, argv, add_opts, args, MAX_ARGS, &n, &err) < 0)
+        return fpm_usage_error(cmd_add_account_usage, "%s: %s", err.field,
+                               err.msg);
+    wlf_account_init(&acct);
+    for (size_t i = 0; i < n; i++) {
+        if (args[i].opt == -1) {
+            if (name) {
+                wlf_account_free(&acct);
+                return fpm_usage_error(cmd_add_account_usage, "one account "
+                                       "name only ('%.40s' is extra)",
+                                       args[i].value);
+            }
+            name = args[i].value;
+        }
+    }
+    if (name == NULL)
+        return fpm_usage_error(cmd_add_account_usage, "name the account");
+    if (wlf_valid_account_name(name, &err) < 0)
+        goto invalid;
+    wlf_copy(acct.name, sizeof(acct.name), name);
+
+    for (size_t i = 0; i < n; i++) {
+        const char *v = args[i].value;
+        switch (args[i].opt) {
+        case OPT_USER: user = v; break;
+        case OPT_GROUP: group = v; break;
+        case OPT_HOME: home = v; break;
+        case OPT_DOMAIN:
+            if (wlf_account_add_domain(&acct, v, &err) < 0)
+                goto invalid;
+            break;
+        case OPT_MAX_CHILDREN:
+            if (wlf_setting_parse(&acct.settings, WLF_S_MAX_CHILDREN, v,
+                                  &err) < 0)
+                goto invalid;
+            break;
+        case OPT_MAX_UPLOAD:
+            if (wlf_setting_parse(&acct.settings, WLF_S_MAX_UPLOAD, v,
+                                  &err) < 0)
+                goto invalid;
+            break;
+        case OPT_PHP:
+            if (wlf_setting_parse(&acct.settings, WLF_S_PHP, v, &err) < 0)
+                goto invalid;
+            if (wlf_config_php(&ctx->cfg, v) == NULL) {
+                wlf_fail(&err, "php", "unknown PHP version '%s' (php.versions"
+                         " in wlfcgi.conf lists the available ones)", v);
+                goto invalid;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    if ((acct.user = strdup(user ? user : name)) == NULL)
+        goto invalid;
+    if (resolve_identity(&ctx->cfg, &acct, group, home, &err) < 0 ||
+        wlf_account_check(&ctx->cfg, &acct, &err) < 0)
+        goto invalid;
+
+    /* under the lock from here on: nobody adds the same name or domain */
+    wlf_path_account_file(&ctx->cfg, name, path, sizeof(path));
+    if (access(path, F_OK) == 0) {
+        wlf_fail(&err, "name", "account '%s' already exists", name);
+        goto invalid;
+    }
+    if (fpm_check_domains(ctx, &acct, &err) < 0)
+        goto invalid;
+
+    wlf_path_socket(&ctx->cfg, name, sock, sizeof(sock));
+    if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {
+        rc = FPM_EXIT_FAILED;
+        goto out;
+    }
+    if (ctx->dry_run) {
+        fpm_say(ctx, "would add account %s (user %s, group %s, home %s, "
+                "php %s) and start it on %s", name, acct.user, acct.group,
+                acct.home, eff.str[WLF_S_PHP], sock);
+        wlf_settings_free(&eff);
+        rc = FPM_EXIT_OK;
+        goto out;
+    }
+    if (fpm_account_apply(ctx, &acct, FPM_APPLY_WRITE_ACCOUNT |
+                          FPM_APPLY_START, &res, &err) < 0) {
+        wlf_settings_free(&eff);
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
+        goto out;
+    }
+    fpm_say(ctx, "%s: added (user %s, php %s, socket %s, pid %ld)", name,
+            acct.user, eff.str[WLF_S_PHP], sock, (long)res.pid);
+    wlf_settings_free(&eff);
+    rc = FPM_EXIT_OK;
+    goto out;
+
+invalid:
+    rc = fpm_report(&err, FPM_EXIT_USAGE);
+out:
+    wlf_account_free(&acct);
+    return rc;
+}
+
+enum { OPT_PURGE };
+
+static const fpm_optdef remove_opts[] = {
+    [OPT_PURGE] = { "purge", 0, 0 },
+    { NULL, 0, 0 }
+};
+
+int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
+{
+    fpm_arg args[16];
+    size_t n;
+    wlf_err err;
+    wlf_account acct;
+    const char *name = NULL;
+    int purge = 0, was_running, loaded, rc = FPM_EXIT_OK;
+    char path[PATH_MAX];
+
+    if (fpm_args_parse(argc, argv, remove_opts, args, 16, &n, &err) < 0)
+        return fpm_usage_error(cmd_remove_account_usage, "%s: %s", err.field,
+                               err.msg);
+    for (size_t i = 0; i < n; i++) {
+        if (args[i].opt == OPT_PURGE)
+            purge = 1;
+        else if (name)
+            return fpm_usage_error(cmd_remove_account_usage, "one account "
+                                   "name only");
+        else
+            name = args[i].value;
+    }
+    if (name == NULL)
+        return fpm_usage_error(cmd_remove_account_usage, "name the account");
+    switch (fpm_account_load(ctx, name, &acct, &err)) {
+    case FPM_EXIT_OK:
+        loaded = 1;
+        break;
+    case FPM_EXIT_FAILED:
+        /* a broken account file can still be removed */
+        loaded = 0;
+        break;
+    case FPM_EXIT_NO_ACCOUNT:
+        return fpm_report(&err, FPM_EXIT_NO_ACCOUNT);
+    default:
+        return fpm_report(&err, FPM_EXIT_USAGE);
+    }
+    if (ctx->dry_run) {
+        fpm_say(ctx, "would stop %s and remove its account file and "
+                "generated files%s", name, purge ? ", its tmp/upload/session "
+                "directories and its logs" : "");
+        goto out;
+    }
+    if (fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
+                                                     loaded ? &acct : NULL),
+                         &was_running, &err) < 0) {
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
+        goto out;
+    }
+    wlf_path_account_file(&ctx->cfg, name, path, sizeof(path));
+    if (fs_remove(path, &err) < 0) {
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
+        goto out;
+    }
+    fpm_live_path(&ctx->cfg, name, path, sizeof(path));
+    fs_remove(path, &err);
+    for (char slot = 'a'; slot <= 'b'; slot++) {
+        fpm_slot s;
+        fpm_slot_init(&ctx->cfg, name, slot, &s);
+        if (fpm_slot_remove(&s, &err) < 0)
+            rc = fpm_report(&err, FPM_EXIT_FAILED);
+    }
+    if (purge) {
+        wlf_path_account_dir(&ctx->cfg, name, path, sizeof(path));
+        if (fs_remove_tree(path, &err) < 0)
+            rc = fpm_report(&err, FPM_EXIT_FAILED);
+        wlf_path_log_dir(&ctx->cfg, name, path, sizeof(path));
+        if (fs_remove_tree(path, &err) < 0)
+            rc = fpm_report(&err, FPM_EXIT_FAILED);
+    }
+    if (rc == FPM_EXIT_OK)
+        fpm_say(ctx, "%s: removed%s%s", name,
+                was_running ? " (instance stopped)" : "",
+                purge ? "; tmp, upload, session directories and logs purged"
+                      : "");
+out:
+    if (loaded)
+        wlf_account_free(&acct);
+    return rc;
+}

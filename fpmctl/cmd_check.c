@@ -1,0 +1,286 @@
+/*
+ * cmd_check.c - fpmctl check: everything that could keep an account from
+ * working, listed at once.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fpmctl.h"
+#include "fsutil.h"
+#include "instance.h"
+#include "json.h"
+#include "ops.h"
+#include "render.h"
+
+const char cmd_check_usage[] = "check";
+const char cmd_check_help[] =
+    "Check the configuration and every account, and list every problem:\n"
+    "wlfcgi.conf and each account file load; users and groups exist (uid\n"
+    "not 0, at least min_uid); homes exist; directories are owned by root\n"
+    "and not writable by others; per-account tmp/upload/session dirs and\n"
+    "php-error.log belong to the account's user; generated files are up to\n"
+    "date; `php-fpm -t` accepts each account's configuration (rendered\n"
+    "into a temporary directory); running instances' sockets are owned by\n"
+    "the user with the httpd group and mode 0660, and NAME.sock points at\n"
+    "them. Exit 0 only when there is no problem. --json: {\"ok\": bool,\n"
+    "\"accounts\": N, \"problems\": [{\"account\": ..., \"problem\": ...}]}.\n";
+
+typedef struct {
+    fpm_ctx *ctx;
+    jw w;
+    size_t n;
+} checker;
+
+static void problem(checker *c, const char *account, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(checker *c, const char *account, const char *fmt, ...)
+{
+    char msg[800];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    c->n++;
+    if (c->ctx->json) {
+        jw_obj(&c->w);
+        jw_kstr(&c->w, "account", account);
+        jw_kstr(&c->w, "problem", msg);
+        jw_obj_end(&c->w);
+    }
+    else if (account)
+        printf("%s: %s\n", account, msg);
+    else
+        printf("%s\n", msg);
+}
+
+/* root-owned directory nobody else can write to */
+static void check_root_dir(checker *c, const char *account, const char *path,
+                           mode_t want)
+{
+    struct stat st;
+
+    if (lstat(path, &st) < 0) {
+        problem(c, account, "%s: %s", path, strerror(errno));
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        problem(c, account, "%s: not a directory", path);
+        return;
+    }
+    if (st.st_uid != 0)
+        problem(c, account, "%s: owned by uid %lu, not root", path,
+                (unsigned long)st.st_uid);
+    if (st.st_mode & 022)
+        problem(c, account, "%s: writable by group or others (mode %04o)",
+                path, (unsigned)(st.st_mode & 07777));
+    else if ((st.st_mode & 07777) != want)
+        problem(c, account, "%s: mode %04o, expected %04o", path,
+                (unsigned)(st.st_mode & 07777), (unsigned)want);
+}
+
+static void check_user_path(checker *c, const char *account, const char *path,
+                            uid_t uid, int dir, mode_t want)
+{
+    struct stat st;
+
+    if (lstat(path, &st) < 0) {
+        problem(c, account, "%s: %s", path, strerror(errno));
+        return;
+    }
+    if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+        problem(c, account, "%s: not a %s", path, dir ? "directory"
+                                                      : "regular file");
+        return;
+    }
+    if (st.st_uid != uid)
+        problem(c, account, "%s: owned by uid %lu, not the account's user "
+                "(uid %lu)", path, (unsigned long)st.st_uid,
+                (unsigned long)uid);
+    if ((st.st_mode & 07777) != want)
+        problem(c, account, "%s: mode %04o, expected %04o", path,
+                (unsigned)(st.st_mode & 07777), (unsigned)want);
+}
+
+/* php-fpm -t on a fresh rendering, in a private temp directory */
+static void check_fpm_test(checker *c, const wlf_account *acct)
+{
+    const wlf_config *cfg = &c->ctx->cfg;
+    char tmpl[] = "/tmp/fpmctl-check-XXXXXX";
+    fpm_slot s;
+    fpm_rendered r;
+    wlf_err err;
+    char slot = fpm_live_slot(cfg, acct->name);
+
+    if (fpm_render_all(cfg, acct, slot ? slot : 'a', &r, &err) < 0) {
+        problem(c, acct->name, "cannot render: %s", err.msg);
+        return;
+    }
+    if (mkdtemp(tmpl) == NULL) {
+        problem(c, acct->name, "cannot create a temp dir: %s",
+                strerror(errno));
+        fpm_rendered_free(&r);
+        return;
+    }
+    fpm_slot_init(cfg, acct->name, slot ? slot : 'a', &s);
+    fs_path(s.dir, sizeof(s.dir), "%s/i", tmpl);
+    fs_path(s.conf, sizeof(s.conf), "%s/php-fpm.conf", s.dir);
+    fs_path(s.ini_dir, sizeof(s.ini_dir), "%s/ini", s.dir);
+    fs_path(s.ini, sizeof(s.ini), "%s/wlfcgi.ini", s.ini_dir);
+    fs_path(s.bin, sizeof(s.bin), "%s/php-fpm", s.dir);
+    if (fpm_slot_write(&s, &r, &err) < 0)
+        problem(c, acct->name, "%s", err.msg);
+    else if (fpm_slot_test(&s, &err) < 0)
+        problem(c, acct->name, "%s", err.msg);
+    fs_remove_tree(tmpl, &err);
+    fpm_rendered_free(&r);
+}
+
+static void check_account(checker *c, const wlf_account *acct,
+                          gid_t httpd_gid, int have_httpd_gid)
+{
+    const wlf_config *cfg = &c->ctx->cfg;
+    struct passwd *pw = getpwnam(acct->user);
+    struct group *gr = getgrnam(acct->group);
+    char dir[PATH_MAX], p[PATH_MAX + 32];
+    struct stat st;
+    fpm_probe probe;
+
+    if (pw == NULL)
+        problem(c, acct->name, "user '%s' does not exist", acct->user);
+    else if (pw->pw_uid == 0 || (long long)pw->pw_uid < cfg->min_uid)
+        problem(c, acct->name, "user '%s' has uid %lu (root, or below "
+                "min_uid %lld)", acct->user, (unsigned long)pw->pw_uid,
+                cfg->min_uid);
+    if (gr == NULL)
+        problem(c, acct->name, "group '%s' does not exist", acct->group);
+    if (stat(acct->home, &st) < 0 || !S_ISDIR(st.st_mode))
+        problem(c, acct->name, "home %s is not an existing directory",
+                acct->home);
+
+    wlf_path_account_dir(cfg, acct->name, dir, sizeof(dir));
+    check_root_dir(c, acct->name, dir, 0711);
+    if (pw) {
+        static const char *const sub[] = { "tmp", "upload", "sessions" };
+        for (int i = 0; i < 3; i++) {
+            fs_path(p, sizeof(p), "%s/%s", dir, sub[i]);
+            check_user_path(c, acct->name, p, pw->pw_uid, 1, 0700);
+        }
+    }
+    wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
+    check_root_dir(c, acct->name, dir, 0755);
+    if (pw) {
+        fs_path(p, sizeof(p), "%s/php-error.log", dir);
+        check_user_path(c, acct->name, p, pw->pw_uid, 0, 0640);
+    }
+    if (!fpm_account_up_to_date(c->ctx, acct))
+        problem(c, acct->name, "generated files differ from the account "
+                "file (run fpmctl rebuild %s)", acct->name);
+    check_fpm_test(c, acct);
+
+    fpm_instance_probe(cfg, acct->name, 1, &probe);
+    if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
+        problem(c, acct->name, "instance is %s: %s",
+                fpm_state_name(probe.state), probe.error);
+    if (probe.state == FPM_RUNNING && probe.slot) {
+        fpm_slot s;
+        char link[PATH_MAX];
+        fpm_slot_init(cfg, acct->name, probe.slot, &s);
+        if (stat(s.sock, &st) < 0 || !S_ISSOCK(st.st_mode))
+            problem(c, acct->name, "%s is not a socket", s.sock);
+        else {
+            if (pw && st.st_uid != pw->pw_uid)
+                problem(c, acct->name, "%s: owner uid %lu, expected %s",
+                        s.sock, (unsigned long)st.st_uid, acct->user);
+            if (have_httpd_gid && st.st_gid != httpd_gid)
+                problem(c, acct->name, "%s: group gid %lu, expected %s",
+                        s.sock, (unsigned long)st.st_gid, cfg->httpd_group);
+            if ((st.st_mode & 0777) != 0660)
+                problem(c, acct->name, "%s: mode %04o, expected 0660",
+                        s.sock, (unsigned)(st.st_mode & 0777));
+        }
+        wlf_path_socket(cfg, acct->name, link, sizeof(link));
+        if (wlf_slot_of_link(link) != probe.slot)
+            problem(c, acct->name, "%s does not point at the running "
+                    "instance (slot %c)", link, probe.slot);
+    }
+}
+
+int cmd_check(fpm_ctx *ctx, int argc, char **argv)
+{
+    const wlf_config *cfg = &ctx->cfg;
+    checker c;
+    wlf_account_list list;
+    wlf_err err;
+    struct group *hg;
+    gid_t httpd_gid = 0;
+    int have_httpd_gid = 0;
+    char p[PATH_MAX];
+
+    memset(&c, 0, sizeof(c));
+    c.ctx = ctx;
+    if (argc > 1)
+        return fpm_usage_error(cmd_check_usage, "unexpected argument "
+                               "'%.40s'", argv[1]);
+    if (ctx->json) {
+        jw_obj(&c.w);
+        jw_key(&c.w, "problems");
+        jw_arr(&c.w);
+    }
+    if ((hg = getgrnam(cfg->httpd_group)) == NULL)
+        problem(&c, NULL, "httpd_group '%s' does not exist",
+                cfg->httpd_group);
+    else {
+        httpd_gid = hg->gr_gid;
+        have_httpd_gid = 1;
+    }
+    for (size_t i = 0; i < cfg->n_php_versions; i++)
+        if (access(cfg->php_versions[i].fpm, X_OK) != 0)
+            problem(&c, NULL, "php %s: %s is not an executable file",
+                    cfg->php_versions[i].version, cfg->php_versions[i].fpm);
+    check_root_dir(&c, NULL, cfg->accounts_dir, 0750);
+    check_root_dir(&c, NULL, cfg->socket_dir, 0755);
+    check_root_dir(&c, NULL, cfg->state_dir, 0755);
+    fs_path(p, sizeof(p), "%s/fpm", cfg->state_dir);
+    check_root_dir(&c, NULL, p, 0750);
+    fs_path(p, sizeof(p), "%s/accounts", cfg->state_dir);
+    check_root_dir(&c, NULL, p, 0711);
+    check_root_dir(&c, NULL, cfg->log_dir, 0755);
+
+    if (wlf_accounts_load(cfg, &list, &err) < 0) {
+        problem(&c, NULL, "%s", err.msg);
+        memset(&list, 0, sizeof(list));
+    }
+    for (size_t i = 0; i < list.n_errors; i++)
+        problem(&c, NULL, "%s", fpm_load_error_text(&list.errors[i]));
+    for (size_t i = 0; i < list.n; i++)
+        check_account(&c, &list.items[i], httpd_gid, have_httpd_gid);
+
+    if (ctx->json) {
+        char *out;
+        jw_arr_end(&c.w);
+        jw_kbool(&c.w, "ok", c.n == 0);
+        jw_kint(&c.w, "accounts", (long long)list.n);
+        jw_obj_end(&c.w);
+        if ((out = jw_finish(&c.w)) != NULL) {
+            fpm_print(out);
+            free(out);
+        }
+    }
+    else if (c.n == 0)
+        fpm_say(ctx, "ok: %s and %zu account(s), no problems", cfg->file,
+                list.n);
+    else
+        printf("%zu problem(s)\n", c.n);
+    wlf_account_list_free(&list);
+    return c.n ? FPM_EXIT_FAILED : FPM_EXIT_OK;
+}

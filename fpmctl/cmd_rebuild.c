@@ -1,0 +1,123 @@
+/*
+ * cmd_rebuild.c - fpmctl rebuild [NAME...|--all]: regenerate the derived
+ * files from the account files and reload what changed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "fpmctl.h"
+#include "instance.h"
+#include "ops.h"
+
+const char cmd_rebuild_usage[] = "rebuild NAME...|--all";
+const char cmd_rebuild_help[] =
+    "Render every derived file (php-fpm.conf, the cache ini, the php-fpm\n"
+    "link) again from the account files and wlfcgi.conf, e.g. after\n"
+    "changing a default in wlfcgi.conf or updating fpmctl. Only instances\n"
+    "whose files changed are reloaded (the same way as `reload`); stopped\n"
+    "accounts only get their files rewritten. Also re-creates missing\n"
+    "per-account directories. On a terminal each account is shown as\n"
+    "[i/n] NAME: what happened; otherwise only changes are printed.\n";
+
+enum { OPT_ALL };
+
+static const fpm_optdef rebuild_opts[] = {
+    [OPT_ALL] = { "all", 'a', 0 },
+    { NULL, 0, 0 }
+};
+
+int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
+{
+    fpm_arg args[1024];
+    const char *ops[1024];
+    size_t n, n_ops = 0, n_names;
+    char **names;
+    wlf_err err;
+    int all = 0, rc, worst = FPM_EXIT_OK;
+    size_t reloaded = 0, updated = 0, unchanged = 0, failed = 0;
+
+    if (fpm_args_parse(argc, argv, rebuild_opts, args, 1024, &n, &err) < 0)
+        return fpm_usage_error(cmd_rebuild_usage, "%s: %s", err.field,
+                               err.msg);
+    for (size_t i = 0; i < n; i++) {
+        if (args[i].opt == OPT_ALL)
+            all = 1;
+        else
+            ops[n_ops++] = args[i].value;
+    }
+    if ((rc = fpm_targets(ctx, ops, n_ops, all, cmd_rebuild_usage, &names,
+                          &n_names)))
+        return rc;
+    for (size_t i = 0; i < n_names; i++) {
+        wlf_account acct;
+        fpm_apply_result res;
+        fpm_probe probe;
+        char what[200], line[700];
+        int changed = 1;
+
+        if ((rc = fpm_account_load(ctx, names[i], &acct, &err)) != 0) {
+            fpm_error("[%zu/%zu] %s: %s", i + 1, n_names, names[i],
+                      fpm_err_text(&err, names[i], line, sizeof(line)));
+            worst = FPM_EXIT_FAILED;
+            failed++;
+            continue;
+        }
+        if (ctx->dry_run) {
+            fpm_instance_probe(&ctx->cfg, acct.name, 0, &probe);
+            if (fpm_account_up_to_date(ctx, &acct)) {
+                snprintf(what, sizeof(what), "unchanged");
+                changed = 0;
+            }
+            else
+                snprintf(what, sizeof(what), "%s",
+                         probe.state == FPM_RUNNING ? "would reload"
+                         : "would rewrite its files (not running)");
+        }
+        else if (fpm_account_apply(ctx, &acct, 0, &res, &err) < 0) {
+            fpm_error("[%zu/%zu] %s: failed; %s", i + 1, n_names, names[i],
+                      fpm_err_text(&err, names[i], line, sizeof(line)));
+            worst = FPM_EXIT_FAILED;
+            failed++;
+            wlf_account_free(&acct);
+            continue;
+        }
+        else {
+            switch (res.did) {
+            case FPM_DID_RELOAD:
+                snprintf(what, sizeof(what), "reloaded (slot %c, pid %ld)",
+                         res.slot, (long)res.pid);
+                reloaded++;
+                break;
+            case FPM_DID_FILES:
+                snprintf(what, sizeof(what), "files updated (not running)");
+                updated++;
+                break;
+            default:
+                snprintf(what, sizeof(what), "unchanged");
+                unchanged++;
+                changed = 0;
+                break;
+            }
+            fpm_instance_probe(&ctx->cfg, acct.name, 0, &probe);
+            /* directories a cleanup may have taken away */
+            if (probe.state == FPM_RUNNING &&
+                fpm_ensure_account_dirs(&ctx->cfg, &acct, &err) < 0) {
+                fpm_error("%s: %s", names[i],
+                          fpm_err_text(&err, names[i], line, sizeof(line)));
+                worst = FPM_EXIT_FAILED;
+            }
+        }
+        if (ctx->tty)
+            fpm_say(ctx, "[%zu/%zu] %s: %s", i + 1, n_names, names[i], what);
+        else if (changed || ctx->verbosity > 0)
+            fpm_say(ctx, "%s: %s", names[i], what);
+        wlf_account_free(&acct);
+    }
+    if (ctx->tty && n_names > 1 && !ctx->dry_run)
+        fpm_say(ctx, "rebuild: %zu reloaded, %zu updated, %zu unchanged, "
+                "%zu failed", reloaded, updated, unchanged, failed);
+    fpm_names_free(names, n_names);
+    return worst;
+}

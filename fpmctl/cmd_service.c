@@ -1,0 +1,203 @@
+/*
+ * cmd_service.c - fpmctl start, stop, restart, reload [NAME...|--all].
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "fpmctl.h"
+#include "instance.h"
+#include "ops.h"
+
+const char cmd_start_usage[] = "start NAME...|--all";
+const char cmd_start_help[] =
+    "Start the accounts' instances that are not running, from their\n"
+    "account files (the live slot recorded in <state>/fpm/NAME.live), and\n"
+    "point <sockets>/NAME.sock at them. At boot, wlfcgi.service runs\n"
+    "`fpmctl start --all`. Running instances are left alone.\n";
+
+const char cmd_stop_usage[] = "stop NAME...|--all";
+const char cmd_stop_help[] =
+    "Stop the accounts' instances gracefully: php-fpm gets SIGQUIT and\n"
+    "finishes the requests in flight (up to the request timeout); one that\n"
+    "does not exit by then gets SIGTERM, then SIGKILL. NAME.sock is removed,\n"
+    "so httpd answers 503 for the account until it is started again.\n";
+
+const char cmd_restart_usage[] = "restart NAME...|--all";
+const char cmd_restart_help[] =
+    "Stop and start the accounts' instances: a cold start with empty\n"
+    "caches. Requests arriving meanwhile fail; use reload to change\n"
+    "without a gap.\n";
+
+const char cmd_reload_usage[] = "reload NAME...|--all";
+const char cmd_reload_help[] =
+    "Start a new instance of each account from its account file in the\n"
+    "idle slot, check it (php-fpm -t, FastCGI ping, startup errors),\n"
+    "switch NAME.sock to it and let the old instance finish its requests\n"
+    "(it is told to quit after drain_time ms). No request is dropped or\n"
+    "delayed. If the new instance fails, the old one keeps serving and\n"
+    "reload exits 1 quoting php-fpm. php-fpm's own reload (SIGUSR2) is\n"
+    "never used. An account that is not running only gets its files\n"
+    "checked and rewritten.\n";
+
+enum { OPT_ALL };
+
+static const fpm_optdef all_opts[] = {
+    [OPT_ALL] = { "all", 'a', 0 },
+    { NULL, 0, 0 }
+};
+
+typedef enum { DO_START, DO_STOP, DO_RESTART, DO_RELOAD } service_op;
+
+static int one_account(fpm_ctx *ctx, service_op op, const char *name)
+{
+    wlf_account acct;
+    wlf_err err;
+    fpm_apply_result res;
+    fpm_probe probe;
+    int load_rc, was_running;
+    char line[700];
+
+    load_rc = fpm_account_load(ctx, name, &acct, &err);
+    if (op == DO_STOP) {
+        if (ctx->dry_run) {
+            fpm_instance_probe(&ctx->cfg, name, 0, &probe);
+            fpm_say(ctx, "%s: would stop (%s)", name,
+                    fpm_state_name(probe.state));
+        }
+        else if (fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
+                                  load_rc == FPM_EXIT_OK ? &acct : NULL),
+                                  &was_running, &err) < 0) {
+            fpm_error("%s: stop failed: %s", name,
+                      fpm_err_text(&err, name, line, sizeof(line)));
+            load_rc = FPM_EXIT_FAILED;
+            goto out;
+        }
+        else
+            fpm_say(ctx, "%s: %s", name, was_running ? "stopped"
+                                                     : "not running");
+        load_rc = FPM_EXIT_OK;
+        goto out;
+    }
+    if (load_rc != FPM_EXIT_OK) {
+        fpm_error("%s: %s", name,
+                  fpm_err_text(&err, name, line, sizeof(line)));
+        goto out;
+    }
+    fpm_instance_probe(&ctx->cfg, name, 0, &probe);
+    if (ctx->dry_run) {
+        static const char *const verbs[] = { "start", "stop", "restart",
+                                             "reload" };
+        if (op == DO_START && probe.state == FPM_RUNNING)
+            fpm_say(ctx, "%s: already running (slot %c, pid %ld)", name,
+                    probe.slot, (long)probe.pid);
+        else if (op == DO_RELOAD && probe.state != FPM_RUNNING)
+            fpm_say(ctx, "%s: not running; would check and rewrite its "
+                    "files", name);
+        else
+            fpm_say(ctx, "%s: would %s", name, verbs[op]);
+        goto out;
+    }
+    if (op == DO_START && probe.state == FPM_RUNNING) {
+        /* after a crash the link may be gone while the master lives */
+        if (fpm_switch_live(&ctx->cfg, name, probe.slot, &err) < 0) {
+            load_rc = fpm_report(&err, FPM_EXIT_FAILED);
+            goto out;
+        }
+        fpm_say(ctx, "%s: already running (slot %c, pid %ld)", name,
+                probe.slot, (long)probe.pid);
+        goto out;
+    }
+    if (op == DO_RESTART &&
+        fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg, &acct),
+                         &was_running, &err) < 0) {
+        fpm_error("%s: stop failed: %s", name,
+                  fpm_err_text(&err, name, line, sizeof(line)));
+        load_rc = FPM_EXIT_FAILED;
+        goto out;
+    }
+    if (fpm_account_apply(ctx, &acct, op == DO_RELOAD ? FPM_APPLY_SWAP
+                                                      : FPM_APPLY_START,
+                          &res, &err) < 0) {
+        fpm_err_text(&err, name, line, sizeof(line));
+        if (op == DO_RELOAD && probe.state == FPM_RUNNING)
+            fpm_error("%s: reload failed; the running instance (slot %c, "
+                      "pid %ld) keeps serving: %s", name, probe.slot,
+                      (long)probe.pid, line);
+        else
+            fpm_error("%s: %s failed: %s", name, op == DO_RELOAD ? "reload"
+                      : "start", line);
+        load_rc = FPM_EXIT_FAILED;
+        goto out;
+    }
+    switch (res.did) {
+    case FPM_DID_RELOAD:
+        fpm_say(ctx, "%s: reloaded (slot %c, pid %ld)", name, res.slot,
+                (long)res.pid);
+        break;
+    case FPM_DID_START:
+        fpm_say(ctx, "%s: %s (slot %c, pid %ld)", name,
+                op == DO_RESTART ? "restarted" : "started", res.slot,
+                (long)res.pid);
+        break;
+    default:
+        fpm_say(ctx, "%s: not running; files checked", name);
+        break;
+    }
+out:
+    wlf_account_free(&acct);
+    return load_rc;
+}
+
+static int run_op(fpm_ctx *ctx, service_op op, const char *usage, int argc,
+                  char **argv)
+{
+    fpm_arg args[1024];
+    const char *ops[1024];
+    size_t n, n_ops = 0, n_names;
+    char **names;
+    wlf_err err;
+    int all = 0, rc, worst = FPM_EXIT_OK;
+
+    if (fpm_args_parse(argc, argv, all_opts, args, 1024, &n, &err) < 0)
+        return fpm_usage_error(usage, "%s: %s", err.field, err.msg);
+    for (size_t i = 0; i < n; i++) {
+        if (args[i].opt == OPT_ALL)
+            all = 1;
+        else
+            ops[n_ops++] = args[i].value;
+    }
+    if ((rc = fpm_targets(ctx, ops, n_ops, all, usage, &names, &n_names)))
+        return rc;
+    for (size_t i = 0; i < n_names; i++) {
+        rc = one_account(ctx, op, names[i]);
+        if (rc > worst)
+            worst = rc;
+    }
+    fpm_names_free(names, n_names);
+    /* with several accounts, "failed" sums it up */
+    if (worst != FPM_EXIT_OK && n_names > 1)
+        worst = FPM_EXIT_FAILED;
+    return worst;
+}
+
+int cmd_start(fpm_ctx *ctx, int argc, char **argv)
+{
+    return run_op(ctx, DO_START, cmd_start_usage, argc, argv);
+}
+
+int cmd_stop(fpm_ctx *ctx, int argc, char **argv)
+{
+    return run_op(ctx, DO_STOP, cmd_stop_usage, argc, argv);
+}
+
+int cmd_restart(fpm_ctx *ctx, int argc, char **argv)
+{
+    return run_op(ctx, DO_RESTART, cmd_restart_usage, argc, argv);
+}
+
+int cmd_reload(fpm_ctx *ctx, int argc, char **argv)
+{
+    return run_op(ctx, DO_RELOAD, cmd_reload_usage, argc, argv);
+}

@@ -1,0 +1,134 @@
+/*
+ * cmd_set.c - fpmctl set NAME KEY=VALUE...
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fpmctl.h"
+#include "ops.h"
+#include "setkeys.h"
+
+const char cmd_set_usage[] = "set NAME KEY=VALUE...";
+const char cmd_set_help[] =
+    "Change settings of account NAME. The change is checked (php-fpm -t),\n"
+    "started in the account's idle instance slot and verified with a\n"
+    "FastCGI ping before requests switch to it; the old instance finishes\n"
+    "its requests. Only this account is touched. If anything fails, the\n"
+    "old instance keeps serving and the account file stays as it was.\n\n"
+    "Keys:\n"
+    "  max_children=N            PHP worker processes (pm.max_children)\n"
+    "  idle_timeout=SECONDS      idle worker lifetime\n"
+    "  max_upload=SIZE           largest request body (8M, 2G, ...)\n"
+    "  upload_ceiling=SIZE       largest body any location may allow\n"
+    "  max_execution_time=SECONDS\n"
+    "  opcache_memory=SIZE  opcache_interned_strings=SIZE\n"
+    "  opcache_max_files=N  opcache_validate_timestamps=on|off\n"
+    "  opcache_revalidate_freq=SECONDS  apcu_memory=SIZE\n"
+    "  php=VERSION               one of php.versions in wlfcgi.conf\n"
+    "  domains=a.example,b.example   the complete list (\"\" for none)\n"
+    "  home=/path                base of open_basedir; must exist\n"
+    "  php_admin.KEY=VALUE       an extra php_admin_value (KEY from\n"
+    "                            php_admin_allowed); empty VALUE removes it\n\n"
+    "KEY=default resets a setting to the global default of wlfcgi.conf;\n"
+    "KEY=off does too, except for on/off settings, where it means off.\n"
+    "user and group cannot be changed. A change that needs no new instance\n"
+    "(domains) only rewrites the account file; httpd sees domain changes\n"
+    "at its next graceful restart.\n";
+
+int cmd_set(fpm_ctx *ctx, int argc, char **argv)
+{
+    wlf_account old, acct;
+    wlf_err err;
+    const char *name;
+    char *diff = NULL;
+    fpm_apply_result res;
+    int rc;
+
+    if (argc < 2)
+        return fpm_usage_error(cmd_set_usage, "name the account");
+    name = argv[1];
+    if (name[0] == '-' && strcmp(name, "--") != 0)
+        return fpm_usage_error(cmd_set_usage, "unknown option '%.40s'",
+                               name);
+    if (strcmp(name, "--") == 0 && argc > 2) {
+        name = argv[2];
+        argv++;
+        argc--;
+    }
+    if (argc < 3)
+        return fpm_usage_error(cmd_set_usage, "give at least one KEY=VALUE");
+    if ((rc = fpm_account_load(ctx, name, &old, &err)) != FPM_EXIT_OK)
+        return fpm_report(&err, rc);
+    if (wlf_account_copy(&acct, &old) < 0) {
+        wlf_account_free(&old);
+        fpm_error("out of memory");
+        return FPM_EXIT_FAILED;
+    }
+    rc = FPM_EXIT_USAGE;
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--") != 0 &&
+            fpm_set_apply(&ctx->cfg, &acct, argv[i], &err) < 0)
+            goto invalid;
+    if (strcmp(acct.home, old.home) != 0) {
+        struct stat st;
+        if (stat(acct.home, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            wlf_fail(&err, "home", "'%.60s' is not an existing directory",
+                     acct.home);
+            goto invalid;
+        }
+    }
+    if (wlf_account_check(&ctx->cfg, &acct, &err) < 0 ||
+        fpm_check_domains(ctx, &acct, &err) < 0)
+        goto invalid;
+
+    if ((diff = fpm_account_diff(&ctx->cfg, &old, &acct)) == NULL) {
+        rc = FPM_EXIT_FAILED;
+        fpm_error("out of memory");
+        goto out;
+    }
+    if (diff[0] == '\0') {
+        fpm_say(ctx, "%s: unchanged", name);
+        rc = FPM_EXIT_OK;
+        goto out;
+    }
+    if (ctx->dry_run) {
+        fpm_say(ctx, "%s: would change %s%s", name, diff,
+                fpm_account_up_to_date(ctx, &acct) ? ""
+                : "; would start a new instance with it");
+        rc = FPM_EXIT_OK;
+        goto out;
+    }
+    if (fpm_account_apply(ctx, &acct, FPM_APPLY_WRITE_ACCOUNT, &res,
+                          &err) < 0) {
+        char line[700];
+        fpm_error("%s: not changed: %s", name,
+                  fpm_err_text(&err, name, line, sizeof(line)));
+        rc = FPM_EXIT_FAILED;
+        goto out;
+    }
+    switch (res.did) {
+    case FPM_DID_RELOAD:
+        fpm_say(ctx, "%s: %s; reloaded (slot %c, pid %ld)", name, diff,
+                res.slot, (long)res.pid);
+        break;
+    case FPM_DID_FILES:
+        fpm_say(ctx, "%s: %s (not running; takes effect at start)", name,
+                diff);
+        break;
+    default:
+        fpm_say(ctx, "%s: %s", name, diff);
+        break;
+    }
+    rc = FPM_EXIT_OK;
+    goto out;
+
+invalid:
+    rc = fpm_report(&err, FPM_EXIT_USAGE);
+out:
+    free(diff);
+    wlf_account_free(&acct);
+    wlf_account_free(&old);
+    return rc;
+}

@@ -1,0 +1,376 @@
+/*
+ * cmd_show.c - fpmctl list, show and status: what accounts there are, how
+ * they are configured, and how their instances are doing.
+ *
+ * The --json objects share stable fields: name, user, group, home,
+ * domains, socket, slot, state, pid, max_children, max_upload (bytes) and
+ * php. show adds every effective setting, status what the pool's own
+ * status page says.
+ */
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "fpmctl.h"
+#include "instance.h"
+#include "json.h"
+#include "ops.h"
+#include "render.h"
+#include "wlf_size.h"
+
+const char cmd_list_usage[] = "list";
+const char cmd_list_help[] =
+    "List every account with its state (from pid files and /proc; use\n"
+    "status to ask the instances themselves), user, PHP version, limits\n"
+    "and domains. Account files that do not load are reported on stderr\n"
+    "and make list exit 1. With --json: an array of objects with the\n"
+    "fields name, user, group, home, domains, socket, slot, state, pid,\n"
+    "max_children, max_upload (bytes) and php.\n";
+
+const char cmd_show_usage[] = "show NAME";
+const char cmd_show_help[] =
+    "Show account NAME: identity, domains, files, the state of its\n"
+    "instance, every setting with its effective value and whether the\n"
+    "account overrides the global default, its php_admin values and the\n"
+    "timeouts derived from them. --json gives the same as one object (the\n"
+    "fields of list, plus settings, overrides, php_admin, timeouts, files).\n";
+
+const char cmd_status_usage[] = "status [NAME...]";
+const char cmd_status_help[] =
+    "Ask each instance (all accounts without NAME) for its status page over\n"
+    "FastCGI on its own socket (no httpd, no curl): state, pid, start time,\n"
+    "accepted connections, active/idle/total processes, listen queue and\n"
+    "how often max_children was reached. States: running; stopped; dead\n"
+    "(pid file but no master, or the socket refuses); unresponsive (the\n"
+    "master lives but did not answer within 3 s). Exit 0 when every listed\n"
+    "instance is running, 1 otherwise, 3 for an unknown NAME.\n";
+
+static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
+                        const wlf_settings *eff, const fpm_probe *p)
+{
+    char sock[PATH_MAX];
+
+    jw_kstr(w, "name", acct->name);
+    jw_kstr(w, "user", acct->user);
+    jw_kstr(w, "group", acct->group);
+    jw_kstr(w, "home", acct->home);
+    jw_key(w, "domains");
+    jw_arr(w);
+    for (size_t i = 0; i < acct->n_domains; i++)
+        jw_str(w, acct->domains[i]);
+    jw_arr_end(w);
+    jw_kstr(w, "socket", wlf_path_socket(&ctx->cfg, acct->name, sock,
+                                         sizeof(sock)));
+    if (p->slot) {
+        char s[2] = { p->slot, '\0' };
+        jw_kstr(w, "slot", s);
+    }
+    else
+        jw_kstr(w, "slot", NULL);
+    jw_kstr(w, "state", fpm_state_name(p->state));
+    jw_key(w, "pid");
+    if (p->pid)
+        jw_int(w, p->pid);
+    else
+        jw_null(w);
+    jw_kint(w, "max_children", eff->num[WLF_S_MAX_CHILDREN]);
+    jw_kint(w, "max_upload", eff->num[WLF_S_MAX_UPLOAD]);
+    jw_kstr(w, "php", eff->str[WLF_S_PHP]);
+}
+
+static void print_json(jw *w)
+{
+    char *out = jw_finish(w);
+
+    if (out) {
+        fpm_print(out);
+        free(out);
+    }
+}
+
+static void join_domains(const wlf_account *acct, char *buf, size_t len)
+{
+    size_t off = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < acct->n_domains && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+                                acct->domains[i]);
+    if (acct->n_domains == 0)
+        snprintf(buf, len, "-");
+}
+
+int cmd_list(fpm_ctx *ctx, int argc, char **argv)
+{
+    wlf_account_list list;
+    wlf_err err;
+    jw w = { 0 };
+
+    if (argc > 1)
+        return fpm_usage_error(cmd_list_usage, "unexpected argument "
+                               "'%.40s'", argv[1]);
+    if (wlf_accounts_load(&ctx->cfg, &list, &err) < 0)
+        return fpm_report(&err, FPM_EXIT_FAILED);
+    if (ctx->json)
+        jw_arr(&w);
+    else if (list.n)
+        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", "NAME",
+               "STATE", "SLOT", "PID", "USER", "PHP", "CHILDREN",
+               "MAX_UPLOAD", "DOMAINS");
+    for (size_t i = 0; i < list.n; i++) {
+        const wlf_account *a = &list.items[i];
+        wlf_settings eff;
+        fpm_probe p;
+        char up[32], doms[512], pid[16], slot[2] = { '-', '\0' };
+
+        if (wlf_account_effective(&ctx->cfg, a, &eff) < 0)
+            continue;
+        fpm_instance_probe(&ctx->cfg, a->name, 0, &p);
+        if (ctx->json) {
+            jw_obj(&w);
+            json_stable(&w, ctx, a, &eff, &p);
+            jw_obj_end(&w);
+        }
+        else {
+            join_domains(a, doms, sizeof(doms));
+            snprintf(pid, sizeof(pid), "%ld", (long)p.pid);
+            if (p.slot)
+                slot[0] = p.slot;
+            printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8lld %-10s %s\n",
+                   a->name, fpm_state_name(p.state), slot,
+                   p.pid ? pid : "-", a->user, eff.str[WLF_S_PHP],
+                   eff.num[WLF_S_MAX_CHILDREN],
+                   wlf_size_format(eff.num[WLF_S_MAX_UPLOAD], up,
+                                   sizeof(up)), doms);
+        }
+        wlf_settings_free(&eff);
+    }
+    if (ctx->json) {
+        jw_arr_end(&w);
+        print_json(&w);
+    }
+    fflush(stdout);
+    for (size_t i = 0; i < list.n_errors; i++)
+        fpm_error("%s", fpm_load_error_text(&list.errors[i]));
+    {
+        int rc = list.n_errors ? FPM_EXIT_FAILED : FPM_EXIT_OK;
+        wlf_account_list_free(&list);
+        return rc;
+    }
+}
+
+int cmd_show(fpm_ctx *ctx, int argc, char **argv)
+{
+    wlf_account acct;
+    wlf_settings eff;
+    wlf_err err;
+    fpm_probe p;
+    fpm_timeouts t;
+    char buf[PATH_MAX], v[64], d[64];
+    int rc;
+
+    if (argc != 2)
+        return fpm_usage_error(cmd_show_usage, "name one account");
+    if ((rc = fpm_account_load(ctx, argv[1], &acct, &err)) != FPM_EXIT_OK)
+        return fpm_report(&err, rc);
+    if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {
+        wlf_account_free(&acct);
+        return FPM_EXIT_FAILED;
+    }
+    fpm_instance_probe(&ctx->cfg, acct.name, 1, &p);
+    fpm_compute_timeouts(&eff, ctx->cfg.upload_min_rate, &t);
+
+    if (ctx->json) {
+        jw w = { 0 };
+        jw_obj(&w);
+        json_stable(&w, ctx, &acct, &eff, &p);
+        if (p.error[0])
+            jw_kstr(&w, "error", p.error);
+        jw_key(&w, "settings");
+        jw_obj(&w);
+        for (int i = 0; i < WLF_S_COUNT; i++) {
+            jw_key(&w, wlf_setting_defs[i].key);
+            jw_obj(&w);
+            jw_kstr(&w, "value", wlf_setting_format(&eff, i, v, sizeof(v)));
+            jw_kstr(&w, "default", wlf_setting_format(&ctx->cfg.defaults, i,
+                                                      d, sizeof(d)));
+            jw_kbool(&w, "override", acct.settings.is_set[i]);
+            jw_obj_end(&w);
+        }
+        jw_obj_end(&w);
+        jw_key(&w, "overrides");
+        jw_arr(&w);
+        for (int i = 0; i < WLF_S_COUNT; i++)
+            if (acct.settings.is_set[i])
+                jw_str(&w, wlf_setting_defs[i].key);
+        jw_arr_end(&w);
+        jw_key(&w, "php_admin");
+        jw_obj(&w);
+        for (size_t i = 0; i < acct.n_php_admin; i++)
+            jw_kstr(&w, acct.php_admin[i].key, acct.php_admin[i].value);
+        jw_obj_end(&w);
+        jw_key(&w, "timeouts");
+        jw_obj(&w);
+        jw_kint(&w, "request_terminate_timeout", t.request_terminate_timeout);
+        jw_kint(&w, "max_input_time", t.max_input_time);
+        jw_kint(&w, "process_control_timeout", t.request_terminate_timeout);
+        jw_obj_end(&w);
+        jw_key(&w, "files");
+        jw_obj(&w);
+        jw_kstr(&w, "account", wlf_path_account_file(&ctx->cfg, acct.name,
+                                                     buf, sizeof(buf)));
+        if (p.slot) {
+            jw_kstr(&w, "instance", wlf_path_instance_dir(&ctx->cfg,
+                    acct.name, p.slot, buf, sizeof(buf)));
+        }
+        jw_kstr(&w, "logs", wlf_path_log_dir(&ctx->cfg, acct.name, buf,
+                                             sizeof(buf)));
+        jw_kstr(&w, "tmp", wlf_path_account_dir(&ctx->cfg, acct.name, buf,
+                                                sizeof(buf)));
+        jw_obj_end(&w);
+        jw_obj_end(&w);
+        print_json(&w);
+    }
+    else {
+        char doms[1024];
+        struct passwd *pw = getpwnam(acct.user);
+        join_domains(&acct, doms, sizeof(doms));
+        printf("account      %s\n", acct.name);
+        if (pw)
+            printf("user         %s (uid %lu)\n", acct.user,
+                   (unsigned long)pw->pw_uid);
+        else
+            printf("user         %s (no such user!)\n", acct.user);
+        printf("group        %s\n", acct.group);
+        printf("home         %s\n", acct.home);
+        printf("domains      %s\n", doms);
+        printf("socket       %s\n", wlf_path_socket(&ctx->cfg, acct.name,
+                                                    buf, sizeof(buf)));
+        if (p.slot)
+            printf("state        %s (slot %c, pid %ld)\n",
+                   fpm_state_name(p.state), p.slot, (long)p.pid);
+        else
+            printf("state        %s\n", fpm_state_name(p.state));
+        if (p.error[0])
+            printf("             %s\n", p.error);
+        printf("settings (* = set for this account, else wlfcgi.conf "
+               "default):\n");
+        for (int i = 0; i < WLF_S_COUNT; i++)
+            printf("  %-28s %-10s%s\n", wlf_setting_defs[i].key,
+                   wlf_setting_format(&eff, i, v, sizeof(v)),
+                   acct.settings.is_set[i] ? " *" : "");
+        if (acct.n_php_admin) {
+            printf("php_admin:\n");
+            for (size_t i = 0; i < acct.n_php_admin; i++)
+                printf("  %s = %s\n", acct.php_admin[i].key,
+                       acct.php_admin[i].value);
+        }
+        printf("timeouts:\n"
+               "  request_terminate_timeout    %llds\n"
+               "  max_input_time               %llds\n",
+               t.request_terminate_timeout, t.max_input_time);
+        printf("files:\n  account      %s\n", wlf_path_account_file(
+                   &ctx->cfg, acct.name, buf, sizeof(buf)));
+        if (p.slot)
+            printf("  instance     %s\n", wlf_path_instance_dir(
+                       &ctx->cfg, acct.name, p.slot, buf, sizeof(buf)));
+        printf("  logs         %s\n", wlf_path_log_dir(&ctx->cfg, acct.name,
+                                                       buf, sizeof(buf)));
+    }
+    wlf_settings_free(&eff);
+    wlf_account_free(&acct);
+    return FPM_EXIT_OK;
+}
+
+static void json_status(jw *w, const fpm_probe *p)
+{
+    const wlf_fpm_status *s = &p->status;
+
+    if (!p->have_status) {
+        if (p->error[0])
+            jw_kstr(w, "error", p->error);
+        return;
+    }
+    jw_kstr(w, "pool", s->pool);
+    jw_kstr(w, "process_manager", s->process_manager);
+    jw_kstr(w, "start_time", s->start_time);
+    jw_kint(w, "start_since", s->start_since);
+    jw_kint(w, "accepted_conn", s->accepted_conn);
+    jw_kint(w, "listen_queue", s->listen_queue);
+    jw_kint(w, "max_listen_queue", s->max_listen_queue);
+    jw_kint(w, "listen_queue_len", s->listen_queue_len);
+    jw_kint(w, "idle_processes", s->idle_processes);
+    jw_kint(w, "active_processes", s->active_processes);
+    jw_kint(w, "total_processes", s->total_processes);
+    jw_kint(w, "max_active_processes", s->max_active_processes);
+    jw_kint(w, "max_children_reached", s->max_children_reached);
+    jw_kint(w, "slow_requests", s->slow_requests);
+}
+
+int cmd_status(fpm_ctx *ctx, int argc, char **argv)
+{
+    char **names;
+    size_t n;
+    int rc, all_running = 1;
+    jw w = { 0 };
+
+    rc = fpm_targets(ctx, (const char *const *)argv + 1, (size_t)argc - 1,
+                     argc == 1, cmd_status_usage, &names, &n);
+    if (rc)
+        return rc;
+    if (ctx->json)
+        jw_arr(&w);
+    for (size_t i = 0; i < n; i++) {
+        wlf_account acct;
+        wlf_settings eff;
+        wlf_err err;
+        fpm_probe p;
+
+        if ((rc = fpm_account_load(ctx, names[i], &acct, &err)) != 0) {
+            fpm_report(&err, rc);
+            all_running = 0;
+            continue;
+        }
+        if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {
+            wlf_account_free(&acct);
+            continue;
+        }
+        fpm_instance_probe(&ctx->cfg, acct.name, 1, &p);
+        if (p.state != FPM_RUNNING)
+            all_running = 0;
+        if (ctx->json) {
+            jw_obj(&w);
+            json_stable(&w, ctx, &acct, &eff, &p);
+            json_status(&w, &p);
+            jw_obj_end(&w);
+        }
+        else if (p.have_status) {
+            const wlf_fpm_status *s = &p.status;
+            printf("%s: running (slot %c, pid %ld) since %s (%lld s)\n"
+                   "  accepted conn %lld, processes %lld active / %lld idle "
+                   "/ %lld total (max_children %lld), listen queue %lld "
+                   "(max %lld), max children reached %lld\n",
+                   acct.name, p.slot, (long)p.pid, s->start_time,
+                   s->start_since, s->accepted_conn, s->active_processes,
+                   s->idle_processes, s->total_processes,
+                   eff.num[WLF_S_MAX_CHILDREN], s->listen_queue,
+                   s->max_listen_queue, s->max_children_reached);
+        }
+        else if (p.state == FPM_STOPPED)
+            printf("%s: stopped\n", acct.name);
+        else
+            printf("%s: %s (pid %ld): %s\n", acct.name,
+                   fpm_state_name(p.state), (long)p.pid, p.error);
+        wlf_settings_free(&eff);
+        wlf_account_free(&acct);
+    }
+    if (ctx->json) {
+        jw_arr_end(&w);
+        print_json(&w);
+    }
+    fpm_names_free(names, n);
+    return all_running ? FPM_EXIT_OK : FPM_EXIT_FAILED;
+}

@@ -1,0 +1,125 @@
+/*
+ * instance.h - one php-fpm master of an account in one of its two slots.
+ *
+ * Each account has slots 'a' and 'b' (docs/internals.md). At most one is
+ * live: <socket_dir>/NAME.sock is a symlink to its socket and
+ * <state>/fpm/NAME.live records it across reboots. A change starts the idle
+ * slot, checks it, switches the link and tells the old master to quit, so
+ * php-fpm's own reload (SIGUSR2) is never used.
+ *
+ * Direct mode runs php-fpm here; systemd mode asks systemctl (or the
+ * program named by $WLFCGI_SYSTEMCTL) to start wlfcgi-fpm@NAME.SLOT.service.
+ * Both are verified the same way: FastCGI ping on the slot's own socket.
+ */
+#ifndef FPM_INSTANCE_H
+#define FPM_INSTANCE_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+#include "fpmctl.h"
+#include "render.h"
+#include "wlf_fcgi.h"
+
+typedef struct {
+    char name[WLF_NAME_MAX + 1];
+    char slot;
+    char dir[PATH_MAX];         /* <state>/fpm/NAME.SLOT */
+    char conf[PATH_MAX];        /* dir/php-fpm.conf */
+    char ini_dir[PATH_MAX];     /* dir/ini (PHP_INI_SCAN_DIR) */
+    char ini[PATH_MAX];         /* dir/ini/wlfcgi.ini */
+    char bin[PATH_MAX];         /* dir/php-fpm -> the version's binary */
+    char sock[PATH_MAX];        /* <socket_dir>/NAME.SLOT.sock */
+    char pidfile[PATH_MAX];     /* <socket_dir>/NAME.SLOT.pid */
+    char log[PATH_MAX];         /* <log_dir>/NAME/fpm.log */
+    char unit[WLF_NAME_MAX + 32];   /* wlfcgi-fpm@NAME.SLOT.service */
+} fpm_slot;
+
+void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
+                   fpm_slot *s);
+static inline char fpm_other_slot(char slot) { return slot == 'a' ? 'b' : 'a'; }
+
+/* What a slot directory held, to put it back after a failed change. */
+typedef struct {
+    char *conf, *ini, *bin;     /* NULL: did not exist */
+} fpm_snapshot;
+
+void fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap);
+int fpm_slot_restore(const fpm_slot *s, const fpm_snapshot *snap,
+                     wlf_err *err);
+void fpm_snapshot_free(fpm_snapshot *snap);
+
+/* Do the slot's files equal the rendering? */
+int fpm_slot_matches(const fpm_slot *s, const fpm_rendered *r);
+/* Write the rendered files into the slot directory. */
+int fpm_slot_write(const fpm_slot *s, const fpm_rendered *r, wlf_err *err);
+/* Remove the slot directory. */
+int fpm_slot_remove(const fpm_slot *s, wlf_err *err);
+
+/* `php-fpm -t` with the instance's environment; err quotes php-fpm. */
+int fpm_slot_test(const fpm_slot *s, wlf_err *err);
+
+/* The slot's running master (pid file + /proc check), or 0. */
+pid_t fpm_slot_pid(const fpm_slot *s);
+/* The pid in the pid file, running or not; 0 if none. */
+pid_t fpm_slot_pidfile(const fpm_slot *s);
+
+/*
+ * Start the slot and verify it: the master comes up, answers a FastCGI
+ * ping on its own socket within start_timeout, and its workers log no
+ * startup error (a php_admin value PHP rejected, ...). On failure err
+ * quotes php-fpm and the caller stops the slot.
+ */
+int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid,
+                   wlf_err *err);
+
+/*
+ * Stop the slot gracefully (SIGQUIT: requests in flight finish), wait up
+ * to wait_ms, then SIGTERM and SIGKILL, also for workers left holding the
+ * socket. Removes a stale pid file and socket. *was_running tells whether
+ * a master was found.
+ */
+int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
+                  int *was_running, wlf_err *err);
+
+/* Tell the master `pid` of slot s to quit, without waiting. */
+void fpm_slot_quit(const fpm_ctx *ctx, const fpm_slot *s, pid_t pid);
+
+/* The live slot of an account: NAME.sock's target, else NAME.live; 0. */
+char fpm_live_slot(const wlf_config *cfg, const char *name);
+/* Point NAME.sock (and NAME.live) at `slot`. */
+int fpm_switch_live(const wlf_config *cfg, const char *name, char slot,
+                    wlf_err *err);
+/* Remove NAME.sock (instance stopped); NAME.live stays. */
+int fpm_unlink_socket(const wlf_config *cfg, const char *name, wlf_err *err);
+/* <state>/fpm/NAME.live */
+const char *fpm_live_path(const wlf_config *cfg, const char *name, char *buf,
+                          size_t len);
+
+typedef enum {
+    FPM_STOPPED,        /* no master, no pid file */
+    FPM_RUNNING,        /* master alive (and answered, when asked) */
+    FPM_DEAD,           /* pid file but no master, or socket refusing */
+    FPM_UNRESPONSIVE    /* master alive, status page did not answer */
+} fpm_state;
+
+const char *fpm_state_name(fpm_state st);
+
+typedef struct {
+    fpm_state state;
+    char slot;                  /* live slot, 0 if none recorded */
+    pid_t pid;                  /* the master (or the dead one's pid) */
+    int have_status;
+    wlf_fpm_status status;
+    char error[600];
+} fpm_probe;
+
+/* How is the account's live instance? With ask_pool, fetch its status page
+ * over FastCGI; without, only pid files and /proc are looked at. */
+void fpm_instance_probe(const wlf_config *cfg, const char *name,
+                        int ask_pool, fpm_probe *p);
+
+/* The systemctl to run: $WLFCGI_SYSTEMCTL or "systemctl" from PATH. */
+const char *fpm_systemctl(void);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * json.h - a small JSON writer for `--json` output.
+ *
+ * Commas are placed automatically: call jw_key() before each member of an
+ * object, then one value call. Strings are escaped per RFC 8259; bytes
+ * >= 0x80 pass through (file and user names are the admin's UTF-8).
+ */
+#ifndef FPM_JSON_H
+#define FPM_JSON_H
+
+#include "sbuf.h"
+
+#define JW_DEPTH 16
+
+typedef struct {
+    sbuf b;
+    int depth;
+    int count[JW_DEPTH];    /* values written at each level */
+    int after_key;
+} jw;
+
+void jw_obj(jw *w);
+void jw_obj_end(jw *w);
+void jw_arr(jw *w);
+void jw_arr_end(jw *w);
+void jw_key(jw *w, const char *key);
+void jw_str(jw *w, const char *s);      /* NULL writes null */
+void jw_int(jw *w, long long v);
+void jw_bool(jw *w, int v);
+void jw_null(jw *w);
+/* key + value shorthands */
+void jw_kstr(jw *w, const char *key, const char *s);
+void jw_kint(jw *w, const char *key, long long v);
+void jw_kbool(jw *w, const char *key, int v);
+/* The document with a final newline (malloc'd), or NULL on OOM. */
+char *jw_finish(jw *w);
+
+#endif

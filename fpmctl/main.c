@@ -1,0 +1,183 @@
+/*
+ * main.c - fpmctl: global options, the command table, dispatch.
+ *
+ *   fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] COMMAND [ARGS]
+ *
+ * main() parses the global options, finds the command in fpm_commands,
+ * loads wlfcgi.conf and takes the writer lock if the command's flags say
+ * so, then calls it. `fpmctl --list-commands` prints the table (name,
+ * flags, usage; tab-separated) for the docs tests.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "fpmctl.h"
+#include "fsutil.h"
+#include "ops.h"
+
+#define CONFIG_AND_LOCK (CMD_NEEDS_CONFIG | CMD_NEEDS_LOCK)
+
+/* THE command table: one line per command, in the order of `--help`. */
+static const fpm_command fpm_commands[] = {
+    { "init",           cmd_init,           CMD_LOCKS_ITSELF,
+      cmd_init_usage,           cmd_init_help },
+    { "add-account",    cmd_add_account,    CONFIG_AND_LOCK,
+      cmd_add_account_usage,    cmd_add_account_help },
+    { "remove-account", cmd_remove_account, CONFIG_AND_LOCK,
+      cmd_remove_account_usage, cmd_remove_account_help },
+    { "list",           cmd_list,           CMD_NEEDS_CONFIG,
+      cmd_list_usage,           cmd_list_help },
+    { "show",           cmd_show,           CMD_NEEDS_CONFIG,
+      cmd_show_usage,           cmd_show_help },
+    { "set",            cmd_set,            CONFIG_AND_LOCK,
+      cmd_set_usage,            cmd_set_help },
+    { "start",          cmd_start,          CONFIG_AND_LOCK,
+      cmd_start_usage,          cmd_start_help },
+    { "stop",           cmd_stop,           CONFIG_AND_LOCK,
+      cmd_stop_usage,           cmd_stop_help },
+    { "restart",        cmd_restart,        CONFIG_AND_LOCK,
+      cmd_restart_usage,        cmd_restart_help },
+    { "reload",         cmd_reload,         CONFIG_AND_LOCK,
+      cmd_reload_usage,         cmd_reload_help },
+    { "status",         cmd_status,         CMD_NEEDS_CONFIG,
+      cmd_status_usage,         cmd_status_help },
+    { "check",          cmd_check,          CMD_NEEDS_CONFIG,
+      cmd_check_usage,          cmd_check_help },
+    { "rebuild",        cmd_rebuild,        CONFIG_AND_LOCK,
+      cmd_rebuild_usage,        cmd_rebuild_help },
+};
+
+#define N_COMMANDS (sizeof(fpm_commands) / sizeof(fpm_commands[0]))
+
+static const fpm_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(fpm_commands[i].name, name) == 0)
+            return &fpm_commands[i];
+    return NULL;
+}
+
+static void list_commands(void)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const fpm_command *c = &fpm_commands[i];
+        const char *flags = (c->flags & CMD_NEEDS_LOCK) ? "config,lock"
+                            : (c->flags & CMD_LOCKS_ITSELF) ? "lock"
+                            : (c->flags & CMD_NEEDS_CONFIG) ? "config" : "-";
+        printf("%s\t%s\t%s\n", c->name, flags, c->usage);
+    }
+}
+
+static void general_help(FILE *out)
+{
+    fprintf(out,
+        "usage: fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] COMMAND "
+        "[ARGS]\n\n"
+        "Manage per-account PHP-FPM instances (one master per account).\n\n"
+        "Commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %s\n", fpm_commands[i].usage);
+    fprintf(out,
+        "\nGlobal options:\n"
+        "  -c FILE      configuration (default: $WLFCGI_CONFIG, else "
+        FPM_DEFAULT_CONFIG ")\n"
+        "  --json       machine-readable output (list, show, status, "
+        "check)\n"
+        "  --dry-run    show what would change; change nothing\n"
+        "  -q           no output on success\n"
+        "  -v           tell each step\n\n"
+        "`fpmctl COMMAND --help` explains a command; fpmctl(8) has it "
+        "all.\n"
+        "Exit codes: 0 ok, 1 failed, 2 usage or invalid input, "
+        "3 no such account,\n4 lock timeout.\n");
+}
+
+int main(int argc, char **argv)
+{
+    fpm_globals g;
+    fpm_ctx ctx;
+    const fpm_command *cmd;
+    wlf_err err;
+    int cmd_argc, rc;
+    char **cmd_argv;
+
+    if (fpm_globals_parse(argc, argv, &g, &err) < 0) {
+        fpm_report(&err, FPM_EXIT_USAGE);
+        fprintf(stderr, "usage: fpmctl [-c FILE] [--json] [--dry-run] "
+                "[-q|-v] COMMAND [ARGS]\n");
+        return FPM_EXIT_USAGE;
+    }
+    if (g.version) {
+        printf("fpmctl %s\n", FPMCTL_VERSION);
+        return FPM_EXIT_OK;
+    }
+    if (g.list_commands) {
+        list_commands();
+        return FPM_EXIT_OK;
+    }
+    if (g.command_index >= argc) {
+        general_help(g.help ? stdout : stderr);
+        return g.help ? FPM_EXIT_OK : FPM_EXIT_USAGE;
+    }
+    if (strcmp(argv[g.command_index], "help") == 0) {
+        if (g.command_index + 1 < argc &&
+            (cmd = find_command(argv[g.command_index + 1])) != NULL) {
+            printf("usage: fpmctl %s\n\n%s", cmd->usage, cmd->help);
+            return FPM_EXIT_OK;
+        }
+        general_help(stdout);
+        return FPM_EXIT_OK;
+    }
+    if ((cmd = find_command(argv[g.command_index])) == NULL) {
+        fpm_error("unknown command '%.40s' (see fpmctl --help)",
+                  argv[g.command_index]);
+        return FPM_EXIT_USAGE;
+    }
+    cmd_argc = argc - g.command_index;
+    cmd_argv = argv + g.command_index;
+    g.help = 0;
+    cmd_argc = fpm_globals_extract(cmd_argc, cmd_argv, &g, &err);
+    if (cmd_argc < 0)
+        return fpm_report(&err, FPM_EXIT_USAGE);
+    if (g.help) {
+        printf("usage: fpmctl %s\n\n%s", cmd->usage, cmd->help);
+        return FPM_EXIT_OK;
+    }
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.lock_fd = -1;
+    ctx.json = g.json;
+    ctx.dry_run = g.dry_run;
+    ctx.verbosity = g.verbosity;
+    ctx.tty = isatty(STDOUT_FILENO);
+    ctx.config_path = g.config;
+    if (ctx.config_path == NULL && !(cmd->flags & CMD_LOCKS_ITSELF)) {
+        const char *env = getenv("WLFCGI_CONFIG");
+        ctx.config_path = env && *env ? env : FPM_DEFAULT_CONFIG;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    fs_install_signal_cleanup();
+
+    if (cmd->flags & CMD_NEEDS_CONFIG) {
+        if (wlf_config_load(ctx.config_path, &ctx.cfg, &err) < 0)
+            return fpm_report(&err, FPM_EXIT_FAILED);
+        ctx.have_cfg = 1;
+    }
+    if ((cmd->flags & CMD_NEEDS_LOCK) && !ctx.dry_run &&
+        (rc = fpm_take_lock(&ctx, ctx.config_path)) != 0) {
+        wlf_config_free(&ctx.cfg);
+        return rc;
+    }
+    rc = cmd->fn(&ctx, cmd_argc, cmd_argv);
+    fpm_run_pending(&ctx);
+    free(ctx.pending);
+    if (ctx.have_cfg)
+        wlf_config_free(&ctx.cfg);
+    if (ctx.lock_fd >= 0)
+        close(ctx.lock_fd);
+    return rc;
+}

@@ -1,0 +1,526 @@
+/*
+ * ops.c - account-level operations: the change procedure and friends.
+ */
+#include "ops.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "instance.h"
+#include "proc.h"
+#include "render.h"
+
+int fpm_account_load(const fpm_ctx *ctx, const char *name, wlf_account *acct,
+                     wlf_err *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    wlf_account_init(acct);
+    if (wlf_valid_account_name(name, err) < 0)
+        return FPM_EXIT_USAGE;
+    wlf_path_account_file(&ctx->cfg, name, path, sizeof(path));
+    if (stat(path, &st) < 0 && errno == ENOENT) {
+        wlf_fail(err, name, "no such account (no %s)", path);
+        return FPM_EXIT_NO_ACCOUNT;
+    }
+    if (wlf_account_load(&ctx->cfg, path, acct, err) < 0)
+        return FPM_EXIT_FAILED;
+    return FPM_EXIT_OK;
+}
+
+int fpm_account_ids(const wlf_account *acct, uid_t *uid, gid_t *gid,
+                    wlf_err *err)
+{
+    struct passwd *pw;
+    struct group *gr;
+
+    errno = 0;
+    if ((pw = getpwnam(acct->user)) == NULL)
+        return wlf_fail(err, "user", "no such user '%s'", acct->user);
+    if ((gr = getgrnam(acct->group)) == NULL)
+        return wlf_fail(err, "group", "no such group '%s'", acct->group);
+    *uid = pw->pw_uid;
+    *gid = gr->gr_gid;
+    return 0;
+}
+
+static int base_dir(const char *path, mode_t mode, int fix, wlf_err *err)
+{
+    struct stat st;
+
+    if (!fix && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    return fs_ensure_dir(path, mode, 0, 0, err);
+}
+
+int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err)
+{
+    char p[PATH_MAX];
+
+    /* account files: root only; mod_wlfcgi reads them as root at start */
+    if (base_dir(cfg->accounts_dir, 0750, fix, err) < 0 ||
+        /* httpd (group) must reach the sockets; only root creates them */
+        base_dir(cfg->socket_dir, 0755, fix, err) < 0 ||
+        base_dir(cfg->state_dir, 0755, fix, err) < 0 ||
+        base_dir(cfg->log_dir, 0755, fix, err) < 0)
+        return -1;
+    fs_path(p, sizeof(p), "%s/fpm", cfg->state_dir);
+    if (base_dir(p, 0750, fix, err) < 0)
+        return -1;
+    /* users reach their own dirs below, but cannot list the accounts */
+    fs_path(p, sizeof(p), "%s/accounts", cfg->state_dir);
+    return base_dir(p, 0711, fix, err);
+}
+
+int fpm_ensure_log_dir(const wlf_config *cfg, const char *name, wlf_err *err)
+{
+    char p[PATH_MAX];
+
+    wlf_path_log_dir(cfg, name, p, sizeof(p));
+    return fs_ensure_dir(p, 0755, 0, 0, err);
+}
+
+int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
+                            wlf_err *err)
+{
+    static const char *const subdirs[] = { "tmp", "upload", "sessions" };
+    char dir[PATH_MAX], p[PATH_MAX + 32];
+    uid_t uid;
+    gid_t gid;
+
+    if (fpm_account_ids(acct, &uid, &gid, err) < 0)
+        return -1;
+    wlf_path_account_dir(cfg, acct->name, dir, sizeof(dir));
+    /* root-owned: the user cannot swap the subdirectories for symlinks */
+    if (fs_ensure_dir(dir, 0711, 0, 0, err) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+        fs_path(p, sizeof(p), "%s/%s", dir, subdirs[i]);
+        if (fs_ensure_dir(p, 0700, uid, gid, err) < 0)
+            return -1;
+    }
+    if (fpm_ensure_log_dir(cfg, acct->name, err) < 0)
+        return -1;
+    wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
+    fs_path(p, sizeof(p), "%s/php-error.log", dir);
+    return fs_ensure_file(p, 0640, uid, gid, err);
+}
+
+long long fpm_stop_wait_ms(const wlf_config *cfg, const wlf_account *acct)
+{
+    wlf_settings eff;
+    fpm_timeouts t;
+
+    if (acct == NULL || wlf_account_effective(cfg, acct, &eff) < 0)
+        return 30000;
+    fpm_compute_timeouts(&eff, cfg->upload_min_rate, &t);
+    wlf_settings_free(&eff);
+    /* php-fpm gives its workers process_control_timeout, then kills them;
+     * a stop that waits for more than a day is a hung one */
+    if (t.request_terminate_timeout > 86400)
+        t.request_terminate_timeout = 86400;
+    return (t.request_terminate_timeout + 5) * 1000;
+}
+
+int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct)
+{
+    char slot = fpm_live_slot(&ctx->cfg, acct->name);
+    fpm_slot s;
+    fpm_rendered r;
+    wlf_err err;
+    int same;
+
+    fpm_slot_init(&ctx->cfg, acct->name, slot ? slot : 'a', &s);
+    if (fpm_render_all(&ctx->cfg, acct, s.slot, &r, &err) < 0)
+        return 0;
+    same = fpm_slot_matches(&s, &r);
+    fpm_rendered_free(&r);
+    return same;
+}
+
+static char *read_account_text(const wlf_config *cfg, const char *name)
+{
+    char path[PATH_MAX], *text;
+
+    wlf_path_account_file(cfg, name, path, sizeof(path));
+    if (fs_read_file(path, &text, NULL) < 0)
+        return NULL;
+    return text;
+}
+
+static int write_account_text(const wlf_config *cfg, const char *name,
+                              const char *text, wlf_err *err)
+{
+    char path[PATH_MAX];
+
+    wlf_path_account_file(cfg, name, path, sizeof(path));
+    if (text == NULL)
+        return fs_remove(path, err);
+    return fs_write_atomic(path, text, strlen(text), 0640, err);
+}
+
+/* Stop whatever runs in a slot we are about to use. */
+static int clear_slot(fpm_ctx *ctx, const fpm_slot *s, wlf_err *err)
+{
+    int was_running;
+
+    if (fpm_slot_pid(s) == 0 && fpm_slot_pidfile(s) == 0 &&
+        access(s->sock, F_OK) != 0)
+        return 0;
+    fpm_info(ctx, "%s: clearing slot %c (a previous instance is still "
+             "there)", s->name, s->slot);
+    return fpm_slot_stop(ctx, s, ctx->cfg.start_timeout * 1000, &was_running,
+                         err);
+}
+
+int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
+                      fpm_apply_result *res, wlf_err *err)
+{
+    const wlf_config *cfg = &ctx->cfg;
+    const char *name = acct->name;
+    char live = fpm_live_slot(cfg, name), next;
+    fpm_slot old_slot, new_slot;
+    fpm_rendered r;
+    fpm_snapshot snap = { 0 };
+    char *acct_text = NULL, *old_text = NULL;
+    pid_t old_pid, new_pid = 0;
+    int running, rc = -1, started = 0, wrote_account = 0;
+
+    memset(res, 0, sizeof(*res));
+    fpm_slot_init(cfg, name, live ? live : 'a', &old_slot);
+    old_pid = fpm_slot_pid(&old_slot);
+    running = old_pid != 0;
+
+    if ((flags & FPM_APPLY_WRITE_ACCOUNT) &&
+        (acct_text = wlf_account_render(acct)) == NULL)
+        return wlf_fail(err, name, "out of memory");
+    old_text = read_account_text(cfg, name);
+
+    /* the instance files already say this (a domain change, say): at most
+     * the account file changes, no instance needs to */
+    if (!(flags & FPM_APPLY_SWAP) && (running || !(flags & FPM_APPLY_START))
+        && fpm_account_up_to_date(ctx, acct)) {
+        if (acct_text && !(old_text && strcmp(old_text, acct_text) == 0) &&
+            write_account_text(cfg, name, acct_text, err) < 0)
+            goto out;
+        res->did = FPM_DID_NOTHING;
+        res->slot = live;
+        res->pid = old_pid;
+        rc = 0;
+        goto out;
+    }
+
+    next = running ? fpm_other_slot(old_slot.slot) : old_slot.slot;
+    fpm_slot_init(cfg, name, next, &new_slot);
+    if (fpm_render_all(cfg, acct, next, &r, err) < 0)
+        goto out;
+    if (fpm_ensure_base_dirs(cfg, 0, err) < 0 ||
+        fpm_ensure_log_dir(cfg, name, err) < 0)
+        goto out_render;
+    fs_sweep_temps(new_slot.dir);
+    fs_sweep_temps(new_slot.ini_dir);
+
+    fpm_info(ctx, "%s: rendering slot %c in %s", name, next, new_slot.dir);
+    fpm_slot_snapshot(&new_slot, &snap);
+    if (fpm_slot_write(&new_slot, &r, err) < 0)
+        goto restore;
+    fpm_info(ctx, "%s: php-fpm -t --fpm-config %s", name, new_slot.conf);
+    if (fpm_slot_test(&new_slot, err) < 0)
+        goto restore;
+
+    if (!running && !(flags & FPM_APPLY_START)) {
+        if (acct_text && write_account_text(cfg, name, acct_text, err) < 0)
+            goto restore;
+        res->did = FPM_DID_FILES;
+        res->slot = live;
+        rc = 0;
+        goto out_render;
+    }
+
+    if (fpm_ensure_account_dirs(cfg, acct, err) < 0)
+        goto restore;
+    /* the idle slot may still hold an instance that is draining, or one a
+     * killed fpmctl left behind */
+    if (clear_slot(ctx, &new_slot, err) < 0)
+        goto restore;
+    if (!running) {
+        fpm_slot other;
+        fpm_slot_init(cfg, name, fpm_other_slot(next), &other);
+        if (clear_slot(ctx, &other, err) < 0)
+            goto restore;
+    }
+    started = 1;
+    if (fpm_slot_start(ctx, &new_slot, &new_pid, err) < 0)
+        goto restore;
+    if (acct_text) {
+        fpm_info(ctx, "%s: writing the account file", name);
+        if (write_account_text(cfg, name, acct_text, err) < 0)
+            goto restore;
+        wrote_account = 1;
+    }
+    fpm_info(ctx, "%s: switching %s.sock to slot %c", name, name, next);
+    if (fpm_switch_live(cfg, name, next, err) < 0)
+        goto restore;
+    if (running) {
+        fpm_queue_quit(ctx, name, old_slot.slot, old_pid);
+        fpm_info(ctx, "%s: old master %ld (slot %c) quits after %lld ms",
+                 name, (long)old_pid, old_slot.slot, cfg->drain_time);
+    }
+    res->did = running ? FPM_DID_RELOAD : FPM_DID_START;
+    res->slot = next;
+    res->pid = new_pid;
+    res->old_pid = running ? old_pid : 0;
+    rc = 0;
+    goto out_render;
+
+restore:
+    {
+        wlf_err e2;
+        int was;
+        if (started) {
+            fpm_info(ctx, "%s: stopping the new instance in slot %c", name,
+                     next);
+            fpm_slot_stop(ctx, &new_slot, 2000, &was, &e2);
+        }
+        if (wrote_account)
+            write_account_text(cfg, name, old_text, &e2);
+        fpm_slot_restore(&new_slot, &snap, &e2);
+    }
+out_render:
+    fpm_rendered_free(&r);
+out:
+    fpm_snapshot_free(&snap);
+    free(acct_text);
+    free(old_text);
+    return rc;
+}
+
+int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
+                     int *was_running, wlf_err *err)
+{
+    int any = 0, rc = 0;
+
+    for (char slot = 'a'; slot <= 'b'; slot++) {
+        fpm_slot s;
+        int was = 0;
+        fpm_slot_init(&ctx->cfg, name, slot, &s);
+        if (fpm_slot_stop(ctx, &s, wait_ms, &was, err) < 0)
+            rc = -1;
+        any |= was;
+    }
+    if (fpm_unlink_socket(&ctx->cfg, name, err) < 0)
+        rc = -1;
+    *was_running = any;
+    return rc;
+}
+
+void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid)
+{
+    fpm_pending_quit *n = realloc(ctx->pending, (ctx->n_pending + 1) *
+                                                sizeof(*n));
+    fpm_slot s;
+
+    if (n == NULL) {
+        /* no memory to wait: tell it now rather than never */
+        fpm_slot_init(&ctx->cfg, name, slot, &s);
+        fpm_slot_quit(ctx, &s, pid);
+        return;
+    }
+    ctx->pending = n;
+    wlf_copy(n[ctx->n_pending].name, sizeof(n->name), name);
+    n[ctx->n_pending].slot = slot;
+    n[ctx->n_pending].pid = pid;
+    n[ctx->n_pending].due_ms = proc_now_ms() + ctx->cfg.drain_time;
+    ctx->n_pending++;
+}
+
+static void quit_all(fpm_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->n_pending; i++) {
+        fpm_slot s;
+        proc_sleep_ms(ctx->pending[i].due_ms - proc_now_ms());
+        fpm_slot_init(&ctx->cfg, ctx->pending[i].name, ctx->pending[i].slot,
+                      &s);
+        fpm_slot_quit(ctx, &s, ctx->pending[i].pid);
+    }
+}
+
+void fpm_run_pending(fpm_ctx *ctx)
+{
+    pid_t pid;
+    int fd;
+
+    if (ctx->n_pending == 0)
+        return;
+    fflush(NULL);
+    pid = fork();
+    if (pid != 0) {
+        if (pid < 0)
+            quit_all(ctx);      /* cannot fork: wait here instead */
+        return;
+    }
+    /* the drainer: detached, silent, still holding the writer lock so no
+     * other change can reuse the old slot before it was told to quit */
+    setsid();
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    quit_all(ctx);
+    _exit(0);
+}
+
+int fpm_take_lock(fpm_ctx *ctx, const char *config_path)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 8];
+    const char *slash = strrchr(config_path, '/');
+    wlf_err err;
+    int timed_out;
+
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == config_path)
+        snprintf(dir, sizeof(dir), "/");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - config_path),
+                 config_path);
+    fs_path(path, sizeof(path), "%s/.lock", dir);
+    ctx->lock_fd = fs_lock(path, ctx->have_cfg ? ctx->cfg.lock_timeout : 10,
+                           &timed_out, &err);
+    if (ctx->lock_fd < 0)
+        return fpm_report(&err, timed_out ? FPM_EXIT_LOCKED
+                                          : FPM_EXIT_FAILED);
+    /* we are the only writer now: temp files lying around are leftovers */
+    fs_sweep_temps(dir);
+    if (ctx->have_cfg) {
+        char p[PATH_MAX];
+        fs_sweep_temps(ctx->cfg.accounts_dir);
+        fs_sweep_temps(ctx->cfg.socket_dir);
+        fs_path(p, sizeof(p), "%s/fpm", ctx->cfg.state_dir);
+        fs_sweep_temps(p);
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fpm_account_names(const wlf_config *cfg, char ***names, size_t *n,
+                      wlf_err *err)
+{
+    DIR *d = opendir(cfg->accounts_dir);
+    struct dirent *de;
+    char **v = NULL;
+    size_t cnt = 0;
+
+    *names = NULL;
+    *n = 0;
+    if (d == NULL)
+        return wlf_fail(err, "paths.accounts", "cannot read %s: %s",
+                        cfg->accounts_dir, strerror(errno));
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        char **nv;
+        if (de->d_name[0] == '.' || len <= 5 ||
+            strcmp(de->d_name + len - 5, ".conf") != 0)
+            continue;
+        if ((nv = realloc(v, (cnt + 1) * sizeof(*v))) == NULL)
+            break;
+        v = nv;
+        if ((v[cnt] = strndup(de->d_name, len - 5)) == NULL)
+            break;
+        cnt++;
+    }
+    closedir(d);
+    qsort(v, cnt, sizeof(*v), cmp_str);
+    *names = v;
+    *n = cnt;
+    return 0;
+}
+
+void fpm_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
+                int all, const char *usage, char ***names, size_t *n)
+{
+    wlf_err err;
+    char **v;
+
+    *names = NULL;
+    *n = 0;
+    if (all && n_ops)
+        return fpm_usage_error(usage, "name accounts or use --all, not both");
+    if (!all && n_ops == 0)
+        return fpm_usage_error(usage, "name at least one account, or use "
+                               "--all");
+    if (all) {
+        if (fpm_account_names(&ctx->cfg, names, n, &err) < 0)
+            return fpm_report(&err, FPM_EXIT_FAILED);
+        return FPM_EXIT_OK;
+    }
+    /* check every name before acting on any */
+    for (size_t i = 0; i < n_ops; i++) {
+        char path[PATH_MAX];
+        if (wlf_valid_account_name(operands[i], &err) < 0)
+            return fpm_report(&err, FPM_EXIT_USAGE);
+        wlf_path_account_file(&ctx->cfg, operands[i], path, sizeof(path));
+        if (access(path, F_OK) != 0) {
+            fpm_error("%s: no such account", operands[i]);
+            return FPM_EXIT_NO_ACCOUNT;
+        }
+    }
+    if ((v = calloc(n_ops ? n_ops : 1, sizeof(*v))) == NULL)
+        return FPM_EXIT_FAILED;
+    for (size_t i = 0; i < n_ops; i++) {
+        /* the same name twice is done once */
+        int dup = 0;
+        for (size_t j = 0; j < *n; j++)
+            dup |= strcmp(v[j], operands[i]) == 0;
+        if (!dup)
+            v[(*n)++] = strdup(operands[i]);
+    }
+    *names = v;
+    return FPM_EXIT_OK;
+}
+
+int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,
+                      wlf_err *err)
+{
+    wlf_account_list list;
+    int rc = 0;
+
+    if (acct->n_domains == 0)
+        return 0;
+    if (wlf_accounts_load(&ctx->cfg, &list, err) < 0)
+        return -1;
+    for (size_t i = 0; i < acct->n_domains && rc == 0; i++) {
+        const wlf_account *o = wlf_accounts_find_domain(&list,
+                                                        acct->domains[i]);
+        if (o && strcmp(o->name, acct->name) != 0)
+            rc = wlf_fail(err, "domain", "'%s' is already owned by account "
+                          "'%s'", acct->domains[i], o->name);
+    }
+    wlf_account_list_free(&list);
+    return rc;
+}

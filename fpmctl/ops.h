@@ -1,0 +1,102 @@
+/*
+ * ops.h - what fpmctl does to an account as a whole: the change procedure
+ * of docs/internals.md (render into the idle slot, php-fpm -t, start,
+ * ping, switch, let the old instance drain), stopping, directories, and
+ * the deferred quit of old instances.
+ */
+#ifndef FPM_OPS_H
+#define FPM_OPS_H
+
+#include <sys/types.h>
+
+#include "fpmctl.h"
+
+/* Load accounts_dir/NAME.conf. Returns an exit code: 0, FPM_EXIT_USAGE
+ * (invalid name), FPM_EXIT_NO_ACCOUNT, or FPM_EXIT_FAILED (the file does
+ * not load); err says why. */
+int fpm_account_load(const fpm_ctx *ctx, const char *name, wlf_account *acct,
+                     wlf_err *err);
+
+/* The account's user and group ids. */
+int fpm_account_ids(const wlf_account *acct, uid_t *uid, gid_t *gid,
+                    wlf_err *err);
+
+/* Create what is missing of the global directories (init fixes modes). */
+int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err);
+/* <log_dir>/NAME: root-owned, so the user cannot plant symlinks there. */
+int fpm_ensure_log_dir(const wlf_config *cfg, const char *name,
+                       wlf_err *err);
+/* <state>/accounts/NAME/{tmp,upload,sessions} (the user's, 0700) and
+ * <log_dir>/NAME/php-error.log (the user's, 0640). */
+int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
+                            wlf_err *err);
+
+enum {
+    FPM_APPLY_WRITE_ACCOUNT = 1,    /* write the account file too */
+    FPM_APPLY_START = 2,            /* start it if it is not running */
+    FPM_APPLY_SWAP = 4              /* new instance even if unchanged */
+};
+
+typedef enum {
+    FPM_DID_NOTHING,    /* files were already as rendered */
+    FPM_DID_FILES,      /* files updated; not running, not started */
+    FPM_DID_START,      /* was not running; started */
+    FPM_DID_RELOAD      /* new instance serving, old one draining */
+} fpm_did;
+
+typedef struct {
+    fpm_did did;
+    char slot;          /* the live slot afterwards */
+    pid_t pid;          /* its master */
+    pid_t old_pid;      /* the master told to quit after drain_time */
+} fpm_apply_result;
+
+/*
+ * Make the account's derived files and instance match `acct`. On any
+ * failure before the switch, the new instance is stopped, the files are
+ * put back and the old instance keeps serving; err quotes the cause
+ * (php-fpm's own line where it has one).
+ */
+int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
+                      fpm_apply_result *res, wlf_err *err);
+
+/* Do the derived files of the live slot match what acct renders to? */
+int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct);
+
+/* How long a graceful stop may take for this account (ms). */
+long long fpm_stop_wait_ms(const wlf_config *cfg, const wlf_account *acct);
+
+/* Stop both slots and remove NAME.sock. */
+int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
+                     int *was_running, wlf_err *err);
+
+/* Remember an old master to quit after drain_time. */
+void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid);
+/* At exit: tell the queued masters to quit once drain_time has passed.
+ * A child keeps the lock meanwhile, so fpmctl itself returns at once. */
+void fpm_run_pending(fpm_ctx *ctx);
+
+/* Take the writer lock (<dir of wlfcgi.conf>/.lock) and sweep leftovers of
+ * killed runs. Returns 0 or an exit code (FPM_EXIT_LOCKED, _FAILED). */
+int fpm_take_lock(fpm_ctx *ctx, const char *config_path);
+
+/* Names of every account file, sorted (also those that do not load). */
+int fpm_account_names(const wlf_config *cfg, char ***names, size_t *n,
+                      wlf_err *err);
+void fpm_names_free(char **names, size_t n);
+
+
+/*
+ * The accounts a command acts on: the operands (each a valid name of an
+ * existing account) or, with all set, every account file. Returns an exit
+ * code; on error it has printed why.
+ */
+int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
+                int all, const char *usage, char ***names, size_t *n);
+
+/* Every domain of acct is free or already acct's: invalid input if another
+ * account owns one. */
+int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,
+                      wlf_err *err);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * out.c - how fpmctl talks: quiet success, precise failure.
+ */
+#include "fpmctl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void fpm_say(const fpm_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ctx->verbosity < 0)
+        return;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
+void fpm_info(const fpm_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+
+    static long long t0;
+
+    if (ctx->verbosity < 1)
+        return;
+    if (t0 == 0)
+        t0 = mono_ms();
+    fflush(stdout);
+    /* elapsed time since the first step: where a slow change spends it */
+    fprintf(stderr, "fpmctl: [%4lld ms] ", mono_ms() - t0);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void fpm_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fflush(stdout);
+    fputs("fpmctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int fpm_report(const wlf_err *err, int code)
+{
+    char line[700];
+
+    fpm_error("%s", wlf_err_line(err, line, sizeof(line)));
+    return code;
+}
+
+int fpm_usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    size_t cmd_len = strcspn(usage, " ");
+
+    /* one line, like every other error; the command's help has the rest */
+    fflush(stdout);
+    fputs("fpmctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see fpmctl %.*s --help)\n", (int)cmd_len, usage);
+    return FPM_EXIT_USAGE;
+}
+
+void fpm_print(const char *s)
+{
+    fputs(s, stdout);
+    fflush(stdout);
+}
+
+const char *fpm_err_text(const wlf_err *err, const char *name, char *buf,
+                         size_t len)
+{
+    if (name && strcmp(err->field, name) == 0) {
+        snprintf(buf, len, "%s", err->msg);
+        return buf;
+    }
+    return wlf_err_line(err, buf, len);
+}
+
+const char *fpm_load_error_text(const wlf_load_error *e)
+{
+    static char buf[1200];
+    size_t n = strlen(e->file);
+
+    if (strncmp(e->msg, e->file, n) == 0 && e->msg[n] == ':')
+        snprintf(buf, sizeof(buf), "%s", e->msg);
+    else
+        snprintf(buf, sizeof(buf), "%s: %s", e->file, e->msg);
+    return buf;
+}

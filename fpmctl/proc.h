@@ -1,0 +1,50 @@
+/*
+ * proc.h - running programs (php-fpm -t, php-fpm, systemctl) and looking
+ * at processes in /proc. Only pids fpmctl found in its own pid files or
+ * that hold its own sockets are ever signalled.
+ */
+#ifndef FPM_PROC_H
+#define FPM_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "wlf_err.h"
+
+typedef struct {
+    char *out;          /* stdout and stderr together, NUL-terminated */
+    size_t len;
+    int status;         /* exit status, or 128 + signal */
+    int timed_out;      /* killed after timeout_ms */
+} proc_result;
+
+/*
+ * Run argv (envp NULL: inherit fpmctl's environment and search PATH) in a
+ * new session with stdin from /dev/null and output captured, for at most
+ * timeout_ms. A daemon it leaves behind does not keep us waiting: once the
+ * program itself exited, output is read for at most another 200 ms.
+ */
+int proc_run(char *const argv[], char *const envp[], int timeout_ms,
+             proc_result *res, wlf_err *err);
+void proc_result_free(proc_result *res);
+
+/* The first line of `out` that contains `needle` (or the first non-empty
+ * line), without a leading "[date time] " stamp, into buf. */
+const char *proc_pick_line(const char *out, const char *needle, char *buf,
+                           size_t len);
+
+long long proc_now_ms(void);
+void proc_sleep_ms(long long ms);
+
+/* Exists and is not a zombie. */
+int proc_alive(pid_t pid);
+/* /proc/PID/cmdline with NULs as spaces; -1 if gone. */
+int proc_cmdline(pid_t pid, char *buf, size_t len);
+/* Wait until pid is gone (or a zombie); 1 gone, 0 still there. */
+int proc_wait_gone(pid_t pid, long long timeout_ms);
+/* Direct children of ppid; returns how many were stored. */
+size_t proc_children(pid_t ppid, pid_t *out, size_t cap);
+/* Processes holding a listening unix socket bound to `path`. */
+size_t proc_socket_holders(const char *path, pid_t *out, size_t cap);
+
+#endif

@@ -1,0 +1,60 @@
+"""fpmctl's documentation matches the program: the man page renders
+cleanly and names every command, setting and exit code; so does the admin
+guide's command table."""
+import os
+import re
+import subprocess
+
+from wlf import FPMCTL, ROOT
+
+MAN = os.path.join(ROOT, "fpmctl", "fpmctl.8")
+GUIDE = os.path.join(ROOT, "docs", "admin-guide.md")
+
+
+def commands():
+    out = subprocess.run([FPMCTL, "--list-commands"], capture_output=True,
+                         text=True, check=True).stdout
+    return [line.split("\t") for line in out.splitlines()]
+
+
+def test_man_page_renders_cleanly():
+    r = subprocess.run(["groff", "-ww", "-man", "-z", MAN],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    r = subprocess.run(["man", "-l", MAN], capture_output=True, text=True,
+                       env=dict(os.environ, MANWIDTH="80", MAN_KEEP_STDERR="1"))
+    assert r.returncode == 0 and "EXIT STATUS" in r.stdout, r.stderr
+
+
+def test_every_command_documented():
+    with open(MAN) as f:
+        man = f.read().replace("\\-", "-")
+    with open(GUIDE) as f:
+        guide = f.read()
+    table = commands()
+    assert len(table) == 13
+    for name, flags, usage in table:
+        assert re.search(rf"^\.SS {re.escape(name)}\b", man, re.M), name
+        assert f"`fpmctl {name}" in guide, name
+        assert flags in ("config", "config,lock", "lock"), flags
+        assert usage.startswith(name)
+
+
+def test_every_setting_and_exit_code_documented(sandbox):
+    with open(MAN) as f:
+        man = f.read().replace("\\-", "-")
+    with open(GUIDE) as f:
+        guide = f.read()
+    sandbox.add_account("alice")
+    keys = list(sandbox.json("show", "alice")["settings"])
+    assert len(keys) == 12
+    for k in keys + ["domains", "home", "php_admin"]:
+        assert re.search(rf"^\.B[IR]? {re.escape(k)}\b", man, re.M), k
+        assert f"`{k}" in guide, k
+    for code in range(5):
+        assert re.search(rf"^\.B {code}$", man, re.M), code
+        assert f"| {code} |" in guide, code
+    for opt in ("--json", "--dry-run", "-q", "-v"):
+        assert re.search(rf"^\.BR? {opt}\b", man, re.M), opt
+        assert f"`{opt}`" in guide, opt
+    assert '.BI -c " FILE"' in man and "`-c FILE`" in guide
