@@ -174,7 +174,7 @@ domains = [ {doms} ];
 pid = {acct.pid_file(slot)}
 error_log = {ldir}/fpm.log
 daemonize = yes
-process_control_timeout = 10s
+process_control_timeout = 30s
 
 [{acct.name}]
 user = {acct.user}
