@@ -109,6 +109,31 @@ def test_no_limit_lingers_in_a_worker(world):
     assert again.json()["post_max_size"] == str(64 * MiB)
 
 
+def test_account_limit_follows_fpmctl_set(world, expect_log):
+    """`fpmctl set alice max_upload=32M`, then a graceful restart: the
+    module's limit for alice's vhosts is the account's new one; `=off`
+    and another restart: back to the default."""
+    expect_log(r"WLF00025: account alice: Content-Length 20971520 is over "
+               r"the upload limit 8388608")
+    sb, h = world.sandbox, world.httpd
+    sb.set("alice", max_upload="32M")
+    h.graceful()
+    try:
+        r = client.send(h.port, "/upload.php", "alice.test",
+                        body=client.Body(20 * MiB), method="PUT")
+        assert r.status == 200, r
+        assert r.json()["post_max_size"] == str(32 * MiB)
+        j = world.get("/wlfcgi-status?json", "admin.test").json()
+        by = {v["vhost"]: v for v in j["vhosts"]}
+        assert by["alice2.test"]["max_upload"] == 32 * MiB
+    finally:
+        sb.set("alice", max_upload="off")
+        h.graceful()
+    r = client.send(h.port, "/upload.php", "alice.test",
+                    body=client.Body(20 * MiB), method="PUT")
+    assert r.status == 413
+
+
 @pytest.mark.slow
 def test_memory_flat_during_4gib_upload(world):
     h = world.httpd

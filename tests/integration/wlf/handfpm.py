@@ -156,8 +156,14 @@ domains = [ {doms} ];
 {sets}""")
 
     def set(self, name, **settings):
+        """Like `fpmctl set NAME k=v` (the value "off" removes k); only the
+        account file changes: the module reads it, FPM is not reloaded."""
         acct = self.accounts[name]
-        acct.settings.update(settings)
+        for k, v in settings.items():
+            if v == "off":
+                acct.settings.pop(k, None)
+            else:
+                acct.settings[k] = v
         self.write_account(acct)
 
     def _effective(self, acct, key, default):

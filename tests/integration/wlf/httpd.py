@@ -94,7 +94,10 @@ class Response:
 
 
 class Httpd:
-    def __init__(self, root, mpm="event", log_level="warn wlfcgi:info"):
+    def __init__(self, root, mpm="event", log_level=None):
+        # WLFT_LOGLEVEL adds to it for debugging ("proxy_fcgi:trace8")
+        log_level = log_level or ("warn wlfcgi:info " +
+                                  os.environ.get("WLFT_LOGLEVEL", ""))
         self.root = root
         self.mpm = mpm
         self.port = free_port()

@@ -113,6 +113,10 @@ class FpmctlAccounts:
         self.accounts[name] = view
         return view
 
+    def set(self, name, **settings):
+        self.sb.fpmctl("set", name, *[f"{k}={v}" for k, v in settings.items()],
+                       check=True)
+
     def start(self, name):
         self.sb.fpmctl("start", name, check=True)
 

@@ -1,16 +1,21 @@
 """PHP scripts the module tests install into the accounts' docroots."""
 
+# ini values come from ini_get_all(): OPcache's optimizer replaces
+# ini_get('literal') of settings scripts cannot change (PHP_INI_SYSTEM,
+# PHP_INI_PERDIR: post_max_size, auto_prepend_file, ...) by the value they
+# had when the script was compiled, which may be another request's.
 INFO = r"""<?php
 header('Content-Type: application/json');
 $u = posix_getpwuid(posix_geteuid());
+$ini = ini_get_all(null, false);
 echo json_encode([
     'user' => $u['name'],
     'pid' => getmypid(),
-    'open_basedir' => ini_get('open_basedir'),
-    'memory_limit' => ini_get('memory_limit'),
-    'auto_prepend_file' => ini_get('auto_prepend_file'),
-    'upload_max_filesize' => ini_get('upload_max_filesize'),
-    'post_max_size' => ini_get('post_max_size'),
+    'open_basedir' => $ini['open_basedir'],
+    'memory_limit' => $ini['memory_limit'],
+    'auto_prepend_file' => $ini['auto_prepend_file'],
+    'upload_max_filesize' => $ini['upload_max_filesize'],
+    'post_max_size' => $ini['post_max_size'],
     'calendar' => extension_loaded('calendar'),
     'hostname_readable' => @is_readable('/etc/hostname'),
     'php_value' => $_SERVER['PHP_VALUE'] ?? null,
@@ -50,12 +55,14 @@ echo json_encode($out);
 # PUT/POST read from php://input (bytes, sha256), and the limits in force.
 UPLOAD = r"""<?php
 header('Content-Type: application/json');
+$ini = ini_get_all(null, false);
 $out = [
     'pid' => getmypid(),
     'method' => $_SERVER['REQUEST_METHOD'],
     'content_length' => $_SERVER['CONTENT_LENGTH'] ?? null,
-    'upload_max_filesize' => ini_get('upload_max_filesize'),
-    'post_max_size' => ini_get('post_max_size'),
+    'upload_max_filesize' => $ini['upload_max_filesize'],
+    'post_max_size' => $ini['post_max_size'],
+    'php_admin_value' => $_SERVER['PHP_ADMIN_VALUE'] ?? null,
     'files' => [],
 ];
 foreach ($_FILES as $k => $f) {
