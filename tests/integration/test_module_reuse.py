@@ -10,6 +10,7 @@ FPM worker always stays free.
 """
 import http.client
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -50,6 +51,7 @@ WLFcgiConfig {sb.config}
     yield sb, acct, h
     h.stop()
     sb.close()
+    shutil.rmtree(prefix, ignore_errors=True)
 
 
 def fpm_connections(sock):
