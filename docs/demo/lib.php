@@ -5,7 +5,15 @@
 
 function h($s) { return htmlspecialchars((string)$s, ENT_QUOTES, 'UTF-8'); }
 
-function mib($bytes) { return sprintf('%.1f MiB', $bytes / 1048576); }
+// 1048576 -> "1 MiB", 8.8 MiB, 1 GiB
+function mib($bytes) {
+    foreach (['GiB' => 1 << 30, 'MiB' => 1 << 20, 'KiB' => 1 << 10] as $u => $n) {
+        if ($bytes >= $n) {
+            return preg_replace('/\.0$/', '', sprintf('%.1f', $bytes / $n)) . " $u";
+        }
+    }
+    return "$bytes bytes";
+}
 
 // "8388608" or "8M" (PHP's ini sizes) -> bytes
 function ini_bytes($v) {

@@ -46,7 +46,7 @@ page_head("upload - {$site['name']}");
 <dl>
 <dt>file name</dt><dd class=v><?= h($_FILES['file']['name'] ?? '-') ?></dd>
 <dt>limit in this request</dt><dd class=v id=limit>post_max_size=<?= h($limit) ?>
-(<?= h(mib(ini_bytes($limit))) ?>), upload_max_filesize=<?= h(ini_get('upload_max_filesize')) ?></dd>
+ (<?= h(mib(ini_bytes($limit))) ?>), upload_max_filesize=<?= h(ini_get('upload_max_filesize')) ?></dd>
 <dt>stored by PHP in</dt><dd class=v><?= h(ini_get('upload_tmp_dir')) ?> (the account's own)</dd>
 <dt>PHP ran as</dt><dd class=v id=user><?= h($user) ?></dd>
 </dl>
