@@ -419,6 +419,12 @@ cmd_start() {
         die "build/fpmctl or build/mod_wlfcgi.so missing: run ./build.sh demo"
     fi
     find_httpd
+    if command -v getenforce >/dev/null 2>&1 &&
+        [ "$(getenforce 2>/dev/null)" = Enforcing ]; then
+        say "note: SELinux is enforcing. The demo is not made for that: its" \
+            "files under $DIR carry no httpd labels, so httpd may be denied" \
+            "them (see docs/selinux.md for a real installation)." >&2
+    fi
     for acct in "${ACCOUNTS[@]}"; do
         ensure_user "${USER_OF[$acct]}"
     done
