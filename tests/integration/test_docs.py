@@ -73,6 +73,9 @@ def guide_rows(text):
 
 
 def section(text, heading):
+    """The text under a heading, up to the next heading of level 1-3
+    (code blocks, whose comments look like headings, left out)."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
     m = re.search(rf"^(#+) {re.escape(heading)}\n(.*?)(?=^#{{1,3}} |\Z)",
                   text, re.M | re.S)
     assert m, heading
