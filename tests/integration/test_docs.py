@@ -1,0 +1,204 @@
+"""The admin docs cover every knob the code has, and name none it lacks.
+
+The lists come from the code's own tables, so a new directive, setting or
+log tag cannot go undocumented:
+- mod_wlfcgi's command_rec table (mod_wlfcgi/mod_wlfcgi.c) -> the admin
+  guide's directive table and mod_wlfcgi(8);
+- the keys the shared loader accepts in wlfcgi.conf and in account files
+  (common/wlf_config.c: parse_config, parse_account, wlf_setting_defs) ->
+  the admin guide's reference tables;
+- the log tag registry (mod_wlfcgi/wlf_log.h) -> the admin guide's
+  troubleshooting table.
+Every fpmctl command in the guide and fpmctl(8) is checked by
+test_fpmctl_docs.py, every log tag in mod_wlfcgi(8) by test_module_docs.py;
+this file also checks the other direction for the Markdown docs: the
+directives, fpmctl commands and `set` keys they use exist, and their
+relative links lead to files.
+"""
+import os
+import re
+import subprocess
+
+import pytest
+
+from wlf import FPMCTL, ROOT
+
+GUIDE = os.path.join(ROOT, "docs", "admin-guide.md")
+MOD_MAN = os.path.join(ROOT, "mod_wlfcgi", "mod_wlfcgi.8")
+MARKDOWN = [os.path.join(ROOT, "README.md")] + sorted(
+    os.path.join(ROOT, "docs", f) for f in os.listdir(os.path.join(ROOT, "docs"))
+    if f.endswith(".md"))
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def c_function(source, name):
+    """The body of C function `name` in `source`."""
+    m = re.search(rf"^static int {name}\(.*?^\}}$", source, re.M | re.S)
+    assert m, name
+    return m.group(0)
+
+
+def c_string_array(body, name):
+    m = re.search(rf"\b{name}\[\] = \{{(.*?)\}};", body, re.S)
+    assert m, name
+    return re.findall(r'"([^"]+)"', m.group(1))
+
+
+CONFIG_C = read(os.path.join(ROOT, "common", "wlf_config.c"))
+
+
+def setting_keys():
+    keys = re.findall(r'\[WLF_S_\w+\] = \{ "(\w+)"', CONFIG_C)
+    assert len(keys) >= 12
+    return keys
+
+
+def directives():
+    src = read(os.path.join(ROOT, "mod_wlfcgi", "mod_wlfcgi.c"))
+    table = re.search(r"command_rec \w+\[\] = \{(.*?)\{ NULL \}", src, re.S)
+    assert table
+    names = re.findall(r'AP_INIT_\w+\(\s*"(\w+)"', table.group(1))
+    assert len(names) >= 4
+    return names
+
+
+def guide_rows(text):
+    """First cells of every Markdown table row, backticks kept."""
+    return [m.group(1).strip() for m in
+            re.finditer(r"^\| ([^|]+?) \|", text, re.M)]
+
+
+def section(text, heading):
+    """The text under a heading, up to the next heading of level 1-3
+    (code blocks, whose comments look like headings, left out)."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+    m = re.search(rf"^(#+) {re.escape(heading)}\n(.*?)(?=^#{{1,3}} |\Z)",
+                  text, re.M | re.S)
+    assert m, heading
+    return m.group(2)
+
+
+def test_every_directive_documented():
+    guide = read(GUIDE)
+    rows = guide_rows(section(guide, "httpd directives (mod_wlfcgi)"))
+    man = read(MOD_MAN).replace("\\-", "-")
+    for d in directives():
+        assert any(r.startswith(f"`{d} ") or r == f"`{d}`" for r in rows), d
+        assert re.search(rf"^\.BI? {d}\b", man, re.M), d
+    handler = re.search(r'#define WLF_STATUS_HANDLER\s+"([^"]+)"',
+                        read(os.path.join(ROOT, "mod_wlfcgi",
+                                          "mod_wlfcgi.c"))).group(1)
+    assert f"`SetHandler {handler}`" in rows
+    assert re.search(rf"^\.B SetHandler {handler}$", man, re.M)
+
+
+def test_every_wlfcgi_conf_key_documented():
+    body = c_function(CONFIG_C, "parse_config")
+    top = c_string_array(body, "top_keys")
+    sub = {"paths": c_string_array(body, "path_keys"),
+           "php": c_string_array(body, "php_keys")}
+    entry = re.findall(r'lookup_string\(e, "(\w+)"\)', body)
+    assert "service" in top and sub["paths"] and entry
+    text = section(read(GUIDE), "wlfcgi.conf")
+    rows = guide_rows(text)
+    for k in top:
+        if k in sub:
+            for s in sub[k]:
+                assert f"`{k}.{s}`" in rows, f"{k}.{s}"
+        else:
+            assert f"`{k}`" in rows, k
+    versions = re.search(r"^\| `php\.versions` \|.*$", text, re.M).group(0)
+    for k in entry:
+        assert f"`{k}`" in versions, k
+    # the defaults group holds every setting: the settings table has them
+    settings = guide_rows(section(read(GUIDE), "Account settings"))
+    for k in setting_keys():
+        assert f"`{k}`" in settings, k
+
+
+def test_every_account_key_documented():
+    body = c_function(CONFIG_C, "parse_account")
+    keys = c_string_array(body, "keys")
+    entry = re.findall(r'lookup_string\(e, "(\w+)"\)', body)
+    assert "domains" in keys and entry
+    text = section(read(GUIDE), "Account files")
+    rows = guide_rows(text)
+    for k in keys:
+        assert f"`{k}`" in rows, k
+    php_admin = re.search(r"^\| `php_admin` \|.*$", text, re.M).group(0)
+    for k in entry:
+        assert f"{k} = " in php_admin, k
+    # and every setting may be overridden there
+    assert "any [account setting](#account-settings)" in text
+
+
+def test_every_log_tag_has_a_troubleshooting_row():
+    tags = re.findall(r'#define WLFLOG_\w+\s+"(WLF\d{5})"',
+                      read(os.path.join(ROOT, "mod_wlfcgi", "wlf_log.h")))
+    assert len(tags) > 10
+    rows = guide_rows(section(read(GUIDE), "mod_wlfcgi's log tags"))
+    assert [r for r in rows if r.startswith("`WLF")] == \
+        [f"`{t}`" for t in tags]
+
+
+def fpmctl_commands():
+    out = subprocess.run([FPMCTL, "--list-commands"], capture_output=True,
+                         text=True, check=True).stdout
+    return {line.split("\t")[0] for line in out.splitlines()}
+
+
+def code_spans(text):
+    """Inline code and the lines of fenced blocks."""
+    spans = re.findall(r"```[^\n]*\n(.*?)```", text, re.S)
+    rest = re.sub(r"```.*?```", "", text, flags=re.S)
+    return spans + re.findall(r"`([^`\n]+)`", rest)
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=os.path.basename)
+def test_markdown_names_only_what_exists(path):
+    text = read(path)
+    known = set(directives())
+    for d in set(re.findall(r"\bWLFcgi[A-Z]\w*", text)):
+        assert d in known, f"{os.path.basename(path)}: no directive {d}"
+    commands = fpmctl_commands() | {"help"}
+    settable = set(setting_keys()) | {"domains", "home"}
+    for code in code_spans(text):
+        for m in re.finditer(r"(?:^|[\s`(])fpmctl(?: -\S+| -c \S+)* "
+                             r"([a-z][a-z-]*)", code, re.M):
+            assert m.group(1) in commands, \
+                f"{os.path.basename(path)}: fpmctl {m.group(1)}"
+        for m in re.finditer(r"\bfpmctl(?: -\S+)* set (?:NAME|\w+) "
+                             r"((?:[\w.]+=\S*\s*)+)", code):
+            for item in m.group(1).split():
+                key = item.split("=", 1)[0]
+                if key.isupper():
+                    continue            # a placeholder: KEY=VALUE
+                assert key in settable or key.startswith("php_admin."), \
+                    f"{os.path.basename(path)}: set {key}"
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=os.path.basename)
+def test_markdown_links_lead_somewhere(path):
+    text = read(path)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file, _, anchor = target.partition("#")
+        dest = os.path.normpath(os.path.join(os.path.dirname(path), file)) \
+            if file else path
+        assert os.path.exists(dest), f"{os.path.basename(path)}: {target}"
+        if anchor and dest.endswith(".md"):
+            slugs = {slug(h) for h in
+                     re.findall(r"^#+ (.*)$", read(dest), re.M)}
+            assert anchor in slugs, f"{os.path.basename(path)}: {target}"
+
+
+def slug(heading):
+    """GitHub's anchor for a heading."""
+    s = heading.strip().lower()
+    s = re.sub(r"[^\w\- ]", "", s)
+    return s.replace(" ", "-")
