@@ -27,8 +27,13 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 ASAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-asan/%)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-# Unit tests may link fpmctl's own pure files (everything but main.c)
+# Unit tests may link fpmctl's own pure files (everything but main.c) and
+# the module's pure files (everything but the httpd glue, mod_wlfcgi.c)
 FPMCTL_LIB_SRC := $(filter-out fpmctl/main.c,$(FPMCTL_SRC))
+MOD_LIB_SRC    := $(filter-out mod_wlfcgi/mod_wlfcgi.c,$(MOD_SRC))
+UNIT_LIB_SRC   := $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(MOD_LIB_SRC)
+UNIT_HDRS      := $(wildcard common/*.h fpmctl/*.h mod_wlfcgi/*.h tests/unit/*.h)
+UNIT_INC       := -Icommon -Ifpmctl -Imod_wlfcgi -Itests/unit
 
 .PHONY: all fpmctl module unit unit-asan check fuzz clean install
 all: fpmctl module
@@ -57,15 +62,15 @@ $(BUILD)/mod_wlfcgi.so: $(MOD_SRC) $(COMMON_SRC) $(wildcard common/*.h mod_wlfcg
 	cp $(BUILD)/mod/.libs/mod_wlfcgi.so $@
 
 # ---- unit tests (cmocka), plain and under ASan/UBSan ----
-$(BUILD)/unit/%: tests/unit/%.c $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(wildcard common/*.h fpmctl/*.h tests/unit/*.h)
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIB_SRC) $(UNIT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ifpmctl -Itests/unit -o $@ $< $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(LIBCONFIG_LIBS) -lcmocka
+	$(CC) $(BASE_CFLAGS) $(UNIT_INC) -o $@ $< $(UNIT_LIB_SRC) $(LIBCONFIG_LIBS) -lcmocka
 
-$(BUILD)/unit-asan/%: tests/unit/%.c $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(wildcard common/*.h fpmctl/*.h tests/unit/*.h)
+$(BUILD)/unit-asan/%: tests/unit/%.c $(UNIT_LIB_SRC) $(UNIT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE -Icommon -Ifpmctl -Itests/unit \
+	$(CC) $(CSTD) $(WARN) -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE $(UNIT_INC) \
 	    -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	    -o $@ $< $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(LIBCONFIG_LIBS) -lcmocka
+	    -o $@ $< $(UNIT_LIB_SRC) $(LIBCONFIG_LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

@@ -95,6 +95,15 @@ int wlf_fcgi_collect(const unsigned char *buf, size_t len,
 int wlf_fcgi_http_status(const char *out, size_t len, const char **body,
                          size_t *body_len);
 
+/*
+ * The paths fpmctl configures in every pool (ping.path, pm.status_path):
+ * fpmctl pings after start/reload, mod_wlfcgi's status page pings too.
+ * Only reachable over the pool's own socket, never routed from the web
+ * (mod_wlfcgi routes existing script files only).
+ */
+#define WLF_FPM_PING_PATH   "/wlfcgi-fpm-ping"
+#define WLF_FPM_STATUS_PATH "/wlfcgi-fpm-status"
+
 /* GET `path` (php-fpm's ping.path) and expect "pong". */
 int wlf_fcgi_ping(const char *sock_path, const char *path, int timeout_ms,
                   wlf_err *err);

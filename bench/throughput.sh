@@ -1,0 +1,160 @@
+#!/bin/bash
+# Hello-world PHP throughput: mod_wlfcgi against the stock set-ups.
+#
+#   bench/throughput.sh [SECONDS] [ROUNDS]      (default 10 s, 3 rounds)
+#
+# One php-fpm master with two identical pm=static pools of 72 children:
+# "bench" in the wlfcgi socket dir (mod_wlfcgi's account) and "stock"
+# outside it (what a stock SetHandler and nginx talk to; a socket in the
+# socket dir is mod_wlfcgi's to police). One httpd (mpm_event, 2 x 32
+# threads, MaxKeepAliveRequests 0) serves both the mod_wlfcgi vhost and the
+# stock FilesMatch SetHandler vhost, and a 2-byte static file. nginx (2
+# workers) uses upstream keepalive 16 with fastcgi_keep_conn. wrk -t2 -c32
+# runs every config for SECONDS, ROUNDS times interleaved; medians and
+# ratios are printed. Client and servers share the machine's cores.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+SECS=${1:-10}
+ROUNDS=${2:-3}
+CHILDREN=72
+
+bench_init
+bench_account bench "$CHILDREN"
+echo '<?php echo "ok";' >"$B/www/hello.php"
+printf ok >"$B/www/hello.txt"
+chown -R "$BENCH_USER:" "$B/www"
+
+mkdir -p "$B/var/lib/wlfcgi/fpm/bench.a"
+cat >"$B/var/lib/wlfcgi/fpm/bench.a/php-fpm.conf" <<EOC
+[global]
+pid = $B/run/wlfcgi/bench.a.pid
+error_log = $B/var/log/wlfcgi/bench/fpm.log
+$(fpm_pool bench "$B/run/wlfcgi/bench.a.sock" "$CHILDREN")
+$(fpm_pool stock "$B/stock.sock" "$CHILDREN")
+EOC
+fpm_start "$B/var/lib/wlfcgi/fpm/bench.a/php-fpm.conf"
+wait_socket "$B/run/wlfcgi/bench.a.sock"
+wait_socket "$B/stock.sock"
+ln -s bench.a.sock "$B/run/wlfcgi/bench.sock"
+
+HPORT=$(free_port)
+httpd_conf "$HPORT" "
+WLFcgiConfig $B/etc/wlfcgi/wlfcgi.conf
+<VirtualHost 127.0.0.1:$HPORT>
+    ServerName bench.bench
+    DocumentRoot $B/www
+</VirtualHost>
+<VirtualHost 127.0.0.1:$HPORT>
+    ServerName stock.test
+    DocumentRoot $B/www
+    <FilesMatch \"\\.php\$\">
+        SetHandler \"proxy:unix:$B/stock.sock|fcgi://localhost\"
+    </FilesMatch>
+</VirtualHost>
+<VirtualHost 127.0.0.1:$HPORT>
+    ServerName status.test
+    <Location /wlfcgi-status>
+        SetHandler wlfcgi-status
+    </Location>
+</VirtualHost>" >"$B/httpd/httpd.conf"
+httpd_start "$B/httpd/httpd.conf" "$HPORT"
+
+NPORT=$(free_port)
+cat >"$B/nginx/nginx.conf" <<EOC
+user www-data;
+worker_processes 2;
+pid $B/nginx/nginx.pid;
+error_log $B/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $B/nginx/body;
+    proxy_temp_path $B/nginx/proxy;
+    fastcgi_temp_path $B/nginx/fastcgi;
+    uwsgi_temp_path $B/nginx/uwsgi;
+    scgi_temp_path $B/nginx/scgi;
+    upstream php { server unix:$B/stock.sock; keepalive 16; }
+    server {
+        listen 127.0.0.1:$NPORT;
+        root $B/www;
+        location ~ \.php\$ {
+            fastcgi_pass php;
+            fastcgi_keep_conn on;
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+        }
+    }
+}
+EOC
+nginx_start "$B/nginx/nginx.conf"
+
+declare -A URL HOSTH
+URL[wlfcgi]="http://127.0.0.1:$HPORT/hello.php";  HOSTH[wlfcgi]=bench.bench
+URL[stock]="http://127.0.0.1:$HPORT/hello.php";   HOSTH[stock]=stock.test
+URL[nginx]="http://127.0.0.1:$NPORT/hello.php";   HOSTH[nginx]=localhost
+URL[static]="http://127.0.0.1:$HPORT/hello.txt";  HOSTH[static]=bench.bench
+CONFIGS=(wlfcgi stock nginx static)
+
+# sanity: every config answers "ok", and the routed one ran in FPM
+for c in "${CONFIGS[@]}"; do
+    out=$(curl -s -H "Host: ${HOSTH[$c]}" "${URL[$c]}")
+    [ "$out" = ok ] || { echo "$c answered '$out'" >&2; exit 1; }
+done
+
+echo "== warm-up (2 s each)"
+for c in "${CONFIGS[@]}"; do
+    wrk -t2 -c32 -d2s -H "Host: ${HOSTH[$c]}" "${URL[$c]}" >/dev/null
+done
+
+# FastCGI connections to the account's socket, sampled mid-run: with
+# connection reuse the same ones stay open across samples
+sample_conns() {
+    sleep "$1"
+    ss -xH 2>/dev/null | awk -v s="$B/run/wlfcgi/bench.a.sock" \
+        '$0 ~ s && $2 == "ESTAB" {print $NF}' | sort -u >"$2"
+}
+
+declare -A RESULTS
+CONN_NOTE=""
+for r in $(seq 1 "$ROUNDS"); do
+    for c in "${CONFIGS[@]}"; do
+        if [ "$c" = wlfcgi ]; then
+            sample_conns "$(awk -v s="$SECS" 'BEGIN {print s / 3}')" "$B/c1" &
+            sample_conns "$(awk -v s="$SECS" 'BEGIN {print s * 2 / 3}')" "$B/c2" &
+        fi
+        out=$(wrk -t2 -c32 -d"${SECS}s" --latency -H "Host: ${HOSTH[$c]}" "${URL[$c]}")
+        if [ "$c" = wlfcgi ]; then
+            wait
+            CONN_NOTE+="round $r: $(wc -l <"$B/c1") connections at 1/3, $(wc -l <"$B/c2") at 2/3, $(comm -12 "$B/c1" "$B/c2" | wc -l) the same in both"$'\n'
+        fi
+        rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+        errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out")
+        p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+        p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+        RESULTS[$c]+="$rps "
+        printf 'round %d  %-7s %10s req/s  p50 %-8s p99 %-8s %s\n' \
+            "$r" "$c" "$rps" "$p50" "$p99" "$errs"
+    done
+done
+
+
+echo
+echo "== medians over $ROUNDS rounds of ${SECS} s (wrk -t2 -c32)"
+declare -A MED
+for c in "${CONFIGS[@]}"; do
+    MED[$c]=$(tr ' ' '\n' <<<"${RESULTS[$c]}" | grep . | median)
+    printf '%-7s %10.0f req/s   (%s)\n' "$c" "${MED[$c]}" "${RESULTS[$c]% }"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+echo
+echo "mod_wlfcgi / stock SetHandler : $(ratio "${MED[wlfcgi]}" "${MED[stock]}")  (target >= 1.40)"
+echo "mod_wlfcgi / nginx keepalive  : $(ratio "${MED[wlfcgi]}" "${MED[nginx]}")"
+echo "mod_wlfcgi / httpd static     : $(ratio "${MED[wlfcgi]}" "${MED[static]}")"
+echo "stock / nginx keepalive       : $(ratio "${MED[stock]}" "${MED[nginx]}")"
+echo
+echo "== FastCGI connections httpd held to the account's FPM socket (ss -x)"
+printf '%s' "$CONN_NOTE"
+echo "== mod_wlfcgi status page"
+curl -s -H "Host: status.test" "http://127.0.0.1:$HPORT/wlfcgi-status" | grep -E '^vhost|^bench'

@@ -1,0 +1,63 @@
+/*
+ * wlf_log.c - what each of mod_wlfcgi's log tags means (see wlf_log.h).
+ */
+#include "wlf_log.h"
+
+const wlf_log_code wlf_log_codes[] = {
+    { WLFLOG_CONFIG_LOAD, "emerg",
+      "the file named by WLFcgiConfig could not be loaded; httpd does "
+      "not start" },
+    { WLFLOG_ACCOUNT_SKIPPED, "warn",
+      "an account file could not be loaded (or claims a domain another "
+      "account owns) and was skipped; its vhosts are unmapped" },
+    { WLFLOG_MAP_CONFLICT, "emerg",
+      "two accounts claim the same vhost (by name or WLFcgiAccount); "
+      "httpd does not start" },
+    { WLFLOG_MAP_UNKNOWN, "emerg",
+      "WLFcgiAccount names an account that does not exist (or no "
+      "WLFcgiConfig is set); httpd does not start" },
+    { WLFLOG_UPLOAD_CEILING, "warn",
+      "a WLFcgiMaxUpload is above the account's upload_ceiling, so FPM's "
+      "request timeout may cut such uploads off; raise it with fpmctl set" },
+    { WLFLOG_REUSE_PLAN, "info",
+      "how many FastCGI connections per httpd process the account's proxy "
+      "workers keep, or why connection reuse is off for it (too few "
+      "max_children, FPM pm = ondemand)" },
+    { WLFLOG_WORKER_DEFINE, "emerg",
+      "mod_proxy refused to define an account's proxy worker" },
+    { WLFLOG_NO_PROXY_FCGI, "emerg",
+      "mod_proxy_fcgi is not loaded; load it before mod_wlfcgi" },
+    { WLFLOG_SOCKET_DIR, "warn",
+      "the socket directory does not exist (yet); foreign-socket checks "
+      "use the configured path as written" },
+    { WLFLOG_VHOST_MAPPED, "debug",
+      "which account a vhost was mapped to, and how" },
+    { WLFLOG_NOT_CONFIGURED, "warn",
+      "the module is loaded but no WLFcgiConfig is set: it does nothing" },
+    { WLFLOG_FOREIGN_SOCKET, "error",
+      "a request was bound for another account's FPM socket (403); "
+      "usually a customer's SetHandler or RewriteRule" },
+    { WLFLOG_FORGED_WORKER, "error",
+      "a request used a wlf- worker name, a file in the socket directory "
+      "that is no account socket, or a socket link that leads nowhere "
+      "(403)" },
+    { WLFLOG_UNMAPPED_PHP, "error",
+      "a PHP file was requested in a vhost that has no account; it is "
+      "refused (500) instead of being sent as source" },
+    { WLFLOG_NO_LIVE_SLOT, "error",
+      "the account's NAME.sock link is missing or not a slot link, so no "
+      "instance is live (503)" },
+    { WLFLOG_POOL_DOWN, "error",
+      "the account's live FPM instance did not accept the connection "
+      "(503 with Retry-After)" },
+    { WLFLOG_BODY_TOO_LARGE, "info",
+      "a request's Content-Length is above its upload limit (413, body "
+      "not read)" },
+    { WLFLOG_CHUNKED_TOO_LARGE, "info",
+      "a chunked request body grew past its upload limit (413)" },
+    { WLFLOG_BAD_LENGTH, "info",
+      "a request's Content-Length could not be parsed (400)" },
+};
+
+const size_t wlf_log_codes_count =
+    sizeof(wlf_log_codes) / sizeof(wlf_log_codes[0]);

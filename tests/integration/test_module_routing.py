@@ -1,0 +1,161 @@
+"""mod_wlfcgi routing (issue 3, acceptance 1 and 3): each vhost's PHP runs
+in its account's FPM instance, as the account's Unix user; APCu is shared
+by one account's sites and by no other account; PATH_INFO, DirectoryIndex
+and the CGI variables are what a stock SetHandler setup gives."""
+import os
+import uuid
+
+
+def test_each_vhost_runs_as_its_account(world):
+    for host, user in (("alice.test", "wlft-alice"),
+                       ("www.alice.test", "wlft-alice"),
+                       ("alice2.test", "wlft-alice"),
+                       ("bob.test", "wlft-bob")):
+        r = world.get("/info.php", host)
+        assert r.status == 200, (host, r)
+        assert r.json()["user"] == user, host
+
+
+def test_apcu_shared_by_alices_sites_invisible_to_bob(world):
+    key = "k" + uuid.uuid4().hex[:8]
+    r = world.get(f"/apcu.php?op=store&k={key}&v=alice-data", "alice.test")
+    assert r.json()["ok"] is True
+    # alice's other vhost, same account: sees it
+    r = world.get(f"/apcu.php?op=fetch&k={key}", "alice2.test")
+    assert r.json() == {**r.json(), "ok": True, "value": "alice-data"}
+    # bob: neither the key nor its name
+    r = world.get(f"/apcu.php?op=fetch&k={key}", "bob.test")
+    assert r.json()["ok"] is False
+    r = world.get("/apcu.php?op=keys", "bob.test")
+    assert key not in r.json()["keys"]
+    r = world.get("/apcu.php?op=keys", "alice2.test")
+    assert key in r.json()["keys"]
+
+
+def _cgi_view(r, docroot):
+    """The CGI variables of an info.php answer, docroot made relative."""
+    j = r.json()
+    out = {}
+    for k in ("script_name", "script_filename", "path_info",
+              "path_translated", "query_string", "request_uri", "php_self",
+              "https"):
+        v = j[k]
+        if isinstance(v, str):
+            v = v.replace(docroot, "<root>")
+        out[k] = v
+    return out
+
+
+def test_cgi_variables_as_in_the_stock_setup(world):
+    """The same requests on a stock FilesMatch SetHandler vhost and on a
+    mod_wlfcgi vhost give the same SCRIPT_NAME, SCRIPT_FILENAME,
+    PATH_INFO, PATH_TRANSLATED, QUERY_STRING, REQUEST_URI, HTTPS."""
+    alice_root = os.path.join(world.alice.home, "www")
+    for path in ("/info.php", "/info.php/a/b", "/info.php?x=1&y=%20z",
+                 "/info.php/a/b?q=1", "/dir/", "/dir/?x=2",
+                 "/dir/index.php/p/i"):
+        stock = world.get(path, "stock.test")
+        ours = world.get(path, "alice.test")
+        assert stock.status == 200, (path, stock)
+        assert ours.status == 200, (path, ours)
+        assert _cgi_view(ours, alice_root) == \
+            _cgi_view(stock, world.stock_root), path
+    # and the values themselves
+    j = world.get("/info.php/a/b?x=1", "alice.test").json()
+    assert j["script_name"] == "/info.php"
+    assert j["script_filename"] == alice_root + "/info.php"
+    assert j["path_info"] == "/a/b"
+    assert j["query_string"] == "x=1"
+    assert j["https"] is None
+    assert j["document_root"] == alice_root
+
+
+def test_directory_index(world):
+    r = world.get("/dir/", "alice.test")
+    assert r.status == 200
+    j = r.json()
+    assert j["user"] == "wlft-alice"
+    assert j["script_name"] == "/dir/index.php"
+    r = world.get("/", "bob.test")
+    assert r.status == 200 and r.json()["user"] == "wlft-bob"
+    # without the slash: httpd's own redirect, as stock
+    r = world.get("/dir", "alice.test")
+    assert r.status == 301
+
+
+def test_missing_script_is_httpds_404(world):
+    r = world.get("/nope.php", "alice.test")
+    assert r.status == 404
+    assert "Primary script unknown" not in r.text
+    assert "File not found" not in r.text      # FPM's own 404 body
+    assert "<title>404 Not Found</title>" in r.text
+    r = world.get("/nope.php/x", "alice.test")
+    assert r.status == 404
+
+
+def test_only_script_files_are_routed(world, expect_log):
+    expect_log(r"AH01071: Got error 'Access to the script .*UPPER\.PHP' "
+               r"has been denied \(see security\.limit_extensions\)")
+    r = world.get("/static.txt", "alice.test")
+    assert r.status == 200 and r.text == "ok"
+    # upper-case extension: still PHP, never served as source
+    d = os.path.join(world.alice.home, "www")
+    src = os.path.join(d, "UPPER.PHP")
+    with open(src, "w") as f:
+        f.write("<?php /* UPPER-SOURCE */ echo 'x';")
+    try:
+        r = world.get("/UPPER.PHP", "alice.test")
+        assert "UPPER-SOURCE" not in r.text
+        assert r.status in (200, 403), r   # FPM's limit_extensions may refuse
+    finally:
+        os.unlink(src)
+
+
+def test_unmapped_vhost_never_leaks_source(world, expect_log):
+    expect_log(r"WLF00022: vhost nobody\.test has no wlfcgi account")
+    r = world.get("/src.php", "nobody.test")
+    assert "SECRET-SOURCE" not in r.text
+    assert r.status == 500
+    r = world.get("/", "nobody.test")
+    assert "SECRET-INDEX" not in r.text
+    assert world.httpd.wait_log(r"WLF00022: vhost nobody\.test has no "
+                                r"wlfcgi account: refusing PHP file "
+                                r".*/src\.php")
+
+
+def test_status_page(world):
+    r = world.get("/wlfcgi-status", "admin.test")
+    assert r.status == 200
+    assert world.sandbox.config in r.text
+    lines = {ln.split()[0]: ln for ln in r.text.splitlines() if ln.strip()}
+    port = world.httpd.port
+    alice = lines[f"alice.test:{port}"]
+    assert " alice " in alice and " yes " in alice
+    assert world.alice.link in alice and "alice.a.sock" in alice
+    assert " 8M " in alice
+    assert " bob " in lines[f"bob.test:{port}"]
+    j = world.get("/wlfcgi-status?json", "admin.test").json()
+    by = {v["vhost"]: v for v in j["vhosts"]}
+    assert by["alice.test"]["account"] == "alice"
+    assert by["alice.test"]["answers"] is True
+    assert by["alice.test"]["max_upload"] == 8 << 20
+    assert by["alice.test"]["socket"] == world.alice.link
+    assert by["alice.test"]["live_socket"].endswith("/alice.a.sock")
+    # alice: 5 children, 2 httpd processes -> 2 connections each
+    assert by["alice.test"]["reuse_connections"] == 2
+    assert by["bob.test"]["reuse_connections"] == 0
+    # and why (the start-up log): bob's FPM runs ondemand
+    log = world.httpd.read_log()
+    assert "WLF00006: account alice: reuse on: 2 connections per httpd " \
+        "process, at most 4 of max_children 5" in log
+    assert "WLF00006: account bob: reuse off: FPM runs pm = ondemand" in log
+    assert by["nobody.test"]["account"] is None
+    assert by["nobody.test"]["answers"] is None
+    assert j["accounts"] == 2
+
+
+def test_status_page_in_a_customer_vhost_shows_only_that_customer(world):
+    world.write_htaccess(world.bob, "st", "SetHandler wlfcgi-status\n")
+    j = world.get("/st/?json", "bob.test").json()
+    assert {v["account"] for v in j["vhosts"]} == {"bob"}
+    assert j["accounts"] == 1

@@ -1,0 +1,245 @@
+"""The world mod_wlfcgi's integration tests run in (pytest plugin).
+
+Two accounts with real php-fpm instances in the wlfcgi layout:
+  alice  wlft-alice  alice.test, www.alice.test, alice2.test
+         max_children 5, FPM pm = static (connection reuse on with
+         ServerLimit 2)
+         upload_ceiling 5G (for the big-upload locations)
+  bob    wlft-bob    bob.test
+         max_children 1 (one FPM worker: leaks would show), FPM pm =
+         ondemand, reuse off
+and one httpd (mpm_event) with these vhosts:
+  alice.test (+ www.alice.test)  AllowOverride All,
+                                 /big: WLFcgiMaxUpload 3G,
+                                 /huge: WLFcgiMaxUpload 5G
+  alice2.test                    alice's second site
+  bob.test                       AllowOverride All, /big: 64M
+  nobody.test                    no account: PHP must never leak
+  stock.test                     no account, a stock FilesMatch SetHandler
+                                 to a plain FPM pool outside the wlfcgi
+                                 socket dir (the comparison setup)
+  admin.test                     /wlfcgi-status
+
+Fixtures: `world` (session), `fresh_world` helpers to restore state.
+"""
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from . import fcgi, php
+from .handfpm import HandSandbox, ensure_user, PHP_FPM, HTTPD_GROUP
+from .httpd import Httpd
+
+
+def install(path, text, user=None, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    if user:
+        pw = pwd.getpwnam(user)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def docroot(acct):
+    return os.path.join(acct.home, "www")
+
+
+def install_scripts(acct):
+    d = docroot(acct)
+    for name, text in (("info.php", php.INFO), ("apcu.php", php.APCU),
+                       ("upload.php", php.UPLOAD), ("hello.php", php.HELLO),
+                       ("index.php", php.INFO), ("sink.php", php.SINK)):
+        install(os.path.join(d, name), text, acct.user)
+        for sub in ("big", "huge"):
+            install(os.path.join(d, sub, name), text, acct.user)
+    for sub in ("big", "huge"):
+        os.chown(os.path.join(d, sub), *_ids(acct.user))
+    install(os.path.join(d, "static.txt"), "ok", acct.user)
+    os.makedirs(os.path.join(d, "dir"), exist_ok=True)
+    install(os.path.join(d, "dir", "index.php"), php.INFO, acct.user)
+
+
+def _ids(user):
+    pw = pwd.getpwnam(user)
+    return pw.pw_uid, pw.pw_gid
+
+
+class StockFpm:
+    """A plain php-fpm pool outside the wlfcgi socket dir, as hosters run
+    them today: the comparison for PATH_INFO & co."""
+
+    def __init__(self, root, user):
+        self.root = root
+        self.user = user
+        self.sock = os.path.join(root, "stock.sock")
+        self.pid_file = os.path.join(root, "stock.pid")
+        self.conf = os.path.join(root, "stock-fpm.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""[global]
+pid = {self.pid_file}
+error_log = {root}/stock-fpm.log
+daemonize = yes
+[stock]
+user = {user}
+group = {user}
+listen = {self.sock}
+listen.owner = {user}
+listen.group = {HTTPD_GROUP}
+listen.mode = 0660
+pm = ondemand
+pm.max_children = 4
+ping.path = {fcgi.PING_PATH}
+""")
+        subprocess.run([PHP_FPM, "--fpm-config", self.conf], check=True,
+                       capture_output=True, timeout=30)
+        with open(self.pid_file) as f:
+            self.pid = int(f.read())
+        deadline = time.time() + 10
+        while True:
+            try:
+                fcgi.ping(self.sock)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def stop(self):
+        try:
+            os.kill(self.pid, 3)
+        except ProcessLookupError:
+            pass
+
+
+def vhost_conf(world, port):
+    a, b = world.alice, world.bob
+    allow = """    AllowOverride All
+    Options +FollowSymLinks
+    Require all granted"""
+    return f"""
+WLFcgiConfig {world.sandbox.config}
+RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500
+
+<VirtualHost 127.0.0.1:{port}>
+  ServerName alice.test
+  ServerAlias www.alice.test
+  DocumentRoot {docroot(a)}
+  <Directory {docroot(a)}>
+{allow}
+  </Directory>
+  <Location /big>
+    WLFcgiMaxUpload 3G
+  </Location>
+  <Location /huge>
+    WLFcgiMaxUpload 5G
+  </Location>
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:{port}>
+  ServerName alice2.test
+  DocumentRoot {docroot(a)}
+  <Directory {docroot(a)}>
+{allow}
+  </Directory>
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:{port}>
+  ServerName bob.test
+  DocumentRoot {docroot(b)}
+  <Directory {docroot(b)}>
+{allow}
+  </Directory>
+  <Location /big>
+    WLFcgiMaxUpload 64M
+  </Location>
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:{port}>
+  ServerName nobody.test
+  DocumentRoot {world.nobody_root}
+  <Directory {world.nobody_root}>
+{allow}
+  </Directory>
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:{port}>
+  ServerName stock.test
+  DocumentRoot {world.stock_root}
+  <Directory {world.stock_root}>
+    AllowOverride None
+    Require all granted
+  </Directory>
+  <FilesMatch "\\.php$">
+    SetHandler "proxy:unix:{world.stock.sock}|fcgi://localhost"
+  </FilesMatch>
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:{port}>
+  ServerName admin.test
+  DocumentRoot {world.nobody_root}
+  <Location /wlfcgi-status>
+    SetHandler wlfcgi-status
+    Require all granted
+  </Location>
+</VirtualHost>
+"""
+
+
+class World:
+    def __init__(self, factory):
+        self.prefix = tempfile.mkdtemp(prefix="wlf", dir="/tmp")
+        os.chmod(self.prefix, 0o755)
+        self.sandbox = HandSandbox(self.prefix)
+        self.alice = self.sandbox.add_account(
+            "alice", "wlft-alice",
+            ["alice.test", "www.alice.test", "alice2.test"],
+            max_children=5, upload_ceiling="5G", pm="static")
+        self.bob = self.sandbox.add_account(
+            "bob", "wlft-bob", ["bob.test"], max_children=1,
+            upload_ceiling="64M")
+        for acct in (self.alice, self.bob):
+            install_scripts(acct)
+        self.nobody_root = os.path.join(self.prefix, "nobody")
+        install(os.path.join(self.nobody_root, "src.php"),
+                "<?php /* SECRET-SOURCE */ echo 'ran';\n")
+        install(os.path.join(self.nobody_root, "index.php"),
+                "<?php /* SECRET-INDEX */ echo 'ran';\n")
+        ensure_user("wlft-stock")
+        self.stock_root = os.path.join(self.prefix, "stock")
+        install(os.path.join(self.stock_root, "info.php"), php.INFO)
+        install(os.path.join(self.stock_root, "dir", "index.php"), php.INFO)
+        self.stock = StockFpm(self.prefix, "wlft-stock")
+        self.httpd = factory()
+        self.httpd.write(vhost_conf(self, self.httpd.port))
+        self.httpd.start()
+
+    def get(self, path, host, **kw):
+        return self.httpd.get(path, host=host, **kw)
+
+    def write_htaccess(self, acct, subdir, text):
+        d = os.path.join(docroot(acct), subdir)
+        os.makedirs(d, exist_ok=True)
+        os.chown(d, *_ids(acct.user))
+        install(os.path.join(d, ".htaccess"), text, acct.user)
+        install(os.path.join(d, "info.php"), php.INFO, acct.user)
+        install(os.path.join(d, "static.txt"), "static", acct.user)
+        return d
+
+    def close(self):
+        self.httpd.stop()
+        self.sandbox.close()
+        self.stock.stop()
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def world(httpd_factory):
+    w = World(httpd_factory)
+    yield w
+    w.close()
