@@ -1,0 +1,338 @@
+"""Load and chaos for the reliability tests and bench/reload.sh.
+
+A `Farm` is N accounts made with fpmctl in a Sandbox, each with a docroot
+and a vhost on one real httpd with mod_wlfcgi (the Httpd harness). Its
+`who.php` answers the Unix user PHP ran as, so a response can be checked
+against the vhost it was sent to.
+
+`run_wrk()` runs one wrk process per vhost (one thread, a few
+connections), so every count is per account: requests, non-2xx answers,
+bodies naming the wrong user, socket errors (connect, read, write,
+timeout). Each wrk hands its full latency histogram (1 us buckets) to a
+Lua `done()`, so the percentiles over all vhosts are exact, not averages
+of per-process percentiles.
+
+`Chaos` runs fpmctl against the sandbox while the load runs: `reload` of
+random accounts every `period` seconds, one `set`, one `add-account` and
+one `remove-account` of an account that gets no traffic, each timed and
+checked.
+"""
+import json
+import os
+import pwd
+import random
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+from .sandbox import ensure_user
+
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+
+WHO_PHP = "<?php echo posix_getpwuid(posix_geteuid())['name'];\n"
+
+# One wrk thread: count non-2xx and wrong bodies in response(), print
+# one JSON line with the counts, wrk's error counters and the latency
+# histogram (value, count pairs in microseconds) in done().
+WRK_LUA = r"""
+expected = nil
+non2xx = 0
+bad_body = 0
+threads = {}
+
+function setup(thread)
+    table.insert(threads, thread)
+end
+
+function init(args)
+    expected = args[1]
+end
+
+function response(status, headers, body)
+    if status < 200 or status > 299 then
+        non2xx = non2xx + 1
+    elseif body ~= expected then
+        bad_body = bad_body + 1
+    end
+end
+
+@DELAY@
+function done(summary, latency, requests)
+    local n, b = 0, 0
+    for _, t in ipairs(threads) do
+        n = n + t:get("non2xx")
+        b = b + t:get("bad_body")
+    end
+    local e = summary.errors
+    io.write(string.format('WLFRESULT {"requests": %d, "duration_us": %d, '
+        .. '"non2xx": %d, "bad_body": %d, "connect": %d, "read": %d, '
+        .. '"write": %d, "status": %d, "timeout": %d, "hist": [',
+        summary.requests, summary.duration, n, b, e.connect, e.read,
+        e.write, e.status, e.timeout))
+    for i = 1, #latency do
+        local v, c = latency(i)
+        if i > 1 then io.write(",") end
+        io.write(string.format("[%d,%d]", v, c))
+    end
+    io.write("]}\n")
+end
+"""
+
+
+def _docroot(home):
+    return os.path.join(home, "www")
+
+
+def install_php(home, user, name, text):
+    """Write a script into HOME/www, owned by the account's user, with an
+    mtime in the past (OPcache caches fresh files only after a while)."""
+    d = _docroot(home)
+    pw = pwd.getpwnam(user)
+    os.makedirs(d, exist_ok=True)
+    os.chown(d, pw.pw_uid, pw.pw_gid)
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+    os.chmod(path, 0o644)
+    past = time.time() - 60
+    os.utime(path, (past, past))
+    return path
+
+
+class Farm:
+    """N accounts (NAME = prefix + number, user wlft-NAME, domain
+    NAME.test) plus `extra` accounts that get a vhost but no load, and an
+    httpd with one vhost per account."""
+
+    def __init__(self, sandbox, httpd, n=10, prefix="rl", extra=(),
+                 scripts=None):
+        self.sb = sandbox
+        self.httpd = httpd
+        self.names = [f"{prefix}{i:02d}" for i in range(n)]
+        self.extra = list(extra)
+        scripts = dict(scripts or {})
+        scripts.setdefault("who.php", WHO_PHP)
+        for name in self.names + self.extra:
+            acct = sandbox.add_account(name, domains=[f"{name}.test"])
+            for fn, text in scripts.items():
+                install_php(acct.home, acct.user, fn, text)
+        httpd.write(self.vhosts())
+        httpd.start()
+
+    def user(self, name):
+        return self.sb.accounts[name].user
+
+    def host(self, name):
+        return f"{name}.test"
+
+    # more httpd threads than wrk connections, all started at once: the
+    # event MPM closes kept-alive connections while all its threads are
+    # busy (wrk counts each as a read error), and spawning a process
+    # under load would show up as latency
+    MPM = ("StartServers 2\nServerLimit 2\nThreadsPerChild 32\n"
+           "MaxRequestWorkers 64\nMinSpareThreads 16\nMaxSpareThreads 64\n")
+
+    def vhosts(self):
+        port = self.httpd.port
+        out = [self.MPM, f"WLFcgiConfig {self.sb.conf}\n"]
+        for name in self.names + self.extra:
+            root = _docroot(self.sb.accounts[name].home)
+            out.append(f"""
+<VirtualHost 127.0.0.1:{port}>
+  ServerName {name}.test
+  DocumentRoot {root}
+  <Directory {root}>
+    AllowOverride None
+    Require all granted
+  </Directory>
+</VirtualHost>
+""")
+        return "".join(out)
+
+    def get(self, name, path="/who.php", **kw):
+        return self.httpd.get(path, host=self.host(name), **kw)
+
+
+# ------------------------------------------------------------------ wrk --
+
+class WrkResult:
+    """Per-account counts and the merged latency histogram of one run."""
+
+    def __init__(self, per_account, seconds):
+        self.per_account = per_account      # name -> dict (see WRK_LUA)
+        self.seconds = seconds
+        hist = {}
+        for r in per_account.values():
+            for v, c in r["hist"]:
+                hist[v] = hist.get(v, 0) + c
+        self.hist = sorted(hist.items())
+
+    @property
+    def requests(self):
+        return sum(r["requests"] for r in self.per_account.values())
+
+    def failures(self, name=None):
+        """non-2xx + wrong bodies + socket errors (of one account)."""
+        rows = [self.per_account[name]] if name else \
+            self.per_account.values()
+        return sum(r["non2xx"] + r["bad_body"] + r["connect"] + r["read"] +
+                   r["write"] + r["timeout"] for r in rows)
+
+    def percentile(self, p):
+        """Latency percentile over every request of every vhost, ms."""
+        total = sum(c for _, c in self.hist)
+        if not total:
+            return None
+        want = total * p / 100.0
+        seen = 0
+        for v, c in self.hist:
+            seen += c
+            if seen >= want:
+                return v / 1000.0
+        return self.hist[-1][0] / 1000.0
+
+    @property
+    def max_ms(self):
+        return self.hist[-1][0] / 1000.0 if self.hist else None
+
+    def summary(self):
+        return {
+            "requests": self.requests,
+            "req_per_s": round(self.requests / self.seconds, 1),
+            "failures": self.failures(),
+            "p50_ms": self.percentile(50),
+            "p99_ms": self.percentile(99),
+            "p999_ms": self.percentile(99.9),
+            "max_ms": self.max_ms,
+        }
+
+    def table(self):
+        """One line per account, for reports and assertion messages."""
+        lines = ["account  requests  non2xx  bad_body  connect  read  "
+                 "write  timeout"]
+        for name, r in sorted(self.per_account.items()):
+            lines.append(f"{name:8} {r['requests']:9} {r['non2xx']:7} "
+                         f"{r['bad_body']:9} {r['connect']:8} {r['read']:5} "
+                         f"{r['write']:6} {r['timeout']:8}")
+        return "\n".join(lines)
+
+
+def run_wrk(farm, seconds, connections=2, timeout=10, during=None,
+            pace_ms=0, names=None):
+    """One wrk per vhost of `farm.names` for `seconds`; `during()` (if
+    given) runs in this thread meanwhile; `names`: only these accounts'
+    vhosts. pace_ms: each connection waits
+    that long before each request (an offered load below saturation, so
+    that latency is not just queueing); 0: as fast as possible.
+    Returns a WrkResult."""
+    tmp = tempfile.mkdtemp(prefix="wlfw", dir="/tmp")
+    try:
+        lua = os.path.join(tmp, "count.lua")
+        delay = (f"function delay()\n    return {int(pace_ms)}\nend\n"
+                 if pace_ms else "")
+        with open(lua, "w") as f:
+            f.write(WRK_LUA.replace("@DELAY@", delay))
+        procs = {}
+        for name in names or farm.names:
+            procs[name] = subprocess.Popen(
+                [WRK, "-t1", f"-c{connections}", f"-d{seconds}s",
+                 f"--timeout={timeout}s", "-s", lua,
+                 "-H", f"Host: {farm.host(name)}",
+                 f"http://127.0.0.1:{farm.httpd.port}/who.php",
+                 "--", farm.user(name)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        try:
+            if during:
+                during()
+        finally:
+            results = {}
+            for name, p in procs.items():
+                out, err = p.communicate(timeout=seconds + timeout + 60)
+                line = [ln for ln in out.splitlines()
+                        if ln.startswith("WLFRESULT ")]
+                if p.returncode != 0 or not line:
+                    raise RuntimeError(f"wrk for {name} failed "
+                                       f"(rc {p.returncode}):\n{out}\n{err}")
+                results[name] = json.loads(line[0][len("WLFRESULT "):])
+        elapsed = max(r["duration_us"] for r in results.values()) / 1e6
+        return WrkResult(results, elapsed or (time.monotonic() - t0))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- chaos --
+
+class Chaos:
+    """fpmctl changes while the load runs, on a schedule of `period`
+    seconds for `seconds`: every tick reloads 1-3 random accounts of
+    `names`; the ticks at 1/4, 1/2 and 3/4 of the run also do one `set`
+    (of an account under load), one `add-account` (`add_name`) and one
+    `remove-account` (`remove_name`, an account without load).
+    Every command's rc, output and duration is kept in `self.log`."""
+
+    def __init__(self, farm, seconds, period=2.0, seed=None,
+                 add_name="rladd", remove_name=None, verbose=False):
+        self.farm = farm
+        self.sb = farm.sb
+        self.seconds = seconds
+        self.period = period
+        self.seed = seed if seed is not None else int(time.time())
+        self.rnd = random.Random(self.seed)
+        self.add_name = add_name
+        self.remove_name = remove_name
+        self.set_name = None
+        self.log = []           # (t, args, rc, ms, out+err)
+        self.reloaded = set()
+        self.verbose = verbose
+
+    def _run(self, t0, *args):
+        t = time.monotonic()
+        r = self.sb.fpmctl(*(("-v",) if self.verbose else ()), *args)
+        ms = (time.monotonic() - t) * 1000.0
+        self.log.append((round(t - t0, 2), args, r.rc, round(ms),
+                         (r.out + r.err).strip()))
+        return r
+
+    def __call__(self):
+        t0 = time.monotonic()
+        ticks = int(self.seconds / self.period)
+        special = {max(1, ticks // 4): "set", max(2, ticks // 2): "add",
+                   max(3, 3 * ticks // 4): "remove"}
+        names = self.farm.names
+        for i in range(1, ticks):
+            wait = t0 + i * self.period - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            picked = self.rnd.sample(names, self.rnd.randint(1, 3))
+            self.reloaded.update(picked)
+            self._run(t0, "reload", *picked)
+            what = special.get(i)
+            if what == "set":
+                self.set_name = self.rnd.choice(names)
+                self._run(t0, "set", self.set_name, "max_children=7",
+                          "php_admin.memory_limit=96M")
+            elif what == "add":
+                user = ensure_user(f"wlft-{self.add_name}")
+                home = self.sb.make_home(self.add_name, user.pw_name)
+                self._run(t0, "add-account", self.add_name, "--user",
+                          user.pw_name, "--home", home)
+                self.sb.register_account(self.add_name, user.pw_name, home)
+            elif what == "remove" and self.remove_name:
+                self._run(t0, "remove-account", self.remove_name)
+        # leave the rest of the run without changes only if the schedule
+        # ended early
+        rest = t0 + self.seconds - time.monotonic()
+        if rest > 0:
+            time.sleep(rest)
+
+    def failed(self):
+        return [e for e in self.log if e[2] != 0]
+
+    def report(self):
+        return "\n".join(f"t={t:6.2f}s {' '.join(a)} -> rc {rc} in {ms} ms"
+                         + (f": {out}" if rc or self.verbose else "")
+                         for t, a, rc, ms, out in self.log)
