@@ -24,7 +24,6 @@ import random
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 
 from .sandbox import ensure_user
@@ -267,52 +266,67 @@ def run_wrk(farm, seconds, connections=2, timeout=10, during=None,
 # ---------------------------------------------------------------- chaos --
 
 class Chaos:
-    """fpmctl changes while the load runs, on a schedule of `period`
-    seconds for `seconds`: every tick reloads 1-3 random accounts of
-    `names`; the ticks at 1/4, 1/2 and 3/4 of the run also do one `set`
-    (of an account under load), one `add-account` (`add_name`) and one
-    `remove-account` (`remove_name`, an account without load).
-    Every command's rc, output and duration is kept in `self.log`."""
+    """fpmctl changes while the load runs, for `seconds`: every `period`
+    seconds `fpmctl reload` of 1-3 random accounts of `targets`; at 15 %,
+    35 % and 55 % of the run one `fpmctl set` of a target (under load),
+    one `add-account` (`add_name`, a new account) and one `remove-account`
+    (`remove_name`, an account without load). fpmctl commands never
+    overlap (they would wait for each other's lock anyway). No reload
+    starts in the last `period` / 2 seconds. Every command's start and
+    end time (s since the start), rc, duration and output is kept in
+    `self.log`."""
 
-    def __init__(self, farm, seconds, period=2.0, seed=None,
+    def __init__(self, farm, seconds, targets=None, period=2.0, seed=None,
                  add_name="rladd", remove_name=None, verbose=False):
         self.farm = farm
         self.sb = farm.sb
         self.seconds = seconds
+        self.targets = list(targets or farm.names)
         self.period = period
         self.seed = seed if seed is not None else int(time.time())
         self.rnd = random.Random(self.seed)
         self.add_name = add_name
         self.remove_name = remove_name
         self.set_name = None
-        self.log = []           # (t, args, rc, ms, out+err)
+        self.log = []           # (start, end, args, rc, ms, output)
         self.reloaded = set()
         self.verbose = verbose
 
     def _run(self, t0, *args):
         t = time.monotonic()
         r = self.sb.fpmctl(*(("-v",) if self.verbose else ()), *args)
-        ms = (time.monotonic() - t) * 1000.0
-        self.log.append((round(t - t0, 2), args, r.rc, round(ms),
+        end = time.monotonic()
+        self.log.append((round(t - t0, 2), round(end - t0, 2), args, r.rc,
+                         round((end - t) * 1000.0),
                          (r.out + r.err).strip()))
         return r
 
     def __call__(self):
         t0 = time.monotonic()
-        ticks = int(self.seconds / self.period)
-        special = {max(1, ticks // 4): "set", max(2, ticks // 2): "add",
-                   max(3, 3 * ticks // 4): "remove"}
-        names = self.farm.names
-        for i in range(1, ticks):
-            wait = t0 + i * self.period - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            picked = self.rnd.sample(names, self.rnd.randint(1, 3))
-            self.reloaded.update(picked)
-            self._run(t0, "reload", *picked)
-            what = special.get(i)
-            if what == "set":
-                self.set_name = self.rnd.choice(names)
+        plan = [(i * self.period, "reload")
+                for i in range(1, int(self.seconds / self.period) + 1)
+                if i * self.period <= self.seconds - self.period / 2]
+        plan += [(self.seconds * 0.15, "set"), (self.seconds * 0.35, "add"),
+                 (self.seconds * 0.55, "remove")]
+        plan.sort()
+        for k, (at, what) in enumerate(plan):
+            now = time.monotonic() - t0
+            if what == "reload":
+                # commands take longer on a busy machine: a reload that is
+                # already overdue for the next event is left out, so that
+                # the set/add/remove still happen while the load runs
+                if now > self.seconds - self.period / 2 or (
+                        k + 1 < len(plan) and plan[k + 1][0] <= now):
+                    continue
+            if at > now:
+                time.sleep(at - now)
+            if what == "reload":
+                picked = self.rnd.sample(self.targets, self.rnd.randint(
+                    1, min(3, len(self.targets))))
+                self.reloaded.update(picked)
+                self._run(t0, "reload", *picked)
+            elif what == "set":
+                self.set_name = self.rnd.choice(self.targets)
                 self._run(t0, "set", self.set_name, "max_children=7",
                           "php_admin.memory_limit=96M")
             elif what == "add":
@@ -323,16 +337,73 @@ class Chaos:
                 self.sb.register_account(self.add_name, user.pw_name, home)
             elif what == "remove" and self.remove_name:
                 self._run(t0, "remove-account", self.remove_name)
-        # leave the rest of the run without changes only if the schedule
-        # ended early
         rest = t0 + self.seconds - time.monotonic()
         if rest > 0:
             time.sleep(rest)
 
     def failed(self):
-        return [e for e in self.log if e[2] != 0]
+        return [e for e in self.log if e[3] != 0]
+
+    def commands(self, verb):
+        return [e for e in self.log if e[2][0] == verb]
 
     def report(self):
-        return "\n".join(f"t={t:6.2f}s {' '.join(a)} -> rc {rc} in {ms} ms"
-                         + (f": {out}" if rc or self.verbose else "")
-                         for t, a, rc, ms, out in self.log)
+        return "\n".join(
+            f"t={t:6.2f}-{end:6.2f}s fpmctl {' '.join(a)} -> rc {rc} in "
+            f"{ms} ms" + (f": {out}" if rc or self.verbose else "")
+            for t, end, a, rc, ms, out in self.log)
+
+
+# ------------------------------------------------------------- scenario --
+
+def group_percentile(result, names, p):
+    """Latency percentile (ms) over the requests of some accounts."""
+    sub = WrkResult({n: result.per_account[n] for n in names},
+                    result.seconds)
+    return sub.percentile(p), sub.max_ms
+
+
+def reload_scenario(farm, seconds, baseline_seconds, pace_ms=5,
+                    connections=2, controls=2, seed=None, remove_name=None,
+                    verbose=False):
+    """The acceptance scenario of reloads under load: a short warm-up, a
+    baseline run without changes, then the same load with Chaos on all
+    accounts but the last `controls` (never reloaded: the same run then
+    shows what reloads cost against accounts that had none). Returns
+    (baseline WrkResult, chaos WrkResult, Chaos, masters before)."""
+    run_wrk(farm, 2, pace_ms=pace_ms, connections=connections)
+    base = run_wrk(farm, baseline_seconds, pace_ms=pace_ms,
+                   connections=connections)
+    masters = {n: farm.sb.master_pid(n) for n in farm.names}
+    targets = farm.names[:len(farm.names) - controls]
+    chaos = Chaos(farm, seconds, targets=targets, seed=seed,
+                  remove_name=remove_name, verbose=verbose)
+    res = run_wrk(farm, seconds, pace_ms=pace_ms, connections=connections,
+                  during=chaos)
+    return base, res, chaos, masters
+
+
+def scenario_report(base, res, chaos, controls):
+    """The figures of one reload_scenario() as text."""
+    reloaded = sorted(chaos.reloaded)
+    lines = [f"seed {chaos.seed}; load average {loadavg()}"]
+    for label, r in (("without reloads", base), ("with reloads", res)):
+        s = r.summary()
+        lines.append(f"{label:16}: {s['requests']} requests in "
+                     f"{r.seconds:.1f} s ({s['req_per_s']}/s), "
+                     f"{s['failures']} failed; latency p50 {s['p50_ms']} "
+                     f"ms, p99 {s['p99_ms']} ms, p99.9 {s['p999_ms']} ms, "
+                     f"max {s['max_ms']} ms")
+    p99r, maxr = group_percentile(res, reloaded, 99)
+    p99c, maxc = group_percentile(res, controls, 99)
+    lines.append(f"same run, accounts reloaded ({len(reloaded)}): p99 "
+                 f"{p99r} ms, max {maxr} ms; never reloaded "
+                 f"({', '.join(controls)}): p99 {p99c} ms, max {maxc} ms")
+    lines.append(res.table())
+    lines.append(chaos.report())
+    return "\n".join(lines)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
