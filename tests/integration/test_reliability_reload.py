@@ -16,6 +16,8 @@ import os
 import threading
 import time
 
+import pytest
+
 from wlf.loadrun import (Farm, group_percentile, reload_scenario,
                          scenario_report)
 from wlf.sandbox import pid_alive
@@ -115,3 +117,38 @@ def test_reload_of_a_saturated_pool_drops_no_queued_request(
     bad = {i: r for i, r in results.items()
            if r.status != 200 or r.text != farm.user(name)}
     assert bad == {}, (bad, farm.httpd.new_log_lines())
+
+
+LONG_PHP = SLOW_PHP.replace("+ 1.0;", "+ 5.0;")
+
+
+@pytest.mark.xfail(strict=True, reason="a change that needs a slot whose "
+                   "old master still drains waits start_timeout, then "
+                   "SIGTERMs it: its long requests are cut off (see "
+                   "docs/reliability.md, limits)")
+def test_second_reload_keeps_a_long_request_of_the_first(sandbox):
+    """Two reloads of one account within the run time of one request: the
+    second needs the slot the first one left, whose master still finishes
+    that request."""
+    sb = sandbox
+    sb.set_config(start_timeout=2, drain_time=100)
+    acct = sb.add_account("longrq")
+    script = sb.write_php("longrq", LONG_PHP)
+    result = {}
+
+    def long_request():
+        try:
+            result["r"] = sb.request("longrq", script, timeout=30)
+        except OSError as e:
+            result["r"] = e
+
+    t = threading.Thread(target=long_request)
+    t.start()
+    time.sleep(0.5)
+    assert sb.fpmctl("reload", "longrq").rc == 0
+    time.sleep(0.5)
+    assert sb.fpmctl("reload", "longrq").rc == 0
+    t.join()
+    r = result["r"]
+    assert not isinstance(r, OSError), r
+    assert r.status == 200 and r.text == acct.user, r

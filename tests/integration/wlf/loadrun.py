@@ -327,6 +327,7 @@ class Chaos:
                 self._run(t0, "reload", *picked)
             elif what == "set":
                 self.set_name = self.rnd.choice(self.targets)
+                self.reloaded.add(self.set_name)    # set starts a new master
                 self._run(t0, "set", self.set_name, "max_children=7",
                           "php_admin.memory_limit=96M")
             elif what == "add":
