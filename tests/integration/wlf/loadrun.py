@@ -85,13 +85,17 @@ def _docroot(home):
 
 
 def install_php(home, user, name, text):
-    """Write a script into HOME/www, owned by the account's user, with an
+    """Write a script into HOME/www (NAME may have one directory in
+    front), owned by the account's user, with an
     mtime in the past (OPcache caches fresh files only after a while)."""
     d = _docroot(home)
     pw = pwd.getpwnam(user)
     os.makedirs(d, exist_ok=True)
     os.chown(d, pw.pw_uid, pw.pw_gid)
     path = os.path.join(d, name)
+    if os.path.dirname(path) != d:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.chown(os.path.dirname(path), pw.pw_uid, pw.pw_gid)
     with open(path, "w") as f:
         f.write(text)
     os.chown(path, pw.pw_uid, pw.pw_gid)
