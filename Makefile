@@ -81,10 +81,10 @@ unit-asan: $(ASAN_BIN)
 
 # ---- libFuzzer targets (clang) ----
 FUZZ_CC ?= clang
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(wildcard common/*.h fpmctl/*.h)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(MOD_LIB_SRC) $(wildcard common/*.h fpmctl/*.h mod_wlfcgi/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Icommon -Ifpmctl \
-	    -fsanitize=fuzzer,address,undefined -o $@ $< $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(LIBCONFIG_LIBS)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Icommon -Ifpmctl -Imod_wlfcgi \
+	    -fsanitize=fuzzer,address,undefined -o $@ $< $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(MOD_LIB_SRC) $(LIBCONFIG_LIBS)
 
 fuzz: $(FUZZ_BIN)
 
