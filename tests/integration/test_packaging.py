@@ -161,8 +161,12 @@ def test_rpm_files_modes_and_config_flags(rpms):
     assert "g" in table["/run/wlfcgi"][3]       # %ghost: tmpfiles.d makes it
     # every other entry is a doc file or build-id link
     extra = [p for p in table if p not in EXPECTED_FILES
-             and not p.startswith(("/usr/share/doc/", "/usr/lib/.build-id"))]
+             and not p.startswith(("/usr/share/doc/", "/usr/lib/.build-id",
+                                   "/usr/share/licenses/"))]
     assert extra == []
+    lic = [p for p in table if p.startswith("/usr/share/licenses/")]
+    assert [p.rsplit("/", 1)[1] for p in lic] == ["LICENSE"]
+    assert "l" in table[lic[0]][3]              # %license
     # nothing where the system's php-fpm looks: a php update restarts it
     assert not [p for p in table if "php-fpm.d" in p or "/etc/php" in p]
 
