@@ -141,6 +141,10 @@ KeepAlive On
 MaxKeepAliveRequests 0
 TypesConfig /etc/mime.types
 DocumentRoot "$B/www"
+# no .htaccess lookups anywhere: they would cost every config the same
+<Directory />
+    AllowOverride None
+</Directory>
 <Directory "$B/www">
     AllowOverride None
     Require all granted
@@ -180,4 +184,24 @@ max_rss_tree() {
 
 median() {
     sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
+}
+
+# CPU time (clock ticks, user+system) used so far by process PARENT and
+# its children, or only by the children whose command line contains
+# PATTERN ("pool bench")
+cpu_ticks() {
+    local parent=$1 pat=${2:-} total=0 p t
+    local pids
+    if [ -n "$pat" ]; then
+        pids=$(for p in $(ps -o pid= --ppid "$parent"); do
+                   grep -qF -- "$pat" "/proc/$p/cmdline" 2>/dev/null && echo "$p"
+               done)
+    else
+        pids="$parent $(ps -o pid= --ppid "$parent")"
+    fi
+    for p in $pids; do
+        t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+        total=$((total + t))
+    done
+    echo "$total"
 }

@@ -108,15 +108,24 @@ for c in "${CONFIGS[@]}"; do
     wrk -t2 -c32 -d2s -H "Host: ${HOSTH[$c]}" "${URL[$c]}" >/dev/null
 done
 
-# FastCGI connections to the account's socket, sampled mid-run: with
-# connection reuse the same ones stay open across samples
+# FastCGI connections to the account's socket, sampled mid-run from
+# /proc/net/unix (connected sockets, state 03, on the FPM side carry the
+# listening path): with connection reuse the same inodes stay open
 sample_conns() {
     sleep "$1"
-    ss -xH 2>/dev/null | awk -v s="$B/run/wlfcgi/bench.a.sock" \
-        '$0 ~ s && $2 == "ESTAB" {print $NF}' | sort -u >"$2"
+    awk -v s="$B/run/wlfcgi/bench.a.sock" '$6 == "03" && $8 == s {print $7}' \
+        /proc/net/unix | sort -u >"$2"
 }
 
-declare -A RESULTS
+declare -A RESULTS CPU_WS CPU_PHP POOL_PAT
+HZ=$(getconf CLK_TCK)
+HTTPD_PID=$(cat "$B/httpd/httpd.pid")
+NGINX_PID=$(cat "$B/nginx/nginx.pid")
+FPM_PID=$(cat "$B/run/wlfcgi/bench.a.pid")
+POOL_PAT[wlfcgi]="pool bench"
+POOL_PAT[stock]="pool stock"
+POOL_PAT[nginx]="pool stock"
+POOL_PAT[static]="pool none"
 CONN_NOTE=""
 for r in $(seq 1 "$ROUNDS"); do
     for c in "${CONFIGS[@]}"; do
@@ -124,7 +133,11 @@ for r in $(seq 1 "$ROUNDS"); do
             sample_conns "$(awk -v s="$SECS" 'BEGIN {print s / 3}')" "$B/c1" &
             sample_conns "$(awk -v s="$SECS" 'BEGIN {print s * 2 / 3}')" "$B/c2" &
         fi
+        h0=$(cpu_ticks "$HTTPD_PID"); f0=$(cpu_ticks "$FPM_PID" "${POOL_PAT[$c]}")
+        n0=$(cpu_ticks "$NGINX_PID")
         out=$(wrk -t2 -c32 -d"${SECS}s" --latency -H "Host: ${HOSTH[$c]}" "${URL[$c]}")
+        h1=$(cpu_ticks "$HTTPD_PID"); f1=$(cpu_ticks "$FPM_PID" "${POOL_PAT[$c]}")
+        n1=$(cpu_ticks "$NGINX_PID")
         if [ "$c" = wlfcgi ]; then
             wait
             CONN_NOTE+="round $r: $(wc -l <"$B/c1") connections at 1/3, $(wc -l <"$B/c2") at 2/3, $(comm -12 "$B/c1" "$B/c2" | wc -l) the same in both"$'\n'
@@ -134,8 +147,14 @@ for r in $(seq 1 "$ROUNDS"); do
         p50=$(awk '$1=="50%" {print $2}' <<<"$out")
         p99=$(awk '$1=="99%" {print $2}' <<<"$out")
         RESULTS[$c]+="$rps "
-        printf 'round %d  %-7s %10s req/s  p50 %-8s p99 %-8s %s\n' \
-            "$r" "$c" "$rps" "$p50" "$p99" "$errs"
+        reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+        # CPU per request in microseconds: the web server, and the PHP pool
+        [ "$c" = nginx ] && ws=$((n1 - n0)) || ws=$((h1 - h0))
+        cpu_ws=$(awk -v t="$ws" -v n="$reqs" -v hz="$HZ" 'BEGIN {printf "%.0f", t / hz * 1e6 / n}')
+        cpu_php=$(awk -v t="$((f1 - f0))" -v n="$reqs" -v hz="$HZ" 'BEGIN {printf "%.0f", t / hz * 1e6 / n}')
+        CPU_WS[$c]+="$cpu_ws "; CPU_PHP[$c]+="$cpu_php "
+        printf 'round %d  %-7s %10s req/s  p50 %-8s p99 %-8s cpu/req: server %4s us, php %4s us %s\n' \
+            "$r" "$c" "$rps" "$p50" "$p99" "$cpu_ws" "$cpu_php" "$errs"
     done
 done
 
@@ -145,7 +164,10 @@ echo "== medians over $ROUNDS rounds of ${SECS} s (wrk -t2 -c32)"
 declare -A MED
 for c in "${CONFIGS[@]}"; do
     MED[$c]=$(tr ' ' '\n' <<<"${RESULTS[$c]}" | grep . | median)
-    printf '%-7s %10.0f req/s   (%s)\n' "$c" "${MED[$c]}" "${RESULTS[$c]% }"
+    printf '%-7s %10.0f req/s   (%s)   cpu/req server %s us, php %s us\n' \
+        "$c" "${MED[$c]}" "${RESULTS[$c]% }" \
+        "$(tr ' ' '\n' <<<"${CPU_WS[$c]}" | grep . | median)" \
+        "$(tr ' ' '\n' <<<"${CPU_PHP[$c]}" | grep . | median)"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 echo

@@ -59,6 +59,11 @@
 #define WLF_VERSION         "0.1"
 #define WLF_STATUS_HANDLER  "wlfcgi-status"
 #define WLF_LIMIT_FILTER    "WLFCGI_BODY_LIMIT"
+#define WLF_GATHER_FILTER   "WLFCGI_BODY_GATHER"
+/* FastCGI records carry at most 65535 bytes: one record per read */
+#define WLF_IO_BUFFER       65535
+/* bodies from this size on are read in large pieces (see gather_filter) */
+#define WLF_GATHER_FROM     (256 * 1024)
 #define WLF_RETRY_AFTER     "10"
 #define WLF_PING_MS         500
 
@@ -661,6 +666,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
             /* a restarted instance must be usable at once */
             w->s->retry = 0;
             w->s->retry_set = 1;
+            /* body and response in pieces of one FastCGI record */
+            w->s->io_buffer_size = WLF_IO_BUFFER;
+            w->s->io_buffer_size_set = 1;
             w->s->disablereuse_set = 1;
             if (a->reuse.enabled) {
                 w->s->disablereuse = 0;
@@ -812,6 +820,9 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     default:
         break;
     }
+    if (length < 0 ? apr_table_get(r->headers_in, "Transfer-Encoding") != NULL
+                   : length >= WLF_GATHER_FROM)
+        ap_add_input_filter(WLF_GATHER_FILTER, NULL, r, r->connection);
 
     for (size_t i = 0; wlf_env_scrubbed[i]; i++)
         apr_table_unset(r->subprocess_env, wlf_env_scrubbed[i]);
@@ -940,6 +951,55 @@ static apr_status_t limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         apr_brigade_cleanup(bb);
         ap_remove_input_filter(f);
         return APR_ENOSPC;      /* mod_proxy maps it to 413 */
+    }
+    return APR_SUCCESS;
+}
+
+
+/*
+ * httpd reads a request body from the socket 8000 bytes at a time, and
+ * mod_proxy_fcgi sends each piece it gets as one FastCGI record, after a
+ * poll: three system calls per 8000 bytes. For large bodies this filter
+ * hands mod_proxy_fcgi whatever has arrived already, up to the 64 KiB it
+ * asks for (our workers' io_buffer_size): the first read blocks as asked,
+ * the rest only take what is there. Data is never held back: it moves on
+ * as soon as no more is waiting.
+ */
+static apr_status_t gather_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                  ap_input_mode_t mode, apr_read_type_e block,
+                                  apr_off_t readbytes)
+{
+    apr_bucket_brigade *more;
+    apr_status_t rv;
+    apr_off_t have = 0;
+
+    rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    if (rv != APR_SUCCESS || mode != AP_MODE_READBYTES ||
+        readbytes < 2 * 8000)
+        return rv;
+    more = f->ctx;
+    if (more == NULL)
+        f->ctx = more = apr_brigade_create(f->r->pool,
+                                           f->c->bucket_alloc);
+    while (!APR_BRIGADE_EMPTY(bb) &&
+           !APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb))) {
+        if (apr_brigade_length(bb, 1, &have) != APR_SUCCESS ||
+            have + 8000 > readbytes)
+            break;
+        /* keep what we have valid across the next read (no-op for the
+         * heap buckets of a plain socket; copies transient ones) */
+        for (apr_bucket *e = APR_BRIGADE_FIRST(bb);
+             e != APR_BRIGADE_SENTINEL(bb); e = APR_BUCKET_NEXT(e))
+            apr_bucket_setaside(e, f->r->pool);
+        rv = ap_get_brigade(f->next, more, AP_MODE_READBYTES,
+                            APR_NONBLOCK_READ, readbytes - have);
+        if (rv != APR_SUCCESS || APR_BRIGADE_EMPTY(more)) {
+            /* nothing more waiting, or an error the next call will
+             * report again: deliver what we have */
+            apr_brigade_cleanup(more);
+            break;
+        }
+        APR_BRIGADE_CONCAT(bb, more);
     }
     return APR_SUCCESS;
 }
@@ -1167,6 +1227,8 @@ static void register_hooks(apr_pool_t *p)
     APR_OPTIONAL_HOOK(proxy, request_status, request_status, NULL, NULL,
                       APR_HOOK_MIDDLE);
     ap_register_input_filter(WLF_LIMIT_FILTER, limit_filter, NULL,
+                             AP_FTYPE_RESOURCE);
+    ap_register_input_filter(WLF_GATHER_FILTER, gather_filter, NULL,
                              AP_FTYPE_RESOURCE);
 }
 

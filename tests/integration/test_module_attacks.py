@@ -56,7 +56,12 @@ ATTACKS = {
 @pytest.mark.parametrize("name", list(ATTACKS))
 def test_attack_has_no_effect(world, name):
     base = admin_view(world)
-    assert base["open_basedir"] != "/" and base["calendar"] is False
+    assert base["open_basedir"] not in ("", "/")
+    if not world.by_fpmctl:
+        # the hand-made instances leave calendar out, so that loading it
+        # would show; fpmctl's load every distribution extension, and the
+        # injected PHP_VALUE is then seen missing in $_SERVER instead
+        assert base["calendar"] is False
     text = ATTACKS[name].format(alice=alice_sock(world))
     world.write_htaccess(world.bob, f"atk_{name}", text)
     r = world.get(f"/atk_{name}/info.php", "bob.test")

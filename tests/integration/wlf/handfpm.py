@@ -174,7 +174,7 @@ domains = [ {doms} ];
 pid = {acct.pid_file(slot)}
 error_log = {ldir}/fpm.log
 daemonize = yes
-process_control_timeout = 10s
+process_control_timeout = 30s
 
 [{acct.name}]
 user = {acct.user}
@@ -231,8 +231,13 @@ php_admin_value[post_max_size] = {s['max_upload']}
                     "opcache.memory_consumption=32\n")
         return d
 
-    def start(self, name, slot="a"):
+    def start(self, name, slot=None):
         acct = self.accounts[name]
+        if slot is None:
+            try:
+                slot = os.readlink(acct.link).split(".")[1]
+            except OSError:
+                slot = "a"
         idir = os.path.join(self.state_dir, "fpm", f"{name}.{slot}")
         os.makedirs(idir, exist_ok=True)
         conf = os.path.join(idir, "php-fpm.conf")
@@ -287,6 +292,21 @@ php_admin_value[post_max_size] = {s['max_upload']}
                 break
             time.sleep(0.02)
         self.pids.discard(pid)
+
+    def kill_master(self, name):
+        """Stop the live master behind everybody's back: the link stays."""
+        self.stop(name, os.readlink(self.accounts[name].link).split(".")[1])
+
+    def reload(self, name, drain=1.0):
+        """What fpmctl's reload does: start the idle slot, switch the link
+        to it, let the old one drain, stop it. Returns the new master's
+        pid."""
+        old = os.readlink(self.accounts[name].link).split(".")[1]
+        new = "b" if old == "a" else "a"
+        pid = self.start(name, new)
+        time.sleep(drain)
+        self.stop(name, old)
+        return pid
 
     def restart(self, name, slot="a"):
         self.stop(name, slot)

@@ -58,10 +58,10 @@ def render_modules(mpm, extra=()):
 
 MPM_CONF = {
     # small and fixed, so that the connection reuse sizing is predictable:
-    # 2 processes at most (ServerLimit) of 16 threads
-    "event": "StartServers 1\nServerLimit 2\nThreadsPerChild 16\n"
+    # 2 processes (ServerLimit) of 16 threads, both always running
+    "event": "StartServers 2\nServerLimit 2\nThreadsPerChild 16\n"
              "MaxRequestWorkers 32\nMinSpareThreads 1\nMaxSpareThreads 32\n",
-    "worker": "StartServers 1\nServerLimit 2\nThreadsPerChild 16\n"
+    "worker": "StartServers 2\nServerLimit 2\nThreadsPerChild 16\n"
               "MaxRequestWorkers 32\nMinSpareThreads 1\nMaxSpareThreads 32\n",
     "prefork": "StartServers 2\nServerLimit 8\nMaxRequestWorkers 8\n"
                "MinSpareServers 1\nMaxSpareServers 8\n",

@@ -20,7 +20,13 @@ and one httpd (mpm_event) with these vhosts:
                                  socket dir (the comparison setup)
   admin.test                     /wlfcgi-status
 
-Fixtures: `world` (session), `fresh_world` helpers to restore state.
+The accounts and their php-fpm instances are made by fpmctl (through the
+sandbox harness, tests/integration/wlf/sandbox.py) when build/fpmctl and
+the harness are there; until then (or with WLFT_HANDMADE=1) by hand in
+the same layout (handfpm.py). fpmctl renders pm = ondemand, so alice has no
+connection reuse there; the tests read what the instance runs.
+
+Fixture: `world` (session).
 """
 import os
 import pwd
@@ -31,9 +37,118 @@ import time
 
 import pytest
 
-from . import fcgi, php
+from . import FPMCTL, fcgi, php
 from .handfpm import HandSandbox, ensure_user, PHP_FPM, HTTPD_GROUP
-from .httpd import Httpd
+
+
+def fpmctl_available():
+    if os.environ.get("WLFT_HANDMADE"):
+        return False
+    try:
+        import wlf.sandbox  # noqa: F401
+    except ImportError:
+        return False
+    return os.access(FPMCTL, os.X_OK)
+
+
+class AccountView:
+    """What the tests need to know of an account, whoever made it."""
+
+    def __init__(self, name, user, home, socket_dir, pm):
+        self.name = name
+        self.user = user
+        self.home = home
+        self.socket_dir = socket_dir
+        self.pm = pm
+
+    @property
+    def link(self):
+        return os.path.join(self.socket_dir, f"{self.name}.sock")
+
+    def slot_socket(self, slot):
+        return os.path.join(self.socket_dir, f"{self.name}.{slot}.sock")
+
+
+class FpmctlAccounts:
+    """Accounts made and run by fpmctl in a sandbox (fpmctl init --prefix),
+    with the interface of HandSandbox that the module tests use."""
+
+    def __init__(self):
+        from wlf.sandbox import Sandbox
+        self.sb = Sandbox()
+        paths = self.sb.paths
+        self.prefix = self.sb.root
+        self.config = self.sb.conf
+        self.accounts_dir = paths["accounts"]
+        self.socket_dir = paths["sockets"]
+        self.state_dir = paths["state"]
+        self.log_dir = paths["logs"]
+        self.accounts = {}
+
+    def _pm(self, name):
+        slot = self.sb.live_slot(name) or "a"
+        try:
+            with open(os.path.join(self.sb.instance_dir(name, slot),
+                                   "php-fpm.conf")) as f:
+                for line in f:
+                    k, _, v = line.partition("=")
+                    if k.strip() == "pm":
+                        return v.split(";")[0].strip()
+        except OSError:
+            pass
+        return None
+
+    def add_account(self, name, user, domains=(), pm=None, **settings):
+        """pm: ignored, fpmctl decides (it renders ondemand today)."""
+        args = []
+        if "max_children" in settings:
+            args += ["--max-children", str(settings.pop("max_children"))]
+        a = self.sb.add_account(name, user=user, domains=domains, args=args)
+        if settings:
+            self.sb.fpmctl("set", name,
+                           *[f"{k}={v}" for k, v in settings.items()],
+                           check=True)
+        view = AccountView(name, user, a.home, self.socket_dir,
+                           self._pm(name))
+        self.accounts[name] = view
+        return view
+
+    def start(self, name):
+        self.sb.fpmctl("start", name, check=True)
+
+    def stop(self, name):
+        self.sb.fpmctl("stop", name, check=True)
+
+    def reload(self, name):
+        self.sb.fpmctl("reload", name, check=True)
+        return self.sb.master_pid(name)
+
+    def kill_master(self, name):
+        """The live master goes away behind fpmctl's back (a crash, an
+        admin's kill): the NAME.sock link stays, its socket is gone."""
+        import signal
+        pid = self.sb.master_pid(name)
+        os.kill(pid, signal.SIGQUIT)
+        deadline = time.time() + 15
+        while time.time() < deadline and os.path.exists(f"/proc/{pid}"):
+            time.sleep(0.02)
+
+    def master_pid(self, name, slot=None):
+        return self.sb.master_pid(name, slot)
+
+    def remove_account(self, name):
+        self.sb.fpmctl("remove-account", name, "--purge")
+        self.accounts.pop(name, None)
+
+    def close(self):
+        self.sb.close()
+
+
+def make_accounts(prefix):
+    """fpmctl's sandbox when it can be used, else the hand-made layout."""
+    if fpmctl_available():
+        return FpmctlAccounts()
+    return HandSandbox(prefix)
 
 
 def install(path, text, user=None, mode=0o644):
@@ -195,7 +310,8 @@ class World:
     def __init__(self, factory):
         self.prefix = tempfile.mkdtemp(prefix="wlf", dir="/tmp")
         os.chmod(self.prefix, 0o755)
-        self.sandbox = HandSandbox(self.prefix)
+        self.sandbox = make_accounts(self.prefix)
+        self.by_fpmctl = isinstance(self.sandbox, FpmctlAccounts)
         self.alice = self.sandbox.add_account(
             "alice", "wlft-alice",
             ["alice.test", "www.alice.test", "alice2.test"],
