@@ -6,13 +6,13 @@ mod_wlfcgi; one wrk per vhost (2 connections, each pausing 5 ms between
 requests: about half of what this machine can serve, so that latency is
 not all queueing) checks that every answer is 2xx and names the vhost's
 own Unix user. After a baseline without changes, the same load runs for
-20 s while fpmctl reloads 1-3 random accounts of the first eight every
-2 s, changes one of them with `set`, adds one account and removes one
-that gets no load. No request may fail, none may take 5 s (wrk's
-timeout), and the accounts that were changed must keep about the latency
-of the two that never were (p99 within 250 ms here; the goal of 100 ms
-and the measured figures are in docs/BENCHMARKS.md). The figures are
-printed (pytest -s shows them).
+25 s; in its first 20 s fpmctl reloads 1-3 random accounts of the first
+eight every 2 s, changes one of them with `set`, adds one account and
+removes one that gets no load. No request may fail, none may take 5 s
+(wrk's timeout), and the accounts that were changed must keep about the
+latency of the two that never were (p99 within 250 ms here; the goal of
+100 ms and the measured figures are in docs/BENCHMARKS.md). The figures
+are printed (pytest -s shows them).
 """
 import os
 import threading
@@ -40,12 +40,15 @@ def test_reloads_under_load_drop_nothing(sandbox, httpd_factory):
     report = scenario_report(base, res, chaos, controls)
     print("\n" + report)
 
-    # every fpmctl command worked, and did so while the load ran
+    # every fpmctl command worked, and did so while the load ran (the
+    # load runs 5 s longer than the commands start; on a busy machine a
+    # command takes seconds, so how many reloads fit varies)
     assert chaos.failed() == [], report
-    assert len(chaos.commands("reload")) >= SECONDS // 5, report
+    assert len(chaos.commands("reload")) >= 2, report
     for verb in ("set", "add-account", "remove-account"):
         cmds = chaos.commands(verb)
-        assert len(cmds) == 1 and cmds[0][1] < SECONDS - 1, (verb, report)
+        assert len(cmds) == 1, (verb, report)
+    assert max(end for _, end, *_ in chaos.log) < res.seconds, report
 
     # no request failed, on any account, and every account had load
     assert base.failures() == 0, base.table()

@@ -370,12 +370,15 @@ def group_percentile(result, names, p):
 
 def reload_scenario(farm, seconds, baseline_seconds, pace_ms=5,
                     connections=2, controls=2, seed=None, remove_name=None,
-                    verbose=False, timeout=5):
+                    verbose=False, timeout=5, tail=5):
     """The acceptance scenario of reloads under load: a short warm-up, a
     baseline run without changes, then the same load with Chaos on all
     accounts but the last `controls` (never reloaded: the same run then
-    shows what reloads cost against accounts that had none). A request
-    that takes `timeout` s counts as failed. Returns
+    shows what reloads cost against accounts that had none). Commands
+    start during the first `seconds`; the load goes on `tail` seconds
+    longer, so that the last ones (and the old instances' drain) finish
+    under load too. A request that takes `timeout` s counts as failed.
+    Returns
     (baseline WrkResult, chaos WrkResult, Chaos, masters before)."""
     run_wrk(farm, 2, pace_ms=pace_ms, connections=connections)
     base = run_wrk(farm, baseline_seconds, pace_ms=pace_ms,
@@ -384,8 +387,8 @@ def reload_scenario(farm, seconds, baseline_seconds, pace_ms=5,
     targets = farm.names[:len(farm.names) - controls]
     chaos = Chaos(farm, seconds, targets=targets, seed=seed,
                   remove_name=remove_name, verbose=verbose)
-    res = run_wrk(farm, seconds, pace_ms=pace_ms, connections=connections,
-                  during=chaos, timeout=timeout)
+    res = run_wrk(farm, seconds + tail, pace_ms=pace_ms,
+                  connections=connections, during=chaos, timeout=timeout)
     return base, res, chaos, masters
 
 
