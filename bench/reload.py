@@ -9,12 +9,14 @@ connections each, every connection pausing PACE ms before each request
 and every answer is checked against its vhost.
 
 1. warm-up, 2 s;
-2. baseline: SECONDS without any change;
-3. the same load for SECONDS while fpmctl reloads 1-3 random accounts of
-   the first eight every 2 s, runs one `set` (max_children, a php_admin
-   value), one `add-account` and one `remove-account` of an account
-   without load. The last two accounts are never changed: the same run
-   shows what reloads cost against accounts that had none.
+2. baseline: SECONDS + 5 without any change;
+3. the same load for SECONDS + 5; in its first SECONDS fpmctl reloads
+   1-3 random accounts of the first eight every 2 s, runs one `set`
+   (max_children, a php_admin value), one `add-account` and one
+   `remove-account` of an account without load (the 5 s at the end let
+   the last commands and drains finish under load). The last two
+   accounts are never changed: the same run shows what reloads cost
+   against accounts that had none.
 
 Prints requests, failures (non-2xx, wrong user, connect/read/write
 errors, timeouts) and latency percentiles for both runs, per account
@@ -67,7 +69,7 @@ def main():
     try:
         farm = Farm(sb, httpds(), n=10, extra=["rlidle"])
         base, res, chaos, _ = reload_scenario(
-            farm, args.seconds, args.baseline_seconds or args.seconds,
+            farm, args.seconds, args.baseline_seconds or args.seconds + 5,
             pace_ms=args.pace, connections=args.connections,
             controls=CONTROLS, seed=seed, remove_name="rlidle",
             verbose=args.verbose)

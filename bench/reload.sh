@@ -1,5 +1,5 @@
 #!/bin/bash
-# Reloads under load, 60 s with and 60 s without (see bench/reload.py):
+# Reloads under load, 65 s with and 65 s without (see bench/reload.py):
 #   bench/reload.sh [--seconds N] [--pace MS] [--seed N] [--markdown]
 set -euo pipefail
 cd "$(dirname "$0")"
