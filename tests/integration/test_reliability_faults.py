@@ -105,6 +105,7 @@ def test_killed_master_gives_503_for_that_account_only(farm, expect_log):
         time.sleep(1.0)
 
     res = run_wrk(farm, 5, pace_ms=5, names=others, during=fault)
+    print("\n" + res.table())
     assert res.failures() == 0, res.table()
     assert min(r["requests"] for r in res.per_account.values()) > 100, \
         res.table()
