@@ -59,7 +59,8 @@ $(BUILD)/mod_wlfcgi.so: $(MOD_SRC) $(COMMON_SRC) $(wildcard common/*.h mod_wlfcg
 	    -Wc,-Wformat=2 -Wc,-Wshadow $(LIBCONFIG_CFLAGS) \
 	    $(notdir $(MOD_SRC) $(COMMON_SRC)) $(LIBCONFIG_LIBS) >apxs.log 2>&1 \
 	    || { cat apxs.log; exit 1; }
-	cp $(BUILD)/mod/.libs/mod_wlfcgi.so $@
+	@# a new inode: an httpd running the old module keeps its mapping intact
+	cp $(BUILD)/mod/.libs/mod_wlfcgi.so $@.tmp && mv -f $@.tmp $@
 
 # ---- unit tests (cmocka), plain and under ASan/UBSan ----
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LIB_SRC) $(UNIT_HDRS)

@@ -21,6 +21,7 @@ ROUNDS=${2:-3}
 CHILDREN=72
 
 bench_init
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_account bench "$CHILDREN"
 echo '<?php echo "ok";' >"$B/www/hello.php"
 printf ok >"$B/www/hello.txt"
@@ -176,7 +177,8 @@ echo "mod_wlfcgi / nginx keepalive  : $(ratio "${MED[wlfcgi]}" "${MED[nginx]}")"
 echo "mod_wlfcgi / httpd static     : $(ratio "${MED[wlfcgi]}" "${MED[static]}")"
 echo "stock / nginx keepalive       : $(ratio "${MED[stock]}" "${MED[nginx]}")"
 echo
-echo "== FastCGI connections httpd held to the account's FPM socket (ss -x)"
+echo "== FastCGI connections httpd held to the account's FPM socket (/proc/net/unix)"
 printf '%s' "$CONN_NOTE"
 echo "== mod_wlfcgi status page"
 curl -s -H "Host: status.test" "http://127.0.0.1:$HPORT/wlfcgi-status" | grep -E '^vhost|^bench'
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

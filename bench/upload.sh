@@ -23,6 +23,7 @@ SIZE_MIB=${1:-4096}
 ROUNDS=${2:-3}
 
 bench_init
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_account bench 8 8M 5G
 cat >"$B/www/sink.php" <<'EOC'
 <?php
@@ -176,3 +177,4 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 echo
 echo "mod_wlfcgi / nginx unbuffered : $(ratio "${MED[wlfcgi]}" "${MED[nginx]}")  (target >= 1.00)"
 echo "mod_wlfcgi / stock SetHandler : $(ratio "${MED[wlfcgi]}" "${MED[stock]}")"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -508,6 +508,16 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
         wlf_acct *a = make_acct(pconf, g, &g->accounts.items[i]);
         if (a == NULL)
             return HTTP_INTERNAL_SERVER_ERROR;
+        /* mod_proxy keeps a worker's socket path in 96 bytes */
+        if (strlen(a->slot_sock[0]) >= PROXY_WORKER_MAX_NAME_SIZE) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                         WLFLOG_WORKER_DEFINE ": account %s: socket path %s "
+                         "is longer than mod_proxy allows (%d bytes); use a "
+                         "shorter paths.sockets in %s", a->name,
+                         a->slot_sock[0], PROXY_WORKER_MAX_NAME_SIZE - 1,
+                         mc->config_file);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
         apr_hash_set(g->by_name, a->name, APR_HASH_KEY_STRING, a);
         APR_ARRAY_PUSH(g->accts, wlf_acct *) = a;
     }
