@@ -19,6 +19,7 @@
 #include "instance.h"
 #include "proc.h"
 #include "render.h"
+#include "wlf_fcgi.h"
 
 int fpm_account_load(const fpm_ctx *ctx, const char *name, wlf_account *acct,
                      wlf_err *err)
@@ -349,9 +350,19 @@ static void quit_all(fpm_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->n_pending; i++) {
         fpm_slot s;
+        wlf_err err;
         proc_sleep_ms(ctx->pending[i].due_ms - proc_now_ms());
         fpm_slot_init(&ctx->cfg, ctx->pending[i].name, ctx->pending[i].slot,
                       &s);
+        /* A SIGQUIT closes the listening socket, and the kernel resets
+         * every connection still waiting in its backlog: requests httpd
+         * queued there before the switch, while all max_children were
+         * busy. The backlog is accepted in order, so once a ping sent
+         * now is answered none of them is left. A pool busy with long
+         * requests gets its SIGQUIT after start_timeout anyway. */
+        if (fpm_slot_pid(&s) == ctx->pending[i].pid)
+            (void)wlf_fcgi_ping(s.sock, FPM_PING_PATH,
+                                (int)(ctx->cfg.start_timeout * 1000), &err);
         fpm_slot_quit(ctx, &s, ctx->pending[i].pid);
     }
 }
