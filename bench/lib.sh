@@ -58,6 +58,7 @@ EOC
 }
 
 # bench_account NAME MAX_CHILDREN [MAX_UPLOAD [CEILING]]: the account file
+# (pm = static like the pools fpm_pool writes, so httpd reuses connections)
 bench_account() {
     cat >"$B/etc/wlfcgi/accounts.d/$1.conf" <<EOC
 name = "$1"; user = "$BENCH_USER"; group = "$BENCH_USER"; home = "$B/www";
@@ -65,6 +66,7 @@ domains = [ "$1.bench" ];
 max_children = $2;
 max_upload = "${3:-8M}";
 upload_ceiling = "${4:-0}";
+pm = "static";
 EOC
 }
 

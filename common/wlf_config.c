@@ -26,6 +26,9 @@ const wlf_setting_def wlf_setting_defs[WLF_S_COUNT] = {
         "most PHP worker processes of the account (pm.max_children)" },
     [WLF_S_IDLE_TIMEOUT] = { "idle_timeout", WLF_T_INT, 1, 86400, "10",
         "seconds an idle worker lives (pm.process_idle_timeout)" },
+    [WLF_S_PM] = { "pm", WLF_T_CHOICE, 0, 1, "ondemand",
+        "ondemand (fork workers as needed) or static (keep max_children; "
+        "httpd reuses connections)", "ondemand|static" },
     [WLF_S_MAX_UPLOAD] = { "max_upload", WLF_T_SIZE, 1 * KIB, 1 * TIB, "8M",
         "largest request body (post_max_size, upload_max_filesize)" },
     [WLF_S_UPLOAD_CEILING] = { "upload_ceiling", WLF_T_SIZE, 0, 1 * TIB, "0",
@@ -238,6 +241,17 @@ int wlf_setting_parse(wlf_settings *s, int id, const char *text, wlf_err *err)
             return wlf_fail(err, d->key, "'%.40s' is not true or false",
                             text);
         return store_number(s, id, v, err);
+    case WLF_T_CHOICE: {
+        const char *c = d->choices;
+        for (v = 0; *c; v++) {
+            size_t n = strcspn(c, "|");
+            if (strlen(text) == n && strncmp(text, c, n) == 0)
+                return store_number(s, id, v, err);
+            c += n + (c[n] == '|');
+        }
+        return wlf_fail(err, d->key, "'%.40s' is not one of %s", text,
+                        d->choices);
+    }
     case WLF_T_STRING: {
         char *copy;
         if (wlf_valid_php_version(text, err) < 0)
@@ -266,6 +280,13 @@ const char *wlf_setting_format(const wlf_settings *s, int id, char *buf,
     case WLF_T_BOOL:
         snprintf(buf, len, "%s", s->num[id] ? "true" : "false");
         break;
+    case WLF_T_CHOICE: {
+        const char *c = wlf_setting_defs[id].choices;
+        for (long long i = 0; i < s->num[id] && *c; i++)
+            c += strcspn(c, "|") + (c[strcspn(c, "|")] == '|');
+        snprintf(buf, len, "%.*s", (int)strcspn(c, "|"), c);
+        break;
+    }
     case WLF_T_STRING:
         snprintf(buf, len, "%s", s->str[id] ? s->str[id] : "");
         break;
@@ -807,7 +828,7 @@ char *wlf_config_render(const wlf_config *cfg)
             continue;
         sb_printf(&b, "  # %s\n  %s = ", d->doc, d->key);
         wlf_setting_format(&cfg->defaults, i, v, sizeof(v));
-        if (d->type == WLF_T_SIZE)
+        if (d->type == WLF_T_SIZE || d->type == WLF_T_CHOICE)
             sb_printf(&b, "\"%s\";\n", v);
         else
             sb_printf(&b, "%s;\n", v);

@@ -27,6 +27,7 @@
 typedef enum {
     WLF_S_MAX_CHILDREN,
     WLF_S_IDLE_TIMEOUT,
+    WLF_S_PM,
     WLF_S_MAX_UPLOAD,
     WLF_S_UPLOAD_CEILING,
     WLF_S_MAX_EXECUTION_TIME,
@@ -44,6 +45,7 @@ typedef enum {
     WLF_T_INT,      /* plain integer (counts, seconds) */
     WLF_T_SIZE,     /* bytes, written as "8M" */
     WLF_T_BOOL,
+    WLF_T_CHOICE,   /* one word of `choices`, stored as its index */
     WLF_T_STRING    /* only "php": a version label from php.versions */
 } wlf_type;
 
@@ -53,13 +55,18 @@ typedef struct {
     long long min, max;     /* inclusive bounds for INT and SIZE */
     const char *builtin;    /* default when wlfcgi.conf does not say */
     const char *doc;        /* one line for --help, docs and the man page */
+    const char *choices;    /* CHOICE only: "ondemand|static" */
 } wlf_setting_def;
+
+/* values of the pm setting (index into its choices) */
+#define WLF_PM_ONDEMAND 0
+#define WLF_PM_STATIC   1
 
 extern const wlf_setting_def wlf_setting_defs[WLF_S_COUNT];
 
 typedef struct {
     unsigned char is_set[WLF_S_COUNT];
-    long long num[WLF_S_COUNT];     /* INT, SIZE, BOOL (0/1) */
+    long long num[WLF_S_COUNT];     /* INT, SIZE, BOOL (0/1), CHOICE */
     char *str[WLF_S_COUNT];         /* STRING (malloc'd) */
 } wlf_settings;
 

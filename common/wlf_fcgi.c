@@ -173,97 +173,83 @@ static int wait_fd(int fd, short events, long long deadline)
     }
 }
 
-static int build_request(const char *const *params, unsigned char **out,
-                         size_t *out_len)
+/* One request: BEGIN_REQUEST (FCGI_KEEP_CONN when `keep`), PARAMS in one
+ * record, the empty PARAMS and STDIN that end them. */
+static int build_request(const char *const *params, int keep,
+                         unsigned char **out, size_t *out_len)
 {
-    size_t cap = 256, len = 0;
-    unsigned char *buf = malloc(cap), pairs[8192];
-    size_t plen = 0;
+    unsigned char pairs[8192], *buf;
+    size_t plen = 0, len;
 
-    if (buf == NULL)
-        return -1;
-    /* BEGIN_REQUEST: role RESPONDER, no keep-alive */
-    wlf_fcgi_header(buf, WLF_FCGI_BEGIN_REQUEST, REQUEST_ID, 8);
-    memset(buf + 8, 0, 8);
-    buf[9] = 1;
-    len = 16;
     for (const char *const *p = params; p[0] && p[1]; p += 2) {
         size_t n = wlf_fcgi_encode_pair(pairs + plen, sizeof(pairs) - plen,
                                         p[0], p[1]);
-        if (n == 0) {
-            free(buf);
+        if (n == 0)
             return -1;
-        }
         plen += n;
     }
-    /* PARAMS (fits one record), empty PARAMS, empty STDIN */
-    if (len + 8 + plen + 16 > cap) {
-        unsigned char *nb = realloc(buf, len + 8 + plen + 16);
-        if (nb == NULL) {
-            free(buf);
-            return -1;
-        }
-        buf = nb;
-    }
+    if ((buf = malloc(16 + 8 + plen + 16)) == NULL)
+        return -1;
+    wlf_fcgi_header(buf, WLF_FCGI_BEGIN_REQUEST, REQUEST_ID, 8);
+    memset(buf + 8, 0, 8);
+    buf[9] = 1;                 /* role RESPONDER */
+    buf[10] = keep ? 1 : 0;     /* flags: FCGI_KEEP_CONN */
+    len = 16;
     wlf_fcgi_header(buf + len, WLF_FCGI_PARAMS, REQUEST_ID,
                     (unsigned short)plen);
     memcpy(buf + len + 8, pairs, plen);
     len += 8 + plen;
     wlf_fcgi_header(buf + len, WLF_FCGI_PARAMS, REQUEST_ID, 0);
     wlf_fcgi_header(buf + len + 8, WLF_FCGI_STDIN, REQUEST_ID, 0);
-    len += 16;
     *out = buf;
-    *out_len = len;
+    *out_len = len + 16;
     return 0;
 }
 
-int wlf_fcgi_request(const char *sock_path, const char *const *params,
-                     int timeout_ms, wlf_fcgi_response *resp, wlf_err *err)
+/* A connected non-blocking socket to sock_path, or -1 with err set. */
+static int connect_unix(const char *sock_path, long long deadline,
+                        int timeout_ms, wlf_err *err)
 {
     struct sockaddr_un sa;
-    long long deadline = now_ms() + timeout_ms;
-    unsigned char *req = NULL, *in = NULL;
-    size_t req_len = 0, sent = 0, in_len = 0, in_cap = 0;
-    int fd = -1, rc = -1, done = 0;
+    int fd;
 
-    memset(resp, 0, sizeof(*resp));
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     if (strlen(sock_path) >= sizeof(sa.sun_path))
         return wlf_fail(err, "socket", "path too long: %s", sock_path);
     memcpy(sa.sun_path, sock_path, strlen(sock_path));
-    if (build_request(params, &req, &req_len) < 0)
-        return wlf_fail(err, "socket", "request parameters too large");
-
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        wlf_fail(err, "socket", "socket: %s", strerror(errno));
-        goto out;
-    }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        if (errno != EINPROGRESS && errno != EAGAIN) {
-            wlf_fail(err, "socket", "connect %s: %s", sock_path,
-                     strerror(errno));
-            goto out;
+    if (fd < 0)
+        return wlf_fail(err, "socket", "socket: %s", strerror(errno));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        return fd;
+    /* unix sockets report a full backlog as EAGAIN: wait and retry */
+    while (errno == EAGAIN || errno == EINPROGRESS || errno == EALREADY) {
+        if (wait_fd(fd, POLLOUT, deadline) <= 0) {
+            close(fd);
+            return wlf_fail(err, "socket", "connect %s: timed out after %d "
+                            "ms", sock_path, timeout_ms);
         }
-        /* unix sockets report a full backlog as EAGAIN: wait and retry */
-        for (;;) {
-            if (wait_fd(fd, POLLOUT, deadline) <= 0) {
-                wlf_fail(err, "socket", "connect %s: timed out after %d ms",
-                         sock_path, timeout_ms);
-                goto out;
-            }
-            if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
-                errno == EISCONN)
-                break;
-            if (errno != EAGAIN && errno != EINPROGRESS &&
-                errno != EALREADY) {
-                wlf_fail(err, "socket", "connect %s: %s", sock_path,
-                         strerror(errno));
-                goto out;
-            }
-        }
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
+            errno == EISCONN)
+            return fd;
     }
+    wlf_fail(err, "socket", "connect %s: %s", sock_path, strerror(errno));
+    close(fd);
+    return -1;
+}
+
+/* Send req on fd and read until END_REQUEST (the connection may stay
+ * open afterwards: kept-alive requests). */
+static int exchange(int fd, const char *sock_path, const unsigned char *req,
+                    size_t req_len, long long deadline, int timeout_ms,
+                    wlf_fcgi_response *resp, wlf_err *err)
+{
+    unsigned char *in = NULL;
+    size_t sent = 0, in_len = 0, in_cap = 0;
+    int rc = -1;
+
+    memset(resp, 0, sizeof(*resp));
     while (sent < req_len) {
         ssize_t n = send(fd, req + sent, req_len - sent, MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -281,7 +267,7 @@ int wlf_fcgi_request(const char *sock_path, const char *const *params,
         }
         sent += (size_t)n;
     }
-    while (!done) {
+    for (;;) {
         ssize_t n;
         if (in_cap - in_len < 4096) {
             size_t ncap = in_cap ? in_cap * 2 : 16384;
@@ -312,15 +298,18 @@ int wlf_fcgi_request(const char *sock_path, const char *const *params,
                      strerror(errno));
             goto out;
         }
-        if (n == 0)
-            break;
+        if (n == 0) {
+            wlf_fail(err, "socket", "%s: connection closed before the end "
+                     "of the response", sock_path);
+            goto out;
+        }
         in_len += (size_t)n;
         /* cheap enough for a few KiB: re-scan until END_REQUEST */
         wlf_fcgi_response_free(resp);
         switch (wlf_fcgi_collect(in, in_len, resp)) {
         case 0:
-            done = 1;
-            break;
+            rc = 0;
+            goto out;
         case -1:
             wlf_fail(err, "socket", "%s: not a FastCGI response", sock_path);
             goto out;
@@ -328,19 +317,32 @@ int wlf_fcgi_request(const char *sock_path, const char *const *params,
             break;
         }
     }
-    if (!done) {
-        wlf_fail(err, "socket", "%s: connection closed before the end of "
-                 "the response", sock_path);
-        goto out;
-    }
-    rc = 0;
 out:
     if (rc < 0)
         wlf_fcgi_response_free(resp);
-    if (fd >= 0)
-        close(fd);
-    free(req);
     free(in);
+    return rc;
+}
+
+int wlf_fcgi_request(const char *sock_path, const char *const *params,
+                     int timeout_ms, wlf_fcgi_response *resp, wlf_err *err)
+{
+    long long deadline = now_ms() + timeout_ms;
+    unsigned char *req;
+    size_t req_len;
+    int fd, rc;
+
+    memset(resp, 0, sizeof(*resp));
+    if (build_request(params, 0, &req, &req_len) < 0)
+        return wlf_fail(err, "socket", "request parameters too large");
+    if ((fd = connect_unix(sock_path, deadline, timeout_ms, err)) < 0) {
+        free(req);
+        return -1;
+    }
+    rc = exchange(fd, sock_path, req, req_len, deadline, timeout_ms, resp,
+                  err);
+    close(fd);
+    free(req);
     return rc;
 }
 
@@ -392,6 +394,50 @@ static int get_page(const char *sock_path, const char *path, const char *qs,
     };
 
     return wlf_fcgi_request(sock_path, params, timeout_ms, resp, err);
+}
+
+int wlf_fcgi_warm(const char *sock_path, const char *path, int n,
+                  int timeout_ms, wlf_err *err)
+{
+    const char *params[] = {
+        "GATEWAY_INTERFACE", "FastCGI/1.0", "REQUEST_METHOD", "GET",
+        "SCRIPT_NAME", path, "SCRIPT_FILENAME", path, "REQUEST_URI", path,
+        "QUERY_STRING", "", "SERVER_SOFTWARE", "fpmctl",
+        "REMOTE_ADDR", "127.0.0.1", NULL, NULL
+    };
+    long long deadline = now_ms() + timeout_ms;
+    unsigned char *req;
+    size_t req_len;
+    int *fds, warmed = 0;
+
+    if (n < 1)
+        return 0;
+    if ((fds = calloc((size_t)n, sizeof(int))) == NULL)
+        return wlf_fail(err, "socket", "out of memory");
+    if (build_request(params, 1, &req, &req_len) < 0) {
+        free(fds);
+        return wlf_fail(err, "socket", "request parameters too large");
+    }
+    /* Each answered ping keeps its worker on our open connection, so the
+     * next connection finds no idle worker and FPM forks one more. */
+    while (warmed < n) {
+        wlf_fcgi_response resp;
+        int fd = connect_unix(sock_path, deadline, timeout_ms, err);
+        if (fd < 0)
+            break;
+        if (exchange(fd, sock_path, req, req_len, deadline, timeout_ms,
+                     &resp, err) < 0) {
+            close(fd);
+            break;
+        }
+        wlf_fcgi_response_free(&resp);
+        fds[warmed++] = fd;
+    }
+    for (int i = 0; i < warmed; i++)
+        close(fds[i]);
+    free(fds);
+    free(req);
+    return warmed;
 }
 
 int wlf_fcgi_ping(const char *sock_path, const char *path, int timeout_ms,

@@ -108,6 +108,14 @@ int wlf_fcgi_http_status(const char *out, size_t len, const char **body,
 int wlf_fcgi_ping(const char *sock_path, const char *path, int timeout_ms,
                   wlf_err *err);
 
+/*
+ * Make a pool (pm = ondemand) fork up to n workers before it gets traffic:
+ * n pings on n connections kept open until all were answered. Returns how
+ * many workers answered (stops early, with err set, on a failure).
+ */
+int wlf_fcgi_warm(const char *sock_path, const char *path, int n,
+                  int timeout_ms, wlf_err *err);
+
 /* What php-fpm's status page (plain text form) reports about a pool. */
 typedef struct {
     char pool[64];

@@ -19,7 +19,10 @@ const char cmd_set_help[] =
     "old instance keeps serving and the account file stays as it was.\n\n"
     "Keys:\n"
     "  max_children=N            PHP worker processes (pm.max_children)\n"
-    "  idle_timeout=SECONDS      idle worker lifetime\n"
+    "  idle_timeout=SECONDS      idle worker lifetime (pm=ondemand)\n"
+    "  pm=ondemand|static        fork workers as needed, or keep\n"
+    "                            max_children running (httpd reuses\n"
+    "                            connections)\n"
     "  max_upload=SIZE           largest request body (8M, 2G, ...)\n"
     "  upload_ceiling=SIZE       largest body any location may allow\n"
     "  max_execution_time=SECONDS\n"
@@ -34,8 +37,34 @@ const char cmd_set_help[] =
     "KEY=default resets a setting to the global default of wlfcgi.conf;\n"
     "KEY=off does too, except for on/off settings, where it means off.\n"
     "user and group cannot be changed. A change that needs no new instance\n"
-    "(domains) only rewrites the account file; httpd sees domain changes\n"
-    "at its next graceful restart.\n";
+    "(domains) only rewrites the account file. httpd reads accounts when it\n"
+    "starts: it sees changes of domains, max_upload, upload_ceiling, pm,\n"
+    "max_children and max_execution_time at its next graceful restart.\n";
+
+/* Does a change touch what mod_wlfcgi reads at httpd's start? */
+static int module_sees(const wlf_config *cfg, const wlf_account *a,
+                       const wlf_account *b)
+{
+    static const int ids[] = { WLF_S_MAX_UPLOAD, WLF_S_UPLOAD_CEILING,
+                               WLF_S_PM, WLF_S_MAX_CHILDREN,
+                               WLF_S_MAX_EXECUTION_TIME };
+    wlf_settings ea, eb;
+    int differ = a->n_domains != b->n_domains;
+
+    for (size_t i = 0; !differ && i < a->n_domains; i++)
+        differ = strcmp(a->domains[i], b->domains[i]) != 0;
+    if (wlf_account_effective(cfg, a, &ea) < 0)
+        return 1;
+    if (wlf_account_effective(cfg, b, &eb) < 0) {
+        wlf_settings_free(&ea);
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        differ |= ea.num[ids[i]] != eb.num[ids[i]];
+    wlf_settings_free(&ea);
+    wlf_settings_free(&eb);
+    return differ;
+}
 
 int cmd_set(fpm_ctx *ctx, int argc, char **argv)
 {
@@ -121,6 +150,9 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         fpm_say(ctx, "%s: %s", name, diff);
         break;
     }
+    if (module_sees(&ctx->cfg, &old, &acct))
+        fpm_say(ctx, "%s: httpd sees this at its next graceful restart "
+                "(apachectl graceful)", name);
     rc = FPM_EXIT_OK;
     goto out;
 

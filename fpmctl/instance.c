@@ -353,7 +353,7 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
                             "a FastCGI ping within %lld s (%s)",
                             cfg->start_timeout, perr.msg[0] ? perr.msg
                                                             : "no answer");
-        if (wlf_fcgi_ping(s->sock, FPM_PING_PATH,
+        if (wlf_fcgi_ping(s->sock, WLF_FPM_PING_PATH,
                           (int)(left < 2000 ? left : 2000), &perr) == 0)
             break;
         proc_sleep_ms(5);
@@ -562,7 +562,7 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
     p->state = FPM_RUNNING;
     if (!ask_pool)
         return;
-    if (wlf_fpm_status_fetch(s.sock, FPM_STATUS_PATH, 3000, &p->status,
+    if (wlf_fpm_status_fetch(s.sock, WLF_FPM_STATUS_PATH, 3000, &p->status,
                              &err) == 0) {
         p->have_status = 1;
         return;

@@ -172,17 +172,63 @@ static int write_account_text(const wlf_config *cfg, const char *name,
 }
 
 /* Stop whatever runs in a slot we are about to use. */
-static int clear_slot(fpm_ctx *ctx, const fpm_slot *s, wlf_err *err)
+/*
+ * Make slot s free for a new instance. An instance still there is one
+ * that drains (told to quit by an earlier change, finishing its requests)
+ * or one a killed fpmctl left behind. It is asked to quit and given
+ * start_timeout; its requests are never cut off: if it is still busy
+ * after that, the change fails and can be tried again later.
+ */
+static int clear_slot(fpm_ctx *ctx, const wlf_account *acct,
+                      const fpm_slot *s, wlf_err *err)
 {
+    pid_t pid = fpm_slot_pid(s);
     int was_running;
 
-    if (fpm_slot_pid(s) == 0 && fpm_slot_pidfile(s) == 0 &&
-        access(s->sock, F_OK) != 0)
+    if (pid == 0 && fpm_slot_pidfile(s) == 0 && access(s->sock, F_OK) != 0)
         return 0;
-    fpm_info(ctx, "%s: clearing slot %c (a previous instance is still "
-             "there)", s->name, s->slot);
-    return fpm_slot_stop(ctx, s, ctx->cfg.start_timeout * 1000, &was_running,
-                         err);
+    if (pid && proc_alive(pid)) {
+        fpm_info(ctx, "%s: slot %c still holds master %ld; waiting for it "
+                 "to finish its requests", s->name, s->slot, (long)pid);
+        fpm_slot_quit(ctx, s, pid);
+        if (!proc_wait_gone(pid, ctx->cfg.start_timeout * 1000))
+            return wlf_fail(err, s->name, "the previous instance (master "
+                            "%ld, slot %c) is still finishing requests; "
+                            "nothing was changed: try again once it has "
+                            "(it may take up to %lld s)", (long)pid,
+                            s->slot, fpm_stop_wait_ms(&ctx->cfg, acct) /
+                                         1000);
+    }
+    fpm_info(ctx, "%s: clearing slot %c", s->name, s->slot);
+    return fpm_slot_stop(ctx, s, 2000, &was_running, err);
+}
+
+/*
+ * pm = ondemand forks workers as requests come. Right after a switch the
+ * new instance would fork them all at once under full load (and the
+ * first requests wait for them), so fork as many as the old instance
+ * runs before the switch.
+ */
+static void warm_up(fpm_ctx *ctx, const wlf_account *acct,
+                    const fpm_slot *new_slot, pid_t old_pid)
+{
+    pid_t kids[512];
+    wlf_settings eff;
+    long long n;
+    wlf_err e;
+
+    if (wlf_account_effective(&ctx->cfg, acct, &eff) < 0)
+        return;
+    n = (long long)proc_children(old_pid, kids, 512);
+    if (n > eff.num[WLF_S_MAX_CHILDREN])
+        n = eff.num[WLF_S_MAX_CHILDREN];
+    if (eff.num[WLF_S_PM] == WLF_PM_ONDEMAND && n > 1) {
+        int got = wlf_fcgi_warm(new_slot->sock, WLF_FPM_PING_PATH, (int)n,
+                                2000, &e);
+        fpm_info(ctx, "%s: %d of %lld workers forked before the switch",
+                 acct->name, got, n);
+    }
+    wlf_settings_free(&eff);
 }
 
 int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
@@ -253,12 +299,12 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
         goto restore;
     /* the idle slot may still hold an instance that is draining, or one a
      * killed fpmctl left behind */
-    if (clear_slot(ctx, &new_slot, err) < 0)
+    if (clear_slot(ctx, acct, &new_slot, err) < 0)
         goto restore;
     if (!running) {
         fpm_slot other;
         fpm_slot_init(cfg, name, fpm_other_slot(next), &other);
-        if (clear_slot(ctx, &other, err) < 0)
+        if (clear_slot(ctx, acct, &other, err) < 0)
             goto restore;
     }
     started = 1;
@@ -270,6 +316,8 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
             goto restore;
         wrote_account = 1;
     }
+    if (running)
+        warm_up(ctx, acct, &new_slot, old_pid);
     fpm_info(ctx, "%s: switching %s.sock to slot %c", name, name, next);
     if (fpm_switch_live(cfg, name, next, err) < 0)
         goto restore;
@@ -361,7 +409,7 @@ static void quit_all(fpm_ctx *ctx)
          * now is answered none of them is left. A pool busy with long
          * requests gets its SIGQUIT after start_timeout anyway. */
         if (fpm_slot_pid(&s) == ctx->pending[i].pid)
-            (void)wlf_fcgi_ping(s.sock, FPM_PING_PATH,
+            (void)wlf_fcgi_ping(s.sock, WLF_FPM_PING_PATH,
                                 (int)(ctx->cfg.start_timeout * 1000), &err);
         fpm_slot_quit(ctx, &s, ctx->pending[i].pid);
     }

@@ -145,22 +145,29 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
         put_quoted(&b, "listen.owner", acct->user, err) < 0 ||
         put_quoted(&b, "listen.group", cfg->httpd_group, err) < 0)
         goto fail;
-    sb_printf(&b, "listen.mode = 0660\n"
-              "pm = ondemand\n"
-              "pm.max_children = %lld\n"
-              "pm.process_idle_timeout = %llds\n"
-              "; no recycling: it would close connections httpd keeps "
+    sb_printf(&b, "listen.mode = 0660\n");
+    if (eff->num[WLF_S_PM] == WLF_PM_STATIC)
+        sb_printf(&b, "; static: httpd may keep connections to these "
+                  "workers open (reuse)\n"
+                  "pm = static\n"
+                  "pm.max_children = %lld\n", eff->num[WLF_S_MAX_CHILDREN]);
+    else
+        sb_printf(&b, "pm = ondemand\n"
+                  "pm.max_children = %lld\n"
+                  "pm.process_idle_timeout = %llds\n",
+                  eff->num[WLF_S_MAX_CHILDREN],
+                  eff->num[WLF_S_IDLE_TIMEOUT]);
+    sb_printf(&b, "; no recycling: it would close connections httpd keeps "
               "open\n"
               "pm.max_requests = 0\n"
-              "pm.status_path = " FPM_STATUS_PATH "\n"
-              "ping.path = " FPM_PING_PATH "\n"
+              "pm.status_path = " WLF_FPM_STATUS_PATH "\n"
+              "ping.path = " WLF_FPM_PING_PATH "\n"
               "security.limit_extensions = .php\n"
               "; startup errors of workers (rejected php_admin values) go "
               "to error_log\n"
               "catch_workers_output = yes\n"
               "clear_env = yes\n"
-              "env[PATH] = \"/usr/local/bin:/usr/bin:/bin\"\n",
-              eff->num[WLF_S_MAX_CHILDREN], eff->num[WLF_S_IDLE_TIMEOUT]);
+              "env[PATH] = \"/usr/local/bin:/usr/bin:/bin\"\n");
     fs_path(v, sizeof(v), "%s/tmp", acctdir);
     if (put_quoted(&b, "env[TMPDIR]", v, err) < 0)
         goto fail;

@@ -11,11 +11,8 @@
 #define FPM_RENDER_H
 
 #include "wlf_config.h"
+#include "wlf_fcgi.h"   /* WLF_FPM_PING_PATH, WLF_FPM_STATUS_PATH */
 
-/* Where php-fpm answers fpmctl. httpd only routes existing *.php files, so
- * customers cannot reach these paths. */
-#define FPM_PING_PATH   "/wlfcgi-fpm-ping"
-#define FPM_STATUS_PATH "/wlfcgi-fpm-status"
 
 /* Seconds; see fpm_compute_timeouts(). */
 typedef struct {

@@ -44,7 +44,11 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "wlf_config.h"
 #include "wlf_fcgi.h"
@@ -85,7 +89,7 @@ typedef struct {
     long long max_children;
     long long max_execution_time;
     const char *php_admin;      /* PHP_ADMIN_VALUE for max_upload */
-    const char *fpm_pm;         /* pm mode of its FPM instance, or NULL */
+    const char *fpm_pm;         /* the account's pm: "ondemand", "static" */
     wlf_reuse_plan reuse;
 } wlf_acct;
 
@@ -94,6 +98,7 @@ typedef struct {
     const char *account_name;       /* WLFcgiAccount (vhost) */
     const char *account_where;      /* "file:line" of it */
     apr_array_header_t *exts;       /* WLFcgiExtensions; NULL: inherit */
+    int exts_none;                  /* "WLFcgiExtensions none": hands off */
     /* resolved at start-up */
     wlf_acct *acct;                 /* NULL: the vhost has no account */
     const char **ext_list;
@@ -161,6 +166,7 @@ static void *merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->account_name = add->account_name;
     c->account_where = add->account_where;
     c->exts = add->exts ? add->exts : base->exts;
+    c->exts_none = add->exts ? add->exts_none : base->exts_none;
     return c;
 }
 
@@ -229,10 +235,19 @@ static const char *cmd_extensions(cmd_parms *cmd, void *dummy,
     wlf_srv_conf *c = srv_conf(cmd->server);
     wlf_err e;
 
-    if (wlf_ext_valid(arg, &e) < 0)
-        return apr_psprintf(cmd->pool, "%s", e.msg);
     if (c->exts == NULL)
         c->exts = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    /* "none": the vhost's PHP is not wlfcgi's (a site not migrated yet,
+     * still on mod_fcgid or mod_php): route nothing, refuse nothing */
+    if (strcasecmp(arg, "none") == 0 || c->exts_none) {
+        if (c->exts->nelts || (c->exts_none && strcasecmp(arg, "none")))
+            return "WLFcgiExtensions: none cannot be combined with "
+                   "extensions";
+        c->exts_none = 1;
+        return NULL;
+    }
+    if (wlf_ext_valid(arg, &e) < 0)
+        return apr_psprintf(cmd->pool, "%s", e.msg);
     APR_ARRAY_PUSH(c->exts, const char *) = arg;
     return NULL;
 }
@@ -266,7 +281,8 @@ static const command_rec wlf_cmds[] = {
     AP_INIT_TAKE1("WLFcgiAccount", cmd_account, NULL, RSRC_CONF,
                   "the account this vhost's PHP runs as"),
     AP_INIT_ITERATE("WLFcgiExtensions", cmd_extensions, NULL, RSRC_CONF,
-                    "file extensions that are PHP scripts (default .php)"),
+                    "file extensions that are PHP scripts (default .php); "
+                    "none: leave this vhost's PHP alone"),
     AP_INIT_TAKE1("WLFcgiMaxUpload", cmd_max_upload, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "largest request body in this scope, e.g. 8M or 3G"),
@@ -340,7 +356,7 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
 {
     wlf_acct *x = apr_pcalloc(p, sizeof(*x));
     wlf_settings eff;
-    char buf[PATH_MAX];
+    char buf[PATH_MAX], pm[16];
 
     x->name = apr_pstrdup(p, a->name);
     x->link = apr_pstrdup(p, wlf_path_socket(&g->cfg, a->name, buf,
@@ -362,6 +378,8 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
     x->upload_ceiling = eff.num[WLF_S_UPLOAD_CEILING];
     x->max_children = eff.num[WLF_S_MAX_CHILDREN];
     x->max_execution_time = eff.num[WLF_S_MAX_EXECUTION_TIME];
+    x->fpm_pm = apr_pstrdup(p, wlf_setting_format(&eff, WLF_S_PM, pm,
+                                                  sizeof(pm)));
     wlf_settings_free(&eff);
     x->php_admin = apr_pstrdup(p, wlf_upload_php_admin(x->max_upload, buf,
                                                        sizeof(buf)));
@@ -549,7 +567,11 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
         c->acct = acct ? apr_hash_get(g->by_name, acct->name,
                                       APR_HASH_KEY_STRING)
                        : NULL;
-        if (c->exts && c->exts->nelts) {
+        if (c->exts_none) {
+            c->ext_list = NULL;
+            c->n_ext = 0;
+        }
+        else if (c->exts && c->exts->nelts) {
             c->ext_list = (const char **)c->exts->elts;
             c->n_ext = c->exts->nelts;
         }
@@ -573,45 +595,6 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/*
- * The pm mode of the account's instance, from the php-fpm.conf fpmctl
- * rendered for the live slot (or either slot when none is live yet):
- * connection reuse depends on it (see wlf_reuse.h). NULL if unreadable.
- */
-static const char *instance_pm(apr_pool_t *p, wlf_acct *a)
-{
-    char live = wlf_slot_of_link(a->link);
-    const char slots[3] = { live ? live : 'a', live ? 0 : 'b', 0 };
-
-    for (int i = 0; slots[i]; i++) {
-        char dir[PATH_MAX], pm[32], *text;
-        apr_file_t *f;
-        apr_finfo_t fi;
-        apr_size_t got;
-        const char *path;
-
-        wlf_path_instance_dir(&wlf_g->cfg, a->name, slots[i], dir,
-                              sizeof(dir));
-        path = apr_pstrcat(p, dir, "/php-fpm.conf", NULL);
-        if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, p)
-                != APR_SUCCESS)
-            continue;
-        if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS ||
-            fi.size > 1024 * 1024) {
-            apr_file_close(f);
-            continue;
-        }
-        text = apr_palloc(p, (apr_size_t)fi.size + 1);
-        if (apr_file_read_full(f, text, (apr_size_t)fi.size, &got)
-                != APR_SUCCESS)
-            got = 0;
-        apr_file_close(f);
-        text[got] = '\0';
-        if (wlf_fpm_conf_pm(text, pm, sizeof(pm)) == 0)
-            return apr_pstrdup(p, pm);
-    }
-    return NULL;
-}
 
 /* Highest module index in use + 1: how much of a per-dir config vector
  * has to be copied. */
@@ -654,7 +637,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
          hi = apr_hash_next(hi)) {
         wlf_acct *a = apr_hash_this_val(hi);
 
-        a->fpm_pm = instance_pm(pconf, a);
         wlf_reuse_plan_for(a->max_children, a->max_execution_time, threads,
                            processes, a->fpm_pm, &a->reuse);
         for (int k = 0; k < 2; k++) {
@@ -925,6 +907,27 @@ static int pre_request(proxy_worker **worker, proxy_balancer **balancer,
     return DECLINED;
 }
 
+/* Does a unix socket still accept connections? (only on the error path) */
+static int socket_accepts(const char *path)
+{
+    struct sockaddr_un sa;
+    int fd, ok;
+
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return 0;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path));
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return 0;
+    /* EAGAIN: a full listen queue, but someone is listening */
+    ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
+         errno == EAGAIN;
+    close(fd);
+    return ok;
+}
+
 static int request_status(int *status, request_rec *r)
 {
     wlf_req *rq = ap_get_module_config(r->request_config, &wlfcgi_module);
@@ -932,7 +935,17 @@ static int request_status(int *status, request_rec *r)
     if (rq == NULL || *status != HTTP_SERVICE_UNAVAILABLE)
         return DECLINED;
     apr_table_setn(r->err_headers_out, "Retry-After", WLF_RETRY_AFTER);
-    if (rq->slot)
+    if (rq->slot == 0)
+        return OK;
+    /* a pool that is down refuses connections; one that still accepts
+     * them lost a worker in the middle of this request */
+    if (socket_accepts(rq->acct->slot_sock[rq->slot - 'a']))
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_WORKER_GONE
+                      ": account %s: a PHP worker ended the request for %s "
+                      "without an answer (crashed, killed, or over "
+                      "request_terminate_timeout; see the account's "
+                      "fpm.log); 503", rq->acct->name, r->uri);
+    else
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_POOL_DOWN
                       ": account %s: PHP pool not answering on %s (live "
                       "slot of %s); 503 with Retry-After " WLF_RETRY_AFTER,

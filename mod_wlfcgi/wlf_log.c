@@ -57,6 +57,10 @@ const wlf_log_code wlf_log_codes[] = {
       "a chunked request body grew past its upload limit (413)" },
     { WLFLOG_BAD_LENGTH, "info",
       "a request's Content-Length could not be parsed (400)" },
+    { WLFLOG_WORKER_GONE, "error",
+      "the account's instance took the request but its worker ended it "
+      "without an answer: a crash, a kill or request_terminate_timeout "
+      "(503)" },
 };
 
 const size_t wlf_log_codes_count =

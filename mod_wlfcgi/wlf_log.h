@@ -36,6 +36,7 @@
 #define WLFLOG_BODY_TOO_LARGE     "WLF00025"
 #define WLFLOG_CHUNKED_TOO_LARGE  "WLF00026"
 #define WLFLOG_BAD_LENGTH         "WLF00027"
+#define WLFLOG_WORKER_GONE        "WLF00028"
 
 typedef struct {
     const char *tag;        /* "WLF00001" */

@@ -29,10 +29,9 @@ int wlf_ext_match(const char *const *exts, size_t n_exts, const char *path)
 
     for (size_t i = 0; i < n_exts; i++) {
         size_t elen = strlen(exts[i]);
-        /* the name before the extension must not be empty: "/.php" is a
-         * hidden file, not a script */
-        if (plen > elen && path[plen - elen - 1] != '/' &&
-            strcasecmp(path + plen - elen, exts[i]) == 0)
+        /* "/.php" too: php-fpm runs it, and httpd would otherwise send
+         * it out as source */
+        if (plen >= elen && strcasecmp(path + plen - elen, exts[i]) == 0)
             return 1;
     }
     return 0;

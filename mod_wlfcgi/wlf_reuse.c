@@ -3,7 +3,6 @@
  */
 #include "wlf_reuse.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,11 +29,10 @@ void wlf_reuse_plan_for(long long max_children, long long max_execution_time,
     if (per_process > threads)
         per_process = threads;
 
-    if (fpm_pm == NULL ||
-        (strcmp(fpm_pm, "static") != 0 && strcmp(fpm_pm, "dynamic") != 0)) {
-        snprintf(plan->why, sizeof(plan->why), "reuse off: FPM runs pm = %s; "
-                 "kept-alive connections need pm = static or dynamic",
-                 fpm_pm ? fpm_pm : "(unknown)");
+    if (fpm_pm == NULL || strcmp(fpm_pm, "static") != 0) {
+        snprintf(plan->why, sizeof(plan->why), "reuse off: the account runs "
+                 "pm = %s; kept-alive connections need pm = static "
+                 "(fpmctl set NAME pm=static)", fpm_pm ? fpm_pm : "(unknown)");
         return;
     }
     if (ttl < 1) {
@@ -59,46 +57,4 @@ void wlf_reuse_plan_for(long long max_children, long long max_execution_time,
              "httpd process, at most %lld of max_children %lld, idle %d s",
              plan->hmax, plan->hmax == 1 ? "" : "s", plan->pinned,
              max_children, plan->ttl);
-}
-
-int wlf_fpm_conf_pm(const char *text, char *out, size_t len)
-{
-    const char *line = text;
-    int pools = 0;
-
-    while (line && *line) {
-        const char *end = strchr(line, '\n');
-        const char *p = line;
-        size_t n = end ? (size_t)(end - line) : strlen(line);
-
-        while (p < line + n && isspace((unsigned char)*p))
-            p++;
-        if (*p == '[') {
-            /* [global] is no pool; stop at the second pool */
-            if (strncmp(p, "[global]", 8) != 0 && ++pools > 1)
-                break;
-        }
-        else if (strncmp(p, "pm", 2) == 0) {
-            const char *q = p + 2;
-            while (q < line + n && (*q == ' ' || *q == '\t'))
-                q++;
-            if (q < line + n && *q == '=') {
-                char val[32];
-                size_t k = 0;
-                q++;
-                while (q < line + n && (*q == ' ' || *q == '\t'))
-                    q++;
-                while (q < line + n && k + 1 < sizeof(val) &&
-                       (isalnum((unsigned char)*q) || *q == '_'))
-                    val[k++] = *q++;
-                val[k] = '\0';
-                if (k) {
-                    wlf_copy(out, len, val);
-                    return 0;
-                }
-            }
-        }
-        line = end ? end + 1 : NULL;
-    }
-    return -1;
 }

@@ -22,11 +22,11 @@
  * one worker between them, and the other waits in the listen queue until
  * another connection arrives or a worker is freed. Kept-alive connections
  * free no worker and open no new connections, so that wait had no bound
- * (measured: 3 to 13 s). With pm = static (or dynamic, whose spare
- * workers block in accept() and whose maintenance spawns more every
- * second) a free worker always takes a new connection. The plan therefore
- * needs the pm mode of the account's FPM instance and enables reuse only
- * for static and dynamic.
+ * (measured: 3 to 13 s). With pm = static every worker exists from the
+ * start, so with at least one never held by httpd a free worker always
+ * takes a new connection. The plan therefore
+ * takes the account's pm setting (wlf_config: ondemand or static; fpmctl
+ * renders it into the instance) and enables reuse only for static.
  *
  * An idle kept-alive connection is, for FPM, a request that is "reading
  * headers": request_terminate_timeout runs from the moment the worker
@@ -57,18 +57,11 @@ typedef struct {
 /*
  * threads: AP_MPMQ_MAX_THREADS (1 for prefork); processes:
  * AP_MPMQ_HARD_LIMIT_DAEMONS; max_children and max_execution_time: the
- * account's effective settings; fpm_pm: the pm mode of its FPM instance
- * ("static", "dynamic", "ondemand"), NULL if unknown.
+ * account's effective settings; fpm_pm: its effective pm setting
+ * ("static" or "ondemand").
  */
 void wlf_reuse_plan_for(long long max_children, long long max_execution_time,
                         int threads, int processes, const char *fpm_pm,
                         wlf_reuse_plan *plan);
-
-/*
- * The pm mode a php-fpm configuration sets ("pm = static"), copied to
- * `out`; 0, or -1 when it sets none. Only the first pool counts: an
- * account's instance has exactly one.
- */
-int wlf_fpm_conf_pm(const char *conf_text, char *out, size_t len);
 
 #endif

@@ -26,11 +26,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     switch (data[0] % 6) {
     case 0: {
-        if (wlf_fpm_conf_pm(text, out, sizeof(out)) == 0) {
-            /* a pm value is a word found in the text */
-            if (out[0] == '\0' || strstr(text, out) == NULL)
-                abort();
-        }
+        /* reuse sizing from arbitrary numbers: never more than allowed */
+        wlf_reuse_plan plan;
+        long long mc = (long long)(unsigned char)text[0] * 40;
+        int th = size > 2 ? (unsigned char)text[1] : 1;
+        int procs = size > 3 ? (unsigned char)text[2] : 1;
+        wlf_reuse_plan_for(mc, 30, th, procs, size > 4 && (text[3] & 1)
+                           ? "static" : "ondemand", &plan);
+        if (plan.enabled &&
+            (long long)(procs < 1 ? 1 : procs) * plan.hmax > mc - 1)
+            abort();
         break;
     }
     case 1: {

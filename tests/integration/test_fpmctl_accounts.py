@@ -544,3 +544,43 @@ def test_start_relinks_an_instance_whose_switch_was_interrupted(sandbox):
         f"alice: already running (slot a, pid {master})"), r
     assert os.readlink(sb.socket("alice")) == "alice.a.sock"
     assert sb.php("alice", "<?php echo 'linked';").text == "linked"
+
+
+def test_pm_static_keeps_max_children_running(sandbox):
+    """pm=static: FPM keeps max_children workers (httpd may then reuse its
+    connections); back to ondemand with pm=default. The change reloads the
+    instance and tells the admin httpd needs a graceful restart."""
+    sb = sandbox
+    sb.add_account("alice", args=["--max-children", "3"])
+    assert sb.json("show", "alice")["settings"]["pm"]["value"] == "ondemand"
+    r = sb.fpmctl("set", "alice", "pm=static")
+    assert r.rc == 0, r
+    assert "pm" in r.out and "graceful restart" in r.out, r
+    with open(os.path.join(sb.instance_dir("alice"), "php-fpm.conf")) as f:
+        conf = f.read()
+    assert "\npm = static\n" in conf and "pm.max_children = 3\n" in conf
+    assert "process_idle_timeout" not in conf
+    pid = sb.master_pid("alice")
+    deadline = time.time() + 5
+    kids = []
+    while time.time() < deadline and len(kids) < 3:
+        kids = [p for p in os.listdir("/proc") if p.isdigit()
+                and _ppid(int(p)) == pid]
+        time.sleep(0.05)
+    assert len(kids) == 3
+    assert sb.php("alice", "<?php echo 'ok';").text == "ok"
+    j = sb.json("show", "alice")["settings"]["pm"]
+    assert j == {**j, "value": "static", "override": True}
+    r = sb.fpmctl("set", "alice", "pm=dynamic")
+    assert r.rc == 2 and "pm" in r.err, r
+    assert sb.fpmctl("set", "alice", "pm=default").rc == 0
+    with open(os.path.join(sb.instance_dir("alice"), "php-fpm.conf")) as f:
+        assert "\npm = ondemand\n" in f.read()
+
+
+def _ppid(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None

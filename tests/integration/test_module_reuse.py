@@ -1,10 +1,9 @@
 """Connection reuse (issue 3: "reuse must never pin more FPM workers than
 the account's max_children").
 
-Reuse needs an FPM instance with pm = static (see docs/module.md), which
-fpmctl does not render yet, so these tests run one account, "rhea", in an
-instance made by hand in fpmctl's layout with pm = static and
-max_children 5. httpd: mpm_event, ServerLimit 2, 16 threads, so the module
+Reuse needs an account with pm = static (see docs/module.md): these tests
+run one account, "rhea", made by fpmctl with pm = static and
+max_children 5 (by hand in fpmctl's layout with WLFT_HANDMADE=1). httpd: mpm_event, ServerLimit 2, 16 threads, so the module
 keeps at most (5 - 1) / 2 = 2 connections per process: 4 in all, and one
 FPM worker always stays free.
 """
@@ -18,8 +17,7 @@ import time
 import pytest
 
 from wlf import fcgi, php
-from wlf.handfpm import HandSandbox
-from wlf.modworld import install
+from wlf.modworld import install, make_accounts
 
 MAX_CONNS = 4
 
@@ -28,7 +26,7 @@ MAX_CONNS = 4
 def rhea(httpd_factory):
     prefix = tempfile.mkdtemp(prefix="wlf", dir="/tmp")
     os.chmod(prefix, 0o755)
-    sb = HandSandbox(prefix)
+    sb = make_accounts(prefix)
     acct = sb.add_account("rhea", "wlft-rhea", ["rhea.test"],
                           max_children=5, pm="static")
     root = os.path.join(acct.home, "www")
@@ -124,8 +122,13 @@ def run_load(h, path, clients, seconds, sample=None):
 
 def test_reuse_plan_logged(rhea):
     _, _, h = rhea
-    assert "WLF00006: account rhea: reuse on: 2 connections per httpd " \
-        "process, at most 4 of max_children 5" in h.read_log()
+    want = ("WLF00006: account rhea: reuse on: 2 connections per httpd "
+            "process, at most 4 of max_children 5")
+    # the children log it as they start, maybe after the port answers
+    deadline = time.time() + 10
+    while want not in h.read_log() and time.time() < deadline:
+        time.sleep(0.05)
+    assert want in h.read_log()
 
 
 def test_connections_are_reused_and_bounded(rhea):

@@ -144,8 +144,8 @@ def test_status_page(world):
     assert by["alice.test"]["socket"] == world.alice.link
     assert re.search(r"/alice\.[ab]\.sock$", by["alice.test"]["live_socket"])
     # alice: 5 children, 2 httpd processes -> 2 connections each, if her
-    # FPM runs pm = static; bob: ondemand (and 1 child)
-    alice_reuse = 2 if world.alice.pm in ("static", "dynamic") else 0
+    # account says pm = static; bob: ondemand (and 1 child)
+    alice_reuse = 2 if world.alice.pm == "static" else 0
     assert by["alice.test"]["reuse_connections"] == alice_reuse
     assert by["bob.test"]["reuse_connections"] == 0
     # and why (the start-up log): bob's FPM runs ondemand
@@ -154,9 +154,10 @@ def test_status_page(world):
         assert "WLF00006: account alice: reuse on: 2 connections per " \
             "httpd process, at most 4 of max_children 5" in log
     else:
-        assert f"WLF00006: account alice: reuse off: FPM runs pm = " \
-            f"{world.alice.pm}" in log
-    assert "WLF00006: account bob: reuse off: FPM runs pm = ondemand" in log
+        assert f"WLF00006: account alice: reuse off: the account runs " \
+            f"pm = {world.alice.pm}" in log
+    assert "WLF00006: account bob: reuse off: the account runs " \
+        "pm = ondemand" in log
     assert by["nobody.test"]["account"] is None
     assert by["nobody.test"]["answers"] is None
     assert j["accounts"] == 2
@@ -167,3 +168,18 @@ def test_status_page_in_a_customer_vhost_shows_only_that_customer(world):
     j = world.get("/st/?json", "bob.test").json()
     assert {v["account"] for v in j["vhosts"]} == {"bob"}
     assert j["accounts"] == 1
+
+
+def test_file_named_dot_php_runs_never_leaks(world):
+    r = world.get("/.php", "alice.test")
+    assert r.status == 200, r
+    assert r.json()["user"] == "wlft-alice"
+
+
+def test_extensions_none_leaves_a_vhost_alone(world):
+    """WLFcgiExtensions none: the vhost's own PHP set-up (here a stock
+    SetHandler) serves it, even though the vhost is alice's."""
+    r = world.get("/info.php", "legacy.test")
+    assert r.status == 200, r
+    assert r.json()["user"] == world.stock.user
+    assert r.json()["user"] != "wlft-alice"

@@ -135,8 +135,8 @@ static void test_render_conf(void **state)
     assert_line(r.conf, "pm.max_children = 3");
     assert_line(r.conf, "pm.process_idle_timeout = 10s");
     assert_line(r.conf, "pm.max_requests = 0");
-    assert_line(r.conf, "pm.status_path = " FPM_STATUS_PATH);
-    assert_line(r.conf, "ping.path = " FPM_PING_PATH);
+    assert_line(r.conf, "pm.status_path = " WLF_FPM_STATUS_PATH);
+    assert_line(r.conf, "ping.path = " WLF_FPM_PING_PATH);
     assert_line(r.conf, "security.limit_extensions = .php");
     assert_line(r.conf, "clear_env = yes");
     assert_line(r.conf, "env[TMPDIR] = \"/srv/w/lib/accounts/alice/tmp\"");

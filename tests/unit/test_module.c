@@ -200,8 +200,9 @@ static void test_extensions(void **state)
     assert_true(wlf_ext_match(exts, 2, "/var/www/a.phtml"));
     assert_false(wlf_ext_match(exts, 2, "/var/www/a.php.txt"));
     assert_false(wlf_ext_match(exts, 2, "/var/www/aphp"));
-    assert_false(wlf_ext_match(exts, 2, "/var/www/.php"));
-    assert_false(wlf_ext_match(exts, 2, ".php"));
+    /* a file named just ".php" is a script too (php-fpm runs it) */
+    assert_true(wlf_ext_match(exts, 2, "/var/www/.php"));
+    assert_true(wlf_ext_match(exts, 2, ".php"));
     assert_true(wlf_ext_match(exts, 2, "x.php"));
     assert_false(wlf_ext_match(exts, 2, ""));
     assert_false(wlf_ext_match(exts, 2, NULL));
@@ -358,14 +359,15 @@ static void test_reuse_plan(void **state)
     wlf_reuse_plan_for(100, 1, 25, 2, "static", &p);
     assert_false(p.enabled);
     assert_non_null(strstr(p.why, "max_execution_time"));
-    /* the FPM pm mode decides first */
+    /* the account's pm setting decides first */
     wlf_reuse_plan_for(72, 30, 32, 2, "ondemand", &p);
     assert_false(p.enabled);
     assert_non_null(strstr(p.why, "pm = ondemand"));
     wlf_reuse_plan_for(72, 30, 32, 2, NULL, &p);
     assert_false(p.enabled);
+    /* accounts have no pm = dynamic; anything but static is off */
     wlf_reuse_plan_for(72, 30, 32, 2, "dynamic", &p);
-    assert_true(p.enabled);
+    assert_false(p.enabled);
     /* exhaustive: the bound always holds */
     for (int mc = 1; mc < 200; mc += 7)
         for (int procs = 1; procs < 40; procs += 3)
@@ -377,30 +379,6 @@ static void test_reuse_plan(void **state)
                     assert_true(p.hmax >= 1 && p.hmax <= th);
                 }
             }
-}
-
-static void test_fpm_conf_pm(void **state)
-{
-    char pm[32];
-
-    (void)state;
-    assert_int_equal(wlf_fpm_conf_pm("[global]\npid = /x\n\n[alice]\n"
-                                     "user = a\npm = static\n"
-                                     "pm.max_children = 5\n", pm,
-                                     sizeof(pm)), 0);
-    assert_string_equal(pm, "static");
-    assert_int_equal(wlf_fpm_conf_pm("[a]\n  pm=ondemand ; comment\n", pm,
-                                     sizeof(pm)), 0);
-    assert_string_equal(pm, "ondemand");
-    /* pm.max_children is no pm line */
-    assert_int_equal(wlf_fpm_conf_pm("[a]\npm.max_children = 5\n", pm,
-                                     sizeof(pm)), -1);
-    assert_int_equal(wlf_fpm_conf_pm("[a]\n;pm = static\n", pm,
-                                     sizeof(pm)), -1);
-    /* only the first pool */
-    assert_int_equal(wlf_fpm_conf_pm("[a]\nx = 1\n[b]\npm = static\n", pm,
-                                     sizeof(pm)), -1);
-    assert_int_equal(wlf_fpm_conf_pm("", pm, sizeof(pm)), -1);
 }
 
 static void test_status_render(void **state)
@@ -483,7 +461,6 @@ int main(void)
         cmocka_unit_test(test_env_rules),
         cmocka_unit_test(test_upload_limits),
         cmocka_unit_test(test_reuse_plan),
-        cmocka_unit_test(test_fpm_conf_pm),
         cmocka_unit_test(test_status_render),
         cmocka_unit_test(test_log_registry),
     };

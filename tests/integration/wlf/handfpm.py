@@ -147,6 +147,8 @@ defaults = {{
         doms = ", ".join(f'"{d}"' for d in acct.domains)
         sets = "".join(f"{k} = {self._value(v)};\n"
                        for k, v in acct.settings.items())
+        if acct.pm != "ondemand":
+            sets += f'pm = "{acct.pm}";\n'   # the module reads it here
         _write(os.path.join(self.accounts_dir, f"{acct.name}.conf"),
                f"""name = "{acct.name}";
 user = "{acct.user}";

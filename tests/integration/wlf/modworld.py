@@ -18,13 +18,15 @@ and one httpd (mpm_event) with these vhosts:
   stock.test                     no account, a stock FilesMatch SetHandler
                                  to a plain FPM pool outside the wlfcgi
                                  socket dir (the comparison setup)
+  legacy.test                    alice's, but WLFcgiExtensions none: its
+                                 own SetHandler to the stock pool serves PHP
   admin.test                     /wlfcgi-status
 
 The accounts and their php-fpm instances are made by fpmctl (through the
 sandbox harness, tests/integration/wlf/sandbox.py) when build/fpmctl and
 the harness are there; until then (or with WLFT_HANDMADE=1) by hand in
-the same layout (handfpm.py). fpmctl renders pm = ondemand, so alice has no
-connection reuse there; the tests read what the instance runs.
+the same layout (handfpm.py). Either way alice's account says pm = static
+and bob's ondemand; the module reads that setting.
 
 Fixture: `world` (session).
 """
@@ -86,20 +88,12 @@ class FpmctlAccounts:
         self.accounts = {}
 
     def _pm(self, name):
-        slot = self.sb.live_slot(name) or "a"
-        try:
-            with open(os.path.join(self.sb.instance_dir(name, slot),
-                                   "php-fpm.conf")) as f:
-                for line in f:
-                    k, _, v = line.partition("=")
-                    if k.strip() == "pm":
-                        return v.split(";")[0].strip()
-        except OSError:
-            pass
-        return None
+        return self.sb.json("show", name)["settings"]["pm"]["value"]
 
     def add_account(self, name, user, domains=(), pm=None, **settings):
-        """pm: ignored, fpmctl decides (it renders ondemand today)."""
+        """pm: the account's pm setting (ondemand when None)."""
+        if pm:
+            settings["pm"] = pm
         args = []
         if "max_children" in settings:
             args += ["--max-children", str(settings.pop("max_children"))]
@@ -124,7 +118,14 @@ class FpmctlAccounts:
         self.sb.fpmctl("stop", name, check=True)
 
     def reload(self, name):
+        """fpmctl reload; like HandSandbox.reload it returns once the old
+        master has quit (fpmctl itself returns right after the switch)."""
+        old = self.sb.master_pid(name)
         self.sb.fpmctl("reload", name, check=True)
+        deadline = time.time() + 30
+        while old and time.time() < deadline and \
+                os.path.exists(f"/proc/{old}"):
+            time.sleep(0.05)
         return self.sb.master_pid(name)
 
     def kill_master(self, name):
@@ -180,6 +181,8 @@ def install_scripts(acct):
     for sub in ("big", "huge"):
         os.chown(os.path.join(d, sub), *_ids(acct.user))
     install(os.path.join(d, "static.txt"), "ok", acct.user)
+    # a script named just ".php": php-fpm runs it, so it must go there
+    install(os.path.join(d, ".php"), php.INFO, acct.user)
     os.makedirs(os.path.join(d, "dir"), exist_ok=True)
     install(os.path.join(d, "dir", "index.php"), php.INFO, acct.user)
 
@@ -289,6 +292,21 @@ RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500
 
 <VirtualHost 127.0.0.1:{port}>
   ServerName stock.test
+  DocumentRoot {world.stock_root}
+  <Directory {world.stock_root}>
+    AllowOverride None
+    Require all granted
+  </Directory>
+  <FilesMatch "\\.php$">
+    SetHandler "proxy:unix:{world.stock.sock}|fcgi://localhost"
+  </FilesMatch>
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:{port}>
+  # a site still on its old PHP set-up: the module keeps out of it
+  ServerName legacy.test
+  WLFcgiAccount alice
+  WLFcgiExtensions none
   DocumentRoot {world.stock_root}
   <Directory {world.stock_root}>
     AllowOverride None
