@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (wlf_ext_valid(text, &err) == 0 &&
             (text[0] != '.' || strlen(text) < 2))
             abort();
-        if (wlf_ext_match(exts, 2, text) && strlen(text) < 5)
+        if (wlf_ext_match(exts, 2, text) && strlen(text) < 4)
             abort();
         break;
     }

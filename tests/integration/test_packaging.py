@@ -620,6 +620,9 @@ def test_bash_completion(instroot):
         for k in keys:
             assert f"{k}=" in offered, k
         assert "php_admin." in offered
+        assert complete(instroot, ["fpmctl", "-c", cfg, "set", "alice",
+                                   "pm="]) == \
+            ["pm=ondemand", "pm=static", "pm=default"]
         # every command and option fpmctl has (its command table and the
         # usage line of each command) is offered
         src = ""
