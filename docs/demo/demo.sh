@@ -149,6 +149,9 @@ DirectoryIndex index.php index.html
     Require all denied
 </Directory>
 
+# "demo stop" waits this long for requests in flight (graceful-stop)
+GracefulShutdownTimeout 5
+
 # The account database that fpmctl writes; every vhost below is mapped to
 # the account whose domains list its ServerName.
 WLFcgiConfig $CONF
@@ -239,10 +242,13 @@ stop_httpd() {
     local pid i
     httpd_running || return 0
     pid=$(cat "$HPID")
-    kill -TERM "$pid"
+    # graceful-stop, as apachectl does it: httpd 2.4's event MPM can
+    # crash a child when SIGTERM comes right after a request
+    kill -WINCH "$pid"
     # the parent stops its children and exits; wait for all of them
     for ((i = 0; i < 200; i++)); do
         [ -z "$(pids_with "$HCONF")" ] && break
+        [ "$i" = 140 ] && kill -TERM "$pid" 2>/dev/null
         sleep 0.05
     done
     if httpd_running; then
