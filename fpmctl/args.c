@@ -5,6 +5,31 @@
 
 #include <string.h>
 
+/* The options allowed before and after the command: 1 taken, 0 not
+ * one of them, -1 on error. */
+static int take_output_flag(const char *a, fpm_globals *g, wlf_err *err)
+{
+    if (strcmp(a, "--json") == 0)
+        g->json = 1;
+    else if (strcmp(a, "--dry-run") == 0)
+        g->dry_run = 1;
+    else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+        if (g->verbosity > 0)
+            return wlf_fail(err, "-q", "cannot be combined with -v");
+        g->verbosity = -1;
+    }
+    else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+        if (g->verbosity < 0)
+            return wlf_fail(err, "-v", "cannot be combined with -q");
+        g->verbosity = 1;
+    }
+    else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+        g->help = 1;
+    else
+        return 0;
+    return 1;
+}
+
 int fpm_globals_parse(int argc, char **argv, fpm_globals *g, wlf_err *err)
 {
     int i;
@@ -28,28 +53,17 @@ int fpm_globals_parse(int argc, char **argv, fpm_globals *g, wlf_err *err)
             g->config = a + 9;
         else if (strncmp(a, "-c", 2) == 0)
             g->config = a + 2;
-        else if (strcmp(a, "--json") == 0)
-            g->json = 1;
-        else if (strcmp(a, "--dry-run") == 0)
-            g->dry_run = 1;
-        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            if (g->verbosity > 0)
-                return wlf_fail(err, "-q", "cannot be combined with -v");
-            g->verbosity = -1;
-        }
-        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            if (g->verbosity < 0)
-                return wlf_fail(err, "-v", "cannot be combined with -q");
-            g->verbosity = 1;
-        }
-        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-            g->help = 1;
         else if (strcmp(a, "--version") == 0)
             g->version = 1;
         else if (strcmp(a, "--list-commands") == 0)
             g->list_commands = 1;
-        else
-            return wlf_fail(err, a, "unknown option (see fpmctl --help)");
+        else {
+            int taken = take_output_flag(a, g, err);
+            if (taken < 0)
+                return -1;
+            if (taken == 0)
+                return wlf_fail(err, a, "unknown option (see fpmctl --help)");
+        }
         if (g->config && g->config[0] == '\0')
             return wlf_fail(err, "-c", "needs a file name");
     }
@@ -74,24 +88,9 @@ int fpm_globals_extract(int argc, char **argv, fpm_globals *g, wlf_err *err)
             argv[out++] = argv[in];
             continue;
         }
-        if (strcmp(a, "--json") == 0)
-            g->json = 1;
-        else if (strcmp(a, "--dry-run") == 0)
-            g->dry_run = 1;
-        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            if (g->verbosity > 0)
-                return wlf_fail(err, "-q", "cannot be combined with -v");
-            g->verbosity = -1;
-        }
-        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            if (g->verbosity < 0)
-                return wlf_fail(err, "-v", "cannot be combined with -q");
-            g->verbosity = 1;
-        }
-        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-            g->help = 1;
-        else
-            taken = 0;
+        taken = take_output_flag(a, g, err);
+        if (taken < 0)
+            return -1;
         if (!taken)
             argv[out++] = argv[in];
     }
