@@ -8,6 +8,17 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 seconds=${1:-30}
+# lsan.supp names libconfig's functions: leak reports need symbols
+if ! command -v llvm-symbolizer >/dev/null 2>&1; then
+    for s in /usr/lib/llvm-*/bin/llvm-symbolizer /usr/bin/llvm-symbolizer-*; do
+        [ -x "$s" ] && export ASAN_SYMBOLIZER_PATH="$s" && break
+    done
+    if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+        echo "fuzz: llvm-symbolizer not found (package llvm): leak" \
+             "suppressions need symbol names" >&2
+        exit 1
+    fi
+fi
 LSAN_OPTIONS="suppressions=$(pwd)/tests/fuzz/lsan.supp:print_suppressions=0"
 export LSAN_OPTIONS
 status=0
