@@ -155,6 +155,68 @@ $2
 EOC
 }
 
+# fpm_bench_and_stock CHILDREN: one master with two identical pm=static
+# pools, "bench" as slot a of mod_wlfcgi's account and "stock" outside the
+# socket dir (a socket inside it is mod_wlfcgi's to police)
+fpm_bench_and_stock() {
+    local conf="$B/var/lib/wlfcgi/fpm/bench.a/php-fpm.conf"
+    mkdir -p "$(dirname "$conf")"
+    cat >"$conf" <<EOC
+[global]
+pid = $B/run/wlfcgi/bench.a.pid
+error_log = $B/var/log/wlfcgi/bench/fpm.log
+$(fpm_pool bench "$B/run/wlfcgi/bench.a.sock" "$1")
+$(fpm_pool stock "$B/stock.sock" "$1")
+EOC
+    fpm_start "$conf"
+    wait_socket "$B/run/wlfcgi/bench.a.sock"
+    wait_socket "$B/stock.sock"
+    ln -s bench.a.sock "$B/run/wlfcgi/bench.sock"
+}
+
+# stock_vhost PORT: the hand-written SetHandler set-up hosters use today
+stock_vhost() {
+    cat <<EOC
+<VirtualHost 127.0.0.1:$1>
+    ServerName stock.test
+    DocumentRoot $B/www
+    <FilesMatch "\.php\$">
+        SetHandler "proxy:unix:$B/stock.sock|fcgi://localhost"
+    </FilesMatch>
+</VirtualHost>
+EOC
+}
+
+# nginx_conf PORT HTTP_EXTRA LOCATION_EXTRA: nginx (2 workers) serving
+# $B/www, PHP to the stock pool; writes $B/nginx/nginx.conf
+nginx_conf() {
+    cat >"$B/nginx/nginx.conf" <<EOC
+user www-data;
+worker_processes 2;
+pid $B/nginx/nginx.pid;
+error_log $B/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $B/nginx/body;
+    proxy_temp_path $B/nginx/proxy;
+    fastcgi_temp_path $B/nginx/fastcgi;
+    uwsgi_temp_path $B/nginx/uwsgi;
+    scgi_temp_path $B/nginx/scgi;
+$2
+    server {
+        listen 127.0.0.1:$1;
+        root $B/www;
+        location ~ \.php\$ {
+$3
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+        }
+    }
+}
+EOC
+}
+
 httpd_start() {
     "$APACHE" -f "$1" -k start
     PIDFILES+=("$B/httpd/httpd.pid")

@@ -27,18 +27,7 @@ echo '<?php echo "ok";' >"$B/www/hello.php"
 printf ok >"$B/www/hello.txt"
 chown -R "$BENCH_USER:" "$B/www"
 
-mkdir -p "$B/var/lib/wlfcgi/fpm/bench.a"
-cat >"$B/var/lib/wlfcgi/fpm/bench.a/php-fpm.conf" <<EOC
-[global]
-pid = $B/run/wlfcgi/bench.a.pid
-error_log = $B/var/log/wlfcgi/bench/fpm.log
-$(fpm_pool bench "$B/run/wlfcgi/bench.a.sock" "$CHILDREN")
-$(fpm_pool stock "$B/stock.sock" "$CHILDREN")
-EOC
-fpm_start "$B/var/lib/wlfcgi/fpm/bench.a/php-fpm.conf"
-wait_socket "$B/run/wlfcgi/bench.a.sock"
-wait_socket "$B/stock.sock"
-ln -s bench.a.sock "$B/run/wlfcgi/bench.sock"
+fpm_bench_and_stock "$CHILDREN"
 
 HPORT=$(free_port)
 httpd_conf "$HPORT" "
@@ -47,13 +36,7 @@ WLFcgiConfig $B/etc/wlfcgi/wlfcgi.conf
     ServerName bench.bench
     DocumentRoot $B/www
 </VirtualHost>
-<VirtualHost 127.0.0.1:$HPORT>
-    ServerName stock.test
-    DocumentRoot $B/www
-    <FilesMatch \"\\.php\$\">
-        SetHandler \"proxy:unix:$B/stock.sock|fcgi://localhost\"
-    </FilesMatch>
-</VirtualHost>
+$(stock_vhost "$HPORT")
 <VirtualHost 127.0.0.1:$HPORT>
     ServerName status.test
     <Location /wlfcgi-status>
@@ -63,32 +46,8 @@ WLFcgiConfig $B/etc/wlfcgi/wlfcgi.conf
 httpd_start "$B/httpd/httpd.conf" "$HPORT"
 
 NPORT=$(free_port)
-cat >"$B/nginx/nginx.conf" <<EOC
-user www-data;
-worker_processes 2;
-pid $B/nginx/nginx.pid;
-error_log $B/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $B/nginx/body;
-    proxy_temp_path $B/nginx/proxy;
-    fastcgi_temp_path $B/nginx/fastcgi;
-    uwsgi_temp_path $B/nginx/uwsgi;
-    scgi_temp_path $B/nginx/scgi;
-    upstream php { server unix:$B/stock.sock; keepalive 16; }
-    server {
-        listen 127.0.0.1:$NPORT;
-        root $B/www;
-        location ~ \.php\$ {
-            fastcgi_pass php;
-            fastcgi_keep_conn on;
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-        }
-    }
-}
-EOC
+nginx_conf "$NPORT" "    upstream php { server unix:$B/stock.sock; keepalive 16; }" "            fastcgi_pass php;
+            fastcgi_keep_conn on;"
 nginx_start "$B/nginx/nginx.conf"
 
 declare -A URL HOSTH

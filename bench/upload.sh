@@ -40,18 +40,7 @@ mkdir -p "$B/www/big"
 cp "$B/www/sink.php" "$B/www/big/sink.php"
 chown -R "$BENCH_USER:" "$B/www"
 
-mkdir -p "$B/var/lib/wlfcgi/fpm/bench.a"
-cat >"$B/var/lib/wlfcgi/fpm/bench.a/php-fpm.conf" <<EOC
-[global]
-pid = $B/run/wlfcgi/bench.a.pid
-error_log = $B/var/log/wlfcgi/bench/fpm.log
-$(fpm_pool bench "$B/run/wlfcgi/bench.a.sock" 8)
-$(fpm_pool stock "$B/stock.sock" 8)
-EOC
-fpm_start "$B/var/lib/wlfcgi/fpm/bench.a/php-fpm.conf"
-wait_socket "$B/run/wlfcgi/bench.a.sock"
-wait_socket "$B/stock.sock"
-ln -s bench.a.sock "$B/run/wlfcgi/bench.sock"
+fpm_bench_and_stock 8
 
 HPORT=$(free_port)
 httpd_conf "$HPORT" "
@@ -64,42 +53,12 @@ LoadModule reqtimeout_module $MODDIR/mod_reqtimeout.so
         WLFcgiMaxUpload 5G
     </Location>
 </VirtualHost>
-<VirtualHost 127.0.0.1:$HPORT>
-    ServerName stock.test
-    DocumentRoot $B/www
-    <FilesMatch \"\\.php\$\">
-        SetHandler \"proxy:unix:$B/stock.sock|fcgi://localhost\"
-    </FilesMatch>
-</VirtualHost>" >"$B/httpd/httpd.conf"
+$(stock_vhost "$HPORT")" >"$B/httpd/httpd.conf"
 httpd_start "$B/httpd/httpd.conf" "$HPORT"
 
 NPORT=$(free_port)
-cat >"$B/nginx/nginx.conf" <<EOC
-user www-data;
-worker_processes 2;
-pid $B/nginx/nginx.pid;
-error_log $B/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $B/nginx/body;
-    proxy_temp_path $B/nginx/proxy;
-    fastcgi_temp_path $B/nginx/fastcgi;
-    uwsgi_temp_path $B/nginx/uwsgi;
-    scgi_temp_path $B/nginx/scgi;
-    client_max_body_size 0;
-    server {
-        listen 127.0.0.1:$NPORT;
-        root $B/www;
-        location ~ \.php\$ {
-            fastcgi_pass unix:$B/stock.sock;
-            fastcgi_request_buffering off;
-            include /etc/nginx/fastcgi_params;
-            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-        }
-    }
-}
-EOC
+nginx_conf "$NPORT" "    client_max_body_size 0;" "            fastcgi_pass unix:$B/stock.sock;
+            fastcgi_request_buffering off;"
 nginx_start "$B/nginx/nginx.conf"
 
 BODY="$B/body.bin"
