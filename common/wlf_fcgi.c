@@ -206,22 +206,45 @@ static int build_request(const char *const *params, int keep,
     return 0;
 }
 
+/* A non-blocking socket whose first connect() to sock_path was tried:
+ * the fd (*connected 1 if that succeeded), or -1 with err set. */
+static int start_connect(const char *sock_path, struct sockaddr_un *sa,
+                         int *connected, wlf_err *err)
+{
+    int fd;
+
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    if (strlen(sock_path) >= sizeof(sa->sun_path))
+        return wlf_fail(err, "socket", "path too long: %s", sock_path);
+    memcpy(sa->sun_path, sock_path, strlen(sock_path));
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return wlf_fail(err, "socket", "socket: %s", strerror(errno));
+    *connected = connect(fd, (struct sockaddr *)sa, sizeof(*sa)) == 0;
+    return fd;
+}
+
+int wlf_socket_accepts(const char *sock_path)
+{
+    struct sockaddr_un sa;
+    int connected, fd = start_connect(sock_path, &sa, &connected, NULL);
+    /* EAGAIN: a full listen queue, but someone is listening */
+    int ok = fd >= 0 && (connected || errno == EAGAIN);
+
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
 /* A connected non-blocking socket to sock_path, or -1 with err set. */
 static int connect_unix(const char *sock_path, long long deadline,
                         int timeout_ms, wlf_err *err)
 {
     struct sockaddr_un sa;
-    int fd;
+    int connected, fd = start_connect(sock_path, &sa, &connected, err);
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    if (strlen(sock_path) >= sizeof(sa.sun_path))
-        return wlf_fail(err, "socket", "path too long: %s", sock_path);
-    memcpy(sa.sun_path, sock_path, strlen(sock_path));
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return wlf_fail(err, "socket", "socket: %s", strerror(errno));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+    if (fd < 0 || connected)
         return fd;
     /* unix sockets report a full backlog as EAGAIN: wait and retry */
     while (errno == EAGAIN || errno == EINPROGRESS || errno == EALREADY) {

@@ -104,6 +104,9 @@ int wlf_fcgi_http_status(const char *out, size_t len, const char **body,
 #define WLF_FPM_PING_PATH   "/wlfcgi-fpm-ping"
 #define WLF_FPM_STATUS_PATH "/wlfcgi-fpm-status"
 
+/* Does a unix socket accept connections (someone listens on it)? */
+int wlf_socket_accepts(const char *sock_path);
+
 /* GET `path` (php-fpm's ping.path) and expect "pong". */
 int wlf_fcgi_ping(const char *sock_path, const char *path, int timeout_ms,
                   wlf_err *err);

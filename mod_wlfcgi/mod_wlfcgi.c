@@ -45,10 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "wlf_config.h"
 #include "wlf_fcgi.h"
@@ -772,16 +769,17 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
                                                               : a->php_admin;
     long long length;
     char slot = wlf_slot_of_link(a->link);
-    wlf_req *rq;
+    /* for request_status(): which account a 503 is about */
+    wlf_req *rq = apr_pcalloc(r->pool, sizeof(*rq));
 
+    rq->acct = a;
+    rq->slot = slot;
+    ap_set_module_config(r->request_config, &wlfcgi_module, rq);
     if (slot == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_NO_LIVE_SLOT
                       ": account %s: no live instance (%s is missing or not "
                       "a link to %s.a.sock or %s.b.sock)", a->name, a->link,
                       a->name, a->name);
-        rq = apr_pcalloc(r->pool, sizeof(*rq));
-        rq->acct = a;
-        ap_set_module_config(r->request_config, &wlfcgi_module, rq);
         return HTTP_SERVICE_UNAVAILABLE;
     }
 
@@ -822,11 +820,6 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
      * the FPM worker */
     apr_table_setn(r->subprocess_env, "PHP_ADMIN_VALUE", php_admin);
     use_vhost_fcgi_conf(r);
-
-    rq = apr_pcalloc(r->pool, sizeof(*rq));
-    rq->acct = a;
-    rq->slot = slot;
-    ap_set_module_config(r->request_config, &wlfcgi_module, rq);
     *worker = a->worker[slot - 'a'];
     return OK;
 }
@@ -907,27 +900,6 @@ static int pre_request(proxy_worker **worker, proxy_balancer **balancer,
     return DECLINED;
 }
 
-/* Does a unix socket still accept connections? (only on the error path) */
-static int socket_accepts(const char *path)
-{
-    struct sockaddr_un sa;
-    int fd, ok;
-
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return 0;
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path));
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return 0;
-    /* EAGAIN: a full listen queue, but someone is listening */
-    ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
-         errno == EAGAIN;
-    close(fd);
-    return ok;
-}
-
 static int request_status(int *status, request_rec *r)
 {
     wlf_req *rq = ap_get_module_config(r->request_config, &wlfcgi_module);
@@ -939,7 +911,7 @@ static int request_status(int *status, request_rec *r)
         return OK;
     /* a pool that is down refuses connections; one that still accepts
      * them lost a worker in the middle of this request */
-    if (socket_accepts(rq->acct->slot_sock[rq->slot - 'a']))
+    if (wlf_socket_accepts(rq->acct->slot_sock[rq->slot - 'a']))
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_WORKER_GONE
                       ": account %s: a PHP worker ended the request for %s "
                       "without an answer (crashed, killed, or over "
