@@ -94,6 +94,23 @@ void wlf_metrics_fold(wlf_acct_metrics *m, const wlf_master_seen *masters,
 /* The whole exposition, ending in "# EOF\n" (malloc'd). Pure. */
 char *wlf_metrics_render(const wlf_acct_metrics *accts, size_t n);
 
+/* ---- reading (files, sockets, /sys: not pure) ---- */
+
+/* <state_dir>/metrics/NAME.counters */
+const char *wlf_counters_path(const char *state_dir, const char *name,
+                              char *buf, size_t len);
+/* Read it; a missing or broken file gives zeros. */
+void wlf_counters_read(const char *path, wlf_counters *c);
+
+/*
+ * Ask both slots' masters of an account (status page over their own
+ * sockets, timeout_ms each), then read the counters file, and fold. The
+ * caller fills name, state, max_children and limits, and the usage.
+ */
+void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
+                        const char *name, int timeout_ms,
+                        wlf_acct_metrics *m);
+
 /* The content type Prometheus asks for and gets. */
 #define WLF_OPENMETRICS_TYPE \
     "application/openmetrics-text; version=1.0.0; charset=utf-8"

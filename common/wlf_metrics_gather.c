@@ -1,0 +1,86 @@
+/*
+ * wlf_metrics_gather.c - reading an account's numbers: the status pages of
+ * its masters, its counters file. Used by fpmctl and mod_wlfcgi alike.
+ */
+#include "wlf_metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wlf_config.h"
+#include "wlf_fcgi.h"
+
+const char *wlf_counters_path(const char *state_dir, const char *name,
+                              char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/metrics/%s.counters", state_dir, name);
+    return buf;
+}
+
+void wlf_counters_read(const char *path, wlf_counters *c)
+{
+    FILE *f = fopen(path, "re");
+    char buf[1024];
+    size_t n;
+
+    memset(c, 0, sizeof(c[0]));
+    if (f == NULL)
+        return;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (wlf_counters_parse(buf, c) < 0)
+        memset(c, 0, sizeof(c[0]));
+}
+
+static long long read_pid(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    long long pid = 0;
+
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%lld", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    return pid;
+}
+
+void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
+                        const char *name, int timeout_ms,
+                        wlf_acct_metrics *m)
+{
+    wlf_master_seen seen[2];
+    wlf_counters ret;
+    size_t n = 0;
+    char link[512], path[512];
+    char live;
+    time_t now = time(NULL);
+
+    snprintf(link, sizeof(link), "%s/%s.sock", socket_dir, name);
+    live = wlf_slot_of_link(link);
+    for (char slot = 'a'; slot <= 'b'; slot++) {
+        wlf_err err;
+        wlf_master_seen *s = &seen[n];
+        snprintf(path, sizeof(path), "%s/%s.%c.pid", socket_dir, name, slot);
+        memset(s, 0, sizeof(*s));
+        if ((s->pid = read_pid(path)) <= 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s.%c.sock", socket_dir, name, slot);
+        if (access(path, F_OK) != 0 ||
+            wlf_fpm_status_fetch(path, WLF_FPM_STATUS_PATH, timeout_ms,
+                                 &s->status, &err) < 0)
+            continue;
+        s->started = s->status.start_since >= 0
+                         ? (long long)now - s->status.start_since : 0;
+        s->live = slot == live;
+        n++;
+    }
+    /* after the masters: a master retired meanwhile is in the file */
+    wlf_counters_read(wlf_counters_path(state_dir, name, path, sizeof(path)),
+                      &ret);
+    wlf_metrics_fold(m, seen, n, &ret);
+}
