@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "wlf_cgroup.h"
+#include "wlf_config.h"
 #include "wlf_fcgi.h"
 #include "wlf_validate.h"
 
@@ -110,6 +111,19 @@ void wlf_counters_read(const char *path, wlf_counters *c);
 void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
                         const char *name, int timeout_ms,
                         wlf_acct_metrics *m);
+
+/* Usage of the account's cgroup: its own group (direct mode) or its slice
+ * (systemd mode). 0, or -1 when it has none. */
+int wlf_metrics_usage(int systemd, const char *subtree,
+                      const wlf_cg_layout *lo, const char *name,
+                      wlf_cg_usage *u);
+
+/* Everything about one account: settings, masters, counters file, usage.
+ * State is running or stopped; the caller may refine it (idle, suspended).
+ */
+void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
+                         const wlf_cg_layout *lo, int timeout_ms,
+                         wlf_acct_metrics *m);
 
 /* The content type Prometheus asks for and gets. */
 #define WLF_OPENMETRICS_TYPE \

@@ -84,3 +84,40 @@ void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
                       &ret);
     wlf_metrics_fold(m, seen, n, &ret);
 }
+
+int wlf_metrics_usage(int systemd, const char *subtree,
+                      const wlf_cg_layout *lo, const char *name,
+                      wlf_cg_usage *u)
+{
+    char parent[64], slice[160];
+
+    if (!systemd)
+        return wlf_cgroup_usage(lo, subtree, name, u);
+    /* systemd nests <subtree>-NAME.slice in <subtree>.slice */
+    snprintf(parent, sizeof(parent), "%s.slice", subtree);
+    wlf_slice_name(subtree, name, slice, sizeof(slice));
+    return wlf_cgroup_usage(lo, parent, slice, u);
+}
+
+void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
+                         const wlf_cg_layout *lo, int timeout_ms,
+                         wlf_acct_metrics *m)
+{
+    wlf_settings eff;
+
+    memset(m, 0, sizeof(*m));
+    wlf_copy(m->name, sizeof(m->name), acct->name);
+    m->max_children = -1;
+    if (wlf_account_effective(cfg, acct, &eff) == 0) {
+        m->max_children = eff.num[WLF_S_MAX_CHILDREN];
+        wlf_settings_limits(&eff, &m->limits.cpu, &m->limits.memory,
+                            &m->limits.tasks, &m->limits.io_weight);
+        wlf_settings_free(&eff);
+    }
+    wlf_metrics_gather(cfg->socket_dir, cfg->state_dir, acct->name,
+                       timeout_ms, m);
+    m->state = m->up || m->total >= 0 ? WLF_ACCT_RUNNING : WLF_ACCT_STOPPED;
+    m->have_usage = wlf_metrics_usage(cfg->service == WLF_SERVICE_SYSTEMD,
+                                      cfg->cgroup_subtree, lo, acct->name,
+                                      &m->usage) == 0;
+}

@@ -86,6 +86,12 @@ void jw_int(jw *w, long long v)
     sb_printf(&w->b, "%lld", v);
 }
 
+void jw_double(jw *w, double v)
+{
+    before_value(w);
+    sb_printf(&w->b, "%.6f", v);
+}
+
 void jw_bool(jw *w, int v)
 {
     before_value(w);
