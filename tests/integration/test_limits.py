@@ -211,3 +211,162 @@ def test_remove_account_removes_its_group(lsb):
     assert os.path.isdir(sb.group("pids", "alice"))
     assert sb.fpmctl("remove-account", "alice").rc == 0
     assert not os.path.exists(sb.group("pids", "alice"))
+
+
+# --------------------------------------------------------- enforcement --
+
+SPIN = "<?php $e = microtime(true) + %s; $n = 0;\n" \
+       "while (microtime(true) < $e) { $n++; } echo 'spun';"
+
+
+def spin_load(sb, name, script, n, seconds):
+    """n requests spinning `seconds` each, at once; returns the threads."""
+    def one():
+        sb.request(name, script, timeout=seconds + 20)
+    ts = [threading.Thread(target=one) for _ in range(n)]
+    for t in ts:
+        t.start()
+    return ts
+
+
+def latencies(sb, name, script, seconds):
+    out = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        r = sb.request(name, script, timeout=10)
+        assert r.status == 200 and r.text == "ok"
+        out.append(time.monotonic() - t0)
+    return out
+
+
+def test_cpu_limit_holds_a_spinning_account_to_its_share(lsb, capsys):
+    """alice spins two workers (two cores' worth) with cpu=50%: she gets
+    about half a core, and bob's requests keep their latency. Without the
+    limit the same load takes well over a core."""
+    need("cpu")
+    need("cpuacct")
+    sb = lsb
+    sb.add_account("alice", args=["--max-children", "4"])
+    sb.add_account("bob", args=["--max-children", "4"])
+    assert sb.fpmctl("set", "alice", "cpu=50%").rc == 0
+    spin = sb.write_php("alice", SPIN % 3)
+    hello = sb.write_php("bob", "<?php echo 'ok';")
+    sb.request("alice", sb.write_php("alice", "<?php echo 1;"))
+    base = latencies(sb, "bob", hello, 1.0)
+
+    def measure():
+        c0, t0 = cpu_seconds(sb, "alice"), time.monotonic()
+        ts = spin_load(sb, "alice", spin, 2, 3)
+        time.sleep(0.3)
+        loaded = latencies(sb, "bob", hello, 2.2)
+        for t in ts:
+            t.join()
+        return (cpu_seconds(sb, "alice") - c0) / (time.monotonic() - t0), \
+            loaded
+
+    limited, loaded = measure()
+    assert sb.fpmctl("set", "alice", "cpu=0").rc == 0
+    unlimited, _ = measure()
+    med_base, med_load = statistics.median(base), statistics.median(loaded)
+    with capsys.disabled():
+        print(f"\n  alice cpu=50%: {limited:.2f} cores; cpu=0: "
+              f"{unlimited:.2f} cores; bob median latency "
+              f"{med_base * 1000:.1f} ms quiet, {med_load * 1000:.1f} ms "
+              f"while alice spins (limited)")
+    assert 0.3 <= limited <= 0.7, limited
+    # the hole without the limit: two spinning workers take more (how
+    # much more depends on what else this shared machine runs)
+    assert unlimited > limited + 0.2, (limited, unlimited)
+    assert med_load <= med_base * 3 + 0.02, (med_base, med_load)
+
+
+@pytest.fixture
+def mem_httpd(lsb, httpd_factory):
+    """httpd with the module in front of lsb's accounts: vhost NAME.test
+    for account NAME, DocumentRoot its home."""
+    def make(*names):
+        h = httpd_factory()
+        vhosts = "".join(f"""
+<VirtualHost 127.0.0.1:{h.port}>
+  ServerName {n}.test
+  DocumentRoot {lsb.accounts[n].home}
+  <Directory {lsb.accounts[n].home}>
+    Require all granted
+  </Directory>
+</VirtualHost>
+""" for n in names)
+        h.write(f"WLFcgiConfig {lsb.conf}\n{vhosts}")
+        h.start()
+        return h
+    return make
+
+
+def test_memory_limit_kills_the_worker_not_the_master(lsb, mem_httpd,
+                                                      expect_log):
+    """A script that allocates past memory= is killed by the kernel: the
+    client gets a 5xx at once (no hang), the master and the account's
+    next requests live on. Without the limit the same script succeeds."""
+    need("memory")
+    expect_log(r"WLF00028: account alice: a PHP worker ended the request "
+               r"for /hog\.php without an answer",
+               # mod_proxy_fcgi's own lines about the cut connection
+               r"AH01067: Failed to read FastCGI header",
+               r"AH01075: Error dispatching request")
+    sb = lsb
+    alice = sb.add_account("alice", domains=["alice.test"],
+                           args=["--max-children", "2"])
+    assert sb.fpmctl("set", "alice", "memory=96M").rc == 0
+    hog = "<?php ini_set('memory_limit', '-1'); $a = [];\n" \
+          "for ($i = 0; $i < 300; $i++) { $a[] = str_repeat('x', 1 << 20); }\n" \
+          "echo 'survived ', count($a);"
+    with open(os.path.join(alice.home, "hog.php"), "w") as f:
+        f.write(hog)
+    with open(os.path.join(alice.home, "hi.php"), "w") as f:
+        f.write("<?php echo 'hi';")
+    h = mem_httpd("alice")
+    master = sb.master_pid("alice")
+    assert h.get("/hi.php", host="alice.test").status == 200
+    t0 = time.monotonic()
+    r = h.get("/hog.php", host="alice.test")
+    took = time.monotonic() - t0
+    assert 500 <= r.status < 600 and "survived" not in r.text, r
+    assert took < 10, took
+    assert sb.master_pid("alice") == master
+    assert h.get("/hi.php", host="alice.test").text == "hi"
+    st = sb.json("show", "alice")
+    assert st["usage"]["oom_kills"] >= 1, st["usage"]
+    # the hole: the same script without the limit takes its 300M
+    assert sb.fpmctl("set", "alice", "memory=0").rc == 0
+    r = h.get("/hog.php", host="alice.test")
+    assert r.status == 200 and r.text == "survived 300", r
+
+
+def test_fork_bomb_stops_at_tasks(lsb):
+    """A script forking helpers through exec() stops at tasks= (fork
+    fails); the account's process count never passes it. Without the
+    limit the same script starts them all."""
+    need("pids")
+    sb = lsb
+    sb.add_account("alice", args=["--max-children", "3"])
+    # a bounded bomb: 40 background sleepers from one shell
+    bomb = "<?php exec('for i in $(seq 40); do sleep 2 & done 2>&1; " \
+           "echo started $(ps -o comm= --ppid $$ | grep -c sleep)', " \
+           "$out, $rc);\necho implode(' ', $out);"
+    script = sb.write_php("alice", bomb)
+    assert sb.fpmctl("set", "alice", "tasks=10").rc == 0
+    r = sb.request("alice", script, timeout=30)
+    assert r.status == 200, r
+    assert re.search(r"fork|Resource temporarily unavailable", r.text), \
+        r.text
+    peak = int(sb.cg_read("pids", "alice", "pids.max"))
+    assert peak == 10
+    events = sb.cg_read("pids", "alice", "pids.events")
+    assert int(events.split()[-1]) > 0, events      # "max N": refused forks
+    # the account still serves
+    assert sb.php("alice", "<?php echo 'alive';").text == "alive"
+    # the hole: without the limit all 40 start
+    assert sb.fpmctl("set", "alice", "tasks=0").rc == 0
+    time.sleep(2.2)
+    r = sb.request("alice", script, timeout=30)
+    assert r.status == 200 and r.text.endswith("started 40"), r.text
