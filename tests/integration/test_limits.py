@@ -370,3 +370,151 @@ def test_fork_bomb_stops_at_tasks(lsb):
     time.sleep(2.2)
     r = sb.request("alice", script, timeout=30)
     assert r.status == 200 and r.text.endswith("started 40"), r.text
+
+
+def test_io_weight_is_written_where_blkio_has_weights(lsb):
+    """io_weight goes to the v1 blkio.bfq.weight (1-1000) or the v2
+    io.weight. The kernel applies it only to disks whose I/O scheduler is
+    BFQ (v1) or with BFQ/io.cost (v2): say so when no disk here has it."""
+    sb = lsb
+    sb.add_account("alice")
+    if LAYOUT["mode"] == "v1" and "blkio" not in LAYOUT:
+        pytest.skip("no cgroup v1 blkio hierarchy: io_weight is not "
+                    "enforced here")
+    r = sb.fpmctl("set", "alice", "io_weight=500")
+    assert r.rc == 0, r
+    if LAYOUT["mode"] == "v1":
+        weight = os.path.join(LAYOUT["blkio"], sb.subtree, "alice",
+                              "blkio.bfq.weight")
+        if not os.path.exists(weight):
+            pytest.skip("this kernel's blkio has no BFQ weights: io_weight "
+                        "is not enforced here")
+        assert open(weight).read().split()[-1] == "500"
+    else:
+        p = os.path.join(LAYOUT["root"], sb.subtree, "alice", "io.weight")
+        if not os.path.exists(p):
+            pytest.skip("no io controller in this cgroup v2 tree: io_weight "
+                        "is not enforced here")
+        assert "default 500" in open(p).read()
+    scheds = {}
+    for d in os.listdir("/sys/block"):
+        try:
+            s = open(f"/sys/block/{d}/queue/scheduler").read()
+        except OSError:
+            continue
+        m = re.search(r"\[([\w-]+)\]", s)
+        if m and not d.startswith(("loop", "zram", "ram")):
+            scheds[d] = m.group(1)
+    if "bfq" not in scheds.values():
+        pytest.skip(f"io_weight was written, but no disk here uses the BFQ "
+                    f"scheduler ({scheds}): the kernel does not enforce it "
+                    f"on this machine")
+
+
+def test_set_refuses_limits_where_no_cgroup_works(lsb):
+    """On a host without usable cgroups (here: fpmctl in a mount namespace
+    with the cgroup mounts taken away), set refuses with the reason and
+    check reports that limits are not enforced."""
+    if not shutil.which("unshare"):
+        pytest.skip("unshare(1) is missing")
+    sb = lsb
+    sb.add_account("alice")
+    before = open(sb.account_file("alice")).read()
+    from wlf import FPMCTL
+
+    def bare(*args):
+        script = ("for m in $(awk '$3 ~ /^cgroup/ {print $2}' /proc/mounts "
+                  "| sort -r); do umount -l \"$m\"; done; exec \"$@\"")
+        return subprocess.run(["unshare", "--mount", "--propagation",
+                               "private", "sh", "-c", script, "sh", FPMCTL,
+                               *args], env=sb.env, capture_output=True,
+                              text=True, timeout=60)
+    r = bare("set", "alice", "cpu=50%")
+    assert r.returncode == 2, r
+    assert "fpmctl: cpu: cannot be enforced on this host: no cgroup " \
+           "hierarchy is mounted" in r.stderr, r.stderr
+    assert open(sb.account_file("alice")).read() == before
+    r = bare("check")
+    assert "limits are not enforced: no cgroup hierarchy" in r.stdout, r
+    # an account that has limits is a problem there
+    assert sb.fpmctl("set", "alice", "cpu=50%").rc == 0
+    r = bare("check")
+    assert r.returncode == 1
+    assert "alice: limits are not enforced: cpu: cannot be enforced" \
+        in r.stdout, r.stdout
+
+
+# ------------------------------------------------------------- metrics --
+
+def parse_openmetrics(text):
+    """Samples by (name, account[, state]) with Prometheus's own parser."""
+    from prometheus_client.openmetrics.parser import \
+        text_string_to_metric_families
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            key = (s.name, s.labels.get("account"))
+            if "wlfcgi_state" in s.labels:
+                key += (s.labels["wlfcgi_state"],)
+            out[key] = s.value
+    return out
+
+
+def test_status_openmetrics_counts_survive_reloads(lsb):
+    """One exposition for every account; the real parser accepts it; the
+    per-account counters keep growing across reloads (slot switches) and
+    a stop/start, and usage appears where limits are on."""
+    pytest.importorskip("prometheus_client",
+                        reason="python3-prometheus-client is not installed")
+    sb = lsb
+    sb.set_config(drain_time=100)
+    sb.add_account("alice", args=["--max-children", "3"])
+    sb.add_account("bob")
+    sb.add_account("carol")
+    assert sb.fpmctl("stop", "carol").rc == 0
+    if LAYOUT["mode"]:
+        assert sb.fpmctl("set", "alice", "memory=512M", "cpu=150%").rc == 0
+    hi = sb.write_php("alice", "<?php echo 'hi';")
+    for _ in range(5):
+        assert sb.request("alice", hi).status == 200
+    r = sb.fpmctl("status", "--openmetrics")
+    assert r.rc == 0, r
+    assert r.out.endswith("# EOF\n")
+    m = parse_openmetrics(r.out)
+    # the status pages themselves count as requests too: at least ours
+    first = m[("wlfcgi_requests_total", "alice")]
+    assert first >= 5
+    assert m[("wlfcgi_up", "alice")] == 1 and m[("wlfcgi_up", "carol")] == 0
+    assert m[("wlfcgi_state", "carol", "stopped")] == 1
+    assert m[("wlfcgi_state", "alice", "running")] == 1
+    assert m[("wlfcgi_max_children", "alice")] == 3
+    assert m[("wlfcgi_workers", "alice")] >= 1
+    assert ("wlfcgi_workers", "carol") not in m
+    assert m[("wlfcgi_start_time_seconds", "alice")] > time.time() - 600
+    if LAYOUT["mode"]:
+        assert m[("wlfcgi_memory_limit_bytes", "alice")] == 512 << 20
+        assert m[("wlfcgi_cpu_limit", "alice")] == 1.5
+        assert m[("wlfcgi_memory_bytes", "alice")] > 0
+        assert m[("wlfcgi_tasks", "alice")] >= 2
+        assert ("wlfcgi_cpu_seconds_total", "alice") in m
+        assert ("wlfcgi_memory_bytes", "bob") not in m
+
+    seen = [first]
+    for step in ("reload", "reload", "stop-start"):
+        for _ in range(3):
+            assert sb.request("alice", hi).status == 200
+        if step == "reload":
+            assert sb.fpmctl("reload", "alice").rc == 0
+        else:
+            assert sb.fpmctl("stop", "alice").rc == 0
+            assert sb.fpmctl("start", "alice").rc == 0
+        # scrape right after the switch (old master draining) and later
+        for _ in range(2):
+            m = parse_openmetrics(sb.fpmctl("status", "--openmetrics").out)
+            seen.append(m[("wlfcgi_requests_total", "alice")])
+            time.sleep(0.3)
+    assert seen == sorted(seen), seen
+    assert seen[-1] >= first + 9, seen
+    # one NAME: only that account
+    m = parse_openmetrics(sb.fpmctl("status", "--openmetrics", "bob").out)
+    assert {k[1] for k in m} == {"bob"}
