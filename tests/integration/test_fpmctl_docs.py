@@ -47,7 +47,7 @@ def test_every_setting_and_exit_code_documented(sandbox):
         guide = f.read()
     sandbox.add_account("alice")
     keys = list(sandbox.json("show", "alice")["settings"])
-    assert len(keys) == 13
+    assert len(keys) == 17
     for k in keys + ["domains", "home", "php_admin"]:
         assert re.search(rf"^\.B[IR]? {re.escape(k)}\b", man, re.M), k
         assert f"`{k}" in guide, k
