@@ -125,6 +125,11 @@ void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
                          const wlf_cg_layout *lo, int timeout_ms,
                          wlf_acct_metrics *m);
 
+/* The exposition of every account of `list` (only: just that one, for a
+ * customer's own view), malloc'd. */
+char *wlf_metrics_page(const wlf_config *cfg, const wlf_account_list *list,
+                       const char *only, int timeout_ms);
+
 /* The content type Prometheus asks for and gets. */
 #define WLF_OPENMETRICS_TYPE \
     "application/openmetrics-text; version=1.0.0; charset=utf-8"

@@ -121,3 +121,24 @@ void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
                                       cfg->cgroup_subtree, lo, acct->name,
                                       &m->usage) == 0;
 }
+
+char *wlf_metrics_page(const wlf_config *cfg, const wlf_account_list *list,
+                       const char *only, int timeout_ms)
+{
+    wlf_acct_metrics *ms = calloc(list->n ? list->n : 1, sizeof(*ms));
+    wlf_cg_layout lo;
+    size_t k = 0;
+    char *text;
+
+    if (ms == NULL)
+        return NULL;
+    wlf_cgroup_detect_host(&lo);
+    for (size_t i = 0; i < list->n; i++) {
+        if (only && strcmp(list->items[i].name, only) != 0)
+            continue;
+        wlf_metrics_account(cfg, &list->items[i], &lo, timeout_ms, &ms[k++]);
+    }
+    text = wlf_metrics_render(ms, k);
+    free(ms);
+    return text;
+}

@@ -54,6 +54,7 @@
 #include "wlf_policy.h"
 #include "wlf_reuse.h"
 #include "wlf_size.h"
+#include "wlf_metrics.h"
 #include "wlf_status.h"
 #include "wlf_upload.h"
 
@@ -1154,6 +1155,21 @@ static int status_handler(request_rec *r)
     /* in a customer's vhost (.htaccess can set any handler) show only
      * that customer's vhosts */
     viewer = srv_conf(r->server)->acct;
+    if (r->args && (strcmp(r->args, "openmetrics") == 0 ||
+                    strncmp(r->args, "openmetrics&", 12) == 0)) {
+        /* the same exposition as fpmctl status --openmetrics; a
+         * customer's vhost sees only its own account */
+        out = wlf_metrics_page(&wlf_g->cfg, &wlf_g->accounts,
+                               viewer ? viewer->name : NULL, WLF_PING_MS);
+        if (out == NULL)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        ap_set_content_type(r, WLF_OPENMETRICS_TYPE);
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+        if (!r->header_only)
+            ap_rputs(out, r);
+        free(out);
+        return OK;
+    }
     entries = apr_array_make(r->pool, 8, sizeof(wlf_status_entry));
     cache = apr_hash_make(r->pool);
     for (server_rec *s = ap_server_conf; s; s = s->next) {

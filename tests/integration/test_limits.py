@@ -584,3 +584,59 @@ def test_systemd_mode_writes_a_slice_per_account(sandbox_factory, tmp_path):
                        env=dict(os.environ, MANPATH=root + "/usr/share/man"))
     assert p.returncode == 0 and p.stdout + p.stderr == "", \
         p.stdout + p.stderr
+
+
+def test_module_serves_openmetrics_and_a_customer_sees_only_itself(
+        lsb, httpd_factory):
+    """The status handler with ?openmetrics gives the same exposition over
+    HTTP (every account, counters across a reload); set by a customer in
+    .htaccess it shows that customer's account only."""
+    pytest.importorskip("prometheus_client",
+                        reason="python3-prometheus-client is not installed")
+    sb = lsb
+    sb.set_config(drain_time=100)
+    alice = sb.add_account("alice", domains=["alice.test"])
+    sb.add_account("bob", domains=["bob.test"])
+    with open(os.path.join(alice.home, ".htaccess"), "w") as f:
+        f.write("SetHandler wlfcgi-status\n")
+    h = httpd_factory()
+    vhosts = "".join(f"""
+<VirtualHost 127.0.0.1:{h.port}>
+  ServerName {n}.test
+  DocumentRoot {sb.accounts[n].home}
+  <Directory {sb.accounts[n].home}>
+    AllowOverride FileInfo
+    Require all granted
+  </Directory>
+</VirtualHost>
+""" for n in ("alice", "bob"))
+    h.write(f"""WLFcgiConfig {sb.conf}
+<VirtualHost 127.0.0.1:{h.port}>
+  ServerName admin.test
+  <Location "/wlfcgi-status">
+    SetHandler wlfcgi-status
+    Require all granted
+  </Location>
+</VirtualHost>
+{vhosts}""")
+    h.start()
+    for _ in range(4):
+        sb.php("bob", "<?php echo 1;")
+    r = h.get("/wlfcgi-status?openmetrics", host="admin.test")
+    assert r.status == 200, r
+    assert r.header("Content-Type").startswith(
+        "application/openmetrics-text; version=1.0.0")
+    m = parse_openmetrics(r.text)
+    assert {k[1] for k in m} == {"alice", "bob"}
+    first = m[("wlfcgi_requests_total", "bob")]
+    assert first >= 4 and m[("wlfcgi_up", "bob")] == 1
+    assert sb.fpmctl("reload", "bob").rc == 0
+    time.sleep(0.5)
+    m = parse_openmetrics(h.get("/wlfcgi-status?openmetrics",
+                                host="admin.test").text)
+    assert m[("wlfcgi_requests_total", "bob")] >= first
+    # alice's .htaccess: her own account, nobody else's
+    r = h.get("/x?openmetrics", host="alice.test")
+    assert r.status == 200, r
+    m = parse_openmetrics(r.text)
+    assert {k[1] for k in m} == {"alice"}
