@@ -14,8 +14,9 @@ groups under a cgroup subtree of its own):
      per second with 4 client threads.
   2. one scrape of N accounts (default 1000, all running, each with
      limits so usage is read too): `fpmctl status --openmetrics` and
-     httpd's `/wlfcgi-status?openmetrics`, median of 5 each, with the size
-     of the exposition.
+     httpd's `/wlfcgi-status?openmetrics`, each cold (every ondemand
+     worker gone: php-fpm forks one per account to answer its status
+     page) and warm (right after), --scrapes times each.
 
 Usage: bench/limits.py [--accounts 1000] [--requests 1000] [--rounds 5]
 Needs root, build/fpmctl, build/mod_wlfcgi.so and a writable cgroup
@@ -142,16 +143,16 @@ def scrape(sb, args):
     r = sb.fpmctl("-q", "start", "--all", timeout=3600)
     print(f"\nscrape: {n} accounts started in {time.monotonic() - t0:.0f} s "
           f"(rc {r.rc}{': ' + r.err.strip()[:200] if r.rc else ''})")
-    times, size = [], 0
-    for _ in range(5):
-        t0 = time.monotonic()
+    # A status page is served by a worker: for a pm=ondemand account with
+    # no worker left (idle_timeout, 10 s) the scrape makes php-fpm fork
+    # one, which then stays idle_timeout seconds. So each scrape is timed
+    # cold (every worker gone) and warm (right after the cold one).
+    idle = 12
+
+    def fpmctl_scrape():
         r = sb.fpmctl("status", "--openmetrics", timeout=600)
-        times.append(time.monotonic() - t0)
-        size = len(r.out)
-    print(f"  fpmctl status --openmetrics: median {statistics.median(times):.2f} s"
-          f" (min {min(times):.2f}, max {max(times):.2f}), "
-          f"{size / 1024:.0f} KiB, {r.out.count('wlfcgi_up{')} accounts, "
-          f"{len(re.findall(r'(?m)^wlfcgi_up.* 1$', r.out))} up")
+        return r.out
+
     hroot = tempfile.mkdtemp(prefix="wlfbh", dir="/tmp")
     os.chmod(hroot, 0o755)
     h = Httpd(hroot)
@@ -161,21 +162,36 @@ def scrape(sb, args):
     Require all granted
 </Location>
 """)
+
+    def httpd_scrape():
+        c = http.client.HTTPConnection("127.0.0.1", h.port, timeout=600)
+        c.request("GET", "/wlfcgi-status?openmetrics")
+        resp = c.getresponse()
+        body = resp.read().decode()
+        c.close()
+        assert resp.status == 200, resp.status
+        return body
+
     try:
         h.start(timeout=120)
-        times = []
-        for _ in range(5):
-            t0 = time.monotonic()
-            c = http.client.HTTPConnection("127.0.0.1", h.port, timeout=600)
-            c.request("GET", "/wlfcgi-status?openmetrics")
-            resp = c.getresponse()
-            body = resp.read()
-            times.append(time.monotonic() - t0)
-            c.close()
-        print(f"  httpd /wlfcgi-status?openmetrics: median "
-              f"{statistics.median(times):.2f} s (min {min(times):.2f}, max "
-              f"{max(times):.2f}), status {resp.status}, "
-              f"{len(body) / 1024:.0f} KiB")
+        for label, fn in (("fpmctl status --openmetrics", fpmctl_scrape),
+                          ("httpd /wlfcgi-status?openmetrics", httpd_scrape)):
+            cold, warm = [], []
+            for _ in range(args.scrapes):
+                time.sleep(idle)
+                load = open("/proc/loadavg").read().split()[0]
+                t0 = time.monotonic()
+                out = fn()
+                cold.append(time.monotonic() - t0)
+                t0 = time.monotonic()
+                fn()
+                warm.append(time.monotonic() - t0)
+                up = len(re.findall(r"(?m)^wlfcgi_up.* 1$", out))
+                print(f"  {label}: cold {cold[-1]:.2f} s, warm "
+                      f"{warm[-1]:.2f} s ({up} of {n} up, "
+                      f"{len(out) / 1024:.0f} KiB, load {load})")
+            print(f"  {label}: median cold {statistics.median(cold):.2f} s, "
+                  f"warm {statistics.median(warm):.2f} s")
     finally:
         h.stop()
         shutil.rmtree(hroot, ignore_errors=True)
@@ -186,6 +202,7 @@ def main():
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--scrapes", type=int, default=3)
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-scrape", action="store_true")
     args = ap.parse_args()
