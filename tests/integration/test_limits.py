@@ -240,10 +240,19 @@ def latencies(sb, name, script, seconds):
     return out
 
 
+def cpu_idle_ticks():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[3] + v[4], sum(v)        # idle + iowait, all
+
+
 def test_cpu_limit_holds_a_spinning_account_to_its_share(lsb, capsys):
     """alice spins two workers (two cores' worth) with cpu=50%: she gets
     about half a core, and bob's requests keep their latency. Without the
-    limit the same load takes well over a core."""
+    limit the same load takes well over a core. This machine is shared:
+    where other work left too little idle CPU to tell, the test checks
+    that the limit held and skips, with the numbers, instead of claiming
+    the rest."""
     need("cpu")
     need("cpuacct")
     sb = lsb
@@ -254,31 +263,48 @@ def test_cpu_limit_holds_a_spinning_account_to_its_share(lsb, capsys):
     hello = sb.write_php("bob", "<?php echo 'ok';")
     sb.request("alice", sb.write_php("alice", "<?php echo 1;"))
     base = latencies(sb, "bob", hello, 1.0)
+    ncpu = os.cpu_count() or 1
 
     def measure():
         c0, t0 = cpu_seconds(sb, "alice"), time.monotonic()
+        i0, a0 = cpu_idle_ticks()
         ts = spin_load(sb, "alice", spin, 2, 3)
         time.sleep(0.3)
         loaded = latencies(sb, "bob", hello, 2.2)
         for t in ts:
             t.join()
-        return (cpu_seconds(sb, "alice") - c0) / (time.monotonic() - t0), \
-            loaded
+        i1, a1 = cpu_idle_ticks()
+        used = (cpu_seconds(sb, "alice") - c0) / (time.monotonic() - t0)
+        # cores nobody used meanwhile: what alice could have had more
+        spare = ncpu * (i1 - i0) / max(1, a1 - a0)
+        return used, loaded, spare
 
-    limited, loaded = measure()
+    limited, loaded, spare_l = measure()
     assert sb.fpmctl("set", "alice", "cpu=0").rc == 0
-    unlimited, _ = measure()
+    unlimited, _, spare_u = measure()
     med_base, med_load = statistics.median(base), statistics.median(loaded)
+    busy = open("/proc/loadavg").read().split()[0]
     with capsys.disabled():
-        print(f"\n  alice cpu=50%: {limited:.2f} cores; cpu=0: "
-              f"{unlimited:.2f} cores; bob median latency "
-              f"{med_base * 1000:.1f} ms quiet, {med_load * 1000:.1f} ms "
-              f"while alice spins (limited)")
-    assert 0.3 <= limited <= 0.7, limited
-    # the hole without the limit: two spinning workers take more (how
-    # much more depends on what else this shared machine runs)
-    assert unlimited > limited + 0.2, (limited, unlimited)
+        print(f"\n  alice cpu=50%: {limited:.2f} cores ({spare_l:.2f} left "
+              f"idle); cpu=0: {unlimited:.2f} cores ({spare_u:.2f} idle); "
+              f"bob median latency {med_base * 1000:.1f} ms quiet, "
+              f"{med_load * 1000:.1f} ms while alice spins (limited); "
+              f"load {busy}")
+    # the limit holds whatever else runs
+    assert limited <= 0.6, limited
+    # she got her half core where the machine had it to give
+    if limited + spare_l >= 0.6:
+        assert limited >= 0.35, (limited, spare_l)
+    # the hole without the limit: two spinning workers take more when the
+    # machine has room for them
+    if unlimited + spare_u >= 1.0:
+        assert unlimited >= 0.8, (unlimited, spare_u)
     assert med_load <= med_base * 3 + 0.02, (med_base, med_load)
+    if limited + spare_l < 0.6 or unlimited + spare_u < 1.0:
+        pytest.skip(f"the limit held ({limited:.2f} cores at cpu=50%), but "
+                    f"this machine was too busy (load {busy}, no idle CPU) "
+                    f"to show the half-core share and the unlimited "
+                    f"contrast ({unlimited:.2f} cores at cpu=0)")
 
 
 @pytest.fixture
