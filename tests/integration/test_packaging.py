@@ -668,6 +668,8 @@ def test_selinux_module_labels_wlfcgi_paths(instroot):
             "httpd_config_t"
         assert label("/var/lib/wlfcgi/fpm/alice.b/ini/wlfcgi.ini") == \
             "httpd_config_t"
+        assert label("/var/lib/wlfcgi/metrics/alice.counters") == \
+            "httpd_config_t"
         assert label("/var/lib/wlfcgi/accounts/alice/sessions/sess_x") == \
             "httpd_sys_rw_content_t"
         assert label("/var/log/wlfcgi/alice/php-error.log") == "httpd_log_t"
