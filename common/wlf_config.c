@@ -3,8 +3,6 @@
  */
 #include "wlf_config.h"
 
-#include "wlf_cgroup.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <libconfig.h>
@@ -57,22 +55,7 @@ const wlf_setting_def wlf_setting_defs[WLF_S_COUNT] = {
         "32M", "APCu shared memory of the account (apc.shm_size)" },
     [WLF_S_PHP] = { "php", WLF_T_STRING, 0, 0, "",
         "PHP version, one of php.versions in wlfcgi.conf" },
-    [WLF_S_CPU] = { "cpu", WLF_T_PERCENT, 0, 100000, "0",
-        "CPU time of the whole account in percent of one core (150% = one "
-        "and a half cores); 0 = no limit" },
-    [WLF_S_MEMORY] = { "memory", WLF_T_SIZE, 0, 16 * TIB, "0",
-        "memory (RAM and swap) of the whole account, master and workers; "
-        "a worker that needs more is killed; 0 = no limit" },
-    [WLF_S_TASKS] = { "tasks", WLF_T_INT, 0, 4194304, "0",
-        "processes and threads of the account (fork bombs stop here); "
-        "0 = no limit" },
-    [WLF_S_IO_WEIGHT] = { "io_weight", WLF_T_INT, 0, 10000, "0",
-        "share of disk time against other accounts, 1-10000 (100 is the "
-        "kernel's default); 0 = not set" },
 };
-
-/* Below this a memory limit leaves no room for the master itself. */
-#define WLF_MEMORY_MIN (32 * MIB)
 
 /* ini settings an admin may set with php_admin.<key> unless wlfcgi.conf
  * lists its own. Limits that wlfcgi manages itself are not here. */
@@ -246,13 +229,6 @@ int wlf_setting_parse(wlf_settings *s, int id, const char *text, wlf_err *err)
             return wlf_fail(err, d->key, "size may not be negative");
         if (wlf_size_parse(text, d->key, &v, err) < 0)
             return -1;
-        if (id == WLF_S_MEMORY && v != 0 && v < WLF_MEMORY_MIN)
-            return wlf_fail(err, d->key, "must be 0 (no limit) or at least "
-                            "32M: the master alone needs that much");
-        return store_number(s, id, v, err);
-    case WLF_T_PERCENT:
-        if (wlf_cpu_parse(text, &v, err) < 0)
-            return -1;
         return store_number(s, id, v, err);
     case WLF_T_BOOL:
         if (!strcasecmp(text, "true") || !strcasecmp(text, "yes") ||
@@ -313,9 +289,6 @@ const char *wlf_setting_format(const wlf_settings *s, int id, char *buf,
     }
     case WLF_T_STRING:
         snprintf(buf, len, "%s", s->str[id] ? s->str[id] : "");
-        break;
-    case WLF_T_PERCENT:
-        wlf_cpu_format(s->num[id], buf, len);
         break;
     }
     return buf;
@@ -528,8 +501,6 @@ void wlf_config_free(wlf_config *cfg)
     free(cfg->socket_dir);
     free(cfg->state_dir);
     free(cfg->log_dir);
-    free(cfg->unit_dir);
-    free(cfg->cgroup_subtree);
     free(cfg->php_default);
     for (size_t i = 0; i < cfg->n_php_versions; i++) {
         free(cfg->php_versions[i].version);
@@ -580,10 +551,10 @@ static int parse_config(const config_t *lc, const char *where, void *out,
 {
     static const char *const top_keys[] = {
         "service", "httpd_group", "min_uid", "lock_timeout", "start_timeout",
-        "drain_time", "upload_min_rate", "cgroup_subtree", "paths", "php",
-        "defaults", "php_admin_allowed", NULL };
+        "drain_time", "upload_min_rate", "paths", "php", "defaults",
+        "php_admin_allowed", NULL };
     static const char *const path_keys[] = {
-        "accounts", "sockets", "state", "logs", "units", NULL };
+        "accounts", "sockets", "state", "logs", NULL };
     static const char *const php_keys[] = { "default", "versions", NULL };
     wlf_config *cfg = out;
     const config_setting_t *root = config_root_setting(lc), *g;
@@ -631,15 +602,6 @@ static int parse_config(const config_t *lc, const char *where, void *out,
             return wlf_fail(err, "upload_min_rate", "must be at least 1K");
     }
 
-    if (get_string(root, "cgroup_subtree", where, 0, &cfg->cgroup_subtree,
-                   err) < 0)
-        return -1;
-    if (cfg->cgroup_subtree == NULL &&
-        (cfg->cgroup_subtree = strdup("wlfcgi")) == NULL)
-        return wlf_fail(err, "cgroup_subtree", "out of memory");
-    if (wlf_valid_cgroup_subtree(cfg->cgroup_subtree, err) < 0)
-        return -1;
-
     g = config_setting_get_member(root, "paths");
     if (g == NULL || !config_setting_is_group(g))
         return wlf_fail(err, "paths", "%s: missing paths group", where);
@@ -651,13 +613,7 @@ static int parse_config(const config_t *lc, const char *where, void *out,
         wlf_valid_abs_path(cfg->accounts_dir, "paths.accounts", err) < 0 ||
         wlf_valid_abs_path(cfg->socket_dir, "paths.sockets", err) < 0 ||
         wlf_valid_abs_path(cfg->state_dir, "paths.state", err) < 0 ||
-        wlf_valid_abs_path(cfg->log_dir, "paths.logs", err) < 0 ||
-        get_string(g, "units", where, 0, &cfg->unit_dir, err) < 0)
-        return -1;
-    if (cfg->unit_dir == NULL &&
-        (cfg->unit_dir = strdup("/etc/systemd/system")) == NULL)
-        return wlf_fail(err, "paths.units", "out of memory");
-    if (wlf_valid_abs_path(cfg->unit_dir, "paths.units", err) < 0)
+        wlf_valid_abs_path(cfg->log_dir, "paths.logs", err) < 0)
         return -1;
     /* sun_path is 108 bytes: NAME(32).x.sock must still fit */
     if (strlen(cfg->socket_dir) > WLF_SOCKET_DIR_MAX)
@@ -788,9 +744,7 @@ int wlf_config_init_defaults(wlf_config *cfg, const char *prefix,
     PREFIXED(socket_dir, "/run/wlfcgi");
     PREFIXED(state_dir, "/var/lib/wlfcgi");
     PREFIXED(log_dir, "/var/log/wlfcgi");
-    PREFIXED(unit_dir, "/etc/systemd/system");
 #undef PREFIXED
-    cfg->cgroup_subtree = strdup("wlfcgi");
     if (wlf_valid_abs_path(cfg->socket_dir, "prefix", err) < 0)
         goto fail;
     if (strlen(cfg->socket_dir) > WLF_SOCKET_DIR_MAX) {
@@ -845,13 +799,8 @@ char *wlf_config_render(const wlf_config *cfg)
               "switched to the new one\ndrain_time = %lld;\n",
               cfg->drain_time);
     sb_printf(&b, "# slowest upload rate (bytes/s) that must not be cut "
-              "off by timeouts\nupload_min_rate = \"%s\";\n",
+              "off by timeouts\nupload_min_rate = \"%s\";\n\n",
               wlf_size_format(cfg->upload_min_rate, v, sizeof(v)));
-    sb_printf(&b, "# resource limits (cpu, memory, tasks, io_weight): the "
-              "group under each cgroup\n# hierarchy (direct) or the parent "
-              "slice NAME.slice (systemd) of the accounts\ncgroup_subtree = ");
-    sb_quoted(&b, cfg->cgroup_subtree);
-    sb_printf(&b, ";\n\n");
     sb_printf(&b, "paths = {\n  accounts = ");
     sb_quoted(&b, cfg->accounts_dir);
     sb_printf(&b, ";   # one NAME.conf per account\n  sockets  = ");
@@ -861,10 +810,7 @@ char *wlf_config_render(const wlf_config *cfg)
     sb_printf(&b, ";   # generated FPM files, per-account tmp dirs\n"
               "  logs     = ");
     sb_quoted(&b, cfg->log_dir);
-    sb_printf(&b, ";\n  units    = ");
-    sb_quoted(&b, cfg->unit_dir);
-    sb_printf(&b, ";   # systemd: generated account slices and drop-ins\n"
-              "};\n\nphp = {\n  default = ");
+    sb_printf(&b, ";\n};\n\nphp = {\n  default = ");
     sb_quoted(&b, cfg->php_default);
     sb_printf(&b, ";\n  versions = (\n");
     for (size_t i = 0; i < cfg->n_php_versions; i++) {
@@ -882,8 +828,7 @@ char *wlf_config_render(const wlf_config *cfg)
             continue;
         sb_printf(&b, "  # %s\n  %s = ", d->doc, d->key);
         wlf_setting_format(&cfg->defaults, i, v, sizeof(v));
-        if (d->type == WLF_T_SIZE || d->type == WLF_T_CHOICE ||
-            d->type == WLF_T_PERCENT)
+        if (d->type == WLF_T_SIZE || d->type == WLF_T_CHOICE)
             sb_printf(&b, "\"%s\";\n", v);
         else
             sb_printf(&b, "%s;\n", v);
@@ -1021,35 +966,9 @@ int wlf_account_set_php_admin(wlf_account *acct, const char *key,
     return 0;
 }
 
-void wlf_settings_limits(const wlf_settings *eff, long long *cpu,
-                         long long *memory, long long *tasks,
-                         long long *io_weight)
-{
-    *cpu = eff->num[WLF_S_CPU];
-    *memory = eff->num[WLF_S_MEMORY];
-    *tasks = eff->num[WLF_S_TASKS];
-    *io_weight = eff->num[WLF_S_IO_WEIGHT];
-}
-
 int wlf_account_check(const wlf_config *cfg, const wlf_account *acct,
                       wlf_err *err)
 {
-    wlf_settings eff;
-    int tasks_ok;
-
-    if (wlf_account_effective(cfg, acct, &eff) < 0)
-        return wlf_fail(err, "settings", "out of memory");
-    /* the master and max_children workers must fit */
-    tasks_ok = eff.num[WLF_S_TASKS] == 0 ||
-               eff.num[WLF_S_TASKS] >= eff.num[WLF_S_MAX_CHILDREN] + 2;
-    if (!tasks_ok) {
-        long long need = eff.num[WLF_S_MAX_CHILDREN] + 2;
-        wlf_settings_free(&eff);
-        return wlf_fail(err, "tasks", "must be 0 (no limit) or at least "
-                        "max_children + 2 = %lld (the master, the workers "
-                        "and one to spare)", need);
-    }
-    wlf_settings_free(&eff);
     if (wlf_valid_account_name(acct->name, err) < 0)
         return -1;
     if (acct->user == NULL)

@@ -38,10 +38,6 @@ typedef enum {
     WLF_S_OPCACHE_REVALIDATE_FREQ,
     WLF_S_APCU_MEMORY,
     WLF_S_PHP,
-    WLF_S_CPU,
-    WLF_S_MEMORY,
-    WLF_S_TASKS,
-    WLF_S_IO_WEIGHT,
     WLF_S_COUNT
 } wlf_setting_id;
 
@@ -50,8 +46,7 @@ typedef enum {
     WLF_T_SIZE,     /* bytes, written as "8M" */
     WLF_T_BOOL,
     WLF_T_CHOICE,   /* one word of `choices`, stored as its index */
-    WLF_T_STRING,   /* only "php": a version label from php.versions */
-    WLF_T_PERCENT   /* "150%" of one CPU core; 0 = no limit */
+    WLF_T_STRING    /* only "php": a version label from php.versions */
 } wlf_type;
 
 typedef struct {
@@ -116,8 +111,6 @@ typedef struct {
     char *socket_dir;
     char *state_dir;
     char *log_dir;
-    char *unit_dir;             /* systemd mode: generated slices, drop-ins */
-    char *cgroup_subtree;       /* group of the account groups / slices */
     char *php_default;
     wlf_php_version *php_versions;
     size_t n_php_versions;
@@ -226,12 +219,6 @@ char *wlf_account_render(const wlf_account *acct);
 /* Effective settings: account overrides on top of cfg->defaults. */
 int wlf_account_effective(const wlf_config *cfg, const wlf_account *acct,
                           wlf_settings *out);
-
-/* The resource limits (cpu, memory, tasks, io_weight) of effective
- * settings, as wlf_cgroup.h takes them. */
-void wlf_settings_limits(const wlf_settings *eff, long long *cpu,
-                         long long *memory, long long *tasks,
-                         long long *io_weight);
 
 /* ---- derived paths: the one place that knows the layout ---- */
 
