@@ -28,9 +28,10 @@ ASAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-asan/%)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 # Unit tests may link fpmctl's own pure files (everything but main.c) and
-# the module's pure files (everything but the httpd glue, mod_wlfcgi.c)
+# the module's pure files (wlf_*.c; the httpd glue is mod_wlfcgi*.c)
 FPMCTL_LIB_SRC := $(filter-out fpmctl/main.c,$(FPMCTL_SRC))
-MOD_LIB_SRC    := $(filter-out mod_wlfcgi/mod_wlfcgi.c,$(MOD_SRC))
+MOD_GLUE_SRC   := $(filter mod_wlfcgi/mod_wlfcgi%,$(MOD_SRC))
+MOD_LIB_SRC    := $(filter-out $(MOD_GLUE_SRC),$(MOD_SRC))
 UNIT_LIB_SRC   := $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(MOD_LIB_SRC)
 UNIT_HDRS      := $(wildcard common/*.h fpmctl/*.h mod_wlfcgi/*.h tests/unit/*.h)
 UNIT_INC       := -Icommon -Ifpmctl -Imod_wlfcgi -Itests/unit
