@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "confwrite.h"
 #include "fpmctl.h"
 #include "fsutil.h"
 #include "ops.h"

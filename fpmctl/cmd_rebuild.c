@@ -118,6 +118,6 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
     if (ctx->tty && n_names > 1 && !ctx->dry_run)
         fpm_say(ctx, "rebuild: %zu reloaded, %zu updated, %zu unchanged, "
                 "%zu failed", reloaded, updated, unchanged, failed);
-    fpm_names_free(names, n_names);
+    wlf_strlist_free(names, n_names);
     return worst;
 }

@@ -175,7 +175,7 @@ static int run_op(fpm_ctx *ctx, service_op op, const char *usage, int argc,
         if (rc > worst)
             worst = rc;
     }
-    fpm_names_free(names, n_names);
+    wlf_strlist_free(names, n_names);
     /* with several accounts, "failed" sums it up */
     if (worst != FPM_EXIT_OK && n_names > 1)
         worst = FPM_EXIT_FAILED;

@@ -371,6 +371,6 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
         jw_arr_end(&w);
         print_json(&w);
     }
-    fpm_names_free(names, n);
+    wlf_strlist_free(names, n);
     return all_running ? FPM_EXIT_OK : FPM_EXIT_FAILED;
 }

@@ -5,9 +5,9 @@
  * Layout (like git): main.c parses the global options and dispatches
  * through one table (fpm_commands in main.c); each command or small group
  * of commands lives in its own cmd_*.c with its own usage and help text.
- * The pure parts (render.c, setkeys.c, args.c, json.c) are unit-tested;
- * fsutil.c, proc.c, instance.c and ops.c are the thin layer that touches
- * files and processes.
+ * The pure parts (render.c, setkeys.c, confwrite.c, args.c, json.c) are
+ * unit-tested; fsutil.c, proc.c, instance.c and ops.c are the thin layer
+ * that touches files and processes.
  */
 #ifndef FPMCTL_H
 #define FPMCTL_H

@@ -3,7 +3,6 @@
  */
 #include "ops.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -15,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "confwrite.h"
 #include "fsutil.h"
 #include "instance.h"
 #include "proc.h"
@@ -475,51 +475,6 @@ int fpm_take_lock(fpm_ctx *ctx, const char *config_path)
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int fpm_account_names(const wlf_config *cfg, char ***names, size_t *n,
-                      wlf_err *err)
-{
-    DIR *d = opendir(cfg->accounts_dir);
-    struct dirent *de;
-    char **v = NULL;
-    size_t cnt = 0;
-
-    *names = NULL;
-    *n = 0;
-    if (d == NULL)
-        return wlf_fail(err, "paths.accounts", "cannot read %s: %s",
-                        cfg->accounts_dir, strerror(errno));
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        char **nv;
-        if (de->d_name[0] == '.' || len <= 5 ||
-            strcmp(de->d_name + len - 5, ".conf") != 0)
-            continue;
-        if ((nv = realloc(v, (cnt + 1) * sizeof(*v))) == NULL)
-            break;
-        v = nv;
-        if ((v[cnt] = strndup(de->d_name, len - 5)) == NULL)
-            break;
-        cnt++;
-    }
-    closedir(d);
-    qsort(v, cnt, sizeof(*v), cmp_str);
-    *names = v;
-    *n = cnt;
-    return 0;
-}
-
-void fpm_names_free(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
 int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
                 int all, const char *usage, char ***names, size_t *n)
 {
@@ -534,7 +489,7 @@ int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
         return fpm_usage_error(usage, "name at least one account, or use "
                                "--all");
     if (all) {
-        if (fpm_account_names(&ctx->cfg, names, n, &err) < 0)
+        if (wlf_account_files(&ctx->cfg, names, n, &err) < 0)
             return fpm_report(&err, FPM_EXIT_FAILED);
         return FPM_EXIT_OK;
     }
@@ -556,8 +511,13 @@ int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
         int dup = 0;
         for (size_t j = 0; j < *n; j++)
             dup |= strcmp(v[j], operands[i]) == 0;
-        if (!dup)
-            v[(*n)++] = strdup(operands[i]);
+        if (!dup && (v[*n] = strdup(operands[i])) == NULL) {
+            wlf_strlist_free(v, *n);
+            *n = 0;
+            fpm_error("out of memory");
+            return FPM_EXIT_FAILED;
+        }
+        *n += !dup;
     }
     *names = v;
     return FPM_EXIT_OK;

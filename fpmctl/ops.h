@@ -80,16 +80,11 @@ void fpm_run_pending(fpm_ctx *ctx);
  * killed runs. Returns 0 or an exit code (FPM_EXIT_LOCKED, _FAILED). */
 int fpm_take_lock(fpm_ctx *ctx, const char *config_path);
 
-/* Names of every account file, sorted (also those that do not load). */
-int fpm_account_names(const wlf_config *cfg, char ***names, size_t *n,
-                      wlf_err *err);
-void fpm_names_free(char **names, size_t n);
-
-
 /*
  * The accounts a command acts on: the operands (each a valid name of an
- * existing account) or, with all set, every account file. Returns an exit
- * code; on error it has printed why.
+ * existing account) or, with all set, every account file. Free *names
+ * with wlf_strlist_free(). Returns an exit code; on error it has printed
+ * why.
  */
 int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
                 int all, const char *usage, char ***names, size_t *n);

@@ -5,7 +5,8 @@ log tag cannot go undocumented:
 - mod_wlfcgi's command_rec table (mod_wlfcgi/mod_wlfcgi.c) -> the admin
   guide's directive table and mod_wlfcgi(8);
 - the keys the shared loader accepts in wlfcgi.conf and in account files
-  (common/wlf_config.c: parse_config, parse_account, wlf_setting_defs) ->
+  (common/wlf_load.c: parse_config, parse_account; common/wlf_settings.c:
+  wlf_setting_defs) ->
   the admin guide's reference tables;
 - the log tag registry (mod_wlfcgi/wlf_log.h) -> the admin guide's
   troubleshooting table.
@@ -48,7 +49,8 @@ def c_string_array(body, name):
     return re.findall(r'"([^"]+)"', m.group(1))
 
 
-CONFIG_C = read(os.path.join(ROOT, "common", "wlf_config.c"))
+CONFIG_C = (read(os.path.join(ROOT, "common", "wlf_load.c")) +
+            read(os.path.join(ROOT, "common", "wlf_settings.c")))
 
 
 def setting_keys():

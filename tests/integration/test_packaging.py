@@ -613,7 +613,7 @@ def test_bash_completion(instroot):
         assert complete(instroot, ["fpmctl", "-c", cfg, "add-account", "x",
                                    "--php", ""]) == ["system"]
         # `set` offers every setting the loader knows
-        with open(os.path.join(TOP, "common", "wlf_config.c")) as f:
+        with open(os.path.join(TOP, "common", "wlf_settings.c")) as f:
             keys = re.findall(r'\[WLF_S_\w+\] = \{ "(\w+)"', f.read())
         assert len(keys) >= 10
         offered = complete(instroot, ["fpmctl", "-c", cfg, "set", "alice", ""])

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "confwrite.h"
 #include "wlf_config.h"
 #include "wlf_fcgi.h"
 #include "wlf_size.h"
@@ -233,6 +236,124 @@ static void test_account_roundtrip(void **state)
     wlf_config_free(&cfg);
 }
 
+/* A temp directory with a wlfcgi.conf whose accounts dir is DIR/a. */
+typedef struct {
+    char dir[64];
+    char accounts[96];
+    wlf_config cfg;
+} acct_dir;
+
+static void acct_dir_make(acct_dir *d)
+{
+    char conf[1024];
+    wlf_err e;
+
+    snprintf(d->dir, sizeof(d->dir), "/tmp/wlf-unit-XXXXXX");
+    assert_non_null(mkdtemp(d->dir));
+    snprintf(d->accounts, sizeof(d->accounts), "%s/a", d->dir);
+    assert_int_equal(mkdir(d->accounts, 0700), 0);
+    snprintf(conf, sizeof(conf), "httpd_group = \"www-data\";\n"
+             "paths = { accounts = \"%s\"; sockets = \"%s/r\"; "
+             "state = \"%s/s\"; logs = \"%s/l\"; };\n"
+             "php = { default = \"8.2\"; versions = ( { version = \"8.2\"; "
+             "fpm = \"/usr/sbin/php-fpm8.2\"; } ); };\n", d->accounts,
+             d->dir, d->dir, d->dir);
+    if (wlf_config_load_string(conf, "t", &d->cfg, &e) != 0)
+        fail_msg("%s: %s", e.field, e.msg);
+}
+
+/* accounts dir/NAME.conf for user NAME with `domain` (NULL: none) */
+static void acct_dir_put(const acct_dir *d, const char *file,
+                         const char *name, const char *domain)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", d->accounts, file);
+    assert_non_null(f = fopen(path, "w"));
+    fprintf(f, "name = \"%s\"; user = \"%s\"; group = \"%s\"; "
+            "home = \"/home/%s\";\n", name, name, name, name);
+    if (domain)
+        fprintf(f, "domains = [ \"%s\" ];\n", domain);
+    fclose(f);
+}
+
+static void acct_dir_remove(acct_dir *d)
+{
+    char cmd[128];
+
+    wlf_config_free(&d->cfg);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_account_files_are_sorted_names(void **state)
+{
+    acct_dir d;
+    char **names;
+    size_t n;
+    wlf_err e;
+
+    (void)state;
+    acct_dir_make(&d);
+    acct_dir_put(&d, "carol.conf", "carol", NULL);
+    acct_dir_put(&d, "alice.conf", "alice", NULL);
+    acct_dir_put(&d, "Bad Name.conf", "bad", NULL);
+    acct_dir_put(&d, ".fpmctl-tmp-x.conf", "x", NULL);
+    acct_dir_put(&d, "notes.txt", "y", NULL);
+    assert_int_equal(wlf_account_files(&d.cfg, &names, &n, &e), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "Bad Name");
+    assert_string_equal(names[1], "alice");
+    assert_string_equal(names[2], "carol");
+    wlf_strlist_free(names, n);
+    acct_dir_remove(&d);
+}
+
+static void test_accounts_load_keeps_clashing_accounts_apart(void **state)
+{
+    acct_dir d;
+    wlf_account_list list;
+    wlf_err e;
+
+    (void)state;
+    acct_dir_make(&d);
+    acct_dir_put(&d, "alice.conf", "alice", "shop.example");
+    acct_dir_put(&d, "bob.conf", "bob", "SHOP.example");
+    acct_dir_put(&d, "carol.conf", "carol", "carol.example");
+    acct_dir_put(&d, "dave.conf", "eve", NULL);
+    assert_int_equal(wlf_accounts_load(&d.cfg, &list, &e), 0);
+    assert_int_equal(list.n, 2);
+    assert_string_equal(list.items[0].name, "alice");
+    assert_string_equal(list.items[1].name, "carol");
+    /* bob is valid, but its domain is alice's: skipped, not lost */
+    assert_int_equal(list.n_skipped, 1);
+    assert_string_equal(list.skipped[0].name, "bob");
+    assert_string_equal(list.skipped[0].domains[0], "shop.example");
+    assert_int_equal(list.n_errors, 2);
+    assert_non_null(strstr(list.errors[0].file, "/bob.conf"));
+    assert_non_null(strstr(list.errors[0].msg, "already owned by account "
+                                               "'alice'"));
+    assert_non_null(strstr(list.errors[1].file, "/dave.conf"));
+    wlf_account_list_free(&list);
+    acct_dir_remove(&d);
+}
+
+static void test_accounts_load_fails_without_directory(void **state)
+{
+    acct_dir d;
+    wlf_account_list list;
+    wlf_err e;
+
+    (void)state;
+    acct_dir_make(&d);
+    assert_int_equal(rmdir(d.accounts), 0);
+    assert_int_equal(wlf_accounts_load(&d.cfg, &list, &e), -1);
+    assert_string_equal(e.field, "paths.accounts");
+    assert_int_equal(list.n + list.n_skipped + list.n_errors, 0);
+    acct_dir_remove(&d);
+}
+
 static void test_fcgi_records(void **state)
 {
     unsigned char buf[256];
@@ -312,6 +433,9 @@ int main(void)
         cmocka_unit_test(test_config_load),
         cmocka_unit_test(test_config_render_roundtrip),
         cmocka_unit_test(test_account_roundtrip),
+        cmocka_unit_test(test_account_files_are_sorted_names),
+        cmocka_unit_test(test_accounts_load_keeps_clashing_accounts_apart),
+        cmocka_unit_test(test_accounts_load_fails_without_directory),
         cmocka_unit_test(test_fcgi_records),
         cmocka_unit_test(test_fpm_status_parse),
     };
