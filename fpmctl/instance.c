@@ -14,23 +14,30 @@
 
 #include "fsutil.h"
 #include "proc.h"
+#include "wlf_sys.h"
 
 #define PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
                  "/sbin:/bin"
 
+void fpm_slot_set_dir(fpm_slot *s, const char *dir)
+{
+    wlf_copy(s->dir, sizeof(s->dir), dir);
+    fs_path(s->conf, sizeof(s->conf), "%s/php-fpm.conf", dir);
+    fs_path(s->ini_dir, sizeof(s->ini_dir), "%s/ini", dir);
+    fs_path(s->ini, sizeof(s->ini), "%s/ini/wlfcgi.ini", dir);
+    fs_path(s->bin, sizeof(s->bin), "%s/php-fpm", dir);
+}
+
 void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
                    fpm_slot *s)
 {
-    char logdir[PATH_MAX];
+    char logdir[PATH_MAX], dir[PATH_MAX];
 
     memset(s, 0, sizeof(*s));
     wlf_copy(s->name, sizeof(s->name), name);
     s->slot = slot;
-    wlf_path_instance_dir(cfg, name, slot, s->dir, sizeof(s->dir));
-    fs_path(s->conf, sizeof(s->conf), "%s/php-fpm.conf", s->dir);
-    fs_path(s->ini_dir, sizeof(s->ini_dir), "%s/ini", s->dir);
-    fs_path(s->ini, sizeof(s->ini), "%s/ini/wlfcgi.ini", s->dir);
-    fs_path(s->bin, sizeof(s->bin), "%s/php-fpm", s->dir);
+    fpm_slot_set_dir(s, wlf_path_instance_dir(cfg, name, slot, dir,
+                                              sizeof(dir)));
     wlf_path_slot_socket(cfg, name, slot, s->sock, sizeof(s->sock));
     wlf_path_slot_pid(cfg, name, slot, s->pidfile, sizeof(s->pidfile));
     wlf_path_log_dir(cfg, name, logdir, sizeof(logdir));
@@ -293,7 +300,7 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
                    wlf_err *err)
 {
     const wlf_config *cfg = &ctx->cfg;
-    long long t0 = proc_now_ms();
+    long long t0 = wlf_now_ms();
     long long deadline = t0 + cfg->start_timeout * 1000;
     long long log_from = file_size(s->log);
     char line[400];
@@ -347,7 +354,7 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
     /* the new master must answer on its own socket */
     wlf_err_clear(&perr);
     for (;;) {
-        long long left = deadline - proc_now_ms();
+        long long left = deadline - wlf_now_ms();
         if (left <= 0)
             return wlf_fail(err, s->name, "the new instance did not answer "
                             "a FastCGI ping within %lld s (%s)",
@@ -359,13 +366,13 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
         proc_sleep_ms(5);
     }
     fpm_info(ctx, "%s: slot %c answered a FastCGI ping after %lld ms",
-             s->name, s->slot, proc_now_ms() - t0);
+             s->name, s->slot, wlf_now_ms() - t0);
     /* the worker that answered has applied the php_admin values; give the
      * master a moment to log what it said at startup */
     proc_sleep_ms(20);
     if (log_complaint(s->log, log_from, line, sizeof(line)))
         return wlf_fail(err, s->name, "php-fpm: %s", line);
-    while ((pid = fpm_slot_pid(s)) == 0 && proc_now_ms() < deadline)
+    while ((pid = fpm_slot_pid(s)) == 0 && wlf_now_ms() < deadline)
         proc_sleep_ms(5);
     if (pid == 0)
         return wlf_fail(err, s->name, "the new instance wrote no usable pid "

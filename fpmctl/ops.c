@@ -15,11 +15,13 @@
 #include <unistd.h>
 
 #include "confwrite.h"
+#include "args.h"
 #include "fsutil.h"
 #include "instance.h"
 #include "proc.h"
 #include "render.h"
 #include "wlf_fcgi.h"
+#include "wlf_sys.h"
 
 int fpm_account_load(const fpm_ctx *ctx, const char *name, wlf_account *acct,
                      wlf_err *err)
@@ -53,6 +55,18 @@ int fpm_account_ids(const wlf_account *acct, uid_t *uid, gid_t *gid,
         return wlf_fail(err, "group", "no such group '%s'", acct->group);
     *uid = pw->pw_uid;
     *gid = gr->gr_gid;
+    return 0;
+}
+
+int fpm_check_home(const char *home, wlf_err *err)
+{
+    struct stat st;
+
+    if (wlf_valid_home(home, err) < 0)
+        return -1;
+    if (stat(home, &st) < 0 || !S_ISDIR(st.st_mode))
+        return wlf_fail(err, "home", "'%.60s' is not an existing directory",
+                        home);
     return 0;
 }
 
@@ -390,7 +404,7 @@ void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid)
     wlf_copy(n[ctx->n_pending].name, sizeof(n->name), name);
     n[ctx->n_pending].slot = slot;
     n[ctx->n_pending].pid = pid;
-    n[ctx->n_pending].due_ms = proc_now_ms() + ctx->cfg.drain_time;
+    n[ctx->n_pending].due_ms = wlf_now_ms() + ctx->cfg.drain_time;
     ctx->n_pending++;
 }
 
@@ -399,7 +413,7 @@ static void quit_all(fpm_ctx *ctx)
     for (size_t i = 0; i < ctx->n_pending; i++) {
         fpm_slot s;
         wlf_err err;
-        proc_sleep_ms(ctx->pending[i].due_ms - proc_now_ms());
+        proc_sleep_ms(ctx->pending[i].due_ms - wlf_now_ms());
         fpm_slot_init(&ctx->cfg, ctx->pending[i].name, ctx->pending[i].slot,
                       &s);
         /* A SIGQUIT closes the listening socket, and the kernel resets
@@ -446,17 +460,10 @@ void fpm_run_pending(fpm_ctx *ctx)
 int fpm_take_lock(fpm_ctx *ctx, const char *config_path)
 {
     char dir[PATH_MAX], path[PATH_MAX + 8];
-    const char *slash = strrchr(config_path, '/');
     wlf_err err;
     int timed_out;
 
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == config_path)
-        snprintf(dir, sizeof(dir), "/");
-    else
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - config_path),
-                 config_path);
+    wlf_dirname(config_path, dir, sizeof(dir), NULL);
     fs_path(path, sizeof(path), "%s/.lock", dir);
     ctx->lock_fd = fs_lock(path, ctx->have_cfg ? ctx->cfg.lock_timeout : 10,
                            &timed_out, &err);
@@ -521,6 +528,46 @@ int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
     }
     *names = v;
     return FPM_EXIT_OK;
+}
+
+int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
+                          const char *usage, char ***names, size_t *n)
+{
+    static const fpm_optdef all_opts[] = {
+        { "all", 'a', 0 },
+        { NULL, 0, 0 }
+    };
+    fpm_arg *args;
+    const char **ops;
+    size_t n_args, n_ops = 0;
+    wlf_err err;
+    int all = 0, rc;
+
+    *names = NULL;
+    *n = 0;
+    args = calloc((size_t)argc, sizeof(*args));
+    ops = calloc((size_t)argc, sizeof(*ops));
+    if (args == NULL || ops == NULL) {
+        free(args);
+        free(ops);
+        fpm_error("out of memory");
+        return FPM_EXIT_FAILED;
+    }
+    if (fpm_args_parse(argc, argv, all_opts, args, (size_t)argc, &n_args,
+                       &err) < 0)
+        rc = fpm_usage_error(usage, "%s: %s", err.field, err.msg);
+    else {
+        for (size_t i = 0; i < n_args; i++) {
+            if (args[i].opt == 0)
+                all = 1;
+            else
+                ops[n_ops++] = args[i].value;
+        }
+        rc = fpm_targets(ctx, ops, n_ops, all, usage, names, n);
+    }
+    free(args);
+    free(ops);
+    return rc;
 }
 
 int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,

@@ -6,15 +6,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "wlf_sys.h"
 
 void fpm_say(const fpm_ctx *ctx, const char *fmt, ...)
 {
@@ -38,10 +31,10 @@ void fpm_info(const fpm_ctx *ctx, const char *fmt, ...)
     if (ctx->verbosity < 1)
         return;
     if (t0 == 0)
-        t0 = mono_ms();
+        t0 = wlf_now_ms();
     fflush(stdout);
     /* elapsed time since the first step: where a slow change spends it */
-    fprintf(stderr, "fpmctl: [%4lld ms] ", mono_ms() - t0);
+    fprintf(stderr, "fpmctl: [%4lld ms] ", wlf_now_ms() - t0);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);

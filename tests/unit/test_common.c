@@ -15,7 +15,9 @@
 #include "confwrite.h"
 #include "wlf_config.h"
 #include "wlf_fcgi.h"
+#include "wlf_buf.h"
 #include "wlf_size.h"
+#include "wlf_sys.h"
 #include "wlf_validate.h"
 
 static const char *base_conf =
@@ -354,6 +356,83 @@ static void test_accounts_load_fails_without_directory(void **state)
     acct_dir_remove(&d);
 }
 
+static void test_buf_grows_past_its_first_block(void **state)
+{
+    wlf_buf b = { 0 };
+    char *out;
+
+    (void)state;
+    for (int i = 0; i < 1000; i++)
+        wlf_buf_printf(&b, "%04d,", i);
+    wlf_buf_puts(&b, "end");
+    out = wlf_buf_finish(&b);
+    assert_non_null(out);
+    assert_int_equal(strlen(out), 5003);
+    assert_memory_equal(out, "0000,0001,", 10);
+    assert_string_equal(out + 5000, "end");
+    assert_null(b.s);
+    free(out);
+}
+
+static void test_buf_empty_finishes_as_empty_string(void **state)
+{
+    wlf_buf b = { 0 };
+    char *out;
+
+    (void)state;
+    out = wlf_buf_finish(&b);
+    assert_non_null(out);
+    assert_string_equal(out, "");
+    free(out);
+}
+
+static void test_buf_json_string_escapes_quotes_and_controls(void **state)
+{
+    wlf_buf b = { 0 };
+    char *out;
+
+    (void)state;
+    wlf_buf_json_string(&b, "a\"b\\c\n\r\t\x01\x7f\xc3\xa4");
+    out = wlf_buf_finish(&b);
+    assert_string_equal(out, "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u007f"
+                        "\xc3\xa4\"");
+    free(out);
+}
+
+static void test_dirname_of_paths(void **state)
+{
+    char buf[16];
+    const char *base;
+
+    (void)state;
+    assert_int_equal(wlf_dirname("/etc/wlfcgi/wlfcgi.conf", buf,
+                                 sizeof(buf), &base), 0);
+    assert_string_equal(buf, "/etc/wlfcgi");
+    assert_string_equal(base, "wlfcgi.conf");
+    assert_int_equal(wlf_dirname("/x", buf, sizeof(buf), &base), 0);
+    assert_string_equal(buf, "/");
+    assert_string_equal(base, "x");
+    assert_int_equal(wlf_dirname("wlfcgi.conf", buf, sizeof(buf), &base),
+                     0);
+    assert_string_equal(buf, ".");
+    assert_string_equal(base, "wlfcgi.conf");
+    assert_int_equal(wlf_dirname("/a/b/", buf, sizeof(buf), NULL), 0);
+    assert_string_equal(buf, "/a/b");
+    /* a directory that does not fit is refused, not cut short */
+    assert_int_equal(wlf_dirname("/0123456789abcdef/x", buf, sizeof(buf),
+                                 NULL), -1);
+    assert_string_equal(buf, "");
+}
+
+static void test_clock_is_monotonic(void **state)
+{
+    long long a = wlf_now_ms(), b = wlf_now_ms();
+
+    (void)state;
+    assert_true(a > 0);
+    assert_true(b >= a);
+}
+
 static void test_fcgi_records(void **state)
 {
     unsigned char buf[256];
@@ -436,6 +515,11 @@ int main(void)
         cmocka_unit_test(test_account_files_are_sorted_names),
         cmocka_unit_test(test_accounts_load_keeps_clashing_accounts_apart),
         cmocka_unit_test(test_accounts_load_fails_without_directory),
+        cmocka_unit_test(test_buf_grows_past_its_first_block),
+        cmocka_unit_test(test_buf_empty_finishes_as_empty_string),
+        cmocka_unit_test(test_buf_json_string_escapes_quotes_and_controls),
+        cmocka_unit_test(test_dirname_of_paths),
+        cmocka_unit_test(test_clock_is_monotonic),
         cmocka_unit_test(test_fcgi_records),
         cmocka_unit_test(test_fpm_status_parse),
     };
