@@ -500,8 +500,9 @@ int wlf_account_files(const wlf_config *cfg, char ***names, size_t *n,
             continue;
         snprintf(name, sizeof(name), "%.*s", (int)(len - 5), de->d_name);
         if (wlf_strlist_push(&v, &cnt, name) < 0) {
-            errno = ENOMEM;
-            break;
+            closedir(dir);
+            wlf_strlist_free(v, cnt);
+            return wlf_fail(err, "paths.accounts", "out of memory");
         }
     }
     if (errno != 0) {

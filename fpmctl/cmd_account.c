@@ -279,7 +279,8 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
         goto out;
     }
     fpm_live_path(&ctx->cfg, name, path, sizeof(path));
-    fs_remove(path, &err);
+    if (fs_remove(path, &err) < 0)
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
     for (char slot = 'a'; slot <= 'b'; slot++) {
         fpm_slot s;
         fpm_slot_init(&ctx->cfg, name, slot, &s);

@@ -138,7 +138,8 @@ static void check_fpm_test(checker *c, const wlf_account *acct)
         problem(c, acct->name, "%s", err.msg);
     else if (fpm_slot_test(&s, &err) < 0)
         problem(c, acct->name, "%s", err.msg);
-    fs_remove_tree(tmpl, &err);
+    if (fs_remove_tree(tmpl, &err) < 0)
+        problem(c, acct->name, "%s", err.msg);
     fpm_rendered_free(&r);
 }
 
@@ -269,10 +270,13 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
         jw_kbool(&c.w, "ok", c.n == 0);
         jw_kint(&c.w, "accounts", (long long)list.n);
         jw_obj_end(&c.w);
-        if ((out = jw_finish(&c.w)) != NULL) {
-            fpm_print(out);
-            free(out);
+        if ((out = jw_finish(&c.w)) == NULL) {
+            fpm_error("out of memory");
+            wlf_account_list_free(&list);
+            return FPM_EXIT_FAILED;
         }
+        fpm_print(out);
+        free(out);
     }
     else if (c.n == 0)
         fpm_say(ctx, "ok: %s and %zu account(s), no problems", cfg->file,

@@ -139,8 +139,12 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
     /* read again under the lock: another init may have been faster */
     free(old);
     old = NULL;
-    if (fs_read_file(path, &old, NULL) == 0 && strcmp(old, text) != 0 &&
-        !force) {
+    if (fs_read_file(path, &old, NULL) < 0 && errno != ENOENT) {
+        fpm_error("%s: cannot read: %s", path, strerror(errno));
+        rc = FPM_EXIT_FAILED;
+        goto out;
+    }
+    if (old && strcmp(old, text) != 0 && !force) {
         fpm_error("%s exists and differs from what init would write; it is "
                   "kept (use init --force to overwrite it)", path);
         rc = FPM_EXIT_FAILED;

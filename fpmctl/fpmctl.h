@@ -90,6 +90,13 @@ const char *fpm_err_text(const wlf_err *err, const char *name, char *buf,
 const char *fpm_load_error_text(const wlf_load_error *e);
 /* Write a whole string to stdout. */
 void fpm_print(const char *s);
+/* Flush stdout (before writing to stderr, or forking), remembering a
+ * failed write for fpm_finish_output(). */
+void fpm_flush_stdout(void);
+/* At exit: flush stdout; if anything written to it was lost (a full disk,
+ * a closed pipe), say so on stderr and turn a success `rc` into
+ * FPM_EXIT_FAILED. Returns the exit code. */
+int fpm_finish_output(int rc);
 
 /* ---- commands (cmd_*.c) ---- */
 

@@ -55,31 +55,63 @@ const char *fpm_systemctl(void)
 
 /* ---- files of a slot ---- */
 
-static char *read_link(const char *path)
+/* *out: the link's target, NULL when there is no such link. Returns 0,
+ * or -1 with errno set when it could not be read. */
+static int read_link_opt(const char *path, char **out)
 {
     char buf[PATH_MAX];
     ssize_t n = readlink(path, buf, sizeof(buf) - 1);
 
+    *out = NULL;
     if (n < 0)
-        return NULL;
+        return errno == ENOENT ? 0 : -1;
     buf[n] = '\0';
-    return strdup(buf);
+    if ((*out = strdup(buf)) == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+/* *out: the file's text, NULL when there is no such file; as above. */
+static int read_text_opt(const char *path, char **out)
+{
+    if (fs_read_file(path, out, NULL) < 0)
+        return errno == ENOENT ? 0 : -1;
+    return 0;
+}
+
+static char *read_link(const char *path)
+{
+    char *target;
+
+    return read_link_opt(path, &target) == 0 ? target : NULL;
 }
 
 static char *read_text(const char *path)
 {
     char *data;
 
-    if (fs_read_file(path, &data, NULL) < 0)
-        return NULL;
-    return data;
+    return read_text_opt(path, &data) == 0 ? data : NULL;
 }
 
-void fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap)
+int fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap, wlf_err *err)
 {
-    snap->conf = read_text(s->conf);
-    snap->ini = read_text(s->ini);
-    snap->bin = read_link(s->bin);
+    const char *failed = NULL;
+
+    memset(snap, 0, sizeof(*snap));
+    if (read_text_opt(s->conf, &snap->conf) < 0)
+        failed = s->conf;
+    else if (read_text_opt(s->ini, &snap->ini) < 0)
+        failed = s->ini;
+    else if (read_link_opt(s->bin, &snap->bin) < 0)
+        failed = s->bin;
+    if (failed == NULL)
+        return 0;
+    wlf_fail(err, s->name, "cannot read %s to keep it: %s", failed,
+             strerror(errno));
+    fpm_snapshot_free(snap);
+    return -1;
 }
 
 void fpm_snapshot_free(fpm_snapshot *snap)

@@ -47,7 +47,9 @@ typedef struct {
     char *conf, *ini, *bin;     /* NULL: did not exist */
 } fpm_snapshot;
 
-void fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap);
+/* What the slot holds now; -1 (err set) when a file exists but cannot be
+ * read: it could not be put back. */
+int fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap, wlf_err *err);
 int fpm_slot_restore(const fpm_slot *s, const fpm_snapshot *snap,
                      wlf_err *err);
 void fpm_snapshot_free(fpm_snapshot *snap);

@@ -96,7 +96,7 @@ static void general_help(FILE *out)
         "3 no such account,\n4 lock timeout.\n");
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     fpm_globals g;
     fpm_ctx ctx;
@@ -180,4 +180,10 @@ int main(int argc, char **argv)
     if (ctx.lock_fd >= 0)
         close(ctx.lock_fd);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    /* like git: output that did not reach its file is a failure */
+    return fpm_finish_output(run(argc, argv));
 }

@@ -164,14 +164,18 @@ int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct)
     return same;
 }
 
-static char *read_account_text(const wlf_config *cfg, const char *name)
+/* *text: the account file as it is (NULL when there is none), to put
+ * back if the change fails. */
+static int read_account_text(const wlf_config *cfg, const char *name,
+                             char **text, wlf_err *err)
 {
-    char path[PATH_MAX], *text;
+    char path[PATH_MAX];
 
     wlf_path_account_file(cfg, name, path, sizeof(path));
-    if (fs_read_file(path, &text, NULL) < 0)
-        return NULL;
-    return text;
+    if (fs_read_file(path, text, NULL) < 0 && errno != ENOENT)
+        return wlf_fail(err, name, "cannot read %s: %s", path,
+                        strerror(errno));
+    return 0;
 }
 
 static int write_account_text(const wlf_config *cfg, const char *name,
@@ -185,7 +189,6 @@ static int write_account_text(const wlf_config *cfg, const char *name,
     return fs_write_atomic(path, text, strlen(text), 0640, err);
 }
 
-/* Stop whatever runs in a slot we are about to use. */
 /*
  * Make slot s free for a new instance. An instance still there is one
  * that drains (told to quit by an earlier change, finishing its requests)
@@ -266,7 +269,8 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     if ((flags & FPM_APPLY_WRITE_ACCOUNT) &&
         (acct_text = wlf_account_render(acct)) == NULL)
         return wlf_fail(err, name, "out of memory");
-    old_text = read_account_text(cfg, name);
+    if (read_account_text(cfg, name, &old_text, err) < 0)
+        goto out;
 
     /* the instance files already say this (a domain change, say): at most
      * the account file changes, no instance needs to */
@@ -293,7 +297,8 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     fs_sweep_temps(new_slot.ini_dir);
 
     fpm_info(ctx, "%s: rendering slot %c in %s", name, next, new_slot.dir);
-    fpm_slot_snapshot(&new_slot, &snap);
+    if (fpm_slot_snapshot(&new_slot, &snap, err) < 0)
+        goto out_render;
     if (fpm_slot_write(&new_slot, &r, err) < 0)
         goto restore;
     fpm_info(ctx, "%s: php-fpm -t --fpm-config %s", name, new_slot.conf);
@@ -349,16 +354,25 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
 
 restore:
     {
+        /* the change failed (err says why); what cannot be undone is said
+         * too, on a line of its own */
         wlf_err e2;
+        char line[700];
         int was;
         if (started) {
             fpm_info(ctx, "%s: stopping the new instance in slot %c", name,
                      next);
-            fpm_slot_stop(ctx, &new_slot, 2000, &was, &e2);
+            if (fpm_slot_stop(ctx, &new_slot, 2000, &was, &e2) < 0)
+                fpm_error("%s: undoing the change: %s", name,
+                          fpm_err_text(&e2, name, line, sizeof(line)));
         }
-        if (wrote_account)
-            write_account_text(cfg, name, old_text, &e2);
-        fpm_slot_restore(&new_slot, &snap, &e2);
+        if (wrote_account && write_account_text(cfg, name, old_text,
+                                                &e2) < 0)
+            fpm_error("%s: undoing the change: %s", name,
+                      fpm_err_text(&e2, name, line, sizeof(line)));
+        if (fpm_slot_restore(&new_slot, &snap, &e2) < 0)
+            fpm_error("%s: undoing the change: %s", name,
+                      fpm_err_text(&e2, name, line, sizeof(line)));
     }
 out_render:
     fpm_rendered_free(&r);
@@ -436,6 +450,7 @@ void fpm_run_pending(fpm_ctx *ctx)
 
     if (ctx->n_pending == 0)
         return;
+    fpm_flush_stdout();
     fflush(NULL);
     pid = fork();
     if (pid != 0) {

@@ -198,17 +198,21 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
     fs_path(v, sizeof(v), "%s/php-error.log", logdir);
     if (put_admin(&b, "error_log", v, err) < 0)
         goto fail;
-    if (!admin_overrides(acct, "log_errors"))
-        put_admin(&b, "log_errors", "1", err);
+    if (!admin_overrides(acct, "log_errors") &&
+        put_admin(&b, "log_errors", "1", err) < 0)
+        goto fail;
     /* bytes: PHP knows no T suffix */
     snprintf(num, sizeof(num), "%lld", eff->num[WLF_S_MAX_UPLOAD]);
-    put_admin(&b, "post_max_size", num, err);
-    put_admin(&b, "upload_max_filesize", num, err);
+    if (put_admin(&b, "post_max_size", num, err) < 0 ||
+        put_admin(&b, "upload_max_filesize", num, err) < 0)
+        goto fail;
     snprintf(num, sizeof(num), "%lld", eff->num[WLF_S_MAX_EXECUTION_TIME]);
-    put_admin(&b, "max_execution_time", num, err);
+    if (put_admin(&b, "max_execution_time", num, err) < 0)
+        goto fail;
     if (!admin_overrides(acct, "max_input_time")) {
         snprintf(num, sizeof(num), "%lld", t.max_input_time);
-        put_admin(&b, "max_input_time", num, err);
+        if (put_admin(&b, "max_input_time", num, err) < 0)
+            goto fail;
     }
     if (acct->n_php_admin)
         wlf_buf_printf(&b, "; fpmctl set %s php_admin.KEY=VALUE\n", name);
@@ -223,7 +227,9 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
                      "php-fpm configuration");
             goto fail;
         }
-        put_admin(&b, acct->php_admin[i].key, acct->php_admin[i].value, err);
+        if (put_admin(&b, acct->php_admin[i].key, acct->php_admin[i].value,
+                      err) < 0)
+            goto fail;
     }
     {
         char *out = wlf_buf_finish(&b);
