@@ -98,11 +98,8 @@ int fpm_set_apply(const wlf_config *cfg, wlf_account *acct, const char *item,
         return set_domains(acct, value, err);
     if (strcmp(key, "home") == 0) {
         char *h;
-        if (wlf_valid_abs_path(value, "home", err) < 0)
+        if (wlf_valid_home(value, err) < 0)
             return -1;
-        if (strcmp(value, "/") == 0 || strchr(value, ':'))
-            return wlf_fail(err, "home", "'%.40s' cannot be an account's "
-                            "home", value);
         if ((h = strdup(value)) == NULL)
             return wlf_fail(err, "home", "out of memory");
         free(acct->home);
