@@ -93,6 +93,51 @@ static int with_libconfig(const char *path, const char *text,
     return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* the keys of each file                                               */
+
+/* The member names of each group the loader reads: what only_keys()
+ * accepts, and what wlf_load_keys() tells the docs. Settings
+ * (wlf_setting_defs) are accepted besides where only_keys() says so. */
+static const char *const config_keys[] = {
+    "service", "httpd_group", "min_uid", "lock_timeout", "start_timeout",
+    "drain_time", "upload_min_rate", "paths", "php", "defaults",
+    "php_admin_allowed", NULL };
+static const char *const config_path_keys[] = {
+    "accounts", "sockets", "state", "logs", NULL };
+static const char *const config_php_keys[] = { "default", "versions", NULL };
+static const char *const php_version_keys[] = { "version", "fpm", NULL };
+static const char *const account_keys[] = {
+    "name", "user", "group", "home", "domains", "php_admin", NULL };
+static const char *const php_admin_keys[] = { "name", "value", NULL };
+
+static const struct {
+    const char *file;
+    const char *prefix;         /* where the group is: "paths.", ... */
+    const char *const *keys;
+} key_groups[] = {
+    { "wlfcgi.conf", "", config_keys },
+    { "wlfcgi.conf", "paths.", config_path_keys },
+    { "wlfcgi.conf", "php.", config_php_keys },
+    { "wlfcgi.conf", "php.versions[].", php_version_keys },
+    { "account", "", account_keys },
+    { "account", "php_admin[].", php_admin_keys },
+};
+
+void wlf_load_keys(wlf_key_fn fn, void *arg)
+{
+    char key[96];
+
+    for (size_t i = 0; i < sizeof(key_groups) / sizeof(key_groups[0]); i++)
+        for (const char *const *k = key_groups[i].keys; *k; k++) {
+            snprintf(key, sizeof(key), "%s%s", key_groups[i].prefix, *k);
+            fn(key_groups[i].file, key, arg);
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* libconfig helpers                                                   */
+
 static const char *lookup_string(const config_setting_t *g, const char *key)
 {
     const char *v = NULL;
@@ -101,6 +146,18 @@ static const char *lookup_string(const config_setting_t *g, const char *key)
     if (m && config_setting_type(m) == CONFIG_TYPE_STRING)
         v = config_setting_get_string(m);
     return v;
+}
+
+/* The two strings of a list entry { keys[0] = "..."; keys[1] = "..."; };
+ * -1 when it is not such a group. */
+static int entry_strings(const config_setting_t *e, const char *const *keys,
+                         const char **first, const char **second)
+{
+    if (!config_setting_is_group(e))
+        return -1;
+    *first = lookup_string(e, keys[0]);
+    *second = lookup_string(e, keys[1]);
+    return *first && *second ? 0 : -1;
 }
 
 /* Accept only the listed member names in group g (typos are errors). */
@@ -178,20 +235,13 @@ static int get_int(const config_setting_t *g, const char *key,
 static int parse_config(const config_t *lc, const char *where, void *out,
                         const void *ctx, wlf_err *err)
 {
-    static const char *const top_keys[] = {
-        "service", "httpd_group", "min_uid", "lock_timeout", "start_timeout",
-        "drain_time", "upload_min_rate", "paths", "php", "defaults",
-        "php_admin_allowed", NULL };
-    static const char *const path_keys[] = {
-        "accounts", "sockets", "state", "logs", NULL };
-    static const char *const php_keys[] = { "default", "versions", NULL };
     wlf_config *cfg = out;
     const config_setting_t *root = config_root_setting(lc), *g;
     char *service = NULL, *rate = NULL;
     int rc;
 
     (void)ctx;
-    if (only_keys(root, top_keys, 0, where, err) < 0)
+    if (only_keys(root, config_keys, 0, where, err) < 0)
         return -1;
     if (get_string(root, "service", where, 0, &service, err) < 0)
         return -1;
@@ -229,7 +279,7 @@ static int parse_config(const config_t *lc, const char *where, void *out,
     g = config_setting_get_member(root, "paths");
     if (g == NULL || !config_setting_is_group(g))
         return wlf_fail(err, "paths", "%s: missing paths group", where);
-    if (only_keys(g, path_keys, 0, where, err) < 0 ||
+    if (only_keys(g, config_path_keys, 0, where, err) < 0 ||
         get_string(g, "accounts", where, 1, &cfg->accounts_dir, err) < 0 ||
         get_string(g, "sockets", where, 1, &cfg->socket_dir, err) < 0 ||
         get_string(g, "state", where, 1, &cfg->state_dir, err) < 0 ||
@@ -248,7 +298,7 @@ static int parse_config(const config_t *lc, const char *where, void *out,
     g = config_setting_get_member(root, "php");
     if (g == NULL || !config_setting_is_group(g))
         return wlf_fail(err, "php", "%s: missing php group", where);
-    if (only_keys(g, php_keys, 0, where, err) < 0 ||
+    if (only_keys(g, config_php_keys, 0, where, err) < 0 ||
         get_string(g, "default", where, 1, &cfg->php_default, err) < 0)
         return -1;
     {
@@ -260,11 +310,8 @@ static int parse_config(const config_t *lc, const char *where, void *out,
         for (int i = 0; i < n; i++) {
             const config_setting_t *e = config_setting_get_elem(vs,
                                                                 (unsigned)i);
-            const char *v = config_setting_is_group(e)
-                                ? lookup_string(e, "version") : NULL;
-            const char *f = config_setting_is_group(e)
-                                ? lookup_string(e, "fpm") : NULL;
-            if (v == NULL || f == NULL)
+            const char *v, *f;
+            if (entry_strings(e, php_version_keys, &v, &f) < 0)
                 return wlf_fail(err, "php.versions", "%s, line %d: each "
                                 "entry needs version and fpm strings", where,
                                 config_setting_source_line(e));
@@ -349,14 +396,12 @@ typedef struct {
 static int parse_account(const config_t *lc, const char *where, void *out,
                          const void *vctx, wlf_err *err)
 {
-    static const char *const keys[] = {
-        "name", "user", "group", "home", "domains", "php_admin", NULL };
     const account_ctx *ctx = vctx;
     wlf_account *acct = out;
     const config_setting_t *root = config_root_setting(lc), *g;
     char *name = NULL;
 
-    if (only_keys(root, keys, 1, where, err) < 0)
+    if (only_keys(root, account_keys, 1, where, err) < 0)
         return -1;
     if (get_string(root, "name", where, 1, &name, err) < 0)
         return -1;
@@ -400,11 +445,8 @@ static int parse_account(const config_t *lc, const char *where, void *out,
         for (int i = 0; i < n; i++) {
             const config_setting_t *e = config_setting_get_elem(g,
                                                                 (unsigned)i);
-            const char *k = config_setting_is_group(e)
-                                ? lookup_string(e, "name") : NULL;
-            const char *v = config_setting_is_group(e)
-                                ? lookup_string(e, "value") : NULL;
-            if (k == NULL || v == NULL)
+            const char *k, *v;
+            if (entry_strings(e, php_admin_keys, &k, &v) < 0)
                 return wlf_fail(err, "php_admin", "%s, line %d: each entry "
                                 "needs name and value strings", where,
                                 config_setting_source_line(e));

@@ -52,4 +52,15 @@ int wlf_account_files(const wlf_config *cfg, char ***names, size_t *n,
 int wlf_accounts_load(const wlf_config *cfg, wlf_account_list *list,
                       wlf_err *err);
 
+/*
+ * Every member name the loader accepts, for the docs (`fpmctl
+ * --list-keys`): fn(file, key, arg) with file "wlfcgi.conf" or "account"
+ * and key as "service", "paths.accounts" or "php.versions[].fpm" (a
+ * member of each entry of a list). Groups come before their members.
+ * The settings of wlf_setting_defs are accepted besides: at the top of an
+ * account file and in wlfcgi.conf's defaults group.
+ */
+typedef void (*wlf_key_fn)(const char *file, const char *key, void *arg);
+void wlf_load_keys(wlf_key_fn fn, void *arg);
+
 #endif
