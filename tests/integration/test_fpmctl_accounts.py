@@ -1,6 +1,5 @@
 """fpmctl: accounts get their own php-fpm masters, users, sockets and
-caches; changes touch only their own account (issue 2, acceptance 1-3),
-plus init, show/list/status --json, set/reset and remove-account."""
+caches; changes touch only their own account; plus init, show/list/status --json, set/reset and remove-account."""
 import json
 import os
 import re
@@ -82,7 +81,7 @@ def test_init_service_modes(sandbox_factory):
         assert f'service = "{mode}";' in f.read()
 
 
-# ------------------------------------------------- acceptance 1, 2, 3 --
+# ------------------------------ one master, user and cache per account --
 
 @pytest.fixture(scope="module")
 def two(module_sandbox):

@@ -1,7 +1,7 @@
-"""fpmctl when things go wrong: broken changes are contained (issue 2,
-acceptance 4), bad input changes nothing (acceptance 7), rollback when a
-new instance does not answer, lock timeouts, --dry-run, and the systemd
-mode's calls and rollback (with a fake systemctl)."""
+"""fpmctl when things go wrong: broken changes are contained, bad input
+changes nothing, rollback when a new instance does not answer, lock
+timeouts, --dry-run, the systemd mode's calls and rollback (with a fake
+systemctl), and output that cannot be written."""
 import fcntl
 import os
 import subprocess
@@ -29,7 +29,7 @@ def read(path):
         return f.read()
 
 
-# ---------------------------------------------------- acceptance 4 --
+# ------------------------------------ a broken change stays contained --
 
 def test_hand_broken_account_file_fails_reload_keeps_serving(pair):
     sb = pair
@@ -128,13 +128,14 @@ def test_rollback_when_new_instance_does_not_answer(pair):
     assert sb.fpmctl("show", "alice").rc == 0
 
 
-# ---------------------------------------------------- acceptance 7 --
+# ------------------------------------- bad input changes nothing --
 
 LONG = "a" * 33
 
 
 def corpus(home):
-    """(fpmctl args, field the error must name): bad input of issue 2."""
+    """(fpmctl args, field the error must name): every kind of bad input
+    add-account and set refuse."""
     add = ["add-account"]
     ok = ["--user", "wlft-carol", "--home", home]
     return [

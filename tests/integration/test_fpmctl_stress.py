@@ -1,6 +1,6 @@
-"""fpmctl under pressure: 20 concurrent add-account runs (issue 2,
-acceptance 5), kill -9 at random moments of add and set (acceptance 6),
-and a reload under load that drops no request (a quick version)."""
+"""fpmctl under pressure: 20 concurrent add-account runs, kill -9 at
+random moments of add and set, and a reload under load that drops no
+request (a quick version)."""
 import glob
 import os
 import random

@@ -1,4 +1,4 @@
-"""Packaging (issue 5): the RPM, its files, and the Debian layout.
+"""Packaging: the RPM, its files, and the Debian layout.
 
 The RPM is built once per run on this Debian host with rpm/build-rpm.sh
 (what `./build.sh rpm` runs) and installed into a scratch root with
