@@ -119,6 +119,7 @@ void wlf_metrics_fold(wlf_acct_metrics *m, const wlf_master_seen *masters,
                       size_t n, const wlf_counters *retired)
 {
     m->counts = retired->total;
+    m->counts_known = 1;
     m->listen_queue = m->listen_queue_len = -1;
     m->active = m->idle = m->total = -1;
     m->start_time = -1;
@@ -297,10 +298,19 @@ char *wlf_metrics_render(const wlf_acct_metrics *accts, size_t n)
             const wlf_cg_usage *u = &m->usage;
             label(m->name, lab, sizeof(lab));
             switch (f) {
-            case M_REQUESTS: sample(&b, fam, lab, m->counts.requests); break;
-            case M_SLOW: sample(&b, fam, lab, m->counts.slow_requests); break;
+            /* a master that did not answer (busy, all workers taken) has
+             * counts we do not know: a gap, not a counter going back */
+            case M_REQUESTS:
+                if (m->counts_known)
+                    sample(&b, fam, lab, m->counts.requests);
+                break;
+            case M_SLOW:
+                if (m->counts_known)
+                    sample(&b, fam, lab, m->counts.slow_requests);
+                break;
             case M_MAXCHILD:
-                sample(&b, fam, lab, m->counts.max_children_reached);
+                if (m->counts_known)
+                    sample(&b, fam, lab, m->counts.max_children_reached);
                 break;
             case M_QUEUE: sample(&b, fam, lab, m->listen_queue); break;
             case M_QUEUE_LEN: sample(&b, fam, lab, m->listen_queue_len);

@@ -69,6 +69,9 @@ typedef struct {
     char name[WLF_NAME_MAX + 1];
     wlf_acct_state state;
     int up;                         /* the live master answered */
+    int counts_known;               /* every running master answered: else
+                                       the counters are left out of the
+                                       exposition, never shown too low */
     wlf_fpm_counts counts;          /* retired + running masters */
     long long listen_queue;         /* -1: unknown (not running) */
     long long listen_queue_len;

@@ -4,6 +4,8 @@
  */
 #include "wlf_metrics.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,7 @@ void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
     wlf_master_seen seen[2];
     wlf_counters ret;
     size_t n = 0;
+    int unanswered = 0;
     char link[512], path[512];
     char live;
     time_t now = time(NULL);
@@ -72,8 +75,13 @@ void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
         snprintf(path, sizeof(path), "%s/%s.%c.sock", socket_dir, name, slot);
         if (access(path, F_OK) != 0 ||
             wlf_fpm_status_fetch(path, WLF_FPM_STATUS_PATH, timeout_ms,
-                                 &s->status, &err) < 0)
+                                 &s->status, &err) < 0) {
+            /* alive (EPERM: a root master seen by httpd's user) but
+             * silent: its counts are unknown this time */
+            if (kill((pid_t)s->pid, 0) == 0 || errno == EPERM)
+                unanswered = 1;
             continue;
+        }
         s->started = s->status.start_since >= 0
                          ? (long long)now - s->status.start_since : 0;
         s->live = slot == live;
@@ -83,6 +91,8 @@ void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
     wlf_counters_read(wlf_counters_path(state_dir, name, path, sizeof(path)),
                       &ret);
     wlf_metrics_fold(m, seen, n, &ret);
+    if (unanswered)
+        m->counts_known = 0;
 }
 
 int wlf_metrics_usage(int systemd, const char *subtree,

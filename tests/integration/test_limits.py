@@ -666,3 +666,32 @@ def test_module_serves_openmetrics_and_a_customer_sees_only_itself(
     assert r.status == 200, r
     m = parse_openmetrics(r.text)
     assert {k[1] for k in m} == {"alice"}
+
+
+def test_busy_account_leaves_a_gap_not_a_lower_counter(lsb):
+    """php-fpm answers its status page with a worker: while all of an
+    account's workers are busy the scrape gets no answer in time. Its
+    counters are then left out (a gap Prometheus tolerates), never shown
+    lower than before; the other accounts are unaffected."""
+    pytest.importorskip("prometheus_client",
+                        reason="python3-prometheus-client is not installed")
+    sb = lsb
+    sb.add_account("alice", args=["--max-children", "1"])
+    sb.add_account("bob")
+    slow = sb.write_php("alice", "<?php sleep(3); echo 'slept';")
+    hi = sb.write_php("alice", "<?php echo 'hi';")
+    for _ in range(3):
+        sb.request("alice", hi)
+    before = parse_openmetrics(sb.fpmctl("status", "--openmetrics").out)
+    t = threading.Thread(target=lambda: sb.request("alice", slow, timeout=20))
+    t.start()
+    time.sleep(0.5)
+    r = sb.fpmctl("status", "--openmetrics")
+    during = parse_openmetrics(r.out)
+    t.join()
+    assert ("wlfcgi_requests_total", "alice") not in during, r.out
+    assert ("wlfcgi_requests_total", "bob") in during
+    assert during[("wlfcgi_up", "alice")] == 0
+    after = parse_openmetrics(sb.fpmctl("status", "--openmetrics").out)
+    assert after[("wlfcgi_requests_total", "alice")] > \
+        before[("wlfcgi_requests_total", "alice")]

@@ -263,6 +263,7 @@ static void test_fold(void **state)
     status(&ms[1].status, 7, 1, 2);
     wlf_metrics_fold(&m, ms, 2, &ret);
     assert_int_equal(m.counts.requests, 107);
+    assert_true(m.counts_known);
     assert_int_equal(m.total, 4);
     assert_int_equal(m.start_time, 2000);
     assert_int_equal(m.up, 1);
@@ -304,6 +305,7 @@ static void test_render(void **state)
     m[0].usage.oom_kills = 0;
     m[0].limits.cpu = 50;
     m[0].limits.memory = 1LL << 30;
+    m[0].counts_known = m[1].counts_known = 1;
     strcpy(m[1].name, "bob");
     m[1].state = WLF_ACCT_STOPPED;
     m[1].listen_queue = m[1].listen_queue_len = -1;
@@ -325,6 +327,14 @@ static void test_render(void **state)
     assert_non_null(strstr(t, "wlfcgi_state{account=\"alice\","
                               "wlfcgi_state=\"stopped\"} 0\n"));
     assert_string_equal(t + strlen(t) - 6, "# EOF\n");
+    free(t);
+    /* a master that did not answer: no counter rather than a low one */
+    m[0].counts_known = 0;
+    m[1].counts_known = 1;
+    t = wlf_metrics_render(m, 2);
+    assert_null(strstr(t, "wlfcgi_requests_total{account=\"alice\"}"));
+    assert_non_null(strstr(t, "wlfcgi_requests_total{account=\"bob\"} 0"));
+    assert_non_null(strstr(t, "wlfcgi_memory_bytes{account=\"alice\"}"));
     free(t);
     t = wlf_metrics_render(NULL, 0);
     assert_string_equal(t + strlen(t) - 6, "# EOF\n");
