@@ -190,6 +190,30 @@ def test_set_writes_limits_and_moves_the_running_instance(lsb):
     assert sb.fpmctl("check").rc == 0
 
 
+def test_rebuild_puts_a_changed_default_into_force(lsb):
+    """A default limit set in wlfcgi.conf reaches running instances with
+    `fpmctl rebuild --all`, no reload needed; an account's own value
+    wins over it."""
+    need("pids")
+    sb = lsb
+    sb.add_account("alice")
+    sb.add_account("bob")
+    assert sb.fpmctl("set", "bob", "tasks=30").rc == 0
+    masters = {n: sb.master_pid(n) for n in ("alice", "bob")}
+    with open(sb.conf) as f:
+        text = f.read()
+    text, n = re.subn(r"(?m)^  tasks = 0;$", "  tasks = 40;", text)
+    assert n == 1
+    with open(sb.conf, "w") as f:
+        f.write(text)
+    r = sb.fpmctl("rebuild", "--all")
+    assert r.rc == 0, r
+    assert sb.cg_read("pids", "alice", "pids.max") == "40"
+    assert sb.cg_read("pids", "bob", "pids.max") == "30"
+    assert masters["alice"] in sb.cg_procs("pids", "alice")
+    assert {n: sb.master_pid(n) for n in ("alice", "bob")} == masters
+
+
 @pytest.mark.parametrize("item,field", [
     ("cpu=12X", "cpu"), ("cpu=1.5", "cpu"), ("memory=1M", "memory"),
     ("tasks=3", "tasks"), ("io_weight=20000", "io_weight"),
