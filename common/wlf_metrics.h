@@ -12,7 +12,9 @@
  * masters were asked, so a master retired in between is counted once
  * (by the file) and never dropped. A master that dies without fpmctl
  * (killed, crashed) loses the counts since its start: Prometheus sees a
- * counter reset, which rate() handles.
+ * counter reset, which rate() handles. A running master that does not
+ * answer (all its workers busy) and was not retired makes the account's
+ * counters absent from that scrape: a gap, never a lower value.
  */
 #ifndef WLF_METRICS_H
 #define WLF_METRICS_H

@@ -57,8 +57,8 @@ void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
 {
     wlf_master_seen seen[2];
     wlf_counters ret;
-    size_t n = 0;
-    int unanswered = 0;
+    size_t n = 0, n_silent = 0;
+    long long silent[2];
     char link[512], path[512];
     char live;
     time_t now = time(NULL);
@@ -79,7 +79,7 @@ void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
             /* alive (EPERM: a root master seen by httpd's user) but
              * silent: its counts are unknown this time */
             if (kill((pid_t)s->pid, 0) == 0 || errno == EPERM)
-                unanswered = 1;
+                silent[n_silent++] = s->pid;
             continue;
         }
         s->started = s->status.start_since >= 0
@@ -91,8 +91,15 @@ void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
     wlf_counters_read(wlf_counters_path(state_dir, name, path, sizeof(path)),
                       &ret);
     wlf_metrics_fold(m, seen, n, &ret);
-    if (unanswered)
-        m->counts_known = 0;
+    /* a silent master that fpmctl retired (it is quitting after a switch
+     * or a stop) is in the file already; any other one is not */
+    for (size_t i = 0; i < n_silent; i++) {
+        int retired = 0;
+        for (size_t j = 0; j < ret.n_retired; j++)
+            retired |= ret.retired[j].pid == silent[i];
+        if (!retired)
+            m->counts_known = 0;
+    }
 }
 
 int wlf_metrics_usage(int systemd, const char *subtree,
