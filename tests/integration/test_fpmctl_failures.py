@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from wlf.host import php_fpm
 from wlf.sandbox import FPMCTL, pid_alive, wait_until
 
 
@@ -29,7 +30,7 @@ def read(path):
         return f.read()
 
 
-# ------------------------------------ a broken change stays contained --
+# ------------------------------------ a broken change is rolled back --
 
 def test_hand_broken_account_file_fails_reload_keeps_serving(pair):
     sb = pair
@@ -106,7 +107,7 @@ def test_rollback_when_new_instance_does_not_answer(pair):
     sb = pair
     wrapper = os.path.join(sb.root, "php-fpm-hang")
     with open(wrapper, "w") as f:
-        f.write(HANG.format(fpm="/usr/sbin/php-fpm8.2"))
+        f.write(HANG.format(fpm=php_fpm()))
     os.chmod(wrapper, 0o755)
     sb.add_php_version("8.2-hang", wrapper)
     sb.set_config(start_timeout=2)
@@ -128,7 +129,7 @@ def test_rollback_when_new_instance_does_not_answer(pair):
     assert sb.fpmctl("show", "alice").rc == 0
 
 
-# ------------------------------------- bad input changes nothing --
+# ---------------------------------------- bad input changes nothing --
 
 LONG = "a" * 33
 
