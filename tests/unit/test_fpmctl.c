@@ -1,6 +1,7 @@
 /* Unit tests for fpmctl's pure parts: FPM config rendering (and that
  * injected values cannot break out), timeout sizing, argument parsing,
- * `set` key parsing and the JSON writer. */
+ * `set` key parsing, the JSON writer and the parsers that find the
+ * distribution's own php-fpm pools and PHP handlers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "json.h"
 #include "render.h"
 #include "setkeys.h"
+#include "sidedoor.h"
 #include "wlf_config.h"
 
 static const char *conf_text =
@@ -128,7 +130,8 @@ static void test_render_conf(void **state)
     assert_line(r.conf, "user = \"alice\"");
     assert_line(r.conf, "group = \"alice\"");
     assert_line(r.conf, "listen = \"/srv/w/run/alice.b.sock\"");
-    assert_line(r.conf, "listen.owner = \"alice\"");
+    /* root's, not the account's: its own PHP must not connect */
+    assert_line(r.conf, "listen.owner = \"root\"");
     assert_line(r.conf, "listen.group = \"www-data\"");
     assert_line(r.conf, "listen.mode = 0660");
     assert_line(r.conf, "pm = ondemand");
@@ -487,6 +490,79 @@ static void test_json(void **state)
     free(out);
 }
 
+static void test_parse_pools(void **state)
+{
+    /* Fedora's www.conf, shortened, with what php-fpm also accepts */
+    const char *text =
+        "; Start a new pool named 'www'.\n"
+        "[www]\n"
+        "; RPM: apache user chosen to provide access to the same directories"
+        " as httpd\n"
+        "user = apache\n"
+        "; RPM: Keep a group allowed to write in log dir.\n"
+        "group = apache ; a comment\n"
+        "listen = /run/php-fpm/www.sock\n"
+        ";user = nobody\n"
+        "[global]\n"
+        "user = ignored\n"
+        "  [ other ]\n"
+        "user=\"wlft-x\"\n"
+        "group = 'wlft x'\n"
+        "[third]\n"
+        "# user = commented\n";
+    fpm_pool_identity p[2];
+
+    assert_int_equal(fpm_parse_pools(text, p, 2), 3);
+    assert_string_equal(p[0].name, "www");
+    assert_string_equal(p[0].user, "apache");
+    assert_string_equal(p[0].group, "apache");
+    assert_string_equal(p[1].name, "other");
+    assert_string_equal(p[1].user, "wlft-x");
+    assert_string_equal(p[1].group, "wlft x");
+    assert_int_equal(fpm_parse_pools("", p, 2), 0);
+    assert_int_equal(fpm_parse_pools("user = x\n[a\n", p, 2), 0);
+}
+
+static void test_proxy_handler(void **state)
+{
+    char line[256];
+    /* Fedora's conf.d/php.conf, shortened */
+    const char *fedora =
+        "<Files \".user.ini\">\n    Require all denied\n</Files>\n"
+        "AddType text/html .php\n"
+        "<IfModule !mod_php.c>\n"
+        "    <FilesMatch \\.(php|phar)$>\n"
+        "        SetHandler \"proxy:unix:/run/php-fpm/www.sock|fcgi://"
+        "localhost\"\n"
+        "    </FilesMatch>\n"
+        "</IfModule>\n";
+
+    assert_int_equal(fpm_find_proxy_handler(fedora, line, sizeof(line)), 1);
+    assert_string_equal(line, "SetHandler \"proxy:unix:/run/php-fpm/www.sock"
+                        "|fcgi://localhost\"");
+    assert_int_equal(fpm_find_proxy_handler(
+        "#SetHandler \"proxy:unix:/x|fcgi://l\"\n"
+        "SetHandler application/x-httpd-php\n"
+        "SetHandler\n", line, sizeof(line)), 0);
+    assert_int_equal(fpm_find_proxy_handler(
+        "\taddhandler proxy:fcgi://127.0.0.1:9000 .php", line,
+        sizeof(line)), 1);
+}
+
+static void test_unit_wants(void **state)
+{
+    const char *dropin = "[Unit]\n# Wants=nothing.service\n"
+                         "Wants=php-fpm.service\n";
+
+    assert_true(fpm_unit_text_wants(dropin, "php-fpm.service"));
+    assert_false(fpm_unit_text_wants(dropin, "php-fpm"));
+    assert_false(fpm_unit_text_wants(dropin, "nothing.service"));
+    assert_true(fpm_unit_text_wants("Requires=a.service php8.2-fpm.service",
+                                    "php8.2-fpm.service"));
+    assert_false(fpm_unit_text_wants("After=php-fpm.service",
+                                     "php-fpm.service"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +574,9 @@ int main(void)
         cmocka_unit_test(test_args),
         cmocka_unit_test(test_set_keys),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_parse_pools),
+        cmocka_unit_test(test_proxy_handler),
+        cmocka_unit_test(test_unit_wants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
