@@ -105,11 +105,12 @@ static int resolve_identity(const wlf_config *cfg, wlf_account *acct,
     if (gr->gr_gid == 0)
         return wlf_fail(err, "group", "'%s' is gid 0; PHP may not run with "
                         "root's group", gr->gr_name);
-    if (fpm_check_worker_identity(cfg, acct->user, gr->gr_name, err) < 0)
-        return -1;
     if ((acct->group = strdup(gr->gr_name)) == NULL ||
         (acct->home = strdup(home_opt ? home_opt : pw->pw_dir)) == NULL)
         return wlf_fail(err, "user", "out of memory");
+    /* after the copies: it looks up users and groups itself */
+    if (fpm_check_worker_identity(cfg, acct->user, acct->group, err) < 0)
+        return -1;
     if (wlf_valid_abs_path(acct->home, "home", err) < 0)
         return -1;
     if (strcmp(acct->home, "/") == 0 || strchr(acct->home, ':'))

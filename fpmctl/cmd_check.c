@@ -197,20 +197,21 @@ static void check_account(checker *c, const wlf_account *acct,
 {
     const wlf_config *cfg = &c->ctx->cfg;
     struct passwd *pw = getpwnam(acct->user);
-    struct group *gr = getgrnam(acct->group);
+    int have_user = pw != NULL, have_group = getgrnam(acct->group) != NULL;
+    uid_t uid = pw ? pw->pw_uid : 0;
     char dir[PATH_MAX], p[PATH_MAX + 32];
     struct stat st;
     fpm_probe probe;
 
-    if (pw == NULL)
+    if (!have_user)
         problem(c, acct->name, "user '%s' does not exist", acct->user);
-    else if (pw->pw_uid == 0 || (long long)pw->pw_uid < cfg->min_uid)
+    else if (uid == 0 || (long long)uid < cfg->min_uid)
         problem(c, acct->name, "user '%s' has uid %lu (root, or below "
-                "min_uid %lld)", acct->user, (unsigned long)pw->pw_uid,
+                "min_uid %lld)", acct->user, (unsigned long)uid,
                 cfg->min_uid);
-    if (gr == NULL)
+    if (!have_group)
         problem(c, acct->name, "group '%s' does not exist", acct->group);
-    if (pw && gr && have_httpd_gid) {
+    if (have_user && have_group && have_httpd_gid) {
         wlf_err err;
         if (fpm_check_worker_identity(cfg, acct->user, acct->group,
                                       &err) < 0)
@@ -222,18 +223,18 @@ static void check_account(checker *c, const wlf_account *acct,
 
     wlf_path_account_dir(cfg, acct->name, dir, sizeof(dir));
     check_root_dir(c, acct->name, dir, 0711);
-    if (pw) {
+    if (have_user) {
         static const char *const sub[] = { "tmp", "upload", "sessions" };
         for (int i = 0; i < 3; i++) {
             fs_path(p, sizeof(p), "%s/%s", dir, sub[i]);
-            check_user_path(c, acct->name, p, pw->pw_uid, 1, 0700);
+            check_user_path(c, acct->name, p, uid, 1, 0700);
         }
     }
     wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
     check_root_dir(c, acct->name, dir, 0755);
-    if (pw) {
+    if (have_user) {
         fs_path(p, sizeof(p), "%s/php-error.log", dir);
-        check_user_path(c, acct->name, p, pw->pw_uid, 0, 0640);
+        check_user_path(c, acct->name, p, uid, 0, 0640);
     }
     if (!fpm_account_up_to_date(c->ctx, acct))
         problem(c, acct->name, "generated files differ from the account "
