@@ -247,7 +247,7 @@ static int unit_state(const door_scan *s, const distro_fpm *d, pid_t *pid,
 
 static void scan_pools(const door_scan *s, const distro_fpm *d)
 {
-    char p[PATH_MAX], why[PATH_MAX] = "", state_text[PATH_MAX + 96];
+    char p[PATH_MAX], why[PATH_MAX] = "", state_text[PATH_MAX + 256];
     char msg[3 * PATH_MAX + 2048];
     fpm_pool_identity pools[16];
     glob_t g;

@@ -12,7 +12,8 @@ Layout under a prefix DIR (like `fpmctl init --prefix DIR`):
   DIR/var/lib/wlfcgi/accounts/NAME/{tmp,upload,sessions}
   DIR/var/log/wlfcgi/NAME/{fpm.log,php-error.log}
 One master per account and slot, pool user = account user, socket owner
-= account user, group www-data, mode 0660.
+root, group www-data, mode 0660, in a root:www-data 0750 directory (only
+root and httpd reach the sockets).
 """
 import glob
 import grp
@@ -84,7 +85,8 @@ class HandSandbox:
         for d in (self.accounts_dir, self.socket_dir, self.state_dir,
                   self.log_dir):
             os.makedirs(d, exist_ok=True)
-        os.chmod(self.socket_dir, 0o755)
+        os.chown(self.socket_dir, 0, grp.getgrnam(HTTPD_GROUP).gr_gid)
+        os.chmod(self.socket_dir, 0o750)
         self.write_global()
 
     def write_global(self, defaults=None):
@@ -188,7 +190,7 @@ process_control_timeout = 30s
 user = {acct.user}
 group = {acct.user}
 listen = {acct.slot_socket(slot)}
-listen.owner = {acct.user}
+listen.owner = root
 listen.group = {HTTPD_GROUP}
 listen.mode = 0660
 listen.backlog = 4096
