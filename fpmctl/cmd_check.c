@@ -255,8 +255,10 @@ static void check_account(checker *c, const wlf_account *acct,
             /* the account's own PHP must not be able to connect */
             if (st.st_uid != 0)
                 problem(c, acct->name, "%s: owner uid %lu, expected "
-                        FPM_SOCKET_OWNER " (run fpmctl rebuild %s)", s.sock,
-                        (unsigned long)st.st_uid, acct->name);
+                        FPM_SOCKET_OWNER ": the account's PHP may connect "
+                        "(fpmctl rebuild %s, or reload it if its files are "
+                        "up to date)", s.sock, (unsigned long)st.st_uid,
+                        acct->name);
             if (have_httpd_gid && st.st_gid != httpd_gid)
                 problem(c, acct->name, "%s: group gid %lu, expected %s",
                         s.sock, (unsigned long)st.st_gid, cfg->httpd_group);

@@ -307,6 +307,22 @@ def test_reload_switches_to_a_socket_just_as_closed(world):
     assert connect_as("wlft-plain", new) == "refused 13 Permission denied"
 
 
+def test_check_reports_a_socket_the_account_owns(world):
+    """As an older fpmctl made them: check says so, a reload puts it
+    right."""
+    sb, _ = world
+    alice = sb.accounts["alice"]
+    live = slot_sock(sb, "alice", sb.live_slot("alice"))
+    os.chown(live, alice.uid, grp.getgrnam(HTTPD_GROUP).gr_gid)
+    assert connect_as(alice.user, live).startswith("refused")  # the dir
+    r = sb.fpmctl("check")
+    assert r.rc == 1 and f"alice: {live}: owner uid {alice.uid}, expected " \
+        "root: the account's PHP may connect" in r.out, r
+    sb.fpmctl("reload", "alice", check=True)
+    assert os.stat(sb.socket("alice")).st_uid == 0
+    assert sb.fpmctl("check").rc == 0
+
+
 def test_systemd_mode_sockets(sandbox_factory):
     sb = sandbox_factory(service="systemd")
     sb.add_account("alice")
