@@ -254,11 +254,7 @@ static const fpm_optdef remove_opts[] = {
     { NULL, 0, 0 }
 };
 
-/*
- * remove-account of a name that has no account file: --purge deletes what
- * an earlier remove-account without --purge left (and whatever an
- * interrupted run left of its instances); otherwise exit 3, saying so.
- */
+/* Generated files, links, sockets or pid files under NAME. */
 static int has_instance_files(const wlf_config *cfg, const char *name)
 {
     char p[PATH_MAX];
@@ -278,14 +274,17 @@ static int has_instance_files(const wlf_config *cfg, const char *name)
     return found;
 }
 
+/*
+ * remove-account of a name that has no account file: --purge deletes what
+ * an earlier remove-account without --purge left (and whatever an
+ * interrupted run left of its instances); otherwise exit 3, saying so.
+ */
 static int remove_leftovers(fpm_ctx *ctx, const char *name, int purge,
                             const wlf_err *no_account)
 {
-    char left[2 * PATH_MAX + 8], path[PATH_MAX];
+    char left[2 * PATH_MAX + 8], what[sizeof(left) + 32], path[PATH_MAX];
     wlf_err err;
     int was_running, rc = FPM_EXIT_OK;
-
-    char what[sizeof(left) + 32];
 
     if (fpm_leftover_data(&ctx->cfg, name, left, sizeof(left)) == 0) {
         if (!has_instance_files(&ctx->cfg, name))

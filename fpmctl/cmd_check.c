@@ -281,6 +281,11 @@ static void door_report(void *ctx, int is_problem, const char *msg)
         warning(ctx, NULL, "%s", msg);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Add a name found in a wlfcgi directory whose account file is gone. */
 static void add_orphan(const wlf_config *cfg, char ***names, size_t *n,
                        const char *entry, size_t len)
@@ -341,6 +346,8 @@ static void check_leftovers(checker *c)
     fs_path(p, sizeof(p), "%s/fpm", cfg->state_dir);
     orphans_in(cfg, p, &names, &n);
     orphans_in(cfg, cfg->socket_dir, &names, &n);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), cmp_name);
     for (size_t i = 0; i < n; i++) {
         if (fpm_leftover_data(cfg, names[i], left, sizeof(left)))
             warning(c, names[i], "a removed account left its data in %s; "
