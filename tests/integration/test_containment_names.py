@@ -14,7 +14,7 @@ import os
 import shutil
 import stat
 
-from wlf.sandbox import ensure_user
+from wlf.host import ensure_user
 
 
 def leave_traces(sb, name):

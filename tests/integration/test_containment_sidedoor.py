@@ -16,9 +16,10 @@ import subprocess
 
 import pytest
 
-from wlf.sandbox import ensure_user, pid_alive, wait_until
+from wlf.host import ensure_user, httpd_group, httpd_user, php_fpm
+from wlf.sandbox import pid_alive, wait_until
 
-PHP_FPM = "/usr/sbin/php-fpm8.2"
+HTTPD_USER, HTTPD_GROUP = httpd_user(), httpd_group()
 
 FEDORA_WWW = """; Start a new pool named 'www'.
 [www]
@@ -84,7 +85,7 @@ def check(sb):
 @pytest.fixture
 def fedora(sandbox):
     """A sandbox whose fake root holds Fedora's php-fpm files, the pool
-    running as httpd's user (www-data here, apache on Fedora)."""
+    running as httpd's user (apache on Fedora)."""
     root = sandbox.sysroot
     write(f"{root}/etc/php-fpm.conf", f"""[global]
 pid = {root}/run/php-fpm/php-fpm.pid
@@ -93,7 +94,7 @@ daemonize = yes
 include={root}/etc/php-fpm.d/*.conf
 """)
     write(f"{root}/etc/php-fpm.d/www.conf",
-          FEDORA_WWW.format(user="www-data", group="www-data", root=root))
+          FEDORA_WWW.format(user=HTTPD_USER, group=HTTPD_GROUP, root=root))
     write(f"{root}/etc/httpd/conf.d/php.conf", FEDORA_PHP_CONF)
     write(f"{root}/usr/lib/systemd/system/httpd.service.d/php-fpm.conf",
           "[Unit]\nWants=php-fpm.service\n")
@@ -109,7 +110,7 @@ include={root}/etc/php-fpm.d/*.conf
 
 
 def start_fpm(conf, pidfile):
-    subprocess.run([PHP_FPM, "--fpm-config", conf], check=True,
+    subprocess.run([php_fpm(), "--fpm-config", conf], check=True,
                    capture_output=True, timeout=30)
     with open(pidfile) as f:
         return int(f.read())
@@ -153,7 +154,7 @@ def test_fedora_side_door_is_a_problem_until_masked(fedora):
     p = js["problems"][0]
     assert p["account"] is None
     assert p["problem"].startswith(f"side door: php-fpm pool 'www' in {www} "
-                                   "runs PHP as user www-data")
+                                   f"runs PHP as user {HTTPD_USER}")
     assert "could connect to every account's socket" in p["problem"]
     assert "php-fpm.service starts along with httpd (" \
         f"{sb.sysroot}/usr/lib/systemd/system/httpd.service.d/php-fpm.conf)" \
@@ -213,13 +214,13 @@ def test_pools_that_cannot_reach_the_sockets_are_fine(fedora, wlft_user):
     r, js = check(sb)
     assert r.rc == 0 and js["problems"] == [] and js["warnings"] == [], r
     # its own user, httpd's group: a problem again
-    write(www, FEDORA_WWW.format(user=pool.pw_name, group="www-data",
+    write(www, FEDORA_WWW.format(user=pool.pw_name, group=HTTPD_GROUP,
                                  root=sb.sysroot))
     r, js = check(sb)
-    assert r.rc == 1 and "'www-data' is httpd's group" in \
+    assert r.rc == 1 and f"'{HTTPD_GROUP}' is httpd's group" in \
         js["problems"][0]["problem"], r
     # a user that does not exist cannot run a pool: not reported
-    write(www, FEDORA_WWW.format(user="wlft-nosuchuser", group="www-data",
+    write(www, FEDORA_WWW.format(user="wlft-nosuchuser", group=HTTPD_GROUP,
                                  root=sb.sysroot))
     assert check(sb)[0].rc == 0
 
@@ -228,7 +229,7 @@ def test_debian_side_door(sandbox):
     sb = sandbox
     root = sb.sysroot
     write(f"{root}/etc/php/8.2/fpm/pool.d/www.conf",
-          "[www]\nuser = www-data\ngroup = www-data\n"
+          f"[www]\nuser = {HTTPD_USER}\ngroup = {HTTPD_GROUP}\n"
           "listen = /run/php/php8.2-fpm.sock\n")
     write(f"{root}/etc/php/8.1/fpm/pool.d/www.conf",
           "[www]\nuser = wlft-pool\ngroup = wlft-pool\n")
@@ -243,7 +244,8 @@ def test_debian_side_door(sandbox):
     assert len(js["problems"]) == 1, js
     p = js["problems"][0]["problem"]
     assert p.startswith(f"side door: php-fpm pool 'www' in {root}/etc/php/"
-                        "8.2/fpm/pool.d/www.conf runs PHP as user www-data")
+                        "8.2/fpm/pool.d/www.conf runs PHP as user "
+                        f"{HTTPD_USER}")
     assert "php8.2-fpm.service is enabled (starts at boot)" in p
     assert p.endswith("systemctl mask --now php8.2-fpm.service")
     # conf-available only: not a warning; enabled: one

@@ -26,10 +26,10 @@ import time
 
 import pytest
 
-from wlf.sandbox import Sandbox, ensure_user, pid_alive, wait_until
+from wlf.host import ensure_user, httpd_group, httpd_user, php_fpm
+from wlf.sandbox import pid_alive, wait_until
 
-PHP_FPM = "/usr/sbin/php-fpm8.2"
-HTTPD_USER = HTTPD_GROUP = "www-data"
+HTTPD_USER, HTTPD_GROUP = httpd_user(), httpd_group()
 
 # A FastCGI client in the customer's PHP: it sends one request with
 # PHP_ADMIN_VALUE to TARGET and does not wait for the answer (in a pool
@@ -63,9 +63,11 @@ echo @socket_connect($s, '@TARGET@') ? 'connected'
     : 'refused: ' . socket_strerror(socket_last_error($s));''',
     # open_basedir does not apply to programs the script starts
     "exec": r'''<?php
-$code = '$s = @stream_socket_client("unix://@TARGET@", $en, $es, 2);'
-      . 'echo $s ? "connected" : "refused: $es";';
-echo exec('php8.2 -n -r ' . escapeshellarg($code));''',
+$code = "import socket, os\n"
+      . "s = socket.socket(socket.AF_UNIX)\n"
+      . "try:\n s.connect('@TARGET@'); print('connected')\n"
+      . "except OSError as e: print('refused: ' + os.strerror(e.errno))\n";
+echo exec('python3 -c ' . escapeshellarg($code));''',
 }
 
 INFO = ("<?php echo ini_get('open_basedir'), '|', "
@@ -143,7 +145,7 @@ pm = static
 pm.max_children = 1
 php_admin_value[open_basedir] = {home}/
 """)
-        subprocess.run([PHP_FPM, "--fpm-config", conf], check=True,
+        subprocess.run([php_fpm(), "--fpm-config", conf], check=True,
                        capture_output=True, timeout=30)
         with open(self.pidfile) as f:
             self.pid = int(f.read())
@@ -365,7 +367,7 @@ def web_member():
 
 def test_users_that_reach_the_sockets_get_no_account(sandbox, web_member):
     sb = sandbox
-    sb.set_config(min_uid=1)            # so that www-data (33) gets that far
+    sb.set_config(min_uid=1)    # so that httpd's user (33, 48) gets that far
     ensure_user("wlft-plain")
     home = sb.make_home("x", "wlft-plain")
     before = sb.tree_snapshot()
@@ -393,7 +395,7 @@ def test_user_that_joins_httpd_group_later(sandbox, wlft_user):
     try:
         r = sb.fpmctl("set", "late", "max_children=3")
         assert r.rc == 2 and "member of httpd's group" in r.err, r
-        assert "gpasswd -d wlft-latejoin www-data" in r.err
+        assert f"gpasswd -d wlft-latejoin {HTTPD_GROUP}" in r.err
         r = sb.fpmctl("reload", "late")
         assert r.rc == 1 and "keeps serving" in r.err, r
         assert sb.master_pid("late") == master
