@@ -150,9 +150,13 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
     wlf_buf_printf(&b, "[%s]\n", name);
     if (put_quoted(&b, "user", acct->user, err) < 0 ||
         put_quoted(&b, "group", acct->group, err) < 0 ||
-        put_quoted(&b, "listen", sock, err) < 0 ||
-        put_quoted(&b, "listen.owner", acct->user, err) < 0 ||
-        put_quoted(&b, "listen.group", cfg->httpd_group, err) < 0)
+        put_quoted(&b, "listen", sock, err) < 0)
+        goto fail;
+    /* Whoever can connect controls the pool's admin settings
+     * (PHP_ADMIN_VALUE): httpd and root only, never the account's own
+     * PHP, so the socket is not the account user's. */
+    wlf_buf_puts(&b, "listen.owner = \"" FPM_SOCKET_OWNER "\"\n");
+    if (put_quoted(&b, "listen.group", cfg->httpd_group, err) < 0)
         goto fail;
     wlf_buf_printf(&b, "listen.mode = 0660\n");
     if (eff->num[WLF_S_PM] == WLF_PM_STATIC)

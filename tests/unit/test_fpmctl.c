@@ -1,6 +1,7 @@
 /* Unit tests for fpmctl's pure parts: FPM config rendering (and that
  * injected values cannot break out), timeout sizing, argument parsing,
- * `set` key parsing, the slot layout and the JSON writer. One case per
+ * `set` key parsing, the slot layout, the JSON writer and the parsers that
+ * find the distribution's own php-fpm pools and PHP handlers. One case per
  * behaviour. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include "render.h"
 #include "setkeys.h"
 #include "unit_accounts.h"
+#include "sidedoor.h"
 #include "wlf_config.h"
 
 static const char *conf_text =
@@ -198,7 +200,8 @@ static const rendered_case conf_pool_runs_as_the_account_on_its_socket = {
     "user = \"alice\"",
     "group = \"alice\"",
     "listen = \"/srv/w/run/alice.b.sock\"",
-    "listen.owner = \"alice\"",
+    /* root's, not the account's: its own PHP must not connect */
+    "listen.owner = \"root\"",
     "listen.group = \"www-data\"",
     "listen.mode = 0660",
     NULL } };
@@ -793,6 +796,93 @@ static void test_json_writer_places_commas_and_escapes(void **state)
     free(out);
 }
 
+/* Fedora's www.conf, shortened, with what php-fpm also accepts */
+static const char *const fedora_www =
+    "; Start a new pool named 'www'.\n"
+    "[www]\n"
+    "; RPM: apache user chosen to provide access to the same directories"
+    " as httpd\n"
+    "user = apache\n"
+    "; RPM: Keep a group allowed to write in log dir.\n"
+    "group = apache ; a comment\n"
+    "listen = /run/php-fpm/www.sock\n"
+    ";user = nobody\n"
+    "[global]\n"
+    "user = ignored\n"
+    "  [ other ]\n"
+    "user=\"wlft-x\"\n"
+    "group = 'wlft x'\n"
+    "[third]\n"
+    "# user = commented\n";
+
+static void test_pool_parser_finds_each_pools_user_and_group(void **state)
+{
+    fpm_pool_identity p[2];
+
+    assert_int_equal(fpm_parse_pools(fedora_www, p, 2), 3);
+    assert_string_equal(p[0].name, "www");
+    assert_string_equal(p[0].user, "apache");
+    assert_string_equal(p[0].group, "apache");
+    assert_string_equal(p[1].name, "other");
+    assert_string_equal(p[1].user, "wlft-x");
+    assert_string_equal(p[1].group, "wlft x");
+}
+
+static void test_pool_parser_skips_global_and_broken_sections(void **state)
+{
+    fpm_pool_identity p[2];
+
+    assert_int_equal(fpm_parse_pools("", p, 2), 0);
+    assert_int_equal(fpm_parse_pools("user = x\n[global]\nuser = y\n"
+                                     "[a\nuser = z\n", p, 2), 0);
+}
+
+static void test_proxy_handler_of_fedoras_php_conf_is_found(void **state)
+{
+    char line[256];
+    const char *php_conf =
+        "<Files \".user.ini\">\n    Require all denied\n</Files>\n"
+        "AddType text/html .php\n"
+        "<IfModule !mod_php.c>\n"
+        "    <FilesMatch \\.(php|phar)$>\n"
+        "        SetHandler \"proxy:unix:/run/php-fpm/www.sock|fcgi://"
+        "localhost\"\n"
+        "    </FilesMatch>\n"
+        "</IfModule>\n";
+
+    assert_int_equal(fpm_find_proxy_handler(php_conf, line, sizeof(line)),
+                     1);
+    assert_string_equal(line, "SetHandler \"proxy:unix:/run/php-fpm/www.sock"
+                        "|fcgi://localhost\"");
+    assert_int_equal(fpm_find_proxy_handler(
+        "\taddhandler proxy:fcgi://127.0.0.1:9000 .php", line,
+        sizeof(line)), 1);
+}
+
+static void test_commented_or_other_handlers_are_no_proxy(void **state)
+{
+    char line[256];
+
+    assert_int_equal(fpm_find_proxy_handler(
+        "#SetHandler \"proxy:unix:/x|fcgi://l\"\n"
+        "SetHandler application/x-httpd-php\n"
+        "SetHandler\n", line, sizeof(line)), 0);
+}
+
+static void test_unit_text_wants_the_unit_by_its_exact_name(void **state)
+{
+    const char *dropin = "[Unit]\n# Wants=nothing.service\n"
+                         "Wants=php-fpm.service\n";
+
+    assert_true(fpm_unit_text_wants(dropin, "php-fpm.service"));
+    assert_false(fpm_unit_text_wants(dropin, "php-fpm"));
+    assert_false(fpm_unit_text_wants(dropin, "nothing.service"));
+    assert_true(fpm_unit_text_wants("Requires=a.service php8.2-fpm.service",
+                                    "php8.2-fpm.service"));
+    assert_false(fpm_unit_text_wants("After=php-fpm.service",
+                                     "php-fpm.service"));
+}
+
 #define FX_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define ARGS_REFUSED_TEST(c) { "test_" #c, test_args_refused, NULL, NULL, \
                                (void *)&c }
@@ -853,6 +943,11 @@ int main(void)
         FX_TEST(test_diff_of_an_unchanged_account_is_empty),
         FX_TEST(test_slot_files_lie_in_its_directory),
         cmocka_unit_test(test_json_writer_places_commas_and_escapes),
+        cmocka_unit_test(test_pool_parser_finds_each_pools_user_and_group),
+        cmocka_unit_test(test_pool_parser_skips_global_and_broken_sections),
+        cmocka_unit_test(test_proxy_handler_of_fedoras_php_conf_is_found),
+        cmocka_unit_test(test_commented_or_other_handlers_are_no_proxy),
+        cmocka_unit_test(test_unit_text_wants_the_unit_by_its_exact_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
