@@ -55,7 +55,7 @@ static void make_list(const wlf_config *cfg, wlf_account_list *list,
 
 typedef struct {
     wlf_config cfg;
-    wlf_account_list kept, skipped;
+    wlf_account_list kept;          /* and, in it, the skipped accounts */
 } map_fixture;
 
 static int map_setup(void **state)
@@ -67,11 +67,15 @@ static int map_setup(void **state)
     static const char *const skipped[] = { "carol:alice.example,carol.example",
                                            NULL };
     map_fixture *f = calloc(1, sizeof(*f));
+    wlf_account_list left_out;
     wlf_err e;
 
     assert_int_equal(wlf_config_load_string(conf_text, "t", &f->cfg, &e), 0);
     make_list(&f->cfg, &f->kept, kept);
-    make_list(&f->cfg, &f->skipped, skipped);
+    /* as the loader returns them: the skipped ones in the same list */
+    make_list(&f->cfg, &left_out, skipped);
+    f->kept.skipped = left_out.items;
+    f->kept.n_skipped = left_out.n;
     *state = f;
     return 0;
 }
@@ -80,7 +84,6 @@ static int map_teardown(void **state)
 {
     map_fixture *f = *state;
     wlf_account_list_free(&f->kept);
-    wlf_account_list_free(&f->skipped);
     wlf_config_free(&f->cfg);
     free(f);
     return 0;
@@ -94,8 +97,12 @@ static int map_one(map_fixture *f, const char *explicit_account,
                          explicit_account };
     const wlf_account *a = NULL;
     char how[128];
-    int rc = wlf_map_vhost(&f->kept, with_skipped ? &f->skipped : NULL, &d,
-                           &a, how, sizeof(how), e);
+    wlf_account_list list = f->kept;
+    int rc;
+
+    if (!with_skipped)
+        list.n_skipped = 0;
+    rc = wlf_map_vhost(&list, &d, &a, how, sizeof(how), e);
     *acct = a ? a->name : NULL;
     return rc;
 }
@@ -390,7 +397,6 @@ static void test_status_render(void **state)
     };
     wlf_status_page p = { "/etc/wlfcgi/wlfcgi.conf", "0.1", 3, e, 2 };
     char *t = wlf_status_text(&p), *j = wlf_status_json(&p);
-    char q[64];
 
     (void)state;
     assert_non_null(t);
@@ -420,12 +426,6 @@ static void test_status_render(void **state)
     assert_non_null(strstr(j, "\"live_socket\":null"));
     free(t);
     free(j);
-
-    assert_int_equal(wlf_json_quote(q, sizeof(q), "a\x01"), 9);
-    assert_string_equal(q, "\"a\\u0001\"");
-    /* truncation still terminates */
-    assert_int_equal(wlf_json_quote(q, 4, "abcdef"), 8);
-    assert_string_equal(q, "\"ab");
 }
 
 static void test_log_registry(void **state)
