@@ -118,12 +118,12 @@ echo
 echo "== medians over $ROUNDS rounds, ${SIZE_MIB} MiB PUT each"
 declare -A MED
 for c in "${CONFIGS[@]}"; do
-    MED[$c]=$(tr ' ' '\n' <<<"${SPEED[$c]}" | grep . | median)
+    MED[$c]=$(median_of "${SPEED[$c]}")
     printf '%-7s %7.1f MiB/s  server CPU %s s/GiB  peak RSS %s KiB, growth %s KiB\n' \
         "$c" "${MED[$c]}" \
-        "$(tr ' ' '\n' <<<"${CPU[$c]}" | grep . | median)" \
-        "$(tr ' ' '\n' <<<"${RSS[$c]}" | grep . | median)" \
-        "$(tr ' ' '\n' <<<"${GROW[$c]}" | grep . | median)"
+        "$(median_of "${CPU[$c]}")" \
+        "$(median_of "${RSS[$c]}")" \
+        "$(median_of "${GROW[$c]}")"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 echo

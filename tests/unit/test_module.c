@@ -545,6 +545,20 @@ static void test_reuse_never_pins_more_than_children_less_one(void **state)
 static wlf_status_entry status_entries[2];
 static wlf_status_page status_page;
 
+/* Every string of the NULL-terminated list appears in text. */
+static void assert_contains(const char *text, ...)
+{
+    const char *want;
+    va_list ap;
+
+    assert_non_null(text);
+    va_start(ap, text);
+    while ((want = va_arg(ap, const char *)) != NULL)
+        if (strstr(text, want) == NULL)
+            fail_msg("\"%s\" missing from:\n%s", want, text);
+    va_end(ap);
+}
+
 static int status_setup(void **state)
 {
     static const wlf_status_entry e[2] = {
@@ -566,11 +580,8 @@ static void test_status_text_lists_vhost_socket_limit(void **state)
     char *t = wlf_status_text(&status_page);
 
     (void)state;
-    assert_non_null(t);
-    assert_non_null(strstr(t, "alice.example:80"));
-    assert_non_null(strstr(t, "alice.a.sock"));
-    assert_non_null(strstr(t, "yes"));
-    assert_non_null(strstr(t, "8M"));
+    assert_contains(t, "alice.example:80", "alice.a.sock", "yes", "8M",
+                    NULL);
     free(t);
 }
 
@@ -579,14 +590,10 @@ static void test_status_json_escapes_and_nulls(void **state)
     char *j = wlf_status_json(&status_page);
 
     (void)state;
-    assert_non_null(j);
-    assert_non_null(strstr(j, "\"account\":\"alice\""));
-    assert_non_null(strstr(j, "\"answers\":true"));
-    assert_non_null(strstr(j, "\"max_upload\":8388608"));
-    assert_non_null(strstr(j, "\"vhost\":\"odd\\\"name\""));
-    assert_non_null(strstr(j, "\"error\":\"line\\nbreak\""));
-    assert_non_null(strstr(j, "\"answers\":null"));
-    assert_non_null(strstr(j, "\"accounts\":3"));
+    assert_contains(j, "\"account\":\"alice\"", "\"answers\":true",
+                    "\"max_upload\":8388608", "\"vhost\":\"odd\\\"name\"",
+                    "\"error\":\"line\\nbreak\"", "\"answers\":null",
+                    "\"accounts\":3", NULL);
     free(j);
 }
 
@@ -600,10 +607,8 @@ static void test_status_of_an_instance_that_does_not_answer(void **state)
     status_entries[0].live = NULL;
     t = wlf_status_text(&status_page);
     j = wlf_status_json(&status_page);
-    assert_non_null(strstr(t, "NO"));
-    assert_non_null(strstr(t, "no live instance"));
-    assert_non_null(strstr(j, "\"answers\":false"));
-    assert_non_null(strstr(j, "\"live_socket\":null"));
+    assert_contains(t, "NO", "no live instance", NULL);
+    assert_contains(j, "\"answers\":false", "\"live_socket\":null", NULL);
     free(t);
     free(j);
 }
