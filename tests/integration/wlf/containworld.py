@@ -23,7 +23,8 @@ Vhosts (both httpds):
   eve.test     eve's site; admin-configured proxying to the backend:
                ProxyPass /backend/, RewriteRule ^/rw/ [P], <Location /loc>
                SetHandler proxy:, <Directory .../admdir> SetHandler proxy:,
-               <FilesMatch \\.bk$> SetHandler proxy:
+               <FilesMatch \\.bk$> SetHandler proxy:; and admin handlers:
+               AddHandler cgi-script .cgi, <Location /admin-status>
   ann.test     ann's site
   parked.test  no account; docroot in eve's home (a parked domain)
 
@@ -228,6 +229,11 @@ def vhosts(w, port, contained):
   <FilesMatch "\\.bk$">
     SetHandler "proxy:{b}/"
   </FilesMatch>
+  # the admin's handlers, which a .htaccess beside them must not disturb
+  AddHandler cgi-script .cgi
+  <Location /admin-status>
+    SetHandler server-status
+  </Location>
 """
     status = """
 <Location /wlfcgi-status>
