@@ -24,7 +24,9 @@ Vhosts (both httpds):
                ProxyPass /backend/, RewriteRule ^/rw/ [P], <Location /loc>
                SetHandler proxy:, <Directory .../admdir> SetHandler proxy:,
                <FilesMatch \\.bk$> SetHandler proxy:; and admin handlers:
-               AddHandler cgi-script .cgi, <Location /admin-status>
+               AddHandler cgi-script .cgi, <Location /admin-status>;
+               /shared/ and /unshared/: a directory of wlft-legacy's,
+               allowed (WLFcgiAllowOwners) under /shared/ only
   ann.test     ann's site
   parked.test  no account; docroot in eve's home (a parked domain)
 
@@ -216,6 +218,12 @@ def vhosts(w, port, contained):
 {php_handler(acct) if acct else ""}{extra}
 </VirtualHost>
 """
+    allow_owner = """  <IfDirective WLFcgiAllowOwners>
+  <Location /shared/>
+    WLFcgiAllowOwners wlft-legacy
+  </Location>
+  </IfDirective>
+""" if contained else ""
     admin_proxying = f"""
   ProxyPass /backend/ {b}/
   RewriteEngine On
@@ -234,7 +242,13 @@ def vhosts(w, port, contained):
   <Location /admin-status>
     SetHandler server-status
   </Location>
-"""
+  # a directory of another user, shared on purpose, and the same without
+  Alias /shared/ {w.shared}/
+  Alias /unshared/ {w.shared}/
+  <Directory {w.shared}>
+    Require all granted
+  </Directory>
+{allow_owner}"""
     status = """
 <Location /wlfcgi-status>
   SetHandler wlfcgi-status
@@ -293,6 +307,15 @@ class ContainWorld:
         put(os.path.join(self.parked, "static.txt"), "PARKED-OK\n",
             "wlft-eve")
         mkdir(os.path.join(self.eve_www, "admdir"), "wlft-eve")
+        ensure_user("wlft-legacy")
+        self.shared = mkdir(os.path.join(self.root, "shared"), "wlft-legacy")
+        put(os.path.join(self.shared, "lib.js"), "SHARED-OK\n", "wlft-legacy")
+        # root's, readable by httpd's group only (a password file)
+        self.root_secret = put(os.path.join(self.root, "htpasswd"),
+                               "admin:ROOT-SECRET\n", "root", 0o640,
+                               HTTPD_GROUP)
+        self.root_public = put(os.path.join(self.root, "public.txt"),
+                               "ROOT-PUBLIC\n", "root", 0o644)
         self.httpd = None
         self.backend = Backend()
         self.loose = LoosePools(self.root)
