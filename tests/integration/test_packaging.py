@@ -271,7 +271,11 @@ def test_files_where_httpd_systemd_and_tools_look(instroot):
     loc = re.search(r"<Location /wlfcgi-status>(.*?)</Location>", confd, re.S)
     assert loc and re.search(r"^\s*SetHandler wlfcgi-status$", loc.group(1),
                              re.M)
-    assert re.search(r"^\s*Require local$", loc.group(1), re.M)
+    # not "Require local": every customer's PHP is local
+    assert re.search(r"^\s*AuthUserFile /etc/wlfcgi/status\.htpasswd$",
+                     loc.group(1), re.M)
+    assert re.search(r"^\s*Require valid-user$", loc.group(1), re.M)
+    assert not re.search(r"Require local", loc.group(1))
     for path in (UNITDIR + "/wlfcgi.service", UNITDIR + "/wlfcgi-fpm@.service",
                  "/usr/lib/tmpfiles.d/wlfcgi.conf", "/etc/logrotate.d/wlfcgi",
                  "/usr/share/bash-completion/completions/fpmctl",
