@@ -111,7 +111,7 @@ def test_admin_cgi_handler_but_customer_execcgi(cworld, expect_log):
     """The admin maps .cgi to cgi-script; eve's .htaccess switches on
     ExecCGI. Stock: her script runs as httpd's user. Contained: the
     option is switched off again, mod_cgid refuses."""
-    expect_log(r"AH02809: Options ExecCGI is off")
+    expect_log(r"Options ExecCGI is off in this directory")
     w = cworld
     d = w.eve_dir("cgi_opt", "Options +ExecCGI\n", {"x.cgi": CGI})
     os.chmod(os.path.join(d, "x.cgi"), 0o755)
@@ -122,8 +122,7 @@ def test_admin_cgi_handler_but_customer_execcgi(cworld, expect_log):
 
 @pytest.mark.parametrize("opts", ["+Includes", "All", "Includes"])
 def test_ssi_exec_is_off_whatever_options_say(cworld, expect_log, opts):
-    expect_log(r"AH01658: exec used but not allowed",
-               r"AH01374: mod_include")
+    expect_log(r"exec used but not allowed in .*ssi_exec")
     w = cworld
     w.eve_dir("ssi_exec", f"Options {opts}\n"
               "AddOutputFilter INCLUDES .shtml\n", {"x.shtml": SSI_EXEC})

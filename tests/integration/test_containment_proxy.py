@@ -150,11 +150,25 @@ def test_unmapped_vhost_garbage_handler_never_sends_source(cworld,
     handler would then send the script as text."""
     expect_log(r"WLF00022: vhost parked\.test has no wlfcgi account")
     w = cworld
-    w.eve_dir("parked/src", 'SetHandler "proxy:foo/bar"\n',
+    w.eve_dir("parked/src", '<Files "src.php">\n'
+              'SetHandler "proxy:foo/bar"\n</Files>\n',
               {"src.php": "<?php /* PARKED-SOURCE */ echo 'ran';\n"})
     stock, ours = w.both("/src/src.php", "parked.test")
     assert "PARKED-SOURCE" in stock.text
     assert "PARKED-SOURCE" not in ours.text and ours.status == 500
+
+
+def test_distribution_php_handler_unused_by_unmapped_vhost(cworld,
+                                                          expect_log):
+    """Fedora's php-fpm package sends every .php to its www pool, which
+    runs as httpd's user. A vhost without an account never runs PHP there
+    (WLFcgiExtensions none would hand it back to that configuration)."""
+    expect_log(r"WLF00022: vhost parked\.test has no wlfcgi account")
+    w = cworld
+    w.eve_dir("parked/www", None, {"who.php": WHOAMI})
+    stock, ours = w.both("/www/who.php", "parked.test")
+    assert ran_as(stock) == "www-data", stock
+    assert ours.status == 500 and "www-data" not in ours.text
 
 
 def test_unmapped_vhost_proxies_nothing(cworld, expect_log):

@@ -19,7 +19,8 @@ Two httpds serve the same vhosts from the same files:
                way hosters connect FPM today (the comparison that shows
                each attack works where nothing stops it)
 
-Vhosts (both httpds):
+Both have a server-wide <FilesMatch \\.php$> SetHandler to the www pool, as
+Fedora's php-fpm package installs it. Vhosts (both httpds):
   eve.test     eve's site; admin-configured proxying to the backend:
                ProxyPass /backend/, RewriteRule ^/rw/ [P], <Location /loc>
                SetHandler proxy:, <Directory .../admdir> SetHandler proxy:,
@@ -258,6 +259,11 @@ def vhosts(w, port, contained):
     config = f"WLFcgiConfig {w.sb.conf}" if contained else ""
     return (f"""
 {config}
+# what Fedora's php-fpm package brings (conf.d/php.conf): every .php to
+# its www pool, which runs as httpd's user
+<FilesMatch "\\.php$">
+  SetHandler "proxy:unix:{w.loose.www_sock}|fcgi://localhost"
+</FilesMatch>
 Protocols h2c http/1.1
 ScriptSock cgisock
 ExtendedStatus On
