@@ -1,11 +1,13 @@
 """pytest configuration for the integration suites.
 
-The harness lives in tests/integration/wlf/: sandbox.py (fpmctl sandboxes,
-test users, instance teardown by pid) and httpd.py (a real httpd with the
-built module), modworld.py (the accounts, vhosts and httpd the
-mod_wlfcgi suites share) and containworld.py (the customer, victim and
-stock httpd the containment suites attack). Their fixtures are loaded as plugins when
-present.
+The harness lives in tests/integration/wlf/: host.py (httpd, php-fpm and
+test users, found the portable way), sandbox.py (fpmctl sandboxes,
+instance teardown by pid), httpd.py (a real httpd with the built module),
+modworld.py (the accounts, vhosts and httpd the mod_wlfcgi suites share),
+containworld.py (the hostile customer, her victim and the stock httpd the
+containment suites attack) and fcgi.py (a FastCGI client). The fixtures of
+sandbox.py, httpd.py, modworld.py and containworld.py are loaded as
+plugins.
 """
 import importlib.util
 import os

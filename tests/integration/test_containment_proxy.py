@@ -12,6 +12,10 @@ import threading
 
 import pytest
 
+from wlf import host
+
+HTTPD_USER = host.httpd_user()
+
 REFUSED = r"WLF00030: vhost eve\.test \(account eve\): .*proxy target"
 
 
@@ -62,7 +66,7 @@ def attacks(w):
                                "who.phtml", "wlft-legacy"),
         "sethandler_www_pool": ('<Files "who.phtml">\n'
                                 f'  SetHandler "proxy:{www}"\n</Files>\n',
-                                "who.phtml", "www-data"),
+                                "who.phtml", HTTPD_USER),
     }
 
 
@@ -167,8 +171,8 @@ def test_distribution_php_handler_unused_by_unmapped_vhost(cworld,
     w = cworld
     w.eve_dir("parked/www", None, {"who.php": WHOAMI})
     stock, ours = w.both("/www/who.php", "parked.test")
-    assert ran_as(stock) == "www-data", stock
-    assert ours.status == 500 and "www-data" not in ours.text
+    assert ran_as(stock) == HTTPD_USER, stock
+    assert ours.status == 500 and HTTPD_USER not in ours.text
 
 
 def test_unmapped_vhost_proxies_nothing(cworld, expect_log):

@@ -2,8 +2,8 @@
 
 The lists come from the code's own tables, so a new directive, setting or
 log tag cannot go undocumented:
-- mod_wlfcgi's command_rec table (mod_wlfcgi/mod_wlfcgi.c) -> the admin
-  guide's directive table and mod_wlfcgi(8);
+- mod_wlfcgi's command_rec table (mod_wlfcgi/mod_wlfcgi_config.c) -> the
+  admin guide's directive table and mod_wlfcgi(8);
 - the keys the shared loader accepts in wlfcgi.conf and in account files
   (common/wlf_config.c: parse_config, parse_account, wlf_setting_defs) ->
   the admin guide's reference tables;
@@ -58,7 +58,7 @@ def setting_keys():
 
 
 def directives():
-    src = read(os.path.join(ROOT, "mod_wlfcgi", "mod_wlfcgi.c"))
+    src = read(os.path.join(ROOT, "mod_wlfcgi", "mod_wlfcgi_config.c"))
     table = re.search(r"command_rec \w+\[\] = \{(.*?)\{ NULL \}", src, re.S)
     assert table
     names = re.findall(r'AP_INIT_\w+\(\s*"(\w+)"', table.group(1))
@@ -91,7 +91,7 @@ def test_every_directive_documented():
         assert re.search(rf"^\.BI? {d}\b", man, re.M), d
     handler = re.search(r'#define WLF_STATUS_HANDLER\s+"([^"]+)"',
                         read(os.path.join(ROOT, "mod_wlfcgi",
-                                          "mod_wlfcgi.c"))).group(1)
+                                          "mod_wlfcgi_status.c"))).group(1)
     assert f"`SetHandler {handler}`" in rows
     assert re.search(rf"^\.B SetHandler {handler}$", man, re.M)
 

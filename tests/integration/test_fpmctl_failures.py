@@ -1,13 +1,14 @@
-"""fpmctl when things go wrong: broken changes are contained (issue 2,
-acceptance 4), bad input changes nothing (acceptance 7), rollback when a
-new instance does not answer, lock timeouts, --dry-run, and the systemd
-mode's calls and rollback (with a fake systemctl)."""
+"""fpmctl when things go wrong: broken changes are contained, bad input
+changes nothing, rollback when a new instance does not answer, lock
+timeouts, --dry-run, and the systemd mode's calls and rollback (with a
+fake systemctl)."""
 import fcntl
 import os
 import time
 
 import pytest
 
+from wlf.host import php_fpm
 from wlf.sandbox import pid_alive, wait_until
 
 
@@ -28,7 +29,7 @@ def read(path):
         return f.read()
 
 
-# ---------------------------------------------------- acceptance 4 --
+# ------------------------------------ a broken change is rolled back --
 
 def test_hand_broken_account_file_fails_reload_keeps_serving(pair):
     sb = pair
@@ -105,7 +106,7 @@ def test_rollback_when_new_instance_does_not_answer(pair):
     sb = pair
     wrapper = os.path.join(sb.root, "php-fpm-hang")
     with open(wrapper, "w") as f:
-        f.write(HANG.format(fpm="/usr/sbin/php-fpm8.2"))
+        f.write(HANG.format(fpm=php_fpm()))
     os.chmod(wrapper, 0o755)
     sb.add_php_version("8.2-hang", wrapper)
     sb.set_config(start_timeout=2)
@@ -127,13 +128,14 @@ def test_rollback_when_new_instance_does_not_answer(pair):
     assert sb.fpmctl("show", "alice").rc == 0
 
 
-# ---------------------------------------------------- acceptance 7 --
+# ---------------------------------------- bad input changes nothing --
 
 LONG = "a" * 33
 
 
 def corpus(home):
-    """(fpmctl args, field the error must name): bad input of issue 2."""
+    """(fpmctl args, field the error must name): invalid names, users,
+    groups, homes, sizes, domains, PHP versions and `set` items."""
     add = ["add-account"]
     ok = ["--user", "wlft-carol", "--home", home]
     return [

@@ -1,4 +1,4 @@
-"""Packaging (issue 5): the RPM, its files, and the Debian layout.
+"""Packaging: the RPM, its files, and the Debian layout.
 
 The RPM is built once per run on this Debian host with rpm/build-rpm.sh
 (what `./build.sh rpm` runs) and installed into a scratch root with
@@ -9,9 +9,7 @@ pages under man, an httpd configured from the packaged snippets, logrotate
 and bash completion running on the packaged files.
 """
 import glob
-import gzip
 import os
-import pwd
 import re
 import shutil
 import signal
@@ -23,6 +21,8 @@ import time
 import pytest
 import requests
 
+from wlf.host import ensure_user, php_fpm
+
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(TOP, "build", "rpm")
 SPEC = os.path.join(TOP, "rpm", "wlfcgi.spec")
@@ -31,17 +31,9 @@ MODDIR = "/usr/lib64/httpd/modules"
 UNITDIR = "/usr/lib/systemd/system"
 DEB_MODDIR = "/usr/lib/apache2/modules"
 TEST_USER = "wlft-rpm"
-# Debian installs php-fpmX.Y; RHEL a single php-fpm
-PHP_FPM = (sorted(glob.glob("/usr/sbin/php-fpm[0-9]*"))
-           or [shutil.which("php-fpm") or "/usr/sbin/php-fpm"])[-1]
 debian_httpd = pytest.mark.skipif(
     not os.path.exists(DEB_MODDIR + "/mod_proxy_fcgi.so"),
     reason="the httpd checks run Debian's apache2 with the packaged files")
-
-pytestmark = pytest.mark.skipif(
-    not (glob.glob(os.path.join(TOP, "fpmctl", "*.c"))
-         and glob.glob(os.path.join(TOP, "mod_wlfcgi", "*.c"))),
-    reason="the RPM needs fpmctl/ and mod_wlfcgi/ sources (not merged yet)")
 
 
 def run(cmd, timeout=120, check=True, **kw):
@@ -56,15 +48,6 @@ def run(cmd, timeout=120, check=True, **kw):
 def version():
     with open(SPEC) as f:
         return re.search(r"^Version:\s*(\S+)", f.read(), re.M).group(1)
-
-
-def ensure_user(name):
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin",
-                        name], capture_output=True)
-        return pwd.getpwnam(name)
 
 
 def free_port():
@@ -371,7 +354,7 @@ def adjusted_wlfcgi_conf(root, dest):
             ('"/var/lib/wlfcgi"', f'"{root}/var/lib/wlfcgi"'),
             ('"/var/log/wlfcgi"', f'"{root}/var/log/wlfcgi"'),
             ('httpd_group = "apache"', 'httpd_group = "www-data"'),
-            ('"/usr/sbin/php-fpm"', f'"{PHP_FPM}"')]
+            ('"/usr/sbin/php-fpm"', f'"{php_fpm()}"')]
     for old, new in subs:
         assert old in text, old
         text = text.replace(old, new)
@@ -529,7 +512,7 @@ def test_logrotate_reopens_fpm_logs_and_keeps_owners(instroot):
                     f"[acct]\nuser = {TEST_USER}\ngroup = {TEST_USER}\n"
                     f"listen = {rundir}/acct.a.sock\npm = ondemand\n"
                     "pm.max_children = 1\n")
-        run([PHP_FPM, "-n", "--fpm-config", tmp + "/fpm.conf"])
+        run([php_fpm(), "-n", "--fpm-config", tmp + "/fpm.conf"])
         with open(rundir + "/acct.a.pid") as f:
             fpm = int(f.read())
         stale = subprocess.Popen(["sleep", "60"])

@@ -49,11 +49,12 @@ import time
 
 import pytest
 
-from . import fcgi, php
+from . import fcgi, host, php
+from .host import ensure_user
 from .httpd import Httpd
-from .sandbox import PHP_FPM, Sandbox, ensure_user
+from .sandbox import Sandbox
 
-HTTPD_GROUP = "www-data"
+HTTPD_GROUP = host.httpd_group()
 
 EXTRA_MODULES = [
     "status", "info", "include", "autoindex", "cgid", "asis", "imagemap",
@@ -165,7 +166,7 @@ listen.group = {HTTPD_GROUP}
 listen.mode = 0660
 {common}
 """)
-        subprocess.run([PHP_FPM, "--fpm-config", conf], check=True,
+        subprocess.run([host.php_fpm(), "--fpm-config", conf], check=True,
                        capture_output=True, timeout=30)
         with open(self.pid_file) as f:
             self.pid = int(f.read())
