@@ -220,11 +220,9 @@ def vhosts(w, port, contained):
 {php_handler(acct) if acct else ""}{extra}
 </VirtualHost>
 """
-    allow_owner = """  <IfDirective WLFcgiAllowOwners>
-  <Location /shared/>
+    allow_owner = """  <Location /shared/>
     WLFcgiAllowOwners wlft-legacy
   </Location>
-  </IfDirective>
 """ if contained else ""
     admin_proxying = f"""
   ProxyPass /backend/ {b}/

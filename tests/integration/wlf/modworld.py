@@ -15,7 +15,8 @@ and one httpd (mpm_event) with these vhosts:
   alice2.test                    alice's second site
   bob.test                       AllowOverride All, /big: 64M
   nobody.test                    no account: PHP must never leak
-  stock.test                     no account, a stock FilesMatch SetHandler
+  stock.test                     no account, WLFcgiExtensions none, a stock
+                                 FilesMatch SetHandler
                                  to a plain FPM pool outside the wlfcgi
                                  socket dir (the comparison setup)
   legacy.test                    alice's, but WLFcgiExtensions none: its
@@ -277,6 +278,9 @@ RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500
 
 <VirtualHost 127.0.0.1:{port}>
   ServerName stock.test
+  # no account, PHP on its own set-up: without this the module refuses
+  # its PHP (a vhost without an account runs PHP nowhere)
+  WLFcgiExtensions none
   DocumentRoot {world.stock_root}
   <Directory {world.stock_root}>
     AllowOverride None
