@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "confwrite.h"
 #include "fpmctl.h"
 #include "fsutil.h"
 #include "ops.h"
+#include "wlf_sys.h"
 
 const char cmd_init_usage[] =
     "init [--prefix DIR] [--service direct|systemd] [--force]";
@@ -83,11 +85,7 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
     if (service_arg == NULL)
         service = stat("/run/systemd/system", &st) == 0
                       ? WLF_SERVICE_SYSTEMD : WLF_SERVICE_DIRECT;
-    else if (strcmp(service_arg, "direct") == 0)
-        service = WLF_SERVICE_DIRECT;
-    else if (strcmp(service_arg, "systemd") == 0)
-        service = WLF_SERVICE_SYSTEMD;
-    else {
+    else if (wlf_service_parse(service_arg, &service) < 0) {
         wlf_fail(&err, "service", "'%.20s' is not direct or systemd",
                  service_arg);
         return fpm_report(&err, FPM_EXIT_USAGE);
@@ -105,13 +103,7 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
         wlf_copy(path, sizeof(path), ctx->config_path);
     else
         fs_path(path, sizeof(path), "%s/etc/wlfcgi/wlfcgi.conf", prefix);
-    {
-        const char *slash = strrchr(path, '/');
-        if (slash == NULL || slash == path)
-            snprintf(dir, sizeof(dir), "%s", slash ? "/" : ".");
-        else
-            snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    }
+    wlf_dirname(path, dir, sizeof(dir), NULL);
     if (fs_read_file(path, &old, NULL) < 0 && errno != ENOENT) {
         fpm_error("%s: cannot read: %s", path, strerror(errno));
         rc = FPM_EXIT_FAILED;
@@ -131,7 +123,7 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
             fpm_say(ctx, "would %s %s (service %s, httpd group %s) and "
                     "create the directories under %s",
                     old ? "overwrite" : "write", path,
-                    service == WLF_SERVICE_SYSTEMD ? "systemd" : "direct",
+                    wlf_service_name(service),
                     group, prefix[0] ? prefix : "/");
         rc = FPM_EXIT_OK;
         goto out;
@@ -147,8 +139,12 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
     /* read again under the lock: another init may have been faster */
     free(old);
     old = NULL;
-    if (fs_read_file(path, &old, NULL) == 0 && strcmp(old, text) != 0 &&
-        !force) {
+    if (fs_read_file(path, &old, NULL) < 0 && errno != ENOENT) {
+        fpm_error("%s: cannot read: %s", path, strerror(errno));
+        rc = FPM_EXIT_FAILED;
+        goto out;
+    }
+    if (old && strcmp(old, text) != 0 && !force) {
         fpm_error("%s exists and differs from what init would write; it is "
                   "kept (use init --force to overwrite it)", path);
         rc = FPM_EXIT_FAILED;
@@ -167,7 +163,7 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
         fpm_say(ctx, "%s is already initialised; directories checked", path);
     else
         fpm_say(ctx, "wrote %s (service %s, httpd group %s, php %s)", path,
-                service == WLF_SERVICE_SYSTEMD ? "systemd" : "direct", group,
+                wlf_service_name(service), group,
                 cfg.php_default);
     rc = FPM_EXIT_OK;
 out:

@@ -33,7 +33,6 @@ void proc_result_free(proc_result *res);
 const char *proc_pick_line(const char *out, const char *needle, char *buf,
                            size_t len);
 
-long long proc_now_ms(void);
 void proc_sleep_ms(long long ms);
 
 /* Exists and is not a zombie. */

@@ -580,10 +580,14 @@ def test_bash_completion(instroot):
         with open(cfg, "w") as f:
             f.write(text)
 
+        # what the packaged fpmctl has: its command and settings tables
+        fpmctl = instroot + "/usr/sbin/fpmctl"
+        table = [line.split("\t") for line in
+                 run([fpmctl, "--list-commands"]).stdout.splitlines()]
+        keys = [line.split("\t")[0] for line in
+                run([fpmctl, "--list-settings"]).stdout.splitlines()]
         cmds = complete(instroot, ["fpmctl", ""])
-        assert {"init", "add-account", "remove-account", "list", "show",
-                "set", "start", "stop", "restart", "reload", "status",
-                "check", "rebuild"} == set(cmds)
+        assert set(cmds) == {name for name, _, _ in table}
         assert complete(instroot, ["fpmctl", "re"]) == \
             ["remove-account", "restart", "reload", "rebuild"]
         assert complete(instroot, ["fpmctl", "-c", cfg, "start", ""]) == \
@@ -600,9 +604,7 @@ def test_bash_completion(instroot):
         assert complete(instroot, ["fpmctl", "-c", cfg, "add-account", "x",
                                    "--php", ""]) == ["system"]
         # `set` offers every setting the loader knows
-        with open(os.path.join(TOP, "common", "wlf_config.c")) as f:
-            keys = re.findall(r'\[WLF_S_\w+\] = \{ "(\w+)"', f.read())
-        assert len(keys) >= 10
+        assert "max_upload" in keys
         offered = complete(instroot, ["fpmctl", "-c", cfg, "set", "alice", ""])
         for k in keys:
             assert f"{k}=" in offered, k
@@ -610,17 +612,8 @@ def test_bash_completion(instroot):
         assert complete(instroot, ["fpmctl", "-c", cfg, "set", "alice",
                                    "pm="]) == \
             ["pm=ondemand", "pm=static", "pm=default"]
-        # every command and option fpmctl has (its command table and the
-        # usage line of each command) is offered
-        src = ""
-        for path in glob.glob(os.path.join(TOP, "fpmctl", "*.c")):
-            with open(path) as f:
-                src += f.read()
-        table = re.findall(r'^\s*\{ "([a-z-]+)",\s+cmd_\w+,', src, re.M)
-        assert set(table) == set(cmds)
-        for m in re.finditer(r'cmd_\w+_usage\[\] =\s*((?:"[^"]*"\s*)+);', src):
-            usage = "".join(re.findall(r'"([^"]*)"', m.group(1)))
-            cmd = usage.split()[0]
+        # every option of every command (its usage line) is offered
+        for cmd, _, usage in table:
             for opt in set(re.findall(r"--[a-z][a-z-]*", usage)):
                 assert opt in complete(instroot, ["fpmctl", cmd, "--"]), \
                     f"{cmd} {opt}"
