@@ -86,27 +86,43 @@ for c in "${CONFIGS[@]}"; do
     wrk -t2 -c32 -d2s -H "Host: bench.bench" "${URL[$c]}" >/dev/null
 done
 
-declare -A RESULTS
+# httpd's CPU time per request (user + system, all its processes): less
+# disturbed by other load on the machine than requests per second
+HZ=$(getconf CLK_TCK)
+declare -A PID RESULTS CPU
+PID[stock]=$(cat "$B/stock/httpd.pid")
+PID[wlfcgi]=$(cat "$B/httpd/httpd.pid")
 for r in $(seq 1 "$ROUNDS"); do
     for c in "${CONFIGS[@]}"; do
+        t0=$(cpu_ticks "${PID[${c%%:*}]}")
         out=$(wrk -t2 -c32 -d"${SECS}s" -H "Host: bench.bench" "${URL[$c]}")
+        t1=$(cpu_ticks "${PID[${c%%:*}]}")
         rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+        reqs=$(awk '/requests in/ {print $1}' <<<"$out")
         errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out")
+        us=$(awk -v t="$((t1 - t0))" -v n="$reqs" -v hz="$HZ" \
+            'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
         RESULTS[$c]+="$rps "
-        printf 'round %d  %-20s %10s req/s %s\n' "$r" "$c" "$rps" "$errs"
+        CPU[$c]+="$us "
+        printf 'round %d  %-20s %10s req/s  %6s us cpu/req %s\n' "$r" "$c" \
+            "$rps" "$us" "$errs"
     done
 done
 
 echo
 echo "== medians over $ROUNDS rounds of ${SECS} s (wrk -t2 -c32)"
-declare -A MED
+declare -A MED MCPU
 for c in "${CONFIGS[@]}"; do
     MED[$c]=$(tr ' ' '\n' <<<"${RESULTS[$c]}" | grep . | median)
-    printf '%-20s %10.0f req/s   (%s)\n' "$c" "${MED[$c]}" "${RESULTS[$c]% }"
+    MCPU[$c]=$(tr ' ' '\n' <<<"${CPU[$c]}" | grep . | median)
+    printf '%-20s %10.0f req/s   (%s)   cpu/req %s us (%s)\n' "$c" \
+        "${MED[$c]}" "${RESULTS[$c]% }" "${MCPU[$c]}" "${CPU[$c]% }"
 done
 echo
 for f in small.txt big.bin ht/small.txt ht/big.bin; do
-    printf 'mod_wlfcgi / stock, %-13s: %s\n' "$f" \
+    printf 'mod_wlfcgi / stock, %-13s: req/s %s, httpd cpu/req %s\n' "$f" \
         "$(awk -v a="${MED[wlfcgi:$f]}" -v b="${MED[stock:$f]}" \
+            'BEGIN {printf "%.3f", a / b}')" \
+        "$(awk -v a="${MCPU[wlfcgi:$f]}" -v b="${MCPU[stock:$f]}" \
             'BEGIN {printf "%.3f", a / b}')"
 done

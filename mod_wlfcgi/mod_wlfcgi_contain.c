@@ -279,6 +279,17 @@ int wlfcgi_contain_perdir(request_rec *r)
     if (c->exts_none)
         return DECLINED;
     if (rq->ht & WLF_HT_REFUSED) {
+        /* its hooks that still run for a refused request (mod_lua's
+         * LuaHookLog) see the vhost's configuration, not the .htaccess */
+        ap_conf_vector_t *v = ap_create_per_dir_config(r->pool);
+        memcpy(v, r->per_dir_config,
+               sizeof(void *) * (size_t)wlf_g->n_conf_slots);
+        for (int i = 0; i < cg->refused->nelts; i++) {
+            module *m = APR_ARRAY_IDX(cg->refused, i, module *);
+            ap_set_module_config(v, m, ap_get_module_config(
+                r->server->lookup_defaults, m));
+        }
+        r->per_dir_config = v;
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_HTACCESS_REFUSED
                       ": vhost %s (account %s): the .htaccess in %s "
                       "configures %s, whose directives there run code as "

@@ -11,6 +11,7 @@ the stock httpd. The admin's own handlers and the ordinary content
 handlers keep working.
 """
 import os
+import time
 
 import pytest
 
@@ -147,6 +148,38 @@ def test_lua_hook_in_htaccess_refused(cworld, expect_log):
     stock, ours = w.both("/lua_hook/static.txt", "eve.test")
     assert stock.header("X-Leak") == "ANN-NOTES", stock.headers
     assert ours.status == 403 and ours.header("X-Leak") is None
+
+
+LUA_LOG = """
+function log(r)
+    local f = io.open("{marker}", "w")
+    if f then f:write("ran as httpd"); f:close() end
+    return apache2.DECLINED
+end
+"""
+
+
+def test_lua_log_hook_in_htaccess_never_runs(cworld, expect_log):
+    """LuaHookLog runs for every request, a refused one too: it must see
+    the vhost's configuration, not the .htaccess."""
+    expect_log(r"WLF00034: vhost eve\.test \(account eve\): .*mod_lua")
+    w = cworld
+    out = os.path.join(w.root, "lua_log")
+    os.makedirs(out, exist_ok=True)
+    os.chmod(out, 0o777)
+    d = os.path.join(w.eve_www, "lua_log")
+    for stock in (True, False):
+        marker = os.path.join(out, f"marker-{stock}")
+        w.eve_dir("lua_log", f"LuaHookLog {d}/log.lua log\n",
+                  {"log.lua": LUA_LOG.format(marker=marker),
+                   "static.txt": "EVE-OK\n"})
+        w.get("/lua_log/static.txt", "eve.test", stock=stock)
+        # the log phase runs after the response was sent
+        for _ in range(50):
+            if os.path.exists(marker):
+                break
+            time.sleep(0.02)
+        assert os.path.exists(marker) == stock, marker
 
 
 # ---- what keeps working ----
