@@ -43,8 +43,8 @@ const char cmd_check_help[] =
     "data that removed accounts left (remove-account without --purge).\n"
     "Resource limits (cpu, memory, tasks, io_weight) must be enforceable\n"
     "on this host where accounts have them, and running instances must be\n"
-    "inside their account's cgroup; a last line says how limits are\n"
-    "enforced here, or that they are not and why.\n"
+    "inside their account's cgroup; a line before the verdict says how\n"
+    "limits are enforced here, or that they are not and why.\n"
     "Exit 0 only when there is no problem. --json: {\"ok\": bool,\n"
     "\"accounts\": N, \"limits\": {\"enforced\": bool, \"how\": text},\n"
     "\"problems\": [{\"account\": ..., \"problem\": ...}],\n"
@@ -515,13 +515,17 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
         fpm_print(out);
         free(out);
     }
-    else if (c.n == 0)
-        fpm_say(ctx, "ok: %s and %zu account(s), no problems%s", cfg->file,
-                list.n, c.n_warnings ? " (see the warnings)" : "");
-    else
-        printf("%zu problem(s)\n", c.n);
-    if (!ctx->json && ctx->verbosity >= 0)
-        printf("%s%s\n", enforced ? "limits: " : "", how);
+    else {
+        /* the verdict comes last, so scripts can read the last line */
+        if (ctx->verbosity >= 0)
+            printf("%s%s\n", enforced ? "limits: " : "", how);
+        if (c.n == 0)
+            fpm_say(ctx, "ok: %s and %zu account(s), no problems%s",
+                    cfg->file, list.n,
+                    c.n_warnings ? " (see the warnings)" : "");
+        else
+            printf("%zu problem(s)\n", c.n);
+    }
     free_warnings(&c);
     wlf_account_list_free(&list);
     return c.n ? FPM_EXIT_FAILED : FPM_EXIT_OK;
