@@ -549,6 +549,13 @@ static apr_status_t owner_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     owner_ctx *ctx = f->ctx;
     request_rec *r = f->r;
 
+    if (ctx == NULL) {
+        /* added by name (SetOutputFilter in a .htaccess), not by
+         * wlfcgi_contain_insert_filter(), which adds its own where it
+         * applies */
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
     for (apr_bucket *e = APR_BRIGADE_FIRST(bb);
          e != APR_BRIGADE_SENTINEL(bb); e = APR_BUCKET_NEXT(e)) {
         apr_bucket_file *fb;
