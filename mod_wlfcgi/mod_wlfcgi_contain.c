@@ -42,6 +42,8 @@
 APLOG_USE_MODULE(wlfcgi);
 
 #define WLF_OWNER_FILTER    "WLFCGI_OWNER"
+/* directories on the way to a file that are looked at, at most */
+#define WLF_WAY_MAX         64
 /* the Options that run a customer's code as httpd's user */
 #define WLF_EXEC_OPTS       (OPT_EXECCGI | OPT_INC_WITH_EXEC)
 /* modules whose configuration in a .htaccess is refused outright: their
@@ -261,6 +263,7 @@ int wlfcgi_contain_perdir(request_rec *r)
 {
     wlf_srv_conf *c;
     wlf_req *rq;
+    int rv;
 
     if (wlf_g == NULL || cg == NULL)
         return DECLINED;
@@ -273,10 +276,13 @@ int wlfcgi_contain_perdir(request_rec *r)
     rq->t.rewrite_server = apr_table_get(r->notes,
                                          "rewrite-forced-mimetype");
     summarize(r, rq);
-    if (rq->ht == 0)
-        return DECLINED;
     c = wlfcgi_srv_conf(r->server);
     if (c->exts_none)
+        return DECLINED;
+    /* before mod_speling's and mod_negotiation's look at the directory */
+    if ((rv = wlfcgi_contain_parent(r, c)) != DECLINED)
+        return rv;
+    if (rq->ht == 0)
         return DECLINED;
     if (rq->ht & WLF_HT_REFUSED) {
         /* its hooks that still run for a refused request (mod_lua's
@@ -447,24 +453,96 @@ static int judge_target(request_rec *r, wlf_srv_conf *c, wlf_req *rq,
     return HTTP_FORBIDDEN;
 }
 
-static int owner_allowed(request_rec *r, wlf_acct *a, uid_t owner,
-                         mode_t mode)
+/* Whose files the vhost may send in the request's scope */
+static void owners_of(request_rec *r, const wlf_srv_conf *c, wlf_owners *o)
 {
     wlf_dir_conf *d = ap_get_module_config(r->per_dir_config,
                                            &wlfcgi_module);
 
-    return wlf_owner_allowed(owner, mode, a->uid,
-                             d->allow_owners
-                                 ? (const uid_t *)d->allow_owners->elts
-                                 : NULL,
-                             d->allow_owners
-                                 ? (size_t)d->allow_owners->nelts : 0);
+    o->has_owner = c->has_owner;
+    o->owner = c->owner_uid;
+    o->extra = d->allow_owners ? (const uid_t *)d->allow_owners->elts
+                               : NULL;
+    o->n_extra = d->allow_owners ? (size_t)d->allow_owners->nelts : 0;
+}
+
+/* The directories on the way to `real` (absolute, no links), from "/"
+ * down to the one that holds it: open to everyone (wlf_way_open)? */
+static int way_open(const char *real, const wlf_owners *o)
+{
+    wlf_node nodes[WLF_WAY_MAX];
+    char buf[PATH_MAX];
+    size_t n = 0, len = strlen(real);
+
+    if (real[0] != '/' || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, real, len + 1);
+    for (size_t i = 0; i < len; i++) {
+        struct stat st;
+        char next;
+
+        if (buf[i] != '/')
+            continue;
+        /* "/", "/home/", "/home/ann/", ... */
+        next = buf[i + 1];
+        buf[i + 1] = '\0';
+        if (n == WLF_WAY_MAX || stat(buf, &st) != 0)
+            return 0;
+        nodes[n].uid = st.st_uid;
+        nodes[n].mode = st.st_mode;
+        n++;
+        buf[i + 1] = next;
+    }
+    return wlf_way_open(nodes, n, o);
+}
+
+/* May the vhost send the file or directory at `path`, whose owner and
+ * mode httpd found? (APR's permission bits are laid out as the kernel's:
+ * APR_FPROT_WREAD is S_IROTH.) */
+static int may_send(const wlf_owners *o, uid_t owner, mode_t mode,
+                    const char *path)
+{
+    char real[PATH_MAX];
+
+    switch (wlf_file_owner(owner, mode, o)) {
+    case WLF_FILE_ALLOWED:
+        return 1;
+    case WLF_FILE_IF_OPEN_WAY:
+        return realpath(path, real) != NULL && way_open(real, o);
+    case WLF_FILE_REFUSED:
+    default:
+        return 0;
+    }
+}
+
+static const char *whose(const wlf_srv_conf *c)
+{
+    return c->acct ? "the account's user" : "the document root's owner";
+}
+
+static void log_foreign(request_rec *r, const wlf_srv_conf *c,
+                        const char *what, const char *path, uid_t owner)
+{
+    if (owner == 0)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_FILE
+                      ": vhost %s (account %s): %s%s is owned by uid 0 and "
+                      "not open to every local user (mode, or a directory "
+                      "on the way): refused", r->server->server_hostname,
+                      c->acct ? c->acct->name : "none", what, path);
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_FILE
+                      ": vhost %s (account %s): %s%s is owned by uid %ld, "
+                      "not by %s: refused", r->server->server_hostname,
+                      c->acct ? c->acct->name : "none", what, path,
+                      (long)owner, whose(c));
 }
 
 /* The file or directory httpd stat'ed for this request */
 int wlfcgi_contain_owner(request_rec *r, wlf_srv_conf *c)
 {
-    if (c->acct == NULL || r->proxyreq ||
+    wlf_owners o;
+
+    if (c->exts_none || r->proxyreq ||
         (r->finfo.filetype != APR_REG && r->finfo.filetype != APR_DIR))
         return DECLINED;
     if (!(r->finfo.valid & APR_FINFO_USER) ||
@@ -477,19 +555,39 @@ int wlfcgi_contain_owner(request_rec *r, wlf_srv_conf *c)
         r->finfo.protection = fi.protection;
         r->finfo.valid |= APR_FINFO_USER | APR_FINFO_PROT;
     }
-    /* APR's permission bits are laid out as the kernel's (APR_FPROT_WREAD
-     * is S_IROTH) */
-    if (owner_allowed(r, c->acct, r->finfo.user,
-                      (mode_t)r->finfo.protection))
+    owners_of(r, c, &o);
+    if (may_send(&o, r->finfo.user, (mode_t)r->finfo.protection,
+                 r->filename))
         return DECLINED;
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_FILE
-                  ": vhost %s (account %s): %s is owned by uid %ld, not by "
-                  "the account's user: refused", r->server->server_hostname,
-                  c->acct->name, r->filename, (long)r->finfo.user);
+    log_foreign(r, c, "", r->filename, r->finfo.user);
     /* a directory listing's entry: not even as forbidden (ShowForbidden
      * would still show its size and date) */
     if (r->main)
         r->finfo.filetype = APR_NOFILE;
+    return HTTP_FORBIDDEN;
+}
+
+/* A request for something that does not exist reads nothing but its
+ * directory, which mod_speling lists (names in a 300 or 301) and
+ * MultiViews searches: that directory must be one the vhost may show.
+ * Main requests only: a subrequest's missing file shows nothing. */
+int wlfcgi_contain_parent(request_rec *r, wlf_srv_conf *c)
+{
+    wlf_owners o;
+    struct stat st;
+    char *dir;
+
+    if (c->exts_none || r->main || r->proxyreq ||
+        r->finfo.filetype != APR_NOFILE || r->filename == NULL ||
+        r->filename[0] != '/')
+        return DECLINED;
+    dir = ap_make_dirstr_parent(r->pool, r->filename);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return DECLINED;
+    owners_of(r, c, &o);
+    if (may_send(&o, st.st_uid, st.st_mode, dir))
+        return DECLINED;
+    log_foreign(r, c, "the directory of ", r->filename, st.st_uid);
     return HTTP_FORBIDDEN;
 }
 
@@ -539,7 +637,7 @@ int wlfcgi_contain_check(request_rec *r, wlf_srv_conf *c)
 /* the file httpd opened                                               */
 
 typedef struct {
-    wlf_acct *acct;
+    wlf_srv_conf *c;
     apr_os_file_t checked;          /* last descriptor found fine */
     int have_checked;
 } owner_ctx;
@@ -561,6 +659,8 @@ static apr_status_t owner_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         apr_bucket_file *fb;
         apr_os_file_t fd;
         struct stat st;
+        long owner = -1;
+        int ok = 0;
 
         if (!APR_BUCKET_IS_FILE(e))
             continue;
@@ -569,18 +669,29 @@ static apr_status_t owner_filter(ap_filter_t *f, apr_bucket_brigade *bb)
             continue;
         if (ctx->have_checked && fd == ctx->checked)
             continue;
-        if (fstat(fd, &st) == 0 &&
-            owner_allowed(r, ctx->acct, st.st_uid, st.st_mode)) {
+        if (fstat(fd, &st) == 0) {
+            wlf_owners o;
+            char self[64];
+
+            owner = (long)st.st_uid;
+            /* the file as the kernel found it: what its name is now,
+             * wherever the request's path led when it was opened */
+            apr_snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+            owners_of(r, ctx->c, &o);
+            ok = may_send(&o, st.st_uid, st.st_mode, self);
+        }
+        if (ok) {
             ctx->checked = fd;
             ctx->have_checked = 1;
             continue;
         }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_OPENED
                       ": vhost %s (account %s): the file httpd opened for %s "
-                      "is owned by uid %ld, not by the account's user (it "
-                      "changed after it was checked): refused",
-                      r->server->server_hostname, ctx->acct->name,
-                      r->filename, (long)st.st_uid);
+                      "is owned by uid %ld, not by %s, or not open to every "
+                      "local user (it changed after it was checked): "
+                      "refused", r->server->server_hostname,
+                      ctx->c->acct ? ctx->c->acct->name : "none",
+                      r->filename, owner, whose(ctx->c));
         apr_brigade_cleanup(bb);
         ap_remove_output_filter(f);
         if (r->main == NULL) {
@@ -604,11 +715,11 @@ void wlfcgi_contain_insert_filter(request_rec *r)
     if (wlf_g == NULL || r->proxyreq || r->finfo.filetype != APR_REG)
         return;
     c = wlfcgi_srv_conf(r->server);
-    if (c->acct == NULL || c->exts_none ||
+    if (c->exts_none ||
         (r->handler && strncmp(r->handler, "proxy:", 6) == 0))
         return;
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
-    ctx->acct = c->acct;
+    ctx->c = c;
     ap_add_output_filter(WLF_OWNER_FILTER, ctx, r, r->connection);
 }
 

@@ -59,6 +59,9 @@ typedef struct {
     apr_array_header_t *allow_handlers; /* WLFcgiAllowHandlers (const char *) */
     /* resolved at start-up */
     wlf_acct *acct;                 /* NULL: the vhost has no account */
+    int has_owner;                  /* whose files it sends: the account's */
+    uid_t owner_uid;                /* user, else its DocumentRoot's owner
+                                       (not root) */
     const char **ext_list;
     int n_ext;
 } wlf_srv_conf;
@@ -152,6 +155,8 @@ int wlfcgi_contain_after_core(request_rec *r);
 int wlfcgi_contain_check(request_rec *r, wlf_srv_conf *c);
 /* The owner of the file or directory the request is for (403) */
 int wlfcgi_contain_owner(request_rec *r, wlf_srv_conf *c);
+/* ... and of the directory of a main request for a missing file */
+int wlfcgi_contain_parent(request_rec *r, wlf_srv_conf *c);
 /* Who may have chosen the handler (or content type) httpd will run */
 wlf_origin wlfcgi_handler_origin(request_rec *r);
 void wlfcgi_contain_insert_filter(request_rec *r);

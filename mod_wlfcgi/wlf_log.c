@@ -79,9 +79,10 @@ const wlf_log_code wlf_log_codes[] = {
       "chosen reveals other sites or runs code as httpd's user "
       "(server-status, cgi-script, ...): 403" },
     { WLFLOG_FOREIGN_FILE, "error",
-      "in a vhost with an account, the file or directory a request is for "
-      "belongs neither to the account's user nor to root (a customer's "
-      "symlink): 403, and no listing shows it" },
+      "the file or directory a request is for (a missing file: its "
+      "directory) does not belong to the vhost's owner, or is root's but "
+      "not open to every local user (a customer's symlink): 403, and no "
+      "listing shows it" },
     { WLFLOG_FOREIGN_OPENED, "error",
       "the file httpd opened for a static response belongs to someone else, "
       "although the file checked before did not (a rename in between): "

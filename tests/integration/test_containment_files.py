@@ -105,6 +105,132 @@ def test_roots_files(leak):
     assert ours.status == 403 and "ROOT-SECRET" not in ours.text
 
 
+@pytest.mark.parametrize("how", ["file", "listing", "directory_link"])
+def test_roots_public_files_in_a_private_home(leak, how):
+    """Root's files that every user could read by their mode, but that
+    lie in ann's private home (the per-site logs hosting panels keep
+    there): no other local user can reach them, so eve's vhost must not
+    send them either."""
+    w = leak
+    d = w.eve_dir(f"f_rootlog_{how}", FOLLOW + "Options +Indexes\n")
+    if how == "file":
+        w.eve_link(os.path.join(d, "log.txt"), w.ann_log)
+        path = "log.txt"
+    elif how == "listing":
+        w.eve_link(os.path.join(d, "logs"), w.ann_logs)
+        path = "logs/"
+    else:
+        w.eve_link(os.path.join(d, "logs"), w.ann_logs)
+        path = "logs/access.log"
+    stock, ours = w.both(f"/f_rootlog_{how}/{path}", "eve.test")
+    assert "ANN-TOKEN" in stock.text or "access.log" in stock.text, stock
+    assert ours.status == 403, ours
+    assert "ANN-TOKEN" not in ours.text and "access.log" not in ours.text
+    assert w.httpd.wait_log(r"WLF00032: .*is owned by uid 0 and not open "
+                            r"to every local user")
+
+
+@pytest.mark.parametrize("what", ["pid_file", "listing"])
+def test_roots_private_directories_on_the_way(leak, what):
+    """The socket directory is root's and open to httpd's group only:
+    its pid files are readable by everyone by their mode, but no local
+    user can reach them (its listing was closed already: the directory
+    itself is not readable by everyone)."""
+    w = leak
+    d = w.eve_dir(f"f_sockdir_{what}", FOLLOW + "Options +Indexes\n")
+    slot = w.sb.live_slot("ann")
+    if what == "pid_file":
+        w.eve_link(os.path.join(d, "pid.txt"), os.path.join(
+            w.sb.paths["sockets"], f"ann.{slot}.pid"))
+        path = "pid.txt"
+    else:
+        w.eve_link(os.path.join(d, "s"), w.sb.paths["sockets"])
+        path = "s/"
+    stock, ours = w.both(f"/f_sockdir_{what}/{path}", "eve.test")
+    assert stock.status == 200, stock
+    assert ours.status == 403 and "ann." not in ours.text, ours
+
+
+@pytest.mark.parametrize("path", ["d/confg.php", "d/NOTES.txt"])
+def test_spelling_correction_in_a_foreign_directory(leak, path):
+    """mod_speling answers a missing file with the names that resemble
+    it: in a directory of ann's, reached through a link, eve learns
+    ann's file names. A missing file's directory is checked like a
+    file."""
+    w = leak
+    d = w.eve_dir("f_speling", FOLLOW + "CheckSpelling On\n"
+                  "CheckCaseOnly Off\n")
+    w.eve_link(os.path.join(d, "d"), w.ann_www)
+    stock, ours = w.both(f"/f_speling/{path}", "eve.test")
+    location = stock.header("Location") or ""
+    assert stock.status in (300, 301), stock
+    assert "config.php" in location + stock.text or \
+        "notes.txt" in location + stock.text
+    assert ours.status == 403, ours
+    assert "config.php" not in ours.text and "notes.txt" not in ours.text
+    assert w.httpd.wait_log(r"WLF00032: .*the directory of .*/f_speling/d/")
+
+
+def test_multiviews_in_a_foreign_directory(leak):
+    w = leak
+    d = w.eve_dir("f_multiviews", FOLLOW + "Options +MultiViews\n")
+    w.eve_link(os.path.join(d, "d"), w.ann_www)
+    stock, ours = w.both("/f_multiviews/d/notes", "eve.test")
+    assert "ANN-NOTES" in stock.text
+    assert ours.status == 403 and "ANN-NOTES" not in ours.text
+
+
+def test_spelling_and_missing_files_of_ones_own(cworld):
+    w = cworld
+    w.eve_dir("f_speling_own", "CheckSpelling On\n",
+              {"hello.txt": "HELLO\n"})
+    r = w.get("/f_speling_own/helo.txt", "eve.test")
+    assert r.status == 301 and r.header("Location").endswith("/hello.txt")
+    assert w.get("/f_speling_own/nothing", "eve.test").status == 404
+
+
+# ---- a vhost without an account: a parked domain of eve's ----
+
+PARKED_REFUSED = (r"WLF00032: vhost parked\.test \(account none\): .*owned "
+                  r"by uid \d+, not by the document root's owner")
+
+
+@pytest.mark.parametrize("target", ["source", "text", "listing"])
+def test_parked_domain_sends_no_foreign_file(cworld, expect_log, target):
+    """parked.test has no account, and its document root is eve's: the
+    files it sends are its owner's. Before, nothing checked them: a link
+    sent ann's PHP source."""
+    expect_log(PARKED_REFUSED)
+    w = cworld
+    d = w.eve_dir(f"parked/f_{target}", FOLLOW + "Options +Indexes\n")
+    if target == "listing":
+        w.eve_link(os.path.join(d, "annsite"), w.ann_www)
+        path, shows = "annsite/", "config.php"
+    else:
+        w.eve_link(os.path.join(d, "x.txt"), w.ann_secret
+                   if target == "source" else w.ann_text)
+        path, shows = "x.txt", ("ANN-SECRET" if target == "source"
+                                else "ANN-NOTES")
+    stock, ours = w.both(f"/f_{target}/{path}", "parked.test")
+    assert shows in stock.text, stock
+    assert ours.status == 403 and shows not in ours.text
+    assert w.httpd.wait_log(PARKED_REFUSED)
+
+
+def test_parked_domain_sends_its_owners_files(cworld):
+    w = cworld
+    d = w.eve_dir("parked/f_own", FOLLOW + "Options +Indexes\n",
+                  {"a.txt": "PARKED-A\n"})
+    w.eve_link(os.path.join(d, "b.txt"), os.path.join(d, "a.txt"))
+    w.eve_link(os.path.join(d, "pub.txt"), w.root_public)
+    for name, text in (("a.txt", "PARKED-A\n"), ("b.txt", "PARKED-A\n"),
+                       ("pub.txt", "ROOT-PUBLIC\n")):
+        r = w.get(f"/f_own/{name}", "parked.test")
+        assert r.status == 200 and r.text == text, (name, r)
+    r = w.get("/f_own/", "parked.test")
+    assert r.status == 200 and "b.txt" in r.text
+
+
 def test_shared_directory_allowed_by_the_admin(leak):
     w = leak
     assert w.get("/shared/lib.js", "eve.test").text == "SHARED-OK\n"
@@ -123,13 +249,21 @@ def test_own_files_and_listings_still_served(cworld):
     assert r.status == 200 and "a.txt" in r.text and "b.txt" in r.text
 
 
-def test_rename_race_never_sends_a_foreign_file(leak):
-    """r.txt flips between eve's own file and a link to ann's while
+@pytest.mark.parametrize("foreign", ["anns_file", "roots_in_anns_home"])
+def test_rename_race_never_sends_a_foreign_file(leak, foreign):
+    """r.txt flips between a file eve may send and one she may not while
     requests run: whatever httpd stat'ed, the file it opened is checked
-    again before a byte of it is sent."""
+    again before a byte of it is sent. For root's files that means the
+    way to where the opened file really lies, not the way the request
+    named."""
     w = leak
-    d = w.eve_dir("f_race", FOLLOW, {"own.txt": "EVE-OWN\n"})
-    own = os.path.join(d, "own.txt")
+    d = w.eve_dir(f"f_race_{foreign}", FOLLOW, {"own.txt": "EVE-OWN\n"})
+    if foreign == "anns_file":
+        own, bad = os.path.join(d, "own.txt"), w.ann_text
+        good_text, bad_text = "EVE-OWN\n", "ANN-NOTES"
+    else:
+        own, bad = w.root_public, w.ann_log
+        good_text, bad_text = "ROOT-PUBLIC\n", "ANN-TOKEN"
     target = os.path.join(d, "r.txt")
     w.eve_link(target, own)
     stop = threading.Event()
@@ -140,19 +274,20 @@ def test_rename_race_never_sends_a_foreign_file(leak):
         while not stop.is_set():
             if os.path.lexists(tmp):
                 os.unlink(tmp)
-            os.symlink(w.ann_text if i % 2 else own, tmp)
+            os.symlink(bad if i % 2 else own, tmp)
             os.replace(tmp, target)
             i += 1
 
     t = threading.Thread(target=flip)
     t.start()
     try:
-        stock = [w.get("/f_race/r.txt", "eve.test", stock=True)
+        stock = [w.get(f"/f_race_{foreign}/r.txt", "eve.test", stock=True)
                  for _ in range(100)]
-        ours = [w.get("/f_race/r.txt", "eve.test") for _ in range(300)]
+        ours = [w.get(f"/f_race_{foreign}/r.txt", "eve.test")
+                for _ in range(300)]
     finally:
         stop.set()
         t.join()
-    assert any("ANN-NOTES" in r.text for r in stock)
-    assert not any("ANN-NOTES" in r.text for r in ours)
-    assert any(r.status == 200 and r.text == "EVE-OWN\n" for r in ours)
+    assert any(bad_text in r.text for r in stock)
+    assert not any(bad_text in r.text for r in ours)
+    assert any(r.status == 200 and r.text == good_text for r in ours)

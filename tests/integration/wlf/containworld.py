@@ -33,7 +33,7 @@ Fedora's php-fpm package installs it. Vhosts (both httpds):
 
 Both load the modules whose handlers a customer might want: status, info,
 include, autoindex, cgid, asis, imagemap, negotiation, actions, alias,
-proxy_http, proxy_balancer, lua, http2 (h2c).
+proxy_http, proxy_balancer, lua, http2 (h2c), speling.
 
 Fixture: `cworld` (session).
 """
@@ -60,7 +60,7 @@ EXTRA_MODULES = [
     "status", "info", "include", "autoindex", "cgid", "asis", "imagemap",
     "negotiation", "actions", "alias", "proxy_http", "slotmem_shm",
     "lbmethod_byrequests", "proxy_balancer", "lua", "http2", "auth_basic",
-    "authn_core", "authn_file", "authz_user", "authz_host",
+    "authn_core", "authn_file", "authz_user", "authz_host", "speling",
 ]
 
 ANN_SECRET = "<?php $db_password = 'ANN-SECRET-42';\n"
@@ -321,6 +321,14 @@ class ContainWorld:
                                HTTPD_GROUP)
         self.root_public = put(os.path.join(self.root, "public.txt"),
                                "ROOT-PUBLIC\n", "root", 0o644)
+        # root's, readable by everyone, but in ann's private home (the
+        # per-site logs many hosting panels keep there)
+        self.ann_logs = os.path.join(self.ann.home, "logs")
+        os.makedirs(self.ann_logs, exist_ok=True)
+        os.chmod(self.ann_logs, 0o755)
+        self.ann_log = put(os.path.join(self.ann_logs, "access.log"),
+                           "ANN-LOG GET /?session=ANN-TOKEN\n", "root",
+                           0o644)
         self.httpd = None
         self.backend = Backend()
         self.loose = LoosePools(self.root)
