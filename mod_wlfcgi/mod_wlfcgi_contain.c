@@ -591,6 +591,41 @@ int wlfcgi_contain_parent(request_rec *r, wlf_srv_conf *c)
     return HTTP_FORBIDDEN;
 }
 
+/* A handler of the server configuration that sends a file of the vhost
+ * to a FastCGI server other than the vhost's account would run it there:
+ * a distribution's php-fpm pool (Fedora's php.conf sends .phar there,
+ * Debian's .phtml and .phar) runs a customer's script as httpd's user,
+ * which reaches every account. Handlers a .htaccess chose were judged by
+ * wlfcgi_contain_check() already. */
+int wlfcgi_contain_fastcgi(request_rec *r, wlf_srv_conf *c)
+{
+    const char *socks[3];
+    const char *target;
+    char acct[WLF_NAME_MAX + 8];
+    wlf_req *rq = wlfcgi_req_get(r);
+    wlf_own own;
+
+    if (c->exts_none || r->proxyreq || r->finfo.filetype != APR_REG ||
+        r->handler == NULL || strncmp(r->handler, "proxy:", 6) != 0 ||
+        (rq && rq->customer_proxy))
+        return DECLINED;
+    target = r->handler + 6;
+    if (!wlf_target_runs_files(target))
+        return DECLINED;
+    own_of(c, &own, socks);
+    if (wlf_target_classify(target, NULL, &own, acct, sizeof(acct)) ==
+        WLF_TARGET_OWN)
+        return DECLINED;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_FASTCGI
+                  ": vhost %s (account %s): the server configuration "
+                  "hands %s to the FastCGI server %s, which is not the "
+                  "vhost's account: refused (a distribution's php-fpm "
+                  "handler? list the extension in WLFcgiExtensions, or "
+                  "remove the handler)", r->server->server_hostname,
+                  c->acct ? c->acct->name : "none", r->filename, target);
+    return HTTP_FORBIDDEN;
+}
+
 /* Proxy targets and handlers a .htaccess may have chosen; from the
  * routing fixup, for requests it does not route itself. */
 int wlfcgi_contain_check(request_rec *r, wlf_srv_conf *c)

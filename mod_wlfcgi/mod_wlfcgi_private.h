@@ -153,6 +153,8 @@ int wlfcgi_contain_before_core(request_rec *r);
 int wlfcgi_contain_after_core(request_rec *r);
 /* Proxy targets and handlers a .htaccess chose (403 unless allowed) */
 int wlfcgi_contain_check(request_rec *r, wlf_srv_conf *c);
+/* A server-config FastCGI handler for a file, other than the account */
+int wlfcgi_contain_fastcgi(request_rec *r, wlf_srv_conf *c);
 /* The owner of the file or directory the request is for (403) */
 int wlfcgi_contain_owner(request_rec *r, wlf_srv_conf *c);
 /* ... and of the directory of a main request for a missing file */

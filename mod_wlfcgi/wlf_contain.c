@@ -272,6 +272,20 @@ wlf_target_class wlf_target_classify(const char *url, const char *uds,
     }
 }
 
+int wlf_target_runs_files(const char *url)
+{
+    const char *bar;
+
+    if (url == NULL)
+        return 0;
+    if (strncasecmp(url, "unix:", 5) == 0) {
+        if ((bar = strchr(url, '|')) == NULL)
+            return 0;
+        url = bar + 1;
+    }
+    return scheme_is(url, "fcgi");
+}
+
 /* ---- owners ---- */
 
 static int is_owner(uid_t uid, const wlf_owners *o)

@@ -125,6 +125,14 @@ wlf_target_class wlf_target_classify(const char *url, const char *uds,
                                      const wlf_own *own, char *account,
                                      size_t account_len);
 
+/*
+ * Does a proxy URL (what follows "proxy:") run a file of the vhost: is
+ * it FastCGI ("fcgi://...", "unix:PATH|fcgi://...")? mod_proxy_fcgi
+ * hands such a server the request's file as SCRIPT_FILENAME, and a
+ * php-fpm pool runs it.
+ */
+int wlf_target_runs_files(const char *url);
+
 /* ---- whose files httpd sends ---- */
 
 /* Whose files a vhost may send: its owner (a vhost with an account: the

@@ -96,6 +96,10 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_SPOOL_FAILED, "error",
       "a chunked request body could not be written to a temporary file "
       "(httpd's TMPDIR full or not writable): 500" },
+    { WLFLOG_FOREIGN_FASTCGI, "error",
+      "the server configuration hands a file of the vhost to a FastCGI "
+      "server that is not the vhost's account (a distribution's php-fpm "
+      "pool for .phar or .phtml): 403" },
 };
 
 const size_t wlf_log_codes_count =

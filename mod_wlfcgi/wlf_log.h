@@ -47,6 +47,7 @@
 #define WLFLOG_HTACCESS_REFUSED   "WLF00034"
 #define WLFLOG_OPTIONS_MASKED     "WLF00035"
 #define WLFLOG_SPOOL_FAILED       "WLF00036"
+#define WLFLOG_FOREIGN_FASTCGI    "WLF00037"
 
 typedef struct {
     const char *tag;        /* "WLF00001" */

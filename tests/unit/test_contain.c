@@ -263,6 +263,19 @@ static void test_lexical_paths(void **state)
     assert_null(wlf_path_lexical("/abcdef", buf, 4));
 }
 
+static void test_targets_that_run_files(void **state)
+{
+    (void)state;
+    assert_true(wlf_target_runs_files("unix:/run/php-fpm/www.sock|"
+                                      "fcgi://localhost"));
+    assert_true(wlf_target_runs_files("FCGI://127.0.0.1:9000/"));
+    assert_false(wlf_target_runs_files("http://127.0.0.1:8080/"));
+    assert_false(wlf_target_runs_files("unix:/run/app.sock|http://x/"));
+    assert_false(wlf_target_runs_files("unix:/run/broken.sock"));
+    assert_false(wlf_target_runs_files("fcgi-not://x/"));
+    assert_false(wlf_target_runs_files(NULL));
+}
+
 /* ---- owners ---- */
 
 static void test_owners(void **state)
@@ -340,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_handler_classes),
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_lexical_paths),
+        cmocka_unit_test(test_targets_that_run_files),
         cmocka_unit_test(test_owners),
         cmocka_unit_test(test_way_to_roots_files),
     };

@@ -19,8 +19,9 @@ Two httpds serve the same vhosts from the same files:
                way hosters connect FPM today (the comparison that shows
                each attack works where nothing stops it)
 
-Both have a server-wide <FilesMatch \\.php$> SetHandler to the www pool, as
-Fedora's php-fpm package installs it. Vhosts (both httpds):
+Both have a server-wide <FilesMatch ".+\\.ph(?:ar|p|tml)$"> SetHandler to the
+www pool, as Debian's php-fpm package installs it (Fedora's covers .php
+and .phar). Vhosts (both httpds):
   eve.test     eve's site; admin-configured proxying to the backend:
                ProxyPass /backend/, RewriteRule ^/rw/ [P], <Location /loc>
                SetHandler proxy:, <Directory .../admdir> SetHandler proxy:,
@@ -145,7 +146,7 @@ class LoosePools:
         self.pid_file = os.path.join(root, "loose.pid")
         conf = os.path.join(root, "loose-fpm.conf")
         common = ("pm = ondemand\npm.max_children = 2\n"
-                  "security.limit_extensions = .php .txt .phtml\n"
+                  "security.limit_extensions = .php .txt .phtml .phar\n"
                   f"ping.path = {fcgi.PING_PATH}\n")
         with open(conf, "w") as f:
             f.write(f"""[global]
@@ -237,6 +238,12 @@ def vhosts(w, port, contained):
   <FilesMatch "\\.bk$">
     SetHandler "proxy:{b}/"
   </FilesMatch>
+  # the admin sends other files to the vhost's own account himself
+  <Directory {w.eve_www}/own_fcgi>
+    <Files "x.phtml">
+      SetHandler "proxy:unix:{eve.socket}|fcgi://localhost"
+    </Files>
+  </Directory>
   # the admin's handlers, which a .htaccess beside them must not disturb
   AddHandler cgi-script .cgi
   <Location /admin-status>
@@ -258,9 +265,10 @@ def vhosts(w, port, contained):
     config = f"WLFcgiConfig {w.sb.conf}" if contained else ""
     return (f"""
 {config}
-# what Fedora's php-fpm package brings (conf.d/php.conf): every .php to
-# its www pool, which runs as httpd's user
-<FilesMatch "\\.php$">
+# what the distributions' php-fpm packages bring: every script to their
+# www pool, which runs as httpd's user (Fedora's conf.d/php.conf: .php and
+# .phar; Debian's conf-available/php8.2-fpm.conf: .php, .phar, .phtml)
+<FilesMatch ".+\\.ph(?:ar|p|tml)$">
   SetHandler "proxy:unix:{w.loose.www_sock}|fcgi://localhost"
 </FilesMatch>
 Protocols h2c http/1.1
