@@ -32,8 +32,11 @@
 #include "util_filter.h"
 #include "mod_proxy.h"
 
+#include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mod_wlfcgi_private.h"
 #include "wlf_contain.h"
@@ -52,12 +55,44 @@ static const char *const refused_modules[] = {
     "mod_lua.c", "mod_perl.c", "mod_python.c", NULL
 };
 
+/*
+ * Modules that open a file named in their per-directory configuration at
+ * request time, as httpd's user (which reads every account's files): a
+ * password or group file named in a .htaccess made eve's vhost an oracle
+ * for another account's passwords, or the admin's tools'. The name is
+ * the first member of their records, whose layout has not changed since
+ * httpd 2.2 (mod_authn_file.c, mod_authz_groupfile.c: one pointer;
+ * mod_authn_dbm.c, mod_authz_dbm.c: two, the DBM type second). Single
+ * files are opened here, checked on the descriptor, and the module is
+ * handed /proc/self/fd/N: it opens exactly what was checked.
+ */
 typedef struct {
-    apr_hash_t *admin_values;       /* SetHandler/ForceType pointers of the
-                                       server configuration */
+    const char *path;
+} wlf_named_file;
+
+static const struct {
+    const char *module;
+    const char *directive;
+    size_t rec_size;
+    int one_file;                   /* DBM files have several names */
+} named_files[] = {
+    { "mod_authn_file.c", "AuthUserFile", sizeof(char *), 1 },
+    { "mod_authz_groupfile.c", "AuthGroupFile", sizeof(char *), 1 },
+    { "mod_authn_dbm.c", "AuthDBMUserFile", 2 * sizeof(char *), 0 },
+    { "mod_authz_dbm.c", "AuthDBMGroupFile", 2 * sizeof(char *), 0 },
+};
+#define WLF_NAMED_FILES (sizeof(named_files) / sizeof(named_files[0]))
+
+typedef struct {
+    apr_hash_t *admin_values;       /* SetHandler/ForceType pointers and
+                                       named_files records of the server
+                                       configuration */
     module *mime, *rewrite;
     apr_array_header_t *refused;    /* module * */
+    module *named[WLF_NAMED_FILES]; /* or NULL: not loaded */
 } wlf_contain_global;
+
+static int named_files_check(request_rec *r, wlf_srv_conf *c);
 
 static wlf_contain_global *cg;
 
@@ -105,6 +140,9 @@ static void collect_section(ap_conf_vector_t *v, int depth)
     add_admin_value(cd->expr_handler);
     add_admin_value(cd->mime_type);
     add_admin_value(cd->handler);
+    for (size_t i = 0; i < WLF_NAMED_FILES; i++)
+        if (cg->named[i])
+            add_admin_value(ap_get_module_config(v, cg->named[i]));
     lists[0] = cd->sec_file;
     lists[1] = cd->sec_if;
     for (int l = 0; l < 2; l++) {
@@ -136,6 +174,8 @@ void wlfcgi_contain_post_config(apr_pool_t *pconf, server_rec *main_s)
         if (m)
             APR_ARRAY_PUSH(cg->refused, module *) = m;
     }
+    for (size_t i = 0; i < WLF_NAMED_FILES; i++)
+        cg->named[i] = ap_find_linked_module(named_files[i].module);
     for (server_rec *s = main_s; s; s = s->next) {
         core_server_config *sc = ap_get_core_module_config(s->module_config);
         proxy_server_conf *pc = ap_get_module_config(s->module_config,
@@ -307,7 +347,7 @@ int wlfcgi_contain_perdir(request_rec *r)
     }
     if (rq->ht & WLF_HT_OPTIONS)
         mask_exec_options(r);
-    return DECLINED;
+    return named_files_check(r, c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -535,6 +575,81 @@ static void log_foreign(request_rec *r, const wlf_srv_conf *c,
                       "not by %s: refused", r->server->server_hostname,
                       c->acct ? c->acct->name : "none", what, path,
                       (long)owner, whose(c));
+}
+
+static apr_status_t close_fd(void *data)
+{
+    close((int)(intptr_t)data);
+    return APR_SUCCESS;
+}
+
+/* Hand the module a copy of its record that names `path` instead */
+static void rename_named_file(request_rec *r, size_t i, const char *path)
+{
+    module *m = cg->named[i];
+    ap_conf_vector_t *v = ap_create_per_dir_config(r->pool);
+    wlf_named_file *rec = apr_pmemdup(r->pool, ap_get_module_config(
+        r->per_dir_config, m), named_files[i].rec_size);
+
+    rec->path = path;
+    /* r->per_dir_config may be shared (cached merges): change a copy */
+    memcpy(v, r->per_dir_config,
+           sizeof(void *) * (size_t)wlf_g->n_conf_slots);
+    ap_set_module_config(v, m, rec);
+    r->per_dir_config = v;
+}
+
+/* A password or group file a .htaccess named: the vhost's owner's (or
+ * root's, open to everyone), else 403 */
+static int named_files_check(request_rec *r, wlf_srv_conf *c)
+{
+    static const char *const dbm_names[] = { "", ".pag", ".dir", ".db" };
+    wlf_owners o;
+
+    for (size_t i = 0; i < WLF_NAMED_FILES; i++) {
+        const wlf_named_file *rec;
+        struct stat st;
+        char self[64];
+        int fd;
+
+        if (cg->named[i] == NULL ||
+            (rec = ap_get_module_config(r->per_dir_config,
+                                        cg->named[i])) == NULL ||
+            rec->path == NULL || value_origin(rec) == WLF_BY_ADMIN)
+            continue;
+        owners_of(r, c, &o);
+        if (!named_files[i].one_file) {
+            /* every file of that name the DBM library may open */
+            for (size_t k = 0; k < 4; k++) {
+                const char *p = apr_pstrcat(r->pool, rec->path,
+                                            dbm_names[k], NULL);
+                if (stat(p, &st) == 0 &&
+                    !may_send(&o, st.st_uid, st.st_mode, p)) {
+                    log_foreign(r, c, apr_pstrcat(
+                        r->pool, "the ", named_files[i].directive, " ",
+                        NULL), p, st.st_uid);
+                    return HTTP_FORBIDDEN;
+                }
+            }
+            continue;
+        }
+        fd = open(rec->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+            continue;       /* the module says why it cannot open it */
+        apr_pool_cleanup_register(r->pool, (void *)(intptr_t)fd, close_fd,
+                                  apr_pool_cleanup_null);
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;       /* nor a directory, a FIFO, ... */
+        apr_snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+        if (!may_send(&o, st.st_uid, st.st_mode, self)) {
+            log_foreign(r, c, apr_pstrcat(r->pool, "the ",
+                                          named_files[i].directive, " ",
+                                          NULL), rec->path, st.st_uid);
+            return HTTP_FORBIDDEN;
+        }
+        rename_named_file(r, i, apr_pstrdup(r->pool, self));
+    }
+    return DECLINED;
 }
 
 /* The file or directory httpd stat'ed for this request */

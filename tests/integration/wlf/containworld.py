@@ -62,9 +62,18 @@ EXTRA_MODULES = [
     "negotiation", "actions", "alias", "proxy_http", "slotmem_shm",
     "lbmethod_byrequests", "proxy_balancer", "lua", "http2", "auth_basic",
     "authn_core", "authn_file", "authz_user", "authz_host", "speling",
+    "authz_groupfile", "authn_dbm",
 ]
 
 ANN_SECRET = "<?php $db_password = 'ANN-SECRET-42';\n"
+
+
+def htpasswd_line(user, password):
+    """A password file line httpd accepts ({SHA}: no tool needed)."""
+    import base64
+    import hashlib
+    digest = base64.b64encode(hashlib.sha1(password.encode()).digest())
+    return f"{user}:{{SHA}}{digest.decode()}\n"
 
 
 def _ids(user):
@@ -238,6 +247,13 @@ def vhosts(w, port, contained):
   <FilesMatch "\\.bk$">
     SetHandler "proxy:{b}/"
   </FilesMatch>
+  # a directory the admin protects with a password file of his own
+  <Directory {w.eve_www}/admauth>
+    AuthType Basic
+    AuthName admin
+    AuthUserFile {w.admin_htpasswd}
+    Require valid-user
+  </Directory>
   # the admin sends other files to the vhost's own account himself
   <Directory {w.eve_www}/own_fcgi>
     <Files "x.phtml">
@@ -320,6 +336,8 @@ class ContainWorld:
         put(os.path.join(self.parked, "static.txt"), "PARKED-OK\n",
             "wlft-eve")
         mkdir(os.path.join(self.eve_www, "admdir"), "wlft-eve")
+        put(os.path.join(self.eve_www, "admauth", "a.txt"), "ADMAUTH-OK\n",
+            "wlft-eve")
         ensure_user("wlft-legacy")
         self.shared = mkdir(os.path.join(self.root, "shared"), "wlft-legacy")
         put(os.path.join(self.shared, "lib.js"), "SHARED-OK\n", "wlft-legacy")
@@ -329,6 +347,16 @@ class ContainWorld:
                                HTTPD_GROUP)
         self.root_public = put(os.path.join(self.root, "public.txt"),
                                "ROOT-PUBLIC\n", "root", 0o644)
+        # password files: ann's for her site, the admin's for a tool
+        self.ann_htpasswd = put(os.path.join(self.ann_www, ".htpasswd"),
+                                htpasswd_line("annuser", "annpass"),
+                                "wlft-ann", 0o640, HTTPD_GROUP)
+        self.ann_htgroup = put(os.path.join(self.ann_www, ".htgroup"),
+                               "annadmins: annuser\n", "wlft-ann", 0o640,
+                               HTTPD_GROUP)
+        self.admin_htpasswd = put(os.path.join(self.root, "admin.htpasswd"),
+                                  htpasswd_line("admin", "adminpass"),
+                                  "root", 0o640, HTTPD_GROUP)
         # root's, readable by everyone, but in ann's private home (the
         # per-site logs many hosting panels keep there)
         self.ann_logs = os.path.join(self.ann.home, "logs")
