@@ -599,8 +599,21 @@ static void rename_named_file(request_rec *r, size_t i, const char *path)
     r->per_dir_config = v;
 }
 
-/* A password or group file a .htaccess named: the vhost's owner's (or
- * root's, open to everyone), else 403 */
+static int not_a_file(request_rec *r, wlf_srv_conf *c, size_t i,
+                      const char *path)
+{
+    /* a FIFO: the module's blocking open would hold the thread until a
+     * writer came, and a customer could hold every thread of httpd */
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_FILE
+                  ": vhost %s (account %s): the %s %s is not a regular "
+                  "file: refused", r->server->server_hostname,
+                  c->acct ? c->acct->name : "none",
+                  named_files[i].directive, path);
+    return HTTP_FORBIDDEN;
+}
+
+/* A password or group file a .htaccess named: a regular file of the
+ * vhost's owner (or root's, open to everyone), else 403 */
 static int named_files_check(request_rec *r, wlf_srv_conf *c)
 {
     static const char *const dbm_names[] = { "", ".pag", ".dir", ".db" };
@@ -623,8 +636,11 @@ static int named_files_check(request_rec *r, wlf_srv_conf *c)
             for (size_t k = 0; k < 4; k++) {
                 const char *p = apr_pstrcat(r->pool, rec->path,
                                             dbm_names[k], NULL);
-                if (stat(p, &st) == 0 &&
-                    !may_send(&o, st.st_uid, st.st_mode, p)) {
+                if (stat(p, &st) != 0)
+                    continue;
+                if (!S_ISREG(st.st_mode))
+                    return not_a_file(r, c, i, p);
+                if (!may_send(&o, st.st_uid, st.st_mode, p)) {
                     log_foreign(r, c, apr_pstrcat(
                         r->pool, "the ", named_files[i].directive, " ",
                         NULL), p, st.st_uid);
@@ -639,7 +655,7 @@ static int named_files_check(request_rec *r, wlf_srv_conf *c)
         apr_pool_cleanup_register(r->pool, (void *)(intptr_t)fd, close_fd,
                                   apr_pool_cleanup_null);
         if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-            continue;       /* nor a directory, a FIFO, ... */
+            return not_a_file(r, c, i, rec->path);
         apr_snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
         if (!may_send(&o, st.st_uid, st.st_mode, self)) {
             log_foreign(r, c, apr_pstrcat(r->pool, "the ",

@@ -81,7 +81,8 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_FOREIGN_FILE, "error",
       "the file or directory a request is for (a missing file: its "
       "directory) does not belong to the vhost's owner, or is root's but "
-      "not open to every local user (a customer's symlink): 403, and no "
+      "not open to every local user (a customer's symlink), or a password "
+      "file a .htaccess names is not such a regular file: 403, and no "
       "listing shows it" },
     { WLFLOG_FOREIGN_OPENED, "error",
       "the file httpd opened for a static response belongs to someone else, "

@@ -373,6 +373,29 @@ def test_dbm_password_file_of_another_account(leak):
     assert w.httpd.wait_log(r"WLF00032: .*the AuthDBMUserFile .* owned by")
 
 
+def test_password_file_that_is_a_fifo(cworld, expect_log):
+    """mod_authn_file opens its file blocking: a FIFO held the httpd
+    thread until someone wrote to it, and enough requests hold every
+    thread of httpd, all accounts' sites with them."""
+    expect_log(r"WLF00032: .*the AuthUserFile .*/pw is not a regular file")
+    w = cworld
+    d = w.eve_dir("f_auth_fifo", auth_htaccess(
+        os.path.join(w.eve_www, "f_auth_fifo", "pw")), {"a.txt": "A\n"})
+    fifo = os.path.join(d, "pw")
+    os.mkfifo(fifo)
+    os.chown(fifo, w.eve.uid, w.eve.uid)
+    try:
+        with pytest.raises(OSError):        # a timeout
+            w.get("/f_auth_fifo/a.txt", "eve.test", stock=True, timeout=2,
+                  headers=basic("u", "p"))
+    finally:
+        # let the stock httpd's thread go: a writer that closes at once
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    r = w.get("/f_auth_fifo/a.txt", "eve.test", timeout=10,
+              headers=basic("u", "p"))
+    assert r.status == 403, r
+
+
 def test_password_file_link_race(leak, expect_log):
     """pw flips between eve's own password file and ann's: the file
     httpd reads is the one that was checked (opened once, handed on as
