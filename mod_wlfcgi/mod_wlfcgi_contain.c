@@ -29,12 +29,14 @@
 #include "apr_hash.h"
 #include "apr_portable.h"
 #include "apr_strings.h"
+#include "ap_expr.h"
 #include "util_filter.h"
 #include "mod_proxy.h"
 
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -889,8 +891,34 @@ void wlfcgi_contain_insert_filter(request_rec *r)
     ap_add_output_filter(WLF_OWNER_FILTER, ctx, r, r->connection);
 }
 
+/*
+ * ap_expr's file() and filesize() read any file as httpd's user, which
+ * reads every account's: %{file:/home/ann/www/config.php} in a
+ * .htaccess Header, SetEnvIfExpr, <If>, RewriteCond expr, ... sent it to
+ * the customer. httpd 2.4.68 refuses them in .htaccess itself
+ * (CVE-2026-44119); before that nothing did. Expressions parsed while
+ * the MPM runs are those of .htaccess files (mod_include's are
+ * restricted anyway): these two functions are refused there, whatever
+ * httpd's version. The file tests (-f, -s, ...) stay: they tell no more
+ * than a symlink's 403 or 404 does.
+ */
+static int expr_lookup(ap_expr_lookup_parms *parms)
+{
+    if (wlf_g == NULL || parms->type != AP_EXPR_FUNC_STRING ||
+        (strcasecmp(parms->name, "file") != 0 &&
+         strcasecmp(parms->name, "filesize") != 0) ||
+        ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_RUN_MPM)
+        return DECLINED;
+    *parms->err = apr_psprintf(parms->ptemp, WLFLOG_EXPR_FILE ": %s() "
+                               "reads files as httpd's user, which reads "
+                               "every account's: not available in "
+                               ".htaccess", parms->name);
+    return HTTP_FORBIDDEN;
+}
+
 void wlfcgi_contain_register(void)
 {
+    ap_hook_expr_lookup(expr_lookup, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* before every resource filter (INCLUDES, SUBSTITUTE, ...), which
      * would read the file buckets into memory first */
     ap_register_output_filter(WLF_OWNER_FILTER, owner_filter, NULL,

@@ -101,6 +101,10 @@ const wlf_log_code wlf_log_codes[] = {
       "the server configuration hands a file of the vhost to a FastCGI "
       "server that is not the vhost's account (a distribution's php-fpm "
       "pool for .phar or .phtml): 403" },
+    { WLFLOG_EXPR_FILE, "error",
+      "a .htaccess expression calls file() or filesize(), which read any "
+      "file as httpd's user: httpd's own parse error names the .htaccess, "
+      "500" },
 };
 
 const size_t wlf_log_codes_count =

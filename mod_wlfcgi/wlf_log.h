@@ -48,6 +48,7 @@
 #define WLFLOG_OPTIONS_MASKED     "WLF00035"
 #define WLFLOG_SPOOL_FAILED       "WLF00036"
 #define WLFLOG_FOREIGN_FASTCGI    "WLF00037"
+#define WLFLOG_EXPR_FILE          "WLF00038"
 
 typedef struct {
     const char *tag;        /* "WLF00001" */

@@ -298,6 +298,51 @@ def test_rename_race_never_sends_a_foreign_file(leak, foreign):
     assert any(r.status == 200 and r.text == good_text for r in ours)
 
 
+# ---- files read by expressions ----
+
+EXPR_FILE = {
+    "header": 'Header always set X-Leak "expr=%{{file:{f}}}"\n',
+    "if": '<If "file(\'{f}\') =~ /ANN/">\nHeader always set X-Leak ANN\n'
+          '</If>\n',
+    "rewritecond": "RewriteEngine On\nRewriteCond expr \"file('{f}') =~ "
+                   "/ANN/\"\nRewriteRule ^ - [E=LEAK:ANN]\n"
+                   "Header always set X-Leak %{{LEAK}}e env=LEAK\n",
+    "setenvifexpr": 'SetEnvIfExpr "file(\'{f}\') =~ /ANN/" LEAK=ANN\n'
+                    "Header always set X-Leak %{{LEAK}}e env=LEAK\n",
+    "errordocument": 'ErrorDocument 404 "%{{file:{f}}}"\n',
+    "filesize": 'Header always set X-Leak "expr=ANN-%{{filesize:{f}}}"\n',
+}
+
+
+@pytest.mark.parametrize("name", list(EXPR_FILE))
+def test_expression_reads_no_file(cworld, expect_log, name):
+    """ap_expr's file() and filesize() read any file as httpd's user.
+    httpd refuses them in .htaccess since 2.4.68 (CVE-2026-44119); the
+    module refuses them there on every version, with its own message,
+    which is what this test looks for (the stock httpd here is 2.4.68 or
+    later, so it cannot show the leak of older ones)."""
+    expect_log(r"\.htaccess: .*WLF00038: (file|filesize)\(\) reads files")
+    w = cworld
+    w.eve_dir(f"f_expr_{name}", EXPR_FILE[name].format(f=w.ann_text),
+              {"a.txt": "A\n"})
+    r = w.get(f"/f_expr_{name}/" + ("nothing" if name == "errordocument"
+                                    else "a.txt"), "eve.test")
+    assert r.status == 500, r
+    assert "ANN" not in r.text and r.header("X-Leak") is None
+    assert w.httpd.wait_log(r"WLF00038")
+
+
+def test_admins_expressions_read_files(cworld):
+    """Expressions of the server configuration are the admin's: parsed
+    at start-up, also after a graceful restart."""
+    w = cworld
+    assert w.get("/admin-expr/x", "eve.test").header("X-Admin-File") == \
+        "size-12"
+    w.httpd.graceful()
+    assert w.get("/admin-expr/x", "eve.test").header("X-Admin-File") == \
+        "size-12"
+
+
 # ---- password and group files a .htaccess names ----
 
 def basic(user, password):
