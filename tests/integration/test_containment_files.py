@@ -77,6 +77,44 @@ def test_ssi_include_of_a_foreign_file(leak, expect_log, tag):
     assert "ANN-NOTES" not in ours.text
 
 
+# other modules that read a file for the response: each looks the file
+# up as a subrequest first, which the owner check refuses
+OTHER_READERS = {
+    "ssi_fsize": ("Options +IncludesNOEXEC\nAddOutputFilter INCLUDES "
+                  ".shtml\n", {"x.shtml": '<!--#fsize file="l.txt" -->|'
+                                          '<!--#flastmod file="l.txt" -->'},
+                  "x.shtml", "[an error"),
+    "readme_text": ("Options +Indexes\nReadmeName l.txt\n", {}, "",
+                    "ANN-NOTES"),
+    "header_html": ("Options +Indexes\nHeaderName l.html\n", {}, "",
+                    "ANN-NOTES"),
+    "type_map": ("AddHandler type-map .var\n",
+                 {"x.var": "URI: l.txt\nContent-Type: text/plain\n"},
+                 "x.var", "ANN-NOTES"),
+    "multiviews": ("Options +MultiViews\n", {}, "l", "ANN-NOTES"),
+    "errordocument": ("ErrorDocument 404 /f_read_errordocument/l.txt\n",
+                      {}, "missing", "ANN-NOTES"),
+}
+
+
+@pytest.mark.parametrize("name", list(OTHER_READERS))
+def test_other_modules_reading_a_foreign_file(leak, expect_log, name):
+    expect_log(r"AH0(2670|1339): unable to (lookup|get) information",
+               r"AH00687: Negotiation: discovered file")
+    w = leak
+    text, files, path, shows = OTHER_READERS[name]
+    d = w.eve_dir(f"f_read_{name}", FOLLOW + text, files)
+    for link in ("l.txt", "l.html"):
+        w.eve_link(os.path.join(d, link), w.ann_text)
+    stock, ours = w.both(f"/f_read_{name}/{path}", "eve.test")
+    if name == "ssi_fsize":
+        # the stock httpd tells ann's file's size and date
+        assert shows not in stock.text and shows in ours.text, (stock, ours)
+        return
+    assert shows in stock.text, stock
+    assert shows not in ours.text, ours
+
+
 def test_directoryindex_pointing_at_a_symlink(leak):
     w = leak
     d = w.eve_dir("f_dirindex", FOLLOW + "DirectoryIndex leak.txt\n")
