@@ -651,7 +651,7 @@ static int named_files_check(request_rec *r, wlf_srv_conf *c)
             }
             continue;
         }
-        fd = open(rec->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        fd = open(rec->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
             continue;       /* the module says why it cannot open it */
         apr_pool_cleanup_register(r->pool, (void *)(intptr_t)fd, close_fd,
