@@ -17,6 +17,7 @@ import threading
 
 import pytest
 
+from wlf import h2client
 from wlf.containworld import HTTPD_GROUP, htpasswd_line
 
 REFUSED = r"WLF0003[23]: vhost eve\.test \(account eve\): .*owned by"
@@ -272,6 +273,19 @@ def test_parked_domain_sends_its_owners_files(cworld):
         assert r.status == 200 and r.text == text, (name, r)
     r = w.get("/f_own/", "parked.test")
     assert r.status == 200 and "b.txt" in r.text
+
+
+def test_same_over_http2(leak):
+    """HTTP/2 requests (h2c) go through the same checks."""
+    w = leak
+    d = w.eve_dir("f_h2", FOLLOW)
+    w.eve_link(os.path.join(d, "l.txt"), w.ann_text)
+    w.eve_link(os.path.join(d, "r.txt"), w.ann_log)
+    for name, shows in (("l.txt", b"ANN-NOTES"), ("r.txt", b"ANN-TOKEN")):
+        stock = h2client.get(w.stock.port, f"/f_h2/{name}", "eve.test")
+        ours = h2client.get(w.httpd.port, f"/f_h2/{name}", "eve.test")
+        assert stock.status == 200 and shows in stock.body, stock
+        assert ours.status == 403 and shows not in ours.body, ours
 
 
 def test_shared_directory_allowed_by_the_admin(leak):
