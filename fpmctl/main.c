@@ -10,6 +10,7 @@
  * `--list-settings` the settings table (key, type, builtin default, doc),
  * `--list-keys` the keys of the files (file, key).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,48 @@ static void general_help(FILE *out)
         "3 no such account,\n4 lock timeout.\n");
 }
 
+/* Commands that change anything are root's: they run php-fpm as other
+ * users and write root-only files. Others may read what they can. */
+static int check_user(const fpm_command *cmd, const fpm_ctx *ctx)
+{
+    if (geteuid() == 0)
+        return FPM_EXIT_OK;
+    if ((cmd->flags & CMD_LOCKS_ITSELF) ||
+        ((cmd->flags & CMD_NEEDS_LOCK) && !ctx->dry_run)) {
+        fpm_error("%s must be run as root", cmd->name);
+        return FPM_EXIT_USAGE;
+    }
+    return FPM_EXIT_OK;
+}
+
+/* A missing or unreadable wlfcgi.conf in one line that says what to do. */
+static int config_readable(const fpm_command *cmd, const char *path)
+{
+    if (access(path, R_OK) == 0)
+        return FPM_EXIT_OK;
+    if (errno == ENOENT) {
+        fpm_error("no configuration %s: run `fpmctl init` to write one, "
+                  "or name another with -c FILE", path);
+        return FPM_EXIT_USAGE;
+    }
+    if (errno == EACCES && geteuid() != 0) {
+        fpm_error("%s must be run as root (cannot read %s)", cmd->name,
+                  path);
+        return FPM_EXIT_USAGE;
+    }
+    return FPM_EXIT_OK;         /* the loader says what else is wrong */
+}
+
+static int accounts_readable(const fpm_command *cmd, const fpm_ctx *ctx)
+{
+    if (geteuid() == 0 || access(ctx->cfg.accounts_dir, R_OK | X_OK) == 0 ||
+        errno != EACCES)
+        return FPM_EXIT_OK;
+    fpm_error("%s must be run as root (cannot read %s)", cmd->name,
+              ctx->cfg.accounts_dir);
+    return FPM_EXIT_USAGE;
+}
+
 static int run(int argc, char **argv)
 {
     fpm_globals g;
@@ -185,10 +228,18 @@ static int run(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     fs_install_signal_cleanup();
 
+    if ((rc = check_user(cmd, &ctx)) != FPM_EXIT_OK)
+        return rc;
     if (cmd->flags & CMD_NEEDS_CONFIG) {
+        if ((rc = config_readable(cmd, ctx.config_path)) != FPM_EXIT_OK)
+            return rc;
         if (wlf_config_load(ctx.config_path, &ctx.cfg, &err) < 0)
             return fpm_report(&err, FPM_EXIT_FAILED);
         ctx.have_cfg = 1;
+        if ((rc = accounts_readable(cmd, &ctx)) != FPM_EXIT_OK) {
+            wlf_config_free(&ctx.cfg);
+            return rc;
+        }
     }
     if ((cmd->flags & CMD_NEEDS_LOCK) && !ctx.dry_run &&
         (rc = fpm_take_lock(&ctx, ctx.config_path)) != 0) {

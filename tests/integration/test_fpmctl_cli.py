@@ -1,0 +1,68 @@
+"""fpmctl's command line as an admin meets it on the first day: a missing
+configuration, a user who is not root, options after the command, typos,
+and commands with nothing to act on. Each answer is one line that says
+what to do, with the documented exit code."""
+import os
+import pwd
+import subprocess
+
+import pytest
+
+from wlf import FPMCTL
+
+
+def run(*args, env=None, user=None):
+    """fpmctl ARGS without $WLFCGI_CONFIG; as `user` (all of its ids) if
+    given."""
+    e = dict(os.environ)
+    e.pop("WLFCGI_CONFIG", None)
+    e.update(env or {})
+    ids = {}
+    if user:
+        pw = pwd.getpwnam(user)
+        ids = dict(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[],
+                   cwd="/")
+    r = subprocess.run([FPMCTL, *args], capture_output=True, text=True,
+                       env=e, timeout=60, **ids)
+    return r.returncode, r.stdout, r.stderr
+
+
+def test_missing_configuration_is_one_line_with_the_fix(tmp_path):
+    conf = str(tmp_path / "wlfcgi.conf")
+    rc, out, err = run("-c", conf, "list")
+    assert rc == 2 and out == ""
+    assert err.count("\n") == 1 and err.count(conf) == 1, err
+    assert "fpmctl init" in err and "-c FILE" in err
+
+
+@pytest.mark.parametrize("args", [("set", "alice", "max_children=3"),
+                                  ("reload", "--all"),
+                                  ("remove-account", "alice"),
+                                  ("init", "--prefix", "/tmp/wlft-x")])
+def test_changes_by_another_user_say_root_is_needed(sandbox, wlft_user,
+                                                    args):
+    sandbox.add_account("alice")
+    user = wlft_user("bob").pw_name
+    before = sandbox.tree_snapshot()
+    rc, out, err = run("-c", sandbox.conf, *args, user=user)
+    assert rc == 2, err
+    assert err == f"fpmctl: {args[0]} must be run as root\n"
+    assert sandbox.tree_snapshot() == before
+    assert not os.path.exists("/tmp/wlft-x")
+
+
+def test_reading_without_read_access_says_root_is_needed(sandbox,
+                                                         wlft_user):
+    sandbox.add_account("alice")
+    user = wlft_user("bob").pw_name
+    for args in (["list"], ["show", "alice"], ["status"], ["check"],
+                 ["--dry-run", "set", "alice", "max_children=3"]):
+        rc, out, err = run("-c", sandbox.conf, *args, user=user)
+        cmd = args[1] if args[0] == "--dry-run" else args[0]
+        assert rc == 2 and out == "", (args, err)
+        assert err == (f"fpmctl: {cmd} must be run as root (cannot read "
+                       f"{sandbox.paths['accounts']})\n"), args
+    os.chmod(sandbox.conf, 0o600)
+    rc, out, err = run("-c", sandbox.conf, "list", user=user)
+    assert (rc, err) == (2, f"fpmctl: list must be run as root (cannot "
+                            f"read {sandbox.conf})\n")
