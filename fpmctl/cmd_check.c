@@ -381,12 +381,15 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
     int have_httpd_gid = 0;
     char p[PATH_MAX];
     struct stat st;
+    const char **ops;
+    size_t n_ops;
+    int rc;
 
     memset(&c, 0, sizeof(c));
     c.ctx = ctx;
-    if (argc > 1)
-        return fpm_usage_error(cmd_check_usage, "unexpected argument "
-                               "'%.40s'", argv[1]);
+    if ((rc = fpm_operands(argc, argv, cmd_check_usage, 0, &ops, &n_ops)))
+        return rc;
+    free(ops);
     if (ctx->json) {
         jw_obj(&c.w);
         jw_key(&c.w, "problems");

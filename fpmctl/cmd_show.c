@@ -113,10 +113,12 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     wlf_err err;
     jw w = { 0 };
     int rc = FPM_EXIT_OK;
+    const char **ops;
+    size_t n_ops;
 
-    if (argc > 1)
-        return fpm_usage_error(cmd_list_usage, "unexpected argument "
-                               "'%.40s'", argv[1]);
+    if ((rc = fpm_operands(argc, argv, cmd_list_usage, 0, &ops, &n_ops)))
+        return rc;
+    free(ops);
     if (wlf_accounts_load(&ctx->cfg, &list, &err) < 0)
         return fpm_report(&err, FPM_EXIT_FAILED);
     if (ctx->json)
@@ -179,10 +181,18 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
     fpm_timeouts t;
     char buf[PATH_MAX], v[64], d[64];
     int rc;
+    const char **ops;
+    size_t n_ops;
 
-    if (argc != 2)
+    if ((rc = fpm_operands(argc, argv, cmd_show_usage, 1, &ops, &n_ops)))
+        return rc;
+    if (n_ops != 1) {
+        free(ops);
         return fpm_usage_error(cmd_show_usage, "name one account");
-    if ((rc = fpm_account_load(ctx, argv[1], &acct, &err)) != FPM_EXIT_OK)
+    }
+    rc = fpm_account_load(ctx, ops[0], &acct, &err);
+    free(ops);
+    if (rc != FPM_EXIT_OK)
         return fpm_report(&err, rc);
     if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {
         wlf_account_free(&acct);
@@ -326,9 +336,15 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
     size_t n;
     int rc, all_running = 1;
     jw w = { 0 };
+    const char **ops;
+    size_t n_ops;
 
-    rc = fpm_targets(ctx, (const char *const *)argv + 1, (size_t)argc - 1,
-                     argc == 1, cmd_status_usage, &names, &n);
+    if ((rc = fpm_operands(argc, argv, cmd_status_usage, (size_t)argc, &ops,
+                           &n_ops)))
+        return rc;
+    rc = fpm_targets(ctx, ops, n_ops, n_ops == 0, cmd_status_usage, &names,
+                     &n);
+    free(ops);
     if (rc)
         return rc;
     if (ctx->json)

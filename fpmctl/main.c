@@ -199,8 +199,17 @@ static int run(int argc, char **argv)
         return FPM_EXIT_OK;
     }
     if ((cmd = find_command(argv[g.command_index])) == NULL) {
-        fpm_error("unknown command '%.40s' (see fpmctl --help)",
-                  argv[g.command_index]);
+        const char *names[N_COMMANDS + 1], *near;
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            names[i] = fpm_commands[i].name;
+        names[N_COMMANDS] = NULL;
+        near = fpm_nearest(argv[g.command_index], names);
+        if (near)
+            fpm_error("unknown command '%.40s'; did you mean '%s'? (see "
+                      "fpmctl --help)", argv[g.command_index], near);
+        else
+            fpm_error("unknown command '%.40s' (see fpmctl --help)",
+                      argv[g.command_index]);
         return FPM_EXIT_USAGE;
     }
     cmd_argc = argc - g.command_index;

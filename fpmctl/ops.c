@@ -666,6 +666,43 @@ int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
     return FPM_EXIT_OK;
 }
 
+int fpm_operands(int argc, char **argv, const char *usage, size_t max,
+                 const char ***ops, size_t *n)
+{
+    static const fpm_optdef no_opts[] = { { NULL, 0, 0 } };
+    fpm_arg *args;
+    size_t n_args;
+    wlf_err err;
+
+    *ops = NULL;
+    *n = 0;
+    if ((args = calloc((size_t)argc, sizeof(*args))) == NULL ||
+        (*ops = calloc((size_t)argc, sizeof(**ops))) == NULL) {
+        free(args);
+        fpm_error("out of memory");
+        return FPM_EXIT_FAILED;
+    }
+    if (fpm_args_parse(argc, argv, no_opts, args, (size_t)argc, &n_args,
+                       &err) < 0) {
+        free(args);
+        free(*ops);
+        *ops = NULL;
+        return fpm_usage_error(usage, "%s: %s", err.field, err.msg);
+    }
+    for (size_t i = 0; i < n_args; i++)
+        (*ops)[(*n)++] = args[i].value;
+    free(args);
+    if (*n > max) {
+        int rc = fpm_usage_error(usage, "unexpected argument '%.40s'",
+                                 (*ops)[max]);
+        free(*ops);
+        *ops = NULL;
+        *n = 0;
+        return rc;
+    }
+    return FPM_EXIT_OK;
+}
+
 int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
                           const char *usage, char ***names, size_t *n)
 {

@@ -121,6 +121,12 @@ int fpm_take_lock(fpm_ctx *ctx, const char *config_path);
 int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
                 int all, const char *usage, char ***names, size_t *n);
 
+/* The operands of a command that has no options of its own (at most
+ * `max`; an option or one operand too many is a usage error). *ops is
+ * malloc'd (free it), its strings are argv's. Returns an exit code. */
+int fpm_operands(int argc, char **argv, const char *usage, size_t max,
+                 const char ***ops, size_t *n);
+
 /* fpm_targets() for a command's arguments `NAME...|--all` (--all, -a). */
 int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
                           const char *usage, char ***names, size_t *n);

@@ -66,3 +66,63 @@ def test_reading_without_read_access_says_root_is_needed(sandbox,
     rc, out, err = run("-c", sandbox.conf, "list", user=user)
     assert (rc, err) == (2, f"fpmctl: list must be run as root (cannot "
                             f"read {sandbox.conf})\n")
+
+
+@pytest.mark.parametrize("args,option", [
+    (["status", "--prometheus"], "--prometheus"),
+    (["status", "alice", "--prometheus"], "--prometheus"),
+    (["list", "--long"], "--long"),
+    (["show", "-x", "alice"], "-x"),
+    (["check", "--fix"], "--fix"),
+])
+def test_unknown_options_are_refused_as_options(module_sandbox, args,
+                                                option):
+    if "alice" not in module_sandbox.accounts:
+        module_sandbox.add_account("alice")
+    rc, out, err = module_sandbox.fpmctl(*args)
+    assert rc == 2 and out == ""
+    assert err == (f"fpmctl: {option}: unknown option (see fpmctl "
+                   f"{args[0]} --help)\n")
+
+
+def test_global_options_work_after_the_command(sandbox):
+    sandbox.add_account("alice")
+    env = {"WLFCGI_CONFIG": "/nonexistent/wlfcgi.conf"}
+    rc, out, err = run("list", "--json", "-c", sandbox.conf, env=env)
+    assert rc == 0, err
+    assert "alice" in out and out.startswith("[")
+    rc, out, err = run("show", "alice", f"--config={sandbox.conf}", "-q",
+                       env=env)
+    assert rc == 0 and "account      alice" in out
+    before = sandbox.tree_snapshot()
+    rc, out, err = run("set", "alice", "max_children=3", "--dry-run", "-c",
+                       sandbox.conf, env=env)
+    assert rc == 0 and "would change max_children 5 -> 3" in out, err
+    assert sandbox.tree_snapshot() == before
+
+
+@pytest.mark.parametrize("typo,meant", [
+    ("stauts", "status"), ("lsit", "list"), ("relaod", "reload"),
+    ("remove", "remove-account"), ("add", "add-account"),
+])
+def test_a_mistyped_command_gets_the_nearest_one(typo, meant):
+    rc, out, err = run(typo)
+    assert rc == 2
+    assert err == (f"fpmctl: unknown command '{typo}'; did you mean "
+                   f"'{meant}'? (see fpmctl --help)\n")
+
+
+def test_an_unknown_command_far_from_any_gets_no_guess():
+    rc, out, err = run("frobnicate")
+    assert (rc, err) == (2, "fpmctl: unknown command 'frobnicate' (see "
+                            "fpmctl --help)\n")
+
+
+def test_a_mistyped_option_gets_the_nearest_one(module_sandbox):
+    rc, out, err = module_sandbox.fpmctl("remove-account", "alice",
+                                         "--prge")
+    assert rc == 2
+    assert err.startswith("fpmctl: --prge: unknown option; did you mean "
+                          "--purge?")
+    rc, out, err = run("--jsno", "list")
+    assert rc == 2 and "did you mean --json?" in err

@@ -521,6 +521,71 @@ static void test_output_flags_after_the_command_are_taken_out(void **state)
     assert_int_equal(g.verbosity, 1);
 }
 
+static void test_config_option_after_the_command_is_taken_out(void **state)
+{
+    fpm_globals g;
+    wlf_err e;
+    char *v[] = { "list", "-c", "/x.conf", "--json", NULL };
+    char *v2[] = { "show", "alice", "--config=/y.conf", NULL };
+    char *bad[] = { "list", "-c", NULL };
+
+    (void)state;
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(fpm_globals_extract(4, v, &g, &e), 1);
+    assert_string_equal(g.config, "/x.conf");
+    assert_true(g.json);
+    assert_int_equal(fpm_globals_extract(3, v2, &g, &e), 2);
+    assert_string_equal(g.config, "/y.conf");
+    assert_string_equal(v2[1], "alice");
+    assert_int_equal(fpm_globals_extract(2, bad, &g, &e), -1);
+    assert_string_equal(e.field, "-c");
+}
+
+static void test_a_mistyped_global_option_gets_a_hint(void **state)
+{
+    fpm_globals g;
+    wlf_err e;
+    char *v[] = { "fpmctl", "--dryrun", "list", NULL };
+
+    (void)state;
+    assert_int_equal(fpm_globals_parse(3, v, &g, &e), -1);
+    assert_string_equal(e.field, "--dryrun");
+    assert_non_null(strstr(e.msg, "did you mean --dry-run?"));
+}
+
+/* ---- the nearest word ---- */
+
+static const char *const command_names[] = {
+    "init", "add-account", "remove-account", "list", "show", "set", "start",
+    "stop", "restart", "reload", "status", "check", "rebuild", NULL };
+
+static void test_nearest_finds_typos(void **state)
+{
+    (void)state;
+    assert_string_equal(fpm_nearest("stauts", command_names), "status");
+    assert_string_equal(fpm_nearest("lst", command_names), "list");
+    assert_string_equal(fpm_nearest("relaod", command_names), "reload");
+    assert_string_equal(fpm_nearest("rebiuld", command_names), "rebuild");
+}
+
+static void test_nearest_finds_the_only_word_with_that_start(void **state)
+{
+    (void)state;
+    assert_string_equal(fpm_nearest("remove", command_names),
+                        "remove-account");
+    assert_string_equal(fpm_nearest("add", command_names), "add-account");
+    /* "re" starts several: no guess */
+    assert_null(fpm_nearest("re", command_names));
+}
+
+static void test_nearest_does_not_guess_wildly(void **state)
+{
+    (void)state;
+    assert_null(fpm_nearest("frobnicate", command_names));
+    assert_null(fpm_nearest("x", command_names));
+    assert_null(fpm_nearest("", command_names));
+}
+
 /* ---- a command's options ---- */
 
 static const fpm_optdef add_like[] = {
@@ -926,6 +991,11 @@ int main(void)
         cmocka_unit_test(test_config_option_needs_a_file),
         cmocka_unit_test(test_no_command_leaves_the_index_at_argc),
         cmocka_unit_test(test_output_flags_after_the_command_are_taken_out),
+        cmocka_unit_test(test_config_option_after_the_command_is_taken_out),
+        cmocka_unit_test(test_a_mistyped_global_option_gets_a_hint),
+        cmocka_unit_test(test_nearest_finds_typos),
+        cmocka_unit_test(test_nearest_finds_the_only_word_with_that_start),
+        cmocka_unit_test(test_nearest_does_not_guess_wildly),
         cmocka_unit_test(test_args_long_short_attached_and_operands),
         ARGS_REFUSED_TEST(args_unknown_option_is_named),
         ARGS_REFUSED_TEST(args_option_without_its_value_is_refused),
