@@ -19,7 +19,8 @@ const char cmd_rebuild_help[] =
     "whose files changed are reloaded (the same way as `reload`); stopped\n"
     "accounts only get their files rewritten. Also re-creates missing\n"
     "per-account directories. On a terminal each account is shown as\n"
-    "[i/n] NAME: what happened; otherwise only changes are printed.\n";
+    "[i/n] NAME: what happened; otherwise only changes are printed, and\n"
+    "\"nothing to change\" when there are none (also with --dry-run).\n";
 
 int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
 {
@@ -28,6 +29,7 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
     wlf_err err;
     int rc, worst = FPM_EXIT_OK;
     size_t reloaded = 0, updated = 0, unchanged = 0, failed = 0;
+    size_t would = 0;
 
     if ((rc = fpm_targets_from_args(ctx, argc, argv, cmd_rebuild_usage,
                                     &names, &n_names)))
@@ -52,10 +54,12 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
                 snprintf(what, sizeof(what), "unchanged");
                 changed = 0;
             }
-            else
+            else {
                 snprintf(what, sizeof(what), "%s",
                          probe.state == FPM_RUNNING ? "would reload"
                          : "would rewrite its files (not running)");
+                would++;
+            }
         }
         else if (fpm_account_apply(ctx, &acct, 0, &res, &err) < 0) {
             fpm_error("[%zu/%zu] %s: failed; %s", i + 1, n_names, names[i],
@@ -97,7 +101,11 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
             fpm_say(ctx, "%s: %s", names[i], what);
         wlf_account_free(&acct);
     }
-    if (ctx->tty && n_names > 1 && !ctx->dry_run)
+    if (n_names == 0)
+        fpm_say(ctx, "rebuild: no accounts");
+    else if (failed == 0 && reloaded + updated + would == 0)
+        fpm_say(ctx, "rebuild: nothing to change");
+    else if (ctx->tty && n_names > 1 && !ctx->dry_run)
         fpm_say(ctx, "rebuild: %zu reloaded, %zu updated, %zu unchanged, "
                 "%zu failed", reloaded, updated, unchanged, failed);
     wlf_strlist_free(names, n_names);

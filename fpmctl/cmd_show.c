@@ -26,9 +26,9 @@ const char cmd_list_help[] =
     "List every account with its state (from pid files and /proc; use\n"
     "status to ask the instances themselves), user, PHP version, limits\n"
     "and domains. Account files that do not load are reported on stderr\n"
-    "and make list exit 1. With --json: an array of objects with the\n"
-    "fields name, user, group, home, domains, socket, slot, state, pid,\n"
-    "max_children, max_upload (bytes) and php.\n";
+    "and make list exit 1. Without accounts it says so. With --json: an\n"
+    "array of objects with the fields name, user, group, home, domains,\n"
+    "socket, slot, state, pid, max_children, max_upload (bytes) and php.\n";
 
 const char cmd_show_usage[] = "show NAME";
 const char cmd_show_help[] =
@@ -163,6 +163,9 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
         if (print_json(&w) < 0)
             rc = FPM_EXIT_FAILED;
     }
+    else if (list.n == 0 && list.n_errors == 0)
+        printf("no accounts (`fpmctl add-account NAME --user USER` adds "
+               "one)\n");
     fpm_flush_stdout();
     for (size_t i = 0; i < list.n_errors; i++)
         fpm_error("%s", fpm_load_error_text(&list.errors[i]));

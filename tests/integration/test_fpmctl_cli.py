@@ -126,3 +126,28 @@ def test_a_mistyped_option_gets_the_nearest_one(module_sandbox):
                           "--purge?")
     rc, out, err = run("--jsno", "list")
     assert rc == 2 and "did you mean --json?" in err
+
+
+def test_list_without_accounts_says_so(sandbox):
+    r = sandbox.fpmctl("list")
+    assert r.rc == 0 and r.err == ""
+    assert r.out.startswith("no accounts")
+    assert sandbox.json("list") == []
+
+
+def test_rebuild_with_nothing_to_change_says_so(sandbox):
+    r = sandbox.fpmctl("--dry-run", "rebuild", "--all")
+    assert (r.rc, r.out) == (0, "rebuild: no accounts\n")
+    sandbox.add_account("alice")
+    sandbox.add_account("bob")
+    r = sandbox.fpmctl("--dry-run", "rebuild", "--all")
+    assert (r.rc, r.out, r.err) == (0, "rebuild: nothing to change\n", "")
+    r = sandbox.fpmctl("rebuild", "--all")
+    assert (r.rc, r.out, r.err) == (0, "rebuild: nothing to change\n", "")
+    with open(sandbox.conf) as f:
+        text = f.read()
+    with open(sandbox.conf, "w") as f:
+        f.write(text.replace("  max_children = 5;", "  max_children = 6;"))
+    r = sandbox.fpmctl("--dry-run", "rebuild", "--all")
+    assert r.rc == 0 and "nothing to change" not in r.out
+    assert "alice: would reload" in r.out
