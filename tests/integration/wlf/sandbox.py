@@ -60,7 +60,7 @@ import pytest
 
 from wlf import FPMCTL
 from wlf.fcgi import FcgiResponse, fcgi_request
-from wlf.host import ensure_user
+from wlf.host import ensure_user, install
 
 __all__ = ["Sandbox", "Account", "Result", "FcgiResponse", "fcgi_request",
            "ensure_user", "FPMCTL"]
@@ -388,14 +388,8 @@ class Sandbox:
         acct = self.accounts[name]
         filename = filename or \
             "t-" + hashlib.sha1(code.encode()).hexdigest()[:12] + ".php"
-        path = os.path.join(acct.home, filename)
-        with open(path, "w") as f:
-            f.write(code)
-        os.chown(path, acct.uid, acct.gid)
-        os.chmod(path, 0o644)
-        past = time.time() - 60
-        os.utime(path, (past, past))
-        return path
+        return install(os.path.join(acct.home, filename), code, acct.user,
+                       backdate=True)
 
     def request(self, name, script, params=None, stdin=b"", method=None,
                 sock=None, timeout=10.0):
