@@ -66,14 +66,6 @@ def upload_tree(src, dst, user):
             os.chmod(p, 0o644)
 
 
-def write_file(path, text, user, mode=0o644):
-    pw = pwd.getpwnam(user)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chown(path, pw.pw_uid, pw.pw_gid)
-    os.chmod(path, mode)
-
-
 def zip_bytes(size, name="data.bin"):
     """A real zip archive of about `size` bytes (stored random data)."""
     buf = io.BytesIO()
@@ -237,7 +229,7 @@ def install_wordpress(docroot, user, db, db_name, db_user, db_password):
              "define( 'AUTOMATIC_UPDATER_DISABLED', true );\n")
     conf = conf.replace("/* That's all, stop editing!", extra +
                         "/* That's all, stop editing!")
-    write_file(os.path.join(docroot, "wp-config.php"), conf, user, 0o640)
+    host.install(os.path.join(docroot, "wp-config.php"), conf, user, 0o640)
     # WordPress writes its rewrite rules into .htaccess itself (permalink
     # settings): the package's example is all comments
     os.unlink(os.path.join(docroot, ".htaccess"))
@@ -296,18 +288,18 @@ def install_dokuwiki(docroot, user, php_hash):
         text = f.read()
     text = re.sub(r"\$conf\['savedir'\]\s*=\s*'[^']*';",
                   "$conf['savedir'] = './data';", text)
-    write_file(main, text, user)
-    write_file(os.path.join(conf, "local.php"),
+    host.install(main, text, user)
+    host.install(os.path.join(conf, "local.php"),
                "<?php\n$conf['title'] = 'wlfcgi wiki';\n"
                "$conf['useacl'] = 1;\n$conf['superuser'] = '@admin';\n"
                "$conf['userewrite'] = 1;\n", user)
-    write_file(os.path.join(conf, "acl.auth.php"),
+    host.install(os.path.join(conf, "acl.auth.php"),
                "# acl.auth.php\n*\t@ALL\t1\n*\t@user\t8\n", user, 0o600)
     name, _ = WIKI_ADMIN
-    write_file(os.path.join(conf, "users.auth.php"),
+    host.install(os.path.join(conf, "users.auth.php"),
                f"# users.auth.php\n{name}:{php_hash}:Wiki Admin:"
                "admin@wiki.test:admin,user\n", user, 0o600)
-    write_file(os.path.join(conf, ".htaccess"), "Require all denied\n",
+    host.install(os.path.join(conf, ".htaccess"), "Require all denied\n",
                user)
     # the rules of .htaccess.dist, switched on as its comments say
     with open(os.path.join(DOKUWIKI, ".htaccess.dist")) as f:
@@ -319,7 +311,7 @@ def install_dokuwiki(docroot, user, php_hash):
             rules.append(m.group(1))
         elif not line.startswith("#"):
             rules.append(line)
-    write_file(os.path.join(docroot, ".htaccess"), "\n".join(rules) + "\n",
+    host.install(os.path.join(docroot, ".htaccess"), "\n".join(rules) + "\n",
                user)
 
 
@@ -346,7 +338,7 @@ def bundle_libraries(docroot, user):
             text = text.replace("$vendorDir . '/usr/share/", "'/usr/share/")
             for src, dst in DOKUWIKI_LIBS.items():
                 text = text.replace(src, os.path.join(docroot, dst))
-            write_file(p, text, user)
+            host.install(p, text, user)
 
 
 def dokuwiki_sectok(html):
