@@ -120,6 +120,7 @@ int wlf_account_effective(const wlf_config *cfg, const wlf_account *acct,
 /* ---- the list of all accounts (wlf_accounts_load() fills it) ---- */
 
 typedef struct {
+    char name[WLF_NAME_MAX + 1];    /* the file's NAME (NAME.conf) */
     char *file;
     char *msg;
 } wlf_load_error;

@@ -425,7 +425,8 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
         memset(&list, 0, sizeof(list));
     }
     for (size_t i = 0; i < list.n_errors; i++)
-        problem(&c, NULL, "%s", fpm_load_error_text(&list.errors[i]));
+        problem(&c, list.errors[i].name, "%s",
+                fpm_load_error_text(&list.errors[i]));
     for (size_t i = 0; i < list.n; i++)
         check_account(&c, &list.items[i], httpd_gid, have_httpd_gid);
     check_leftovers(&c);

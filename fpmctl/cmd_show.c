@@ -25,10 +25,12 @@ const char cmd_list_usage[] = "list";
 const char cmd_list_help[] =
     "List every account with its state (from pid files and /proc; use\n"
     "status to ask the instances themselves), user, PHP version, limits\n"
-    "and domains. Account files that do not load are reported on stderr\n"
-    "and make list exit 1. Without accounts it says so. With --json: an\n"
-    "array of objects with the fields name, user, group, home, domains,\n"
-    "socket, slot, state, pid, max_children, max_upload (bytes) and php.\n";
+    "and domains. An account whose file does not load is listed as broken\n"
+    "(the reason on stderr) and makes list exit 1. Without accounts it says\n"
+    "so. With --json: an array of objects with the fields name, user,\n"
+    "group, home, domains, socket, slot, state, pid, max_children,\n"
+    "max_upload (bytes) and php; a broken one has name, state, file and\n"
+    "error.\n";
 
 const char cmd_show_usage[] = "show NAME";
 const char cmd_show_help[] =
@@ -45,8 +47,9 @@ const char cmd_status_help[] =
     "accepted connections, active/idle/total processes, listen queue and\n"
     "how often max_children was reached. States: running; stopped; dead\n"
     "(pid file but no master, or the socket refuses); unresponsive (the\n"
-    "master lives but did not answer within 3 s). Exit 0 when every listed\n"
-    "instance is running, 1 otherwise, 3 for an unknown NAME.\n";
+    "master lives but did not answer within 3 s); broken (the account file\n"
+    "does not load: the reason follows). Exit 0 when every listed instance\n"
+    "is running, 1 otherwise, 3 for an unknown NAME.\n";
 
 static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
                         const wlf_settings *eff, const fpm_probe *p)
@@ -107,6 +110,54 @@ static void join_domains(const wlf_account *acct, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
+/* An account file that does not load: listed as broken, not left out. */
+static void list_broken(const fpm_ctx *ctx, jw *w, const wlf_load_error *e)
+{
+    if (ctx->json) {
+        jw_obj(w);
+        jw_kstr(w, "name", e->name);
+        jw_kstr(w, "state", FPM_STATE_BROKEN);
+        jw_kstr(w, "file", e->file);
+        jw_kstr(w, "error", fpm_load_error_why(e));
+        jw_obj_end(w);
+    }
+    else
+        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", e->name,
+               FPM_STATE_BROKEN, "-", "-", "-", "-", "-", "-", "-");
+}
+
+static int list_account(const fpm_ctx *ctx, jw *w, const wlf_account *a)
+{
+    wlf_settings eff;
+    fpm_probe p;
+    char up[32], doms[512], pid[16], slot[2] = { '-', '\0' };
+
+    if (wlf_account_effective(&ctx->cfg, a, &eff) < 0) {
+        fpm_error("%s: out of memory", a->name);
+        return -1;
+    }
+    fpm_instance_probe(&ctx->cfg, a->name, 0, &p);
+    if (ctx->json) {
+        jw_obj(w);
+        json_stable(w, ctx, a, &eff, &p);
+        jw_obj_end(w);
+    }
+    else {
+        join_domains(a, doms, sizeof(doms));
+        snprintf(pid, sizeof(pid), "%ld", (long)p.pid);
+        if (p.slot)
+            slot[0] = p.slot;
+        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8lld %-10s %s\n",
+               a->name, fpm_state_name(p.state), slot,
+               p.pid ? pid : "-", a->user, eff.str[WLF_S_PHP],
+               eff.num[WLF_S_MAX_CHILDREN],
+               wlf_size_format(eff.num[WLF_S_MAX_UPLOAD], up,
+                               sizeof(up)), doms);
+    }
+    wlf_settings_free(&eff);
+    return 0;
+}
+
 int cmd_list(fpm_ctx *ctx, int argc, char **argv)
 {
     wlf_account_list list;
@@ -114,7 +165,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     jw w = { 0 };
     int rc = FPM_EXIT_OK;
     const char **ops;
-    size_t n_ops;
+    size_t n_ops, i = 0, j = 0;
 
     if ((rc = fpm_operands(argc, argv, cmd_list_usage, 0, &ops, &n_ops)))
         return rc;
@@ -123,40 +174,18 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
         return fpm_report(&err, FPM_EXIT_FAILED);
     if (ctx->json)
         jw_arr(&w);
-    else if (list.n)
+    else if (list.n || list.n_errors)
         printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", "NAME",
                "STATE", "SLOT", "PID", "USER", "PHP", "CHILDREN",
                "MAX_UPLOAD", "DOMAINS");
-    for (size_t i = 0; i < list.n; i++) {
-        const wlf_account *a = &list.items[i];
-        wlf_settings eff;
-        fpm_probe p;
-        char up[32], doms[512], pid[16], slot[2] = { '-', '\0' };
-
-        if (wlf_account_effective(&ctx->cfg, a, &eff) < 0) {
-            fpm_error("%s: out of memory", a->name);
+    /* both lists are sorted by name: merge them */
+    while (i < list.n || j < list.n_errors) {
+        if (j < list.n_errors &&
+            (i == list.n ||
+             strcmp(list.errors[j].name, list.items[i].name) < 0))
+            list_broken(ctx, &w, &list.errors[j++]);
+        else if (list_account(ctx, &w, &list.items[i++]) < 0)
             rc = FPM_EXIT_FAILED;
-            continue;
-        }
-        fpm_instance_probe(&ctx->cfg, a->name, 0, &p);
-        if (ctx->json) {
-            jw_obj(&w);
-            json_stable(&w, ctx, a, &eff, &p);
-            jw_obj_end(&w);
-        }
-        else {
-            join_domains(a, doms, sizeof(doms));
-            snprintf(pid, sizeof(pid), "%ld", (long)p.pid);
-            if (p.slot)
-                slot[0] = p.slot;
-            printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8lld %-10s %s\n",
-                   a->name, fpm_state_name(p.state), slot,
-                   p.pid ? pid : "-", a->user, eff.str[WLF_S_PHP],
-                   eff.num[WLF_S_MAX_CHILDREN],
-                   wlf_size_format(eff.num[WLF_S_MAX_UPLOAD], up,
-                                   sizeof(up)), doms);
-        }
-        wlf_settings_free(&eff);
     }
     if (ctx->json) {
         jw_arr_end(&w);
@@ -167,8 +196,8 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
         printf("no accounts (`fpmctl add-account NAME --user USER` adds "
                "one)\n");
     fpm_flush_stdout();
-    for (size_t i = 0; i < list.n_errors; i++)
-        fpm_error("%s", fpm_load_error_text(&list.errors[i]));
+    for (j = 0; j < list.n_errors; j++)
+        fpm_error("%s", fpm_load_error_text(&list.errors[j]));
     if (list.n_errors)
         rc = FPM_EXIT_FAILED;
     wlf_account_list_free(&list);
@@ -333,6 +362,28 @@ static void json_status(jw *w, const fpm_probe *p)
     jw_kint(w, "slow_requests", s->slow_requests);
 }
 
+/* An account whose file does not load: shown, not left out. */
+static void status_broken(const fpm_ctx *ctx, jw *w, const char *name,
+                          const wlf_err *err)
+{
+    char file[PATH_MAX], line[700];
+    const char *why;
+
+    wlf_path_account_file(&ctx->cfg, name, file, sizeof(file));
+    why = strcmp(err->field, file) == 0 ? err->msg
+          : wlf_err_line(err, line, sizeof(line));
+    if (ctx->json) {
+        jw_obj(w);
+        jw_kstr(w, "name", name);
+        jw_kstr(w, "state", FPM_STATE_BROKEN);
+        jw_kstr(w, "file", file);
+        jw_kstr(w, "error", why);
+        jw_obj_end(w);
+    }
+    else
+        printf("%s: %s: %s: %s\n", name, FPM_STATE_BROKEN, file, why);
+}
+
 int cmd_status(fpm_ctx *ctx, int argc, char **argv)
 {
     char **names;
@@ -359,8 +410,11 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
         fpm_probe p;
 
         if ((rc = fpm_account_load(ctx, names[i], &acct, &err)) != 0) {
-            fpm_report(&err, rc);
             all_running = 0;
+            if (rc == FPM_EXIT_FAILED)
+                status_broken(ctx, &w, names[i], &err);
+            else
+                fpm_report(&err, rc);
             continue;
         }
         if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {

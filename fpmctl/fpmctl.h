@@ -88,6 +88,8 @@ const char *fpm_err_text(const wlf_err *err, const char *name, char *buf,
 /* A file that did not load, as "FILE: why" (once, even when the loader's
  * message already starts with the file). Static buffer. */
 const char *fpm_load_error_text(const wlf_load_error *e);
+/* The same without the file: "line 5: syntax error". */
+const char *fpm_load_error_why(const wlf_load_error *e);
 /* Write a whole string to stdout. */
 void fpm_print(const char *s);
 /* Flush stdout (before writing to stderr, or forking), remembering a

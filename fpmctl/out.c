@@ -115,6 +115,15 @@ const char *fpm_load_error_text(const wlf_load_error *e)
     return buf;
 }
 
+const char *fpm_load_error_why(const wlf_load_error *e)
+{
+    size_t n = strlen(e->file);
+
+    if (strncmp(e->msg, e->file, n) == 0 && e->msg[n] == ':')
+        return e->msg + n + 1 + (e->msg[n + 1] == ' ');
+    return e->msg;
+}
+
 int fpm_finish_output(int rc)
 {
     fpm_flush_stdout();

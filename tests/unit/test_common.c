@@ -268,6 +268,47 @@ static void load_base(wlf_config *cfg)
         fail_msg("%s: %s", e.field, e.msg);
 }
 
+/* A file with a syntax error, and the line (and words) the message must
+ * name: the line the admin got wrong. Cases of
+ * test_syntax_error_line(). */
+typedef struct {
+    const char *text;
+    const char *want;
+} syntax_case;
+
+static const syntax_case syntax_unclosed_quote_is_on_its_own_line = {
+    "name = \"alice\";\nuser = \"a;\nhome = \"/h\";\n",
+    "line 2: the string that starts here is not closed" };
+static const syntax_case syntax_unclosed_bracket_is_where_it_opens = {
+    "name = \"alice\";\ndomains = [ \"a.example\";\nhome = \"/h\";\n",
+    "line 2: '[' is not closed" };
+static const syntax_case syntax_unclosed_group_at_the_end_is_where_it_opens = {
+    "name = \"alice\";\nphp_admin = ( { name = \"x\";\n\n\n",
+    "line 2: '{' is not closed" };
+static const syntax_case syntax_stray_closing_bracket_is_named = {
+    "name = \"alice\";\n}\nhome = \"/h\";\n", "line 2: unexpected '}'" };
+static const syntax_case syntax_other_errors_keep_libconfigs_line = {
+    "name = \"alice\";\nmax_children = ;\nhome = \"/h\";\n",
+    "line 2: syntax error" };
+static const syntax_case syntax_quotes_in_comments_do_not_count = {
+    "# a \"quoted\" word and a ( in a comment\nname = \"alice\";\n"
+    "max_children = 5x;\n", "line 3: syntax error" };
+
+static void test_syntax_error_line(void **state)
+{
+    const syntax_case *c = *state;
+    wlf_config cfg;
+    wlf_account a;
+    wlf_err e;
+
+    load_base(&cfg);
+    assert_int_equal(wlf_account_load_string(&cfg, c->text, "alice", &a,
+                                             &e), -1);
+    if (strncmp(e.msg, c->want, strlen(c->want)) != 0)
+        fail_msg("got '%s', want '%s...'", e.msg, c->want);
+    wlf_config_free(&cfg);
+}
+
 static void test_config_loads_given_values_over_builtins(void **state)
 {
     wlf_config cfg;
@@ -973,6 +1014,8 @@ static void test_fpm_status_without_pool_line_is_refused(void **state)
                           acct_teardown, (void *)&c }
 #define DIR_TEST(f) cmocka_unit_test_setup_teardown(f, dir_setup, \
                                                     dir_teardown)
+#define SYNTAX_TEST(c) { "test_" #c, test_syntax_error_line, NULL, NULL, \
+                         (void *)&c }
 
 int main(void)
 {
@@ -996,6 +1039,12 @@ int main(void)
         cmocka_unit_test(
             test_config_without_php_admin_list_allows_builtin_keys),
         cmocka_unit_test(test_config_errors_name_the_field_or_line),
+        SYNTAX_TEST(syntax_unclosed_quote_is_on_its_own_line),
+        SYNTAX_TEST(syntax_unclosed_bracket_is_where_it_opens),
+        SYNTAX_TEST(syntax_unclosed_group_at_the_end_is_where_it_opens),
+        SYNTAX_TEST(syntax_stray_closing_bracket_is_named),
+        SYNTAX_TEST(syntax_other_errors_keep_libconfigs_line),
+        SYNTAX_TEST(syntax_quotes_in_comments_do_not_count),
         cmocka_unit_test(test_service_modes_have_one_spelling),
         cmocka_unit_test(test_init_defaults_put_every_path_under_the_prefix),
         cmocka_unit_test(
