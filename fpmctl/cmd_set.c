@@ -36,6 +36,8 @@ const char cmd_set_help[] =
     "                            php_admin_allowed); empty VALUE removes it\n\n"
     "KEY=default resets a setting to the global default of wlfcgi.conf;\n"
     "KEY=off does too, except for on/off settings, where it means off.\n"
+    "The value an account has from the default stores no override. SIZE\n"
+    "counts in powers of 1024: 8M or 8MiB (8MB is refused as ambiguous).\n"
     "user and group cannot be changed. A change that needs no new instance\n"
     "(domains) only rewrites the account file. httpd reads accounts when it\n"
     "starts: it sees changes of domains, max_upload, upload_ceiling, pm,\n"

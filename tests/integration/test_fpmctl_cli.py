@@ -151,3 +151,27 @@ def test_rebuild_with_nothing_to_change_says_so(sandbox):
     r = sandbox.fpmctl("--dry-run", "rebuild", "--all")
     assert r.rc == 0 and "nothing to change" not in r.out
     assert "alice: would reload" in r.out
+
+
+def test_a_size_in_decimal_looking_units_is_refused(sandbox):
+    sandbox.add_account("alice")
+    before = sandbox.tree_snapshot()
+    r = sandbox.fpmctl("set", "alice", "max_upload=8MB")
+    assert r.rc == 2
+    assert r.err == ("fpmctl: max_upload: '8MB' is ambiguous: sizes are "
+                     "binary, write 8M or 8MiB\n")
+    assert sandbox.tree_snapshot() == before
+    r = sandbox.fpmctl("set", "alice", "max_upload=16MiB")
+    assert r.rc == 0 and "max_upload 8M -> 16M" in r.out
+
+
+def test_setting_the_value_it_has_pins_no_override(sandbox):
+    sandbox.add_account("alice")
+    before = sandbox.tree_snapshot()
+    for item in ("max_upload=8M", "max_upload=8388608", "php=8.2",
+                 "pm=ondemand"):
+        r = sandbox.fpmctl("set", "alice", item)
+        assert (r.rc, r.out) == (0, "alice: unchanged\n"), item
+    assert sandbox.tree_snapshot() == before
+    settings = sandbox.json("show", "alice")["settings"]
+    assert not any(s["override"] for s in settings.values())

@@ -58,7 +58,7 @@ static void test_size_suffixes_are_binary_and_any_case(void **state)
 
 static void test_size_refuses_what_is_not_a_size(void **state)
 {
-    const char *bad[] = { "-1", "", "8 M", "12X", NULL };
+    const char *bad[] = { "-1", "", "8 M", "12X", "8MB", "1gb", NULL };
     long long v;
     wlf_err e;
 
@@ -68,6 +68,19 @@ static void test_size_refuses_what_is_not_a_size(void **state)
             fail_msg("accepted '%s'", bad[i]);
         assert_string_equal(e.field, "max_upload");
     }
+}
+
+static void test_size_with_a_decimal_looking_unit_says_what_to_write(
+    void **state)
+{
+    long long v;
+    wlf_err e;
+
+    (void)state;
+    assert_int_equal(wlf_size_parse("8MB", "max_upload", &v, &e), -1);
+    assert_string_equal(e.msg, "'8MB' is ambiguous: sizes are binary, write "
+                        "8M or 8MiB");
+    assert_size("512B", 512);
 }
 
 static void test_size_refuses_overflow(void **state)
@@ -1022,6 +1035,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_suffixes_are_binary_and_any_case),
         cmocka_unit_test(test_size_refuses_what_is_not_a_size),
+        cmocka_unit_test(
+            test_size_with_a_decimal_looking_unit_says_what_to_write),
         cmocka_unit_test(test_size_refuses_overflow),
         cmocka_unit_test(test_size_format_is_the_shortest_exact_form),
         cmocka_unit_test(test_account_names_that_are_valid),

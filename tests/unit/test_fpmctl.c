@@ -682,6 +682,22 @@ static void test_set_changes_settings(void **state)
     assert_string_equal(f->a.settings.str[WLF_S_PHP], "8.3");
 }
 
+static void test_set_to_the_default_it_has_pins_no_override(void **state)
+{
+    fx *f = *state;
+
+    set(f, "max_upload=8M");            /* wlfcgi.conf's default */
+    set(f, "php=8.2");
+    set(f, "opcache_validate_timestamps=on");
+    assert_false(f->a.settings.is_set[WLF_S_MAX_UPLOAD]);
+    assert_false(f->a.settings.is_set[WLF_S_PHP]);
+    assert_false(f->a.settings.is_set[WLF_S_OPCACHE_VALIDATE_TIMESTAMPS]);
+    /* an override already there keeps being one */
+    set(f, "max_children=3");
+    set(f, "max_children=5");
+    assert_true(f->a.settings.is_set[WLF_S_MAX_CHILDREN]);
+}
+
 static void test_set_off_on_an_on_off_setting_means_false(void **state)
 {
     fx *f = *state;
@@ -1003,6 +1019,7 @@ int main(void)
         ARGS_REFUSED_TEST(args_more_than_room_are_refused),
         cmocka_unit_test(test_args_of_set_are_operands_only),
         FX_TEST(test_set_changes_settings),
+        FX_TEST(test_set_to_the_default_it_has_pins_no_override),
         FX_TEST(test_set_off_on_an_on_off_setting_means_false),
         FX_TEST(test_set_default_and_off_go_back_to_the_global_default),
         FX_TEST(test_set_domains_is_the_complete_lower_case_list),
