@@ -392,6 +392,7 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
     free(ops);
     if (ctx->json) {
         jw_obj(&c.w);
+        jw_kint(&c.w, "schema", FPM_JSON_SCHEMA);
         jw_key(&c.w, "problems");
         jw_arr(&c.w);
     }

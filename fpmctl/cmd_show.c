@@ -2,10 +2,11 @@
  * cmd_show.c - fpmctl list, show and status: what accounts there are, how
  * they are configured, and how their instances are doing.
  *
- * The --json objects share stable fields: name, user, group, home,
- * domains, socket, slot, state, pid, max_children, max_upload (bytes) and
- * php. show adds every effective setting, status what the pool's own
- * status page says.
+ * The --json objects share stable fields: schema (FPM_JSON_SCHEMA), name,
+ * user, group, home, domains, socket, slot, state, pid, max_children,
+ * max_upload (bytes), max_upload_text and php. show adds every effective
+ * setting (typed values), status what the pool's own status page says
+ * (its start time in ISO 8601). fpmctl(8) documents them.
  */
 #include <limits.h>
 #include <pwd.h>
@@ -38,7 +39,8 @@ const char cmd_show_help[] =
     "instance, every setting with its effective value and whether the\n"
     "account overrides the global default, its php_admin values and the\n"
     "timeouts derived from them. --json gives the same as one object (the\n"
-    "fields of list, plus settings, overrides, php_admin, timeouts, files).\n";
+    "fields of list, plus settings, overrides, php_admin, timeouts, files;\n"
+    "fpmctl(8) describes them).\n";
 
 const char cmd_status_usage[] = "status [NAME...]";
 const char cmd_status_help[] =
@@ -54,8 +56,9 @@ const char cmd_status_help[] =
 static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
                         const wlf_settings *eff, const fpm_probe *p)
 {
-    char sock[PATH_MAX];
+    char sock[PATH_MAX], size[32];
 
+    jw_kint(w, "schema", FPM_JSON_SCHEMA);
     jw_kstr(w, "name", acct->name);
     jw_kstr(w, "user", acct->user);
     jw_kstr(w, "group", acct->group);
@@ -81,7 +84,30 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
         jw_null(w);
     jw_kint(w, "max_children", eff->num[WLF_S_MAX_CHILDREN]);
     jw_kint(w, "max_upload", eff->num[WLF_S_MAX_UPLOAD]);
+    jw_kstr(w, "max_upload_text", wlf_size_format(eff->num[WLF_S_MAX_UPLOAD],
+                                                  size, sizeof(size)));
     jw_kstr(w, "php", eff->str[WLF_S_PHP]);
+}
+
+/* A setting's value as JSON: a number (sizes in bytes), true/false, or a
+ * string (choices, the PHP version). */
+static void json_setting(jw *w, const wlf_settings *s, int id)
+{
+    char buf[64];
+
+    switch (wlf_setting_defs[id].type) {
+    case WLF_T_INT:
+    case WLF_T_SIZE:
+        jw_int(w, s->num[id]);
+        break;
+    case WLF_T_BOOL:
+        jw_bool(w, s->num[id] != 0);
+        break;
+    case WLF_T_CHOICE:
+    case WLF_T_STRING:
+        jw_str(w, wlf_setting_format(s, id, buf, sizeof(buf)));
+        break;
+    }
 }
 
 /* Print the document; -1 (said on stderr) when it ran out of memory. */
@@ -115,6 +141,7 @@ static void list_broken(const fpm_ctx *ctx, jw *w, const wlf_load_error *e)
 {
     if (ctx->json) {
         jw_obj(w);
+        jw_kint(w, "schema", FPM_JSON_SCHEMA);
         jw_kstr(w, "name", e->name);
         jw_kstr(w, "state", FPM_STATE_BROKEN);
         jw_kstr(w, "file", e->file);
@@ -211,7 +238,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
     wlf_err err;
     fpm_probe p;
     fpm_timeouts t;
-    char buf[PATH_MAX], v[64], d[64];
+    char buf[PATH_MAX], v[64];
     int rc;
     const char **ops;
     size_t n_ops;
@@ -245,9 +272,11 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
         for (int i = 0; i < WLF_S_COUNT; i++) {
             jw_key(&w, wlf_setting_defs[i].key);
             jw_obj(&w);
-            jw_kstr(&w, "value", wlf_setting_format(&eff, i, v, sizeof(v)));
-            jw_kstr(&w, "default", wlf_setting_format(&ctx->cfg.defaults, i,
-                                                      d, sizeof(d)));
+            jw_key(&w, "value");
+            json_setting(&w, &eff, i);
+            jw_kstr(&w, "text", wlf_setting_format(&eff, i, v, sizeof(v)));
+            jw_key(&w, "default");
+            json_setting(&w, &ctx->cfg.defaults, i);
             jw_kbool(&w, "override", acct.settings.is_set[i]);
             jw_obj_end(&w);
         }
@@ -340,6 +369,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
 static void json_status(jw *w, const fpm_probe *p)
 {
     const wlf_fpm_status *s = &p->status;
+    char iso[40];
 
     if (!p->have_status) {
         if (p->error[0])
@@ -348,7 +378,9 @@ static void json_status(jw *w, const fpm_probe *p)
     }
     jw_kstr(w, "pool", s->pool);
     jw_kstr(w, "process_manager", s->process_manager);
-    jw_kstr(w, "start_time", s->start_time);
+    jw_kstr(w, "start_time", wlf_fpm_time_iso8601(s->start_time, iso,
+                                                  sizeof(iso)) == 0
+                             ? iso : NULL);
     jw_kint(w, "start_since", s->start_since);
     jw_kint(w, "accepted_conn", s->accepted_conn);
     jw_kint(w, "listen_queue", s->listen_queue);
@@ -374,6 +406,7 @@ static void status_broken(const fpm_ctx *ctx, jw *w, const char *name,
           : wlf_err_line(err, line, sizeof(line));
     if (ctx->json) {
         jw_obj(w);
+        jw_kint(w, "schema", FPM_JSON_SCHEMA);
         jw_kstr(w, "name", name);
         jw_kstr(w, "state", FPM_STATE_BROKEN);
         jw_kstr(w, "file", file);

@@ -320,7 +320,8 @@ def test_json_output(two):
                 "opcache_interned_strings", "opcache_max_files",
                 "opcache_validate_timestamps", "opcache_revalidate_freq",
                 "apcu_memory", "php"):
-        assert set(show["settings"][key]) == {"value", "default", "override"}
+        assert set(show["settings"][key]) == {"value", "text", "default",
+                                              "override"}
     assert show["timeouts"]["request_terminate_timeout"] == 98
     st = sb.json("status")
     assert [s["name"] for s in st] == ["alice", "bob"]
@@ -346,8 +347,9 @@ def test_set_and_reset_to_default(two):
     assert r.rc == 0, r
     s = sb.json("show", "bob")
     assert s["max_upload"] == 64 << 20
-    assert s["settings"]["max_upload"] == {"value": "64M", "default":
-                                           default, "override": True}
+    assert s["settings"]["max_upload"] == {
+        "value": 64 << 20, "text": "64M", "default": default,
+        "override": True}
     assert "max_upload" in s["overrides"]
     assert sb.php("bob", "<?php echo ini_get('post_max_size');").text \
         == str(64 << 20)
@@ -355,8 +357,9 @@ def test_set_and_reset_to_default(two):
     assert r.rc == 0, r
     assert "max_upload 64M -> 8M (default)" in r.out
     s = sb.json("show", "bob")
-    assert s["settings"]["max_upload"] == {"value": default, "default":
-                                           default, "override": False}
+    assert s["settings"]["max_upload"] == {
+        "value": default, "text": "8M", "default": default,
+        "override": False}
     assert s["max_upload"] == 8 << 20 and "max_upload" not in s["overrides"]
     with open(sb.account_file("bob")) as f:
         assert "max_upload" not in f.read()
@@ -484,8 +487,8 @@ def test_check_lists_every_problem(sandbox):
     sb.add_account("bob")
     r = sb.fpmctl("check")
     assert r.rc == 0 and r.out.startswith("ok:"), r
-    assert sb.json("check") == {"problems": [], "warnings": [], "ok": True,
-                                "accounts": 2}
+    assert sb.json("check") == {"schema": 1, "problems": [], "warnings": [],
+                                "ok": True, "accounts": 2}
     tmp = os.path.join(sb.paths["state"], "accounts", "alice", "tmp")
     os.chmod(tmp, 0o777)
     os.chown(os.path.join(sb.paths["logs"], "bob", "php-error.log"), 0, 0)

@@ -64,3 +64,51 @@ def test_check_names_the_account_whose_file_is_broken(sandbox):
         f"{sb.account_file('bob')}: line 2: '[' is not closed")
     r = sb.fpmctl("check")
     assert f"bob: {sb.account_file('bob')}: line 2: " in r.out
+
+
+# ------------------------------------------------------------- JSON --
+
+ISO_8601 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d"
+
+
+def test_json_has_a_schema_version_everywhere(sandbox):
+    sb = sandbox
+    sb.add_account("alice")
+    sb.add_account("bob")
+    break_account(sb, "bob")
+    for doc in sb.json("list") + sb.json("status") + [
+            sb.json("show", "alice"), sb.json("check")]:
+        assert doc["schema"] == 1, doc
+        assert list(doc)[0] == "schema"
+
+
+def test_json_values_have_their_types(sandbox):
+    import re
+    sb = sandbox
+    sb.add_account("alice")
+    sb.fpmctl("set", "alice", "opcache_validate_timestamps=off",
+              "max_upload=64M", check=True)
+    show = sb.json("show", "alice")
+    s = show["settings"]
+    # numbers as numbers, sizes in bytes with the form `set` takes beside
+    assert s["max_children"]["value"] == 5
+    assert s["max_upload"] == {"value": 64 << 20, "text": "64M",
+                               "default": 8 << 20, "override": True}
+    assert s["opcache_memory"]["value"] == 128 << 20
+    assert show["max_upload"] == 64 << 20
+    assert show["max_upload_text"] == "64M"
+    # booleans as booleans
+    assert s["opcache_validate_timestamps"]["value"] is False
+    assert s["opcache_validate_timestamps"]["default"] is True
+    # choices and the PHP version stay words
+    assert s["pm"]["value"] == "ondemand" and s["php"]["value"] == "8.2"
+    assert isinstance(show["pid"], int)
+    st = sb.json("status", "alice")[0]
+    assert re.fullmatch(ISO_8601, st["start_time"]), st["start_time"]
+    assert isinstance(st["start_since"], int)
+    # "text" is the form `set` takes; nothing else is a number or a
+    # boolean in a string
+    for v in list(s.values()) + [st, show]:
+        for k, x in v.items():
+            if k != "text" and isinstance(x, str):
+                assert x not in ("true", "false") and not x.isdigit(), k

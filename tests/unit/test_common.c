@@ -1012,6 +1012,26 @@ static void test_fpm_status_page_is_parsed(void **state)
     assert_int_equal(st.listen_queue_len, 4096);
 }
 
+static void test_fpm_start_time_as_iso_8601(void **state)
+{
+    char out[40];
+
+    (void)state;
+    assert_int_equal(wlf_fpm_time_iso8601("03/Dec/2026:10:42:29 +0000", out,
+                                          sizeof(out)), 0);
+    assert_string_equal(out, "2026-12-03T10:42:29+00:00");
+    assert_int_equal(wlf_fpm_time_iso8601("29/Feb/2028:23:59:59 -0530", out,
+                                          sizeof(out)), 0);
+    assert_string_equal(out, "2028-02-29T23:59:59-05:30");
+    assert_int_equal(wlf_fpm_time_iso8601("03/Xyz/2026:10:42:29 +0000", out,
+                                          sizeof(out)), -1);
+    assert_string_equal(out, "");
+    assert_int_equal(wlf_fpm_time_iso8601("1700000000", out, sizeof(out)),
+                     -1);
+    assert_int_equal(wlf_fpm_time_iso8601("03/Dec/2026:10:42:29 +0000 x",
+                                          out, sizeof(out)), -1);
+}
+
 static void test_fpm_status_without_pool_line_is_refused(void **state)
 {
     wlf_fpm_status st;
@@ -1096,6 +1116,7 @@ int main(void)
         cmocka_unit_test(test_fcgi_other_protocol_version_is_refused),
         cmocka_unit_test(test_fcgi_status_header_and_body),
         cmocka_unit_test(test_fpm_status_page_is_parsed),
+        cmocka_unit_test(test_fpm_start_time_as_iso_8601),
         cmocka_unit_test(test_fpm_status_without_pool_line_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
