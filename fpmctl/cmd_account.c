@@ -309,6 +309,7 @@ static int remove_leftovers(fpm_ctx *ctx, const char *name, int purge,
         if (fpm_slot_remove(&s, &err) < 0)
             rc = fpm_report(&err, FPM_EXIT_FAILED);
     }
+    fpm_drain_forget(ctx, name);
     if (fpm_purge_account_data(&ctx->cfg, name, &err) < 0)
         return fpm_report(&err, FPM_EXIT_FAILED);
     if (rc == FPM_EXIT_OK)
@@ -380,6 +381,7 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
         if (fpm_slot_remove(&s, &err) < 0)
             rc = fpm_report(&err, FPM_EXIT_FAILED);
     }
+    fpm_drain_forget(ctx, name);
     if (purge && fpm_purge_account_data(&ctx->cfg, name, &err) < 0)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
     if (rc == FPM_EXIT_OK)

@@ -36,6 +36,12 @@ typedef struct {
     long long due_ms;           /* CLOCK_MONOTONIC ms */
 } fpm_pending_quit;
 
+/* The drain lock of an account this run holds (fpm_wait_drain()). */
+typedef struct {
+    char name[WLF_NAME_MAX + 1];
+    int fd;
+} fpm_drain_lock;
+
 typedef struct fpm_ctx {
     const char *config_path;
     int json;
@@ -47,6 +53,9 @@ typedef struct fpm_ctx {
     int lock_fd;                /* -1 when not locked */
     fpm_pending_quit *pending;
     size_t n_pending;
+    fpm_drain_lock *drains;     /* accounts this run may change */
+    size_t n_drains;
+    int drain_timed_out;        /* an account's drain lock was not free */
 } fpm_ctx;
 
 typedef int (*fpm_cmd_fn)(fpm_ctx *ctx, int argc, char **argv);

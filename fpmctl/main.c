@@ -256,6 +256,9 @@ static int run(int argc, char **argv)
         return rc;
     }
     rc = cmd->fn(&ctx, cmd_argc, cmd_argv);
+    /* waited in vain for another fpmctl: the lock's exit code */
+    if (rc == FPM_EXIT_FAILED && ctx.drain_timed_out)
+        rc = FPM_EXIT_LOCKED;
     fpm_run_pending(&ctx);
     free(ctx.pending);
     if (ctx.have_cfg)

@@ -380,6 +380,8 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     int running, rc = -1, started = 0, wrote_account = 0;
 
     memset(res, 0, sizeof(*res));
+    if (fpm_wait_drain(ctx, name, err) < 0)
+        return -1;
     fpm_slot_init(cfg, name, live ? live : 'a', &old_slot);
     old_pid = fpm_slot_pid(&old_slot);
     running = old_pid != 0;
@@ -509,6 +511,9 @@ int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
 {
     int any = 0, rc = 0;
 
+    *was_running = 0;
+    if (fpm_wait_drain(ctx, name, err) < 0)
+        return -1;
     for (char slot = 'a'; slot <= 'b'; slot++) {
         fpm_slot s;
         int was = 0;
@@ -521,6 +526,53 @@ int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
         rc = -1;
     *was_running = any;
     return rc;
+}
+
+static void drain_path(const wlf_config *cfg, const char *name, char *path,
+                       size_t len)
+{
+    /* a dot file: no account name, and check's leftover scan skips it */
+    fs_path(path, len, "%s/fpm/.%s.drain", cfg->state_dir, name);
+}
+
+int fpm_wait_drain(fpm_ctx *ctx, const char *name, wlf_err *err)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+    fpm_drain_lock *n;
+    int fd, timed_out;
+
+    for (size_t i = 0; i < ctx->n_drains; i++)
+        if (strcmp(ctx->drains[i].name, name) == 0)
+            return 0;
+    fs_path(dir, sizeof(dir), "%s/fpm", ctx->cfg.state_dir);
+    if (access(dir, F_OK) != 0)
+        return 0;               /* no instance ever: nothing drains */
+    n = realloc(ctx->drains, (ctx->n_drains + 1) * sizeof(*n));
+    if (n == NULL)
+        return wlf_fail(err, name, "out of memory");
+    ctx->drains = n;
+    drain_path(&ctx->cfg, name, path, sizeof(path));
+    fpm_info(ctx, "%s: waiting for an earlier change's drain", name);
+    if ((fd = fs_lock(path, ctx->cfg.lock_timeout, &timed_out, err)) < 0) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        ctx->drain_timed_out = timed_out;
+        return wlf_fail(err, name, "an old instance of a previous change "
+                        "is still draining: %s", msg);
+    }
+    wlf_copy(n[ctx->n_drains].name, sizeof(n->name), name);
+    n[ctx->n_drains].fd = fd;
+    ctx->n_drains++;
+    return 0;
+}
+
+void fpm_drain_forget(fpm_ctx *ctx, const char *name)
+{
+    char path[PATH_MAX];
+    wlf_err err;
+
+    drain_path(&ctx->cfg, name, path, sizeof(path));
+    (void)fs_remove(path, &err);
 }
 
 void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid)
@@ -564,23 +616,54 @@ static void quit_all(fpm_ctx *ctx)
     }
 }
 
+static int is_pending(const fpm_ctx *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->n_pending; i++)
+        if (strcmp(ctx->pending[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static void release_drains(fpm_ctx *ctx, int keep_pending)
+{
+    for (size_t i = 0; i < ctx->n_drains; i++)
+        if (!(keep_pending && is_pending(ctx, ctx->drains[i].name)))
+            close(ctx->drains[i].fd);
+    if (!keep_pending) {
+        free(ctx->drains);
+        ctx->drains = NULL;
+        ctx->n_drains = 0;
+    }
+}
+
 void fpm_run_pending(fpm_ctx *ctx)
 {
     pid_t pid;
     int fd;
 
-    if (ctx->n_pending == 0)
+    if (ctx->n_pending == 0) {
+        release_drains(ctx, 0);
         return;
+    }
     fpm_flush_stdout();
     fflush(NULL);
     pid = fork();
     if (pid != 0) {
         if (pid < 0)
             quit_all(ctx);      /* cannot fork: wait here instead */
+        /* the child's copies keep the drain locks it needs */
+        release_drains(ctx, 0);
         return;
     }
-    /* the drainer: detached, silent, still holding the writer lock so no
-     * other change can reuse the old slot before it was told to quit */
+    /* the drainer: detached and silent. It lets go of the writer lock,
+     * so changes of other accounts go ahead, and keeps the drain locks
+     * of its accounts: no change of theirs can reuse an old slot before
+     * its master was told to quit */
+    if (ctx->lock_fd >= 0) {
+        close(ctx->lock_fd);
+        ctx->lock_fd = -1;
+    }
+    release_drains(ctx, 1);
     setsid();
     if ((fd = open("/dev/null", O_RDWR)) >= 0) {
         dup2(fd, 0);

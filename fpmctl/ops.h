@@ -102,10 +102,23 @@ long long fpm_stop_wait_ms(const wlf_config *cfg, const wlf_account *acct);
 int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
                      int *was_running, wlf_err *err);
 
+/*
+ * Before this run changes account `name`'s instances: wait (up to
+ * lock_timeout) until no earlier fpmctl is still letting an old instance
+ * of it drain, and keep others off it until this run's own drain is
+ * done. Changes of other accounts do not wait. 0, or -1 with err set
+ * (ctx->drain_timed_out when it waited in vain).
+ */
+int fpm_wait_drain(fpm_ctx *ctx, const char *name, wlf_err *err);
+/* Remove the drain lock file of a removed account. */
+void fpm_drain_forget(fpm_ctx *ctx, const char *name);
+
 /* Remember an old master to quit after drain_time. */
 void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid);
 /* At exit: tell the queued masters to quit once drain_time has passed.
- * A child keeps the lock meanwhile, so fpmctl itself returns at once. */
+ * A child does it and keeps their accounts' drain locks meanwhile (not
+ * the writer lock), so fpmctl itself returns at once and changes of
+ * other accounts need not wait. Releases every drain lock of ctx. */
 void fpm_run_pending(fpm_ctx *ctx);
 
 /* Take the writer lock (<dir of wlfcgi.conf>/.lock) and sweep leftovers of
