@@ -166,7 +166,8 @@ def test_set_writes_limits_and_moves_the_running_instance(lsb):
                               "io_weight": 0}
     assert show["usage"]["tasks"] >= 2
     assert show["usage"]["memory"] > 0
-    assert show["settings"]["cpu"]["value"] == "50%"
+    assert show["settings"]["cpu"]["value"] == 50
+    assert show["settings"]["cpu"]["text"] == "50%"
     r = sb.fpmctl("show", "alice")
     assert re.search(r"limits +cpu 50% \(used [0-9.]+ s\), memory 256M "
                      r"\(uses \d+M\), tasks 64 \(\d+ now\)", r.out), r.out
