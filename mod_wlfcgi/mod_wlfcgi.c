@@ -43,9 +43,26 @@ static const char *const default_exts[] = { ".php" };
 /* ------------------------------------------------------------------ */
 /* start-up                                                            */
 
+int wlfcgi_proxy_loaded(void)
+{
+    return &proxy_module != NULL && proxy_hook_pre_request != NULL &&
+           ap_proxy_define_worker_ex != NULL;
+}
+
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     wlf_g = NULL;
+    if (!wlfcgi_proxy_loaded()) {
+        /* its symbols were missing when httpd loaded us: they do not come
+         * later, so nothing of the module could work */
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                     WLFLOG_PROXY_ORDER ": mod_wlfcgi was loaded before "
+                     "mod_proxy: put \"LoadModule wlfcgi_module ...\" after "
+                     "\"LoadModule proxy_module ...\" and \"LoadModule "
+                     "proxy_fcgi_module ...\" (Debian: a2enmod proxy_fcgi "
+                     "wlfcgi; the packaged load files are in that order)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     wlfcgi_config_pre_config(pconf);
     return OK;
 }
@@ -607,9 +624,11 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_insert_filter(wlfcgi_contain_insert_filter, NULL, NULL,
                           APR_HOOK_MIDDLE);
     ap_hook_handler(wlfcgi_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    /* before mod_proxy_balancer: we must see every proxied request */
-    proxy_hook_pre_request(wlfcgi_pre_request, NULL, NULL,
-                           APR_HOOK_REALLY_FIRST);
+    /* before mod_proxy_balancer: we must see every proxied request;
+     * without mod_proxy, pre_config says what to do */
+    if (wlfcgi_proxy_loaded())
+        proxy_hook_pre_request(wlfcgi_pre_request, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
     APR_OPTIONAL_HOOK(proxy, request_status, wlfcgi_request_status, NULL,
                       NULL, APR_HOOK_MIDDLE);
     wlfcgi_register_filters();

@@ -32,6 +32,15 @@
 
 extern module AP_MODULE_DECLARE_DATA wlfcgi_module;
 
+/* What the module takes from mod_proxy, weak: loaded before mod_proxy,
+ * mod_wlfcgi still loads and then says how to fix the order (WLF00016)
+ * instead of failing with dlopen's "undefined symbol: proxy_module".
+ * wlfcgi_proxy_loaded() says whether they are there. */
+#pragma weak proxy_module
+#pragma weak proxy_hook_pre_request
+#pragma weak ap_proxy_define_worker_ex
+int wlfcgi_proxy_loaded(void);
+
 /* One account, resolved at start-up. */
 typedef struct {
     const char *name;

@@ -43,6 +43,9 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_ACCOUNT_USER, "warn",
       "an account's Unix user does not exist (deleted after the account was "
       "added): its vhosts send no file and run no script of its own" },
+    { WLFLOG_PROXY_ORDER, "emerg",
+      "mod_wlfcgi was loaded before mod_proxy (or without it); httpd does "
+      "not start: load mod_proxy and mod_proxy_fcgi first" },
     { WLFLOG_FOREIGN_SOCKET, "error",
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },

@@ -174,3 +174,23 @@ def test_extensions_directive(world, httpd_factory, expect_log):
     finally:
         h.stop()
         os.unlink(src)
+
+
+def test_loaded_before_mod_proxy_says_how_to_fix_the_order(conf, world):
+    """A LoadModule order mistake gets the module's own message, not
+    dlopen's 'undefined symbol: proxy_module'."""
+    h = conf.httpd
+    h.write(f"WLFcgiConfig {world.sandbox.config}\n")
+    with open(h.conf) as f:
+        lines = f.read().splitlines()
+    ours = next(ln for ln in lines if ln.startswith("LoadModule wlfcgi_"))
+    lines.remove(ours)
+    first = next(i for i, ln in enumerate(lines)
+                 if ln.startswith("LoadModule proxy_module"))
+    lines.insert(first, ours)
+    with open(h.conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    line = refused(h.configtest(), "WLF00016")
+    assert "mod_wlfcgi was loaded before mod_proxy" in line
+    assert 'after "LoadModule proxy_module' in line
+    assert "undefined symbol" not in h.configtest()[1]
