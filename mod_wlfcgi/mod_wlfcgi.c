@@ -194,10 +194,19 @@ static int check_unconfigured(apr_pool_t *ptemp, server_rec *main_s)
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    if (!first_pass())
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_s,
+    /* also under apachectl -t: a set-up that forgot it looks fine there */
+    if (should_report()) {
+        const char *where = wlfcgi_first_upload_decl();
+        int test = ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST;
+        ap_log_error(APLOG_MARK, (test ? APLOG_STARTUP : 0) | APLOG_WARNING,
+                     0, test ? NULL : main_s,
                      WLFLOG_NOT_CONFIGURED ": mod_wlfcgi is loaded but "
-                     "WLFcgiConfig is not set; it does nothing");
+                     "WLFcgiConfig is not set, so it does nothing: no vhost "
+                     "is mapped to an account%s%s%s; add \"WLFcgiConfig "
+                     "/etc/wlfcgi/wlfcgi.conf\" to the main server config",
+                     where ? ", and WLFcgiMaxUpload at " : "",
+                     where ? where : "", where ? " has no effect" : "");
+    }
     return OK;
 }
 

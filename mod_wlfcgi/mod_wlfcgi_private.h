@@ -121,6 +121,8 @@ void *wlfcgi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 wlf_srv_conf *wlfcgi_srv_conf(server_rec *s);
 /* Start recording WLFcgiMaxUpload directives for this config generation */
 void wlfcgi_config_pre_config(apr_pool_t *pconf);
+/* "file:line" of the first WLFcgiMaxUpload of this generation, or NULL */
+const char *wlfcgi_first_upload_decl(void);
 /* Warn about each WLFcgiMaxUpload above its account's upload_ceiling */
 void wlfcgi_warn_upload_ceilings(apr_pool_t *p, server_rec *main_s);
 /* The upload limit that holds in scope `d` for account `a`: the innermost

@@ -33,7 +33,8 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_VHOST_MAPPED, "debug",
       "which account a vhost was mapped to, and how" },
     { WLFLOG_NOT_CONFIGURED, "warn",
-      "the module is loaded but no WLFcgiConfig is set: it does nothing" },
+      "the module is loaded but no WLFcgiConfig is set: it does nothing "
+      "(also said by apachectl -t)" },
     { WLFLOG_ACCOUNT_SETTINGS, "emerg",
       "an account's effective settings could not be worked out (out of "
       "memory); httpd does not start" },

@@ -194,3 +194,18 @@ def test_loaded_before_mod_proxy_says_how_to_fix_the_order(conf, world):
     assert "mod_wlfcgi was loaded before mod_proxy" in line
     assert 'after "LoadModule proxy_module' in line
     assert "undefined symbol" not in h.configtest()[1]
+
+
+def test_a_set_up_without_wlfcgi_config_is_warned_at_configtest(conf):
+    """httpd -t passes (a module loaded for later is no error), but says
+    that nothing is mapped and which directives have no effect."""
+    h = conf.httpd
+    h.write(vhost(h.port, "alice.test",
+                  extra="  <Location /upload>\n    WLFcgiMaxUpload 64M\n"
+                        "  </Location>\n"))
+    rc, out = h.configtest()
+    assert rc == 0 and "Syntax OK" in out, out
+    line = log_line(out, "WLF00011")
+    assert "WLFcgiConfig is not set, so it does nothing" in line
+    assert f"WLFcgiMaxUpload at {h.conf}:" in line
+    assert 'add "WLFcgiConfig /etc/wlfcgi/wlfcgi.conf"' in line
