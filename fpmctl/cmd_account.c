@@ -209,6 +209,7 @@ int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
     }
     if (fpm_check_domains(ctx, &acct, &err) < 0)
         goto invalid;
+    fpm_warn_shadowed(ctx, &acct, NULL);
 
     wlf_path_socket(&ctx->cfg, name, sock, sizeof(sock));
     if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {

@@ -162,6 +162,7 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         rc = FPM_EXIT_OK;
         goto out;
     }
+    fpm_warn_shadowed(ctx, &acct, &old);
     if (ctx->dry_run) {
         fpm_say(ctx, "%s: would change %s%s", name, diff,
                 fpm_account_up_to_date(ctx, &acct) ? ""

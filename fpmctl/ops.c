@@ -837,6 +837,56 @@ int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
     return rc;
 }
 
+typedef struct {
+    const wlf_account *acct, *before;
+} shadow_ctx;
+
+static int had_domain(const wlf_account *a, const char *domain)
+{
+    for (size_t i = 0; a && i < a->n_domains; i++)
+        if (strcmp(a->domains[i], domain) == 0)
+            return 1;
+    return 0;
+}
+
+static void warn_shadow(const wlf_account *owner, const char *domain,
+                        const wlf_account *wild_owner, const char *wildcard,
+                        void *arg)
+{
+    const shadow_ctx *c = arg;
+    const char *mine;
+
+    if (strcmp(owner->name, c->acct->name) == 0)
+        mine = domain;
+    else if (strcmp(wild_owner->name, c->acct->name) == 0)
+        mine = wildcard;
+    else
+        return;
+    if (had_domain(c->before, mine))
+        return;
+    fpm_error("warning: %s (account %s) lies inside %s (account %s): it is "
+              "%s's, as exact names win; httpd gives a request to the first "
+              "vhost whose name matches, so %s's vhost for %s must come "
+              "before %s's for %s (mod_wlfcgi says so at start-up and "
+              "answers 421 otherwise)", domain, owner->name, wildcard,
+              wild_owner->name, owner->name, owner->name, domain,
+              wild_owner->name, wildcard);
+}
+
+void fpm_warn_shadowed(const fpm_ctx *ctx, const wlf_account *acct,
+                       const wlf_account *before)
+{
+    wlf_account_list list;
+    wlf_err err;
+    shadow_ctx c = { acct, before };
+
+    if (acct->n_domains == 0 ||
+        wlf_accounts_load(&ctx->cfg, &list, &err) < 0)
+        return;
+    wlf_accounts_shadowed(&list, acct, warn_shadow, &c);
+    wlf_account_list_free(&list);
+}
+
 int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,
                       wlf_err *err)
 {

@@ -144,6 +144,13 @@ int fpm_operands(int argc, char **argv, const char *usage, size_t max,
 int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
                           const char *usage, char ***names, size_t *n);
 
+/* Warn (stderr) about each exact domain of acct inside another account's
+ * wildcard, or of another account inside acct's, that `before` (the
+ * account as it was; NULL for a new one) did not already have: which
+ * account it belongs to, and that httpd's vhost order must agree. */
+void fpm_warn_shadowed(const fpm_ctx *ctx, const wlf_account *acct,
+                       const wlf_account *before);
+
 /* Every domain of acct is free or already acct's: invalid input if another
  * account owns one. */
 int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,

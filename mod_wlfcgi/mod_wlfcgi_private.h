@@ -87,6 +87,10 @@ typedef struct {
     apr_array_header_t *accts;      /* the same, as wlf_acct *, by name */
     const char *sock_dir;           /* socket dir, symlinks resolved */
     module *fcgi_module;            /* mod_proxy_fcgi */
+    /* exact domains inside another account's wildcard -> their owner's
+     * wlf_acct: a request for one that reached another account's vhost
+     * is refused (421); NULL when there are none */
+    apr_hash_t *shadowed;
     int n_conf_slots;               /* per-dir vector entries in use */
 } wlf_global;
 
@@ -133,6 +137,9 @@ long long wlfcgi_upload_limit(const wlf_dir_conf *d, const wlf_acct *a,
 
 /* ---- mod_wlfcgi_request.c ---- */
 int wlfcgi_fixups(request_rec *r);
+/* 421 for a request whose host name is another account's (exact) domain
+ * that httpd gave to a vhost of the account owning a wildcard of it */
+int wlfcgi_misdirected(request_rec *r);
 int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
                        request_rec *r, proxy_server_conf *conf, char **url);
 int wlfcgi_request_status(int *status, request_rec *r);

@@ -44,6 +44,11 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_ACCOUNT_USER, "warn",
       "an account's Unix user does not exist (deleted after the account was "
       "added): its vhosts send no file and run no script of its own" },
+    { WLFLOG_VHOST_ORDER, "warn",
+      "an account's exact domain lies inside another account's wildcard, "
+      "and a vhost of the other account comes first in httpd's "
+      "configuration: its requests are refused (421) until the vhost "
+      "order agrees" },
     { WLFLOG_PROXY_ORDER, "emerg",
       "mod_wlfcgi was loaded before mod_proxy (or without it); httpd does "
       "not start: load mod_proxy and mod_proxy_fcgi first" },
@@ -99,6 +104,9 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_SPOOL_FAILED, "error",
       "a chunked request body could not be written to a temporary file "
       "(httpd's TMPDIR full or not writable): 500" },
+    { WLFLOG_MISDIRECTED, "info",
+      "a request for an account's exact domain reached a vhost of the "
+      "account owning a wildcard of it (vhost order): 421" },
 };
 
 const size_t wlf_log_codes_count =

@@ -30,6 +30,7 @@
 #define WLFLOG_ACCOUNT_SETTINGS   "WLF00012"
 #define WLFLOG_JANITOR_START      "WLF00013"
 #define WLFLOG_ACCOUNT_USER       "WLF00014"
+#define WLFLOG_VHOST_ORDER        "WLF00015"
 #define WLFLOG_PROXY_ORDER        "WLF00016"
 /* ---- per request ---- */
 #define WLFLOG_FOREIGN_SOCKET     "WLF00020"
@@ -48,6 +49,7 @@
 #define WLFLOG_HTACCESS_REFUSED   "WLF00034"
 #define WLFLOG_OPTIONS_MASKED     "WLF00035"
 #define WLFLOG_SPOOL_FAILED       "WLF00036"
+#define WLFLOG_MISDIRECTED        "WLF00037"
 
 typedef struct {
     const char *tag;        /* "WLF00001" */

@@ -175,3 +175,30 @@ def test_setting_the_value_it_has_pins_no_override(sandbox):
     assert sandbox.tree_snapshot() == before
     settings = sandbox.json("show", "alice")["settings"]
     assert not any(s["override"] for s in settings.values())
+
+
+def test_a_domain_inside_anothers_wildcard_is_warned_about(sandbox,
+                                                           wlft_user):
+    sb = sandbox
+    sb.add_account("wild", domains=["*.shop.test"])
+    user = wlft_user("exact").pw_name
+    r = sb.fpmctl("add-account", "exact", "--user", user, "--home",
+                  sb.make_home("exact", user), "--domain", "foo.shop.test")
+    assert r.rc == 0 and r.out.startswith("exact: added"), r
+    assert r.err == (
+        "fpmctl: warning: foo.shop.test (account exact) lies inside "
+        "*.shop.test (account wild): it is exact's, as exact names win; "
+        "httpd gives a request to the first vhost whose name matches, so "
+        "exact's vhost for foo.shop.test must come before wild's for "
+        "*.shop.test (mod_wlfcgi says so at start-up and answers 421 "
+        "otherwise)\n")
+    # once is enough: a change that leaves the overlap as it was is quiet
+    r = sb.fpmctl("set", "exact", "domains=foo.shop.test,exact.test")
+    assert r.rc == 0 and r.err == "", r
+    # the other way round: a new wildcard over an existing name
+    sb.add_account("other", domains=["bar.mall.test"])
+    r = sb.fpmctl("set", "wild", "domains=*.shop.test,*.mall.test")
+    assert r.rc == 0
+    assert r.err.startswith("fpmctl: warning: bar.mall.test (account "
+                            "other) lies inside *.mall.test (account wild)")
+    assert r.err.count("\n") == 1

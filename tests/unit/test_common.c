@@ -730,6 +730,52 @@ static void test_accounts_load_keeps_a_clashing_account_apart(void **state)
     wlf_account_list_free(&list);
 }
 
+/* What wlf_accounts_shadowed() reported, one "b:foo<a:*.foo" a line. */
+static void note_shadow(const wlf_account *owner, const char *domain,
+                        const wlf_account *wild_owner, const char *wildcard,
+                        void *arg)
+{
+    char *out = arg;
+    size_t n = strlen(out);
+
+    snprintf(out + n, 512 - n, "%s:%s<%s:%s\n", owner->name, domain,
+             wild_owner->name, wildcard);
+}
+
+static void test_exact_domains_inside_anothers_wildcard_are_found(
+    void **state)
+{
+    acct_dir *d = *state;
+    wlf_account_list list;
+    wlf_account change;
+    wlf_err e;
+    char out[512] = "";
+
+    put_account(d, "a.conf", "a", "*.shop.example");
+    put_account(d, "b.conf", "b", "foo.shop.example");
+    put_account(d, "c.conf", "c", "shop.example");  /* not inside */
+    assert_int_equal(wlf_accounts_load(&d->cfg, &list, &e), 0);
+    wlf_accounts_shadowed(&list, NULL, note_shadow, out);
+    assert_string_equal(out, "b:foo.shop.example<a:*.shop.example\n");
+    /* what a change would make: c takes a name under a's wildcard */
+    unit_alice(&change, 0);
+    snprintf(change.name, sizeof(change.name), "c");
+    assert_int_equal(wlf_account_add_domain(&change, "bar.shop.example",
+                                            &e), 0);
+    out[0] = '\0';
+    wlf_accounts_shadowed(&list, &change, note_shadow, out);
+    assert_string_equal(out, "b:foo.shop.example<a:*.shop.example\n"
+                             "c:bar.shop.example<a:*.shop.example\n");
+    /* or a new account, not in the list yet */
+    snprintf(change.name, sizeof(change.name), "zed");
+    out[0] = '\0';
+    wlf_accounts_shadowed(&list, &change, note_shadow, out);
+    assert_string_equal(out, "b:foo.shop.example<a:*.shop.example\n"
+                             "zed:bar.shop.example<a:*.shop.example\n");
+    wlf_account_free(&change);
+    wlf_account_list_free(&list);
+}
+
 static void test_accounts_load_fails_without_its_directory(void **state)
 {
     acct_dir *d = *state;
@@ -1100,6 +1146,7 @@ int main(void)
         DIR_TEST(test_account_files_are_the_sorted_names),
         DIR_TEST(test_accounts_load_lists_files_that_do_not_load),
         DIR_TEST(test_accounts_load_keeps_a_clashing_account_apart),
+        DIR_TEST(test_exact_domains_inside_anothers_wildcard_are_found),
         DIR_TEST(test_accounts_load_fails_without_its_directory),
         DIR_TEST(test_host_matching_prefers_exact_then_longest_wildcard),
         cmocka_unit_test(test_paths_derive_from_the_four_directories),
