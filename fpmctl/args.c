@@ -8,8 +8,8 @@
 
 /* The global options, for suggestions when one is mistyped. */
 static const char *const global_options[] = {
-    "--config", "--json", "--dry-run", "--quiet", "--verbose", "--help",
-    "--version", NULL };
+    "--config", "--json", "--dry-run", "--quiet", "--verbose", "--yes",
+    "--help", "--version", NULL };
 
 /* Optimal string alignment distance of a and b (both short). */
 static size_t edit_distance(const char *a, const char *b)
@@ -123,6 +123,8 @@ static int take_output_flag(const char *a, fpm_globals *g, wlf_err *err)
     }
     else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
         g->help = 1;
+    else if (strcmp(a, "-y") == 0 || strcmp(a, "--yes") == 0)
+        g->yes = 1;
     else
         return 0;
     return 1;

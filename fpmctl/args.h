@@ -1,9 +1,9 @@
 /*
  * args.h - command-line parsing for fpmctl, kept pure for unit tests.
  *
- *   fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] COMMAND [ARGS]
+ *   fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] [-y] COMMAND [ARGS]
  *
- * The global options (-c FILE, --json, --dry-run, -q, -v) are also
+ * The global options (-c FILE, --json, --dry-run, -q, -v, -y) are also
  * accepted after the command name, as admins type them there. Each
  * command then parses its own options with fpm_args_parse(). Mistyped
  * commands and options get the nearest known one as a hint.
@@ -21,6 +21,7 @@ typedef struct {
     int dry_run;
     int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
     int help;               /* -h / --help */
+    int yes;                /* -y / --yes: no questions, go ahead */
     int version;
     int list_commands;      /* hidden, for the docs tests: the command */
     int list_settings;      /* table, the settings table, the keys of */
@@ -35,7 +36,8 @@ typedef struct {
 int fpm_globals_parse(int argc, char **argv, fpm_globals *g, wlf_err *err);
 
 /*
- * Take -c FILE, --json, --dry-run, -q/--quiet, -v/--verbose and -h/--help
+ * Take -c FILE, --json, --dry-run, -q/--quiet, -v/--verbose, -y/--yes and
+ * -h/--help
  * out of a command's arguments (argv[1..argc), up to a "--"), setting them
  * in g. argv is compacted in place; returns the new argc, or -1 with err
  * set.

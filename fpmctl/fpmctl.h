@@ -46,6 +46,7 @@ typedef struct fpm_ctx {
     const char *config_path;
     int json;
     int dry_run;
+    int yes;                    /* -y: no questions */
     int verbosity;              /* -1 quiet, 0 normal, 1 verbose */
     int tty;                    /* stdout is a terminal */
     wlf_config cfg;
@@ -99,6 +100,14 @@ const char *fpm_err_text(const wlf_err *err, const char *name, char *buf,
 const char *fpm_load_error_text(const wlf_load_error *e);
 /* The same without the file: "line 5: syntax error". */
 const char *fpm_load_error_why(const wlf_load_error *e);
+/*
+ * Before a change that stops serving sites: go ahead with -y, or when the
+ * admin answers y on a terminal to "`what` `question` [y/N]". Otherwise
+ * say so (on stderr, naming -y) and return the exit code: 2 when there
+ * is no terminal to ask, 1 when the answer was no. FPM_EXIT_OK: go on.
+ */
+int fpm_confirm(const fpm_ctx *ctx, const char *name, const char *what,
+                const char *question);
 /* Write a whole string to stdout. */
 void fpm_print(const char *s);
 /* Flush stdout (before writing to stderr, or forking), remembering a

@@ -1,7 +1,7 @@
 /*
  * main.c - fpmctl: global options, the command table, dispatch.
  *
- *   fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] COMMAND [ARGS]
+ *   fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] [-y] COMMAND [ARGS]
  *
  * main() parses the global options, finds the command in fpm_commands,
  * loads wlfcgi.conf and takes the writer lock if the command's flags say
@@ -94,7 +94,7 @@ static void print_key(const char *file, const char *key, void *arg)
 static void general_help(FILE *out)
 {
     fprintf(out,
-        "usage: fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] COMMAND "
+        "usage: fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] [-y] COMMAND "
         "[ARGS]\n\n"
         "Manage per-account PHP-FPM instances (one master per account).\n\n"
         "Commands:\n");
@@ -108,6 +108,8 @@ static void general_help(FILE *out)
         "check)\n"
         "  --dry-run    show what would change; change nothing\n"
         "  -q           no output on success\n"
+        "  -y, --yes    no questions: go ahead with what stops serving "
+        "sites\n"
         "  -v           tell each step\n\n"
         "`fpmctl COMMAND --help` explains a command; fpmctl(8) has it "
         "all.\n"
@@ -169,7 +171,7 @@ static int run(int argc, char **argv)
     if (fpm_globals_parse(argc, argv, &g, &err) < 0) {
         fpm_report(&err, FPM_EXIT_USAGE);
         fprintf(stderr, "usage: fpmctl [-c FILE] [--json] [--dry-run] "
-                "[-q|-v] COMMAND [ARGS]\n");
+                "[-q|-v] [-y] COMMAND [ARGS]\n");
         return FPM_EXIT_USAGE;
     }
     if (g.version) {
@@ -227,6 +229,7 @@ static int run(int argc, char **argv)
     ctx.lock_fd = -1;
     ctx.json = g.json;
     ctx.dry_run = g.dry_run;
+    ctx.yes = g.yes;
     ctx.verbosity = g.verbosity;
     ctx.tty = isatty(STDOUT_FILENO);
     ctx.config_path = g.config;

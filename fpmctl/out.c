@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wlf_sys.h"
 
@@ -85,6 +86,29 @@ int fpm_usage_error(const char *usage, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (see fpmctl %.*s --help)\n", (int)cmd_len, usage);
     return FPM_EXIT_USAGE;
+}
+
+int fpm_confirm(const fpm_ctx *ctx, const char *name, const char *what,
+                const char *question)
+{
+    char answer[16];
+
+    if (ctx->yes || ctx->dry_run)
+        return FPM_EXIT_OK;
+    fpm_flush_stdout();
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+        /* no one to ask: a script says -y */
+        fpm_error("%s: %s; nothing was changed: add -y (--yes) to go "
+                  "ahead", name, what);
+        return FPM_EXIT_USAGE;
+    }
+    fprintf(stderr, "%s: %s\n%s [y/N] ", name, what, question);
+    fflush(stderr);
+    if (fgets(answer, sizeof(answer), stdin) != NULL &&
+        (answer[0] == 'y' || answer[0] == 'Y'))
+        return FPM_EXIT_OK;
+    fpm_error("%s: aborted; nothing was changed", name);
+    return FPM_EXIT_FAILED;
 }
 
 void fpm_print(const char *s)

@@ -286,7 +286,15 @@ def test_set_reloads_only_its_account(two):
 def test_domain_change_needs_no_reload(two):
     sb = two
     pid = sb.master_pid("alice")
+    # www.alice.example goes: a running account asks first
     r = sb.fpmctl("set", "alice", "domains=alice.example,shop.alice.example")
+    assert r.rc == 2, r
+    assert r.err == ("fpmctl: alice: www.alice.example will no longer be "
+                     "alice's: after httpd's next graceful restart its PHP "
+                     "requests fail (500) unless another account takes it; "
+                     "nothing was changed: add -y (--yes) to go ahead\n")
+    r = sb.fpmctl("set", "alice", "domains=alice.example,shop.alice.example",
+                  "--yes")
     assert r.rc == 0, r
     assert "reloaded" not in r.out
     assert sb.master_pid("alice") == pid
@@ -393,7 +401,16 @@ def test_remove_account_and_purge(sandbox):
     acctdir = os.path.join(sb.paths["state"], "accounts", "alice")
     logdir = os.path.join(sb.paths["logs"], "alice")
 
+    before = sb.tree_snapshot(exclude=("var/log",))
     r = sb.fpmctl("remove-account", "alice")
+    assert r.rc == 2 and r.err.startswith(
+        f"fpmctl: alice: is running (slot a, pid {master}); remove-account "
+        "stops it, and its PHP requests fail"), r
+    assert r.err.endswith("nothing was changed: add -y (--yes) to go "
+                          "ahead\n")
+    assert pid_alive(master)
+    assert sb.tree_snapshot(exclude=("var/log",)) == before
+    r = sb.fpmctl("-y", "remove-account", "alice")
     assert r.rc == 0 and r.out.startswith("alice: removed"), r
     assert not pid_alive(master)
     assert not os.path.lexists(sb.socket("alice"))
@@ -413,7 +430,7 @@ def test_remove_account_and_purge(sandbox):
     assert r.rc == 0 and "purged" in r.out, r
     assert not os.path.exists(acctdir) and not os.path.exists(logdir)
     sb.add_account("alice")
-    r = sb.fpmctl("remove-account", "alice", "--purge")
+    r = sb.fpmctl("remove-account", "alice", "--purge", "--yes")
     assert r.rc == 0 and "purged" in r.out, r
     assert not os.path.exists(acctdir) and not os.path.exists(logdir)
     assert open(marker).read() == "mine" and os.path.isdir(alice.home)

@@ -5,6 +5,7 @@ what to do, with the documented exit code."""
 import os
 import pwd
 import subprocess
+import time
 
 import pytest
 
@@ -202,3 +203,65 @@ def test_a_domain_inside_anothers_wildcard_is_warned_about(sandbox,
     assert r.err.startswith("fpmctl: warning: bar.mall.test (account "
                             "other) lies inside *.mall.test (account wild)")
     assert r.err.count("\n") == 1
+
+
+def on_a_terminal(sb, args, answer):
+    """fpmctl ARGS with stdin and stderr on a pseudo-terminal, typing
+    `answer` once it asked; returns (rc, what it wrote there)."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    p = subprocess.Popen([FPMCTL, *args], stdin=slave, stderr=slave,
+                         stdout=subprocess.PIPE, env=sb.env)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 30
+    try:
+        while b"[y/N] " not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                seen += os.read(master, 4096)
+        os.write(master, answer.encode() + b"\n")
+        p.wait(60)
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+    return p.returncode, seen.decode(errors="replace")
+
+
+def test_removing_a_running_account_asks_on_a_terminal(sandbox):
+    sb = sandbox
+    sb.add_account("alice", domains=["alice.test", "www.alice.test"])
+    pid = sb.master_pid("alice")
+    rc, said = on_a_terminal(sb, ["remove-account", "alice"], "n")
+    assert rc == 1, said
+    assert (f"alice: is running (slot a, pid {pid}) for alice.test, "
+            "www.alice.test; remove-account stops it, and their PHP "
+            "requests fail") in said
+    assert "Remove it? [y/N] " in said and "aborted; nothing was changed" \
+        in said
+    assert sb.master_pid("alice") == pid
+    rc, said = on_a_terminal(sb, ["set", "alice", "domains=alice.test"], "y")
+    assert rc == 0, said
+    assert "www.alice.test will no longer be alice's" in said
+    assert sb.json("show", "alice")["domains"] == ["alice.test"]
+    rc, said = on_a_terminal(sb, ["remove-account", "alice"], "y")
+    assert rc == 0, said
+    assert sb.master_pid("alice") is None
+    assert not os.path.exists(sb.account_file("alice"))
+
+
+def test_a_stopped_account_goes_without_questions(sandbox):
+    sb = sandbox
+    sb.add_account("alice", domains=["alice.test", "www.alice.test"])
+    sb.fpmctl("stop", "alice", check=True)
+    r = sb.fpmctl("set", "alice", "domains=alice.test")
+    assert r.rc == 0 and r.err == "", r
+    r = sb.fpmctl("remove-account", "alice")
+    assert r.rc == 0 and r.out.startswith("alice: removed"), r

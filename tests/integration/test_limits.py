@@ -234,7 +234,7 @@ def test_remove_account_removes_its_group(lsb):
     sb.add_account("alice")
     assert sb.fpmctl("set", "alice", "tasks=50").rc == 0
     assert os.path.isdir(sb.group("pids", "alice"))
-    assert sb.fpmctl("remove-account", "alice").rc == 0
+    assert sb.fpmctl("remove-account", "alice", "--yes").rc == 0
     assert not os.path.exists(sb.group("pids", "alice"))
 
 
