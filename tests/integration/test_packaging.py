@@ -619,7 +619,7 @@ def test_bash_completion(instroot):
         assert complete(instroot, ["fpmctl", "-c", cfg, "show", "alice",
                                    ""]) == []
         assert complete(instroot, ["fpmctl", "stop", "--a"]) == ["--all"]
-        assert complete(instroot, ["fpmctl", "remove-account", "--"]) == \
+        assert complete(instroot, ["fpmctl", "remove-account", "--p"]) == \
             ["--purge"]
         assert complete(instroot, ["fpmctl", "init", "--service", ""]) == \
             ["direct", "systemd"]
