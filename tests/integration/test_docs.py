@@ -205,3 +205,18 @@ def slug(heading):
     s = heading.strip().lower()
     s = re.sub(r"[^\w\- ]", "", s)
     return s.replace(" ", "-")
+
+
+def test_docs_offer_every_process_manager_fpmctl_has():
+    """The pm setting has choices: no doc may say fpmctl always runs one,
+    and the migration guide's pool translation maps pm to it."""
+    choices = next(row[1] for row in fpmctl_table("--list-settings")
+                   if row[0] == "pm").split("|")
+    assert len(choices) > 1
+    for path in MARKDOWN:
+        text = read(path)
+        assert not re.search(r"always runs `pm = \w+`", text), path
+    rows = {r: line for line in read(os.path.join(ROOT, "docs",
+                                                  "migrating.md")).splitlines()
+            for r in re.findall(r"^\s*\| `([\w.]+)` \|", line)}
+    assert "`pm`" in rows["pm"].split("|")[2]
