@@ -108,8 +108,10 @@ static const char *const config_path_keys[] = {
 static const char *const config_php_keys[] = { "default", "versions", NULL };
 static const char *const php_version_keys[] = { "version", "fpm", NULL };
 static const char *const account_keys[] = {
-    "name", "user", "group", "home", "domains", "php_admin", NULL };
+    "name", "user", "group", "home", "domains", "php_admin", "suspended",
+    NULL };
 static const char *const php_admin_keys[] = { "name", "value", NULL };
+static const char *const suspended_keys[] = { "since", "reason", NULL };
 
 static const struct {
     const char *file;
@@ -122,6 +124,7 @@ static const struct {
     { "wlfcgi.conf", "php.versions[].", php_version_keys },
     { "account", "", account_keys },
     { "account", "php_admin[].", php_admin_keys },
+    { "account", "suspended.", suspended_keys },
 };
 
 void wlf_load_keys(wlf_key_fn fn, void *arg)
@@ -453,6 +456,18 @@ static int parse_account(const config_t *lc, const char *where, void *out,
             if (wlf_account_set_php_admin(acct, k, v) < 0)
                 return wlf_fail(err, "php_admin", "out of memory");
         }
+    }
+    g = config_setting_get_member(root, "suspended");
+    if (g) {
+        const char *since, *reason;
+        if (only_keys(g, suspended_keys, 0, where, err) < 0)
+            return -1;
+        if (entry_strings(g, suspended_keys, &since, &reason) < 0)
+            return wlf_fail(err, "suspended", "%s, line %d: must be "
+                            "{ since = \"...\"; reason = \"...\"; }", where,
+                            config_setting_source_line(g));
+        if (wlf_account_suspend(acct, since, reason, err) < 0)
+            return -1;
     }
     if (wlf_account_check(ctx->cfg, acct, err) < 0) {
         wlf_err inner = *err;

@@ -272,6 +272,8 @@ void wlf_account_free(wlf_account *acct)
         free(acct->php_admin[i].value);
     }
     free(acct->php_admin);
+    free(acct->suspended_since);
+    free(acct->suspended_reason);
     memset(acct, 0, sizeof(*acct));
 }
 
@@ -284,6 +286,9 @@ int wlf_account_copy(wlf_account *dst, const wlf_account *src)
     dst->user = copy_or_null(src->user, &ok);
     dst->group = copy_or_null(src->group, &ok);
     dst->home = copy_or_null(src->home, &ok);
+    dst->suspended = src->suspended;
+    dst->suspended_since = copy_or_null(src->suspended_since, &ok);
+    dst->suspended_reason = copy_or_null(src->suspended_reason, &ok);
     if (!ok || wlf_settings_copy(&dst->settings, &src->settings) < 0)
         goto oom;
     for (size_t i = 0; i < src->n_domains; i++)
@@ -363,6 +368,42 @@ int wlf_account_set_php_admin(wlf_account *acct, const char *key,
     return 0;
 }
 
+int wlf_account_is_suspended(const wlf_account *acct)
+{
+    return acct->suspended != 0;
+}
+
+int wlf_account_suspend(wlf_account *acct, const char *since,
+                        const char *reason, wlf_err *err)
+{
+    char *s, *r;
+
+    if (wlf_valid_text(since, "suspended.since", 32, err) < 0 ||
+        wlf_valid_text(reason, "suspended.reason", WLF_REASON_MAX, err) < 0)
+        return -1;
+    s = strdup(since);
+    r = strdup(reason);
+    if (s == NULL || r == NULL) {
+        free(s);
+        free(r);
+        return wlf_fail(err, "suspended", "out of memory");
+    }
+    wlf_account_resume(acct);
+    acct->suspended = 1;
+    acct->suspended_since = s;
+    acct->suspended_reason = r;
+    return 0;
+}
+
+void wlf_account_resume(wlf_account *acct)
+{
+    free(acct->suspended_since);
+    free(acct->suspended_reason);
+    acct->suspended_since = NULL;
+    acct->suspended_reason = NULL;
+    acct->suspended = 0;
+}
+
 int wlf_valid_home(const char *home, wlf_err *err)
 {
     if (home == NULL)
@@ -400,6 +441,12 @@ int wlf_account_check(const wlf_config *cfg, const wlf_account *acct,
                 return wlf_fail(err, "domain", "'%s' is listed twice",
                                 acct->domains[i]);
     }
+    if (acct->suspended &&
+        (wlf_valid_text(acct->suspended_since, "suspended.since", 32,
+                        err) < 0 ||
+         wlf_valid_text(acct->suspended_reason, "suspended.reason",
+                        WLF_REASON_MAX, err) < 0))
+        return -1;
     if (acct->settings.is_set[WLF_S_PHP] &&
         wlf_config_php(cfg, acct->settings.str[WLF_S_PHP]) == NULL)
         return wlf_fail(err, "php", "unknown PHP version '%s' (wlfcgi.conf "

@@ -94,7 +94,15 @@ typedef struct {
     wlf_settings settings;  /* overrides only; unset = global default */
     wlf_php_admin *php_admin;
     size_t n_php_admin;
+    /* `fpmctl suspend`: no PHP runs, the sites answer with the suspended
+     * page. Read it with wlf_account_is_suspended(). */
+    int suspended;
+    char *suspended_since;  /* when, ISO 8601 UTC ("2025-01-31T12:00:00Z") */
+    char *suspended_reason; /* the admin's note; "" when none was given */
 } wlf_account;
+
+/* Longest suspension reason (bytes) */
+#define WLF_REASON_MAX 200
 
 void wlf_account_init(wlf_account *acct);
 void wlf_account_free(wlf_account *acct);
@@ -104,6 +112,15 @@ int wlf_account_add_domain(wlf_account *acct, const char *domain,
                            wlf_err *err);
 int wlf_account_set_php_admin(wlf_account *acct, const char *key,
                               const char *value);  /* value NULL: remove */
+
+/* Is the account suspended? The one answer for fpmctl, the module and
+ * the metrics: suspended accounts run no PHP and start on no request. */
+int wlf_account_is_suspended(const wlf_account *acct);
+/* Mark acct suspended since `since` for `reason` (validated), or lift
+ * it. -1 with err when a value is invalid or memory runs out. */
+int wlf_account_suspend(wlf_account *acct, const char *since,
+                        const char *reason, wlf_err *err);
+void wlf_account_resume(wlf_account *acct);
 
 /* An account's home as a path: absolute, not "/", no ':' (which would
  * add an open_basedir entry). Whether it exists is fpmctl's business. */

@@ -146,6 +146,24 @@ int wlf_valid_ini_value(const char *value, const char *field, wlf_err *err)
     return 0;
 }
 
+int wlf_valid_text(const char *text, const char *field, size_t max,
+                   wlf_err *err)
+{
+    size_t len = text ? strlen(text) : 0;
+
+    if (text == NULL)
+        return wlf_fail(err, field, "missing");
+    if (len > max)
+        return wlf_fail(err, field, "longer than %zu characters", max);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c == 0x7f)
+            return wlf_fail(err, field, "contains a line break or control "
+                            "character");
+    }
+    return 0;
+}
+
 int wlf_valid_abs_path(const char *path, const char *field, wlf_err *err)
 {
     char b[48];

@@ -43,6 +43,11 @@ int wlf_valid_ini_key(const char *key, const char *field, wlf_err *err);
  */
 int wlf_valid_ini_value(const char *value, const char *field, wlf_err *err);
 
+/* A line of text for people (a reason, a date): at most `max` bytes, no
+ * control characters (UTF-8 is fine). */
+int wlf_valid_text(const char *text, const char *field, size_t max,
+                   wlf_err *err);
+
 /* An absolute path without "..", "//", control chars or quotes. */
 int wlf_valid_abs_path(const char *path, const char *field, wlf_err *err);
 

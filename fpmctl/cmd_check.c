@@ -187,6 +187,18 @@ static void check_account(checker *c, const wlf_account *acct,
     check_fpm_test(c, acct);
 
     fpm_instance_probe(cfg, acct->name, 1, &probe);
+    if (wlf_account_is_suspended(acct)) {
+        char link[PATH_MAX];
+        wlf_path_socket(cfg, acct->name, link, sizeof(link));
+        if (probe.state == FPM_RUNNING)
+            problem(c, acct->name, "is suspended, but its PHP runs (slot "
+                    "%c, pid %ld): fpmctl suspend %s stops it", probe.slot,
+                    (long)probe.pid, acct->name);
+        else if (wlf_link_state(link) != WLF_LINK_SUSPENDED)
+            problem(c, acct->name, "is suspended, but %s does not say so: "
+                    "its sites do not show the suspended page (fpmctl start "
+                    "%s puts the link back)", link, acct->name);
+    }
     if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
         problem(c, acct->name, "instance is %s: %s",
                 fpm_state_name(probe.state), probe.error);

@@ -146,8 +146,10 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
                 res.slot, (long)res.pid);
         break;
     case FPM_DID_FILES:
-        fpm_say(ctx, "%s: %s (not running; takes effect at start)", name,
-                diff);
+        fpm_say(ctx, "%s: %s (%s)", name, diff,
+                wlf_account_is_suspended(&acct)
+                    ? "suspended; takes effect at resume"
+                    : "not running; takes effect at start");
         break;
     default:
         fpm_say(ctx, "%s: %s", name, diff);

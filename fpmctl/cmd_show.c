@@ -3,9 +3,9 @@
  * they are configured, and how their instances are doing.
  *
  * The --json objects share stable fields: name, user, group, home,
- * domains, socket, slot, state, pid, max_children, max_upload (bytes) and
- * php. show adds every effective setting, status what the pool's own
- * status page says.
+ * domains, socket, slot, state, pid, max_children, max_upload (bytes),
+ * php and suspended. show adds every effective setting, status what the
+ * pool's own status page says.
  */
 #include <limits.h>
 #include <pwd.h>
@@ -28,7 +28,8 @@ const char cmd_list_help[] =
     "and domains. Account files that do not load are reported on stderr\n"
     "and make list exit 1. With --json: an array of objects with the\n"
     "fields name, user, group, home, domains, socket, slot, state, pid,\n"
-    "max_children, max_upload (bytes) and php.\n";
+    "max_children, max_upload (bytes), php and suspended (null, or since\n"
+    "and reason).\n";
 
 const char cmd_show_usage[] = "show NAME";
 const char cmd_show_help[] =
@@ -45,8 +46,9 @@ const char cmd_status_help[] =
     "accepted connections, active/idle/total processes, listen queue and\n"
     "how often max_children was reached. States: running; stopped; dead\n"
     "(pid file but no master, or the socket refuses); unresponsive (the\n"
-    "master lives but did not answer within 3 s). Exit 0 when every listed\n"
-    "instance is running, 1 otherwise, 3 for an unknown NAME.\n";
+    "master lives but did not answer within 3 s); suspended (fpmctl\n"
+    "suspend). Exit 0 when every listed instance is running or suspended,\n"
+    "1 otherwise, 3 for an unknown NAME.\n";
 
 static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
                         const wlf_settings *eff, const fpm_probe *p)
@@ -79,6 +81,24 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
     jw_kint(w, "max_children", eff->num[WLF_S_MAX_CHILDREN]);
     jw_kint(w, "max_upload", eff->num[WLF_S_MAX_UPLOAD]);
     jw_kstr(w, "php", eff->str[WLF_S_PHP]);
+    jw_key(w, "suspended");
+    if (wlf_account_is_suspended(acct)) {
+        jw_obj(w);
+        jw_kstr(w, "since", acct->suspended_since);
+        jw_kstr(w, "reason", acct->suspended_reason);
+        jw_obj_end(w);
+    }
+    else
+        jw_null(w);
+}
+
+/* " since DATE: REASON" of a suspended account, for text output */
+static const char *suspension(const wlf_account *acct, char *buf,
+                              size_t len)
+{
+    snprintf(buf, len, " since %s%s%s", acct->suspended_since,
+             acct->suspended_reason[0] ? ": " : "", acct->suspended_reason);
+    return buf;
 }
 
 /* Print the document; -1 (said on stderr) when it ran out of memory. */
@@ -136,7 +156,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
             rc = FPM_EXIT_FAILED;
             continue;
         }
-        fpm_instance_probe(&ctx->cfg, a->name, 0, &p);
+        fpm_account_probe(&ctx->cfg, a, 0, &p);
         if (ctx->json) {
             jw_obj(&w);
             json_stable(&w, ctx, a, &eff, &p);
@@ -189,7 +209,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
         fpm_error("out of memory");
         return FPM_EXIT_FAILED;
     }
-    fpm_instance_probe(&ctx->cfg, acct.name, 1, &p);
+    fpm_account_probe(&ctx->cfg, &acct, 1, &p);
     fpm_compute_timeouts(&eff, ctx->cfg.upload_min_rate, &t);
 
     if (ctx->json) {
@@ -264,6 +284,9 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
                    fpm_state_name(p.state), p.slot, (long)p.pid);
         else
             printf("state        %s\n", fpm_state_name(p.state));
+        if (wlf_account_is_suspended(&acct))
+            printf("suspended   %s\n",
+                   suspension(&acct, buf, sizeof(buf)));
         if (p.error[0])
             printf("             %s\n", p.error);
         printf("settings (* = set for this account, else wlfcgi.conf "
@@ -350,8 +373,9 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
             all_running = 0;
             continue;
         }
-        fpm_instance_probe(&ctx->cfg, acct.name, 1, &p);
-        if (p.state != FPM_RUNNING)
+        fpm_account_probe(&ctx->cfg, &acct, 1, &p);
+        /* a suspended account is down on purpose */
+        if (p.state != FPM_RUNNING && p.state != FPM_SUSPENDED)
             all_running = 0;
         if (ctx->json) {
             jw_obj(&w);
@@ -373,6 +397,11 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
         }
         else if (p.state == FPM_STOPPED)
             printf("%s: stopped\n", acct.name);
+        else if (p.state == FPM_SUSPENDED) {
+            char why[300];
+            printf("%s: suspended%s\n", acct.name,
+                   suspension(&acct, why, sizeof(why)));
+        }
         else
             printf("%s: %s (pid %ld): %s\n", acct.name,
                    fpm_state_name(p.state), (long)p.pid, p.error);

@@ -130,5 +130,13 @@ char *wlf_account_render(const wlf_account *acct)
         }
         wlf_buf_printf(&b, ");\n");
     }
+    if (wlf_account_is_suspended(acct)) {
+        wlf_buf_printf(&b, "# fpmctl suspend: no PHP runs, the sites answer "
+                       "503; fpmctl resume lifts it\nsuspended = { since = ");
+        put_quoted(&b, acct->suspended_since ? acct->suspended_since : "");
+        wlf_buf_printf(&b, "; reason = ");
+        put_quoted(&b, acct->suspended_reason ? acct->suspended_reason : "");
+        wlf_buf_printf(&b, "; };\n");
+    }
     return wlf_buf_finish(&b);
 }

@@ -116,6 +116,8 @@ FPM_DECLARE_COMMAND(cmd_start);
 FPM_DECLARE_COMMAND(cmd_stop);
 FPM_DECLARE_COMMAND(cmd_restart);
 FPM_DECLARE_COMMAND(cmd_reload);
+FPM_DECLARE_COMMAND(cmd_suspend);
+FPM_DECLARE_COMMAND(cmd_resume);
 FPM_DECLARE_COMMAND(cmd_check);
 FPM_DECLARE_COMMAND(cmd_rebuild);
 

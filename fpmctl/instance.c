@@ -544,6 +544,17 @@ int fpm_switch_live(const wlf_config *cfg, const char *name, char slot,
     return fs_symlink_atomic(target, path, err);
 }
 
+int fpm_link_suspended(const wlf_config *cfg, const char *name,
+                       wlf_err *err)
+{
+    char path[PATH_MAX], target[WLF_NAME_MAX + 16];
+
+    wlf_path_socket(cfg, name, path, sizeof(path));
+    return fs_symlink_atomic(wlf_suspended_target(name, target,
+                                                  sizeof(target)),
+                             path, err);
+}
+
 int fpm_unlink_socket(const wlf_config *cfg, const char *name, wlf_err *err)
 {
     char path[PATH_MAX];
@@ -560,6 +571,7 @@ const char *fpm_state_name(fpm_state st)
     case FPM_RUNNING: return "running";
     case FPM_DEAD: return "dead";
     case FPM_UNRESPONSIVE: return "unresponsive";
+    case FPM_SUSPENDED: return "suspended";
     case FPM_STOPPED: break;
     }
     return "stopped";
@@ -589,6 +601,10 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
     p->pid = fpm_slot_pid(&s);
     if (p->pid == 0) {
         pid_t stale = fpm_slot_pidfile(&s);
+        char link[PATH_MAX];
+        if (wlf_link_state(wlf_path_socket(cfg, name, link, sizeof(link)))
+            == WLF_LINK_SUSPENDED)
+            p->state = FPM_SUSPENDED;
         if (stale) {
             p->state = FPM_DEAD;
             p->pid = stale;

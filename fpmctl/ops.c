@@ -386,6 +386,7 @@ out:
 int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
                      int *was_running, wlf_err *err)
 {
+    char link[PATH_MAX];
     int any = 0, rc = 0;
 
     for (char slot = 'a'; slot <= 'b'; slot++) {
@@ -396,10 +397,23 @@ int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
             rc = -1;
         any |= was;
     }
-    if (fpm_unlink_socket(&ctx->cfg, name, err) < 0)
+    /* a suspended account's link keeps saying so: its sites keep the
+     * suspended page */
+    wlf_path_socket(&ctx->cfg, name, link, sizeof(link));
+    if (wlf_link_state(link) != WLF_LINK_SUSPENDED &&
+        fpm_unlink_socket(&ctx->cfg, name, err) < 0)
         rc = -1;
     *was_running = any;
     return rc;
+}
+
+void fpm_account_probe(const wlf_config *cfg, const wlf_account *acct,
+                       int ask_pool, fpm_probe *p)
+{
+    fpm_instance_probe(cfg, acct->name, ask_pool, p);
+    /* also before `start --all` put the link back after a reboot */
+    if (p->state == FPM_STOPPED && wlf_account_is_suspended(acct))
+        p->state = FPM_SUSPENDED;
 }
 
 void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid)

@@ -349,7 +349,8 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
         return rv;
     resolve_socket_dir(pconf, g);
     if ((rv = make_accounts(pconf, g, config_file)) != OK ||
-        (rv = map_vhosts(ptemp, g, main_s)) != OK)
+        (rv = map_vhosts(ptemp, g, main_s)) != OK ||
+        (rv = wlfcgi_load_suspended_pages(pconf, main_s)) != OK)
         return rv;
     if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST)
         wlfcgi_warn_upload_ceilings(ptemp, main_s);
@@ -583,6 +584,10 @@ static void register_hooks(apr_pool_t *p)
      * mod_proxy's child_init, which every post_config precedes */
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_child_init(child_init, after_proxy, NULL, APR_HOOK_MIDDLE);
+    /* before mod_rewrite, mod_alias and every .htaccess: a suspended
+     * site answers nothing else */
+    ap_hook_translate_name(wlfcgi_suspended_check, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(wlfcgi_fixups, after_rewrite, NULL, APR_HOOK_LAST);
     ap_hook_handler(wlfcgi_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* before mod_proxy_balancer: we must see every proxied request */

@@ -52,6 +52,8 @@ void *wlfcgi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->account_where = add->account_where;
     c->exts = add->exts ? add->exts : base->exts;
     c->exts_none = add->exts ? add->exts_none : base->exts_none;
+    c->suspended_file = add->suspended_file ? add->suspended_file
+                                            : base->suspended_file;
     return c;
 }
 
@@ -173,6 +175,18 @@ static const char *cmd_max_upload(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+static const char *cmd_suspended_page(cmd_parms *cmd, void *dummy,
+                                      const char *arg)
+{
+    wlf_srv_conf *c = wlfcgi_srv_conf(cmd->server);
+
+    c->suspended_file = ap_server_root_relative(cmd->pool, arg);
+    if (c->suspended_file == NULL)
+        return apr_pstrcat(cmd->pool, "WLFcgiSuspendedPage: invalid path ",
+                           arg, NULL);
+    return NULL;
+}
+
 const command_rec wlfcgi_cmds[] = {
     AP_INIT_TAKE1("WLFcgiConfig", cmd_config, NULL, RSRC_CONF,
                   "the wlfcgi.conf file that lists paths and accounts"),
@@ -184,6 +198,9 @@ const command_rec wlfcgi_cmds[] = {
     AP_INIT_TAKE1("WLFcgiMaxUpload", cmd_max_upload, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "largest request body in this scope, e.g. 8M or 3G"),
+    AP_INIT_TAKE1("WLFcgiSuspendedPage", cmd_suspended_page, NULL,
+                  RSRC_CONF, "the HTML page a suspended account's sites "
+                  "answer with (503)"),
     { NULL }
 };
 

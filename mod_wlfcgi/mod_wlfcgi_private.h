@@ -49,6 +49,8 @@ typedef struct {
     const char *account_name;       /* WLFcgiAccount (vhost) */
     const char *account_where;      /* "file:line" of it */
     apr_array_header_t *exts;       /* WLFcgiExtensions; NULL: inherit */
+    const char *suspended_file;     /* WLFcgiSuspendedPage; NULL: inherit */
+    const char *suspended_page;     /* its text, read at start-up */
     int exts_none;                  /* "WLFcgiExtensions none": hands off */
     /* resolved at start-up */
     wlf_acct *acct;                 /* NULL: the vhost has no account */
@@ -108,6 +110,15 @@ void wlfcgi_limit_body(request_rec *r, long long limit, const wlf_acct *a);
 /* Read large bodies in pieces of one FastCGI record; `length` is the
  * announced Content-Length, or -1 */
 void wlfcgi_gather_body(request_rec *r, long long length);
+
+/* ---- mod_wlfcgi_suspend.c ---- */
+/* Read every vhost's WLFcgiSuspendedPage (at start-up, in pconf) */
+int wlfcgi_load_suspended_pages(apr_pool_t *pconf, server_rec *main_s);
+/* post_read_request: a suspended account's site answers 503 with the
+ * suspended page, static files included */
+int wlfcgi_suspended_check(request_rec *r);
+/* The suspended answer for a request of account a */
+int wlfcgi_suspended_answer(request_rec *r, const wlf_acct *a);
 
 /* ---- mod_wlfcgi_status.c ---- */
 int wlfcgi_status_handler(request_rec *r);

@@ -125,9 +125,14 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     const char *php_admin;
     long long limit = wlfcgi_upload_limit(d, a, &php_admin);
     long long length;
-    char slot = wlf_slot_of_link(a->link);
+    char slot = wlf_link_state(a->link);
     /* for request_status(): which account a 503 is about */
-    wlf_req *rq = apr_pcalloc(r->pool, sizeof(*rq));
+    wlf_req *rq;
+
+    /* suspended since translate_name looked */
+    if (slot == WLF_LINK_SUSPENDED)
+        return wlfcgi_suspended_answer(r, a);
+    rq = apr_pcalloc(r->pool, sizeof(*rq));
 
     rq->acct = a;
     rq->slot = slot;

@@ -40,6 +40,9 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_JANITOR_START, "error",
       "an httpd child could not start the thread that closes idle FastCGI "
       "connections; in that child they stay open until reused" },
+    { WLFLOG_SUSPENDED_PAGE, "emerg",
+      "the file named by WLFcgiSuspendedPage could not be read; httpd "
+      "does not start" },
     { WLFLOG_FOREIGN_SOCKET, "error",
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },
@@ -67,6 +70,9 @@ const wlf_log_code wlf_log_codes[] = {
       "the account's instance took the request but its worker ended it "
       "without an answer: a crash, a kill or request_terminate_timeout "
       "(503)" },
+    { WLFLOG_SUSPENDED, "info",
+      "a request for a suspended account's site got the suspended page "
+      "(503 with Retry-After)" },
 };
 
 const size_t wlf_log_codes_count =

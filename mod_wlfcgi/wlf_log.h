@@ -29,6 +29,7 @@
 #define WLFLOG_NOT_CONFIGURED     "WLF00011"
 #define WLFLOG_ACCOUNT_SETTINGS   "WLF00012"
 #define WLFLOG_JANITOR_START      "WLF00013"
+#define WLFLOG_SUSPENDED_PAGE     "WLF00014"
 /* ---- per request ---- */
 #define WLFLOG_FOREIGN_SOCKET     "WLF00020"
 #define WLFLOG_FORGED_WORKER      "WLF00021"
@@ -39,6 +40,7 @@
 #define WLFLOG_CHUNKED_TOO_LARGE  "WLF00026"
 #define WLFLOG_BAD_LENGTH         "WLF00027"
 #define WLFLOG_WORKER_GONE        "WLF00028"
+#define WLFLOG_SUSPENDED          "WLF00029"
 
 typedef struct {
     const char *tag;        /* "WLF00001" */

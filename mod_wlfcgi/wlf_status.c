@@ -173,7 +173,8 @@ char *wlf_status_text(const wlf_status_page *page)
                         : "-",
              reuse, e->socket ? e->socket : "-");
         if (e->account)
-            putf(&b, " -> %s", e->live ? e->live : "(no live instance)");
+            putf(&b, " -> %s", e->suspended ? "(suspended)"
+                               : e->live ? e->live : "(no live instance)");
         if (e->error)
             putf(&b, " (%s)", e->error);
         put_str(&b, "\n");
@@ -218,7 +219,8 @@ char *wlf_status_json(const wlf_status_page *page)
         else {
             put_str(&b, ",\"max_upload\":null,\"max_upload_text\":null");
         }
-        putf(&b, ",\"reuse_connections\":%d}", e->reuse_hmax);
+        putf(&b, ",\"reuse_connections\":%d,\"suspended\":%s}",
+             e->reuse_hmax, e->suspended ? "true" : "false");
     }
     put_str(&b, "]}\n");
     return finish(&b);

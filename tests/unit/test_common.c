@@ -464,6 +464,48 @@ static void test_written_account_loads_back_identically(void **state)
     wlf_account_free(&b);
 }
 
+static void test_suspended_account_loads_back_with_its_reason(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    wlf_err e;
+    char *text;
+
+    assert_int_equal(wlf_account_is_suspended(&fx->a), 0);
+    assert_int_equal(wlf_account_suspend(&fx->a, "2025-01-31T12:00:00Z",
+                                         "unpaid \"invoice\" 42", &e), 0);
+    text = wlf_account_render(&fx->a);
+    if (wlf_account_load_string(&fx->cfg, text, "alice", &b, &e) != 0)
+        fail_msg("%s: %s\n%s", e.field, e.msg, text);
+    assert_true(wlf_account_is_suspended(&b));
+    assert_string_equal(b.suspended_since, "2025-01-31T12:00:00Z");
+    assert_string_equal(b.suspended_reason, "unpaid \"invoice\" 42");
+    wlf_account_resume(&b);
+    assert_int_equal(wlf_account_is_suspended(&b), 0);
+    free(text);
+    wlf_account_free(&b);
+}
+
+static void test_suspension_reason_is_one_short_line(void **state)
+{
+    acct_fx *fx = *state;
+    char longer[WLF_REASON_MAX + 2];
+    wlf_account unused;
+    wlf_err e;
+
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    assert_int_equal(wlf_account_suspend(&fx->a, "now", "a\nb", &e), -1);
+    assert_string_equal(e.field, "suspended.reason");
+    assert_int_equal(wlf_account_suspend(&fx->a, "now", longer, &e), -1);
+    assert_int_equal(wlf_account_is_suspended(&fx->a), 0);
+    assert_int_equal(load_alice(&fx->cfg, "suspended = { since = \"x\"; "
+                                "note = \"y\"; };", &unused, &e), -1);
+    assert_int_equal(load_alice(&fx->cfg, "suspended = true;", &unused,
+                                &e), -1);
+    assert_string_equal(e.field, "suspended");
+}
+
 static void test_account_copy_is_equal_and_independent(void **state)
 {
     acct_fx *fx = *state;
@@ -775,6 +817,26 @@ static void test_slot_of_link_reads_our_links_only(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_suspended_link_is_no_slot(void **state)
+{
+    char dir[] = "/tmp/wlf-link-XXXXXX", link[64], target[64];
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(link, sizeof(link), "%s/alice.sock", dir);
+    assert_int_equal(wlf_link_state(link), 0);
+    assert_int_equal(symlink(wlf_suspended_target("alice", target,
+                                                  sizeof(target)), link), 0);
+    assert_string_equal(target, "alice.suspended");
+    assert_int_equal(wlf_link_state(link), WLF_LINK_SUSPENDED);
+    assert_int_equal(wlf_slot_of_link(link), 0);
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink("alice.a.sock", link), 0);
+    assert_int_equal(wlf_link_state(link), 'a');
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* ---- helpers ---- */
 
 static void test_buf_grows_past_its_first_block(void **state)
@@ -1018,6 +1080,8 @@ int main(void)
         ACCT_TEST(test_account_domains_are_lower_case_and_unique),
         ACCT_TEST(test_account_php_admin_set_replace_remove),
         ACCT_TEST(test_written_account_loads_back_identically),
+        ACCT_TEST(test_suspended_account_loads_back_with_its_reason),
+        ACCT_TEST(test_suspension_reason_is_one_short_line),
         ACCT_TEST(test_account_copy_is_equal_and_independent),
         ACCT_TEST(test_effective_settings_are_overrides_on_defaults),
         ACCT_TEST(test_upload_ceiling_is_never_below_max_upload),
@@ -1034,6 +1098,7 @@ int main(void)
         DIR_TEST(test_host_matching_prefers_exact_then_longest_wildcard),
         cmocka_unit_test(test_paths_derive_from_the_four_directories),
         cmocka_unit_test(test_slot_of_link_reads_our_links_only),
+        cmocka_unit_test(test_suspended_link_is_no_slot),
         cmocka_unit_test(test_buf_grows_past_its_first_block),
         cmocka_unit_test(test_buf_empty_finishes_as_empty_string),
         cmocka_unit_test(test_json_string_escapes_quotes_and_controls),

@@ -385,8 +385,8 @@ static void test_status_render(void **state)
 {
     wlf_status_entry e[2] = {
         { "alice.example", 80, "alice", "/run/wlfcgi/alice.sock",
-          "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4 },
-        { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0 },
+          "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4, 0 },
+        { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0, 0 },
     };
     wlf_status_page p = { "/etc/wlfcgi/wlfcgi.conf", "0.1", 3, e, 2 };
     char *t = wlf_status_text(&p), *j = wlf_status_json(&p);
@@ -418,6 +418,15 @@ static void test_status_render(void **state)
     assert_non_null(strstr(t, "no live instance"));
     assert_non_null(strstr(j, "\"answers\":false"));
     assert_non_null(strstr(j, "\"live_socket\":null"));
+    assert_non_null(strstr(j, "\"suspended\":false"));
+    free(t);
+    free(j);
+
+    e[0].suspended = 1;
+    t = wlf_status_text(&p);
+    j = wlf_status_json(&p);
+    assert_non_null(strstr(t, "(suspended)"));
+    assert_non_null(strstr(j, "\"suspended\":true"));
     free(t);
     free(j);
 
