@@ -20,9 +20,18 @@ const char cmd_set_help[] =
     "Keys:\n"
     "  max_children=N            PHP worker processes (pm.max_children)\n"
     "  idle_timeout=SECONDS      idle worker lifetime (pm=ondemand)\n"
-    "  pm=ondemand|static        fork workers as needed, or keep\n"
+    "  pm=ondemand|static|dynamic  fork workers as needed; keep\n"
     "                            max_children running (httpd reuses\n"
-    "                            connections)\n"
+    "                            connections); or keep spare workers\n"
+    "  start_servers=N  min_spare_servers=N  max_spare_servers=N\n"
+    "                            pm=dynamic's workers (start_servers=0:\n"
+    "                            halfway between the spare counts)\n"
+    "  max_requests=N            replace a worker after N requests (0:\n"
+    "                            never; httpd then reuses no connection)\n"
+    "  slowlog_timeout=SECONDS   stack of requests running longer to\n"
+    "                            <logs>/NAME/slow.log (0: off)\n"
+    "  request_terminate_timeout=SECONDS  kill a request's worker after\n"
+    "                            it (0: max_execution_time + 60 s)\n"
     "  max_upload=SIZE           largest request body (8M, 2G, ...)\n"
     "  upload_ceiling=SIZE       largest body any location may allow\n"
     "  max_execution_time=SECONDS\n"
@@ -39,7 +48,8 @@ const char cmd_set_help[] =
     "user and group cannot be changed. A change that needs no new instance\n"
     "(domains) only rewrites the account file. httpd reads accounts when it\n"
     "starts: it sees changes of domains, max_upload, upload_ceiling, pm,\n"
-    "max_children and max_execution_time at its next graceful restart.\n";
+    "max_children, max_execution_time and max_requests at its next\n"
+    "graceful restart.\n";
 
 /* Does a change touch what mod_wlfcgi reads at httpd's start? */
 static int module_sees(const wlf_config *cfg, const wlf_account *a,
@@ -47,7 +57,7 @@ static int module_sees(const wlf_config *cfg, const wlf_account *a,
 {
     static const int ids[] = { WLF_S_MAX_UPLOAD, WLF_S_UPLOAD_CEILING,
                                WLF_S_PM, WLF_S_MAX_CHILDREN,
-                               WLF_S_MAX_EXECUTION_TIME };
+                               WLF_S_MAX_EXECUTION_TIME, WLF_S_MAX_REQUESTS };
     wlf_settings ea, eb;
     int differ = a->n_domains != b->n_domains;
 
@@ -114,6 +124,19 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
     if (wlf_account_check(&ctx->cfg, &acct, &err) < 0 ||
         fpm_check_domains(ctx, &acct, &err) < 0)
         goto invalid;
+    {
+        wlf_settings eff;
+        int bad;
+        if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {
+            fpm_error("out of memory");
+            rc = FPM_EXIT_FAILED;
+            goto out;
+        }
+        bad = wlf_settings_check_pm(&eff, &err) < 0;
+        wlf_settings_free(&eff);
+        if (bad)
+            goto invalid;
+    }
 
     if ((diff = fpm_account_diff(&ctx->cfg, &old, &acct)) == NULL) {
         rc = FPM_EXIT_FAILED;

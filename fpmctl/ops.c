@@ -129,6 +129,11 @@ int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
         return -1;
     wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
     fs_path(p, sizeof(p), "%s/php-error.log", dir);
+    if (fs_ensure_file(p, 0640, uid, gid, err) < 0)
+        return -1;
+    /* the master appends stack traces of slow requests; the customer
+     * reads them (the directory is root's: no link can replace it) */
+    fs_path(p, sizeof(p), "%s/slow.log", dir);
     return fs_ensure_file(p, 0640, uid, gid, err);
 }
 

@@ -32,7 +32,7 @@ int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err);
 int fpm_ensure_log_dir(const wlf_config *cfg, const char *name,
                        wlf_err *err);
 /* <state>/accounts/NAME/{tmp,upload,sessions} (the user's, 0700) and
- * <log_dir>/NAME/php-error.log (the user's, 0640). */
+ * <log_dir>/NAME/php-error.log and slow.log (the user's, 0640). */
 int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
                             wlf_err *err);
 

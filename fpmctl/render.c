@@ -25,9 +25,21 @@ void fpm_compute_timeouts(const wlf_settings *eff, long long upload_min_rate,
     if (upload_min_rate < 1)
         upload_min_rate = 1;
     t->upload_time = (u + upload_min_rate - 1) / upload_min_rate;
-    t->max_input_time = t->upload_time + 60;
-    t->request_terminate_timeout = eff->num[WLF_S_MAX_EXECUTION_TIME] +
-                                   t->upload_time + 60;
+    /* mod_wlfcgi spools a body that could take longer than
+     * wlf_stream_seconds() at upload_min_rate before PHP gets it: the
+     * worker then reads it from httpd at local speed */
+    t->local_read_time = (u + FPM_LOCAL_RATE - 1) / FPM_LOCAL_RATE;
+    if (t->upload_time > wlf_stream_seconds(eff))
+        t->upload_time = wlf_stream_seconds(eff);
+    if (t->local_read_time < t->upload_time)
+        t->local_read_time = t->upload_time;
+    t->max_input_time = t->local_read_time + 60;
+    if (eff->num[WLF_S_REQUEST_TERMINATE_TIMEOUT] > 0)
+        t->request_terminate_timeout =
+            eff->num[WLF_S_REQUEST_TERMINATE_TIMEOUT];
+    else
+        t->request_terminate_timeout = eff->num[WLF_S_MAX_EXECUTION_TIME] +
+                                       t->local_read_time + 60;
     /* php-fpm keeps seconds in an int */
     if (t->request_terminate_timeout > INT_MAX)
         t->request_terminate_timeout = INT_MAX;
@@ -146,20 +158,37 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
         put_quoted(&b, "listen.group", cfg->httpd_group, err) < 0)
         goto fail;
     wlf_buf_printf(&b, "listen.mode = 0660\n");
-    if (eff->num[WLF_S_PM] == WLF_PM_STATIC)
+    if (wlf_settings_check_pm(eff, err) < 0)
+        goto fail;
+    switch (eff->num[WLF_S_PM]) {
+    case WLF_PM_STATIC:
         wlf_buf_printf(&b, "; static: httpd may keep connections to these "
                   "workers open (reuse)\n"
                   "pm = static\n"
                   "pm.max_children = %lld\n", eff->num[WLF_S_MAX_CHILDREN]);
-    else
+        break;
+    case WLF_PM_DYNAMIC:
+        wlf_buf_printf(&b, "pm = dynamic\n"
+                  "pm.max_children = %lld\n"
+                  "pm.min_spare_servers = %lld\n"
+                  "pm.max_spare_servers = %lld\n",
+                  eff->num[WLF_S_MAX_CHILDREN],
+                  eff->num[WLF_S_MIN_SPARE_SERVERS],
+                  eff->num[WLF_S_MAX_SPARE_SERVERS]);
+        if (eff->num[WLF_S_START_SERVERS] > 0)
+            wlf_buf_printf(&b, "pm.start_servers = %lld\n",
+                           eff->num[WLF_S_START_SERVERS]);
+        break;
+    default:
         wlf_buf_printf(&b, "pm = ondemand\n"
                   "pm.max_children = %lld\n"
                   "pm.process_idle_timeout = %llds\n",
                   eff->num[WLF_S_MAX_CHILDREN],
                   eff->num[WLF_S_IDLE_TIMEOUT]);
-    wlf_buf_printf(&b, "; no recycling: it would close connections httpd keeps "
-              "open\n"
-              "pm.max_requests = 0\n"
+        break;
+    }
+    wlf_buf_printf(&b, "%s"
+              "pm.max_requests = %lld\n"
               "pm.status_path = " WLF_FPM_STATUS_PATH "\n"
               "ping.path = " WLF_FPM_PING_PATH "\n"
               "security.limit_extensions = .php\n"
@@ -167,14 +196,29 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
               "to error_log\n"
               "catch_workers_output = yes\n"
               "clear_env = yes\n"
-              "env[PATH] = \"/usr/local/bin:/usr/bin:/bin\"\n");
+              "env[PATH] = \"/usr/local/bin:/usr/bin:/bin\"\n",
+              eff->num[WLF_S_MAX_REQUESTS] ? "; recycled workers close "
+              "their connections: httpd keeps none open (no reuse)\n"
+              : "; no recycling: httpd may keep connections to workers "
+              "open\n", eff->num[WLF_S_MAX_REQUESTS]);
+    if (eff->num[WLF_S_SLOWLOG_TIMEOUT] > 0) {
+        fs_path(v, sizeof(v), "%s/slow.log", logdir);
+        if (put_quoted(&b, "slowlog", v, err) < 0)
+            goto fail;
+        wlf_buf_printf(&b, "request_slowlog_timeout = %llds\n"
+                       "request_slowlog_trace_depth = 20\n",
+                       eff->num[WLF_S_SLOWLOG_TIMEOUT]);
+    }
     fs_path(v, sizeof(v), "%s/tmp", acctdir);
     if (put_quoted(&b, "env[TMPDIR]", v, err) < 0)
         goto fail;
-    wlf_buf_printf(&b, "; max_execution_time + the slowest accepted upload "
-              "(%llds) + 60s\n"
-              "request_terminate_timeout = %llds\n",
-              t.upload_time, t.request_terminate_timeout);
+    if (eff->num[WLF_S_REQUEST_TERMINATE_TIMEOUT] > 0)
+        wlf_buf_printf(&b, "; request_terminate_timeout of the account\n");
+    else
+        wlf_buf_printf(&b, "; max_execution_time + reading the largest body "
+                       "from httpd (%llds) + 60s\n", t.local_read_time);
+    wlf_buf_printf(&b, "request_terminate_timeout = %llds\n",
+                   t.request_terminate_timeout);
 
     /* what wlfcgi manages; an admin's php_admin.<key> replaces ours */
     if (!admin_overrides(acct, "open_basedir")) {

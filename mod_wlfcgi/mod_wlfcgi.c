@@ -128,6 +128,8 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
     x->upload_ceiling = eff.num[WLF_S_UPLOAD_CEILING];
     x->max_children = eff.num[WLF_S_MAX_CHILDREN];
     x->max_execution_time = eff.num[WLF_S_MAX_EXECUTION_TIME];
+    x->max_requests = eff.num[WLF_S_MAX_REQUESTS];
+    x->stream_max = wlf_stream_max(&eff, g->cfg.upload_min_rate);
     x->fpm_pm = apr_pstrdup(p, wlf_setting_format(&eff, WLF_S_PM, pm,
                                                   sizeof(pm)));
     wlf_settings_free(&eff);
@@ -443,6 +445,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
         wlf_reuse_plan_for(a->max_children, a->max_execution_time, threads,
                            processes, a->fpm_pm, &a->reuse);
+        wlf_reuse_check_recycling(a->max_requests, &a->reuse);
         if (define_slot_workers(pconf, ptemp, pc, a) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
         if (!first_pass())

@@ -115,6 +115,15 @@ void wlfcgi_gather_body(request_rec *r, long long length)
         ap_add_input_filter(WLF_GATHER_FILTER, NULL, r, r->connection);
 }
 
+void wlfcgi_spool_body(request_rec *r, long long length)
+{
+    /* mod_proxy_fcgi spools a body with a known length only when it
+     * passes a filter besides the protocol's: the gather filter is one */
+    apr_table_setn(r->subprocess_env, "proxy-sendcl", "1");
+    if (length < WLF_GATHER_FROM)
+        ap_add_input_filter(WLF_GATHER_FILTER, NULL, r, r->connection);
+}
+
 void wlfcgi_register_filters(void)
 {
     ap_register_input_filter(WLF_LIMIT_FILTER, limit_filter, NULL,

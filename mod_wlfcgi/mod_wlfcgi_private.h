@@ -41,6 +41,8 @@ typedef struct {
     long long max_execution_time;
     const char *php_admin;      /* PHP_ADMIN_VALUE for max_upload */
     const char *fpm_pm;         /* the account's pm: "ondemand", "static" */
+    long long max_requests;     /* its pm.max_requests (0: never recycled) */
+    long long stream_max;       /* larger bodies are spooled by httpd */
     wlf_reuse_plan reuse;
 } wlf_acct;
 
@@ -110,6 +112,10 @@ void wlfcgi_limit_body(request_rec *r, long long limit, const wlf_acct *a);
 /* Read large bodies in pieces of one FastCGI record; `length` is the
  * announced Content-Length, or -1 */
 void wlfcgi_gather_body(request_rec *r, long long length);
+
+/* Have httpd spool the whole body before PHP gets it (a body a slow
+ * client may take longer than wlf_stream_seconds() to send) */
+void wlfcgi_spool_body(request_rec *r, long long length);
 
 /* ---- mod_wlfcgi_suspend.c ---- */
 /* Read every vhost's WLFcgiSuspendedPage (at start-up, in pconf) */

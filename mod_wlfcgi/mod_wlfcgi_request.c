@@ -14,7 +14,8 @@
  *                        PHP_VALUE/PHP_ADMIN_VALUE, send our own
  *                        PHP_ADMIN_VALUE with the upload limit, refuse a
  *                        Content-Length over the limit (413) or count a
- *                        chunked body, and put the vhost's own
+ *                        chunked body (a long body is spooled by
+ *                        httpd first), and put the vhost's own
  *                        mod_proxy_fcgi config back in place so that
  *                        .htaccess ProxyFCGISetEnvIf never runs.
  *   request_status     503 from our worker: add Retry-After, log which
@@ -169,6 +170,11 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
         break;
     }
     wlfcgi_gather_body(r, length);
+    /* no FPM worker waits long for a slow client: a body that may take
+     * longer than wlf_stream_seconds() arrives in PHP whole, so the
+     * account's request timeout need not cover the upload */
+    if (length > a->stream_max)
+        wlfcgi_spool_body(r, length);
 
     for (size_t i = 0; wlf_env_scrubbed[i]; i++)
         apr_table_unset(r->subprocess_env, wlf_env_scrubbed[i]);

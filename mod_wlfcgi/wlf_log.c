@@ -22,7 +22,7 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_REUSE_PLAN, "info",
       "how many FastCGI connections per httpd process the account's proxy "
       "workers keep, or why connection reuse is off for it (too few "
-      "max_children, FPM pm = ondemand)" },
+      "max_children, FPM pm not static, workers recycled by max_requests)" },
     { WLFLOG_WORKER_DEFINE, "emerg",
       "mod_proxy refused to define an account's proxy worker" },
     { WLFLOG_NO_PROXY_FCGI, "emerg",

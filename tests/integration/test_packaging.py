@@ -607,7 +607,7 @@ def test_bash_completion(instroot):
         assert "php_admin." in offered
         assert complete(instroot, ["fpmctl", "-c", cfg, "set", "alice",
                                    "pm="]) == \
-            ["pm=ondemand", "pm=static", "pm=default"]
+            ["pm=ondemand", "pm=static", "pm=dynamic", "pm=default"]
         # every option of every command (its usage line) is offered
         for cmd, _, usage in table:
             for opt in set(re.findall(r"--[a-z][a-z-]*", usage)):

@@ -150,24 +150,42 @@ static void test_timeouts_leave_room_for_the_default_upload(void **state)
     assert_int_equal(t.request_terminate_timeout, 98);
 }
 
-static void test_timeouts_grow_with_the_upload_ceiling(void **state)
+static void test_timeouts_do_not_grow_with_a_slow_clients_upload(
+    void **state)
 {
     fpm_timeouts t;
 
-    /* upload_ceiling 2G: a 1 MB/s client needs 2048 s, not cut off */
+    /* upload_ceiling 2G: a 1 MB/s client would need 2048 s; httpd spools
+     * what takes longer than 30 s, and the worker reads 2G from httpd at
+     * 64M/s (32 s) */
     set(*state, "upload_ceiling=2G");
     timeouts(*state, 0, &t);
-    assert_int_equal(t.upload_time, 2048);
-    assert_int_equal(t.request_terminate_timeout, 30 + 2048 + 60);
+    assert_int_equal(t.upload_time, WLF_STREAM_SECONDS);
+    assert_int_equal(t.local_read_time, 32);
+    assert_int_equal(t.request_terminate_timeout, 30 + 32 + 60);
+    assert_int_equal(t.max_input_time, 32 + 60);
+}
+
+static void test_request_terminate_timeout_setting_wins(void **state)
+{
+    fpm_timeouts t;
+
+    set(*state, "upload_ceiling=1G");
+    set(*state, "request_terminate_timeout=45");
+    timeouts(*state, 0, &t);
+    assert_int_equal(t.request_terminate_timeout, 45);
+    set(*state, "request_terminate_timeout=default");
+    timeouts(*state, 0, &t);
+    assert_int_equal(t.request_terminate_timeout, 30 + 30 + 60);
 }
 
 static void test_upload_time_rounds_an_uneven_rate_up(void **state)
 {
     fpm_timeouts t;
 
-    set(*state, "upload_ceiling=2G");
+    set(*state, "max_upload=64M");
     timeouts(*state, 3 * 1024 * 1024, &t);
-    assert_int_equal(t.upload_time, 683);
+    assert_int_equal(t.upload_time, 22);
 }
 
 static void test_upload_ceiling_follows_a_larger_max_upload(void **state)
@@ -177,7 +195,7 @@ static void test_upload_ceiling_follows_a_larger_max_upload(void **state)
     set(*state, "upload_ceiling=2G");
     set(*state, "max_upload=4G");
     timeouts(*state, 0, &t);
-    assert_int_equal(t.upload_time, 4096);
+    assert_int_equal(t.local_read_time, 64);
 }
 
 /* ---- php-fpm.conf and the cache ini ---- */
@@ -234,15 +252,70 @@ static void test_conf_static_pool_keeps_its_workers(void **state)
     assert_null(strstr(f->r.conf, "pm.process_idle_timeout"));
 }
 
+static void test_conf_dynamic_pool_keeps_spare_workers(void **state)
+{
+    fx *f = *state;
+
+    set(f, "pm=dynamic");
+    set(f, "max_children=8");
+    set(f, "min_spare_servers=2");
+    set(f, "max_spare_servers=4");
+    set(f, "start_servers=3");
+    render(f, 'a');
+    assert_line(f->r.conf, "pm = dynamic");
+    assert_line(f->r.conf, "pm.max_children = 8");
+    assert_line(f->r.conf, "pm.min_spare_servers = 2");
+    assert_line(f->r.conf, "pm.max_spare_servers = 4");
+    assert_line(f->r.conf, "pm.start_servers = 3");
+    assert_null(strstr(f->r.conf, "pm.process_idle_timeout"));
+    set(f, "start_servers=0");
+    render(f, 'a');
+    assert_null(strstr(f->r.conf, "pm.start_servers"));
+}
+
+static void test_conf_dynamic_spares_php_fpm_refuses_are_refused(
+    void **state)
+{
+    fx *f = *state;
+
+    set(f, "pm=dynamic");
+    set(f, "max_children=2");
+    assert_render_refused(f, "max_spare_servers");
+    set(f, "max_spare_servers=2");
+    set(f, "min_spare_servers=3");
+    assert_render_refused(f, "min_spare_servers");
+    set(f, "min_spare_servers=1");
+    set(f, "start_servers=5");
+    assert_render_refused(f, "start_servers");
+    /* the same values are fine for a pool that does not use them */
+    set(f, "pm=ondemand");
+    render(f, 'a');
+}
+
+static void test_conf_recycling_and_slow_log(void **state)
+{
+    fx *f = *state;
+
+    set(f, "max_requests=500");
+    set(f, "slowlog_timeout=5");
+    render(f, 'a');
+    assert_line(f->r.conf, "pm.max_requests = 500");
+    assert_line(f->r.conf, "slowlog = \"/srv/w/log/alice/slow.log\"");
+    assert_line(f->r.conf, "request_slowlog_timeout = 5s");
+    set(f, "slowlog_timeout=0");
+    render(f, 'a');
+    assert_null(strstr(f->r.conf, "slowlog"));
+}
+
 static void test_conf_timeouts_cover_the_slowest_upload(void **state)
 {
     fx *f = *state;
 
     render_typical(f);
-    /* 30 + ceil(64M / 1M) + 60 */
-    assert_line(f->r.conf, "request_terminate_timeout = 154s");
-    assert_line(f->r.conf, "process_control_timeout = 154s");
-    assert_line(f->r.conf, "php_admin_value[max_input_time] = \"124\"");
+    /* 30 + min(ceil(64M / 1M), 30) + 60 */
+    assert_line(f->r.conf, "request_terminate_timeout = 120s");
+    assert_line(f->r.conf, "process_control_timeout = 120s");
+    assert_line(f->r.conf, "php_admin_value[max_input_time] = \"90\"");
     assert_line(f->r.conf, "php_admin_value[max_execution_time] = \"30\"");
 }
 
@@ -826,13 +899,17 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         FX_TEST(test_timeouts_leave_room_for_the_default_upload),
-        FX_TEST(test_timeouts_grow_with_the_upload_ceiling),
+        FX_TEST(test_timeouts_do_not_grow_with_a_slow_clients_upload),
+        FX_TEST(test_request_terminate_timeout_setting_wins),
         FX_TEST(test_upload_time_rounds_an_uneven_rate_up),
         FX_TEST(test_upload_ceiling_follows_a_larger_max_upload),
         FX_TEST(test_conf_global_section_is_the_slots),
         FX_TEST(test_conf_pool_runs_as_the_account_on_the_slot_socket),
         FX_TEST(test_conf_pool_manager_and_private_pages),
         FX_TEST(test_conf_static_pool_keeps_its_workers),
+        FX_TEST(test_conf_dynamic_pool_keeps_spare_workers),
+        FX_TEST(test_conf_dynamic_spares_php_fpm_refuses_are_refused),
+        FX_TEST(test_conf_recycling_and_slow_log),
         FX_TEST(test_conf_timeouts_cover_the_slowest_upload),
         FX_TEST(test_conf_confines_php_to_the_account),
         FX_TEST(test_conf_upload_limits_are_in_bytes),

@@ -368,6 +368,13 @@ static void test_reuse_plan(void **state)
     /* accounts have no pm = dynamic; anything but static is off */
     wlf_reuse_plan_for(72, 30, 32, 2, "dynamic", &p);
     assert_false(p.enabled);
+    /* recycled workers close their connections */
+    wlf_reuse_plan_for(72, 30, 32, 2, "static", &p);
+    wlf_reuse_check_recycling(0, &p);
+    assert_true(p.enabled);
+    wlf_reuse_check_recycling(500, &p);
+    assert_false(p.enabled);
+    assert_non_null(strstr(p.why, "max_requests"));
     /* exhaustive: the bound always holds */
     for (int mc = 1; mc < 200; mc += 7)
         for (int procs = 1; procs < 40; procs += 3)
