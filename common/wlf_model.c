@@ -57,6 +57,18 @@ int wlf_strlist_push(char ***v, size_t *n, const char *s)
     return 0;
 }
 
+int wlf_strdup_pair(const char *a, const char *b, char **ca, char **cb)
+{
+    *ca = strdup(a);
+    *cb = strdup(b);
+    if (*ca && *cb)
+        return 0;
+    free(*ca);
+    free(*cb);
+    *ca = *cb = NULL;
+    return -1;
+}
+
 /* strdup that keeps NULL; *ok drops to 0 when a copy failed */
 static char *copy_or_null(const char *s, int *ok)
 {
@@ -355,13 +367,8 @@ int wlf_account_set_php_admin(wlf_account *acct, const char *key,
     if (n == NULL)
         return -1;
     acct->php_admin = n;
-    k = strdup(key);
-    v = strdup(value);
-    if (k == NULL || v == NULL) {
-        free(k);
-        free(v);
+    if (wlf_strdup_pair(key, value, &k, &v) < 0)
         return -1;
-    }
     n[acct->n_php_admin].key = k;
     n[acct->n_php_admin].value = v;
     acct->n_php_admin++;

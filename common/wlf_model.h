@@ -169,5 +169,8 @@ const wlf_account *wlf_accounts_match_host(const wlf_account_list *list,
 /* Append a copy of s to *v; -1 (nothing changed) when out of memory. */
 int wlf_strlist_push(char ***v, size_t *n, const char *s);
 void wlf_strlist_free(char **v, size_t n);
+/* Copies of a and b, both or neither: -1 (nothing kept) when out of
+ * memory. */
+int wlf_strdup_pair(const char *a, const char *b, char **ca, char **cb);
 
 #endif

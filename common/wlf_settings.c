@@ -22,9 +22,11 @@ const wlf_setting_def wlf_setting_defs[WLF_S_COUNT] = {
         "ondemand (fork workers as needed), static (keep max_children; "
         "httpd reuses connections) or dynamic (keep spare workers)",
         "ondemand|static|dynamic" },
-    [WLF_S_MAX_UPLOAD] = { "max_upload", WLF_T_SIZE, 1 * WLF_KIB, 1 * WLF_TIB, "8M",
+    [WLF_S_MAX_UPLOAD] = { "max_upload", WLF_T_SIZE, 1 * WLF_KIB,
+        1 * WLF_TIB, "8M",
         "largest request body (post_max_size, upload_max_filesize)" },
-    [WLF_S_UPLOAD_CEILING] = { "upload_ceiling", WLF_T_SIZE, 0, 1 * WLF_TIB, "0",
+    [WLF_S_UPLOAD_CEILING] = { "upload_ceiling", WLF_T_SIZE, 0,
+        1 * WLF_TIB, "0",
         "largest body any location may allow (WLFcgiMaxUpload); sizes "
         "the request timeout; 0 = max_upload" },
     [WLF_S_MAX_EXECUTION_TIME] = { "max_execution_time", WLF_T_INT, 1, 86400,
@@ -44,8 +46,9 @@ const wlf_setting_def wlf_setting_defs[WLF_S_COUNT] = {
     [WLF_S_OPCACHE_REVALIDATE_FREQ] = { "opcache_revalidate_freq", WLF_T_INT,
         0, 86400, "2", "seconds between those checks "
         "(opcache.revalidate_freq)" },
-    [WLF_S_APCU_MEMORY] = { "apcu_memory", WLF_T_SIZE, 1 * WLF_MIB, 16 * WLF_GIB,
-        "32M", "APCu shared memory of the account (apc.shm_size)" },
+    [WLF_S_APCU_MEMORY] = { "apcu_memory", WLF_T_SIZE, 1 * WLF_MIB,
+        16 * WLF_GIB, "32M",
+        "APCu shared memory of the account (apc.shm_size)" },
     [WLF_S_PHP] = { "php", WLF_T_STRING, 0, 0, "",
         "PHP version, one of php.versions in wlfcgi.conf" },
     [WLF_S_START_SERVERS] = { "start_servers", WLF_T_INT, 0, 5000, "0",

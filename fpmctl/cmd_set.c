@@ -49,7 +49,9 @@ const char cmd_set_help[] =
     "(domains) only rewrites the account file. httpd reads accounts when it\n"
     "starts: it sees changes of domains, max_upload, upload_ceiling, pm,\n"
     "max_children, max_execution_time and max_requests at its next\n"
-    "graceful restart.\n";
+    "graceful restart.\n"
+    "Refused (exit 2) while the account's user is a member of httpd's\n"
+    "group: its PHP could connect to every account's socket.\n";
 
 /* Does a change touch what mod_wlfcgi reads at httpd's start? */
 static int module_sees(const wlf_config *cfg, const wlf_account *a,
@@ -121,8 +123,11 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
     if (strcmp(acct.home, old.home) != 0 &&
         fpm_check_home(acct.home, &err) < 0)
         goto invalid;
+    /* also the user: it may have joined httpd's group since it was added */
     if (wlf_account_check(&ctx->cfg, &acct, &err) < 0 ||
-        fpm_check_domains(ctx, &acct, &err) < 0)
+        fpm_check_domains(ctx, &acct, &err) < 0 ||
+        fpm_check_worker_identity(&ctx->cfg, acct.user, acct.group,
+                                  &err) < 0)
         goto invalid;
     {
         wlf_settings eff;

@@ -54,7 +54,6 @@ static apr_status_t free_global(void *data)
     wlf_global *g = data;
 
     wlf_account_list_free(&g->accounts);
-    wlf_account_list_free(&g->skipped);
     wlf_config_free(&g->cfg);
     if (wlf_g == g)
         wlf_g = NULL;
@@ -74,31 +73,17 @@ static int should_report(void)
            ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST;
 }
 
-/* Re-read the files that wlf_accounts_load() skipped: the valid ones
- * were skipped because a domain clashes with an earlier account, and the
- * vhost mapping must see them to report the clash. */
-static void load_skipped(wlf_global *g)
+/* Account files the loader left out: broken ones, and valid ones whose
+ * domains clash with an earlier account (those still take part in the
+ * vhost mapping, which reports the clash) */
+static void report_skipped(const wlf_global *g)
 {
-    for (size_t i = 0; i < g->accounts.n_errors; i++) {
-        wlf_account a;
-        wlf_err e;
-        const wlf_load_error *le = &g->accounts.errors[i];
-
-        if (should_report())
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
-                         WLFLOG_ACCOUNT_SKIPPED ": account file %s skipped: "
-                         "%s", le->file, le->msg);
-        if (wlf_account_load(&g->cfg, le->file, &a, &e) < 0)
-            continue;
-        wlf_account *items = realloc(g->skipped.items,
-                                     (g->skipped.n + 1) * sizeof(a));
-        if (items == NULL) {
-            wlf_account_free(&a);
-            continue;
-        }
-        g->skipped.items = items;
-        g->skipped.items[g->skipped.n++] = a;
-    }
+    if (!should_report())
+        return;
+    for (size_t i = 0; i < g->accounts.n_errors; i++)
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+                     WLFLOG_ACCOUNT_SKIPPED ": account file %s skipped: %s",
+                     g->accounts.errors[i].file, g->accounts.errors[i].msg);
 }
 
 static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
@@ -209,7 +194,7 @@ static int load_database(apr_pool_t *pconf, const char *config_file,
                      config_file, wlf_err_line(&e, line, sizeof(line)));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    load_skipped(g);
+    report_skipped(g);
     g->fcgi_module = ap_find_linked_module("mod_proxy_fcgi.c");
     *out = g;
     return OK;
@@ -298,8 +283,8 @@ static int map_vhosts(apr_pool_t *ptemp, wlf_global *g, server_rec *main_s)
         d.label = vhost_label(ptemp, s);
         d.names = vhost_names(ptemp, s, &d.n_names);
         d.explicit_account = c->account_name;
-        if (wlf_map_vhost(&g->accounts, &g->skipped, &d, &acct, how,
-                          sizeof(how), &e) < 0) {
+        if (wlf_map_vhost(&g->accounts, &d, &acct, how, sizeof(how),
+                          &e) < 0) {
             int unknown = c->account_name && acct == NULL &&
                           strcmp(e.field, "WLFcgiAccount") == 0;
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,

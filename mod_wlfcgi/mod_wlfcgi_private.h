@@ -69,8 +69,7 @@ typedef struct {
  * lives in pconf, so a graceful restart starts from scratch. */
 typedef struct {
     wlf_config cfg;
-    wlf_account_list accounts;
-    wlf_account_list skipped;       /* valid files skipped for domain clashes */
+    wlf_account_list accounts;      /* with the skipped ones and why */
     apr_hash_t *by_name;            /* NAME -> wlf_acct */
     apr_array_header_t *accts;      /* the same, as wlf_acct *, by name */
     const char *sock_dir;           /* socket dir, symlinks resolved */
