@@ -106,7 +106,8 @@ static const char *const config_keys[] = {
 static const char *const config_path_keys[] = {
     "accounts", "sockets", "state", "logs", NULL };
 static const char *const config_php_keys[] = { "default", "versions", NULL };
-static const char *const php_version_keys[] = { "version", "fpm", NULL };
+static const char *const php_version_keys[] = { "version", "fpm", "cli",
+                                                NULL };
 static const char *const account_keys[] = {
     "name", "user", "group", "home", "domains", "php_admin", "suspended",
     NULL };
@@ -336,6 +337,15 @@ static int parse_config(const config_t *lc, const char *where, void *out,
         if (each_pair(vs, php_version_keys, "php.versions", where, add_php,
                       cfg, err) < 0)
             return -1;
+        /* optional: the CLI of that version, else the one next to it */
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *e = config_setting_get_elem(vs,
+                                                                (unsigned)i);
+            const char *cli = lookup_string(e, "cli");
+            if (cli && wlf_config_set_php_cli(cfg, lookup_string(e,
+                                              "version"), cli, err) < 0)
+                return -1;
+        }
     }
     if (wlf_config_php(cfg, cfg->php_default) == NULL)
         return wlf_fail(err, "php.default", "%s: version '%s' is not in "

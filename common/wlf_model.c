@@ -124,11 +124,47 @@ void wlf_config_free(wlf_config *cfg)
     for (size_t i = 0; i < cfg->n_php_versions; i++) {
         free(cfg->php_versions[i].version);
         free(cfg->php_versions[i].fpm);
+        free(cfg->php_versions[i].cli);
     }
     free(cfg->php_versions);
     wlf_strlist_free(cfg->php_admin_allowed, cfg->n_php_admin_allowed);
     wlf_settings_free(&cfg->defaults);
     memset(cfg, 0, sizeof(*cfg));
+}
+
+/* .../sbin/php-fpm8.2 -> .../bin/php8.2; .../sbin/php-fpm -> .../bin/php
+ * (Debian, Fedora, RHEL and Remi lay them out so) */
+static char *cli_next_to(const char *fpm)
+{
+    const char *base = strrchr(fpm, '/');   /* fpm is an absolute path */
+    const char *version = strncmp(base + 1, "php-fpm", 7) == 0 ? base + 8
+                                                                : "";
+    int dir = (int)(base - fpm);
+    int sbin = dir >= 5 && strncmp(base - 5, "/sbin", 5) == 0;
+    char *out;
+
+    if (asprintf(&out, "%.*s%s/php%s", sbin ? dir - 5 : dir, fpm,
+                 sbin ? "/bin" : "", version) < 0)
+        return NULL;
+    return out;
+}
+
+int wlf_config_set_php_cli(wlf_config *cfg, const char *version,
+                           const char *cli, wlf_err *err)
+{
+    wlf_php_version *v = (wlf_php_version *)wlf_config_php(cfg, version);
+    char *c;
+
+    if (v == NULL)
+        return wlf_fail(err, "php.versions", "unknown version '%s'",
+                        version);
+    if (wlf_valid_abs_path(cli, "php.versions", err) < 0)
+        return -1;
+    if ((c = strdup(cli)) == NULL)
+        return wlf_fail(err, "php.versions", "out of memory");
+    free(v->cli);
+    v->cli = c;
+    return 0;
 }
 
 int wlf_config_add_php(wlf_config *cfg, const char *version, const char *fpm,
@@ -150,9 +186,11 @@ int wlf_config_add_php(wlf_config *cfg, const char *version, const char *fpm,
     v = &nv[cfg->n_php_versions];
     v->version = strdup(version);
     v->fpm = strdup(fpm);
-    if (v->version == NULL || v->fpm == NULL) {
+    v->cli = cli_next_to(fpm);
+    if (v->version == NULL || v->fpm == NULL || v->cli == NULL) {
         free(v->version);
         free(v->fpm);
+        free(v->cli);
         return wlf_fail(err, "php.versions", "out of memory");
     }
     cfg->n_php_versions++;

@@ -28,6 +28,7 @@ int wlf_service_parse(const char *name, wlf_service *service);
 typedef struct {
     char *version;          /* "8.2" */
     char *fpm;              /* absolute path of the php-fpm binary */
+    char *cli;              /* the CLI of the same version (fpmctl php) */
 } wlf_php_version;
 
 typedef struct {
@@ -69,6 +70,11 @@ int wlf_config_add_php(wlf_config *cfg, const char *version, const char *fpm,
                        const char *where, wlf_err *err);
 const wlf_php_version *wlf_config_php(const wlf_config *cfg,
                                       const char *version);
+/* Set the CLI binary of a version (php.versions[].cli); without it
+ * wlf_config_add_php() puts the one next to php-fpm: .../sbin/php-fpmX.Y
+ * -> .../bin/phpX.Y. */
+int wlf_config_set_php_cli(wlf_config *cfg, const char *version,
+                           const char *cli, wlf_err *err);
 
 /* php_admin_allowed: the builtin list (when wlfcgi.conf has none), one
  * more key, and the lookup. */

@@ -71,9 +71,17 @@ char *wlf_config_render(const wlf_config *cfg)
     wlf_buf_printf(&b, ";\n};\n\nphp = {\n  default = ");
     put_quoted(&b, cfg->php_default);
     wlf_buf_printf(&b, ";\n  versions = (\n");
-    for (size_t i = 0; i < cfg->n_php_versions; i++)
-        put_entry(&b, "    ", "version", cfg->php_versions[i].version, "fpm",
-                  cfg->php_versions[i].fpm, i + 1 == cfg->n_php_versions);
+    for (size_t i = 0; i < cfg->n_php_versions; i++) {
+        const wlf_php_version *pv = &cfg->php_versions[i];
+        wlf_buf_printf(&b, "    { version = ");
+        put_quoted(&b, pv->version);
+        wlf_buf_printf(&b, "; fpm = ");
+        put_quoted(&b, pv->fpm);
+        wlf_buf_printf(&b, ";\n      cli = ");
+        put_quoted(&b, pv->cli);
+        wlf_buf_printf(&b, "; }%s\n", i + 1 == cfg->n_php_versions ? ""
+                                                                     : ",");
+    }
     wlf_buf_printf(&b, "  );\n};\n\n# defaults for every account; "
                    "`fpmctl set NAME KEY=VALUE` overrides them\n"
                    "defaults = {\n");

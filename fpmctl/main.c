@@ -49,6 +49,8 @@ static const fpm_command fpm_commands[] = {
       cmd_suspend_usage,        cmd_suspend_help },
     { "resume",         cmd_resume,         CONFIG_AND_LOCK,
       cmd_resume_usage,         cmd_resume_help },
+    { "php",            cmd_php,            CMD_NEEDS_CONFIG | CMD_RAW_ARGS,
+      cmd_php_usage,            cmd_php_help },
     { "status",         cmd_status,         CMD_NEEDS_CONFIG,
       cmd_status_usage,         cmd_status_help },
     { "check",          cmd_check,          CMD_NEEDS_CONFIG,
@@ -167,7 +169,8 @@ static int run(int argc, char **argv)
     cmd_argc = argc - g.command_index;
     cmd_argv = argv + g.command_index;
     g.help = 0;
-    cmd_argc = fpm_globals_extract(cmd_argc, cmd_argv, &g, &err);
+    if (!(cmd->flags & CMD_RAW_ARGS))
+        cmd_argc = fpm_globals_extract(cmd_argc, cmd_argv, &g, &err);
     if (cmd_argc < 0)
         return fpm_report(&err, FPM_EXIT_USAGE);
     if (g.help) {

@@ -16,6 +16,7 @@
 #include "args.h"
 #include "instance.h"
 #include "json.h"
+#include "phpcli.h"
 #include "render.h"
 #include "setkeys.h"
 #include "unit_accounts.h"
@@ -956,6 +957,54 @@ static void test_unit_text_wants_the_unit_by_its_exact_name(void **state)
                                      "php-fpm.service"));
 }
 
+/* ---- fpmctl php ---- */
+
+static void test_php_options_that_drop_settings_are_found(void **state)
+{
+    char *n[] = { "-n", "-r", "echo 1;" };
+    char *d[] = { "-l", "-dopen_basedir=", "x.php" };
+    char *lng[] = { "--define=a=b" };
+    char *after[] = { "x.php", "-d", "a=b" };
+    char *code[] = { "-r", "-d", "--", "-n" };
+    char *file[] = { "-f", "x.php", "-n" };
+
+    (void)state;
+    assert_string_equal(fpm_php_refused_option(3, n), "-n");
+    assert_string_equal(fpm_php_refused_option(3, d), "-dopen_basedir=");
+    assert_string_equal(fpm_php_refused_option(1, lng), "--define=a=b");
+    /* a script's own arguments, code and what follows -- or -f FILE */
+    assert_null(fpm_php_refused_option(3, after));
+    assert_null(fpm_php_refused_option(4, code));
+    assert_null(fpm_php_refused_option(3, file));
+}
+
+static void test_php_argv_carries_the_accounts_settings(void **state)
+{
+    fx *f = *state;
+    char *args[] = { "cron.php", "x" };
+    char **v;
+    wlf_err e;
+    char all[4096] = "";
+
+    set(f, "php=8.3");
+    set(f, "php_admin.memory_limit=256M");
+    v = fpm_php_argv(&f->cfg, &f->a, 2, args, &e);
+    assert_non_null(v);
+    /* the CLI next to the version's php-fpm */
+    assert_string_equal(v[0], "/usr/bin/php8.3");
+    for (char **a = v + 1; *a; a++) {
+        strncat(all, *a, sizeof(all) - strlen(all) - 2);
+        strcat(all, " ");
+    }
+    assert_non_null(strstr(all, "-d open_basedir=/home/alice/:"
+                           "/srv/w/lib/accounts/alice/ "));
+    assert_non_null(strstr(all, "-d sys_temp_dir=/srv/w/lib/accounts/alice/"
+                           "tmp "));
+    assert_non_null(strstr(all, "-d memory_limit=256M "));
+    assert_non_null(strstr(all, "cron.php x "));
+    fpm_php_argv_free(v);
+}
+
 #define FX_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define ARGS_REFUSED_TEST(c) { "test_" #c, test_args_refused, NULL, NULL, \
                                (void *)&c }
@@ -967,6 +1016,8 @@ static void test_unit_text_wants_the_unit_by_its_exact_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_php_options_that_drop_settings_are_found),
+        FX_TEST(test_php_argv_carries_the_accounts_settings),
         FX_TEST(test_timeouts_leave_room_for_the_default_upload),
         FX_TEST(test_timeouts_do_not_grow_with_a_slow_clients_upload),
         FX_TEST(test_request_terminate_timeout_setting_wins),
