@@ -171,6 +171,9 @@ static int run(int argc, char **argv)
     g.help = 0;
     if (!(cmd->flags & CMD_RAW_ARGS))
         cmd_argc = fpm_globals_extract(cmd_argc, cmd_argv, &g, &err);
+    else if (cmd_argc > 1 && (strcmp(cmd_argv[1], "--help") == 0 ||
+                              strcmp(cmd_argv[1], "-h") == 0))
+        g.help = 1;     /* `fpmctl php --help`; after NAME it is php's */
     if (cmd_argc < 0)
         return fpm_report(&err, FPM_EXIT_USAGE);
     if (g.help) {
