@@ -169,6 +169,46 @@ static void check_user_path(checker *c, const char *account, const char *path,
                 (unsigned)(st.st_mode & 07777), (unsigned)want);
 }
 
+/*
+ * The account's logs are its group's to read and nobody else's: the
+ * directory and what the masters write (root's, 0640), and no other
+ * account shares that group (it could read them too).
+ */
+static void check_log_group(checker *c, const wlf_account *acct,
+                            const char *dir)
+{
+    static const char *const files[] = { "", "fpm.a.log", "fpm.b.log",
+                                         "slow.log" };
+    struct group *gr = getgrnam(acct->group);
+    wlf_account_list list;
+    wlf_err err;
+    char p[PATH_MAX + 16];
+    struct stat st;
+
+    for (size_t i = 0; gr && i < sizeof(files) / sizeof(files[0]); i++) {
+        fs_path(p, sizeof(p), "%s/%s", dir, files[i]);
+        if (lstat(p, &st) < 0)
+            continue;       /* made at the next start */
+        if (st.st_gid != gr->gr_gid)
+            problem(c, acct->name, "%s: group gid %lu, expected the "
+                    "account's group %s (fpmctl rebuild %s)", p,
+                    (unsigned long)st.st_gid, acct->group, acct->name);
+        if (i > 0 && (st.st_uid != 0 || (st.st_mode & 07777) != 0640))
+            problem(c, acct->name, "%s: expected root's, mode 0640 (owner "
+                    "uid %lu, mode %04o)", p, (unsigned long)st.st_uid,
+                    (unsigned)(st.st_mode & 07777));
+    }
+    if (wlf_accounts_load(&c->ctx->cfg, &list, &err) < 0)
+        return;
+    for (size_t i = 0; i < list.n; i++)
+        if (strcmp(list.items[i].name, acct->name) != 0 &&
+            strcmp(list.items[i].group, acct->group) == 0)
+            problem(c, acct->name, "shares group %s with account %s: each "
+                    "can read the other's logs", acct->group,
+                    list.items[i].name);
+    wlf_account_list_free(&list);
+}
+
 /* php-fpm -t on a fresh rendering, in a private temp directory */
 static void check_fpm_test(checker *c, const wlf_account *acct)
 {
@@ -238,11 +278,13 @@ static void check_account(checker *c, const wlf_account *acct,
         }
     }
     wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
-    check_root_dir(c, acct->name, dir, 0755);
+    check_root_dir(c, acct->name, dir, 0750);
     if (have_user) {
         fs_path(p, sizeof(p), "%s/php-error.log", dir);
         check_user_path(c, acct->name, p, uid, 0, 0640);
     }
+    if (have_group)
+        check_log_group(c, acct, dir);
     if (!fpm_account_up_to_date(c->ctx, acct))
         problem(c, acct->name, "generated files differ from the account "
                 "file (run fpmctl rebuild %s)", acct->name);

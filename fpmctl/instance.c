@@ -41,7 +41,7 @@ void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
     wlf_path_slot_socket(cfg, name, slot, s->sock, sizeof(s->sock));
     wlf_path_slot_pid(cfg, name, slot, s->pidfile, sizeof(s->pidfile));
     wlf_path_log_dir(cfg, name, logdir, sizeof(logdir));
-    fs_path(s->log, sizeof(s->log), "%s/fpm.log", logdir);
+    fs_path(s->log, sizeof(s->log), "%s/fpm.%c.log", logdir, slot);
     snprintf(s->unit, sizeof(s->unit), "wlfcgi-fpm@%s.%c.service", name,
              slot);
 }

@@ -31,7 +31,8 @@ typedef struct {
     char bin[PATH_MAX];         /* dir/php-fpm -> the version's binary */
     char sock[PATH_MAX];        /* <socket_dir>/NAME.SLOT.sock */
     char pidfile[PATH_MAX];     /* <socket_dir>/NAME.SLOT.pid */
-    char log[PATH_MAX];         /* <log_dir>/NAME/fpm.log */
+    char log[PATH_MAX];         /* <log_dir>/NAME/fpm.SLOT.log: this
+                                   master's own log */
     char unit[WLF_NAME_MAX + 32];   /* wlfcgi-fpm@NAME.SLOT.service */
 } fpm_slot;
 

@@ -119,15 +119,21 @@ int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err)
 int fpm_ensure_log_dir(const wlf_config *cfg, const char *name, wlf_err *err)
 {
     char p[PATH_MAX];
+    struct stat st;
 
     wlf_path_log_dir(cfg, name, p, sizeof(p));
-    return fs_ensure_dir(p, 0755, 0, 0, err);
+    /* its group is the account's once fpm_ensure_account_dirs() ran */
+    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    return fs_ensure_dir(p, 0750, 0, 0, err);
 }
 
 int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
                             wlf_err *err)
 {
     static const char *const subdirs[] = { "tmp", "upload", "sessions" };
+    static const char *const master_logs[] = { "fpm.a.log", "fpm.b.log",
+                                               "slow.log" };
     char dir[PATH_MAX], p[PATH_MAX + 32];
     uid_t uid;
     gid_t gid;
@@ -143,16 +149,24 @@ int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
         if (fs_ensure_dir(p, 0700, uid, gid, err) < 0)
             return -1;
     }
-    if (fpm_ensure_log_dir(cfg, acct->name, err) < 0)
-        return -1;
+    /* the account's logs: root's directory (no link or file of the
+     * user's can appear in it), readable by the account's group only */
     wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
+    if (fs_ensure_dir(dir, 0750, 0, gid, err) < 0)
+        return -1;
+    /* PHP's errors: its workers write them, as the user */
     fs_path(p, sizeof(p), "%s/php-error.log", dir);
     if (fs_ensure_file(p, 0640, uid, gid, err) < 0)
         return -1;
-    /* the master appends stack traces of slow requests; the customer
-     * reads them (the directory is root's: no link can replace it) */
-    fs_path(p, sizeof(p), "%s/slow.log", dir);
-    return fs_ensure_file(p, 0640, uid, gid, err);
+    /* what the masters write (as root): made here, so that php-fpm finds
+     * them with the account's group instead of creating them 0600 */
+    for (size_t i = 0; i < sizeof(master_logs) / sizeof(master_logs[0]);
+         i++) {
+        fs_path(p, sizeof(p), "%s/%s", dir, master_logs[i]);
+        if (fs_ensure_file(p, 0640, 0, gid, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int fpm_check_worker_identity(const wlf_config *cfg, const char *user,

@@ -56,11 +56,14 @@ int fpm_check_home(const char *home, wlf_err *err);
 /* Create what is missing of the global directories (init fixes modes);
  * the socket directory's owner and mode are always put right. */
 int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err);
-/* <log_dir>/NAME: root-owned, so the user cannot plant symlinks there. */
+/* <log_dir>/NAME, if missing: root-owned, so the user cannot plant
+ * symlinks there. */
 int fpm_ensure_log_dir(const wlf_config *cfg, const char *name,
                        wlf_err *err);
-/* <state>/accounts/NAME/{tmp,upload,sessions} (the user's, 0700) and
- * <log_dir>/NAME/php-error.log and slow.log (the user's, 0640). */
+/* <state>/accounts/NAME/{tmp,upload,sessions} (the user's, 0700), and
+ * <log_dir>/NAME (root:group 0750) with php-error.log (the user's, 0640),
+ * fpm.a.log, fpm.b.log and slow.log (root:group 0640): the account reads
+ * its logs, no other account does. */
 int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
                             wlf_err *err);
 

@@ -149,7 +149,9 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
     wlf_buf_printf(&b, "[global]\n");
     if (put_quoted(&b, "pid", pid, err) < 0)
         goto fail;
-    fs_path(v, sizeof(v), "%s/fpm.log", logdir);
+    /* each slot's master its own log: no line of the old instance is
+     * taken for one of the new during a switch */
+    fs_path(v, sizeof(v), "%s/fpm.%c.log", logdir, slot);
     if (put_quoted(&b, "error_log", v, err) < 0)
         goto fail;
     wlf_buf_printf(&b, "log_level = notice\n"

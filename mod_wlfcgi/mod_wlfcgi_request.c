@@ -278,7 +278,8 @@ int wlfcgi_request_status(int *status, request_rec *r)
                       ": account %s: a PHP worker ended the request for %s "
                       "without an answer (crashed, killed, or over "
                       "request_terminate_timeout; see the account's "
-                      "fpm.log); 503", rq->acct->name, r->uri);
+                      "fpm.a.log or fpm.b.log); 503", rq->acct->name,
+                      r->uri);
     else
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_POOL_DOWN
                       ": account %s: PHP pool not answering on %s (live "

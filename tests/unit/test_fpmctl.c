@@ -209,7 +209,7 @@ static void test_upload_ceiling_follows_a_larger_max_upload(void **state)
 static const rendered_case conf_global_section_is_the_slots = { 0, {
     "[global]",
     "pid = \"/srv/w/run/alice.b.pid\"",
-    "error_log = \"/srv/w/log/alice/fpm.log\"",
+    "error_log = \"/srv/w/log/alice/fpm.b.log\"",
     "daemonize = yes",
     NULL } };
 
