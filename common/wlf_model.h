@@ -50,6 +50,10 @@ typedef struct {
     size_t n_php_versions;
     char **php_admin_allowed;
     size_t n_php_admin_allowed;
+    char **php_value_allowed;   /* keys `set NAME php_value.KEY=` takes */
+    size_t n_php_value_allowed;
+    char **extensions_allowed;  /* "redis", "zend:xdebug": in load order */
+    size_t n_extensions_allowed;
     wlf_settings defaults;      /* every setting set (builtin if not given) */
 } wlf_config;
 
@@ -82,6 +86,31 @@ int wlf_config_allow_builtin_php_admin(wlf_config *cfg, wlf_err *err);
 int wlf_config_allow_php_admin(wlf_config *cfg, const char *key,
                                wlf_err *err);
 int wlf_config_php_admin_allowed(const wlf_config *cfg, const char *key);
+/* php_value_allowed: the same builtin list when wlfcgi.conf has none */
+int wlf_config_allow_php_value(wlf_config *cfg, const char *key,
+                               wlf_err *err);
+int wlf_config_allow_builtin_php_value(wlf_config *cfg, wlf_err *err);
+int wlf_config_php_value_allowed(const wlf_config *cfg, const char *key);
+/* extensions_allowed: "NAME" (extension=NAME) or "zend:NAME"
+ * (zend_extension=NAME). The entry of extension NAME, or NULL. */
+int wlf_config_allow_extension(wlf_config *cfg, const char *entry,
+                               wlf_err *err);
+const char *wlf_config_extension(const wlf_config *cfg, const char *name);
+
+/*
+ * ini settings that cannot be given to one account the ordinary way, for
+ * `set` and `check` to refuse with the reason: what wlfcgi manages itself
+ * (upload limits, its directories, cache sizes, extensions), with the
+ * setting to use instead. NULL for a key that may be set.
+ */
+const char *wlf_ini_key_managed(const char *key);
+/*
+ * ini settings PHP reads once, when the account's master starts (shared
+ * memory, preloading, JIT buffer): a php_admin value for them would be
+ * taken and ignored by the workers, so fpmctl writes them into the
+ * instance's own ini file instead, which the master reads.
+ */
+int wlf_ini_key_startup(const char *key);
 
 /* ---- accounts ---- */
 
@@ -100,6 +129,16 @@ typedef struct {
     wlf_settings settings;  /* overrides only; unset = global default */
     wlf_php_admin *php_admin;
     size_t n_php_admin;
+    wlf_php_admin *php_value;   /* php_value[KEY]: defaults the customer's
+                                   .user.ini may still change */
+    size_t n_php_value;
+    wlf_php_admin *env;         /* env[NAME] of the pool and of fpmctl php */
+    size_t n_env;
+    char **extensions;          /* names from extensions_allowed */
+    size_t n_extensions;
+    char **script_exts;         /* what php-fpm runs (".php"); none set:
+                                   wlf_account_script_exts() */
+    size_t n_script_exts;
     /* `fpmctl suspend`: no PHP runs, the sites answer with the suspended
      * page. Read it with wlf_account_is_suspended(). */
     int suspended;
@@ -118,6 +157,21 @@ int wlf_account_add_domain(wlf_account *acct, const char *domain,
                            wlf_err *err);
 int wlf_account_set_php_admin(wlf_account *acct, const char *key,
                               const char *value);  /* value NULL: remove */
+int wlf_account_set_php_value(wlf_account *acct, const char *key,
+                              const char *value);  /* value NULL: remove */
+int wlf_account_set_env(wlf_account *acct, const char *name,
+                        const char *value);        /* value NULL: remove */
+/* The file name extensions the account's php-fpm runs (its
+ * security.limit_extensions, and what mod_wlfcgi routes to it unless a
+ * vhost says WLFcgiExtensions): script_extensions, else ".php". */
+const char *const *wlf_account_script_exts(const wlf_account *acct,
+                                           size_t *n);
+/* Add one (".phtml": a dot and 1-15 of a-z, 0-9, '_', '-') */
+int wlf_account_add_script_ext(wlf_account *acct, const char *ext,
+                               wlf_err *err);
+
+/* The value of KEY in a list of pairs, or NULL */
+const char *wlf_pairs_get(const wlf_php_admin *v, size_t n, const char *key);
 
 /* Is the account suspended? The one answer for fpmctl, the module and
  * the metrics: suspended accounts run no PHP and start on no request. */

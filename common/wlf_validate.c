@@ -146,6 +146,39 @@ int wlf_valid_ini_value(const char *value, const char *field, wlf_err *err)
     return 0;
 }
 
+int wlf_valid_extension_name(const char *name, const char *field,
+                             wlf_err *err)
+{
+    size_t len = name ? strlen(name) : 0;
+
+    if (len == 0 || len > 64)
+        return wlf_fail(err, field, "an extension name has 1 to 64 "
+                        "characters");
+    for (size_t i = 0; i < len; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') ||
+              (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+            return wlf_fail(err, field, "'%.64s' is not an extension name "
+                            "(a-z, 0-9, '_'; no path, no .so)", name);
+    return 0;
+}
+
+int wlf_valid_env_name(const char *name, const char *field, wlf_err *err)
+{
+    size_t len = name ? strlen(name) : 0;
+
+    if (len == 0 || len > 64)
+        return wlf_fail(err, field, "a variable name has 1 to 64 "
+                        "characters");
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              c == '_' || (i > 0 && c >= '0' && c <= '9')))
+            return wlf_fail(err, field, "'%.64s' is not a variable name "
+                            "(letters, digits, '_')", name);
+    }
+    return 0;
+}
+
 int wlf_valid_text(const char *text, const char *field, size_t max,
                    wlf_err *err)
 {

@@ -28,7 +28,8 @@ const char cmd_php_help[] =
     "Run the account's PHP version on the command line, as the account's\n"
     "user, with its settings: the php_admin and php_value settings of the\n"
     "account, its open_basedir, upload, session and temp directories\n"
-    "(TMPDIR too) and its extensions, for cron jobs and Composer. ARGS go\n"
+    "(TMPDIR too), its env entries and extensions, for cron jobs and\n"
+    "Composer. ARGS go\n"
     "to php as they are (a script and its arguments, -r CODE, -l, ...);\n"
     "options that would drop or replace those settings (-n, -c, -d, -z)\n"
     "are refused. HOME is the user's home directory; the working directory\n"
@@ -66,6 +67,16 @@ static char **build_env(const fpm_ctx *ctx, const wlf_account *acct,
     for (char **e = environ; *e && n < 30; e++)
         if (strncmp(*e, "LC_", 3) == 0)
             ok &= (env[n++] = strdup(*e)) != NULL;
+    /* the pool's env[] entries; later ones win in getenv() order */
+    for (size_t i = 0; i < acct->n_env && ok; i++) {
+        char **bigger = realloc(env, (n + 2) * sizeof(char *));
+        if (bigger == NULL)
+            return NULL;
+        env = bigger;
+        ok &= asprintf(&env[n++], "%s=%s", acct->env[i].key,
+                       acct->env[i].value) > 0;
+        env[n] = NULL;
+    }
     if (!ok)
         return NULL;
     return env;

@@ -35,9 +35,11 @@ const char cmd_show_usage[] = "show NAME";
 const char cmd_show_help[] =
     "Show account NAME: identity, domains, files, the state of its\n"
     "instance, every setting with its effective value and whether the\n"
-    "account overrides the global default, its php_admin values and the\n"
-    "timeouts derived from them. --json gives the same as one object (the\n"
-    "fields of list, plus settings, overrides, php_admin, timeouts, files).\n";
+    "account overrides the global default, its php_admin and php_value\n"
+    "settings, env entries and extensions, and the timeouts derived from\n"
+    "them. --json gives the same as one object (the fields of list, plus\n"
+    "settings, overrides, php_admin, php_value, env, extensions, timeouts,\n"
+    "files).\n";
 
 const char cmd_status_usage[] = "status [NAME...]";
 const char cmd_status_help[] =
@@ -190,6 +192,25 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+static void json_pairs(jw *w, const char *key, const wlf_php_admin *v,
+                       size_t n)
+{
+    jw_key(w, key);
+    jw_obj(w);
+    for (size_t i = 0; i < n; i++)
+        jw_kstr(w, v[i].key, v[i].value);
+    jw_obj_end(w);
+}
+
+static void text_pairs(const char *title, const wlf_php_admin *v, size_t n)
+{
+    if (n == 0)
+        return;
+    printf("%s:\n", title);
+    for (size_t i = 0; i < n; i++)
+        printf("  %s = %s\n", v[i].key, v[i].value);
+}
+
 int cmd_show(fpm_ctx *ctx, int argc, char **argv)
 {
     wlf_account acct;
@@ -236,11 +257,14 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
             if (acct.settings.is_set[i])
                 jw_str(&w, wlf_setting_defs[i].key);
         jw_arr_end(&w);
-        jw_key(&w, "php_admin");
-        jw_obj(&w);
-        for (size_t i = 0; i < acct.n_php_admin; i++)
-            jw_kstr(&w, acct.php_admin[i].key, acct.php_admin[i].value);
-        jw_obj_end(&w);
+        json_pairs(&w, "php_admin", acct.php_admin, acct.n_php_admin);
+        json_pairs(&w, "php_value", acct.php_value, acct.n_php_value);
+        json_pairs(&w, "env", acct.env, acct.n_env);
+        jw_key(&w, "extensions");
+        jw_arr(&w);
+        for (size_t i = 0; i < acct.n_extensions; i++)
+            jw_str(&w, acct.extensions[i]);
+        jw_arr_end(&w);
         jw_key(&w, "timeouts");
         jw_obj(&w);
         jw_kint(&w, "request_terminate_timeout", t.request_terminate_timeout);
@@ -295,11 +319,14 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
             printf("  %-28s %-10s%s\n", wlf_setting_defs[i].key,
                    wlf_setting_format(&eff, i, v, sizeof(v)),
                    acct.settings.is_set[i] ? " *" : "");
-        if (acct.n_php_admin) {
-            printf("php_admin:\n");
-            for (size_t i = 0; i < acct.n_php_admin; i++)
-                printf("  %s = %s\n", acct.php_admin[i].key,
-                       acct.php_admin[i].value);
+        text_pairs("php_admin", acct.php_admin, acct.n_php_admin);
+        text_pairs("php_value", acct.php_value, acct.n_php_value);
+        text_pairs("env", acct.env, acct.n_env);
+        if (acct.n_extensions) {
+            printf("extensions:\n ");
+            for (size_t i = 0; i < acct.n_extensions; i++)
+                printf(" %s", acct.extensions[i]);
+            printf("\n");
         }
         printf("timeouts:\n"
                "  request_terminate_timeout    %llds\n"

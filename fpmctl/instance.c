@@ -197,6 +197,11 @@ int fpm_slot_remove(const fpm_slot *s, wlf_err *err)
 
 /* ---- running php-fpm ---- */
 
+static long long file_size(const char *path);
+static int text_complaint(char *text, char *msg, size_t len);
+static int log_complaint(const char *log, long long from, char *msg,
+                         size_t len);
+
 static void slot_env(const fpm_slot *s, char *scan, size_t len,
                      char *envp[3])
 {
@@ -216,6 +221,8 @@ int fpm_slot_test(const fpm_slot *s, wlf_err *err)
                      (char *)s->conf, NULL };
     proc_result r;
 
+    long long log_from = file_size(s->log);
+
     slot_env(s, scan, sizeof(scan), envp);
     if (proc_run(argv, envp, 30000, &r, err) < 0)
         return -1;
@@ -225,6 +232,14 @@ int fpm_slot_test(const fpm_slot *s, wlf_err *err)
                  line);
         proc_result_free(&r);
         return -1;
+    }
+    /* php-fpm -t loads the extensions and the ini files and only warns
+     * (an extension missing or loaded twice), on standard error or in
+     * its log: what the master would say when it starts */
+    if (text_complaint(r.out, line, sizeof(line)) ||
+        log_complaint(s->log, log_from, line, sizeof(line))) {
+        proc_result_free(&r);
+        return wlf_fail(err, s->name, "php-fpm -t: %s", line);
     }
     proc_result_free(&r);
     return 0;
@@ -284,22 +299,17 @@ static long long file_size(const char *path)
  * catch_workers_output, e.g. a php_admin value PHP refused). Returns 1 and
  * the line in msg when there is one.
  */
-static int log_complaint(const char *log, long long from, char *msg,
-                         size_t len)
+static int text_complaint(char *text, char *msg, size_t len)
 {
     static const char *const bad[] = {
         "ERROR:", "ALERT:", "PHP Warning:", "PHP Fatal error:",
         "PHP Parse error:", "PHP Startup:", NULL
     };
-    char *data, *p;
+    char *p;
     size_t n;
     int found = 0;
 
-    if (fs_read_file(log, &data, &n) < 0)
-        return 0;
-    if (from > (long long)n)
-        from = 0;   /* rotated meanwhile */
-    for (p = data + from; p && *p && !found;) {
+    for (p = text; p && *p && !found;) {
         char *eol = strchr(p, '\n');
         if (eol)
             *eol = '\0';
@@ -324,6 +334,21 @@ static int log_complaint(const char *log, long long from, char *msg,
         }
         p = eol ? eol + 1 : NULL;
     }
+    return found;
+}
+
+static int log_complaint(const char *log, long long from, char *msg,
+                         size_t len)
+{
+    char *data;
+    size_t n;
+    int found;
+
+    if (fs_read_file(log, &data, &n) < 0)
+        return 0;
+    if (from > (long long)n)
+        from = 0;   /* rotated meanwhile */
+    found = text_complaint(data + from, msg, len);
     free(data);
     return found;
 }

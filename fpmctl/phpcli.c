@@ -65,7 +65,8 @@ char **fpm_php_argv(const wlf_config *cfg, const wlf_account *acct,
     char acctdir[PATH_MAX];
     const wlf_php_version *php;
     wlf_settings eff;
-    size_t cap = 16 + 2 * acct->n_php_admin + (size_t)argc, n = 0;
+    size_t cap = 16 + 2 * (acct->n_php_admin + acct->n_php_value +
+                           acct->n_extensions) + (size_t)argc, n = 0;
     char **v;
     int ok = 1;
 
@@ -97,6 +98,18 @@ char **fpm_php_argv(const wlf_config *cfg, const wlf_account *acct,
     ADD_D("session.save_path=%s/sessions", acctdir);
     for (size_t i = 0; i < acct->n_php_admin; i++)
         ADD_D("%s=%s", acct->php_admin[i].key, acct->php_admin[i].value);
+    for (size_t i = 0; i < acct->n_php_value; i++)
+        if (!has_admin(acct, acct->php_value[i].key))
+            ADD_D("%s=%s", acct->php_value[i].key, acct->php_value[i].value);
+    /* the account's extensions, in extensions_allowed's order */
+    for (size_t i = 0; i < cfg->n_extensions_allowed; i++) {
+        const char *e = cfg->extensions_allowed[i];
+        int zend = strncmp(e, "zend:", 5) == 0;
+        for (size_t j = 0; j < acct->n_extensions; j++)
+            if (strcmp(acct->extensions[j], zend ? e + 5 : e) == 0)
+                ADD_D("%s=%s", zend ? "zend_extension" : "extension",
+                      acct->extensions[j]);
+    }
 #undef ADD_D
     for (int i = 0; i < argc; i++)
         ok &= (v[n++] = strdup(args[i])) != NULL;

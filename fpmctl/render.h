@@ -61,9 +61,11 @@ typedef struct {
 char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
                       const wlf_settings *eff, char slot, wlf_err *err);
 
-/* ini/wlfcgi.ini: OpCache and APCu sizes of the account's master. */
-char *fpm_render_ini(const wlf_account *acct, const wlf_settings *eff,
-                     wlf_err *err);
+/* ini/wlfcgi.ini, read by the account's master: OpCache and APCu sizes,
+ * the php_admin values PHP reads only at start-up (wlf_ini_key_startup),
+ * and the account's extensions. */
+char *fpm_render_ini(const wlf_config *cfg, const wlf_account *acct,
+                     const wlf_settings *eff, wlf_err *err);
 
 /* Everything of one slot. Returns 0, or -1 with err set. */
 int fpm_render_all(const wlf_config *cfg, const wlf_account *acct, char slot,

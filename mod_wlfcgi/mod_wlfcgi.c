@@ -30,6 +30,7 @@
 #include "wlf_config.h"
 #include "wlf_log.h"
 #include "wlf_map.h"
+#include "wlf_policy.h"
 #include "wlf_reuse.h"
 #include "wlf_upload.h"
 
@@ -250,9 +251,18 @@ static int make_accounts(apr_pool_t *pconf, wlf_global *g,
     return OK;
 }
 
-/* The extensions routed in vhost c: its WLFcgiExtensions, else .php */
-static void resolve_extensions(wlf_srv_conf *c)
+/* The extensions routed in vhost c: its WLFcgiExtensions, else what its
+ * account's php-fpm runs (script_extensions), else .php. One that the
+ * account's php-fpm would refuse ("Access denied") stops httpd. */
+static int resolve_extensions(wlf_srv_conf *c, const wlf_account *acct,
+                              const char *label)
 {
+    const char *const *runs = NULL;
+    const char *bad;
+    size_t n_runs = 0;
+
+    if (acct)
+        runs = wlf_account_script_exts(acct, &n_runs);
     if (c->exts_none) {
         c->ext_list = NULL;
         c->n_ext = 0;
@@ -260,11 +270,26 @@ static void resolve_extensions(wlf_srv_conf *c)
     else if (c->exts && c->exts->nelts) {
         c->ext_list = (const char **)c->exts->elts;
         c->n_ext = c->exts->nelts;
+        if (acct && (bad = wlf_ext_not_run(c->ext_list, (size_t)c->n_ext,
+                                           runs, n_runs)) != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                         WLFLOG_EXT_NOT_RUN ": vhost %s: WLFcgiExtensions "
+                         "%s: account %s's php-fpm does not run it "
+                         "(security.limit_extensions); run `fpmctl set %s "
+                         "script_extensions=...` with it", label, bad,
+                         acct->name, acct->name);
+            return -1;
+        }
+    }
+    else if (runs) {
+        c->ext_list = (const char **)runs;
+        c->n_ext = (int)n_runs;
     }
     else {
         c->ext_list = (const char **)default_exts;
         c->n_ext = 1;
     }
+    return 0;
 }
 
 /* Map every vhost to its account; every conflict is logged before
@@ -301,7 +326,10 @@ static int map_vhosts(apr_pool_t *ptemp, wlf_global *g, server_rec *main_s)
         c->acct = acct ? apr_hash_get(g->by_name, acct->name,
                                       APR_HASH_KEY_STRING)
                        : NULL;
-        resolve_extensions(c);
+        if (resolve_extensions(c, acct, d.label) < 0) {
+            failed = 1;
+            continue;
+        }
         if (!first_pass())
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_s,
                          WLFLOG_VHOST_MAPPED ": vhost %s: %s%s%s", d.label,

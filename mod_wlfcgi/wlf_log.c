@@ -43,6 +43,9 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_SUSPENDED_PAGE, "emerg",
       "the file named by WLFcgiSuspendedPage could not be read; httpd "
       "does not start" },
+    { WLFLOG_EXT_NOT_RUN, "emerg",
+      "a vhost's WLFcgiExtensions lists an extension its account's php-fpm "
+      "does not run (script_extensions); httpd does not start" },
     { WLFLOG_FOREIGN_SOCKET, "error",
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },

@@ -232,7 +232,7 @@ static const rendered_case conf_pool_manager_and_private_pages = { 0, {
     "pm.max_requests = 0",
     "pm.status_path = " WLF_FPM_STATUS_PATH,
     "ping.path = " WLF_FPM_PING_PATH,
-    "security.limit_extensions = .php",
+    "security.limit_extensions = .php .PHP",
     "clear_env = yes",
     NULL } };
 
@@ -358,6 +358,69 @@ static void test_conf_recycling_and_slow_log(void **state)
     set(f, "slowlog_timeout=0");
     render(f, 'a');
     assert_null(strstr(f->r.conf, "slowlog"));
+}
+
+static void test_conf_php_values_env_and_script_extensions(void **state)
+{
+    fx *f = *state;
+
+    set(f, "php_value.memory_limit=99M");
+    set(f, "env.APP_ENV=production");
+    set(f, "script_extensions=.php,.phtml");
+    render(f, 'a');
+    assert_line(f->r.conf, "php_value[memory_limit] = \"99M\"");
+    assert_line(f->r.conf, "env[APP_ENV] = \"production\"");
+    assert_line(f->r.conf, "security.limit_extensions = .php .PHP .phtml "
+                ".PHTML");
+}
+
+static void test_startup_settings_go_to_the_instance_ini(void **state)
+{
+    fx *f = *state;
+
+    set(f, "php_admin.opcache.jit_buffer_size=16M");
+    set(f, "php_admin.memory_limit=256M");
+    render(f, 'a');
+    assert_line(f->r.ini, "opcache.jit_buffer_size = \"16M\"");
+    assert_null(strstr(f->r.conf, "jit_buffer_size"));
+    assert_line(f->r.conf, "php_admin_value[memory_limit] = \"256M\"");
+    assert_null(strstr(f->r.ini, "memory_limit"));
+}
+
+static void test_managed_settings_are_refused_with_the_reason(void **state)
+{
+    fx *f = *state;
+    wlf_err e;
+
+    assert_int_equal(fpm_set_apply(&f->cfg, &f->a,
+                                   "php_admin.post_max_size=1G", &e), -1);
+    assert_non_null(strstr(e.msg, "max_upload"));
+    assert_int_equal(fpm_set_apply(&f->cfg, &f->a,
+                                   "php_value.opcache.preload=/x.php", &e),
+                     -1);
+    assert_non_null(strstr(e.msg, "php_admin.opcache.preload"));
+    assert_int_equal(fpm_set_apply(&f->cfg, &f->a, "env.TMPDIR=/tmp", &e),
+                     -1);
+    assert_int_equal(fpm_set_apply(&f->cfg, &f->a, "env.1X=y", &e), -1);
+    assert_int_equal(fpm_set_apply(&f->cfg, &f->a, "extensions=redis", &e),
+                     -1);
+    assert_non_null(strstr(e.msg, "extensions_allowed"));
+}
+
+static void test_extensions_load_in_the_allow_lists_order(void **state)
+{
+    fx *f = *state;
+    wlf_err e;
+
+    assert_int_equal(wlf_config_allow_extension(&f->cfg, "igbinary", &e), 0);
+    assert_int_equal(wlf_config_allow_extension(&f->cfg, "redis", &e), 0);
+    assert_int_equal(wlf_config_allow_extension(&f->cfg, "zend:xdebug", &e),
+                     0);
+    assert_int_equal(wlf_config_allow_extension(&f->cfg, "../x", &e), -1);
+    set(f, "extensions=xdebug,redis,igbinary");
+    render(f, 'a');
+    assert_non_null(strstr(f->r.ini, "extension=igbinary\nextension=redis\n"
+                           "zend_extension=xdebug\n"));
 }
 
 static void test_instance_runs_the_accounts_php_version(void **state)
@@ -1030,6 +1093,10 @@ int main(void)
         FX_TEST(test_conf_dynamic_pool_keeps_spare_workers),
         FX_TEST(test_conf_dynamic_spares_php_fpm_refuses_are_refused),
         FX_TEST(test_conf_recycling_and_slow_log),
+        FX_TEST(test_conf_php_values_env_and_script_extensions),
+        FX_TEST(test_startup_settings_go_to_the_instance_ini),
+        FX_TEST(test_managed_settings_are_refused_with_the_reason),
+        FX_TEST(test_extensions_load_in_the_allow_lists_order),
         RENDERED_TEST(conf_timeouts_cover_the_slowest_upload),
         RENDERED_TEST(conf_confines_php_to_the_account),
         RENDERED_TEST(conf_upload_limits_are_in_bytes),

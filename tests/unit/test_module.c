@@ -259,6 +259,17 @@ static void test_extension_syntax(void **state)
 
 static const char *exts[] = { ".php", ".phtml" };
 
+static void test_extension_fpm_would_deny_is_named(void **state)
+{
+    const char *runs[] = { ".php", ".phtml" };
+    const char *fine[] = { ".PHP", ".phtml" };
+    const char *bad[] = { ".php", ".php5" };
+
+    (void)state;
+    assert_null(wlf_ext_not_run(fine, 2, runs, 2));
+    assert_string_equal(wlf_ext_not_run(bad, 2, runs, 2), ".php5");
+}
+
 static void test_extension_match_ignores_case(void **state)
 {
     (void)state;
@@ -676,6 +687,7 @@ int main(void)
         MAP_TEST(test_map_explicit_skipped_account_says_skipped),
         MAP_TEST(test_map_explicit_account_against_anothers_name),
         cmocka_unit_test(test_extension_syntax),
+        cmocka_unit_test(test_extension_fpm_would_deny_is_named),
         cmocka_unit_test(test_extension_match_ignores_case),
         cmocka_unit_test(test_extension_match_needs_the_suffix),
         cmocka_unit_test(test_extension_file_named_just_dot_php_is_a_script),
