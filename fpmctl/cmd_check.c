@@ -174,14 +174,12 @@ static void check_user_path(checker *c, const char *account, const char *path,
  * directory and what the masters write (root's, 0640), and no other
  * account shares that group (it could read them too).
  */
-static void check_log_group(checker *c, const wlf_account *acct,
-                            const char *dir)
+static void check_log_group(checker *c, const wlf_account_list *list,
+                            const wlf_account *acct, const char *dir)
 {
     static const char *const files[] = { "", "fpm.a.log", "fpm.b.log",
                                          "slow.log" };
     struct group *gr = getgrnam(acct->group);
-    wlf_account_list list;
-    wlf_err err;
     char p[PATH_MAX + 16];
     struct stat st;
 
@@ -198,15 +196,12 @@ static void check_log_group(checker *c, const wlf_account *acct,
                     "uid %lu, mode %04o)", p, (unsigned long)st.st_uid,
                     (unsigned)(st.st_mode & 07777));
     }
-    if (wlf_accounts_load(&c->ctx->cfg, &list, &err) < 0)
-        return;
-    for (size_t i = 0; i < list.n; i++)
-        if (strcmp(list.items[i].name, acct->name) != 0 &&
-            strcmp(list.items[i].group, acct->group) == 0)
+    for (size_t i = 0; i < list->n; i++)
+        if (strcmp(list->items[i].name, acct->name) != 0 &&
+            strcmp(list->items[i].group, acct->group) == 0)
             problem(c, acct->name, "shares group %s with account %s: each "
                     "can read the other's logs", acct->group,
-                    list.items[i].name);
-    wlf_account_list_free(&list);
+                    list->items[i].name);
 }
 
 /* php-fpm -t on a fresh rendering, in a private temp directory */
@@ -241,8 +236,9 @@ static void check_fpm_test(checker *c, const wlf_account *acct)
     fpm_rendered_free(&r);
 }
 
-static void check_account(checker *c, const wlf_account *acct,
-                          gid_t httpd_gid, int have_httpd_gid)
+static void check_account(checker *c, const wlf_account_list *list,
+                          const wlf_account *acct, gid_t httpd_gid,
+                          int have_httpd_gid)
 {
     const wlf_config *cfg = &c->ctx->cfg;
     struct passwd *pw = getpwnam(acct->user);
@@ -284,7 +280,7 @@ static void check_account(checker *c, const wlf_account *acct,
         check_user_path(c, acct->name, p, uid, 0, 0640);
     }
     if (have_group)
-        check_log_group(c, acct, dir);
+        check_log_group(c, list, acct, dir);
     if (!fpm_account_up_to_date(c->ctx, acct))
         problem(c, acct->name, "generated files differ from the account "
                 "file (run fpmctl rebuild %s)", acct->name);
@@ -478,7 +474,8 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < list.n_errors; i++)
         problem(&c, NULL, "%s", fpm_load_error_text(&list.errors[i]));
     for (size_t i = 0; i < list.n; i++)
-        check_account(&c, &list.items[i], httpd_gid, have_httpd_gid);
+        check_account(&c, &list, &list.items[i], httpd_gid,
+                      have_httpd_gid);
     check_leftovers(&c);
     if (have_httpd_gid)
         fpm_side_doors(cfg, door_report, &c);

@@ -90,3 +90,14 @@ def test_each_slot_has_its_own_master_log(sandbox):
                open(os.path.join(logs, f"fpm.{old}.log")).read(),
                what="the old master's exit in its own log")
     assert "bye-bye" not in new_log
+
+
+def test_check_reports_two_accounts_sharing_a_group(sandbox):
+    """The logs are the account group's to read: a group given to two
+    accounts lets each read the other's, and check says so."""
+    sb = sandbox
+    sb.add_account("alice")
+    sb.add_account("bob", args=("--group", "wlft-alice"))
+    r = sb.fpmctl("check")
+    assert r.rc == 1 and "shares group wlft-alice with account" in r.out \
+        + r.err, r

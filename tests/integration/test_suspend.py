@@ -260,3 +260,20 @@ def test_unreadable_suspended_page_stops_httpd(httpd_factory, tmp_path):
     finally:
         sb.close()
         shutil.rmtree(str(tmp_path), ignore_errors=True)
+
+
+def test_suspend_and_resume_in_systemd_mode(sandbox_factory):
+    """The units are stopped and started as every change does it; the
+    link says suspended in between."""
+    sb = sandbox_factory(service="systemd")
+    sb.add_account("alice")
+    sb.fpmctl("suspend", "alice", check=True)
+    assert os.readlink(sb.socket("alice")) == "alice.suspended"
+    assert any(c.startswith("stop") and "wlfcgi-fpm@alice." in c
+               for c in sb.systemctl_calls())
+    assert sb.master_pid("alice", "a") is None
+    assert sb.master_pid("alice", "b") is None
+    sb.fpmctl("start", "--all", check=True)
+    assert state(sb, "alice") == "suspended"
+    sb.fpmctl("resume", "alice", check=True)
+    assert sb.php("alice", "<?php echo 'back';").text == "back"
