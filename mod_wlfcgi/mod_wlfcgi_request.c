@@ -13,9 +13,9 @@
  *                        worker of the live slot (one readlink), scrub
  *                        PHP_VALUE/PHP_ADMIN_VALUE, send our own
  *                        PHP_ADMIN_VALUE with the upload limit, refuse a
- *                        Content-Length over the limit (413) or count a
- *                        chunked body (a long body is spooled by
- *                        httpd first), and put the vhost's own
+ *                        Content-Length over the limit (413), read a
+ *                        chunked body (up to the limit) or a long one
+ *                        whole before FPM sees it, and put the vhost's own
  *                        mod_proxy_fcgi config back in place so that
  *                        .htaccess ProxyFCGISetEnvIf never runs.
  *   request_status     503 from our worker: add Retry-After, log which
@@ -48,12 +48,6 @@ APLOG_USE_MODULE(wlfcgi);
 
 #define WLF_RETRY_AFTER     "10"
 
-/* Which account a proxied request was sent to, for request_status() */
-typedef struct {
-    wlf_acct *acct;
-    char slot;                      /* 'a', 'b', or 0: no live slot */
-} wlf_req;
-
 static int is_routable(request_rec *r, wlf_srv_conf *c)
 {
     return r->finfo.filetype == APR_REG && r->filename &&
@@ -63,28 +57,41 @@ static int is_routable(request_rec *r, wlf_srv_conf *c)
 int wlfcgi_fixups(request_rec *r)
 {
     wlf_srv_conf *c;
+    wlf_req *rq;
+    int rv;
 
-    if (wlf_g == NULL || r->proxyreq)
+    if (wlf_g == NULL)
         return DECLINED;
     c = wlfcgi_srv_conf(r->server);
-    if (c->ext_list == NULL || !is_routable(r, c))
+    /* for the status handler, in vhosts of every kind */
+    if ((rq = wlfcgi_req_get(r)) != NULL && rq->ht)
+        rq->by_customer = wlfcgi_handler_origin(r) == WLF_BY_CUSTOMER;
+    if (c->exts_none)
         return DECLINED;
-    if (c->acct) {
-        /* replaces whatever .htaccess or the config set (SetHandler,
-         * RewriteRule [H=]): PHP of this vhost runs in its account */
-        r->handler = c->acct->handler;
-        return OK;
+    if (!r->proxyreq && is_routable(r, c)) {
+        if (c->acct) {
+            /* a script is a file httpd hands on too */
+            if ((rv = wlfcgi_contain_owner(r, c)) != DECLINED)
+                return rv;
+            /* replaces whatever .htaccess or the config set (SetHandler,
+             * RewriteRule [H=]): PHP of this vhost runs in its account */
+            r->handler = c->acct->handler;
+            return OK;
+        }
+        /* no account: whatever handler is set, it could send the script
+         * out as source (a proxy: handler mod_proxy declines) or run it
+         * somewhere no account owns (a distribution's www pool) */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_UNMAPPED_PHP
+                      ": vhost %s has no wlfcgi account: refusing PHP file "
+                      "%s (map the vhost with WLFcgiAccount or add its name "
+                      "to an account's domains; a site on its own PHP "
+                      "set-up: WLFcgiExtensions none)",
+                      r->server->server_hostname, r->filename);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
-    /* no account: an admin's own proxy handler may serve it; anything
-     * else would send the script out as source */
-    if (r->handler && strncmp(r->handler, "proxy:", 6) == 0)
-        return DECLINED;
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_UNMAPPED_PHP
-                  ": vhost %s has no wlfcgi account: refusing PHP file %s "
-                  "(map the vhost with WLFcgiAccount or add its name to an "
-                  "account's domains)", r->server->server_hostname,
-                  r->filename);
-    return HTTP_INTERNAL_SERVER_ERROR;
+    if ((rv = wlfcgi_contain_check(r, c)) != DECLINED)
+        return rv;
+    return wlfcgi_contain_owner(r, c);
 }
 
 /* Host part of a proxy URL "scheme://host[:port]/..." (in r->pool) */
@@ -126,6 +133,7 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     const char *php_admin;
     long long limit = wlfcgi_upload_limit(d, a, &php_admin);
     long long length;
+    wlf_body_verdict body;
     char slot = wlf_link_state(a->link);
     /* for request_status(): which account a 503 is about */
     wlf_req *rq;
@@ -133,11 +141,10 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     /* suspended since translate_name looked */
     if (slot == WLF_LINK_SUSPENDED)
         return wlfcgi_suspended_answer(r, a);
-    rq = apr_pcalloc(r->pool, sizeof(*rq));
+    rq = wlfcgi_req(r);
 
     rq->acct = a;
     rq->slot = slot;
-    ap_set_module_config(r->request_config, &wlfcgi_module, rq);
     if (slot == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_NO_LIVE_SLOT
                       ": account %s: no live instance (%s is missing or not "
@@ -146,9 +153,10 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
         return HTTP_SERVICE_UNAVAILABLE;
     }
 
-    switch (wlf_body_check(apr_table_get(r->headers_in, "Content-Length"),
-                           apr_table_get(r->headers_in, "Transfer-Encoding"),
-                           limit, &length)) {
+    body = wlf_body_check(apr_table_get(r->headers_in, "Content-Length"),
+                          apr_table_get(r->headers_in, "Transfer-Encoding"),
+                          limit, &length);
+    switch (body) {
     case WLF_BODY_TOO_LARGE:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BODY_TOO_LARGE
                       ": account %s: Content-Length %" APR_INT64_T_FMT
@@ -160,21 +168,23 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BAD_LENGTH
                       ": invalid Content-Length");
         return HTTP_BAD_REQUEST;
-    case WLF_BODY_CHUNKED:
-        wlfcgi_limit_body(r, limit, a);
-        /* mod_proxy_fcgi then spools the body (memory, then a temp
-         * file) and sends CONTENT_LENGTH; without it PHP reads nothing */
-        apr_table_setn(r->subprocess_env, "proxy-sendcl", "1");
-        break;
     default:
         break;
     }
-    wlfcgi_gather_body(r, length);
-    /* no FPM worker waits long for a slow client: a body that may take
-     * longer than wlf_stream_seconds() arrives in PHP whole, so the
-     * account's request timeout need not cover the upload */
-    if (length > a->stream_max)
-        wlfcgi_spool_body(r, length);
+    /* Read whole before FPM is contacted: a chunked body (PHP needs a
+     * CONTENT_LENGTH, and one over the limit is refused before PHP sees
+     * any of it), and a body a client sending upload_min_rate may take
+     * longer than wlf_stream_seconds() to send (no FPM worker waits long
+     * for a slow client, so the request timeout need not cover it) */
+    if (body == WLF_BODY_CHUNKED ||
+        (body == WLF_BODY_FITS && length > a->stream_max)) {
+        int rv = wlfcgi_spool_body(r, limit, a);
+        if (rv != OK)
+            return rv;
+    }
+    else {
+        wlfcgi_gather_body(r, length);
+    }
 
     for (size_t i = 0; wlf_env_scrubbed[i]; i++)
         apr_table_unset(r->subprocess_env, wlf_env_scrubbed[i]);
@@ -191,17 +201,29 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
 {
     wlf_srv_conf *c;
     wlf_acct *own;
+    wlf_req *rq;
     const char *uds, *host;
     char owner[WLF_NAME_MAX + 1], real[PATH_MAX];
     struct stat st;
     int resolved;
 
-    if (wlf_g == NULL || *balancer != NULL)
-        return DECLINED;
-    if (*url && ap_cstr_casecmpn(*url, "balancer:", 9) == 0)
+    if (wlf_g == NULL)
         return DECLINED;
     c = wlfcgi_srv_conf(r->server);
     own = c->acct;
+    rq = wlfcgi_req_get(r);
+    /* a .htaccess proxied to the vhost's own account (checked in the
+     * fixup, as written): our worker, whose socket path is fixed, is
+     * the only one it gets */
+    if (rq && rq->customer_proxy) {
+        if (own && *balancer == NULL)
+            return send_to_account(r, own, worker);
+        return HTTP_FORBIDDEN;
+    }
+    if (*balancer != NULL)
+        return DECLINED;
+    if (*url && ap_cstr_casecmpn(*url, "balancer:", 9) == 0)
+        return DECLINED;
     uds = apr_table_get(r->notes, "uds_path");
 
     if (uds) {

@@ -19,6 +19,22 @@ def state(sb, name):
     return sb.json("show", name)["state"]
 
 
+def metrics_state(text, name):
+    """The state wlfcgi_state sets to 1 for account `name`."""
+    on = [line.split('wlfcgi_state="')[1].split('"')[0]
+          for line in text.splitlines()
+          if line.startswith(f'wlfcgi_state{{account="{name}",')
+          and line.endswith("} 1")]
+    assert len(on) == 1, text
+    return on[0]
+
+
+def openmetrics_state(sb, name):
+    r = sb.fpmctl("status", "--openmetrics")
+    assert r.rc == 0, r
+    return metrics_state(r.out, name)
+
+
 def test_suspend_stops_php_and_survives_start_all_reload_rebuild(sandbox):
     sb = sandbox
     sb.add_account("alice")
@@ -40,6 +56,8 @@ def test_suspend_stops_php_and_survives_start_all_reload_rebuild(sandbox):
     assert j["suspended"]["since"].endswith("Z")
     with open(sb.account_file("alice")) as f:
         assert 'reason = "unpaid invoice 42"' in f.read()
+    assert openmetrics_state(sb, "alice") == "suspended"
+    assert openmetrics_state(sb, "bob") == "running"
     # the other account is untouched
     assert sb.php("bob", "<?php echo 'bob';").text == "bob"
     assert sb.json("show", "bob")["suspended"] is None
@@ -72,6 +90,7 @@ def test_suspend_stops_php_and_survives_start_all_reload_rebuild(sandbox):
     assert r.rc == 0 and "alice: resumed" in r.out, r
     assert sb.php("alice", "<?php echo 'back';").text == "back"
     assert sb.json("show", "alice")["suspended"] is None
+    assert openmetrics_state(sb, "alice") == "running"
     assert sb.json("show", "alice")["settings"]["max_children"]["value"] \
         == "4"
     assert sb.fpmctl("resume", "alice").out == "alice: not suspended\n"
@@ -89,6 +108,8 @@ def test_suspension_survives_a_reboot(sandbox):
     for p in glob.glob(os.path.join(sb.paths["sockets"], "*")):
         os.unlink(p)            # the reboot
     assert state(sb, "alice") == "suspended"
+    # no link: the account file says it
+    assert openmetrics_state(sb, "alice") == "suspended"
     r = sb.fpmctl("start", "--all")
     assert r.rc == 0, r
     assert sb.master_pid("bob")
@@ -221,6 +242,10 @@ def test_suspended_sites_answer_503_with_the_page_at_once(site, expect_log):
         by = {v["vhost"]: v for v in st["vhosts"]}
         assert by["carol.test"]["suspended"] is True
         assert by["dave.test"]["suspended"] is False
+        # httpd's account list predates the suspension: the link counts
+        om = httpd.get("/wlfcgi-status?openmetrics", host="admin.test").text
+        assert metrics_state(om, "carol") == "suspended"
+        assert metrics_state(om, "dave") == "running"
         # a graceful restart reads the account file again: still suspended
         httpd.graceful()
         assert httpd.get("/static.txt", host="carol.test").status == 503
@@ -230,6 +255,9 @@ def test_suspended_sites_answer_503_with_the_page_at_once(site, expect_log):
     assert httpd.get("/", host="carol.test").text == "php-wlft-carol"
     assert httpd.get("/static.txt", host="carol.test").text == \
         "static-carol"
+    # the account list read at the graceful restart still says suspended
+    om = httpd.get("/wlfcgi-status?openmetrics", host="admin.test").text
+    assert metrics_state(om, "carol") == "running"
     assert httpd.generation() == generation
 
 
@@ -256,7 +284,7 @@ def test_unreadable_suspended_page_stops_httpd(httpd_factory, tmp_path):
                 f"WLFcgiSuspendedPage {tmp_path}/missing.html\n")
         rc, out = h.configtest()
         assert rc != 0
-        assert "WLF00014" in out and "missing.html" in out
+        assert "WLF00016" in out and "missing.html" in out
     finally:
         sb.close()
         shutil.rmtree(str(tmp_path), ignore_errors=True)
