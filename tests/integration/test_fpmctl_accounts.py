@@ -589,7 +589,7 @@ def test_pm_static_keeps_max_children_running(sandbox):
     assert sb.php("alice", "<?php echo 'ok';").text == "ok"
     j = sb.json("show", "alice")["settings"]["pm"]
     assert j == {**j, "value": "static", "override": True}
-    r = sb.fpmctl("set", "alice", "pm=dynamic")
+    r = sb.fpmctl("set", "alice", "pm=adaptive")
     assert r.rc == 2 and "pm" in r.err, r
     assert sb.fpmctl("set", "alice", "pm=default").rc == 0
     with open(os.path.join(sb.instance_dir("alice"), "php-fpm.conf")) as f:
