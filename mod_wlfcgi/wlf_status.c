@@ -24,10 +24,16 @@ static const char *answer_word(int answers)
     return answers > 0 ? "yes" : answers == 0 ? "NO" : "-";
 }
 
-/* "-> SOCKET", or "-> (no live instance: why)": said once */
+/* "-> SOCKET", "-> (suspended)", or "-> (no live instance: why)": said
+ * once */
 static void put_target(wlf_buf *b, const wlf_status_entry *e)
 {
-    if (e->live) {
+    if (e->suspended) {
+        wlf_buf_puts(b, " -> (suspended)");
+        if (e->error)
+            wlf_buf_printf(b, " (%s)", e->error);
+    }
+    else if (e->live) {
         wlf_buf_printf(b, " -> %s", e->live);
         if (e->error)
             wlf_buf_printf(b, " (%s)", e->error);
@@ -240,7 +246,8 @@ char *wlf_status_json(const wlf_status_page *page)
         else {
             wlf_buf_puts(&b, ",\"max_upload\":null,\"max_upload_text\":null");
         }
-        wlf_buf_printf(&b, ",\"reuse_connections\":%d}", e->reuse_hmax);
+        wlf_buf_printf(&b, ",\"reuse_connections\":%d,\"suspended\":%s}",
+                       e->reuse_hmax, e->suspended ? "true" : "false");
     }
     wlf_buf_puts(&b, "]}\n");
     return wlf_buf_finish(&b);
