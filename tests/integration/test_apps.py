@@ -145,3 +145,14 @@ def test_dokuwiki_media_upload_through_raised_location_limit(apps,
                r"upload limit 8388608 of /lib/exe/mediamanager.php")
     r = b.post("/lib/exe/mediamanager.php", data=form, files=files)
     assert r.status_code == 413
+
+
+def test_applications_are_the_customers_own_files(apps):
+    """As uploaded: real files of the account's user, no link into the
+    distribution's directories."""
+    for root, acct in ((apps.wp_root, apps.wp), (apps.wiki_root, apps.wiki)):
+        for dirpath, dirnames, names in os.walk(root):
+            for n in dirnames + names:
+                p = os.path.join(dirpath, n)
+                assert not os.path.islink(p), p
+                assert os.lstat(p).st_uid == acct.uid, p
