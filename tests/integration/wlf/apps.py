@@ -322,6 +322,9 @@ DOKUWIKI_LIBS = {"/usr/share/php/": "vendor/debian/php/",
 def bundle_libraries(docroot, user):
     """Copy the system libraries DokuWiki names by absolute path into its
     vendor/ and point its autoloader there."""
+    pw = pwd.getpwnam(user)
+    os.makedirs(os.path.join(docroot, "vendor", "debian"), exist_ok=True)
+    os.chown(os.path.join(docroot, "vendor", "debian"), pw.pw_uid, pw.pw_gid)
     for src, dst in DOKUWIKI_LIBS.items():
         upload_tree(src, os.path.join(docroot, dst), user)
     for dirpath, _, names in os.walk(docroot):
