@@ -61,6 +61,102 @@ static int settings_from_group(const config_setting_t *group,
 typedef int (*parse_fn)(const config_t *lc, const char *where, void *out,
                         const void *ctx, wlf_err *err);
 
+/*
+ * libconfig reports a syntax error on the line where it noticed it: for a
+ * quote left open, the line of the next quote; for a bracket left open,
+ * past the end of the file. Admins look for the line they got wrong, so
+ * these two are found by a scan of our own (no string of these files
+ * spans lines); anything else keeps libconfig's line, but never one past
+ * the last line with text. Returns the line; *why is set to a better
+ * message where the scan found one.
+ */
+static int syntax_error_line(const char *text, int reported,
+                             const char **why)
+{
+    int line = 1, last_text = 1, depth = 0, open_line[64];
+    char open_char[64];
+    static char msg[64];
+    const char *p = text;
+
+    *why = NULL;
+    while (*p) {
+        char c = *p;
+        if (c == '\n') {
+            line++;
+            p++;
+            continue;
+        }
+        if (c != ' ' && c != '\t' && c != '\r')
+            last_text = line;
+        if (c == '#' || (c == '/' && p[1] == '/')) {
+            p += strcspn(p, "\n");
+            continue;
+        }
+        if (c == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            for (const char *q = p; *q && (end == NULL || q < end); q++)
+                line += *q == '\n';
+            p = end ? end + 2 : p + strlen(p);
+            continue;
+        }
+        if (c == '"') {
+            for (p++; *p && *p != '"' && *p != '\n'; p++)
+                if (*p == '\\' && p[1] && p[1] != '\n')
+                    p++;
+            if (*p != '"') {
+                *why = "the string that starts here is not closed on its "
+                       "line (a \" missing?)";
+                return line;
+            }
+            p++;
+            continue;
+        }
+        if (c == '{' || c == '(' || c == '[') {
+            if (depth < 64) {
+                open_char[depth] = c;
+                open_line[depth] = line;
+            }
+            depth++;
+        }
+        else if (c == '}' || c == ')' || c == ']') {
+            char want = c == '}' ? '{' : c == ')' ? '(' : '[';
+            if (depth == 0 || (depth <= 64 && open_char[depth - 1] != want)) {
+                snprintf(msg, sizeof(msg), "unexpected '%c'", c);
+                *why = msg;
+                return line;
+            }
+            depth--;
+        }
+        p++;
+    }
+    if (depth > 0 && depth <= 64) {
+        snprintf(msg, sizeof(msg), "'%c' is not closed",
+                 open_char[depth - 1]);
+        *why = msg;
+        return open_line[depth - 1];
+    }
+    return reported > last_text ? last_text : reported;
+}
+
+/* The whole of a small file, or NULL. */
+static char *read_small_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf;
+    size_t n;
+
+    if (f == NULL)
+        return NULL;
+    if ((buf = malloc(1 << 20)) == NULL) {
+        fclose(f);
+        return NULL;
+    }
+    n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
 static int with_libconfig(const char *path, const char *text,
                           const char *where, parse_fn fn, void *out,
                           const void *ctx, wlf_err *err)
@@ -82,9 +178,17 @@ static int with_libconfig(const char *path, const char *text,
         rc = config_read_string(&lc, text);
     }
     if (rc != CONFIG_TRUE) {
-        wlf_fail(err, where, "line %d: %s", config_error_line(&lc),
-                 config_error_text(&lc) ? config_error_text(&lc)
-                                        : "syntax error");
+        char *copy = path ? read_small_file(path) : NULL;
+        const char *src = path ? copy : text, *why = NULL;
+        int line = config_error_line(&lc);
+
+        if (src)
+            line = syntax_error_line(src, line, &why);
+        if (why == NULL)
+            why = config_error_text(&lc) ? config_error_text(&lc)
+                                         : "syntax error";
+        wlf_fail(err, where, "line %d: %s", line, why);
+        free(copy);
         config_destroy(&lc);
         return -1;
     }
@@ -102,14 +206,18 @@ static int with_libconfig(const char *path, const char *text,
 static const char *const config_keys[] = {
     "service", "httpd_group", "min_uid", "lock_timeout", "start_timeout",
     "drain_time", "upload_min_rate", "cgroup_subtree", "paths", "php",
-    "defaults", "php_admin_allowed", NULL };
+    "defaults", "php_admin_allowed", "php_value_allowed",
+    "extensions_allowed", NULL };
 static const char *const config_path_keys[] = {
     "accounts", "sockets", "state", "logs", "units", NULL };
 static const char *const config_php_keys[] = { "default", "versions", NULL };
-static const char *const php_version_keys[] = { "version", "fpm", NULL };
+static const char *const php_version_keys[] = { "version", "fpm", "cli",
+                                                NULL };
 static const char *const account_keys[] = {
-    "name", "user", "group", "home", "domains", "php_admin", NULL };
+    "name", "user", "group", "home", "domains", "php_admin", "php_value",
+    "env", "extensions", "script_extensions", "suspended", NULL };
 static const char *const php_admin_keys[] = { "name", "value", NULL };
+static const char *const suspended_keys[] = { "since", "reason", NULL };
 
 static const struct {
     const char *file;
@@ -122,6 +230,9 @@ static const struct {
     { "wlfcgi.conf", "php.versions[].", php_version_keys },
     { "account", "", account_keys },
     { "account", "php_admin[].", php_admin_keys },
+    { "account", "php_value[].", php_admin_keys },
+    { "account", "env[].", php_admin_keys },
+    { "account", "suspended.", suspended_keys },
 };
 
 void wlf_load_keys(wlf_key_fn fn, void *arg)
@@ -255,6 +366,65 @@ static int add_php(void *cfg, const char *version, const char *fpm,
     return wlf_config_add_php(cfg, version, fpm, where, err);
 }
 
+typedef int (*string_fn)(void *obj, const char *s, wlf_err *err);
+
+/* Each string of array or list g given to add(); `field` names it */
+static int each_string(const config_setting_t *g, const char *field,
+                       const char *where, string_fn add, void *obj,
+                       wlf_err *err)
+{
+    int n = config_setting_length(g);
+
+    if (!config_setting_is_array(g) && !config_setting_is_list(g))
+        return wlf_fail(err, field, "%s: must be a list of strings", where);
+    for (int i = 0; i < n; i++) {
+        const char *s = config_setting_get_string_elem(g, i);
+        if (s == NULL)
+            return wlf_fail(err, field, "%s: entry %d is not a string",
+                            where, i + 1);
+        if (add(obj, s, err) < 0) {
+            char msg[sizeof(err->msg)];
+            snprintf(msg, sizeof(msg), "%s", err->msg);
+            return wlf_fail(err, field, "%s: entry %d: %s", where, i + 1,
+                            msg);
+        }
+    }
+    return 0;
+}
+
+static int allow_php_admin(void *cfg, const char *k, wlf_err *err)
+{
+    if (wlf_valid_ini_key(k, "php_admin_allowed", err) < 0)
+        return -1;
+    return wlf_config_allow_php_admin(cfg, k, err);
+}
+
+static int allow_php_value(void *cfg, const char *k, wlf_err *err)
+{
+    if (wlf_valid_ini_key(k, "php_value_allowed", err) < 0)
+        return -1;
+    return wlf_config_allow_php_value(cfg, k, err);
+}
+
+static int allow_extension(void *cfg, const char *e, wlf_err *err)
+{
+    return wlf_config_allow_extension(cfg, e, err);
+}
+
+static int add_extension(void *acct, const char *e, wlf_err *err)
+{
+    wlf_account *a = acct;
+
+    if (wlf_strlist_push(&a->extensions, &a->n_extensions, e) < 0)
+        return wlf_fail(err, "extensions", "out of memory");
+    return 0;
+}
+
+static int add_script_ext(void *acct, const char *e, wlf_err *err)
+{
+    return wlf_account_add_script_ext(acct, e, err);
+}
+
 static int parse_config(const config_t *lc, const char *where, void *out,
                         const void *ctx, wlf_err *err)
 {
@@ -343,6 +513,15 @@ static int parse_config(const config_t *lc, const char *where, void *out,
         if (each_pair(vs, php_version_keys, "php.versions", where, add_php,
                       cfg, err) < 0)
             return -1;
+        /* optional: the CLI of that version, else the one next to it */
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *e = config_setting_get_elem(vs,
+                                                                (unsigned)i);
+            const char *cli = lookup_string(e, "cli");
+            if (cli && wlf_config_set_php_cli(cfg, lookup_string(e,
+                                              "version"), cli, err) < 0)
+                return -1;
+        }
     }
     if (wlf_config_php(cfg, cfg->php_default) == NULL)
         return wlf_fail(err, "php.default", "%s: version '%s' is not in "
@@ -366,21 +545,23 @@ static int parse_config(const config_t *lc, const char *where, void *out,
 
     g = config_setting_get_member(root, "php_admin_allowed");
     if (g) {
-        int n = config_setting_length(g);
-        if (!config_setting_is_array(g) && !config_setting_is_list(g))
-            return wlf_fail(err, "php_admin_allowed", "%s: must be a list of "
-                            "strings", where);
-        for (int i = 0; i < n; i++) {
-            const char *k = config_setting_get_string_elem(g, i);
-            if (k == NULL ||
-                wlf_valid_ini_key(k, "php_admin_allowed", err) < 0)
-                return wlf_fail(err, "php_admin_allowed", "%s: entry %d is "
-                                "not an ini directive name", where, i + 1);
-            if (wlf_config_allow_php_admin(cfg, k, err) < 0)
-                return -1;
-        }
+        if (each_string(g, "php_admin_allowed", where, allow_php_admin, cfg,
+                        err) < 0)
+            return -1;
     }
     else if (wlf_config_allow_builtin_php_admin(cfg, err) < 0)
+        return -1;
+    g = config_setting_get_member(root, "php_value_allowed");
+    if (g) {
+        if (each_string(g, "php_value_allowed", where, allow_php_value, cfg,
+                        err) < 0)
+            return -1;
+    }
+    else if (wlf_config_allow_builtin_php_value(cfg, err) < 0)
+        return -1;
+    g = config_setting_get_member(root, "extensions_allowed");
+    if (g && each_string(g, "extensions_allowed", where, allow_extension,
+                         cfg, err) < 0)
         return -1;
     return 0;
 }
@@ -423,6 +604,22 @@ static int add_php_admin(void *acct, const char *key, const char *value,
 {
     if (wlf_account_set_php_admin(acct, key, value) < 0)
         return wlf_fail(err, "php_admin", "out of memory");
+    return 0;
+}
+
+static int add_php_value(void *acct, const char *key, const char *value,
+                         const char *where, wlf_err *err)
+{
+    if (wlf_account_set_php_value(acct, key, value) < 0)
+        return wlf_fail(err, "php_value", "out of memory");
+    return 0;
+}
+
+static int add_env(void *acct, const char *key, const char *value,
+                   const char *where, wlf_err *err)
+{
+    if (wlf_account_set_env(acct, key, value) < 0)
+        return wlf_fail(err, "env", "out of memory");
     return 0;
 }
 
@@ -476,6 +673,46 @@ static int parse_account(const config_t *lc, const char *where, void *out,
                             "{ name = \"...\"; value = \"...\"; }", where);
         if (each_pair(g, php_admin_keys, "php_admin", where, add_php_admin,
                       acct, err) < 0)
+            return -1;
+    }
+    g = config_setting_get_member(root, "php_value");
+    if (g) {
+        if (!config_setting_is_list(g))
+            return wlf_fail(err, "php_value", "%s: must be a list of "
+                            "{ name = \"...\"; value = \"...\"; }", where);
+        if (each_pair(g, php_admin_keys, "php_value", where, add_php_value,
+                      acct, err) < 0)
+            return -1;
+    }
+    g = config_setting_get_member(root, "env");
+    if (g) {
+        if (!config_setting_is_list(g))
+            return wlf_fail(err, "env", "%s: must be a list of "
+                            "{ name = \"...\"; value = \"...\"; }", where);
+        if (each_pair(g, php_admin_keys, "env", where, add_env, acct,
+                      err) < 0)
+            return -1;
+    }
+    g = config_setting_get_member(root, "extensions");
+    if (g && each_string(g, "extensions", where, add_extension, acct,
+                         err) < 0)
+        return -1;
+    g = config_setting_get_member(root, "script_extensions");
+    if (g && each_string(g, "script_extensions", where, add_script_ext, acct,
+                         err) < 0)
+        return -1;
+    g = config_setting_get_member(root, "suspended");
+    if (g) {
+        const char *since, *reason;
+        if (only_keys(g, suspended_keys, 0, where, err) < 0)
+            return -1;
+        if (!config_setting_is_group(g) ||
+            (since = lookup_string(g, "since")) == NULL ||
+            (reason = lookup_string(g, "reason")) == NULL)
+            return wlf_fail(err, "suspended", "%s, line %d: must be "
+                            "{ since = \"...\"; reason = \"...\"; }", where,
+                            config_setting_source_line(g));
+        if (wlf_account_suspend(acct, since, reason, err) < 0)
             return -1;
     }
     if (wlf_account_check(ctx->cfg, acct, err) < 0) {
@@ -586,11 +823,12 @@ int wlf_account_files(const wlf_config *cfg, char ***names, size_t *n,
     return 0;
 }
 
-static int add_load_error(wlf_account_list *list, const char *file,
-                          const char *msg)
+static int add_load_error(wlf_account_list *list, const char *name,
+                          const char *file, const char *msg)
 {
     wlf_load_error e, *n;
 
+    wlf_copy(e.name, sizeof(e.name), name);
     if (wlf_strdup_pair(file, msg, &e.file, &e.msg) < 0)
         return -1;
     n = realloc(list->errors, (list->n_errors + 1) * sizeof(*n));
@@ -644,12 +882,13 @@ static int load_into(const wlf_config *cfg, const char *name,
 
     wlf_path_account_file(cfg, name, path, sizeof(path));
     if (wlf_account_load(cfg, path, &acct, &e) < 0)
-        return add_load_error(list, path, wlf_err_line(&e, msg, sizeof(msg)));
+        return add_load_error(list, name, path,
+                              wlf_err_line(&e, msg, sizeof(msg)));
     if ((owner = domain_clash(list, &acct, &domain)) != NULL) {
         snprintf(msg, sizeof(msg), "domain '%s' of account '%s' is "
                  "already owned by account '%s'; account '%s' skipped",
                  domain, acct.name, owner->name, acct.name);
-        if (add_load_error(list, path, msg) == 0 &&
+        if (add_load_error(list, name, path, msg) == 0 &&
             add_account(&list->skipped, &list->n_skipped, &acct) == 0)
             return 0;
     }

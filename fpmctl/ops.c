@@ -120,15 +120,21 @@ int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err)
 int fpm_ensure_log_dir(const wlf_config *cfg, const char *name, wlf_err *err)
 {
     char p[PATH_MAX];
+    struct stat st;
 
     wlf_path_log_dir(cfg, name, p, sizeof(p));
-    return fs_ensure_dir(p, 0755, 0, 0, err);
+    /* its group is the account's once fpm_ensure_account_dirs() ran */
+    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    return fs_ensure_dir(p, 0750, 0, 0, err);
 }
 
 int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
                             wlf_err *err)
 {
     static const char *const subdirs[] = { "tmp", "upload", "sessions" };
+    static const char *const master_logs[] = { "fpm.a.log", "fpm.b.log",
+                                               "slow.log" };
     char dir[PATH_MAX], p[PATH_MAX + 32];
     uid_t uid;
     gid_t gid;
@@ -144,11 +150,24 @@ int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
         if (fs_ensure_dir(p, 0700, uid, gid, err) < 0)
             return -1;
     }
-    if (fpm_ensure_log_dir(cfg, acct->name, err) < 0)
-        return -1;
+    /* the account's logs: root's directory (no link or file of the
+     * user's can appear in it), readable by the account's group only */
     wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
+    if (fs_ensure_dir(dir, 0750, 0, gid, err) < 0)
+        return -1;
+    /* PHP's errors: its workers write them, as the user */
     fs_path(p, sizeof(p), "%s/php-error.log", dir);
-    return fs_ensure_file(p, 0640, uid, gid, err);
+    if (fs_ensure_file(p, 0640, uid, gid, err) < 0)
+        return -1;
+    /* what the masters write (as root): made here, so that php-fpm finds
+     * them with the account's group instead of creating them 0600 */
+    for (size_t i = 0; i < sizeof(master_logs) / sizeof(master_logs[0]);
+         i++) {
+        fs_path(p, sizeof(p), "%s/%s", dir, master_logs[i]);
+        if (fs_ensure_file(p, 0640, 0, gid, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int fpm_check_worker_identity(const wlf_config *cfg, const char *user,
@@ -381,6 +400,8 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     int running, rc = -1, started = 0, wrote_account = 0;
 
     memset(res, 0, sizeof(*res));
+    if (fpm_wait_drain(ctx, name, err) < 0)
+        return -1;
     fpm_slot_init(cfg, name, live ? live : 'a', &old_slot);
     old_pid = fpm_slot_pid(&old_slot);
     running = old_pid != 0;
@@ -518,8 +539,12 @@ out:
 int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
                      int *was_running, wlf_err *err)
 {
+    char link[PATH_MAX];
     int any = 0, rc = 0;
 
+    *was_running = 0;
+    if (fpm_wait_drain(ctx, name, err) < 0)
+        return -1;
     for (char slot = 'a'; slot <= 'b'; slot++) {
         fpm_slot s;
         int was = 0;
@@ -528,10 +553,70 @@ int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
             rc = -1;
         any |= was;
     }
-    if (fpm_unlink_socket(&ctx->cfg, name, err) < 0)
+    /* a suspended account's link keeps saying so: its sites keep the
+     * suspended page */
+    wlf_path_socket(&ctx->cfg, name, link, sizeof(link));
+    if (wlf_link_state(link) != WLF_LINK_SUSPENDED &&
+        fpm_unlink_socket(&ctx->cfg, name, err) < 0)
         rc = -1;
     *was_running = any;
     return rc;
+}
+
+static void drain_path(const wlf_config *cfg, const char *name, char *path,
+                       size_t len)
+{
+    /* a dot file: no account name, and check's leftover scan skips it */
+    fs_path(path, len, "%s/fpm/.%s.drain", cfg->state_dir, name);
+}
+
+int fpm_wait_drain(fpm_ctx *ctx, const char *name, wlf_err *err)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+    fpm_drain_lock *n;
+    int fd, timed_out;
+
+    for (size_t i = 0; i < ctx->n_drains; i++)
+        if (strcmp(ctx->drains[i].name, name) == 0)
+            return 0;
+    fs_path(dir, sizeof(dir), "%s/fpm", ctx->cfg.state_dir);
+    if (access(dir, F_OK) != 0)
+        return 0;               /* no instance ever: nothing drains */
+    n = realloc(ctx->drains, (ctx->n_drains + 1) * sizeof(*n));
+    if (n == NULL)
+        return wlf_fail(err, name, "out of memory");
+    ctx->drains = n;
+    drain_path(&ctx->cfg, name, path, sizeof(path));
+    fpm_info(ctx, "%s: waiting for an earlier change's drain", name);
+    if ((fd = fs_lock(path, ctx->cfg.lock_timeout, &timed_out, err)) < 0) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        ctx->drain_timed_out = timed_out;
+        return wlf_fail(err, name, "an old instance of a previous change "
+                        "is still draining: %s", msg);
+    }
+    wlf_copy(n[ctx->n_drains].name, sizeof(n->name), name);
+    n[ctx->n_drains].fd = fd;
+    ctx->n_drains++;
+    return 0;
+}
+
+void fpm_drain_forget(fpm_ctx *ctx, const char *name)
+{
+    char path[PATH_MAX];
+    wlf_err err;
+
+    drain_path(&ctx->cfg, name, path, sizeof(path));
+    (void)fs_remove(path, &err);
+}
+
+void fpm_account_probe(const wlf_config *cfg, const wlf_account *acct,
+                       int ask_pool, fpm_probe *p)
+{
+    fpm_instance_probe(cfg, acct->name, ask_pool, p);
+    /* also before `start --all` put the link back after a reboot */
+    if (p->state == FPM_STOPPED && wlf_account_is_suspended(acct))
+        p->state = FPM_SUSPENDED;
 }
 
 void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid)
@@ -575,23 +660,54 @@ static void quit_all(fpm_ctx *ctx)
     }
 }
 
+static int is_pending(const fpm_ctx *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->n_pending; i++)
+        if (strcmp(ctx->pending[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static void release_drains(fpm_ctx *ctx, int keep_pending)
+{
+    for (size_t i = 0; i < ctx->n_drains; i++)
+        if (!(keep_pending && is_pending(ctx, ctx->drains[i].name)))
+            close(ctx->drains[i].fd);
+    if (!keep_pending) {
+        free(ctx->drains);
+        ctx->drains = NULL;
+        ctx->n_drains = 0;
+    }
+}
+
 void fpm_run_pending(fpm_ctx *ctx)
 {
     pid_t pid;
     int fd;
 
-    if (ctx->n_pending == 0)
+    if (ctx->n_pending == 0) {
+        release_drains(ctx, 0);
         return;
+    }
     fpm_flush_stdout();
     fflush(NULL);
     pid = fork();
     if (pid != 0) {
         if (pid < 0)
             quit_all(ctx);      /* cannot fork: wait here instead */
+        /* the child's copies keep the drain locks it needs */
+        release_drains(ctx, 0);
         return;
     }
-    /* the drainer: detached, silent, still holding the writer lock so no
-     * other change can reuse the old slot before it was told to quit */
+    /* the drainer: detached and silent. It lets go of the writer lock,
+     * so changes of other accounts go ahead, and keeps the drain locks
+     * of its accounts: no change of theirs can reuse an old slot before
+     * its master was told to quit */
+    if (ctx->lock_fd >= 0) {
+        close(ctx->lock_fd);
+        ctx->lock_fd = -1;
+    }
+    release_drains(ctx, 1);
     setsid();
     if ((fd = open("/dev/null", O_RDWR)) >= 0) {
         dup2(fd, 0);
@@ -677,6 +793,43 @@ int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
     return FPM_EXIT_OK;
 }
 
+int fpm_operands(int argc, char **argv, const char *usage, size_t max,
+                 const char ***ops, size_t *n)
+{
+    static const fpm_optdef no_opts[] = { { NULL, 0, 0 } };
+    fpm_arg *args;
+    size_t n_args;
+    wlf_err err;
+
+    *ops = NULL;
+    *n = 0;
+    if ((args = calloc((size_t)argc, sizeof(*args))) == NULL ||
+        (*ops = calloc((size_t)argc, sizeof(**ops))) == NULL) {
+        free(args);
+        fpm_error("out of memory");
+        return FPM_EXIT_FAILED;
+    }
+    if (fpm_args_parse(argc, argv, no_opts, args, (size_t)argc, &n_args,
+                       &err) < 0) {
+        free(args);
+        free(*ops);
+        *ops = NULL;
+        return fpm_usage_error(usage, "%s: %s", err.field, err.msg);
+    }
+    for (size_t i = 0; i < n_args; i++)
+        (*ops)[(*n)++] = args[i].value;
+    free(args);
+    if (*n > max) {
+        int rc = fpm_usage_error(usage, "unexpected argument '%.40s'",
+                                 (*ops)[max]);
+        free(*ops);
+        *ops = NULL;
+        *n = 0;
+        return rc;
+    }
+    return FPM_EXIT_OK;
+}
+
 int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
                           const char *usage, char ***names, size_t *n)
 {
@@ -715,6 +868,56 @@ int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
     free(args);
     free(ops);
     return rc;
+}
+
+typedef struct {
+    const wlf_account *acct, *before;
+} shadow_ctx;
+
+static int had_domain(const wlf_account *a, const char *domain)
+{
+    for (size_t i = 0; a && i < a->n_domains; i++)
+        if (strcmp(a->domains[i], domain) == 0)
+            return 1;
+    return 0;
+}
+
+static void warn_shadow(const wlf_account *owner, const char *domain,
+                        const wlf_account *wild_owner, const char *wildcard,
+                        void *arg)
+{
+    const shadow_ctx *c = arg;
+    const char *mine;
+
+    if (strcmp(owner->name, c->acct->name) == 0)
+        mine = domain;
+    else if (strcmp(wild_owner->name, c->acct->name) == 0)
+        mine = wildcard;
+    else
+        return;
+    if (had_domain(c->before, mine))
+        return;
+    fpm_error("warning: %s (account %s) lies inside %s (account %s): it is "
+              "%s's, as exact names win; httpd gives a request to the first "
+              "vhost whose name matches, so %s's vhost for %s must come "
+              "before %s's for %s (mod_wlfcgi says so at start-up and "
+              "answers 421 otherwise)", domain, owner->name, wildcard,
+              wild_owner->name, owner->name, owner->name, domain,
+              wild_owner->name, wildcard);
+}
+
+void fpm_warn_shadowed(const fpm_ctx *ctx, const wlf_account *acct,
+                       const wlf_account *before)
+{
+    wlf_account_list list;
+    wlf_err err;
+    shadow_ctx c = { acct, before };
+
+    if (acct->n_domains == 0 ||
+        wlf_accounts_load(&ctx->cfg, &list, &err) < 0)
+        return;
+    wlf_accounts_shadowed(&list, acct, warn_shadow, &c);
+    wlf_account_list_free(&list);
 }
 
 int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,

@@ -8,7 +8,7 @@
  *   mod_wlfcgi_config.c   per-server and per-dir records, directives, the
  *                         effective upload limit
  *   mod_wlfcgi_request.c  routing fixup, proxy pre_request, request_status
- *   mod_wlfcgi_filters.c  request body input filters (limit, gather)
+ *   mod_wlfcgi_filters.c  request bodies: read whole (spool), gather
  *   mod_wlfcgi_status.c   the wlfcgi-status handler
  *   mod_wlfcgi_contain.c  what a .htaccess may choose (proxy targets,
  *                         handlers, Options), whose files httpd sends
@@ -32,6 +32,15 @@
 
 extern module AP_MODULE_DECLARE_DATA wlfcgi_module;
 
+/* What the module takes from mod_proxy, weak: loaded before mod_proxy,
+ * mod_wlfcgi still loads and then says how to fix the order (WLF00018)
+ * instead of failing with dlopen's "undefined symbol: proxy_module".
+ * wlfcgi_proxy_loaded() says whether they are there. */
+#pragma weak proxy_module
+#pragma weak proxy_hook_pre_request
+#pragma weak ap_proxy_define_worker_ex
+int wlfcgi_proxy_loaded(void);
+
 /* One account, resolved at start-up. */
 typedef struct {
     const char *name;
@@ -46,6 +55,8 @@ typedef struct {
     long long max_execution_time;
     const char *php_admin;      /* PHP_ADMIN_VALUE for max_upload */
     const char *fpm_pm;         /* the account's pm: "ondemand", "static" */
+    long long max_requests;     /* its pm.max_requests (0: never recycled) */
+    long long stream_max;       /* larger bodies are spooled by httpd */
     wlf_reuse_plan reuse;
     uid_t uid;                  /* its user's: whose files httpd may send */
 } wlf_acct;
@@ -55,6 +66,8 @@ typedef struct {
     const char *account_name;       /* WLFcgiAccount (vhost) */
     const char *account_where;      /* "file:line" of it */
     apr_array_header_t *exts;       /* WLFcgiExtensions; NULL: inherit */
+    const char *suspended_file;     /* WLFcgiSuspendedPage; NULL: inherit */
+    const char *suspended_page;     /* its text, read at start-up */
     int exts_none;                  /* "WLFcgiExtensions none": hands off */
     apr_array_header_t *allow_handlers; /* WLFcgiAllowHandlers (const char *) */
     /* resolved at start-up */
@@ -81,6 +94,10 @@ typedef struct {
     apr_array_header_t *accts;      /* the same, as wlf_acct *, by name */
     const char *sock_dir;           /* socket dir, symlinks resolved */
     module *fcgi_module;            /* mod_proxy_fcgi */
+    /* exact domains inside another account's wildcard -> their owner's
+     * wlf_acct: a request for one that reached another account's vhost
+     * is refused (421); NULL when there are none */
+    apr_hash_t *shadowed;
     int n_conf_slots;               /* per-dir vector entries in use */
 } wlf_global;
 
@@ -115,6 +132,8 @@ void *wlfcgi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 wlf_srv_conf *wlfcgi_srv_conf(server_rec *s);
 /* Start recording WLFcgiMaxUpload directives for this config generation */
 void wlfcgi_config_pre_config(apr_pool_t *pconf);
+/* "file:line" of the first WLFcgiMaxUpload of this generation, or NULL */
+const char *wlfcgi_first_upload_decl(void);
 /* Warn about each WLFcgiMaxUpload above its account's upload_ceiling */
 void wlfcgi_warn_upload_ceilings(apr_pool_t *p, server_rec *main_s);
 /* The upload limit that holds in scope `d` for account `a`: the innermost
@@ -125,20 +144,33 @@ long long wlfcgi_upload_limit(const wlf_dir_conf *d, const wlf_acct *a,
 
 /* ---- mod_wlfcgi_request.c ---- */
 int wlfcgi_fixups(request_rec *r);
+/* 421 for a request whose host name is another account's (exact) domain
+ * that httpd gave to a vhost of the account owning a wildcard of it */
+int wlfcgi_misdirected(request_rec *r);
 int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
                        request_rec *r, proxy_server_conf *conf, char **url);
 int wlfcgi_request_status(int *status, request_rec *r);
 
 /* ---- mod_wlfcgi_filters.c ---- */
 void wlfcgi_register_filters(void);
-/* Read a body of unknown length (chunked) before mod_proxy_fcgi does:
+/* Read a whole body before mod_proxy_fcgi contacts FPM (one of unknown
+ * length, or one a slow client may take long to send):
  * HTTP_REQUEST_ENTITY_TOO_LARGE past `limit` (one info line), else OK
  * and the body is handed on from memory or a temp file, with its
  * Content-Length set */
 int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a);
 /* Read large bodies in pieces of one FastCGI record; `length` is the
- * Content-Length (announced, or of a spooled body), or -1 */
+ * announced Content-Length, or -1 (a spooled body has it already) */
 void wlfcgi_gather_body(request_rec *r, long long length);
+
+/* ---- mod_wlfcgi_suspend.c ---- */
+/* Read every vhost's WLFcgiSuspendedPage (at start-up, in pconf) */
+int wlfcgi_load_suspended_pages(apr_pool_t *pconf, server_rec *main_s);
+/* translate_name: a suspended account's site answers 503 with the
+ * suspended page, static files included */
+int wlfcgi_suspended_check(request_rec *r);
+/* The suspended answer for a request of account a */
+int wlfcgi_suspended_answer(request_rec *r, const wlf_acct *a);
 
 /* ---- mod_wlfcgi_status.c ---- */
 int wlfcgi_status_handler(request_rec *r);

@@ -22,7 +22,7 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_REUSE_PLAN, "info",
       "how many FastCGI connections per httpd process the account's proxy "
       "workers keep, or why connection reuse is off for it (too few "
-      "max_children, FPM pm = ondemand)" },
+      "max_children, FPM pm not static, workers recycled by max_requests)" },
     { WLFLOG_WORKER_DEFINE, "emerg",
       "mod_proxy refused to define an account's proxy worker" },
     { WLFLOG_NO_PROXY_FCGI, "emerg",
@@ -33,7 +33,8 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_VHOST_MAPPED, "debug",
       "which account a vhost was mapped to, and how" },
     { WLFLOG_NOT_CONFIGURED, "warn",
-      "the module is loaded but no WLFcgiConfig is set: it does nothing" },
+      "the module is loaded but no WLFcgiConfig is set: it does nothing "
+      "(also said by apachectl -t)" },
     { WLFLOG_ACCOUNT_SETTINGS, "emerg",
       "an account's effective settings could not be worked out (out of "
       "memory); httpd does not start" },
@@ -43,6 +44,20 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_ACCOUNT_USER, "warn",
       "an account's Unix user does not exist (deleted after the account was "
       "added): its vhosts send no file and run no script of its own" },
+    { WLFLOG_EXT_NOT_RUN, "emerg",
+      "a vhost's WLFcgiExtensions lists an extension its account's php-fpm "
+      "does not run (script_extensions); httpd does not start" },
+    { WLFLOG_SUSPENDED_PAGE, "emerg",
+      "the file named by WLFcgiSuspendedPage could not be read; httpd "
+      "does not start" },
+    { WLFLOG_VHOST_ORDER, "warn",
+      "an account's exact domain lies inside another account's wildcard, "
+      "and a vhost of the other account comes first in httpd's "
+      "configuration: its requests are refused (421) until the vhost "
+      "order agrees" },
+    { WLFLOG_PROXY_ORDER, "emerg",
+      "mod_wlfcgi was loaded before mod_proxy (or without it); httpd does "
+      "not start: load mod_proxy and mod_proxy_fcgi first" },
     { WLFLOG_FOREIGN_SOCKET, "error",
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },
@@ -70,6 +85,9 @@ const wlf_log_code wlf_log_codes[] = {
       "the account's instance took the request but its worker ended it "
       "without an answer: a crash, a kill or request_terminate_timeout "
       "(503)" },
+    { WLFLOG_SUSPENDED, "info",
+      "a request for a suspended account's site got the suspended page "
+      "(503 with Retry-After)" },
     { WLFLOG_PROXY_REFUSED, "error",
       "a proxy target that a .htaccess may have chosen is not the vhost's "
       "own account (TCP, http:, another socket, garbage; any target in a "
@@ -95,8 +113,12 @@ const wlf_log_code wlf_log_codes[] = {
       "a .htaccess switched on Options ExecCGI or Includes with exec; they "
       "are off for the request" },
     { WLFLOG_SPOOL_FAILED, "error",
-      "a chunked request body could not be written to a temporary file "
-      "(httpd's TMPDIR full or not writable): 500" },
+      "a request body read whole before PHP is contacted (chunked, or slow "
+      "to send) could not be written to a temporary file (httpd's TMPDIR "
+      "full or not writable): 500" },
+    { WLFLOG_MISDIRECTED, "info",
+      "a request for an account's exact domain reached a vhost of the "
+      "account owning a wildcard of it (vhost order): 421" },
     { WLFLOG_FOREIGN_FASTCGI, "error",
       "the server configuration hands a file of the vhost to a FastCGI "
       "server that is not the vhost's account (a distribution's php-fpm "

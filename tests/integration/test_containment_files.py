@@ -373,7 +373,7 @@ def test_expression_reads_no_file(cworld, expect_log, name):
     module refuses them there on every version, with its own message,
     which is what this test looks for (the stock httpd here is 2.4.68 or
     later, so it cannot show the leak of older ones)."""
-    expect_log(r"\.htaccess: .*WLF00038: (file|filesize)\(\) reads files")
+    expect_log(r"\.htaccess: .*WLF00039: (file|filesize)\(\) reads files")
     w = cworld
     w.eve_dir(f"f_expr_{name}", EXPR_FILE[name].format(f=w.ann_text),
               {"a.txt": "A\n"})
@@ -381,7 +381,7 @@ def test_expression_reads_no_file(cworld, expect_log, name):
                                     else "a.txt"), "eve.test")
     assert r.status == 500, r
     assert "ANN" not in r.text and r.header("X-Leak") is None
-    assert w.httpd.wait_log(r"WLF00038")
+    assert w.httpd.wait_log(r"WLF00039")
 
 
 def test_admins_expressions_read_files(cworld):

@@ -186,7 +186,7 @@ def test_distribution_handler_runs_no_other_script(cworld, expect_log,
     handler for a file of a vhost must be the vhost's own account."""
     tag = (r"eve\.test \(account eve\)" if vhost == "eve.test"
            else r"parked\.test \(account none\)")
-    expect_log(rf"WLF00037: vhost {tag}: the server configuration hands "
+    expect_log(rf"WLF00038: vhost {tag}: the server configuration hands "
                rf".*x\.{ext} to the FastCGI server")
     w = cworld
     sub = f"dist_{ext}" if vhost == "eve.test" else f"parked/dist_{ext}"

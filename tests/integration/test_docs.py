@@ -168,7 +168,8 @@ def test_markdown_names_only_what_exists(path):
     for d in set(re.findall(r"\bWLFcgi[A-Z]\w*", text)):
         assert d in known, f"{os.path.basename(path)}: no directive {d}"
     commands = fpmctl_commands() | {"help"}
-    settable = set(setting_keys()) | {"domains", "home"}
+    settable = set(setting_keys()) | {"domains", "home", "extensions",
+                                      "script_extensions"}
     for code in code_spans(text):
         for m in re.finditer(r"(?:^|[\s`(])fpmctl(?: -\S+| -c \S+)* "
                              r"([a-z][a-z-]*)", code, re.M):
@@ -180,7 +181,8 @@ def test_markdown_names_only_what_exists(path):
                 key = item.split("=", 1)[0]
                 if key.isupper():
                     continue            # a placeholder: KEY=VALUE
-                assert key in settable or key.startswith("php_admin."), \
+                assert key in settable or key.startswith(
+                    ("php_admin.", "php_value.", "env.")), \
                     f"{os.path.basename(path)}: set {key}"
 
 
@@ -205,3 +207,19 @@ def slug(heading):
     s = heading.strip().lower()
     s = re.sub(r"[^\w\- ]", "", s)
     return s.replace(" ", "-")
+
+
+def test_docs_offer_every_process_manager_fpmctl_has():
+    """The pm setting has choices: no doc may say fpmctl always runs one,
+    and the migration guide's pool translation maps pm to it."""
+    choices = next(row[1] for row in fpmctl_table("--list-settings")
+                   if row[0] == "pm").split("|")
+    assert len(choices) > 1
+    for path in MARKDOWN:
+        text = read(path)
+        assert not re.search(r"always runs `pm = \w+`", text), path
+    rows = [line.split("|") for line in read(os.path.join(
+        ROOT, "docs", "migrating.md")).splitlines()
+        if re.match(r"^\s*\| `", line)]
+    pm = [r for r in rows if "`pm`" in re.findall(r"`[\w.]+`", r[1])]
+    assert pm and "`pm`" in pm[0][2], pm
