@@ -113,6 +113,41 @@ int fpm_limits_enter(const fpm_ctx *ctx, const char *name,
     return fpm_cgroup_apply(&lo, cfg->cgroup_subtree, name, &l, join, err);
 }
 
+int fpm_limits_for_process(fpm_ctx *ctx, const char *name,
+                           fpm_cg_join *join, int *lock_rc, wlf_err *err)
+{
+    const wlf_config *cfg = &ctx->cfg;
+    wlf_cg_layout lo;
+    wlf_limits l;
+    int rc;
+
+    memset(join, 0, sizeof(*join));
+    *lock_rc = 0;
+    /* systemd mode: the slice holds units, not processes fpmctl starts */
+    if (cfg->service == WLF_SERVICE_SYSTEMD)
+        return 0;
+    fpm_account_limits(cfg, name, &l);
+    wlf_cgroup_detect_host(&lo);
+    if (lo.mode == WLF_CG_NONE) {
+        if (wlf_limits_any(&l))
+            fpm_error("%s: limits are not enforced: %s", name, lo.why);
+        return 0;
+    }
+    /* the writers keep an existing group's limits current, under the
+     * lock: a PHP run need not wait for them */
+    if (fpm_cgroup_join_of(&lo, cfg->cgroup_subtree, name, join) > 0)
+        return 0;
+    if (!wlf_limits_any(&l))
+        return 0;
+    if ((*lock_rc = fpm_take_lock(ctx, ctx->config_path)) != 0)
+        return -1;
+    /* read again: a writer may have changed them while we waited */
+    rc = fpm_limits_enter(ctx, name, NULL, join, err);
+    close(ctx->lock_fd);
+    ctx->lock_fd = -1;
+    return rc;
+}
+
 int fpm_limits_supported(const fpm_ctx *ctx, const wlf_limits *l,
                          wlf_err *err)
 {

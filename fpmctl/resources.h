@@ -29,6 +29,17 @@ int fpm_limits_enter(const fpm_ctx *ctx, const char *name,
                      wlf_err *err);
 
 /*
+ * Before a process of the account that is not a master starts (`fpmctl
+ * php`), direct mode: join (n == 0: none) lists the account's group, the
+ * one its masters run in. An existing group is joined as it is; one the
+ * account needs but does not have yet is made under the writer lock
+ * (taken and let go here). systemd mode: none yet. -1 with err, or with
+ * the lock's exit code in *lock_rc.
+ */
+int fpm_limits_for_process(fpm_ctx *ctx, const char *name,
+                           fpm_cg_join *join, int *lock_rc, wlf_err *err);
+
+/*
  * Can this host enforce `l` (direct mode: the cgroup controllers; systemd
  * mode: always, systemd does it)? 0, or -1 with err naming the limit and
  * saying why not.

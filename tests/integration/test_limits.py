@@ -18,6 +18,7 @@ import uuid
 
 import pytest
 
+from wlf import FPMCTL
 from wlf.sandbox import Sandbox, pid_alive, wait_until
 
 CG = "/sys/fs/cgroup"
@@ -391,6 +392,44 @@ def test_memory_limit_kills_the_worker_not_the_master(lsb, mem_httpd,
     assert sb.fpmctl("set", "alice", "memory=0").rc == 0
     r = h.get("/hog.php", host="alice.test")
     assert r.status == 200 and r.text == "survived 300", r
+
+
+def test_php_cli_runs_inside_the_accounts_limits(lsb):
+    """`fpmctl php` (cron jobs, Composer) runs in the account's group, as
+    its masters do: a script that allocates past memory= is killed, and
+    fpmctl ends as PHP did. Without the limit the same script succeeds
+    (the hole while `fpmctl php` ran where fpmctl runs). A group that
+    does not exist yet (limits set, no master started since boot) is
+    made for it."""
+    need("memory")
+    need("pids")
+    sb = lsb
+    sb.add_account("alice")
+    assert sb.fpmctl("set", "alice", "memory=96M", "tasks=50").rc == 0
+    where = "echo shell_exec('cat /proc/self/cgroup');"
+    hog = "ini_set('memory_limit', '-1'); $a = [];" \
+          "for ($i = 0; $i < 300; $i++) { $a[] = str_repeat('x', 1 << 20); }" \
+          "echo 'survived ', count($a);"
+    r = sb.fpmctl("php", "alice", "-r", where)
+    assert r.rc == 0, r
+    assert f"/{sb.subtree}/alice\n" in r.out, r.out
+    r = subprocess.run([FPMCTL, "php", "alice", "-r", hog], env=sb.env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == -9 and "survived" not in r.stdout, r
+    st = sb.json("show", "alice")
+    assert st["usage"]["oom_kills"] >= 1, st["usage"]
+    # the group is gone (a reboot): made again, with the limits
+    assert sb.fpmctl("stop", "alice").rc == 0
+    for c in {"memory", "pids"}:
+        os.rmdir(sb.group(c, "alice"))
+    r = sb.fpmctl("php", "alice", "-r", where)
+    assert r.rc == 0 and f"/{sb.subtree}/alice\n" in r.out, r
+    assert sb.cg_read("pids", "alice", "pids.max") == "50"
+    # the hole: without the limit the same script takes its 300M
+    assert sb.fpmctl("set", "alice", "memory=0").rc == 0
+    r = subprocess.run([FPMCTL, "php", "alice", "-r", hog], env=sb.env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == "survived 300", r
 
 
 def test_fork_bomb_stops_at_tasks(lsb):
