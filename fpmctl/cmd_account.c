@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "args.h"
 #include "fpmctl.h"
 #include "fsutil.h"
@@ -210,8 +211,17 @@ int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
         goto out;
     }
-    fpm_say(ctx, "%s: added (user %s, php %s, socket %s, pid %ld)", name,
-            acct.user, eff.str[WLF_S_PHP], sock, (long)res.pid);
+    if (res.did == FPM_DID_ARMED) {
+        fpm_say(ctx, "%s: added (user %s, php %s, socket %s, on-demand: "
+                "idle until its first request)", name, acct.user,
+                eff.str[WLF_S_PHP], sock);
+        if (!res.serve)
+            fpm_error("%s: note: fpmctl serve is not running; requests get "
+                      "503 until it runs", name);
+    }
+    else
+        fpm_say(ctx, "%s: added (user %s, php %s, socket %s, pid %ld)",
+                name, acct.user, eff.str[WLF_S_PHP], sock, (long)res.pid);
     wlf_settings_free(&eff);
     rc = FPM_EXIT_OK;
     goto out;
@@ -237,7 +247,7 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
     wlf_err err;
     wlf_account acct;
     const char *name = NULL;
-    int purge = 0, was_running, loaded, rc = FPM_EXIT_OK;
+    int purge = 0, was_running, loaded, held = 0, rc = FPM_EXIT_OK;
     char path[PATH_MAX];
 
     if (fpm_args_parse(argc, argv, remove_opts, args, 16, &n, &err) < 0)
@@ -273,7 +283,9 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
                 "directories and its logs" : "");
         goto out;
     }
-    if (fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
+    /* fpmctl serve lets go of the account only once its files are gone */
+    if ((held = fpm_serve_lock(ctx, name, &err)) < 0 ||
+        fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
                                                      loaded ? &acct : NULL),
                          &was_running, &err) < 0) {
         rc = fpm_report(&err, FPM_EXIT_FAILED);
@@ -286,6 +298,7 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
     }
     fpm_live_path(&ctx->cfg, name, path, sizeof(path));
     fs_remove(path, &err);
+    fpm_set_stopped(&ctx->cfg, name, 0, &err);
     for (char slot = 'a'; slot <= 'b'; slot++) {
         fpm_slot s;
         fpm_slot_init(&ctx->cfg, name, slot, &s);
@@ -306,6 +319,8 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
                 purge ? "; tmp, upload, session directories and logs purged"
                       : "");
 out:
+    if (held > 0)
+        fpm_serve_unlock(ctx, name);
     if (loaded)
         wlf_account_free(&acct);
     return rc;

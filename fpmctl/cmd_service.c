@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation.h"
 #include "args.h"
 #include "fpmctl.h"
 #include "instance.h"
@@ -56,28 +57,38 @@ static int one_account(fpm_ctx *ctx, service_op op, const char *name)
     wlf_err err;
     fpm_apply_result res;
     fpm_probe probe;
-    int load_rc, was_running;
+    int load_rc, was_running, od, held;
     char line[700];
 
     load_rc = fpm_account_load(ctx, name, &acct, &err);
+    od = load_rc == FPM_EXIT_OK && fpm_is_on_demand(&ctx->cfg, &acct);
     if (op == DO_STOP) {
         if (ctx->dry_run) {
             fpm_instance_probe(&ctx->cfg, name, 0, &probe);
             fpm_say(ctx, "%s: would stop (%s)", name,
                     fpm_state_name(probe.state));
+            load_rc = FPM_EXIT_OK;
+            goto out;
         }
-        else if (fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
-                                  load_rc == FPM_EXIT_OK ? &acct : NULL),
-                                  &was_running, &err) < 0) {
+        held = fpm_serve_lock(ctx, name, &err);
+        if (held < 0 ||
+            fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
+                             load_rc == FPM_EXIT_OK ? &acct : NULL),
+                             &was_running, &err) < 0 ||
+            /* on-demand: requests must not start it again */
+            (od && fpm_set_stopped(&ctx->cfg, name, 1, &err) < 0)) {
             fpm_error("%s: stop failed: %s", name,
                       fpm_err_text(&err, name, line, sizeof(line)));
             load_rc = FPM_EXIT_FAILED;
-            goto out;
         }
-        else
+        else {
             fpm_say(ctx, "%s: %s", name, was_running ? "stopped"
-                                                     : "not running");
-        load_rc = FPM_EXIT_OK;
+                    : od ? "stopped (requests do not start it until "
+                           "fpmctl start)" : "not running");
+            load_rc = FPM_EXIT_OK;
+        }
+        if (held > 0)
+            fpm_serve_unlock(ctx, name);
         goto out;
     }
     if (load_rc != FPM_EXIT_OK) {
@@ -109,13 +120,20 @@ static int one_account(fpm_ctx *ctx, service_op op, const char *name)
                 probe.slot, (long)probe.pid);
         goto out;
     }
-    if (op == DO_RESTART &&
-        fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg, &acct),
-                         &was_running, &err) < 0) {
-        fpm_error("%s: stop failed: %s", name,
-                  fpm_err_text(&err, name, line, sizeof(line)));
-        load_rc = FPM_EXIT_FAILED;
-        goto out;
+    if (op == DO_RESTART) {
+        held = fpm_serve_lock(ctx, name, &err);
+        if (held < 0 ||
+            fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg, &acct),
+                             &was_running, &err) < 0) {
+            fpm_error("%s: stop failed: %s", name,
+                      fpm_err_text(&err, name, line, sizeof(line)));
+            load_rc = FPM_EXIT_FAILED;
+            if (held > 0)
+                fpm_serve_unlock(ctx, name);
+            goto out;
+        }
+        if (held > 0)
+            fpm_serve_unlock(ctx, name);
     }
     if (fpm_account_apply(ctx, &acct, op == DO_RELOAD ? FPM_APPLY_SWAP
                                                       : FPM_APPLY_START,
@@ -141,8 +159,22 @@ static int one_account(fpm_ctx *ctx, service_op op, const char *name)
                 op == DO_RESTART ? "restarted" : "started", res.slot,
                 (long)res.pid);
         break;
+    case FPM_DID_ARMED:
+        if (!res.serve) {
+            fpm_error("%s: on-demand, but fpmctl serve is not running: "
+                      "nothing answers on its socket until it does", name);
+            load_rc = FPM_EXIT_FAILED;
+            break;
+        }
+        fpm_say(ctx, "%s: %s; idle (on-demand: its first request starts "
+                "it)", name, op == DO_RESTART ? "restarted" : "started");
+        break;
     default:
-        fpm_say(ctx, "%s: not running; files checked", name);
+        if (od)
+            fpm_say(ctx, "%s: idle; files checked (its next start uses "
+                    "them)", name);
+        else
+            fpm_say(ctx, "%s: not running; files checked", name);
         break;
     }
 out:

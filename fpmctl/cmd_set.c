@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "activation.h"
 #include "fpmctl.h"
 #include "ops.h"
 #include "setkeys.h"
@@ -73,7 +74,7 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
     const char *name;
     char *diff = NULL;
     fpm_apply_result res;
-    int rc;
+    int rc, flags = FPM_APPLY_WRITE_ACCOUNT;
 
     if (argc < 2)
         return fpm_usage_error(cmd_set_usage, "name the account");
@@ -129,8 +130,13 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         rc = FPM_EXIT_OK;
         goto out;
     }
-    if (fpm_account_apply(ctx, &acct, FPM_APPLY_WRITE_ACCOUNT, &res,
-                          &err) < 0) {
+    /* an idle on-demand account answers requests; made `always`, it
+     * must be running to go on doing so */
+    if (fpm_is_on_demand(&ctx->cfg, &old) &&
+        !fpm_is_on_demand(&ctx->cfg, &acct) &&
+        !fpm_is_stopped(&ctx->cfg, name))
+        flags |= FPM_APPLY_START;
+    if (fpm_account_apply(ctx, &acct, flags, &res, &err) < 0) {
         char line[700];
         fpm_error("%s: not changed: %s", name,
                   fpm_err_text(&err, name, line, sizeof(line)));
@@ -143,8 +149,16 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
                 res.slot, (long)res.pid);
         break;
     case FPM_DID_FILES:
-        fpm_say(ctx, "%s: %s (not running; takes effect at start)", name,
-                diff);
+        if (fpm_is_on_demand(&ctx->cfg, &acct))
+            fpm_say(ctx, "%s: %s (idle; its next start uses it)", name,
+                    diff);
+        else
+            fpm_say(ctx, "%s: %s (not running; takes effect at start)",
+                    name, diff);
+        break;
+    case FPM_DID_START:
+        fpm_say(ctx, "%s: %s; started (slot %c, pid %ld)", name, diff,
+                res.slot, (long)res.pid);
         break;
     default:
         fpm_say(ctx, "%s: %s", name, diff);

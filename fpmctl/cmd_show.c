@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation.h"
 #include "args.h"
 #include "fpmctl.h"
 #include "instance.h"
@@ -71,6 +72,9 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
     else
         jw_kstr(w, "slot", NULL);
     jw_kstr(w, "state", fpm_state_name(p->state));
+    jw_kstr(w, "activation", eff->num[WLF_S_ACTIVATION] ==
+                             WLF_ACTIVATION_ON_DEMAND ? "on-demand"
+                                                      : "always");
     jw_key(w, "pid");
     if (p->pid)
         jw_int(w, p->pid);
@@ -79,6 +83,34 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
     jw_kint(w, "max_children", eff->num[WLF_S_MAX_CHILDREN]);
     jw_kint(w, "max_upload", eff->num[WLF_S_MAX_UPLOAD]);
     jw_kstr(w, "php", eff->str[WLF_S_PHP]);
+}
+
+/* What serve says about every on-demand account (NULL, 0 without it). */
+typedef struct {
+    int runs;
+    fpm_serve_state *v;
+    size_t n;
+} serve_view;
+
+static void serve_view_load(fpm_ctx *ctx, serve_view *sv)
+{
+    wlf_err err;
+    int fd = fpm_serve_conn(ctx);
+
+    memset(sv, 0, sizeof(*sv));
+    sv->runs = fd >= 0;
+    if (fd >= 0 && fpm_serve_list(fd, &sv->v, &sv->n, &err) < 0)
+        fpm_info(ctx, "%s", err.msg);
+}
+
+static void probe_account(fpm_ctx *ctx, const serve_view *sv,
+                          const wlf_account *a, int ask_pool, fpm_probe *p)
+{
+    fpm_instance_probe(&ctx->cfg, a->name, ask_pool, p);
+    if (fpm_is_on_demand(&ctx->cfg, a))
+        fpm_probe_on_demand(&ctx->cfg, a->name,
+                            fpm_serve_find(sv->v, sv->n, a->name), sv->runs,
+                            p);
 }
 
 static void print_json(jw *w)
@@ -106,6 +138,7 @@ static void join_domains(const wlf_account *acct, char *buf, size_t len)
 int cmd_list(fpm_ctx *ctx, int argc, char **argv)
 {
     wlf_account_list list;
+    serve_view sv;
     wlf_err err;
     jw w = { 0 };
 
@@ -114,6 +147,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
                                "'%.40s'", argv[1]);
     if (wlf_accounts_load(&ctx->cfg, &list, &err) < 0)
         return fpm_report(&err, FPM_EXIT_FAILED);
+    serve_view_load(ctx, &sv);
     if (ctx->json)
         jw_arr(&w);
     else if (list.n)
@@ -128,7 +162,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
 
         if (wlf_account_effective(&ctx->cfg, a, &eff) < 0)
             continue;
-        fpm_instance_probe(&ctx->cfg, a->name, 0, &p);
+        probe_account(ctx, &sv, a, 0, &p);
         if (ctx->json) {
             jw_obj(&w);
             json_stable(&w, ctx, a, &eff, &p);
@@ -158,6 +192,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     {
         int rc = list.n_errors ? FPM_EXIT_FAILED : FPM_EXIT_OK;
         wlf_account_list_free(&list);
+        free(sv.v);
         return rc;
     }
 }
@@ -168,6 +203,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
     wlf_settings eff;
     wlf_err err;
     fpm_probe p;
+    serve_view sv;
     fpm_timeouts t;
     char buf[PATH_MAX], v[64], d[64];
     int rc;
@@ -180,7 +216,9 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
         wlf_account_free(&acct);
         return FPM_EXIT_FAILED;
     }
-    fpm_instance_probe(&ctx->cfg, acct.name, 1, &p);
+    serve_view_load(ctx, &sv);
+    probe_account(ctx, &sv, &acct, 1, &p);
+    free(sv.v);
     fpm_compute_timeouts(&eff, ctx->cfg.upload_min_rate, &t);
 
     if (ctx->json) {
@@ -315,12 +353,14 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
     char **names;
     size_t n;
     int rc, all_running = 1;
+    serve_view sv;
     jw w = { 0 };
 
     rc = fpm_targets(ctx, (const char *const *)argv + 1, (size_t)argc - 1,
                      argc == 1, cmd_status_usage, &names, &n);
     if (rc)
         return rc;
+    serve_view_load(ctx, &sv);
     if (ctx->json)
         jw_arr(&w);
     for (size_t i = 0; i < n; i++) {
@@ -338,8 +378,10 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
             wlf_account_free(&acct);
             continue;
         }
-        fpm_instance_probe(&ctx->cfg, acct.name, 1, &p);
-        if (p.state != FPM_RUNNING)
+        probe_account(ctx, &sv, &acct, 1, &p);
+        /* idle and starting are how an on-demand account is fine */
+        if (p.state != FPM_RUNNING && p.state != FPM_IDLE &&
+            p.state != FPM_STARTING)
             all_running = 0;
         if (ctx->json) {
             jw_obj(&w);
@@ -359,6 +401,14 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
                    eff.num[WLF_S_MAX_CHILDREN], s->listen_queue,
                    s->max_listen_queue, s->max_children_reached);
         }
+        else if (p.state == FPM_IDLE)
+            printf("%s: idle (on-demand, slot %c: its first request starts "
+                   "php-fpm)\n", acct.name, p.slot ? p.slot : 'a');
+        else if (p.state == FPM_STARTING)
+            printf("%s: starting (on-demand, slot %c)\n", acct.name,
+                   p.slot ? p.slot : 'a');
+        else if (p.state == FPM_STOPPED && p.error[0])
+            printf("%s: stopped (%s)\n", acct.name, p.error);
         else if (p.state == FPM_STOPPED)
             printf("%s: stopped\n", acct.name);
         else
@@ -372,5 +422,6 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
         print_json(&w);
     }
     fpm_names_free(names, n);
+    free(sv.v);
     return all_running ? FPM_EXIT_OK : FPM_EXIT_FAILED;
 }

@@ -47,6 +47,8 @@ typedef struct fpm_ctx {
     int lock_fd;                /* -1 when not locked */
     fpm_pending_quit *pending;
     size_t n_pending;
+    int serve_fd;               /* control connection to fpmctl serve */
+    int serve_tried;            /* serve_fd is valid (-1: none runs) */
 } fpm_ctx;
 
 typedef int (*fpm_cmd_fn)(fpm_ctx *ctx, int argc, char **argv);
@@ -111,5 +113,6 @@ FPM_DECLARE_COMMAND(cmd_restart);
 FPM_DECLARE_COMMAND(cmd_reload);
 FPM_DECLARE_COMMAND(cmd_check);
 FPM_DECLARE_COMMAND(cmd_rebuild);
+FPM_DECLARE_COMMAND(cmd_serve);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "fsutil.h"
 #include "proc.h"
 
@@ -232,7 +233,7 @@ pid_t fpm_slot_pid(const fpm_slot *s)
     return pid && is_slot_master(s, pid) ? pid : 0;
 }
 
-static long long file_size(const char *path)
+long long fpm_file_size(const char *path)
 {
     struct stat st;
 
@@ -245,8 +246,8 @@ static long long file_size(const char *path)
  * catch_workers_output, e.g. a php_admin value PHP refused). Returns 1 and
  * the line in msg when there is one.
  */
-static int log_complaint(const char *log, long long from, char *msg,
-                         size_t len)
+int fpm_log_complaint(const char *log, long long from, char *msg,
+                      size_t len)
 {
     static const char *const bad[] = {
         "ERROR:", "ALERT:", "PHP Warning:", "PHP Fatal error:",
@@ -289,13 +290,13 @@ static int log_complaint(const char *log, long long from, char *msg,
     return found;
 }
 
-int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
-                   wlf_err *err)
+int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
+                   pid_t *pid_out, wlf_err *err)
 {
     const wlf_config *cfg = &ctx->cfg;
     long long t0 = proc_now_ms();
     long long deadline = t0 + cfg->start_timeout * 1000;
-    long long log_from = file_size(s->log);
+    long long log_from = fpm_file_size(s->log);
     char line[400];
     proc_result r;
     wlf_err perr;
@@ -312,7 +313,7 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
         if (r.status != 0 || r.timed_out) {
             proc_pick_line(r.out, NULL, line, sizeof(line));
             proc_result_free(&r);
-            if (log_complaint(s->log, log_from, line, sizeof(line)))
+            if (fpm_log_complaint(s->log, log_from, line, sizeof(line)))
                 return wlf_fail(err, s->name, "php-fpm did not start: %s",
                                 line);
             return wlf_fail(err, s->name, "systemctl start %s failed: %s",
@@ -321,15 +322,22 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
         proc_result_free(&r);
     }
     else {
-        char scan[PATH_MAX + 32];
-        char *envp[3];
+        char scan[PATH_MAX + 32], sockets[PATH_MAX + 64];
+        char *envp[4];
         char *argv[] = { (char *)s->bin, (char *)"--fpm-config",
                          (char *)s->conf, NULL };
         slot_env(s, scan, sizeof(scan), envp);
+        if (inherit_fd >= 0) {
+            /* on-demand: php-fpm takes the socket we bound (activation.h) */
+            envp[2] = (char *)fpm_inherit_env(cfg, s->name, s->slot,
+                                              inherit_fd, sockets,
+                                              sizeof(sockets));
+            envp[3] = NULL;
+        }
         fpm_info(ctx, "%s: starting %s --fpm-config %s", s->name, s->bin,
                  s->conf);
-        if (proc_run(argv, envp, (int)(cfg->start_timeout * 1000), &r,
-                     err) < 0)
+        if (proc_run_fd(argv, envp, inherit_fd,
+                        (int)(cfg->start_timeout * 1000), &r, err) < 0)
             return -1;
         if (r.status != 0 || r.timed_out) {
             proc_pick_line(r.out, "ERROR:", line, sizeof(line));
@@ -337,7 +345,7 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
                 snprintf(line, sizeof(line), "no answer within %lld s",
                          cfg->start_timeout);
             else if (strstr(r.out, "ERROR:") == NULL)
-                log_complaint(s->log, log_from, line, sizeof(line));
+                fpm_log_complaint(s->log, log_from, line, sizeof(line));
             proc_result_free(&r);
             return wlf_fail(err, s->name, "php-fpm did not start: %s", line);
         }
@@ -363,7 +371,7 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
     /* the worker that answered has applied the php_admin values; give the
      * master a moment to log what it said at startup */
     proc_sleep_ms(20);
-    if (log_complaint(s->log, log_from, line, sizeof(line)))
+    if (fpm_log_complaint(s->log, log_from, line, sizeof(line)))
         return wlf_fail(err, s->name, "php-fpm: %s", line);
     while ((pid = fpm_slot_pid(s)) == 0 && proc_now_ms() < deadline)
         proc_sleep_ms(5);
@@ -521,6 +529,8 @@ const char *fpm_state_name(fpm_state st)
     case FPM_RUNNING: return "running";
     case FPM_DEAD: return "dead";
     case FPM_UNRESPONSIVE: return "unresponsive";
+    case FPM_IDLE: return "idle";
+    case FPM_STARTING: return "starting";
     case FPM_STOPPED: break;
     }
     return "stopped";

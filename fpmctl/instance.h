@@ -68,10 +68,11 @@ pid_t fpm_slot_pidfile(const fpm_slot *s);
  * Start the slot and verify it: the master comes up, answers a FastCGI
  * ping on its own socket within start_timeout, and its workers log no
  * startup error (a php_admin value PHP rejected, ...). On failure err
- * quotes php-fpm and the caller stops the slot.
+ * quotes php-fpm and the caller stops the slot. inherit_fd >= 0: the
+ * listening socket of an on-demand account, handed over (FPM_SOCKETS).
  */
-int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid,
-                   wlf_err *err);
+int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
+                   pid_t *pid, wlf_err *err);
 
 /*
  * Stop the slot gracefully (SIGQUIT: requests in flight finish), wait up
@@ -100,7 +101,10 @@ typedef enum {
     FPM_STOPPED,        /* no master, no pid file */
     FPM_RUNNING,        /* master alive (and answered, when asked) */
     FPM_DEAD,           /* pid file but no master, or socket refusing */
-    FPM_UNRESPONSIVE    /* master alive, status page did not answer */
+    FPM_UNRESPONSIVE,   /* master alive, status page did not answer */
+    FPM_IDLE,           /* on-demand, no master: its socket is held and
+                           the first request starts one */
+    FPM_STARTING        /* on-demand: a request started the master */
 } fpm_state;
 
 const char *fpm_state_name(fpm_state st);
@@ -118,6 +122,17 @@ typedef struct {
  * over FastCGI; without, only pid files and /proc are looked at. */
 void fpm_instance_probe(const wlf_config *cfg, const char *name,
                         int ask_pool, fpm_probe *p);
+
+/*
+ * Lines php-fpm logged to `log` since byte `from` that say an instance is
+ * not right: FPM errors, and PHP startup messages of its workers (with
+ * catch_workers_output, e.g. a php_admin value PHP refused). Returns 1 and
+ * the line in msg when there is one.
+ */
+int fpm_log_complaint(const char *log, long long from, char *msg,
+                      size_t len);
+/* Size of a file, 0 if missing. */
+long long fpm_file_size(const char *path);
 
 /* The systemctl to run: $WLFCGI_SYSTEMCTL or "systemctl" from PATH. */
 const char *fpm_systemctl(void);

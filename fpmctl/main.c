@@ -49,6 +49,8 @@ static const fpm_command fpm_commands[] = {
       cmd_check_usage,          cmd_check_help },
     { "rebuild",        cmd_rebuild,        CONFIG_AND_LOCK,
       cmd_rebuild_usage,        cmd_rebuild_help },
+    { "serve",          cmd_serve,          CMD_NEEDS_CONFIG,
+      cmd_serve_usage,          cmd_serve_help },
 };
 
 #define N_COMMANDS (sizeof(fpm_commands) / sizeof(fpm_commands[0]))
@@ -173,6 +175,9 @@ int main(int argc, char **argv)
         return rc;
     }
     rc = cmd->fn(&ctx, cmd_argc, cmd_argv);
+    /* the drainer must not keep serve's connection (and our holds) open */
+    if (ctx.serve_tried && ctx.serve_fd >= 0)
+        close(ctx.serve_fd);
     fpm_run_pending(&ctx);
     free(ctx.pending);
     if (ctx.have_cfg)

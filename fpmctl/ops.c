@@ -12,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "fsutil.h"
 #include "instance.h"
 #include "proc.h"
@@ -231,8 +234,44 @@ static void warm_up(fpm_ctx *ctx, const wlf_account *acct,
     wlf_settings_free(&eff);
 }
 
-int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
-                      fpm_apply_result *res, wlf_err *err)
+/*
+ * What `php-fpm -t` would reject in a rendering of ours, checked without
+ * running it (an on-demand account that is not running is only written:
+ * its first request starts it). The rendering itself refuses values that
+ * could leave their quotes; what is left is the system around it.
+ */
+static int validate_without_fpm(const wlf_config *cfg,
+                                const wlf_account *acct,
+                                const fpm_slot *s, const fpm_rendered *r,
+                                wlf_err *err)
+{
+    struct sockaddr_un sa;
+    char key[PATH_MAX];
+    uid_t uid;
+    gid_t gid;
+
+    if (access(r->bin, X_OK) != 0)
+        return wlf_fail(err, "php", "%s is not an executable php-fpm",
+                        r->bin);
+    if (fpm_account_ids(acct, &uid, &gid, err) < 0)
+        return -1;
+    if (uid == 0 || gid == 0)
+        return wlf_fail(err, "user", "php-fpm refuses to run a pool as "
+                        "root");
+    fpm_inherit_key(cfg, acct->name, s->slot, key, sizeof(key));
+    if (strlen(s->sock) >= sizeof(sa.sun_path) ||
+        strlen(key) >= sizeof(sa.sun_path))
+        return wlf_fail(err, "paths.sockets", "socket path %s is too long",
+                        s->sock);
+    if (access(s->conf, R_OK) != 0 || access(s->ini, R_OK) != 0)
+        return wlf_fail(err, "render", "%s was not written", s->conf);
+    return 0;
+}
+
+/* The account's part of a change, while fpmctl serve (if it runs) leaves
+ * the account alone. */
+static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
+                      int serve, fpm_apply_result *res, wlf_err *err)
 {
     const wlf_config *cfg = &ctx->cfg;
     const char *name = acct->name;
@@ -242,9 +281,11 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     fpm_snapshot snap = { 0 };
     char *acct_text = NULL, *old_text = NULL;
     pid_t old_pid, new_pid = 0;
-    int running, rc = -1, started = 0, wrote_account = 0;
+    int running, rc = -1, started = 0, wrote_account = 0, sock_fd = -1;
+    int od = fpm_is_on_demand(cfg, acct);
 
     memset(res, 0, sizeof(*res));
+    res->serve = serve;
     fpm_slot_init(cfg, name, live ? live : 'a', &old_slot);
     old_pid = fpm_slot_pid(&old_slot);
     running = old_pid != 0;
@@ -254,10 +295,22 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
         return wlf_fail(err, name, "out of memory");
     old_text = read_account_text(cfg, name);
 
+    /* serve holds the sockets of on-demand accounts: one that is not
+     * on-demand (any more) gets them back from serve first */
+    if (serve && !od) {
+        char reply[256];
+        char cmd[WLF_NAME_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "release %s", name);
+        if (fpm_serve_call(fpm_serve_conn(ctx), cmd, -1, reply,
+                           sizeof(reply), err) < 0)
+            goto out;
+    }
+
     /* the instance files already say this (a domain change, say): at most
      * the account file changes, no instance needs to */
-    if (!(flags & FPM_APPLY_SWAP) && (running || !(flags & FPM_APPLY_START))
-        && fpm_account_up_to_date(ctx, acct)) {
+    if (!(flags & FPM_APPLY_SWAP) &&
+        (running || !(flags & FPM_APPLY_START)) &&
+        fpm_account_up_to_date(ctx, acct)) {
         if (acct_text && !(old_text && strcmp(old_text, acct_text) == 0) &&
             write_account_text(cfg, name, acct_text, err) < 0)
             goto out;
@@ -282,15 +335,33 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     fpm_slot_snapshot(&new_slot, &snap);
     if (fpm_slot_write(&new_slot, &r, err) < 0)
         goto restore;
-    fpm_info(ctx, "%s: php-fpm -t --fpm-config %s", name, new_slot.conf);
-    if (fpm_slot_test(&new_slot, err) < 0)
-        goto restore;
+    if (od && !running) {
+        /* nothing starts now: check what php-fpm -t would, without it */
+        fpm_info(ctx, "%s: checking slot %c without php-fpm -t", name, next);
+        if (validate_without_fpm(cfg, acct, &new_slot, &r, err) < 0)
+            goto restore;
+    }
+    else {
+        fpm_info(ctx, "%s: php-fpm -t --fpm-config %s", name, new_slot.conf);
+        if (fpm_slot_test(&new_slot, err) < 0)
+            goto restore;
+    }
 
-    if (!running && !(flags & FPM_APPLY_START)) {
+    if (!running && (!(flags & FPM_APPLY_START) || od)) {
         if (acct_text && write_account_text(cfg, name, acct_text, err) < 0)
             goto restore;
         res->did = FPM_DID_FILES;
         res->slot = live;
+        if (od && (flags & FPM_APPLY_START)) {
+            /* on-demand: armed, not started; serve binds the socket when
+             * the account is let go, and the first request starts it */
+            if (fpm_ensure_account_dirs(cfg, acct, err) < 0 ||
+                fpm_set_stopped(cfg, name, 0, err) < 0 ||
+                fpm_switch_live(cfg, name, next, err) < 0)
+                goto restore;
+            res->did = FPM_DID_ARMED;
+            res->slot = next;
+        }
         rc = 0;
         goto out_render;
     }
@@ -308,7 +379,10 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
             goto restore;
     }
     started = 1;
-    if (fpm_slot_start(ctx, &new_slot, &new_pid, err) < 0)
+    if (od && (sock_fd = fpm_listen_socket(cfg, new_slot.sock, NULL,
+                                           err)) < 0)
+        goto restore;
+    if (fpm_slot_start(ctx, &new_slot, sock_fd, &new_pid, err) < 0)
         goto restore;
     if (acct_text) {
         fpm_info(ctx, "%s: writing the account file", name);
@@ -321,6 +395,17 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     fpm_info(ctx, "%s: switching %s.sock to slot %c", name, name, next);
     if (fpm_switch_live(cfg, name, next, err) < 0)
         goto restore;
+    if (od && serve) {
+        /* serve keeps the socket from now on, also once this master is
+         * stopped for idleness */
+        char cmd[WLF_NAME_MAX + 48], reply[256];
+        wlf_err e2;
+        snprintf(cmd, sizeof(cmd), "adopt %s %c %ld", name, next,
+                 (long)new_pid);
+        if (fpm_serve_call(fpm_serve_conn(ctx), cmd, sock_fd, reply,
+                           sizeof(reply), &e2) < 0)
+            fpm_info(ctx, "%s: %s", name, e2.msg);
+    }
     if (running) {
         fpm_queue_quit(ctx, name, old_slot.slot, old_pid);
         fpm_info(ctx, "%s: old master %ld (slot %c) quits after %lld ms",
@@ -349,9 +434,24 @@ restore:
 out_render:
     fpm_rendered_free(&r);
 out:
+    if (sock_fd >= 0)
+        close(sock_fd);
     fpm_snapshot_free(&snap);
     free(acct_text);
     free(old_text);
+    return rc;
+}
+
+int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
+                      fpm_apply_result *res, wlf_err *err)
+{
+    int serve = fpm_serve_lock(ctx, acct->name, err), rc;
+
+    if (serve < 0)
+        return -1;
+    rc = apply_held(ctx, acct, flags, serve, res, err);
+    if (serve)
+        fpm_serve_unlock(ctx, acct->name);
     return rc;
 }
 

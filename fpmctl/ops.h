@@ -41,7 +41,9 @@ typedef enum {
     FPM_DID_NOTHING,    /* files were already as rendered */
     FPM_DID_FILES,      /* files updated; not running, not started */
     FPM_DID_START,      /* was not running; started */
-    FPM_DID_RELOAD      /* new instance serving, old one draining */
+    FPM_DID_RELOAD,     /* new instance serving, old one draining */
+    FPM_DID_ARMED       /* on-demand, not running: its first request
+                           starts it (fpmctl serve or a socket unit) */
 } fpm_did;
 
 typedef struct {
@@ -49,13 +51,18 @@ typedef struct {
     char slot;          /* the live slot afterwards */
     pid_t pid;          /* its master */
     pid_t old_pid;      /* the master told to quit after drain_time */
+    int serve;          /* fpmctl serve runs (and was told) */
 } fpm_apply_result;
 
 /*
  * Make the account's derived files and instance match `acct`. On any
  * failure before the switch, the new instance is stopped, the files are
  * put back and the old instance keeps serving; err quotes the cause
- * (php-fpm's own line where it has one).
+ * (php-fpm's own line where it has one). An on-demand account that is
+ * not running is never started (FPM_APPLY_START arms it: FPM_DID_ARMED);
+ * one that runs switches like any other, its new socket bound here and
+ * handed to php-fpm and to fpmctl serve. While it works, fpmctl serve
+ * (if it runs) leaves the account alone.
  */
 int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
                       fpm_apply_result *res, wlf_err *err);

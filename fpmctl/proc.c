@@ -40,9 +40,9 @@ void proc_sleep_ms(long long ms)
         ;
 }
 
-/* Close every descriptor above 2: a daemon must not keep fds that
- * whoever ran fpmctl happened to leave open. */
-static void close_inherited(void)
+/* Close every descriptor above 2 but `keep`: a daemon must not keep fds
+ * that whoever ran fpmctl happened to leave open. */
+static void close_inherited(int keep)
 {
     int fds[1024];
     size_t n = 0;
@@ -51,12 +51,13 @@ static void close_inherited(void)
 
     if (d == NULL) {
         for (int fd = 3; fd < 1024; fd++)
-            close(fd);
+            if (fd != keep)
+                close(fd);
         return;
     }
     while ((de = readdir(d)) != NULL && n < sizeof(fds) / sizeof(fds[0])) {
         int fd = atoi(de->d_name);
-        if (fd > 2 && fd != dirfd(d))
+        if (fd > 2 && fd != dirfd(d) && fd != keep)
             fds[n++] = fd;
     }
     closedir(d);
@@ -64,7 +65,8 @@ static void close_inherited(void)
         close(fds[i]);
 }
 
-static void child_exec(char *const argv[], char *const envp[], int out_fd)
+static void child_exec(char *const argv[], char *const envp[], int out_fd,
+                       int keep_fd)
 {
     sigset_t none;
     int devnull = open("/dev/null", O_RDONLY);
@@ -78,7 +80,10 @@ static void child_exec(char *const argv[], char *const envp[], int out_fd)
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 ||
         dup2(out_fd, 2) < 0)
         _exit(126);
-    close_inherited();
+    close_inherited(keep_fd);
+    /* the one descriptor the program inherits (a listening socket) */
+    if (keep_fd > 2 && fcntl(keep_fd, F_SETFD, 0) < 0)
+        _exit(126);
     if (envp)
         execve(argv[0], argv, envp);
     else
@@ -107,6 +112,24 @@ static int append_output(proc_result *res, const char *data, size_t n)
 int proc_run(char *const argv[], char *const envp[], int timeout_ms,
              proc_result *res, wlf_err *err)
 {
+    return proc_run_fd(argv, envp, -1, timeout_ms, res, err);
+}
+
+pid_t proc_spawn(char *const argv[], char *const envp[], int keep_fd,
+                 int out_fd, wlf_err *err)
+{
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return wlf_fail(err, argv[0], "fork: %s", strerror(errno));
+    if (pid == 0)
+        child_exec(argv, envp, out_fd, keep_fd);
+    return pid;
+}
+
+int proc_run_fd(char *const argv[], char *const envp[], int keep_fd,
+                int timeout_ms, proc_result *res, wlf_err *err)
+{
     int fds[2];
     pid_t pid;
     long long deadline = proc_now_ms() + timeout_ms, exited_at = 0;
@@ -127,7 +150,7 @@ int proc_run(char *const argv[], char *const envp[], int timeout_ms,
         return wlf_fail(err, argv[0], "fork: %s", strerror(errno));
     }
     if (pid == 0)
-        child_exec(argv, envp, fds[1]);
+        child_exec(argv, envp, fds[1], keep_fd);
     close(fds[1]);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
 
@@ -363,7 +386,13 @@ size_t proc_socket_holders(const char *path, pid_t *out, size_t cap)
         DIR *fds;
         struct dirent *fe;
         int found = 0;
+        char cmd[64];
         if (!numeric(de->d_name) || atol(de->d_name) == (long)getpid())
+            continue;
+        /* only php-fpm's own processes: the socket of an on-demand
+         * account is also held by fpmctl serve, which must live on */
+        if (proc_cmdline((pid_t)atol(de->d_name), cmd, sizeof(cmd)) < 0 ||
+            strncmp(cmd, "php-fpm", 7) != 0)
             continue;
         if ((size_t)snprintf(fddir, sizeof(fddir), "/proc/%s/fd",
                              de->d_name) >= sizeof(fddir))
@@ -393,4 +422,58 @@ size_t proc_socket_holders(const char *path, pid_t *out, size_t cap)
     }
     closedir(d);
     return n;
+}
+
+size_t proc_unix_listeners(const char *path, unsigned long *inodes,
+                           size_t cap)
+{
+    char line[PATH_MAX + 128];
+    FILE *f = fopen("/proc/net/unix", "re");
+    size_t n = 0;
+
+    if (f == NULL)
+        return 0;
+    /* Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 is
+     * __SO_ACCEPTCON: a listening socket */
+    while (fgets(line, sizeof(line), f) && n < cap) {
+        unsigned long inode, flags;
+        char p[PATH_MAX];
+        if (sscanf(line, "%*s %*s %*s %lx %*s %*s %lu %4095s", &flags,
+                   &inode, p) == 3 && (flags & 0x10000) &&
+            strcmp(p, path) == 0)
+            inodes[n++] = inode;
+    }
+    fclose(f);
+    return n;
+}
+
+int proc_fd_of_socket(pid_t pid, const unsigned long *inodes, size_t n)
+{
+    char fddir[64];
+    DIR *d;
+    struct dirent *de;
+    int found = -1;
+
+    snprintf(fddir, sizeof(fddir), "/proc/%ld/fd", (long)pid);
+    if ((d = opendir(fddir)) == NULL)
+        return -1;
+    while (found < 0 && (de = readdir(d)) != NULL) {
+        char lp[400], target[64];
+        ssize_t len;
+        unsigned long ino;
+        if (!numeric(de->d_name))
+            continue;
+        snprintf(lp, sizeof(lp), "%s/%s", fddir, de->d_name);
+        len = readlink(lp, target, sizeof(target) - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        if (sscanf(target, "socket:[%lu]", &ino) != 1)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (inodes[i] == ino)
+                found = atoi(de->d_name);
+    }
+    closedir(d);
+    return found;
 }

@@ -140,12 +140,26 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
 
     sb_printf(&b, "[%s]\n", name);
     if (put_quoted(&b, "user", acct->user, err) < 0 ||
-        put_quoted(&b, "group", acct->group, err) < 0 ||
-        put_quoted(&b, "listen", sock, err) < 0 ||
-        put_quoted(&b, "listen.owner", acct->user, err) < 0 ||
-        put_quoted(&b, "listen.group", cfg->httpd_group, err) < 0)
+        put_quoted(&b, "group", acct->group, err) < 0)
         goto fail;
-    sb_printf(&b, "listen.mode = 0660\n");
+    if (eff->num[WLF_S_ACTIVATION] == WLF_ACTIVATION_ON_DEMAND) {
+        /* the socket exists before the master and outlives it: php-fpm
+         * inherits it (FPM_SOCKETS=<this key>=fd) and unlinks this key,
+         * never the socket's own path, when it exits */
+        fs_path(v, sizeof(v), "%s/%s.%c.fd", cfg->socket_dir, name, slot);
+        sb_printf(&b, "; on-demand: %s is bound by fpmctl (root, group "
+                  "%s, 0660) and\n; handed to this master; the key below "
+                  "names it in FPM_SOCKETS\n", sock, cfg->httpd_group);
+        if (put_quoted(&b, "listen", v, err) < 0)
+            goto fail;
+    }
+    else {
+        if (put_quoted(&b, "listen", sock, err) < 0 ||
+            put_quoted(&b, "listen.owner", acct->user, err) < 0 ||
+            put_quoted(&b, "listen.group", cfg->httpd_group, err) < 0)
+            goto fail;
+        sb_printf(&b, "listen.mode = 0660\n");
+    }
     if (eff->num[WLF_S_PM] == WLF_PM_STATIC)
         sb_printf(&b, "; static: httpd may keep connections to these "
                   "workers open (reuse)\n"
