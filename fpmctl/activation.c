@@ -69,8 +69,6 @@ int fpm_listen_socket(const wlf_config *cfg, const char *path,
 {
     struct sockaddr_un sa;
     struct group *gr = getgrnam(cfg->httpd_group);
-    char tmp[PATH_MAX];
-    const char *slash = strrchr(path, '/');
     mode_t old_mask;
     struct stat st;
     int fd;
@@ -78,8 +76,8 @@ int fpm_listen_socket(const wlf_config *cfg, const char *path,
     if (gr == NULL)
         return wlf_fail(err, "httpd_group", "no such group '%s'",
                         cfg->httpd_group);
-    if (slash == NULL)
-        return wlf_fail(err, "socket", "not an absolute path: %s", path);
+    if (fill_addr(&sa, path, err) < 0)
+        return -1;
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode))
             return wlf_fail(err, "socket", "%s exists and is no socket",
@@ -87,31 +85,28 @@ int fpm_listen_socket(const wlf_config *cfg, const char *path,
         if (wlf_socket_accepts(path))
             return wlf_fail(err, "socket", "%s already accepts connections "
                             "(another process listens on it)", path);
+        /* a socket file nobody listens on: what a killed holder left */
+        unlink(path);
     }
-    /* a short temp name in the same directory: the socket dir leaves room
-     * for NAME.a.sock, so it fits wherever the final name fits */
-    if (fs_path(tmp, sizeof(tmp), "%.*s/.l%ld", (int)(slash - path), path,
-                (long)getpid()) < 0 || fill_addr(&sa, path, err) < 0 ||
-        fill_addr(&sa, tmp, err) < 0)
-        return wlf_fail(err, "socket", "path too long: %s", path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return wlf_fail(err, "socket", "socket: %s", strerror(errno));
-    unlink(tmp);
-    /* born 0600: nobody but root can connect before the chown below */
+    /* born 0600: nobody but root can connect before the chown below. It
+     * is bound at its final path (not renamed into place), so that
+     * /proc/net/unix names it correctly. */
     old_mask = umask(0177);
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         umask(old_mask);
-        wlf_fail(err, "socket", "bind %s: %s", tmp, strerror(errno));
+        wlf_fail(err, "socket", "bind %s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
     umask(old_mask);
-    if (chown(tmp, 0, gr->gr_gid) < 0 || chmod(tmp, 0660) < 0 ||
-        listen(fd, FPM_LISTEN_BACKLOG) < 0 || rename(tmp, path) < 0 ||
+    if (chown(path, 0, gr->gr_gid) < 0 || chmod(path, 0660) < 0 ||
+        listen(fd, FPM_LISTEN_BACKLOG) < 0 ||
         (file && lstat(path, file) < 0)) {
         wlf_fail(err, "socket", "%s: %s", path, strerror(errno));
-        unlink(tmp);
+        unlink(path);
         close(fd);
         return -1;
     }

@@ -53,8 +53,8 @@ const char *fpm_inherit_env(const wlf_config *cfg, const char *name,
 /*
  * Bind a listening socket at `path` for an on-demand account: root,
  * httpd_group, 0660, so that only httpd and root can connect (never the
- * account's own PHP). It is bound under a temp name, given its owner and
- * mode, and renamed into place: nobody ever sees it with other rights.
+ * account's own PHP). It is created 0600 and then given its group and
+ * mode: nobody ever sees it with more rights than that.
  * A socket file nobody listens on is replaced; one that accepts is
  * refused (someone else serves it). Returns the fd (close-on-exec); *file
  * (may be NULL) gets the socket file's stat.

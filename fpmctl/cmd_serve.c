@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -582,7 +583,12 @@ static void answer_503(od_acct *a, const char *why)
     for (int k = 0; k < 256; k++) {
         unsigned char junk[8192];
         size_t hl = strlen(head), bl = strlen(body), cl = hl + bl;
-        int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct pollfd pf = { fd, POLLIN, 0 };
+        int c;
+        /* the socket itself stays blocking (php-fpm shares it): ask first */
+        if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLIN))
+            break;
+        c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c < 0)
             break;
         /* read what the client sent (the request); do not wait for more */
@@ -697,6 +703,29 @@ static void start_check(od_acct *a)
     make_active(a);
 }
 
+static long long running_workers(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    long long n = 0;
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        size_t l;
+        if (eol == NULL)
+            eol = end;
+        l = (size_t)(eol - p);
+        if (l > 6 && strncmp(p, "state:", 6) == 0) {
+            const char *v = p + 6;
+            while (v < eol && *v == ' ')
+                v++;
+            if ((size_t)(eol - v) >= 7 && strncmp(v, "Running", 7) == 0)
+                n++;
+        }
+        p = eol + 1;
+    }
+    return n;
+}
+
 static void on_status_readable(od_acct *a)
 {
     wlf_fcgi_response resp;
@@ -723,6 +752,11 @@ static void on_status_readable(od_acct *a)
         int ok = resp.out && wlf_fcgi_http_status(resp.out, resp.out_len,
                                                   &body, &body_len) == 200 &&
                  wlf_fpm_status_parse(body, body_len, &st) == 0;
+        /* the summary's "active processes" is refreshed once a second by
+         * the master; the per-process states (?full) are the workers'
+         * own: count those serving a request, ours included */
+        if (ok)
+            st.active_processes = running_workers(body, body_len);
         wlf_fcgi_response_free(&resp);
         finish_check(a, ok ? &st : NULL);
         make_room();
@@ -1591,7 +1625,8 @@ int cmd_serve(fpm_ctx *ctx, int argc, char **argv)
         "GATEWAY_INTERFACE", "FastCGI/1.0", "REQUEST_METHOD", "GET",
         "SCRIPT_NAME", WLF_FPM_STATUS_PATH,
         "SCRIPT_FILENAME", WLF_FPM_STATUS_PATH,
-        "REQUEST_URI", WLF_FPM_STATUS_PATH, "QUERY_STRING", "",
+        "REQUEST_URI", WLF_FPM_STATUS_PATH "?full",
+        "QUERY_STRING", "full",
         "SERVER_SOFTWARE", "fpmctl-serve", "REMOTE_ADDR", "127.0.0.1",
         NULL, NULL
     };
