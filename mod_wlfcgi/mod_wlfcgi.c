@@ -46,6 +46,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "wlf_config.h"
 #include "wlf_fcgi.h"
@@ -88,6 +89,8 @@ typedef struct {
     const char *php_admin;      /* PHP_ADMIN_VALUE for max_upload */
     const char *fpm_pm;         /* the account's pm: "ondemand", "static" */
     wlf_reuse_plan reuse;
+    int on_demand;              /* activation = on-demand */
+    const char *slot_pid[2];    /* <dir>/NAME.a.pid, <dir>/NAME.b.pid */
 } wlf_acct;
 
 typedef struct {
@@ -377,6 +380,11 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
     x->max_execution_time = eff.num[WLF_S_MAX_EXECUTION_TIME];
     x->fpm_pm = apr_pstrdup(p, wlf_setting_format(&eff, WLF_S_PM, pm,
                                                   sizeof(pm)));
+    x->on_demand = eff.num[WLF_S_ACTIVATION] == WLF_ACTIVATION_ON_DEMAND;
+    for (int k = 0; k < 2; k++)
+        x->slot_pid[k] = apr_pstrdup(p, wlf_path_slot_pid(&g->cfg, a->name,
+                                                          (char)('a' + k),
+                                                          buf, sizeof(buf)));
     wlf_settings_free(&eff);
     x->php_admin = apr_pstrdup(p, wlf_upload_php_admin(x->max_upload, buf,
                                                        sizeof(buf)));
@@ -910,8 +918,11 @@ static int request_status(int *status, request_rec *r)
     if (rq->slot == 0)
         return OK;
     /* a pool that is down refuses connections; one that still accepts
-     * them lost a worker in the middle of this request */
-    if (wlf_socket_accepts(rq->acct->slot_sock[rq->slot - 'a']))
+     * them lost a worker in the middle of this request. (An on-demand
+     * account without a master is not probed: that would start one.) */
+    if ((!rq->acct->on_demand ||
+         access(rq->acct->slot_pid[rq->slot - 'a'], F_OK) == 0) &&
+        wlf_socket_accepts(rq->acct->slot_sock[rq->slot - 'a']))
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_WORKER_GONE
                       ": account %s: a PHP worker ended the request for %s "
                       "without an answer (crashed, killed, or over "
@@ -1103,26 +1114,42 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 typedef struct {
     int answers;
     const char *error;
+    const char *state;
 } ping_result;
 
 static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
                                  wlf_acct *a)
 {
     ping_result *pr = apr_hash_get(cache, a->name, APR_HASH_KEY_STRING);
+    struct stat st;
     char slot;
     wlf_err e;
 
     if (pr)
         return pr;
     pr = apr_pcalloc(r->pool, sizeof(*pr));
+    pr->state = "down";
     slot = wlf_slot_of_link(a->link);
     if (slot == 0) {
         pr->error = apr_psprintf(r->pool, "no live instance: %s is missing "
                                  "or no slot link", a->link);
     }
+    else if (a->on_demand && stat(a->slot_pid[slot - 'a'], &st) != 0) {
+        /* no master: a ping would start one. The socket is held (by
+         * fpmctl serve or a socket unit) if its file is there */
+        if (stat(a->slot_sock[slot - 'a'], &st) == 0 && S_ISSOCK(st.st_mode)) {
+            pr->answers = 1;
+            pr->state = "idle";
+        }
+        else
+            pr->error = apr_psprintf(r->pool, "on-demand, and nothing holds "
+                                     "%s (is fpmctl serve running?)",
+                                     a->slot_sock[slot - 'a']);
+    }
     else if (wlf_fcgi_ping(a->slot_sock[slot - 'a'], WLF_FPM_PING_PATH,
                            WLF_PING_MS, &e) == 0) {
         pr->answers = 1;
+        pr->state = "running";
     }
     else {
         pr->error = apr_pstrdup(r->pool, e.msg);
@@ -1176,6 +1203,7 @@ static int status_handler(request_rec *r)
             e->live = slot ? c->acct->slot_sock[slot - 'a'] : NULL;
             e->answers = pr->answers;
             e->error = pr->error;
+            e->state = pr->state;
             d = ap_get_module_config(s->lookup_defaults, &wlfcgi_module);
             e->max_upload = wlf_upload_effective(d->max_upload,
                                                  c->acct->max_upload,

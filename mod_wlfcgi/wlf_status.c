@@ -141,9 +141,12 @@ static void put_json_string(outbuf *b, const char *s)
     free(big);
 }
 
-static const char *answer_word(int answers)
+static const char *answer_word(const wlf_status_entry *e)
 {
-    return answers > 0 ? "yes" : answers == 0 ? "NO" : "-";
+    /* an idle on-demand account accepts: its first request starts it */
+    if (e->answers > 0 && e->state && strcmp(e->state, "idle") == 0)
+        return "idle";
+    return e->answers > 0 ? "yes" : e->answers == 0 ? "NO" : "-";
 }
 
 char *wlf_status_text(const wlf_status_page *page)
@@ -168,7 +171,7 @@ char *wlf_status_text(const wlf_status_page *page)
         else
             snprintf(reuse, sizeof(reuse), "%s", e->account ? "off" : "-");
         putf(&b, "%-32s %-16s %-6s %-9s %-8s %s", vh,
-             e->account ? e->account : "-", answer_word(e->answers),
+             e->account ? e->account : "-", answer_word(e),
              e->account ? wlf_size_format(e->max_upload, size, sizeof(size))
                         : "-",
              reuse, e->socket ? e->socket : "-");
@@ -207,6 +210,8 @@ char *wlf_status_json(const wlf_status_page *page)
             put_str(&b, "null");
         else
             put_str(&b, e->answers ? "true" : "false");
+        put_str(&b, ",\"state\":");
+        put_json_string(&b, e->state);
         put_str(&b, ",\"error\":");
         put_json_string(&b, e->error);
         if (e->account) {

@@ -18,6 +18,9 @@ typedef struct {
     const char *error;          /* why it does not answer, or NULL */
     long long max_upload;       /* effective limit at the vhost level */
     int reuse_hmax;             /* 0: connection reuse off */
+    const char *state;          /* running, idle (on-demand, no master:
+                                   the first request starts it), down;
+                                   NULL: unmapped */
 } wlf_status_entry;
 
 typedef struct {

@@ -363,7 +363,7 @@ def test_help_texts_and_command_table(two):
     names = [line.split("\t")[0] for line in r.out.splitlines()]
     assert names == ["init", "add-account", "remove-account", "list", "show",
                      "set", "start", "stop", "restart", "reload", "status",
-                     "check", "rebuild"]
+                     "check", "rebuild", "serve"]
     for n in names:
         r = sb.fpmctl(n, "--help")
         assert r.rc == 0 and r.out.startswith(f"usage: fpmctl {n}"), r

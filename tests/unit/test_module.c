@@ -385,8 +385,8 @@ static void test_status_render(void **state)
 {
     wlf_status_entry e[2] = {
         { "alice.example", 80, "alice", "/run/wlfcgi/alice.sock",
-          "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4 },
-        { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0 },
+          "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4, "running" },
+        { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0, NULL },
     };
     wlf_status_page p = { "/etc/wlfcgi/wlfcgi.conf", "0.1", 3, e, 2 };
     char *t = wlf_status_text(&p), *j = wlf_status_json(&p);
@@ -418,6 +418,19 @@ static void test_status_render(void **state)
     assert_non_null(strstr(t, "no live instance"));
     assert_non_null(strstr(j, "\"answers\":false"));
     assert_non_null(strstr(j, "\"live_socket\":null"));
+    free(t);
+    free(j);
+
+    /* an idle on-demand account: its socket accepts, no master runs */
+    e[0].answers = 1;
+    e[0].error = NULL;
+    e[0].live = "/run/wlfcgi/alice.a.sock";
+    e[0].state = "idle";
+    t = wlf_status_text(&p);
+    j = wlf_status_json(&p);
+    assert_non_null(strstr(t, " idle "));
+    assert_non_null(strstr(j, "\"state\":\"idle\""));
+    assert_non_null(strstr(j, "\"answers\":true"));
     free(t);
     free(j);
 
