@@ -369,3 +369,64 @@ def test_list_status_show_name_the_states(od):
     assert od.request("olga", od.write_php("olga", HELLO)).status == 200
     assert od.json("status", "olga")[0]["state"] == "running"
     assert fpm_masters(od, "paul") == []
+
+
+# ------------------------------------------------------------ with httpd --
+
+def od_vhosts(sb, port, names):
+    out = [f"WLFcgiConfig {sb.conf}"]
+    for n in names:
+        home = sb.accounts[n].home
+        out.append(f"""
+<VirtualHost 127.0.0.1:{port}>
+  ServerName {n}.test
+  WLFcgiAccount {n}
+  DocumentRoot {home}
+  <Directory {home}>
+    AllowOverride None
+    Require all granted
+  </Directory>
+</VirtualHost>""")
+    out.append(f"""
+<VirtualHost 127.0.0.1:{port}>
+  ServerName admin.test
+  DocumentRoot {sb.root}
+  <Location /wlfcgi-status>
+    SetHandler wlfcgi-status
+    Require all granted
+  </Location>
+</VirtualHost>""")
+    return "\n".join(out)
+
+
+def test_through_httpd_wake_up_status_page_and_stop(od, httpd_factory,
+                                                     expect_log):
+    """The first request through httpd wakes the account and is answered
+    by it; the status page says idle/running without starting anything;
+    after fpmctl stop httpd answers 503 with Retry-After."""
+    expect_log(r"WLF00023: account quinn: no live instance")
+    q = od.add_account("quinn")
+    od.write_php("quinn", HELLO, filename="hello.php")
+    h = httpd_factory()
+    h.write(od_vhosts(od, h.port, ["quinn"]))
+    h.start()
+    try:
+        j = h.get("/wlfcgi-status?json", host="admin.test").json()
+        v = {x["vhost"]: x for x in j["vhosts"]}["quinn.test"]
+        assert v["state"] == "idle" and v["answers"] is True, v
+        text = h.get("/wlfcgi-status", host="admin.test").text
+        assert " idle " in [ln for ln in text.splitlines()
+                            if ln.startswith("quinn.test")][0]
+        assert fpm_masters(od, "quinn") == [], "the status page woke it"
+        r = h.get("/hello.php", host="quinn.test")
+        assert r.status == 200 and r.text == f"hello from {q.user}", r
+        assert len(fpm_masters(od, "quinn")) == 1
+        j = h.get("/wlfcgi-status?json", host="admin.test").json()
+        v = {x["vhost"]: x for x in j["vhosts"]}["quinn.test"]
+        assert v["state"] == "running", v
+        assert od.fpmctl("stop", "quinn").rc == 0
+        r = h.get("/hello.php", host="quinn.test")
+        assert r.status == 503 and r.header("Retry-After") == "10", r
+        assert fpm_masters(od, "quinn") == []
+    finally:
+        h.stop()
