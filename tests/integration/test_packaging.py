@@ -336,9 +336,17 @@ def test_units_pass_systemd_analyze_verify(instroot):
     with open(inst + "/php-fpm", "w") as f:
         f.write("#!/bin/sh\nexit 0\n")
     os.chmod(inst + "/php-fpm", 0o755)
+    # the instance's ExecStart is a /bin/sh line (FPM_SOCKETS for a socket
+    # it inherits)
+    if not os.path.lexists(r + "/bin/sh"):
+        os.makedirs(r + "/bin", exist_ok=True)
+        with open(r + "/bin/sh", "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(r + "/bin/sh", 0o755)
     env = dict(os.environ, MANPATH=r + "/usr/share/man")
     p = run(["systemd-analyze", "verify", "--root", r,
-             "wlfcgi-fpm@alice.b.service", "wlfcgi.service"],
+             "wlfcgi-fpm@alice.b.service", "wlfcgi-fpm@alice.b.socket",
+             "wlfcgi.service"],
             check=False, env=env, cwd=r)
     assert p.returncode == 0 and p.stdout == "" and p.stderr == "", \
         p.stdout + p.stderr
