@@ -143,7 +143,7 @@ endif
 	sed 's|WLFcgiConfig /etc/wlfcgi/|WLFcgiConfig $(WLF_CONFDIR)/|' \
 	    $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf >$(BUILD)/wlfcgi.httpd.conf
 	$(INSTALL) -m 0644 $(BUILD)/wlfcgi.httpd.conf $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf
-	$(INSTALL) -m 0644 rpm/wlfcgi-fpm@.service rpm/wlfcgi-fpm@.socket rpm/wlfcgi.service $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 0644 rpm/wlfcgi-fpm@.service rpm/wlfcgi-fpm@.socket rpm/wlfcgi.service rpm/wlfcgi-serve.service $(DESTDIR)$(UNITDIR)/
 	$(INSTALL) -m 0644 rpm/wlfcgi.tmpfiles $(DESTDIR)$(TMPFILESDIR)/wlfcgi.conf
 	$(INSTALL) -m 0644 rpm/wlfcgi.logrotate $(DESTDIR)$(LOGROTATEDIR)/wlfcgi
 	$(INSTALL) -m 0644 rpm/fpmctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fpmctl

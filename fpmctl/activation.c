@@ -399,13 +399,27 @@ void fpm_probe_on_demand(const wlf_config *cfg, const char *name,
             p->slot = st->slot;
         return;
     }
+    if (cfg->service == WLF_SERVICE_SYSTEMD && p->slot) {
+        /* systemd mode: the slot's socket unit holds the socket file */
+        char path[PATH_MAX];
+        struct stat sst;
+        wlf_path_slot_socket(cfg, name, p->slot, path, sizeof(path));
+        if (lstat(path, &sst) == 0 && S_ISSOCK(sst.st_mode)) {
+            p->state = FPM_IDLE;
+            return;
+        }
+    }
     if (st && strcmp(st->state, "failed") == 0) {
         p->state = FPM_DEAD;
         wlf_copy(p->error, sizeof(p->error), "on-demand: its last start "
                  "failed (see its fpm.log); requests get 503 for a while");
         return;
     }
-    wlf_copy(p->error, sizeof(p->error), serve_runs
+    wlf_copy(p->error, sizeof(p->error),
+             cfg->service == WLF_SERVICE_SYSTEMD
+             ? "on-demand: its socket unit is not listening (fpmctl start "
+               "NAME)"
+             : serve_runs
              ? "on-demand: fpmctl serve does not hold its socket (fpmctl "
                "start NAME)"
              : "on-demand: fpmctl serve is not running, so nothing holds "

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -57,8 +58,11 @@ const char cmd_serve_help[] =
     "fpmctl commands tell serve what they change. SIGTERM (or SIGINT) stops\n"
     "the masters serve manages, closes the sockets and ends serve; SIGHUP\n"
     "re-reads wlfcgi.conf and every account. Logs go to stderr.\n"
-    "Without it, on-demand accounts do not answer in direct mode; systemd\n"
-    "mode uses socket units instead.\n";
+    "Without it, on-demand accounts do not answer in direct mode. In\n"
+    "systemd mode the socket units (wlfcgi-fpm@NAME.SLOT.socket) hold the\n"
+    "sockets and start the masters; serve (wlfcgi-serve.service) only stops\n"
+    "idle ones and, over max_running, the least recently used idle ones;\n"
+    "on SIGTERM it leaves them to systemd.\n";
 
 #define MAX_EVENTS      64
 #define MAX_CLIENTS     64
@@ -69,7 +73,8 @@ const char cmd_serve_help[] =
 #define RETRY_AFTER     "10"
 
 typedef enum {
-    EV_LISTEN, EV_MASTER, EV_STATUS, EV_CTL, EV_CLIENT, EV_SIGNAL
+    EV_LISTEN, EV_MASTER, EV_STATUS, EV_CTL, EV_CLIENT, EV_SIGNAL,
+    EV_INOTIFY
 } ev_kind;
 
 typedef struct {
@@ -162,8 +167,12 @@ static struct {
     int terminating;
     unsigned char *status_req;
     size_t status_req_len;
-    ev_tag t_ctl, t_sig;
+    ev_tag t_ctl, t_sig, t_inotify;
     long long starts, stops;
+    int hold;                   /* direct mode: serve holds the sockets and
+                                   starts masters; systemd mode: socket
+                                   units do, serve only stops idle ones */
+    int inotify_fd;
 } S;
 
 /* ------------------------------------------------------------------ */
@@ -283,7 +292,7 @@ static void slot_path(const od_acct *a, char slot, char *buf, size_t len)
 static void update_watch(od_acct *a)
 {
     int fd = a->fd[a->slot - 'a'];
-    int want = !S.terminating && a->lock_owner == 0 && fd >= 0 &&
+    int want = S.hold && !S.terminating && a->lock_owner == 0 && fd >= 0 &&
                (a->state == OD_IDLE || a->state == OD_FAILED);
     struct epoll_event ev;
 
@@ -637,6 +646,19 @@ static void abort_check(od_acct *a)
     a->status_len = 0;
 }
 
+static void stop_if_idle(od_acct *a)
+{
+    long long now = proc_now_ms();
+
+    if (a->state == OD_RUNNING && a->lock_owner == 0 &&
+        a->idle_stop_ms > 0 && now - a->last_used >= a->idle_stop_ms) {
+        char why[64];
+        snprintf(why, sizeof(why), "no request for %lld s",
+                 (now - a->last_used) / 1000);
+        stop_master(a, why);
+    }
+}
+
 /* st NULL: no answer in time (all workers busy). */
 static void finish_check(od_acct *a, const wlf_fpm_status *st)
 {
@@ -652,13 +674,7 @@ static void finish_check(od_acct *a, const wlf_fpm_status *st)
         a->accepted = st->accepted_conn;
     a->checked_at = now;
     a->next_check = now + check_period_ms(a);
-    if (a->state == OD_RUNNING && a->lock_owner == 0 &&
-        a->idle_stop_ms > 0 && now - a->last_used >= a->idle_stop_ms) {
-        char why[64];
-        snprintf(why, sizeof(why), "no request for %lld s",
-                 (now - a->last_used) / 1000);
-        stop_master(a, why);
-    }
+    stop_if_idle(a);
 }
 
 static void start_check(od_acct *a)
@@ -682,12 +698,15 @@ static void start_check(od_acct *a)
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
         send(fd, S.status_req, S.status_req_len, MSG_NOSIGNAL) !=
             (ssize_t)S.status_req_len) {
-        /* a full queue (EAGAIN) means busy; anything else shows later */
+        /* a full queue (EAGAIN) means busy; a socket that refuses takes
+         * no requests either */
         int busy = errno == EAGAIN;
         close(fd);
         a->next_check = proc_now_ms() + check_period_ms(a);
         if (busy)
             a->last_used = proc_now_ms();
+        else
+            stop_if_idle(a);
         return;
     }
     memset(&ev, 0, sizeof(ev));
@@ -789,6 +808,18 @@ static void make_room(void)
 
     if (S.terminating)
         return;
+    if (!S.hold) {
+        /* systemd starts masters on its own: over the cap, stop the least
+         * recently used idle ones */
+        for (size_t i = 0; i < S.n_masters; i++)
+            if (S.masters[i]->quit_sent || S.masters[i]->a->m != S.masters[i])
+                quitting++;
+        if (S.cfg->max_running <= 0 ||
+            (long long)(S.n_masters - quitting) <= S.cfg->max_running)
+            return;
+        need = S.n_masters - quitting - (size_t)S.cfg->max_running;
+        goto stop_lru;
+    }
     for (;;) {
         od_acct *oldest = NULL;
         for (size_t i = 0; i < S.n_active; i++) {
@@ -812,6 +843,7 @@ static void make_room(void)
     if (waiting <= quitting)
         return;
     need = waiting - quitting;
+stop_lru:
     while (need > 0) {
         od_acct *lru = NULL;
         for (size_t i = 0; i < S.n_active; i++) {
@@ -874,6 +906,8 @@ static void adopt_running(od_acct *a, pid_t pid)
         close(a->fd[i]);
         a->fd[i] = -1;
     }
+    if (!S.hold)
+        return;     /* systemd holds the socket */
 #ifdef SYS_pidfd_getfd
     if (a->m && a->m->pidfd >= 0) {
         unsigned long inodes[8];
@@ -894,6 +928,27 @@ static void adopt_running(od_acct *a, pid_t pid)
 #endif
     slog("%s: php-fpm %ld runs on a socket serve does not hold; once it "
          "stops, serve binds a new one", a->name, (long)pid);
+}
+
+/* systemd mode: the slot's socket unit holds the socket and starts the
+ * master; serve tracks the master to stop it when idle. */
+static void sync_unheld(od_acct *a, char live)
+{
+    fpm_slot s;
+    struct stat st;
+    pid_t pid;
+
+    if (a->m && a->m->slot != live)
+        retire_master(a);
+    a->slot = live;
+    fpm_slot_init(S.cfg, a->name, live, &s);
+    if ((pid = fpm_slot_pid(&s)) != 0) {
+        adopt_running(a, pid);
+        return;
+    }
+    if (a->m == NULL)
+        set_state(a, lstat(s.sock, &st) == 0 && S_ISSOCK(st.st_mode)
+                         ? OD_IDLE : OD_STOPPED);
 }
 
 /* Read the account from disk and hold, arm or drop what it needs. */
@@ -929,6 +984,11 @@ static void sync_account(od_acct *a)
     live = fpm_live_slot(S.cfg, a->name);
     if (live == 0)
         live = 'a';
+    if (!S.hold) {
+        sync_unheld(a, live);
+        wlf_account_free(&acct);
+        return;
+    }
     if (a->m && a->m->slot != live)
         retire_master(a);
     if (a->slot != live)
@@ -1546,8 +1606,10 @@ static void begin_shutdown(void)
         if (a->state == OD_WAITING)
             answer_503(a, "PHP is being stopped on this server");
     }
-    for (size_t i = 0; i < S.n_masters; i++)
-        quit_master(S.masters[i]);
+    /* systemd mode: the masters are systemd's; serve only leaves */
+    if (S.hold)
+        for (size_t i = 0; i < S.n_masters; i++)
+            quit_master(S.masters[i]);
 }
 
 static void finish_shutdown(void)
@@ -1577,6 +1639,33 @@ static void on_signals(void)
     }
 }
 
+/* systemd mode: a pid file NAME.SLOT.pid appeared: a master started. */
+static void on_pid_files(void)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+
+    while ((n = read(S.inotify_fd, buf, sizeof(buf))) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *e = (struct inotify_event *)p;
+            size_t len = e->len ? strlen(e->name) : 0;
+            p += sizeof(*e) + e->len;
+            if (len > 6 && strcmp(e->name + len - 6, ".a.pid") != 0 &&
+                strcmp(e->name + len - 6, ".b.pid") != 0)
+                continue;
+            if (len > 6 && len - 6 <= WLF_NAME_MAX) {
+                char name[WLF_NAME_MAX + 1];
+                od_acct *a;
+                memcpy(name, e->name, len - 6);
+                name[len - 6] = '\0';
+                a = find_acct(name);
+                if (a && a->lock_owner == 0 && a->state != OD_NONE)
+                    sync_account(a);
+            }
+        }
+    }
+}
+
 static void cleanup(void)
 {
     for (int i = 0; i < MAX_CLIENTS; i++)
@@ -1603,6 +1692,8 @@ static void cleanup(void)
         close(S.sigfd);
     if (S.ep >= 0)
         close(S.ep);
+    if (S.inotify_fd >= 0)
+        close(S.inotify_fd);
     if (S.lock_fd >= 0)
         close(S.lock_fd);
 }
@@ -1641,12 +1732,6 @@ int cmd_serve(fpm_ctx *ctx, int argc, char **argv)
                                "'%.40s'", argv[1]);
     if (ctx->dry_run)
         return fpm_usage_error(cmd_serve_usage, "--dry-run does not apply");
-    if (ctx->cfg.service != WLF_SERVICE_DIRECT) {
-        fpm_error("serve: %s says service = \"systemd\": there socket units "
-                  "(wlfcgi-fpm@NAME.SLOT.socket) hold the sockets of "
-                  "on-demand accounts", ctx->cfg.file);
-        return FPM_EXIT_USAGE;
-    }
     if (geteuid() != 0) {
         fpm_error("serve: must run as root (it starts php-fpm masters)");
         return FPM_EXIT_FAILED;
@@ -1654,7 +1739,8 @@ int cmd_serve(fpm_ctx *ctx, int argc, char **argv)
     memset(&S, 0, sizeof(S));
     S.ctx = ctx;
     S.cfg = &ctx->cfg;
-    S.ctl_fd = S.sigfd = S.lock_fd = S.ep = -1;
+    S.ctl_fd = S.sigfd = S.lock_fd = S.ep = S.inotify_fd = -1;
+    S.hold = ctx->cfg.service == WLF_SERVICE_DIRECT;
     stat(ctx->config_path, &S.cfg_st);
     raise_fd_limit();
     if (wlf_fcgi_build_request(params, 0, &S.status_req,
@@ -1695,6 +1781,17 @@ int cmd_serve(fpm_ctx *ctx, int argc, char **argv)
     epoll_ctl(S.ep, EPOLL_CTL_ADD, S.ctl_fd, &ev);
     ev.data.ptr = &S.t_sig;
     epoll_ctl(S.ep, EPOLL_CTL_ADD, S.sigfd, &ev);
+    if (!S.hold) {
+        /* systemd starts masters: their pid files tell serve at once */
+        S.t_inotify.kind = EV_INOTIFY;
+        S.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (S.inotify_fd >= 0 &&
+            inotify_add_watch(S.inotify_fd, S.cfg->socket_dir,
+                              IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) >= 0) {
+            ev.data.ptr = &S.t_inotify;
+            epoll_ctl(S.ep, EPOLL_CTL_ADD, S.inotify_fd, &ev);
+        }
+    }
 
     /* arm every account under the writer lock: no change is half done */
     fs_path(lockpath, sizeof(lockpath), "%s/.lock", dir);
@@ -1723,7 +1820,7 @@ int cmd_serve(fpm_ctx *ctx, int argc, char **argv)
         long long timeout = tick();
         int n;
 
-        if (S.terminating && S.n_masters == 0)
+        if (S.terminating && (S.n_masters == 0 || !S.hold))
             break;
         n = epoll_wait(S.ep, evs, MAX_EVENTS, (int)timeout);
         if (n < 0 && errno != EINTR) {
@@ -1756,6 +1853,9 @@ int cmd_serve(fpm_ctx *ctx, int argc, char **argv)
             case EV_SIGNAL:
                 on_signals();
                 stop_batch = 1;
+                break;
+            case EV_INOTIFY:
+                on_pid_files();
                 break;
             }
             if (stop_batch)

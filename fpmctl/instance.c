@@ -38,6 +38,8 @@ void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
     fs_path(s->log, sizeof(s->log), "%s/fpm.log", logdir);
     snprintf(s->unit, sizeof(s->unit), "wlfcgi-fpm@%s.%c.service", name,
              slot);
+    snprintf(s->socket_unit, sizeof(s->socket_unit),
+             "wlfcgi-fpm@%s.%c.socket", name, slot);
 }
 
 const char *fpm_systemctl(void)
@@ -399,9 +401,10 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
     *was_running = pid != 0;
     if (ctx->cfg.service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
-                         (char *)s->unit, NULL };
+                         (char *)s->unit, (char *)s->socket_unit, NULL };
         proc_result r;
-        fpm_info(ctx, "%s: systemctl stop %s", s->name, s->unit);
+        fpm_info(ctx, "%s: systemctl stop %s %s", s->name, s->unit,
+                 s->socket_unit);
         if (proc_run(argv, NULL, (int)(wait_ms + 5000), &r, err) == 0) {
             if (r.status != 0) {
                 char line[300];
@@ -450,11 +453,33 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
     return 0;
 }
 
+int fpm_slot_start_socket_unit(const fpm_ctx *ctx, const fpm_slot *s,
+                               wlf_err *err)
+{
+    char *argv[] = { (char *)fpm_systemctl(), (char *)"start",
+                     (char *)s->socket_unit, NULL };
+    char line[400];
+    proc_result r;
+
+    fpm_info(ctx, "%s: systemctl start %s", s->name, s->socket_unit);
+    if (proc_run(argv, NULL, 30000, &r, err) < 0)
+        return -1;
+    if (r.status != 0 || r.timed_out) {
+        proc_pick_line(r.out, NULL, line, sizeof(line));
+        proc_result_free(&r);
+        return wlf_fail(err, s->name, "systemctl start %s failed: %s",
+                        s->socket_unit, line);
+    }
+    proc_result_free(&r);
+    return 0;
+}
+
 void fpm_slot_quit(const fpm_ctx *ctx, const fpm_slot *s, pid_t pid)
 {
     if (ctx->cfg.service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
-                         (char *)"--no-block", (char *)s->unit, NULL };
+                         (char *)"--no-block", (char *)s->unit,
+                         (char *)s->socket_unit, NULL };
         proc_result r;
         wlf_err err;
         if (proc_run(argv, NULL, 10000, &r, &err) == 0)

@@ -33,6 +33,8 @@ typedef struct {
     char pidfile[PATH_MAX];     /* <socket_dir>/NAME.SLOT.pid */
     char log[PATH_MAX];         /* <log_dir>/NAME/fpm.log */
     char unit[WLF_NAME_MAX + 32];   /* wlfcgi-fpm@NAME.SLOT.service */
+    char socket_unit[WLF_NAME_MAX + 32];    /* ...@NAME.SLOT.socket: holds
+                                               an on-demand slot's socket */
 } fpm_slot;
 
 void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
@@ -78,10 +80,16 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
  * Stop the slot gracefully (SIGQUIT: requests in flight finish), wait up
  * to wait_ms, then SIGTERM and SIGKILL, also for workers left holding the
  * socket. Removes a stale pid file and socket. *was_running tells whether
- * a master was found.
+ * a master was found. In systemd mode the slot's socket unit is stopped
+ * too (an on-demand slot).
  */
 int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
                   int *was_running, wlf_err *err);
+
+/* systemd mode: start the slot's socket unit (an on-demand account's
+ * socket, held by systemd; the first connection starts the instance). */
+int fpm_slot_start_socket_unit(const fpm_ctx *ctx, const fpm_slot *s,
+                               wlf_err *err);
 
 /* Tell the master `pid` of slot s to quit, without waiting. */
 void fpm_slot_quit(const fpm_ctx *ctx, const fpm_slot *s, pid_t pid);

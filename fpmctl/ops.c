@@ -353,14 +353,19 @@ static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
         res->did = FPM_DID_FILES;
         res->slot = live;
         if (od && (flags & FPM_APPLY_START)) {
-            /* on-demand: armed, not started; serve binds the socket when
-             * the account is let go, and the first request starts it */
+            /* on-demand: armed, not started. The socket is bound by serve
+             * when the account is let go (direct mode) or by the slot's
+             * socket unit; the first request starts the instance. */
             if (fpm_ensure_account_dirs(cfg, acct, err) < 0 ||
                 fpm_set_stopped(cfg, name, 0, err) < 0 ||
+                (cfg->service == WLF_SERVICE_SYSTEMD &&
+                 fpm_slot_start_socket_unit(ctx, &new_slot, err) < 0) ||
                 fpm_switch_live(cfg, name, next, err) < 0)
                 goto restore;
             res->did = FPM_DID_ARMED;
             res->slot = next;
+            if (cfg->service == WLF_SERVICE_SYSTEMD)
+                res->serve = 1;     /* systemd holds the socket */
         }
         rc = 0;
         goto out_render;
@@ -379,8 +384,13 @@ static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
             goto restore;
     }
     started = 1;
-    if (od && (sock_fd = fpm_listen_socket(cfg, new_slot.sock, NULL,
-                                           err)) < 0)
+    /* on-demand: the new slot's socket exists before its master, held by
+     * its socket unit, or bound here and handed over */
+    if (od && cfg->service == WLF_SERVICE_SYSTEMD &&
+        fpm_slot_start_socket_unit(ctx, &new_slot, err) < 0)
+        goto restore;
+    if (od && cfg->service == WLF_SERVICE_DIRECT &&
+        (sock_fd = fpm_listen_socket(cfg, new_slot.sock, NULL, err)) < 0)
         goto restore;
     if (fpm_slot_start(ctx, &new_slot, sock_fd, &new_pid, err) < 0)
         goto restore;
@@ -395,7 +405,7 @@ static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
     fpm_info(ctx, "%s: switching %s.sock to slot %c", name, name, next);
     if (fpm_switch_live(cfg, name, next, err) < 0)
         goto restore;
-    if (od && serve) {
+    if (od && serve && sock_fd >= 0) {
         /* serve keeps the socket from now on, also once this master is
          * stopped for idleness */
         char cmd[WLF_NAME_MAX + 48], reply[256];

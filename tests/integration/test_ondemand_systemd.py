@@ -14,7 +14,8 @@ import tempfile
 from wlf.sandbox import wait_until
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-UNITS = ["wlfcgi-fpm@.service", "wlfcgi-fpm@.socket", "wlfcgi.service"]
+UNITS = ["wlfcgi-fpm@.service", "wlfcgi-fpm@.socket", "wlfcgi.service",
+         "wlfcgi-serve.service"]
 
 
 def unit_text(name):
@@ -46,7 +47,8 @@ def test_units_pass_systemd_analyze_verify():
         shutil.copy2(os.path.join(TOP, "fpmctl/fpmctl.8"), man)
         p = subprocess.run(["systemd-analyze", "verify", "--root", root,
                             "wlfcgi-fpm@alice.b.socket",
-                            "wlfcgi-fpm@alice.b.service", "wlfcgi.service"],
+                            "wlfcgi-fpm@alice.b.service", "wlfcgi.service",
+                            "wlfcgi-serve.service"],
                            capture_output=True, text=True, cwd=root,
                            env=dict(os.environ,
                                     MANPATH=os.path.join(root, "man")))
@@ -119,3 +121,44 @@ def test_listen_fds_hand_over_to_php_fpm(sandbox):
             act.wait()
         if os.path.exists(path):
             os.unlink(path)
+
+
+def test_fpmctl_arms_with_the_socket_unit_and_starts_no_instance(
+        sandbox_factory):
+    """systemd mode (fake systemctl): add-account of an on-demand account
+    starts its slot's socket unit, no instance; stop stops both units."""
+    sb = sandbox_factory(service="systemd")
+    sb.set_defaults(activation="on-demand")
+    r = sb.add_account("alice")
+    calls = sb.systemctl_calls()
+    assert "start wlfcgi-fpm@alice.a.socket" in calls, calls
+    assert not any(c.startswith("start") and c.endswith(".service")
+                   for c in calls), calls
+    sb.fpmctl("stop", "alice", check=True)
+    assert "stop wlfcgi-fpm@alice.a.service wlfcgi-fpm@alice.a.socket" in \
+        sb.systemctl_calls()
+    assert r.name == "alice"
+
+
+def test_serve_in_systemd_mode_stops_idle_masters_systemd_started(
+        sandbox_factory):
+    """serve holds nothing in systemd mode; a master the socket unit
+    started (here: the fake systemctl) is noticed by its pid file and
+    stopped once idle; SIGTERM leaves running masters to systemd."""
+    sb = sandbox_factory(service="systemd")
+    sb.set_defaults(activation="on-demand", idle_stop=1)
+    sb.add_account("bob")
+    sb.start_serve()
+    subprocess.run([sb.env["WLFCGI_SYSTEMCTL"], "start",
+                    "wlfcgi-fpm@bob.a.service"], check=True)
+    pid = wait_until(lambda: sb.master_pid("bob", "a"), what="bob's master")
+    wait_until(lambda: "bob: stopping php-fpm" in sb.serve_output(),
+               timeout=15, what="serve to stop the idle master")
+    wait_until(lambda: not os.path.exists(f"/proc/{pid}/cmdline") or
+               sb.master_pid("bob", "a") is None, timeout=10,
+               what="the master to exit")
+    subprocess.run([sb.env["WLFCGI_SYSTEMCTL"], "start",
+                    "wlfcgi-fpm@bob.a.service"], check=True)
+    pid = wait_until(lambda: sb.master_pid("bob", "a"), what="a new master")
+    assert sb.stop_serve() == 0
+    assert sb.master_pid("bob", "a") == pid, "serve stopped a unit's master"

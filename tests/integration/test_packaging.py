@@ -346,7 +346,7 @@ def test_units_pass_systemd_analyze_verify(instroot):
     env = dict(os.environ, MANPATH=r + "/usr/share/man")
     p = run(["systemd-analyze", "verify", "--root", r,
              "wlfcgi-fpm@alice.b.service", "wlfcgi-fpm@alice.b.socket",
-             "wlfcgi.service"],
+             "wlfcgi.service", "wlfcgi-serve.service"],
             check=False, env=env, cwd=r)
     assert p.returncode == 0 and p.stdout == "" and p.stderr == "", \
         p.stdout + p.stderr

@@ -254,6 +254,8 @@ units = [a for a in args[1:] if not a.startswith("-")]
 no_block = "--no-block" in args
 rc = 0
 for unit in units:
+    if unit.endswith(".socket"):
+        continue        # socket units (on-demand accounts): only logged
     inst = unit[len("wlfcgi-fpm@"):-len(".service")]
     d = os.path.join(STATE, "fpm", inst)
     name, slot = inst.rsplit(".", 1)
