@@ -28,9 +28,10 @@ ASAN_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit-asan/%)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 # Unit tests may link fpmctl's own pure files (everything but main.c) and
-# the module's pure files (everything but the httpd glue, mod_wlfcgi.c)
+# the module's pure files (wlf_*.c; the httpd glue is mod_wlfcgi*.c)
 FPMCTL_LIB_SRC := $(filter-out fpmctl/main.c,$(FPMCTL_SRC))
-MOD_LIB_SRC    := $(filter-out mod_wlfcgi/mod_wlfcgi.c,$(MOD_SRC))
+MOD_GLUE_SRC   := $(filter mod_wlfcgi/mod_wlfcgi%,$(MOD_SRC))
+MOD_LIB_SRC    := $(filter-out $(MOD_GLUE_SRC),$(MOD_SRC))
 UNIT_LIB_SRC   := $(COMMON_SRC) $(FPMCTL_LIB_SRC) $(MOD_LIB_SRC)
 UNIT_HDRS      := $(wildcard common/*.h fpmctl/*.h mod_wlfcgi/*.h tests/unit/*.h)
 UNIT_INC       := -Icommon -Ifpmctl -Imod_wlfcgi -Itests/unit
@@ -49,14 +50,19 @@ $(BUILD)/fpmctl: $(FPMCTL_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBCONFIG_LIBS)
 
 # The module is compiled and linked by apxs (libtool). apxs puts its objects
-# next to the sources, so it works on copies under build/mod/.
+# next to the sources, so it works on copies under build/mod/. It gets
+# fpmctl's flags (warnings, OPT, HARDEN, LDFLAGS) after apxs's own, which
+# are httpd's; apxs pastes -Wc,/-Wl, text into a shell command line, so
+# one argument carries them all.
+comma      := ,
+MOD_CFLAGS  = -Wc,$(strip $(CSTD) $(WARN) $(OPT) $(HARDEN))
+MOD_LDFLAGS = $(if $(strip $(LDFLAGS)),-Wl$(comma)$(strip $(LDFLAGS)))
 $(BUILD)/mod_wlfcgi.so: $(MOD_SRC) $(COMMON_SRC) $(wildcard common/*.h mod_wlfcgi/*.h)
 	@test -n "$(APXS)" || { echo "apxs not found (install httpd-devel / apache2-dev)"; exit 1; }
 	@rm -rf $(BUILD)/mod && mkdir -p $(BUILD)/mod
 	cp $(MOD_SRC) $(COMMON_SRC) common/*.h $(wildcard mod_wlfcgi/*.h) $(BUILD)/mod/
 	cd $(BUILD)/mod && $(APXS) -c -o mod_wlfcgi.la \
-	    -Wc,-std=gnu11 -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Wc,-Wno-unused-parameter \
-	    -Wc,-Wformat=2 -Wc,-Wshadow $(LIBCONFIG_CFLAGS) \
+	    "$(MOD_CFLAGS)" $(if $(MOD_LDFLAGS),"$(MOD_LDFLAGS)") $(LIBCONFIG_CFLAGS) \
 	    $(notdir $(MOD_SRC) $(COMMON_SRC)) $(LIBCONFIG_LIBS) >apxs.log 2>&1 \
 	    || { cat apxs.log; exit 1; }
 	@# a new inode: an httpd running the old module keeps its mapping intact

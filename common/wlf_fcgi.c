@@ -10,8 +10,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "wlf_sys.h"
 
 #define RESPONSE_MAX (4 * 1024 * 1024)  /* a status page is a few KiB */
 #define REQUEST_ID 1
@@ -148,20 +149,12 @@ void wlf_fcgi_response_free(wlf_fcgi_response *resp)
     memset(resp, 0, sizeof(*resp));
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* wait for fd to become ready for `events` until `deadline` */
 static int wait_fd(int fd, short events, long long deadline)
 {
     for (;;) {
         struct pollfd p = { fd, events, 0 };
-        long long left = deadline - now_ms();
+        long long left = deadline - wlf_now_ms();
         int rc;
 
         if (left <= 0)
@@ -348,7 +341,7 @@ out:
 int wlf_fcgi_request(const char *sock_path, const char *const *params,
                      int timeout_ms, wlf_fcgi_response *resp, wlf_err *err)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = wlf_now_ms() + timeout_ms;
     unsigned char *req;
     size_t req_len;
     int fd, rc;
@@ -399,10 +392,12 @@ int wlf_fcgi_http_status(const char *out, size_t len, const char **body,
     return status;
 }
 
-static int get_page(const char *sock_path, const char *path, const char *qs,
-                    int timeout_ms, wlf_fcgi_response *resp, wlf_err *err)
+/* The params of a GET of php-fpm's own `path` (ping or status page). */
+#define GET_PARAMS 18
+static void get_params(const char *params[GET_PARAMS], const char *path,
+                       const char *qs)
 {
-    const char *params[] = {
+    const char *const p[GET_PARAMS] = {
         "GATEWAY_INTERFACE", "FastCGI/1.0",
         "REQUEST_METHOD", "GET",
         "SCRIPT_NAME", path,
@@ -414,19 +409,23 @@ static int get_page(const char *sock_path, const char *path, const char *qs,
         NULL, NULL
     };
 
+    memcpy(params, p, sizeof(p));
+}
+
+static int get_page(const char *sock_path, const char *path, const char *qs,
+                    int timeout_ms, wlf_fcgi_response *resp, wlf_err *err)
+{
+    const char *params[GET_PARAMS];
+
+    get_params(params, path, qs);
     return wlf_fcgi_request(sock_path, params, timeout_ms, resp, err);
 }
 
 int wlf_fcgi_warm(const char *sock_path, const char *path, int n,
                   int timeout_ms, wlf_err *err)
 {
-    const char *params[] = {
-        "GATEWAY_INTERFACE", "FastCGI/1.0", "REQUEST_METHOD", "GET",
-        "SCRIPT_NAME", path, "SCRIPT_FILENAME", path, "REQUEST_URI", path,
-        "QUERY_STRING", "", "SERVER_SOFTWARE", "fpmctl",
-        "REMOTE_ADDR", "127.0.0.1", NULL, NULL
-    };
-    long long deadline = now_ms() + timeout_ms;
+    const char *params[GET_PARAMS];
+    long long deadline = wlf_now_ms() + timeout_ms;
     unsigned char *req;
     size_t req_len;
     int *fds, warmed = 0;
@@ -435,6 +434,7 @@ int wlf_fcgi_warm(const char *sock_path, const char *path, int n,
         return 0;
     if ((fds = calloc((size_t)n, sizeof(int))) == NULL)
         return wlf_fail(err, "socket", "out of memory");
+    get_params(params, path, "");
     if (wlf_fcgi_build_request(params, 1, &req, &req_len) < 0) {
         free(fds);
         return wlf_fail(err, "socket", "request parameters too large");

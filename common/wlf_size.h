@@ -14,6 +14,11 @@
 
 #define WLF_SIZE_MAX_BYTES (1LL << 50) /* 1 PiB: far beyond any sane limit */
 
+#define WLF_KIB 1024LL
+#define WLF_MIB (1024LL * 1024)
+#define WLF_GIB (1024LL * 1024 * 1024)
+#define WLF_TIB (1024LL * 1024 * 1024 * 1024)
+
 /* Parse text into *bytes. Returns 0, or -1 with err set (field = `field`). */
 int wlf_size_parse(const char *text, const char *field, long long *bytes,
                    wlf_err *err);

@@ -21,6 +21,7 @@
 #include "instance.h"
 #include "proc.h"
 #include "wlf_fcgi.h"
+#include "wlf_sys.h"
 
 int fpm_is_on_demand(const wlf_config *cfg, const wlf_account *acct)
 {

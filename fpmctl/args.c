@@ -57,6 +57,10 @@ int fpm_globals_parse(int argc, char **argv, fpm_globals *g, wlf_err *err)
             g->version = 1;
         else if (strcmp(a, "--list-commands") == 0)
             g->list_commands = 1;
+        else if (strcmp(a, "--list-settings") == 0)
+            g->list_settings = 1;
+        else if (strcmp(a, "--list-keys") == 0)
+            g->list_keys = 1;
         else {
             int taken = take_output_flag(a, g, err);
             if (taken < 0)

@@ -21,7 +21,9 @@ typedef struct {
     int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
     int help;               /* -h / --help */
     int version;
-    int list_commands;      /* hidden: the command table for tests/docs */
+    int list_commands;      /* hidden, for the docs tests: the command */
+    int list_settings;      /* table, the settings table, the keys of */
+    int list_keys;          /* wlfcgi.conf and account files */
     int command_index;      /* argv index of COMMAND, or argc if none */
 } fpm_globals;
 

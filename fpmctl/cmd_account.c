@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "activation.h"
@@ -65,14 +64,14 @@ static const fpm_optdef add_opts[] = {
 
 #define MAX_ARGS 2048
 
-/* Who runs the account: checks of issue 2 (exists, not root, >= min_uid) */
+/* Who runs the account: a user that exists, is not root and has a uid of
+ * at least min_uid; a group other than root's; an existing home. */
 static int resolve_identity(const wlf_config *cfg, wlf_account *acct,
                             const char *group_opt, const char *home_opt,
                             wlf_err *err)
 {
     struct passwd *pw;
     struct group *gr;
-    struct stat st;
 
     if (wlf_valid_unix_name(acct->user, "user", err) < 0)
         return -1;
@@ -100,15 +99,7 @@ static int resolve_identity(const wlf_config *cfg, wlf_account *acct,
     if ((acct->group = strdup(gr->gr_name)) == NULL ||
         (acct->home = strdup(home_opt ? home_opt : pw->pw_dir)) == NULL)
         return wlf_fail(err, "user", "out of memory");
-    if (wlf_valid_abs_path(acct->home, "home", err) < 0)
-        return -1;
-    if (strcmp(acct->home, "/") == 0 || strchr(acct->home, ':'))
-        return wlf_fail(err, "home", "'%.60s' cannot be an account's home",
-                        acct->home);
-    if (stat(acct->home, &st) < 0 || !S_ISDIR(st.st_mode))
-        return wlf_fail(err, "home", "'%.60s' is not an existing directory",
-                        acct->home);
-    return 0;
+    return fpm_check_home(acct->home, err);
 }
 
 int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
@@ -177,8 +168,11 @@ int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
             break;
         }
     }
-    if ((acct.user = strdup(user ? user : name)) == NULL)
-        goto invalid;
+    if ((acct.user = strdup(user ? user : name)) == NULL) {
+        fpm_error("out of memory");
+        rc = FPM_EXIT_FAILED;
+        goto out;
+    }
     if (resolve_identity(&ctx->cfg, &acct, group, home, &err) < 0 ||
         wlf_account_check(&ctx->cfg, &acct, &err) < 0)
         goto invalid;
@@ -297,8 +291,9 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
         goto out;
     }
     fpm_live_path(&ctx->cfg, name, path, sizeof(path));
-    fs_remove(path, &err);
-    fpm_set_stopped(&ctx->cfg, name, 0, &err);
+    if (fs_remove(path, &err) < 0 ||
+        fpm_set_stopped(&ctx->cfg, name, 0, &err) < 0)
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
     for (char slot = 'a'; slot <= 'b'; slot++) {
         fpm_slot s;
         fpm_slot_init(&ctx->cfg, name, slot, &s);

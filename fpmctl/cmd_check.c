@@ -115,7 +115,7 @@ static void check_user_path(checker *c, const char *account, const char *path,
 static void check_fpm_test(checker *c, const wlf_account *acct)
 {
     const wlf_config *cfg = &c->ctx->cfg;
-    char tmpl[] = "/tmp/fpmctl-check-XXXXXX";
+    char tmpl[] = "/tmp/fpmctl-check-XXXXXX", dir[PATH_MAX];
     fpm_slot s;
     fpm_rendered r;
     wlf_err err;
@@ -132,16 +132,14 @@ static void check_fpm_test(checker *c, const wlf_account *acct)
         return;
     }
     fpm_slot_init(cfg, acct->name, slot ? slot : 'a', &s);
-    fs_path(s.dir, sizeof(s.dir), "%s/i", tmpl);
-    fs_path(s.conf, sizeof(s.conf), "%s/php-fpm.conf", s.dir);
-    fs_path(s.ini_dir, sizeof(s.ini_dir), "%s/ini", s.dir);
-    fs_path(s.ini, sizeof(s.ini), "%s/wlfcgi.ini", s.ini_dir);
-    fs_path(s.bin, sizeof(s.bin), "%s/php-fpm", s.dir);
+    fs_path(dir, sizeof(dir), "%s/i", tmpl);
+    fpm_slot_set_dir(&s, dir);
     if (fpm_slot_write(&s, &r, &err) < 0)
         problem(c, acct->name, "%s", err.msg);
     else if (fpm_slot_test(&s, &err) < 0)
         problem(c, acct->name, "%s", err.msg);
-    fs_remove_tree(tmpl, &err);
+    if (fs_remove_tree(tmpl, &err) < 0)
+        problem(c, acct->name, "%s", err.msg);
     fpm_rendered_free(&r);
 }
 
@@ -154,6 +152,7 @@ static void check_account(checker *c, const wlf_account *acct,
     char dir[PATH_MAX], p[PATH_MAX + 32];
     struct stat st;
     fpm_probe probe;
+    wlf_err err;
 
     if (pw == NULL)
         problem(c, acct->name, "user '%s' does not exist", acct->user);
@@ -163,7 +162,7 @@ static void check_account(checker *c, const wlf_account *acct,
                 cfg->min_uid);
     if (gr == NULL)
         problem(c, acct->name, "group '%s' does not exist", acct->group);
-    if (stat(acct->home, &st) < 0 || !S_ISDIR(st.st_mode))
+    if (fpm_check_home(acct->home, &err) < 0)
         problem(c, acct->name, "home %s is not an existing directory",
                 acct->home);
 
@@ -271,10 +270,13 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
         jw_kbool(&c.w, "ok", c.n == 0);
         jw_kint(&c.w, "accounts", (long long)list.n);
         jw_obj_end(&c.w);
-        if ((out = jw_finish(&c.w)) != NULL) {
-            fpm_print(out);
-            free(out);
+        if ((out = jw_finish(&c.w)) == NULL) {
+            fpm_error("out of memory");
+            wlf_account_list_free(&list);
+            return FPM_EXIT_FAILED;
         }
+        fpm_print(out);
+        free(out);
     }
     else if (c.n == 0)
         fpm_say(ctx, "ok: %s and %zu account(s), no problems", cfg->file,

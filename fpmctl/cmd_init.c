@@ -11,12 +11,15 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "confwrite.h"
 #include "fpmctl.h"
 #include "fsutil.h"
 #include "ops.h"
+#include "wlf_sys.h"
 
 const char cmd_init_usage[] =
-    "init [--prefix DIR] [--service direct|systemd] [--force]";
+    "init [--prefix DIR] [--service direct|systemd] "
+    "[--activation always|on-demand] [--force]";
 const char cmd_init_help[] =
     "Write the global configuration and create every directory wlfcgi\n"
     "uses. With --prefix every path lies under DIR (DIR/etc/wlfcgi/\n"
@@ -28,6 +31,11 @@ const char cmd_init_help[] =
     "  --service MODE   how instances run: systemd (wlfcgi-fpm@ units) or\n"
     "                   direct (fpmctl starts php-fpm). Default: systemd\n"
     "                   when /run/systemd/system exists, else direct\n"
+    "  --activation A   the default of every account: on-demand (its\n"
+    "                   master starts with its first request and stops\n"
+    "                   when idle) or always. Default: on-demand with\n"
+    "                   systemd (socket units hold the sockets), always in\n"
+    "                   direct mode (on-demand needs `fpmctl serve`)\n"
     "  --force          overwrite an existing wlfcgi.conf that differs\n\n"
     "The httpd group is apache when that group exists, else www-data.\n"
     "PHP versions are the php-fpm binaries found in /usr/sbin.\n"
@@ -35,11 +43,12 @@ const char cmd_init_help[] =
     "and says so; a different existing file is kept (exit 1) unless\n"
     "--force is given.\n";
 
-enum { OPT_PREFIX, OPT_SERVICE, OPT_FORCE };
+enum { OPT_PREFIX, OPT_SERVICE, OPT_ACTIVATION, OPT_FORCE };
 
 static const fpm_optdef init_opts[] = {
     [OPT_PREFIX] = { "prefix", 0, 1 },
     [OPT_SERVICE] = { "service", 0, 1 },
+    [OPT_ACTIVATION] = { "activation", 0, 1 },
     [OPT_FORCE] = { "force", 0, 0 },
     { NULL, 0, 0 }
 };
@@ -50,7 +59,7 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
     size_t n;
     wlf_err err;
     char prefix[PATH_MAX] = "", path[PATH_MAX], dir[PATH_MAX];
-    const char *service_arg = NULL, *group;
+    const char *service_arg = NULL, *activation_arg = NULL, *group;
     int force = 0, rc;
     wlf_service service;
     wlf_config cfg;
@@ -72,6 +81,9 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
         case OPT_SERVICE:
             service_arg = args[i].value;
             break;
+        case OPT_ACTIVATION:
+            activation_arg = args[i].value;
+            break;
         case OPT_FORCE:
             force = 1;
             break;
@@ -83,11 +95,7 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
     if (service_arg == NULL)
         service = stat("/run/systemd/system", &st) == 0
                       ? WLF_SERVICE_SYSTEMD : WLF_SERVICE_DIRECT;
-    else if (strcmp(service_arg, "direct") == 0)
-        service = WLF_SERVICE_DIRECT;
-    else if (strcmp(service_arg, "systemd") == 0)
-        service = WLF_SERVICE_SYSTEMD;
-    else {
+    else if (wlf_service_parse(service_arg, &service) < 0) {
         wlf_fail(&err, "service", "'%.20s' is not direct or systemd",
                  service_arg);
         return fpm_report(&err, FPM_EXIT_USAGE);
@@ -96,6 +104,12 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
 
     if (wlf_config_init_defaults(&cfg, prefix, service, group, &err) < 0)
         return fpm_report(&err, FPM_EXIT_USAGE);
+    if (activation_arg &&
+        wlf_setting_parse(&cfg.defaults, WLF_S_ACTIVATION, activation_arg,
+                          &err) < 0) {
+        wlf_config_free(&cfg);
+        return fpm_report(&err, FPM_EXIT_USAGE);
+    }
     if ((text = wlf_config_render(&cfg)) == NULL) {
         wlf_config_free(&cfg);
         fpm_error("out of memory");
@@ -105,13 +119,7 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
         wlf_copy(path, sizeof(path), ctx->config_path);
     else
         fs_path(path, sizeof(path), "%s/etc/wlfcgi/wlfcgi.conf", prefix);
-    {
-        const char *slash = strrchr(path, '/');
-        if (slash == NULL || slash == path)
-            snprintf(dir, sizeof(dir), "%s", slash ? "/" : ".");
-        else
-            snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-    }
+    wlf_dirname(path, dir, sizeof(dir), NULL);
     if (fs_read_file(path, &old, NULL) < 0 && errno != ENOENT) {
         fpm_error("%s: cannot read: %s", path, strerror(errno));
         rc = FPM_EXIT_FAILED;
@@ -131,7 +139,7 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
             fpm_say(ctx, "would %s %s (service %s, httpd group %s) and "
                     "create the directories under %s",
                     old ? "overwrite" : "write", path,
-                    service == WLF_SERVICE_SYSTEMD ? "systemd" : "direct",
+                    wlf_service_name(service),
                     group, prefix[0] ? prefix : "/");
         rc = FPM_EXIT_OK;
         goto out;
@@ -147,8 +155,12 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
     /* read again under the lock: another init may have been faster */
     free(old);
     old = NULL;
-    if (fs_read_file(path, &old, NULL) == 0 && strcmp(old, text) != 0 &&
-        !force) {
+    if (fs_read_file(path, &old, NULL) < 0 && errno != ENOENT) {
+        fpm_error("%s: cannot read: %s", path, strerror(errno));
+        rc = FPM_EXIT_FAILED;
+        goto out;
+    }
+    if (old && strcmp(old, text) != 0 && !force) {
         fpm_error("%s exists and differs from what init would write; it is "
                   "kept (use init --force to overwrite it)", path);
         rc = FPM_EXIT_FAILED;
@@ -167,7 +179,7 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
         fpm_say(ctx, "%s is already initialised; directories checked", path);
     else
         fpm_say(ctx, "wrote %s (service %s, httpd group %s, php %s)", path,
-                service == WLF_SERVICE_SYSTEMD ? "systemd" : "direct", group,
+                wlf_service_name(service), group,
                 cfg.php_default);
     rc = FPM_EXIT_OK;
 out:

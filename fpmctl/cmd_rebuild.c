@@ -21,34 +21,16 @@ const char cmd_rebuild_help[] =
     "per-account directories. On a terminal each account is shown as\n"
     "[i/n] NAME: what happened; otherwise only changes are printed.\n";
 
-enum { OPT_ALL };
-
-static const fpm_optdef rebuild_opts[] = {
-    [OPT_ALL] = { "all", 'a', 0 },
-    { NULL, 0, 0 }
-};
-
 int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
 {
-    fpm_arg args[1024];
-    const char *ops[1024];
-    size_t n, n_ops = 0, n_names;
+    size_t n_names;
     char **names;
     wlf_err err;
-    int all = 0, rc, worst = FPM_EXIT_OK;
+    int rc, worst = FPM_EXIT_OK;
     size_t reloaded = 0, updated = 0, unchanged = 0, failed = 0;
 
-    if (fpm_args_parse(argc, argv, rebuild_opts, args, 1024, &n, &err) < 0)
-        return fpm_usage_error(cmd_rebuild_usage, "%s: %s", err.field,
-                               err.msg);
-    for (size_t i = 0; i < n; i++) {
-        if (args[i].opt == OPT_ALL)
-            all = 1;
-        else
-            ops[n_ops++] = args[i].value;
-    }
-    if ((rc = fpm_targets(ctx, ops, n_ops, all, cmd_rebuild_usage, &names,
-                          &n_names)))
+    if ((rc = fpm_targets_from_args(ctx, argc, argv, cmd_rebuild_usage,
+                                    &names, &n_names)))
         return rc;
     for (size_t i = 0; i < n_names; i++) {
         wlf_account acct;
@@ -118,6 +100,6 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
     if (ctx->tty && n_names > 1 && !ctx->dry_run)
         fpm_say(ctx, "rebuild: %zu reloaded, %zu updated, %zu unchanged, "
                 "%zu failed", reloaded, updated, unchanged, failed);
-    fpm_names_free(names, n_names);
+    wlf_strlist_free(names, n_names);
     return worst;
 }

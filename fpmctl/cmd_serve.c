@@ -45,6 +45,7 @@
 #include "proc.h"
 #include "render.h"
 #include "wlf_fcgi.h"
+#include "wlf_sys.h"
 
 const char cmd_serve_usage[] = "serve";
 const char cmd_serve_help[] =
@@ -278,7 +279,7 @@ static void make_active(od_acct *a)
 static void set_state(od_acct *a, od_state st)
 {
     a->state = st;
-    a->t_state = proc_now_ms();
+    a->t_state = wlf_now_ms();
     if (st != OD_NONE && st != OD_IDLE && st != OD_STOPPED)
         make_active(a);
 }
@@ -420,7 +421,7 @@ static void quit_master(master *m)
     if (m->quit_sent)
         return;
     signal_master(m, SIGQUIT);
-    m->quit_sent = proc_now_ms();
+    m->quit_sent = wlf_now_ms();
     m->escalation = 0;
 }
 
@@ -478,7 +479,7 @@ static void on_master_exit(master *m)
                  "get 503 for %d s", a->name, (long)m->pid, how, line,
                  FAILED_RETRY_MS / 1000);
             set_state(a, OD_FAILED);
-            a->retry_at = proc_now_ms() + FAILED_RETRY_MS;
+            a->retry_at = wlf_now_ms() + FAILED_RETRY_MS;
         }
         else if (a->state == OD_RUNNING) {
             slog("%s: php-fpm (pid %ld) %s; the next request starts it "
@@ -516,7 +517,7 @@ static void start_master(od_acct *a)
         slog("%s: cannot start: %s", a->name, fd < 0 ? "no socket held"
              : "its live slot has no php-fpm.conf (fpmctl rebuild)");
         set_state(a, OD_FAILED);
-        a->retry_at = proc_now_ms() + FAILED_RETRY_MS;
+        a->retry_at = wlf_now_ms() + FAILED_RETRY_MS;
         update_watch(a);
         return;
     }
@@ -545,7 +546,7 @@ static void start_master(od_acct *a)
         slog("%s: cannot start php-fpm: %s", a->name,
              pid < 0 ? err.msg : "out of memory");
         set_state(a, OD_FAILED);
-        a->retry_at = proc_now_ms() + FAILED_RETRY_MS;
+        a->retry_at = wlf_now_ms() + FAILED_RETRY_MS;
         update_watch(a);
         return;
     }
@@ -648,7 +649,7 @@ static void abort_check(od_acct *a)
 
 static void stop_if_idle(od_acct *a)
 {
-    long long now = proc_now_ms();
+    long long now = wlf_now_ms();
 
     if (a->state == OD_RUNNING && a->lock_owner == 0 &&
         a->idle_stop_ms > 0 && now - a->last_used >= a->idle_stop_ms) {
@@ -662,7 +663,7 @@ static void stop_if_idle(od_acct *a)
 /* st NULL: no answer in time (all workers busy). */
 static void finish_check(od_acct *a, const wlf_fpm_status *st)
 {
-    long long now = proc_now_ms();
+    long long now = wlf_now_ms();
     /* the first check knows of the request that started the master */
     long long base = a->accepted >= 0 ? a->accepted : 1;
 
@@ -702,9 +703,9 @@ static void start_check(od_acct *a)
          * no requests either */
         int busy = errno == EAGAIN;
         close(fd);
-        a->next_check = proc_now_ms() + check_period_ms(a);
+        a->next_check = wlf_now_ms() + check_period_ms(a);
         if (busy)
-            a->last_used = proc_now_ms();
+            a->last_used = wlf_now_ms();
         else
             stop_if_idle(a);
         return;
@@ -717,7 +718,7 @@ static void start_check(od_acct *a)
         return;
     }
     a->status_fd = fd;
-    a->status_since = proc_now_ms();
+    a->status_since = wlf_now_ms();
     a->status_len = 0;
     make_active(a);
 }
@@ -803,7 +804,7 @@ static int at_cap(void)
  * answer calls make_room() again. */
 static void make_room(void)
 {
-    long long now = proc_now_ms();
+    long long now = wlf_now_ms();
     size_t waiting = 0, quitting = 0, need;
 
     if (S.terminating)
@@ -895,7 +896,7 @@ static void adopt_running(od_acct *a, pid_t pid)
     if (a->m == NULL)
         a->m = add_master(a, pid, 0, a->slot);
     set_state(a, OD_RUNNING);
-    a->last_used = proc_now_ms();
+    a->last_used = wlf_now_ms();
     a->accepted = -1;
     a->next_check = a->last_used + check_period_ms(a);
     slot_path(a, a->slot, path, sizeof(path));
@@ -1068,7 +1069,7 @@ static void sync_all(void)
     size_t n;
     wlf_err err;
 
-    if (fpm_account_names(S.cfg, &names, &n, &err) < 0) {
+    if (wlf_account_files(S.cfg, &names, &n, &err) < 0) {
         slog("%s", err.msg);
         return;
     }
@@ -1086,7 +1087,7 @@ static void sync_all(void)
         if (cmp != 0 && a->state != OD_NONE && a->lock_owner == 0)
             forget(a, OD_NONE);
     }
-    fpm_names_free(names, n);
+    wlf_strlist_free(names, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1156,7 +1157,7 @@ static long long idle_ms(const od_acct *a)
 {
     if (a->m == NULL || a->last_used == 0)
         return -1;
-    return proc_now_ms() - a->last_used;
+    return wlf_now_ms() - a->last_used;
 }
 
 /* "STATE SLOT PID IDLE_MS", after `prefix` ("ok" or the name) */
@@ -1428,7 +1429,7 @@ static void on_ctl(void)
 
 static void on_connection_waiting(od_acct *a)
 {
-    long long now = proc_now_ms();
+    long long now = wlf_now_ms();
 
     if (a->lock_owner) {
         update_watch(a);
@@ -1459,7 +1460,7 @@ static void on_connection_waiting(od_acct *a)
 /* Everything time-driven. Returns how long epoll may sleep (ms). */
 static long long tick(void)
 {
-    long long now = proc_now_ms(), next = 1000;
+    long long now = wlf_now_ms(), next = 1000;
     size_t k = 0;
 
     for (size_t i = 0; i < S.n_masters; i++) {

@@ -42,13 +42,6 @@ const char cmd_reload_help[] =
     "never used. An account that is not running only gets its files\n"
     "checked and rewritten.\n";
 
-enum { OPT_ALL };
-
-static const fpm_optdef all_opts[] = {
-    [OPT_ALL] = { "all", 'a', 0 },
-    { NULL, 0, 0 }
-};
-
 typedef enum { DO_START, DO_STOP, DO_RESTART, DO_RELOAD } service_op;
 
 static int one_account(fpm_ctx *ctx, service_op op, const char *name)
@@ -185,29 +178,19 @@ out:
 static int run_op(fpm_ctx *ctx, service_op op, const char *usage, int argc,
                   char **argv)
 {
-    fpm_arg args[1024];
-    const char *ops[1024];
-    size_t n, n_ops = 0, n_names;
+    size_t n_names;
     char **names;
-    wlf_err err;
-    int all = 0, rc, worst = FPM_EXIT_OK;
+    int rc, worst = FPM_EXIT_OK;
 
-    if (fpm_args_parse(argc, argv, all_opts, args, 1024, &n, &err) < 0)
-        return fpm_usage_error(usage, "%s: %s", err.field, err.msg);
-    for (size_t i = 0; i < n; i++) {
-        if (args[i].opt == OPT_ALL)
-            all = 1;
-        else
-            ops[n_ops++] = args[i].value;
-    }
-    if ((rc = fpm_targets(ctx, ops, n_ops, all, usage, &names, &n_names)))
+    if ((rc = fpm_targets_from_args(ctx, argc, argv, usage, &names,
+                                    &n_names)))
         return rc;
     for (size_t i = 0; i < n_names; i++) {
         rc = one_account(ctx, op, names[i]);
         if (rc > worst)
             worst = rc;
     }
-    fpm_names_free(names, n_names);
+    wlf_strlist_free(names, n_names);
     /* with several accounts, "failed" sums it up */
     if (worst != FPM_EXIT_OK && n_names > 1)
         worst = FPM_EXIT_FAILED;

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "activation.h"
+#include "args.h"
 #include "fpmctl.h"
 #include "ops.h"
 #include "setkeys.h"
@@ -69,6 +69,9 @@ static int module_sees(const wlf_config *cfg, const wlf_account *a,
 
 int cmd_set(fpm_ctx *ctx, int argc, char **argv)
 {
+    static const fpm_optdef no_opts[] = { { NULL, 0, 0 } };
+    fpm_arg *args;
+    size_t n;
     wlf_account old, acct;
     wlf_err err;
     const char *name;
@@ -76,39 +79,39 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
     fpm_apply_result res;
     int rc, flags = FPM_APPLY_WRITE_ACCOUNT;
 
-    if (argc < 2)
-        return fpm_usage_error(cmd_set_usage, "name the account");
-    name = argv[1];
-    if (name[0] == '-' && strcmp(name, "--") != 0)
-        return fpm_usage_error(cmd_set_usage, "unknown option '%.40s'",
-                               name);
-    if (strcmp(name, "--") == 0 && argc > 2) {
-        name = argv[2];
-        argv++;
-        argc--;
+    /* NAME KEY=VALUE...: operands only; "--" before NAME is allowed */
+    if ((args = calloc((size_t)argc, sizeof(*args))) == NULL) {
+        fpm_error("out of memory");
+        return FPM_EXIT_FAILED;
     }
-    if (argc < 3)
-        return fpm_usage_error(cmd_set_usage, "give at least one KEY=VALUE");
-    if ((rc = fpm_account_load(ctx, name, &old, &err)) != FPM_EXIT_OK)
+    if (fpm_args_parse(argc, argv, no_opts, args, (size_t)argc, &n,
+                       &err) < 0) {
+        free(args);
+        return fpm_usage_error(cmd_set_usage, "%s: %s", err.field, err.msg);
+    }
+    if (n < 2) {
+        free(args);
+        return fpm_usage_error(cmd_set_usage, n < 1 ? "name the account"
+                               : "give at least one KEY=VALUE");
+    }
+    name = args[0].value;
+    if ((rc = fpm_account_load(ctx, name, &old, &err)) != FPM_EXIT_OK) {
+        free(args);
         return fpm_report(&err, rc);
+    }
     if (wlf_account_copy(&acct, &old) < 0) {
+        free(args);
         wlf_account_free(&old);
         fpm_error("out of memory");
         return FPM_EXIT_FAILED;
     }
     rc = FPM_EXIT_USAGE;
-    for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], "--") != 0 &&
-            fpm_set_apply(&ctx->cfg, &acct, argv[i], &err) < 0)
+    for (size_t i = 1; i < n; i++)
+        if (fpm_set_apply(&ctx->cfg, &acct, args[i].value, &err) < 0)
             goto invalid;
-    if (strcmp(acct.home, old.home) != 0) {
-        struct stat st;
-        if (stat(acct.home, &st) < 0 || !S_ISDIR(st.st_mode)) {
-            wlf_fail(&err, "home", "'%.60s' is not an existing directory",
-                     acct.home);
-            goto invalid;
-        }
-    }
+    if (strcmp(acct.home, old.home) != 0 &&
+        fpm_check_home(acct.home, &err) < 0)
+        goto invalid;
     if (wlf_account_check(&ctx->cfg, &acct, &err) < 0 ||
         fpm_check_domains(ctx, &acct, &err) < 0)
         goto invalid;
@@ -173,6 +176,7 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
 invalid:
     rc = fpm_report(&err, FPM_EXIT_USAGE);
 out:
+    free(args);
     free(diff);
     wlf_account_free(&acct);
     wlf_account_free(&old);

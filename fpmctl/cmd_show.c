@@ -113,14 +113,18 @@ static void probe_account(fpm_ctx *ctx, const serve_view *sv,
                             p);
 }
 
-static void print_json(jw *w)
+/* Print the document; -1 (said on stderr) when it ran out of memory. */
+static int print_json(jw *w)
 {
     char *out = jw_finish(w);
 
-    if (out) {
-        fpm_print(out);
-        free(out);
+    if (out == NULL) {
+        fpm_error("out of memory");
+        return -1;
     }
+    fpm_print(out);
+    free(out);
+    return 0;
 }
 
 static void join_domains(const wlf_account *acct, char *buf, size_t len)
@@ -141,6 +145,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     serve_view sv;
     wlf_err err;
     jw w = { 0 };
+    int rc = FPM_EXIT_OK;
 
     if (argc > 1)
         return fpm_usage_error(cmd_list_usage, "unexpected argument "
@@ -160,8 +165,11 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
         fpm_probe p;
         char up[32], doms[512], pid[16], slot[2] = { '-', '\0' };
 
-        if (wlf_account_effective(&ctx->cfg, a, &eff) < 0)
+        if (wlf_account_effective(&ctx->cfg, a, &eff) < 0) {
+            fpm_error("%s: out of memory", a->name);
+            rc = FPM_EXIT_FAILED;
             continue;
+        }
         probe_account(ctx, &sv, a, 0, &p);
         if (ctx->json) {
             jw_obj(&w);
@@ -184,17 +192,17 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     }
     if (ctx->json) {
         jw_arr_end(&w);
-        print_json(&w);
+        if (print_json(&w) < 0)
+            rc = FPM_EXIT_FAILED;
     }
-    fflush(stdout);
+    fpm_flush_stdout();
     for (size_t i = 0; i < list.n_errors; i++)
         fpm_error("%s", fpm_load_error_text(&list.errors[i]));
-    {
-        int rc = list.n_errors ? FPM_EXIT_FAILED : FPM_EXIT_OK;
-        wlf_account_list_free(&list);
-        free(sv.v);
-        return rc;
-    }
+    if (list.n_errors)
+        rc = FPM_EXIT_FAILED;
+    wlf_account_list_free(&list);
+    free(sv.v);
+    return rc;
 }
 
 int cmd_show(fpm_ctx *ctx, int argc, char **argv)
@@ -214,6 +222,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
         return fpm_report(&err, rc);
     if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {
         wlf_account_free(&acct);
+        fpm_error("out of memory");
         return FPM_EXIT_FAILED;
     }
     serve_view_load(ctx, &sv);
@@ -270,7 +279,8 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
                                                 sizeof(buf)));
         jw_obj_end(&w);
         jw_obj_end(&w);
-        print_json(&w);
+        if (print_json(&w) < 0)
+            rc = FPM_EXIT_FAILED;
     }
     else {
         char doms[1024];
@@ -320,7 +330,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
     }
     wlf_settings_free(&eff);
     wlf_account_free(&acct);
-    return FPM_EXIT_OK;
+    return rc;
 }
 
 static void json_status(jw *w, const fpm_probe *p)
@@ -375,7 +385,9 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
             continue;
         }
         if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {
+            fpm_error("%s: out of memory", acct.name);
             wlf_account_free(&acct);
+            all_running = 0;
             continue;
         }
         probe_account(ctx, &sv, &acct, 1, &p);
@@ -419,9 +431,10 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
     }
     if (ctx->json) {
         jw_arr_end(&w);
-        print_json(&w);
+        if (print_json(&w) < 0)
+            all_running = 0;
     }
-    fpm_names_free(names, n);
+    wlf_strlist_free(names, n);
     free(sv.v);
     return all_running ? FPM_EXIT_OK : FPM_EXIT_FAILED;
 }

@@ -5,9 +5,9 @@
  * Layout (like git): main.c parses the global options and dispatches
  * through one table (fpm_commands in main.c); each command or small group
  * of commands lives in its own cmd_*.c with its own usage and help text.
- * The pure parts (render.c, setkeys.c, args.c, json.c) are unit-tested;
- * fsutil.c, proc.c, instance.c and ops.c are the thin layer that touches
- * files and processes.
+ * The pure parts (render.c, setkeys.c, confwrite.c, args.c, json.c) are
+ * unit-tested; fsutil.c, proc.c, instance.c and ops.c are the thin layer
+ * that touches files and processes.
  */
 #ifndef FPMCTL_H
 #define FPMCTL_H
@@ -92,6 +92,13 @@ const char *fpm_err_text(const wlf_err *err, const char *name, char *buf,
 const char *fpm_load_error_text(const wlf_load_error *e);
 /* Write a whole string to stdout. */
 void fpm_print(const char *s);
+/* Flush stdout (before writing to stderr, or forking), remembering a
+ * failed write for fpm_finish_output(). */
+void fpm_flush_stdout(void);
+/* At exit: flush stdout; if anything written to it was lost (a full disk,
+ * a closed pipe), say so on stderr and turn a success `rc` into
+ * FPM_EXIT_FAILED. Returns the exit code. */
+int fpm_finish_output(int rc);
 
 /* ---- commands (cmd_*.c) ---- */
 

@@ -14,8 +14,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "wlf_sys.h"
 
 int fs_path(char *buf, size_t len, const char *fmt, ...)
 {
@@ -69,32 +70,12 @@ static void temp_forget(void)
     temp_active = 0;
 }
 
-static int split_path(const char *path, char *dir, size_t dlen,
-                      const char **base)
-{
-    const char *slash = strrchr(path, '/');
-
-    if (slash == NULL) {
-        snprintf(dir, dlen, ".");
-        *base = path;
-        return 0;
-    }
-    if ((size_t)(slash - path) + 1 > dlen)
-        return -1;
-    if (slash == path)
-        snprintf(dir, dlen, "/");
-    else
-        snprintf(dir, dlen, "%.*s", (int)(slash - path), path);
-    *base = slash + 1;
-    return 0;
-}
-
 static int temp_name(const char *path, char *dir, size_t dlen, char *tmp,
                      size_t tlen)
 {
     const char *base;
 
-    if (split_path(path, dir, dlen, &base) < 0 || *base == '\0')
+    if (wlf_dirname(path, dir, dlen, &base) < 0 || *base == '\0')
         return -1;
     if ((size_t)snprintf(tmp, tlen, "%s/" FPM_TEMP_PREFIX "%s.%ld", dir, base,
                          (long)getpid()) >= tlen)
@@ -377,7 +358,7 @@ int fs_remove_tree(const char *path, wlf_err *err)
     const char *base;
     int fd, rc;
 
-    if (split_path(path, dir, sizeof(dir), &base) < 0 || *base == '\0' ||
+    if (wlf_dirname(path, dir, sizeof(dir), &base) < 0 || *base == '\0' ||
         strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
         return wlf_fail(err, path, "refusing to remove this path");
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -415,14 +396,6 @@ void fs_sweep_temps(const char *dir)
     closedir(d);
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Who holds the flock on `fd`'s file, from /proc/locks; 0 if unknown. */
 static pid_t lock_holder(int fd)
 {
@@ -453,7 +426,7 @@ static pid_t lock_holder(int fd)
 int fs_lock(const char *path, long long timeout_s, int *timed_out,
             wlf_err *err)
 {
-    long long deadline = mono_ms() + timeout_s * 1000;
+    long long deadline = wlf_now_ms() + timeout_s * 1000;
     unsigned int delay = 5;
     int fd;
 
@@ -472,7 +445,7 @@ int fs_lock(const char *path, long long timeout_s, int *timed_out,
             close(fd);
             return -1;
         }
-        if (mono_ms() >= deadline)
+        if (wlf_now_ms() >= deadline)
             break;
         /* back off a little, with jitter, so waiters do not move in step */
         usleep((delay + (unsigned)(rand() % 5)) * 1000);

@@ -15,23 +15,30 @@
 #include "activation.h"
 #include "fsutil.h"
 #include "proc.h"
+#include "wlf_sys.h"
 
 #define PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
                  "/sbin:/bin"
 
+void fpm_slot_set_dir(fpm_slot *s, const char *dir)
+{
+    wlf_copy(s->dir, sizeof(s->dir), dir);
+    fs_path(s->conf, sizeof(s->conf), "%s/php-fpm.conf", dir);
+    fs_path(s->ini_dir, sizeof(s->ini_dir), "%s/ini", dir);
+    fs_path(s->ini, sizeof(s->ini), "%s/ini/wlfcgi.ini", dir);
+    fs_path(s->bin, sizeof(s->bin), "%s/php-fpm", dir);
+}
+
 void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
                    fpm_slot *s)
 {
-    char logdir[PATH_MAX];
+    char logdir[PATH_MAX], dir[PATH_MAX];
 
     memset(s, 0, sizeof(*s));
     wlf_copy(s->name, sizeof(s->name), name);
     s->slot = slot;
-    wlf_path_instance_dir(cfg, name, slot, s->dir, sizeof(s->dir));
-    fs_path(s->conf, sizeof(s->conf), "%s/php-fpm.conf", s->dir);
-    fs_path(s->ini_dir, sizeof(s->ini_dir), "%s/ini", s->dir);
-    fs_path(s->ini, sizeof(s->ini), "%s/ini/wlfcgi.ini", s->dir);
-    fs_path(s->bin, sizeof(s->bin), "%s/php-fpm", s->dir);
+    fpm_slot_set_dir(s, wlf_path_instance_dir(cfg, name, slot, dir,
+                                              sizeof(dir)));
     wlf_path_slot_socket(cfg, name, slot, s->sock, sizeof(s->sock));
     wlf_path_slot_pid(cfg, name, slot, s->pidfile, sizeof(s->pidfile));
     wlf_path_log_dir(cfg, name, logdir, sizeof(logdir));
@@ -51,31 +58,63 @@ const char *fpm_systemctl(void)
 
 /* ---- files of a slot ---- */
 
-static char *read_link(const char *path)
+/* *out: the link's target, NULL when there is no such link. Returns 0,
+ * or -1 with errno set when it could not be read. */
+static int read_link_opt(const char *path, char **out)
 {
     char buf[PATH_MAX];
     ssize_t n = readlink(path, buf, sizeof(buf) - 1);
 
+    *out = NULL;
     if (n < 0)
-        return NULL;
+        return errno == ENOENT ? 0 : -1;
     buf[n] = '\0';
-    return strdup(buf);
+    if ((*out = strdup(buf)) == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+/* *out: the file's text, NULL when there is no such file; as above. */
+static int read_text_opt(const char *path, char **out)
+{
+    if (fs_read_file(path, out, NULL) < 0)
+        return errno == ENOENT ? 0 : -1;
+    return 0;
+}
+
+static char *read_link(const char *path)
+{
+    char *target;
+
+    return read_link_opt(path, &target) == 0 ? target : NULL;
 }
 
 static char *read_text(const char *path)
 {
     char *data;
 
-    if (fs_read_file(path, &data, NULL) < 0)
-        return NULL;
-    return data;
+    return read_text_opt(path, &data) == 0 ? data : NULL;
 }
 
-void fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap)
+int fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap, wlf_err *err)
 {
-    snap->conf = read_text(s->conf);
-    snap->ini = read_text(s->ini);
-    snap->bin = read_link(s->bin);
+    const char *failed = NULL;
+
+    memset(snap, 0, sizeof(*snap));
+    if (read_text_opt(s->conf, &snap->conf) < 0)
+        failed = s->conf;
+    else if (read_text_opt(s->ini, &snap->ini) < 0)
+        failed = s->ini;
+    else if (read_link_opt(s->bin, &snap->bin) < 0)
+        failed = s->bin;
+    if (failed == NULL)
+        return 0;
+    wlf_fail(err, s->name, "cannot read %s to keep it: %s", failed,
+             strerror(errno));
+    fpm_snapshot_free(snap);
+    return -1;
 }
 
 void fpm_snapshot_free(fpm_snapshot *snap)
@@ -296,7 +335,7 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
                    pid_t *pid_out, wlf_err *err)
 {
     const wlf_config *cfg = &ctx->cfg;
-    long long t0 = proc_now_ms();
+    long long t0 = wlf_now_ms();
     long long deadline = t0 + cfg->start_timeout * 1000;
     long long log_from = fpm_file_size(s->log);
     char line[400];
@@ -357,7 +396,7 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
     /* the new master must answer on its own socket */
     wlf_err_clear(&perr);
     for (;;) {
-        long long left = deadline - proc_now_ms();
+        long long left = deadline - wlf_now_ms();
         if (left <= 0)
             return wlf_fail(err, s->name, "the new instance did not answer "
                             "a FastCGI ping within %lld s (%s)",
@@ -369,13 +408,13 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
         proc_sleep_ms(5);
     }
     fpm_info(ctx, "%s: slot %c answered a FastCGI ping after %lld ms",
-             s->name, s->slot, proc_now_ms() - t0);
+             s->name, s->slot, wlf_now_ms() - t0);
     /* the worker that answered has applied the php_admin values; give the
      * master a moment to log what it said at startup */
     proc_sleep_ms(20);
     if (fpm_log_complaint(s->log, log_from, line, sizeof(line)))
         return wlf_fail(err, s->name, "php-fpm: %s", line);
-    while ((pid = fpm_slot_pid(s)) == 0 && proc_now_ms() < deadline)
+    while ((pid = fpm_slot_pid(s)) == 0 && wlf_now_ms() < deadline)
         proc_sleep_ms(5);
     if (pid == 0)
         return wlf_fail(err, s->name, "the new instance wrote no usable pid "

@@ -39,6 +39,9 @@ typedef struct {
 
 void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
                    fpm_slot *s);
+/* Place the slot's files (php-fpm.conf, ini/, the php-fpm link) in dir
+ * instead of the instance directory: `check` tests a rendering there. */
+void fpm_slot_set_dir(fpm_slot *s, const char *dir);
 static inline char fpm_other_slot(char slot) { return slot == 'a' ? 'b' : 'a'; }
 
 /* What a slot directory held, to put it back after a failed change. */
@@ -46,7 +49,9 @@ typedef struct {
     char *conf, *ini, *bin;     /* NULL: did not exist */
 } fpm_snapshot;
 
-void fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap);
+/* What the slot holds now; -1 (err set) when a file exists but cannot be
+ * read: it could not be put back. */
+int fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap, wlf_err *err);
 int fpm_slot_restore(const fpm_slot *s, const fpm_snapshot *snap,
                      wlf_err *err);
 void fpm_snapshot_free(fpm_snapshot *snap);

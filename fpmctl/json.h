@@ -8,12 +8,12 @@
 #ifndef FPM_JSON_H
 #define FPM_JSON_H
 
-#include "sbuf.h"
+#include "wlf_buf.h"
 
 #define JW_DEPTH 16
 
 typedef struct {
-    sbuf b;
+    wlf_buf b;
     int depth;
     int count[JW_DEPTH];    /* values written at each level */
     int after_key;

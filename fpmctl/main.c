@@ -5,8 +5,10 @@
  *
  * main() parses the global options, finds the command in fpm_commands,
  * loads wlfcgi.conf and takes the writer lock if the command's flags say
- * so, then calls it. `fpmctl --list-commands` prints the table (name,
- * flags, usage; tab-separated) for the docs tests.
+ * so, then calls it. For the docs tests, tab-separated, one per line:
+ * `fpmctl --list-commands` prints the command table (name, flags, usage),
+ * `--list-settings` the settings table (key, type, builtin default, doc),
+ * `--list-keys` the keys of the files (file, key).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -74,6 +76,22 @@ static void list_commands(void)
     }
 }
 
+static void list_settings(void)
+{
+    for (int i = 0; i < WLF_S_COUNT; i++) {
+        const wlf_setting_def *d = &wlf_setting_defs[i];
+        printf("%s\t%s\t%s\t%s\n", d->key,
+               d->type == WLF_T_CHOICE ? d->choices : wlf_type_name(d->type),
+               d->builtin[0] ? d->builtin : "-", d->doc);
+    }
+}
+
+static void print_key(const char *file, const char *key, void *arg)
+{
+    (void)arg;
+    printf("%s\t%s\n", file, key);
+}
+
 static void general_help(FILE *out)
 {
     fprintf(out,
@@ -98,7 +116,7 @@ static void general_help(FILE *out)
         "3 no such account,\n4 lock timeout.\n");
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     fpm_globals g;
     fpm_ctx ctx;
@@ -117,8 +135,13 @@ int main(int argc, char **argv)
         printf("fpmctl %s\n", FPMCTL_VERSION);
         return FPM_EXIT_OK;
     }
-    if (g.list_commands) {
-        list_commands();
+    if (g.list_commands || g.list_settings || g.list_keys) {
+        if (g.list_commands)
+            list_commands();
+        if (g.list_settings)
+            list_settings();
+        if (g.list_keys)
+            wlf_load_keys(print_key, NULL);
         return FPM_EXIT_OK;
     }
     if (g.command_index >= argc) {
@@ -185,4 +208,10 @@ int main(int argc, char **argv)
     if (ctx.lock_fd >= 0)
         close(ctx.lock_fd);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    /* like git: output that did not reach its file is a failure */
+    return fpm_finish_output(run(argc, argv));
 }

@@ -3,7 +3,6 @@
  */
 #include "ops.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -18,11 +17,14 @@
 #include <unistd.h>
 
 #include "activation.h"
+#include "args.h"
+#include "confwrite.h"
 #include "fsutil.h"
 #include "instance.h"
 #include "proc.h"
 #include "render.h"
 #include "wlf_fcgi.h"
+#include "wlf_sys.h"
 
 int fpm_account_load(const fpm_ctx *ctx, const char *name, wlf_account *acct,
                      wlf_err *err)
@@ -56,6 +58,18 @@ int fpm_account_ids(const wlf_account *acct, uid_t *uid, gid_t *gid,
         return wlf_fail(err, "group", "no such group '%s'", acct->group);
     *uid = pw->pw_uid;
     *gid = gr->gr_gid;
+    return 0;
+}
+
+int fpm_check_home(const char *home, wlf_err *err)
+{
+    struct stat st;
+
+    if (wlf_valid_home(home, err) < 0)
+        return -1;
+    if (stat(home, &st) < 0 || !S_ISDIR(st.st_mode))
+        return wlf_fail(err, "home", "'%.60s' is not an existing directory",
+                        home);
     return 0;
 }
 
@@ -153,14 +167,18 @@ int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct)
     return same;
 }
 
-static char *read_account_text(const wlf_config *cfg, const char *name)
+/* *text: the account file as it is (NULL when there is none), to put
+ * back if the change fails. */
+static int read_account_text(const wlf_config *cfg, const char *name,
+                             char **text, wlf_err *err)
 {
-    char path[PATH_MAX], *text;
+    char path[PATH_MAX];
 
     wlf_path_account_file(cfg, name, path, sizeof(path));
-    if (fs_read_file(path, &text, NULL) < 0)
-        return NULL;
-    return text;
+    if (fs_read_file(path, text, NULL) < 0 && errno != ENOENT)
+        return wlf_fail(err, name, "cannot read %s: %s", path,
+                        strerror(errno));
+    return 0;
 }
 
 static int write_account_text(const wlf_config *cfg, const char *name,
@@ -174,7 +192,6 @@ static int write_account_text(const wlf_config *cfg, const char *name,
     return fs_write_atomic(path, text, strlen(text), 0640, err);
 }
 
-/* Stop whatever runs in a slot we are about to use. */
 /*
  * Make slot s free for a new instance. An instance still there is one
  * that drains (told to quit by an earlier change, finishing its requests)
@@ -293,7 +310,8 @@ static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
     if ((flags & FPM_APPLY_WRITE_ACCOUNT) &&
         (acct_text = wlf_account_render(acct)) == NULL)
         return wlf_fail(err, name, "out of memory");
-    old_text = read_account_text(cfg, name);
+    if (read_account_text(cfg, name, &old_text, err) < 0)
+        goto out;
 
     /* serve holds the sockets of on-demand accounts: one that is not
      * on-demand (any more) gets them back from serve first */
@@ -332,7 +350,8 @@ static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
     fs_sweep_temps(new_slot.ini_dir);
 
     fpm_info(ctx, "%s: rendering slot %c in %s", name, next, new_slot.dir);
-    fpm_slot_snapshot(&new_slot, &snap);
+    if (fpm_slot_snapshot(&new_slot, &snap, err) < 0)
+        goto out_render;
     if (fpm_slot_write(&new_slot, &r, err) < 0)
         goto restore;
     if (od && !running) {
@@ -430,16 +449,25 @@ static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
 
 restore:
     {
+        /* the change failed (err says why); what cannot be undone is said
+         * too, on a line of its own */
         wlf_err e2;
+        char line[700];
         int was;
         if (started) {
             fpm_info(ctx, "%s: stopping the new instance in slot %c", name,
                      next);
-            fpm_slot_stop(ctx, &new_slot, 2000, &was, &e2);
+            if (fpm_slot_stop(ctx, &new_slot, 2000, &was, &e2) < 0)
+                fpm_error("%s: undoing the change: %s", name,
+                          fpm_err_text(&e2, name, line, sizeof(line)));
         }
-        if (wrote_account)
-            write_account_text(cfg, name, old_text, &e2);
-        fpm_slot_restore(&new_slot, &snap, &e2);
+        if (wrote_account && write_account_text(cfg, name, old_text,
+                                                &e2) < 0)
+            fpm_error("%s: undoing the change: %s", name,
+                      fpm_err_text(&e2, name, line, sizeof(line)));
+        if (fpm_slot_restore(&new_slot, &snap, &e2) < 0)
+            fpm_error("%s: undoing the change: %s", name,
+                      fpm_err_text(&e2, name, line, sizeof(line)));
     }
 out_render:
     fpm_rendered_free(&r);
@@ -500,7 +528,7 @@ void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid)
     wlf_copy(n[ctx->n_pending].name, sizeof(n->name), name);
     n[ctx->n_pending].slot = slot;
     n[ctx->n_pending].pid = pid;
-    n[ctx->n_pending].due_ms = proc_now_ms() + ctx->cfg.drain_time;
+    n[ctx->n_pending].due_ms = wlf_now_ms() + ctx->cfg.drain_time;
     ctx->n_pending++;
 }
 
@@ -509,7 +537,7 @@ static void quit_all(fpm_ctx *ctx)
     for (size_t i = 0; i < ctx->n_pending; i++) {
         fpm_slot s;
         wlf_err err;
-        proc_sleep_ms(ctx->pending[i].due_ms - proc_now_ms());
+        proc_sleep_ms(ctx->pending[i].due_ms - wlf_now_ms());
         fpm_slot_init(&ctx->cfg, ctx->pending[i].name, ctx->pending[i].slot,
                       &s);
         /* A SIGQUIT closes the listening socket, and the kernel resets
@@ -532,6 +560,7 @@ void fpm_run_pending(fpm_ctx *ctx)
 
     if (ctx->n_pending == 0)
         return;
+    fpm_flush_stdout();
     fflush(NULL);
     pid = fork();
     if (pid != 0) {
@@ -556,17 +585,10 @@ void fpm_run_pending(fpm_ctx *ctx)
 int fpm_take_lock(fpm_ctx *ctx, const char *config_path)
 {
     char dir[PATH_MAX], path[PATH_MAX + 8];
-    const char *slash = strrchr(config_path, '/');
     wlf_err err;
     int timed_out;
 
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == config_path)
-        snprintf(dir, sizeof(dir), "/");
-    else
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - config_path),
-                 config_path);
+    wlf_dirname(config_path, dir, sizeof(dir), NULL);
     fs_path(path, sizeof(path), "%s/.lock", dir);
     ctx->lock_fd = fs_lock(path, ctx->have_cfg ? ctx->cfg.lock_timeout : 10,
                            &timed_out, &err);
@@ -585,51 +607,6 @@ int fpm_take_lock(fpm_ctx *ctx, const char *config_path)
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int fpm_account_names(const wlf_config *cfg, char ***names, size_t *n,
-                      wlf_err *err)
-{
-    DIR *d = opendir(cfg->accounts_dir);
-    struct dirent *de;
-    char **v = NULL;
-    size_t cnt = 0;
-
-    *names = NULL;
-    *n = 0;
-    if (d == NULL)
-        return wlf_fail(err, "paths.accounts", "cannot read %s: %s",
-                        cfg->accounts_dir, strerror(errno));
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        char **nv;
-        if (de->d_name[0] == '.' || len <= 5 ||
-            strcmp(de->d_name + len - 5, ".conf") != 0)
-            continue;
-        if ((nv = realloc(v, (cnt + 1) * sizeof(*v))) == NULL)
-            break;
-        v = nv;
-        if ((v[cnt] = strndup(de->d_name, len - 5)) == NULL)
-            break;
-        cnt++;
-    }
-    closedir(d);
-    qsort(v, cnt, sizeof(*v), cmp_str);
-    *names = v;
-    *n = cnt;
-    return 0;
-}
-
-void fpm_names_free(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
 int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
                 int all, const char *usage, char ***names, size_t *n)
 {
@@ -644,7 +621,7 @@ int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
         return fpm_usage_error(usage, "name at least one account, or use "
                                "--all");
     if (all) {
-        if (fpm_account_names(&ctx->cfg, names, n, &err) < 0)
+        if (wlf_account_files(&ctx->cfg, names, n, &err) < 0)
             return fpm_report(&err, FPM_EXIT_FAILED);
         return FPM_EXIT_OK;
     }
@@ -666,11 +643,56 @@ int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
         int dup = 0;
         for (size_t j = 0; j < *n; j++)
             dup |= strcmp(v[j], operands[i]) == 0;
-        if (!dup)
-            v[(*n)++] = strdup(operands[i]);
+        if (!dup && (v[*n] = strdup(operands[i])) == NULL) {
+            wlf_strlist_free(v, *n);
+            *n = 0;
+            fpm_error("out of memory");
+            return FPM_EXIT_FAILED;
+        }
+        *n += !dup;
     }
     *names = v;
     return FPM_EXIT_OK;
+}
+
+int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
+                          const char *usage, char ***names, size_t *n)
+{
+    static const fpm_optdef all_opts[] = {
+        { "all", 'a', 0 },
+        { NULL, 0, 0 }
+    };
+    fpm_arg *args;
+    const char **ops;
+    size_t n_args, n_ops = 0;
+    wlf_err err;
+    int all = 0, rc;
+
+    *names = NULL;
+    *n = 0;
+    args = calloc((size_t)argc, sizeof(*args));
+    ops = calloc((size_t)argc, sizeof(*ops));
+    if (args == NULL || ops == NULL) {
+        free(args);
+        free(ops);
+        fpm_error("out of memory");
+        return FPM_EXIT_FAILED;
+    }
+    if (fpm_args_parse(argc, argv, all_opts, args, (size_t)argc, &n_args,
+                       &err) < 0)
+        rc = fpm_usage_error(usage, "%s: %s", err.field, err.msg);
+    else {
+        for (size_t i = 0; i < n_args; i++) {
+            if (args[i].opt == 0)
+                all = 1;
+            else
+                ops[n_ops++] = args[i].value;
+        }
+        rc = fpm_targets(ctx, ops, n_ops, all, usage, names, n);
+    }
+    free(args);
+    free(ops);
+    return rc;
 }
 
 int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,

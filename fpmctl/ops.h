@@ -21,6 +21,10 @@ int fpm_account_load(const fpm_ctx *ctx, const char *name, wlf_account *acct,
 int fpm_account_ids(const wlf_account *acct, uid_t *uid, gid_t *gid,
                     wlf_err *err);
 
+/* An account's home: a valid path (wlf_valid_home) of an existing
+ * directory. */
+int fpm_check_home(const char *home, wlf_err *err);
+
 /* Create what is missing of the global directories (init fixes modes). */
 int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err);
 /* <log_dir>/NAME: root-owned, so the user cannot plant symlinks there. */
@@ -87,19 +91,18 @@ void fpm_run_pending(fpm_ctx *ctx);
  * killed runs. Returns 0 or an exit code (FPM_EXIT_LOCKED, _FAILED). */
 int fpm_take_lock(fpm_ctx *ctx, const char *config_path);
 
-/* Names of every account file, sorted (also those that do not load). */
-int fpm_account_names(const wlf_config *cfg, char ***names, size_t *n,
-                      wlf_err *err);
-void fpm_names_free(char **names, size_t n);
-
-
 /*
  * The accounts a command acts on: the operands (each a valid name of an
- * existing account) or, with all set, every account file. Returns an exit
- * code; on error it has printed why.
+ * existing account) or, with all set, every account file. Free *names
+ * with wlf_strlist_free(). Returns an exit code; on error it has printed
+ * why.
  */
 int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
                 int all, const char *usage, char ***names, size_t *n);
+
+/* fpm_targets() for a command's arguments `NAME...|--all` (--all, -a). */
+int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
+                          const char *usage, char ***names, size_t *n);
 
 /* Every domain of acct is free or already acct's: invalid input if another
  * account owns one. */

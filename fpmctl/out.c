@@ -3,17 +3,21 @@
  */
 #include "fpmctl.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-static long long mono_ms(void)
+#include "wlf_sys.h"
+
+/* errno of the first write to stdout that failed (-1: unknown why); 0
+ * while none did */
+static int stdout_errno;
+
+void fpm_flush_stdout(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (fflush(stdout) != 0 && stdout_errno == 0)
+        stdout_errno = errno ? errno : -1;
 }
 
 void fpm_say(const fpm_ctx *ctx, const char *fmt, ...)
@@ -26,7 +30,7 @@ void fpm_say(const fpm_ctx *ctx, const char *fmt, ...)
     vprintf(fmt, ap);
     va_end(ap);
     putchar('\n');
-    fflush(stdout);
+    fpm_flush_stdout();
 }
 
 void fpm_info(const fpm_ctx *ctx, const char *fmt, ...)
@@ -38,10 +42,10 @@ void fpm_info(const fpm_ctx *ctx, const char *fmt, ...)
     if (ctx->verbosity < 1)
         return;
     if (t0 == 0)
-        t0 = mono_ms();
-    fflush(stdout);
+        t0 = wlf_now_ms();
+    fpm_flush_stdout();
     /* elapsed time since the first step: where a slow change spends it */
-    fprintf(stderr, "fpmctl: [%4lld ms] ", mono_ms() - t0);
+    fprintf(stderr, "fpmctl: [%4lld ms] ", wlf_now_ms() - t0);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -52,7 +56,7 @@ void fpm_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fflush(stdout);
+    fpm_flush_stdout();
     fputs("fpmctl: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -74,7 +78,7 @@ int fpm_usage_error(const char *usage, const char *fmt, ...)
     size_t cmd_len = strcspn(usage, " ");
 
     /* one line, like every other error; the command's help has the rest */
-    fflush(stdout);
+    fpm_flush_stdout();
     fputs("fpmctl: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -86,7 +90,7 @@ int fpm_usage_error(const char *usage, const char *fmt, ...)
 void fpm_print(const char *s)
 {
     fputs(s, stdout);
-    fflush(stdout);
+    fpm_flush_stdout();
 }
 
 const char *fpm_err_text(const wlf_err *err, const char *name, char *buf,
@@ -109,4 +113,20 @@ const char *fpm_load_error_text(const wlf_load_error *e)
     else
         snprintf(buf, sizeof(buf), "%s: %s", e->file, e->msg);
     return buf;
+}
+
+int fpm_finish_output(int rc)
+{
+    fpm_flush_stdout();
+    if (ferror(stdout) && stdout_errno == 0)
+        stdout_errno = -1;
+    if (stdout_errno == 0)
+        return rc;
+    /* a reader that went away (fpmctl list | head) needs no message */
+    if (stdout_errno > 0 && stdout_errno != EPIPE)
+        fpm_error("cannot write to standard output: %s",
+                  strerror(stdout_errno));
+    else if (stdout_errno < 0)
+        fpm_error("cannot write to standard output");
+    return rc == FPM_EXIT_OK ? FPM_EXIT_FAILED : rc;
 }

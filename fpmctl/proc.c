@@ -18,15 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wlf_sys.h"
+
 #define OUTPUT_MAX (256 * 1024)
-
-long long proc_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void proc_sleep_ms(long long ms)
 {
@@ -132,7 +126,7 @@ int proc_run_fd(char *const argv[], char *const envp[], int keep_fd,
 {
     int fds[2];
     pid_t pid;
-    long long deadline = proc_now_ms() + timeout_ms, exited_at = 0;
+    long long deadline = wlf_now_ms() + timeout_ms, exited_at = 0;
     int status = 0, exited = 0, eof = 0;
 
     memset(res, 0, sizeof(*res));
@@ -155,7 +149,7 @@ int proc_run_fd(char *const argv[], char *const envp[], int keep_fd,
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
 
     while (!eof) {
-        long long now = proc_now_ms();
+        long long now = wlf_now_ms();
         struct pollfd p = { fds[0], POLLIN, 0 };
         int wait_ms;
 
@@ -314,13 +308,13 @@ int proc_cmdline(pid_t pid, char *buf, size_t len)
 
 int proc_wait_gone(pid_t pid, long long timeout_ms)
 {
-    long long deadline = proc_now_ms() + timeout_ms;
+    long long deadline = wlf_now_ms() + timeout_ms;
     long long step = 2;
 
     for (;;) {
         if (!proc_alive(pid))
             return 1;
-        if (proc_now_ms() >= deadline)
+        if (wlf_now_ms() >= deadline)
             return 0;
         proc_sleep_ms(step);
         if (step < 20)

@@ -40,7 +40,6 @@ pid_t proc_spawn(char *const argv[], char *const envp[], int keep_fd,
 const char *proc_pick_line(const char *out, const char *needle, char *buf,
                            size_t len);
 
-long long proc_now_ms(void);
 void proc_sleep_ms(long long ms);
 
 /* Exists and is not a zombie. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sbuf.h"
+#include "wlf_buf.h"
 
 const char *fpm_set_keys_help(void)
 {
@@ -98,11 +98,8 @@ int fpm_set_apply(const wlf_config *cfg, wlf_account *acct, const char *item,
         return set_domains(acct, value, err);
     if (strcmp(key, "home") == 0) {
         char *h;
-        if (wlf_valid_abs_path(value, "home", err) < 0)
+        if (wlf_valid_home(value, err) < 0)
             return -1;
-        if (strcmp(value, "/") == 0 || strchr(value, ':'))
-            return wlf_fail(err, "home", "'%.40s' cannot be an account's "
-                            "home", value);
         if ((h = strdup(value)) == NULL)
             return wlf_fail(err, "home", "out of memory");
         free(acct->home);
@@ -144,12 +141,12 @@ int fpm_set_apply(const wlf_config *cfg, wlf_account *acct, const char *item,
     return 0;
 }
 
-static void join_domains(sbuf *b, const wlf_account *a)
+static void join_domains(wlf_buf *b, const wlf_account *a)
 {
     if (a->n_domains == 0)
-        sb_printf(b, "(none)");
+        wlf_buf_printf(b, "(none)");
     for (size_t i = 0; i < a->n_domains; i++)
-        sb_printf(b, "%s%s", i ? "," : "", a->domains[i]);
+        wlf_buf_printf(b, "%s%s", i ? "," : "", a->domains[i]);
 }
 
 static const char *admin_value(const wlf_account *a, const char *key)
@@ -163,7 +160,7 @@ static const char *admin_value(const wlf_account *a, const char *key)
 char *fpm_account_diff(const wlf_config *cfg, const wlf_account *before,
                        const wlf_account *after)
 {
-    sbuf b = { 0 };
+    wlf_buf b = { 0 };
     wlf_settings e1, e2;
     int n = 0, same_domains;
 
@@ -180,7 +177,7 @@ char *fpm_account_diff(const wlf_config *cfg, const wlf_account *before,
         if (strcmp(v1, v2) == 0 &&
             before->settings.is_set[i] == after->settings.is_set[i])
             continue;
-        sb_printf(&b, "%s%s %s -> %s%s", n++ ? ", " : "",
+        wlf_buf_printf(&b, "%s%s %s -> %s%s", n++ ? ", " : "",
                   wlf_setting_defs[i].key, v1, v2,
                   after->settings.is_set[i] ? "" : " (default)");
     }
@@ -188,29 +185,29 @@ char *fpm_account_diff(const wlf_config *cfg, const wlf_account *before,
     for (size_t i = 0; same_domains && i < before->n_domains; i++)
         same_domains = strcmp(before->domains[i], after->domains[i]) == 0;
     if (!same_domains) {
-        sb_printf(&b, "%sdomains ", n++ ? ", " : "");
+        wlf_buf_printf(&b, "%sdomains ", n++ ? ", " : "");
         join_domains(&b, before);
-        sb_printf(&b, " -> ");
+        wlf_buf_printf(&b, " -> ");
         join_domains(&b, after);
     }
     if (strcmp(before->home ? before->home : "",
                after->home ? after->home : "") != 0)
-        sb_printf(&b, "%shome %s -> %s", n++ ? ", " : "",
+        wlf_buf_printf(&b, "%shome %s -> %s", n++ ? ", " : "",
                   before->home ? before->home : "", after->home);
     for (size_t i = 0; i < before->n_php_admin; i++) {
         const char *k = before->php_admin[i].key;
         const char *v2 = admin_value(after, k);
         if (v2 == NULL || strcmp(v2, before->php_admin[i].value) != 0)
-            sb_printf(&b, "%sphp_admin.%s %s -> %s", n++ ? ", " : "", k,
+            wlf_buf_printf(&b, "%sphp_admin.%s %s -> %s", n++ ? ", " : "", k,
                       before->php_admin[i].value, v2 ? v2 : "(unset)");
     }
     for (size_t i = 0; i < after->n_php_admin; i++) {
         const char *k = after->php_admin[i].key;
         if (admin_value(before, k) == NULL)
-            sb_printf(&b, "%sphp_admin.%s (unset) -> %s", n++ ? ", " : "",
+            wlf_buf_printf(&b, "%sphp_admin.%s (unset) -> %s", n++ ? ", " : "",
                       k, after->php_admin[i].value);
     }
     wlf_settings_free(&e1);
     wlf_settings_free(&e2);
-    return sb_finish(&b);
+    return wlf_buf_finish(&b);
 }

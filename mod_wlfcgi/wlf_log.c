@@ -34,6 +34,12 @@ const wlf_log_code wlf_log_codes[] = {
       "which account a vhost was mapped to, and how" },
     { WLFLOG_NOT_CONFIGURED, "warn",
       "the module is loaded but no WLFcgiConfig is set: it does nothing" },
+    { WLFLOG_ACCOUNT_SETTINGS, "emerg",
+      "an account's effective settings could not be worked out (out of "
+      "memory); httpd does not start" },
+    { WLFLOG_JANITOR_START, "error",
+      "an httpd child could not start the thread that closes idle FastCGI "
+      "connections; in that child they stay open until reused" },
     { WLFLOG_FOREIGN_SOCKET, "error",
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-/* ---- start-up (apachectl -t, start, graceful restart) ---- */
+/* ---- start-up (apachectl -t, start, graceful restart, a new child) ---- */
 #define WLFLOG_CONFIG_LOAD        "WLF00001"
 #define WLFLOG_ACCOUNT_SKIPPED    "WLF00002"
 #define WLFLOG_MAP_CONFLICT       "WLF00003"
@@ -27,6 +27,8 @@
 #define WLFLOG_SOCKET_DIR         "WLF00009"
 #define WLFLOG_VHOST_MAPPED       "WLF00010"
 #define WLFLOG_NOT_CONFIGURED     "WLF00011"
+#define WLFLOG_ACCOUNT_SETTINGS   "WLF00012"
+#define WLFLOG_JANITOR_START      "WLF00013"
 /* ---- per request ---- */
 #define WLFLOG_FOREIGN_SOCKET     "WLF00020"
 #define WLFLOG_FORGED_WORKER      "WLF00021"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confwrite.h"
 #include "wlf_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

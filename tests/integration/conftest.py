@@ -1,10 +1,11 @@
 """pytest configuration for the integration suites.
 
-The harness lives in tests/integration/wlf/: sandbox.py (fpmctl sandboxes,
-test users, instance teardown by pid) and httpd.py (a real httpd with the
-built module), and modworld.py (the accounts, vhosts and httpd the
-mod_wlfcgi suites share). Their fixtures are loaded as plugins when
-present.
+The harness lives in tests/integration/wlf/: host.py (httpd, php-fpm and
+test users, found the portable way), sandbox.py (fpmctl sandboxes,
+instance teardown by pid), httpd.py (a real httpd with the built module),
+modworld.py (the accounts, vhosts and httpd the mod_wlfcgi suites share)
+and fcgi.py (a FastCGI client). The fixtures of sandbox.py, httpd.py and
+modworld.py are loaded as plugins.
 """
 import importlib.util
 import os

@@ -2,11 +2,11 @@
 
 The lists come from the code's own tables, so a new directive, setting or
 log tag cannot go undocumented:
-- mod_wlfcgi's command_rec table (mod_wlfcgi/mod_wlfcgi.c) -> the admin
-  guide's directive table and mod_wlfcgi(8);
+- mod_wlfcgi's command_rec table (mod_wlfcgi/mod_wlfcgi_config.c) -> the
+  admin guide's directive table and mod_wlfcgi(8);
 - the keys the shared loader accepts in wlfcgi.conf and in account files
-  (common/wlf_config.c: parse_config, parse_account, wlf_setting_defs) ->
-  the admin guide's reference tables;
+  and its settings table (as `fpmctl --list-keys` and `--list-settings`
+  print them) -> the admin guide's reference tables;
 - the log tag registry (mod_wlfcgi/wlf_log.h) -> the admin guide's
   troubleshooting table.
 Every fpmctl command in the guide and fpmctl(8) is checked by
@@ -35,30 +35,39 @@ def read(path):
         return f.read()
 
 
-def c_function(source, name):
-    """The body of C function `name` in `source`."""
-    m = re.search(rf"^static int {name}\(.*?^\}}$", source, re.M | re.S)
-    assert m, name
-    return m.group(0)
-
-
-def c_string_array(body, name):
-    m = re.search(rf"\b{name}\[\] = \{{(.*?)\}};", body, re.S)
-    assert m, name
-    return re.findall(r'"([^"]+)"', m.group(1))
-
-
-CONFIG_C = read(os.path.join(ROOT, "common", "wlf_config.c"))
+def fpmctl_table(option):
+    """What `fpmctl OPTION` prints: one list of tab-separated fields a
+    line (--list-commands, --list-settings, --list-keys)."""
+    out = subprocess.run([FPMCTL, option], capture_output=True, text=True,
+                         check=True).stdout
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert rows, option
+    return rows
 
 
 def setting_keys():
-    keys = re.findall(r'\[WLF_S_\w+\] = \{ "(\w+)"', CONFIG_C)
-    assert len(keys) >= 12
-    return keys
+    return [row[0] for row in fpmctl_table("--list-settings")]
+
+
+def file_keys(file):
+    """The keys the loader accepts in `file` ("wlfcgi.conf", "account"):
+    the top level, the members of its groups ({"paths": [...]}) and the
+    members of each entry of a list ({"php.versions": [...]})."""
+    keys = [k for f, k in fpmctl_table("--list-keys") if f == file]
+    top = [k for k in keys if "." not in k and "[]" not in k]
+    sub, entry = {}, {}
+    for k in keys:
+        if "[]." in k:
+            lst, member = k.split("[].")
+            entry.setdefault(lst, []).append(member)
+        elif "." in k:
+            group, member = k.split(".", 1)
+            sub.setdefault(group, []).append(member)
+    return top, sub, entry
 
 
 def directives():
-    src = read(os.path.join(ROOT, "mod_wlfcgi", "mod_wlfcgi.c"))
+    src = read(os.path.join(ROOT, "mod_wlfcgi", "mod_wlfcgi_config.c"))
     table = re.search(r"command_rec \w+\[\] = \{(.*?)\{ NULL \}", src, re.S)
     assert table
     names = re.findall(r'AP_INIT_\w+\(\s*"(\w+)"', table.group(1))
@@ -91,17 +100,14 @@ def test_every_directive_documented():
         assert re.search(rf"^\.BI? {d}\b", man, re.M), d
     handler = re.search(r'#define WLF_STATUS_HANDLER\s+"([^"]+)"',
                         read(os.path.join(ROOT, "mod_wlfcgi",
-                                          "mod_wlfcgi.c"))).group(1)
+                                          "mod_wlfcgi_status.c"))).group(1)
     assert f"`SetHandler {handler}`" in rows
     assert re.search(rf"^\.B SetHandler {handler}$", man, re.M)
 
 
 def test_every_wlfcgi_conf_key_documented():
-    body = c_function(CONFIG_C, "parse_config")
-    top = c_string_array(body, "top_keys")
-    sub = {"paths": c_string_array(body, "path_keys"),
-           "php": c_string_array(body, "php_keys")}
-    entry = re.findall(r'lookup_string\(e, "(\w+)"\)', body)
+    top, sub, entries = file_keys("wlfcgi.conf")
+    entry = entries["php.versions"]
     assert "service" in top and sub["paths"] and entry
     text = section(read(GUIDE), "wlfcgi.conf")
     rows = guide_rows(text)
@@ -121,9 +127,8 @@ def test_every_wlfcgi_conf_key_documented():
 
 
 def test_every_account_key_documented():
-    body = c_function(CONFIG_C, "parse_account")
-    keys = c_string_array(body, "keys")
-    entry = re.findall(r'lookup_string\(e, "(\w+)"\)', body)
+    keys, _, entries = file_keys("account")
+    entry = entries["php_admin"]
     assert "domains" in keys and entry
     text = section(read(GUIDE), "Account files")
     rows = guide_rows(text)
@@ -146,9 +151,7 @@ def test_every_log_tag_has_a_troubleshooting_row():
 
 
 def fpmctl_commands():
-    out = subprocess.run([FPMCTL, "--list-commands"], capture_output=True,
-                         text=True, check=True).stdout
-    return {line.split("\t")[0] for line in out.splitlines()}
+    return {row[0] for row in fpmctl_table("--list-commands")}
 
 
 def code_spans(text):

@@ -11,10 +11,16 @@ MAN = os.path.join(ROOT, "fpmctl", "fpmctl.8")
 GUIDE = os.path.join(ROOT, "docs", "admin-guide.md")
 
 
-def commands():
-    out = subprocess.run([FPMCTL, "--list-commands"], capture_output=True,
-                         text=True, check=True).stdout
+def fpmctl_table(option):
+    """`fpmctl --list-commands` (name, flags, usage) or `--list-settings`
+    (key, type, default, doc): one list of fields a line."""
+    out = subprocess.run([FPMCTL, option], capture_output=True, text=True,
+                         check=True).stdout
     return [line.split("\t") for line in out.splitlines()]
+
+
+def commands():
+    return fpmctl_table("--list-commands")
 
 
 def test_man_page_renders_cleanly():
@@ -32,7 +38,12 @@ def test_every_command_documented():
     with open(GUIDE) as f:
         guide = f.read()
     table = commands()
-    assert len(table) == 13
+    # the table is the program's; --help lists the same, in its order
+    out = subprocess.run([FPMCTL, "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    listed = re.findall(r"^  ([a-z][a-z-]*)\b", out.split("Commands:")[1]
+                        .split("Global options:")[0], re.M)
+    assert listed == [name for name, _, _ in table]
     for name, flags, usage in table:
         assert re.search(rf"^\.SS {re.escape(name)}\b", man, re.M), name
         assert f"`fpmctl {name}" in guide, name
@@ -47,7 +58,8 @@ def test_every_setting_and_exit_code_documented(sandbox):
         guide = f.read()
     sandbox.add_account("alice")
     keys = list(sandbox.json("show", "alice")["settings"])
-    assert len(keys) == 13
+    # show has every setting of the program's table, in its order
+    assert keys == [row[0] for row in fpmctl_table("--list-settings")]
     for k in keys + ["domains", "home", "php_admin"]:
         assert re.search(rf"^\.B[IR]? {re.escape(k)}\b", man, re.M), k
         assert f"`{k}" in guide, k

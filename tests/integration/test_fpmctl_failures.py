@@ -1,14 +1,16 @@
-"""fpmctl when things go wrong: broken changes are contained (issue 2,
-acceptance 4), bad input changes nothing (acceptance 7), rollback when a
-new instance does not answer, lock timeouts, --dry-run, and the systemd
-mode's calls and rollback (with a fake systemctl)."""
+"""fpmctl when things go wrong: broken changes are contained, bad input
+changes nothing, rollback when a new instance does not answer, lock
+timeouts, --dry-run, the systemd mode's calls and rollback (with a fake
+systemctl), and output that cannot be written."""
 import fcntl
 import os
+import subprocess
 import time
 
 import pytest
 
-from wlf.sandbox import pid_alive, wait_until
+from wlf.host import php_fpm
+from wlf.sandbox import FPMCTL, pid_alive, wait_until
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def read(path):
         return f.read()
 
 
-# ---------------------------------------------------- acceptance 4 --
+# ------------------------------------ a broken change is rolled back --
 
 def test_hand_broken_account_file_fails_reload_keeps_serving(pair):
     sb = pair
@@ -105,7 +107,7 @@ def test_rollback_when_new_instance_does_not_answer(pair):
     sb = pair
     wrapper = os.path.join(sb.root, "php-fpm-hang")
     with open(wrapper, "w") as f:
-        f.write(HANG.format(fpm="/usr/sbin/php-fpm8.2"))
+        f.write(HANG.format(fpm=php_fpm()))
     os.chmod(wrapper, 0o755)
     sb.add_php_version("8.2-hang", wrapper)
     sb.set_config(start_timeout=2)
@@ -127,13 +129,14 @@ def test_rollback_when_new_instance_does_not_answer(pair):
     assert sb.fpmctl("show", "alice").rc == 0
 
 
-# ---------------------------------------------------- acceptance 7 --
+# ---------------------------------------- bad input changes nothing --
 
 LONG = "a" * 33
 
 
 def corpus(home):
-    """(fpmctl args, field the error must name): bad input of issue 2."""
+    """(fpmctl args, field the error must name): every kind of bad input
+    add-account and set refuse."""
     add = ["add-account"]
     ok = ["--user", "wlft-carol", "--home", home]
     return [
@@ -329,3 +332,55 @@ def test_systemd_mode_calls_and_rollback(sandbox_factory):
     assert r.rc == 0 and sb.systemctl_calls()[-1] == \
         "start wlfcgi-fpm@alice.b.service", r
     assert serving(sb, "alice").startswith("serving")
+
+
+# ------------------------------------------------- output that is lost --
+
+def run_to(sb, args, stdout):
+    return subprocess.run([FPMCTL, *args], stdout=stdout,
+                          stderr=subprocess.PIPE, env=sb.env, text=True,
+                          timeout=60)
+
+
+def test_output_that_cannot_be_written_fails_the_command(sandbox):
+    """Like git: a command whose output did not reach its file (here a
+    full disk) says so and exits 1 instead of reporting success."""
+    sb = sandbox
+    sb.add_account("alice")
+    for args in (["list"], ["--json", "list"], ["show", "alice"],
+                 ["--json", "show", "alice"], ["status", "alice"],
+                 ["check"], ["--list-commands"], ["--help"]):
+        with open("/dev/full", "w") as full:
+            r = run_to(sb, args, full)
+        assert r.returncode == 1, (args, r)
+        assert r.stderr == ("fpmctl: cannot write to standard output: "
+                            "No space left on device\n"), (args, r)
+    # where the output arrives, the same commands succeed
+    assert sb.fpmctl("list").rc == 0
+    assert sb.fpmctl("show", "alice").rc == 0
+
+
+def test_a_change_whose_report_is_lost_exits_1_but_is_done(sandbox):
+    """The change itself is made; only its report is lost, and the exit
+    status says that something went wrong."""
+    sb = sandbox
+    sb.add_account("alice")
+    with open("/dev/full", "w") as full:
+        r = run_to(sb, ["set", "alice", "max_children=3"], full)
+    assert r.returncode == 1, r
+    assert "cannot write to standard output" in r.stderr, r
+    assert sb.json("show", "alice")["max_children"] == 3
+
+
+def test_a_reader_that_went_away_fails_quietly(sandbox):
+    """fpmctl list | head: the closed pipe makes the exit status 1, with
+    no message (the reader wanted no more)."""
+    sb = sandbox
+    sb.add_account("alice")
+    rd, wr = os.pipe()
+    os.close(rd)
+    try:
+        r = run_to(sb, ["list"], wr)
+    finally:
+        os.close(wr)
+    assert r.returncode == 1 and r.stderr == "", r

@@ -1,6 +1,6 @@
-"""Start-up checks (issue 3, acceptance 4): a mapping conflict or an
-unknown WLFcgiAccount makes `apache2 -t` fail with a message naming both
-sides; directives are checked where they are written."""
+"""Start-up checks: a mapping conflict or an unknown WLFcgiAccount makes
+`httpd -t` fail with a message naming both sides; directives are checked
+where they are written."""
 import os
 import shutil
 import tempfile

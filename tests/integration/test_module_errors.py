@@ -1,5 +1,6 @@
-"""Errors an admin or customer can act on (issue 3, acceptance 3), the
-live-slot switch, and graceful restarts picking up new accounts."""
+"""Errors an admin or customer can act on (a pool that is down, a missing
+live-slot link), the live-slot switch, and graceful restarts picking up
+new accounts."""
 import os
 import threading
 import time

@@ -1,16 +1,14 @@
-"""Connection reuse (issue 3: "reuse must never pin more FPM workers than
-the account's max_children").
+"""Connection reuse: kept-alive FastCGI connections are reused and never
+pin more FPM workers than the account's max_children.
 
 Reuse needs an account with pm = static (see docs/module.md): these tests
 run one account, "rhea", made by fpmctl with pm = static and
-max_children 5 (by hand in fpmctl's layout with WLFT_HANDMADE=1). httpd: mpm_event, ServerLimit 2, 16 threads, so the module
-keeps at most (5 - 1) / 2 = 2 connections per process: 4 in all, and one
-FPM worker always stays free.
+max_children 5. httpd: mpm_event, ServerLimit 2, 16 threads, so the
+module keeps at most (5 - 1) / 2 = 2 connections per process: 4 in all,
+and one FPM worker always stays free.
 """
 import http.client
 import os
-import shutil
-import tempfile
 import threading
 import time
 
@@ -24,9 +22,7 @@ MAX_CONNS = 4
 
 @pytest.fixture(scope="module")
 def rhea(httpd_factory):
-    prefix = tempfile.mkdtemp(prefix="wlf", dir="/tmp")
-    os.chmod(prefix, 0o755)
-    sb = make_accounts(prefix)
+    sb = make_accounts()
     acct = sb.add_account("rhea", "wlft-rhea", ["rhea.test"],
                           max_children=5, pm="static")
     root = os.path.join(acct.home, "www")
@@ -49,7 +45,6 @@ WLFcgiConfig {sb.config}
     yield sb, acct, h
     h.stop()
     sb.close()
-    shutil.rmtree(prefix, ignore_errors=True)
 
 
 def fpm_connections(sock):

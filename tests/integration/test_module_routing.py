@@ -1,7 +1,7 @@
-"""mod_wlfcgi routing (issue 3, acceptance 1 and 3): each vhost's PHP runs
-in its account's FPM instance, as the account's Unix user; APCu is shared
-by one account's sites and by no other account; PATH_INFO, DirectoryIndex
-and the CGI variables are what a stock SetHandler setup gives."""
+"""mod_wlfcgi routing: each vhost's PHP runs in its account's FPM instance, as
+the account's Unix user; APCu is shared by one account's sites and by no
+other account; PATH_INFO, DirectoryIndex and the CGI variables are what a
+stock SetHandler setup gives."""
 import os
 import re
 import uuid

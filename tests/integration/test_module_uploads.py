@@ -1,6 +1,6 @@
-"""Large uploads, module side (issue 4): limits per location and account,
-413 before the body is read, chunked bodies arrive whole, no limit
-lingers in an FPM worker, httpd's memory stays flat, slow clients finish.
+"""Large uploads, module side: limits per location and account, 413 before the
+body is read, chunked bodies arrive whole, no limit lingers in an FPM
+worker, httpd's memory stays flat, slow clients finish.
 
 alice: max_upload 8M (the default), upload_ceiling 5G; /big has
 WLFcgiMaxUpload 3G, /huge 5G. bob: max_children 1, /big 64M.

@@ -1,5 +1,5 @@
-"""A full disk (issue 7, acceptance 4): fpmctl fails clearly, writes no
-half file, leaves no temp file, and the accounts keep serving.
+"""A full disk: fpmctl fails clearly, writes no half file, leaves no temp
+file, and the accounts keep serving.
 
 The config directory (or the derived instance directory) of a sandbox
 is moved onto a small tmpfs mounted in its place, which is then filled:
@@ -14,9 +14,9 @@ import subprocess
 
 import pytest
 
+from wlf.host import php_fpm
 from wlf.sandbox import ensure_user, wait_until
 
-PHP_FPM = "/usr/sbin/php-fpm8.2"
 ENOSPC_TEXT = os.strerror(28)           # "No space left on device"
 
 
@@ -97,7 +97,7 @@ def assert_consistent(sb, names):
     for conf in glob.glob(os.path.join(sb.paths["state"], "fpm", "*",
                                        "php-fpm.conf")):
         d = os.path.dirname(conf)
-        t = subprocess.run([PHP_FPM, "-t", "--fpm-config", conf],
+        t = subprocess.run([php_fpm(), "-t", "--fpm-config", conf],
                            env={"PATH": "/usr/sbin:/usr/bin:/bin",
                                 "PHP_INI_SCAN_DIR": ":" + d + "/ini"},
                            capture_output=True, text=True)

@@ -1,6 +1,6 @@
-"""Faults stay contained (issue 7, acceptance 2 and 3): a killed FPM
-master costs only its own account, and `fpmctl start` brings it back; a
-PHP worker that crashes costs only its own request.
+"""Faults stay contained: a killed FPM master costs only its own account, and
+`fpmctl start` brings it back; a PHP worker that crashes costs only its own
+request.
 
 Real httpd with mod_wlfcgi, real php-fpm instances made by fpmctl; every
 other account is kept under load with wrk while the fault happens.

@@ -1,7 +1,6 @@
-"""The module is memory-clean (issue 7, acceptance 6): httpd -X with
-mod_wlfcgi under valgrind (memcheck) reports no invalid access, and no
-leak that grows with the number of requests; with mpm_prefork and with
-mpm_event.
+"""The module is memory-clean: httpd -X with mod_wlfcgi under valgrind
+(memcheck) reports no invalid access, and no leak that grows with the
+number of requests; with mpm_prefork and with mpm_event.
 
 Two runs of the same config: ROUNDS and 10 x ROUNDS rounds of a request
 mix that walks every path of the module (routing to two accounts, a
@@ -239,7 +238,7 @@ def measured(sb, tmp, rounds, mpm, tries=3):
     for attempt in range(tries):
         d = tmp / f"{mpm}-{rounds}-{attempt}"
         d.mkdir()
-        os.chmod(d, 0o777)      # httpd -X writes its logs as www-data
+        os.chmod(d, 0o777)      # httpd -X writes its logs as httpd's user
         text = run_under_valgrind(sb, str(d), rounds, mpm=mpm)
         if mpm == "event" and crashed_in_exit_only(text):
             crashes += 1

@@ -1,5 +1,4 @@
-"""Reloads drop nothing (issue 7, acceptance 1), the short version of
-bench/reload.sh.
+"""Reloads drop nothing: the short version of bench/reload.sh.
 
 Ten accounts made by fpmctl, each with a vhost on one real httpd with
 mod_wlfcgi; one wrk per vhost (2 connections, each pausing 5 ms between

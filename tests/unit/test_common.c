@@ -1,5 +1,7 @@
-/* Unit tests for the shared library: sizes, validation, the account
- * loader and writer, and the FastCGI record code. */
+/* Unit tests for the shared library: sizes, validation, the settings
+ * table, the account loader, model and writer, the helpers (buffer, JSON
+ * string, clock, dirname) and the FastCGI record code. One case per
+ * behaviour. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,10 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "confwrite.h"
+#include "wlf_buf.h"
 #include "wlf_config.h"
 #include "wlf_fcgi.h"
 #include "wlf_size.h"
+#include "wlf_sys.h"
 #include "wlf_validate.h"
 
 static const char *base_conf =
@@ -26,48 +33,85 @@ static const char *base_conf =
     "fpm = \"/usr/sbin/php-fpm8.3\"; } ); };\n"
     "defaults = { max_children = 7; max_upload = \"16M\"; };\n";
 
-static void test_size_parse(void **state)
+/* ---- sizes ---- */
+
+static void assert_size(const char *text, long long want)
 {
     long long v;
     wlf_err e;
-    char buf[32];
+
+    if (wlf_size_parse(text, "x", &v, &e) != 0)
+        fail_msg("%s: %s", text, e.msg);
+    assert_int_equal(v, want);
+}
+
+static void test_size_suffixes_are_binary_and_any_case(void **state)
+{
+    (void)state;
+    assert_size("512", 512);
+    assert_size("8M", 8 << 20);
+    assert_size("3g", 3LL << 30);
+    assert_size("8MiB", 8 << 20);
+    assert_size("1T", 1LL << 40);
+}
+
+static void test_size_refuses_what_is_not_a_size(void **state)
+{
+    const char *bad[] = { "-1", "", "8 M", "12X", NULL };
+    long long v;
+    wlf_err e;
 
     (void)state;
-    assert_int_equal(wlf_size_parse("512", "x", &v, &e), 0);
-    assert_int_equal(v, 512);
-    assert_int_equal(wlf_size_parse("8M", "x", &v, &e), 0);
-    assert_int_equal(v, 8 << 20);
-    assert_int_equal(wlf_size_parse("3g", "x", &v, &e), 0);
-    assert_int_equal(v, 3LL << 30);
-    assert_int_equal(wlf_size_parse("8MiB", "x", &v, &e), 0);
-    assert_int_equal(v, 8 << 20);
-    assert_int_equal(wlf_size_parse("1T", "x", &v, &e), 0);
-    assert_int_equal(v, 1LL << 40);
-    assert_int_equal(wlf_size_parse("12X", "max_upload", &v, &e), -1);
-    assert_string_equal(e.field, "max_upload");
-    assert_int_equal(wlf_size_parse("-1", "x", &v, &e), -1);
-    assert_int_equal(wlf_size_parse("", "x", &v, &e), -1);
-    assert_int_equal(wlf_size_parse("8 M", "x", &v, &e), -1);
+    for (int i = 0; bad[i]; i++) {
+        if (wlf_size_parse(bad[i], "max_upload", &v, &e) != -1)
+            fail_msg("accepted '%s'", bad[i]);
+        assert_string_equal(e.field, "max_upload");
+    }
+}
+
+static void test_size_refuses_overflow(void **state)
+{
+    long long v;
+    wlf_err e;
+
+    (void)state;
     assert_int_equal(wlf_size_parse("99999999999999999999G", "x", &v, &e),
                      -1);
     assert_int_equal(wlf_size_parse("2000000T", "x", &v, &e), -1);
+}
+
+static void test_size_format_is_the_shortest_exact_form(void **state)
+{
+    char buf[32];
+
+    (void)state;
     assert_string_equal(wlf_size_format(8 << 20, buf, sizeof(buf)), "8M");
     assert_string_equal(wlf_size_format(1536, buf, sizeof(buf)), "1536");
     assert_string_equal(wlf_size_format(3LL << 30, buf, sizeof(buf)), "3G");
     assert_string_equal(wlf_size_format(0, buf, sizeof(buf)), "0");
 }
 
-static void test_names(void **state)
+/* ---- validation ---- */
+
+static void test_account_names_that_are_valid(void **state)
 {
     wlf_err e;
-    const char *bad[] = { "", "a/b", "..", "a\nb", "a=b", "a[b", "a]b",
-                          "a;b", "a b", "1abc", "-abc", "Alice",
-                          "abcdefghijklmnopqrstuvwxyz0123456", NULL };
+
     (void)state;
     assert_int_equal(wlf_valid_account_name("alice", &e), 0);
     assert_int_equal(wlf_valid_account_name("a-b_c9", &e), 0);
     assert_int_equal(wlf_valid_account_name(
                          "abcdefghijklmnopqrstuvwxyz012345", &e), 0);
+}
+
+static void test_account_names_refused_with_a_one_line_error(void **state)
+{
+    wlf_err e;
+    const char *bad[] = { "", "a/b", "..", "a\nb", "a=b", "a[b", "a]b",
+                          "a;b", "a b", "1abc", "-abc", "Alice",
+                          "abcdefghijklmnopqrstuvwxyz0123456", NULL };
+
+    (void)state;
     for (int i = 0; bad[i]; i++) {
         assert_int_equal(wlf_valid_account_name(bad[i], &e), -1);
         assert_string_equal(e.field, "name");
@@ -75,28 +119,40 @@ static void test_names(void **state)
     }
 }
 
-static void test_domains(void **state)
+static void test_domains_that_are_valid(void **state)
 {
     wlf_err e;
+
     (void)state;
     assert_int_equal(wlf_valid_domain("alice.example", &e), 0);
     assert_int_equal(wlf_valid_domain("*.alice.example", &e), 0);
     assert_int_equal(wlf_valid_domain("localhost", &e), 0);
-    assert_int_equal(wlf_valid_domain("a..b", &e), -1);
-    assert_int_equal(wlf_valid_domain("-a.b", &e), -1);
-    assert_int_equal(wlf_valid_domain("a-.b", &e), -1);
-    assert_int_equal(wlf_valid_domain("a.b.", &e), -1);
-    assert_int_equal(wlf_valid_domain("a_b.c", &e), -1);
-    assert_int_equal(wlf_valid_domain("a.*.c", &e), -1);
-    assert_int_equal(wlf_valid_domain("a b", &e), -1);
+}
+
+static void test_domains_refused(void **state)
+{
+    const char *bad[] = { "a..b", "-a.b", "a-.b", "a.b.", "a_b.c", "a.*.c",
+                          "a b", NULL };
+    wlf_err e;
+
+    (void)state;
+    for (int i = 0; bad[i]; i++)
+        if (wlf_valid_domain(bad[i], &e) != -1)
+            fail_msg("accepted '%s'", bad[i]);
+}
+
+static void test_domain_wildcards_match_subdomains_only(void **state)
+{
+    (void)state;
     assert_true(wlf_domain_matches("*.a.example", "www.a.example"));
     assert_false(wlf_domain_matches("*.a.example", "a.example"));
     assert_true(wlf_domain_matches("a.example", "A.Example"));
 }
 
-static void test_ini_values(void **state)
+static void test_ini_values_cannot_break_quotes_or_expand(void **state)
 {
     wlf_err e;
+
     (void)state;
     assert_int_equal(wlf_valid_ini_value("256M", "php_admin.memory_limit",
                                          &e), 0);
@@ -104,22 +160,107 @@ static void test_ini_values(void **state)
     assert_int_equal(wlf_valid_ini_value("a\nb", "x", &e), -1);
     assert_int_equal(wlf_valid_ini_value("a\"b", "x", &e), -1);
     assert_int_equal(wlf_valid_ini_value("${HOME}", "x", &e), -1);
+}
+
+static void test_ini_keys_are_directive_names(void **state)
+{
+    wlf_err e;
+
+    (void)state;
     assert_int_equal(wlf_valid_ini_key("session.gc_maxlifetime", "x", &e),
                      0);
     assert_int_equal(wlf_valid_ini_key("a[b]", "x", &e), -1);
+}
+
+static void test_absolute_paths_without_dot_dot(void **state)
+{
+    wlf_err e;
+
+    (void)state;
     assert_int_equal(wlf_valid_abs_path("/srv/www", "home", &e), 0);
     assert_int_equal(wlf_valid_abs_path("srv", "home", &e), -1);
     assert_int_equal(wlf_valid_abs_path("/srv/../etc", "home", &e), -1);
     assert_int_equal(wlf_valid_abs_path("/srv/..", "home", &e), -1);
 }
 
-static void test_config_load(void **state)
+/* ---- the settings table ---- */
+
+static void test_setting_values_format_as_they_parse(void **state)
 {
-    wlf_config cfg;
+    wlf_settings s;
+    wlf_err e;
+    char buf[32];
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(wlf_setting_parse(&s, WLF_S_MAX_UPLOAD, "64M", &e), 0);
+    assert_int_equal(wlf_setting_parse(&s, WLF_S_PM, "static", &e), 0);
+    assert_int_equal(wlf_setting_parse(&s, WLF_S_OPCACHE_VALIDATE_TIMESTAMPS,
+                                       "off", &e), 0);
+    assert_int_equal(wlf_setting_parse(&s, WLF_S_PHP, "8.3", &e), 0);
+    assert_string_equal(wlf_setting_format(&s, WLF_S_MAX_UPLOAD, buf,
+                                           sizeof(buf)), "64M");
+    assert_string_equal(wlf_setting_format(&s, WLF_S_PM, buf, sizeof(buf)),
+                        "static");
+    assert_string_equal(wlf_setting_format(&s,
+                                           WLF_S_OPCACHE_VALIDATE_TIMESTAMPS,
+                                           buf, sizeof(buf)), "false");
+    assert_string_equal(wlf_setting_format(&s, WLF_S_PHP, buf, sizeof(buf)),
+                        "8.3");
+    wlf_settings_free(&s);
+}
+
+static void test_setting_out_of_range_names_its_bounds(void **state)
+{
+    wlf_settings s;
     wlf_err e;
 
     (void)state;
-    assert_int_equal(wlf_config_load_string(base_conf, "t", &cfg, &e), 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(wlf_setting_parse(&s, WLF_S_MAX_UPLOAD, "512", &e), -1);
+    assert_string_equal(e.field, "max_upload");
+    assert_non_null(strstr(e.msg, "between 1K and 1T"));
+    assert_int_equal(wlf_setting_parse(&s, WLF_S_PM, "dynamic", &e), -1);
+    assert_non_null(strstr(e.msg, "ondemand|static"));
+    assert_false(s.is_set[WLF_S_MAX_UPLOAD]);
+    wlf_settings_free(&s);
+}
+
+static void test_every_setting_has_a_valid_builtin_default(void **state)
+{
+    wlf_settings s;
+    wlf_err e;
+
+    (void)state;
+    for (int i = 0; i < WLF_S_COUNT; i++) {
+        const wlf_setting_def *d = &wlf_setting_defs[i];
+        assert_int_equal(wlf_setting_find(d->key), i);
+        assert_non_null(d->doc);
+        if (d->type == WLF_T_STRING)
+            continue;
+        memset(&s, 0, sizeof(s));
+        if (wlf_setting_parse(&s, i, d->builtin, &e) != 0)
+            fail_msg("%s: builtin '%s': %s", d->key, d->builtin, e.msg);
+    }
+    assert_int_equal(wlf_setting_find("nosuchkey"), -1);
+}
+
+/* ---- wlfcgi.conf ---- */
+
+static void load_base(wlf_config *cfg)
+{
+    wlf_err e;
+
+    if (wlf_config_load_string(base_conf, "t", cfg, &e) != 0)
+        fail_msg("%s: %s", e.field, e.msg);
+}
+
+static void test_config_loads_given_values_over_builtins(void **state)
+{
+    wlf_config cfg;
+
+    (void)state;
+    load_base(&cfg);
     assert_int_equal(cfg.service, WLF_SERVICE_DIRECT);
     assert_string_equal(cfg.httpd_group, "www-data");
     assert_int_equal(cfg.defaults.num[WLF_S_MAX_CHILDREN], 7);
@@ -127,18 +268,82 @@ static void test_config_load(void **state)
     assert_int_equal(cfg.defaults.num[WLF_S_OPCACHE_MEMORY], 128 << 20);
     assert_string_equal(cfg.defaults.str[WLF_S_PHP], "8.2");
     assert_non_null(wlf_config_php(&cfg, "8.3"));
+    wlf_config_free(&cfg);
+}
+
+static void test_config_without_php_admin_list_allows_builtin_keys(
+    void **state)
+{
+    wlf_config cfg;
+
+    (void)state;
+    load_base(&cfg);
     assert_true(wlf_config_php_admin_allowed(&cfg, "memory_limit"));
     assert_false(wlf_config_php_admin_allowed(&cfg, "post_max_size"));
     wlf_config_free(&cfg);
+}
 
+static void test_config_errors_name_the_field_or_line(void **state)
+{
+    wlf_config cfg;
+    wlf_err e;
+
+    (void)state;
     assert_int_equal(wlf_config_load_string("service = \"x\";", "t", &cfg,
                                             &e), -1);
+    assert_string_equal(e.field, "service");
     assert_int_equal(wlf_config_load_string("service = ", "t", &cfg, &e),
                      -1);
     assert_non_null(strstr(e.msg, "line"));
 }
 
-static void test_config_render_roundtrip(void **state)
+static void test_service_modes_have_one_spelling(void **state)
+{
+    wlf_service s;
+
+    (void)state;
+    assert_int_equal(wlf_service_parse("systemd", &s), 0);
+    assert_int_equal(s, WLF_SERVICE_SYSTEMD);
+    assert_string_equal(wlf_service_name(s), "systemd");
+    assert_int_equal(wlf_service_parse("direct", &s), 0);
+    assert_string_equal(wlf_service_name(s), "direct");
+    assert_int_equal(wlf_service_parse("System", &s), -1);
+}
+
+static void test_init_defaults_put_every_path_under_the_prefix(void **state)
+{
+    wlf_config cfg;
+    wlf_err e;
+
+    (void)state;
+    assert_int_equal(wlf_config_init_defaults(&cfg, "/tmp/pfx",
+                                              WLF_SERVICE_DIRECT,
+                                              "www-data", &e), 0);
+    assert_string_equal(cfg.accounts_dir, "/tmp/pfx/etc/wlfcgi/accounts.d");
+    assert_string_equal(cfg.socket_dir, "/tmp/pfx/run/wlfcgi");
+    assert_string_equal(cfg.state_dir, "/tmp/pfx/var/lib/wlfcgi");
+    assert_string_equal(cfg.log_dir, "/tmp/pfx/var/log/wlfcgi");
+    wlf_config_free(&cfg);
+}
+
+static void test_init_defaults_refuse_a_prefix_too_long_for_sockets(
+    void **state)
+{
+    wlf_config cfg;
+    wlf_err e;
+    char prefix[WLF_SOCKET_DIR_MAX + 2];
+
+    (void)state;
+    memset(prefix, 'p', sizeof(prefix) - 1);
+    prefix[0] = '/';
+    prefix[sizeof(prefix) - 1] = '\0';
+    assert_int_equal(wlf_config_init_defaults(&cfg, prefix,
+                                              WLF_SERVICE_DIRECT,
+                                              "www-data", &e), -1);
+    assert_string_equal(e.field, "prefix");
+}
+
+static void test_written_config_loads_back(void **state)
 {
     wlf_config cfg, again;
     wlf_err e;
@@ -148,7 +353,6 @@ static void test_config_render_roundtrip(void **state)
     assert_int_equal(wlf_config_init_defaults(&cfg, "/tmp/pfx",
                                               WLF_SERVICE_DIRECT,
                                               "www-data", &e), 0);
-    assert_string_equal(cfg.socket_dir, "/tmp/pfx/run/wlfcgi");
     text = wlf_config_render(&cfg);
     assert_non_null(text);
     if (wlf_config_load_string(text, "rendered", &again, &e) != 0)
@@ -161,119 +365,588 @@ static void test_config_render_roundtrip(void **state)
     wlf_config_free(&cfg);
 }
 
-static void test_account_roundtrip(void **state)
-{
-    wlf_config cfg;
-    wlf_account a, b;
-    wlf_settings eff;
-    wlf_err e;
-    char *text, *text2;
+/* ---- accounts: model, writer, loader ---- */
 
-    (void)state;
-    assert_int_equal(wlf_config_load_string(base_conf, "t", &cfg, &e), 0);
-    wlf_account_init(&a);
-    snprintf(a.name, sizeof(a.name), "alice");
-    a.user = strdup("alice");
-    a.group = strdup("alice");
-    a.home = strdup("/home/alice");
-    assert_int_equal(wlf_account_add_domain(&a, "Alice.Example", &e), 0);
-    assert_int_equal(wlf_account_add_domain(&a, "*.alice.example", &e), 0);
-    assert_int_equal(wlf_account_add_domain(&a, "alice.example", &e), -1);
-    assert_int_equal(wlf_setting_parse(&a.settings, WLF_S_MAX_UPLOAD, "3G",
+typedef struct {
+    wlf_config cfg;
+    wlf_account a;
+} acct_fx;
+
+static int acct_setup(void **state)
+{
+    acct_fx *fx = calloc(1, sizeof(*fx));
+    wlf_err e;
+
+    load_base(&fx->cfg);
+    wlf_account_init(&fx->a);
+    snprintf(fx->a.name, sizeof(fx->a.name), "alice");
+    fx->a.user = strdup("alice");
+    fx->a.group = strdup("alice");
+    fx->a.home = strdup("/home/alice");
+    assert_int_equal(wlf_account_add_domain(&fx->a, "Alice.Example", &e), 0);
+    assert_int_equal(wlf_account_add_domain(&fx->a, "*.alice.example", &e),
+                     0);
+    assert_int_equal(wlf_setting_parse(&fx->a.settings, WLF_S_MAX_UPLOAD,
+                                       "3G", &e), 0);
+    assert_int_equal(wlf_setting_parse(&fx->a.settings, WLF_S_PHP, "8.3",
                                        &e), 0);
-    assert_int_equal(wlf_setting_parse(&a.settings, WLF_S_PHP, "8.3", &e),
+    assert_int_equal(wlf_account_set_php_admin(&fx->a, "memory_limit",
+                                               "256M"), 0);
+    *state = fx;
+    return 0;
+}
+
+static int acct_teardown(void **state)
+{
+    acct_fx *fx = *state;
+
+    wlf_account_free(&fx->a);
+    wlf_config_free(&fx->cfg);
+    free(fx);
+    return 0;
+}
+
+/* An account file body for alice with `extra` appended. */
+static int load_alice(const wlf_config *cfg, const char *extra,
+                      wlf_account *out, wlf_err *e)
+{
+    char text[512];
+    int rc;
+
+    snprintf(text, sizeof(text), "name=\"alice\"; user=\"a\"; group=\"a\"; "
+             "home=\"/h\"; %s", extra);
+    rc = wlf_account_load_string(cfg, text, "alice", out, e);
+    if (rc == 0)
+        wlf_account_free(out);
+    return rc;
+}
+
+static void test_account_domains_are_lower_case_and_unique(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_err e;
+
+    assert_string_equal(fx->a.domains[0], "alice.example");
+    assert_int_equal(wlf_account_add_domain(&fx->a, "alice.example", &e),
+                     -1);
+    assert_string_equal(e.field, "domain");
+    assert_int_equal(fx->a.n_domains, 2);
+}
+
+static void test_account_php_admin_set_replace_remove(void **state)
+{
+    acct_fx *fx = *state;
+
+    assert_int_equal(wlf_account_set_php_admin(&fx->a, "memory_limit",
+                                               "512M"), 0);
+    assert_int_equal(fx->a.n_php_admin, 1);
+    assert_string_equal(fx->a.php_admin[0].value, "512M");
+    assert_int_equal(wlf_account_set_php_admin(&fx->a, "memory_limit", NULL),
                      0);
-    assert_int_equal(wlf_account_set_php_admin(&a, "memory_limit", "256M"),
-                     0);
-    assert_int_equal(wlf_account_check(&cfg, &a, &e), 0);
-    text = wlf_account_render(&a);
-    if (wlf_account_load_string(&cfg, text, "alice", &b, &e) != 0)
+    assert_int_equal(fx->a.n_php_admin, 0);
+}
+
+static void test_written_account_loads_back_identically(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    wlf_err e;
+    char *text, *again;
+
+    assert_int_equal(wlf_account_check(&fx->cfg, &fx->a, &e), 0);
+    text = wlf_account_render(&fx->a);
+    if (wlf_account_load_string(&fx->cfg, text, "alice", &b, &e) != 0)
         fail_msg("%s: %s\n%s", e.field, e.msg, text);
-    text2 = wlf_account_render(&b);
-    assert_string_equal(text, text2);
-    assert_string_equal(b.domains[0], "alice.example");
-    assert_int_equal(wlf_account_effective(&cfg, &b, &eff), 0);
+    again = wlf_account_render(&b);
+    assert_string_equal(text, again);
+    free(text);
+    free(again);
+    wlf_account_free(&b);
+}
+
+static void test_account_copy_is_equal_and_independent(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    char *want, *got;
+
+    assert_int_equal(wlf_account_copy(&b, &fx->a), 0);
+    want = wlf_account_render(&fx->a);
+    got = wlf_account_render(&b);
+    assert_string_equal(want, got);
+    assert_ptr_not_equal(b.domains[0], fx->a.domains[0]);
+    free(want);
+    free(got);
+    wlf_account_free(&b);
+}
+
+static void test_effective_settings_are_overrides_on_defaults(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_settings eff;
+
+    assert_int_equal(wlf_account_effective(&fx->cfg, &fx->a, &eff), 0);
     assert_int_equal(eff.num[WLF_S_MAX_UPLOAD], 3LL << 30);
-    assert_int_equal(eff.num[WLF_S_UPLOAD_CEILING], 3LL << 30);
     assert_int_equal(eff.num[WLF_S_MAX_CHILDREN], 7);
     assert_string_equal(eff.str[WLF_S_PHP], "8.3");
     wlf_settings_free(&eff);
+}
 
-    /* a name that does not match the file is refused */
-    wlf_account_free(&b);
-    assert_int_equal(wlf_account_load_string(&cfg, text, "bob", &b, &e), -1);
+static void test_upload_ceiling_is_never_below_max_upload(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_settings eff;
+
+    assert_int_equal(wlf_account_effective(&fx->cfg, &fx->a, &eff), 0);
+    assert_int_equal(eff.num[WLF_S_UPLOAD_CEILING], 3LL << 30);
+    wlf_settings_free(&eff);
+}
+
+static void test_account_name_must_match_its_file(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    wlf_err e;
+    char *text = wlf_account_render(&fx->a);
+
+    assert_int_equal(wlf_account_load_string(&fx->cfg, text, "bob", &b, &e),
+                     -1);
     assert_string_equal(e.field, "name");
     free(text);
-    free(text2);
+}
 
-    /* unknown php version, disallowed php_admin key, typo'd key */
-    assert_int_equal(wlf_account_load_string(&cfg,
-        "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h\"; php=\"7.0\";",
-        "alice", &b, &e), -1);
+static void test_account_unknown_php_version_refused(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    wlf_err e;
+
+    assert_int_equal(load_alice(&fx->cfg, "php=\"7.0\";", &b, &e), -1);
     assert_string_equal(e.field, "php");
-    assert_int_equal(wlf_account_load_string(&cfg,
-        "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h\"; "
-        "php_admin = ( { name = \"post_max_size\"; value = \"1G\"; } );",
-        "alice", &b, &e), -1);
+}
+
+static void test_account_php_admin_key_not_allowed_refused(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    wlf_err e;
+
+    assert_int_equal(load_alice(&fx->cfg, "php_admin = ( { name = "
+                                "\"post_max_size\"; value = \"1G\"; } );",
+                                &b, &e), -1);
     assert_string_equal(e.field, "php_admin.post_max_size");
-    assert_int_equal(wlf_account_load_string(&cfg,
-        "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h\"; "
-        "max_chidlren = 3;", "alice", &b, &e), -1);
+}
+
+static void test_account_misspelt_key_refused(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    wlf_err e;
+
+    assert_int_equal(load_alice(&fx->cfg, "max_chidlren = 3;", &b, &e), -1);
     assert_string_equal(e.field, "max_chidlren");
-    assert_int_equal(wlf_account_load_string(&cfg,
-        "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h\"; "
-        "max_children = 0;", "alice", &b, &e), -1);
+}
+
+static void test_account_setting_out_of_range_refused(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    wlf_err e;
+
+    assert_int_equal(load_alice(&fx->cfg, "max_children = 0;", &b, &e), -1);
     assert_string_equal(e.field, "max_children");
+}
+
+static void test_account_home_with_colon_refused(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    wlf_err e;
+    char text[] = "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h:/\";";
+
     /* ':' would add an open_basedir entry */
-    assert_int_equal(wlf_account_load_string(&cfg,
-        "name=\"alice\"; user=\"a\"; group=\"a\"; home=\"/h:/\";",
-        "alice", &b, &e), -1);
+    assert_int_equal(wlf_account_load_string(&fx->cfg, text, "alice", &b,
+                                             &e), -1);
     assert_string_equal(e.field, "home");
-    wlf_account_free(&a);
+    assert_int_equal(wlf_valid_home("/", &e), -1);
+    assert_int_equal(wlf_valid_home("/srv/alice", &e), 0);
+}
+
+/* ---- the account list ---- */
+
+/* A temp directory with a wlfcgi.conf whose accounts dir is DIR/a. */
+typedef struct {
+    char dir[64];
+    char accounts[96];
+    wlf_config cfg;
+} acct_dir;
+
+static int dir_setup(void **state)
+{
+    acct_dir *d = calloc(1, sizeof(*d));
+    char conf[1024];
+    wlf_err e;
+
+    snprintf(d->dir, sizeof(d->dir), "/tmp/wlf-unit-XXXXXX");
+    assert_non_null(mkdtemp(d->dir));
+    snprintf(d->accounts, sizeof(d->accounts), "%s/a", d->dir);
+    assert_int_equal(mkdir(d->accounts, 0700), 0);
+    snprintf(conf, sizeof(conf), "httpd_group = \"www-data\";\n"
+             "paths = { accounts = \"%s\"; sockets = \"%s/r\"; "
+             "state = \"%s/s\"; logs = \"%s/l\"; };\n"
+             "php = { default = \"8.2\"; versions = ( { version = \"8.2\"; "
+             "fpm = \"/usr/sbin/php-fpm8.2\"; } ); };\n", d->accounts,
+             d->dir, d->dir, d->dir);
+    if (wlf_config_load_string(conf, "t", &d->cfg, &e) != 0)
+        fail_msg("%s: %s", e.field, e.msg);
+    *state = d;
+    return 0;
+}
+
+static int dir_teardown(void **state)
+{
+    acct_dir *d = *state;
+    char cmd[128];
+
+    wlf_config_free(&d->cfg);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+    assert_int_equal(system(cmd), 0);
+    free(d);
+    return 0;
+}
+
+/* accounts dir/FILE for account NAME with `domain` (NULL: none) */
+static void put_account(const acct_dir *d, const char *file,
+                        const char *name, const char *domain)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", d->accounts, file);
+    assert_non_null(f = fopen(path, "w"));
+    fprintf(f, "name = \"%s\"; user = \"%s\"; group = \"%s\"; "
+            "home = \"/home/%s\";\n", name, name, name, name);
+    if (domain)
+        fprintf(f, "domains = [ \"%s\" ];\n", domain);
+    fclose(f);
+}
+
+static void test_account_files_are_the_sorted_names(void **state)
+{
+    acct_dir *d = *state;
+    char **names;
+    size_t n;
+    wlf_err e;
+
+    put_account(d, "carol.conf", "carol", NULL);
+    put_account(d, "alice.conf", "alice", NULL);
+    put_account(d, "Bad Name.conf", "bad", NULL);
+    put_account(d, ".fpmctl-tmp-x.conf", "x", NULL);
+    put_account(d, "notes.txt", "y", NULL);
+    assert_int_equal(wlf_account_files(&d->cfg, &names, &n, &e), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "Bad Name");
+    assert_string_equal(names[1], "alice");
+    assert_string_equal(names[2], "carol");
+    wlf_strlist_free(names, n);
+}
+
+static void test_accounts_load_lists_files_that_do_not_load(void **state)
+{
+    acct_dir *d = *state;
+    wlf_account_list list;
+    wlf_err e;
+
+    put_account(d, "alice.conf", "alice", NULL);
+    put_account(d, "dave.conf", "eve", NULL);       /* name of another */
+    assert_int_equal(wlf_accounts_load(&d->cfg, &list, &e), 0);
+    assert_int_equal(list.n, 1);
+    assert_int_equal(list.n_errors, 1);
+    assert_non_null(strstr(list.errors[0].file, "/dave.conf"));
+    assert_non_null(strstr(list.errors[0].msg, "does not match"));
+    wlf_account_list_free(&list);
+}
+
+static void test_accounts_load_keeps_a_clashing_account_apart(void **state)
+{
+    acct_dir *d = *state;
+    wlf_account_list list;
+    wlf_err e;
+
+    put_account(d, "alice.conf", "alice", "shop.example");
+    put_account(d, "bob.conf", "bob", "SHOP.example");
+    put_account(d, "carol.conf", "carol", "carol.example");
+    assert_int_equal(wlf_accounts_load(&d->cfg, &list, &e), 0);
+    assert_int_equal(list.n, 2);
+    assert_string_equal(list.items[0].name, "alice");
+    assert_string_equal(list.items[1].name, "carol");
+    /* bob is valid, but its domain is alice's: skipped, not lost */
+    assert_int_equal(list.n_skipped, 1);
+    assert_string_equal(list.skipped[0].name, "bob");
+    assert_string_equal(list.skipped[0].domains[0], "shop.example");
+    assert_int_equal(list.n_errors, 1);
+    assert_non_null(strstr(list.errors[0].file, "/bob.conf"));
+    assert_non_null(strstr(list.errors[0].msg, "already owned by account "
+                                               "'alice'"));
+    assert_null(wlf_accounts_find(&list, "bob"));
+    wlf_account_list_free(&list);
+}
+
+static void test_accounts_load_fails_without_its_directory(void **state)
+{
+    acct_dir *d = *state;
+    wlf_account_list list;
+    wlf_err e;
+
+    assert_int_equal(rmdir(d->accounts), 0);
+    assert_int_equal(wlf_accounts_load(&d->cfg, &list, &e), -1);
+    assert_string_equal(e.field, "paths.accounts");
+    assert_int_equal(list.n + list.n_skipped + list.n_errors, 0);
+}
+
+static void test_host_matching_prefers_exact_then_longest_wildcard(
+    void **state)
+{
+    acct_dir *d = *state;
+    wlf_account_list list;
+    wlf_err e;
+
+    put_account(d, "alice.conf", "alice", "*.example");
+    put_account(d, "bob.conf", "bob", "*.shop.example");
+    put_account(d, "carol.conf", "carol", "www.shop.example");
+    assert_int_equal(wlf_accounts_load(&d->cfg, &list, &e), 0);
+    assert_string_equal(wlf_accounts_match_host(&list, "WWW.shop.example")
+                            ->name, "carol");
+    assert_string_equal(wlf_accounts_match_host(&list, "a.shop.example")
+                            ->name, "bob");
+    assert_string_equal(wlf_accounts_match_host(&list, "a.example")->name,
+                        "alice");
+    assert_null(wlf_accounts_match_host(&list, "example"));
+    assert_string_equal(wlf_accounts_find_domain(&list, "*.EXAMPLE")->name,
+                        "alice");
+    wlf_account_list_free(&list);
+}
+
+/* ---- derived paths ---- */
+
+static void test_paths_derive_from_the_four_directories(void **state)
+{
+    wlf_config cfg;
+    char buf[256];
+
+    (void)state;
+    load_base(&cfg);
+    assert_string_equal(wlf_path_socket(&cfg, "alice", buf, sizeof(buf)),
+                        "/tmp/x/run/alice.sock");
+    assert_string_equal(wlf_path_slot_socket(&cfg, "alice", 'b', buf,
+                                             sizeof(buf)),
+                        "/tmp/x/run/alice.b.sock");
+    assert_string_equal(wlf_path_slot_pid(&cfg, "alice", 'a', buf,
+                                          sizeof(buf)),
+                        "/tmp/x/run/alice.a.pid");
+    assert_string_equal(wlf_path_instance_dir(&cfg, "alice", 'a', buf,
+                                              sizeof(buf)),
+                        "/tmp/x/lib/fpm/alice.a");
+    assert_string_equal(wlf_path_account_dir(&cfg, "alice", buf,
+                                             sizeof(buf)),
+                        "/tmp/x/lib/accounts/alice");
+    assert_string_equal(wlf_path_log_dir(&cfg, "alice", buf, sizeof(buf)),
+                        "/tmp/x/log/alice");
+    assert_string_equal(wlf_path_account_file(&cfg, "alice", buf,
+                                              sizeof(buf)),
+                        "/tmp/x/etc/accounts.d/alice.conf");
     wlf_config_free(&cfg);
 }
 
-static void test_fcgi_records(void **state)
+static void test_slot_of_link_reads_our_links_only(void **state)
 {
-    unsigned char buf[256];
-    wlf_fcgi_record rec;
-    wlf_fcgi_response resp;
-    size_t n;
-    const char *body;
-    size_t body_len;
-    const char page[] = "Status: 404 Not Found\r\nX: y\r\n\r\nnope";
+    char dir[] = "/tmp/wlf-link-XXXXXX", link[64];
 
     (void)state;
-    n = wlf_fcgi_encode_pair(buf, sizeof(buf), "A", "bc");
-    assert_int_equal(n, 5);
+    assert_non_null(mkdtemp(dir));
+    snprintf(link, sizeof(link), "%s/alice.sock", dir);
+    assert_int_equal(wlf_slot_of_link(link), 0);
+    assert_int_equal(symlink("alice.b.sock", link), 0);
+    assert_int_equal(wlf_slot_of_link(link), 'b');
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink("alice.c.sock", link), 0);
+    assert_int_equal(wlf_slot_of_link(link), 0);
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+/* ---- helpers ---- */
+
+static void test_buf_grows_past_its_first_block(void **state)
+{
+    wlf_buf b = { 0 };
+    char *out;
+
+    (void)state;
+    for (int i = 0; i < 1000; i++)
+        wlf_buf_printf(&b, "%04d,", i);
+    wlf_buf_puts(&b, "end");
+    out = wlf_buf_finish(&b);
+    assert_non_null(out);
+    assert_int_equal(strlen(out), 5003);
+    assert_memory_equal(out, "0000,0001,", 10);
+    assert_string_equal(out + 5000, "end");
+    assert_null(b.s);
+    free(out);
+}
+
+static void test_buf_empty_finishes_as_empty_string(void **state)
+{
+    wlf_buf b = { 0 };
+    char *out;
+
+    (void)state;
+    out = wlf_buf_finish(&b);
+    assert_non_null(out);
+    assert_string_equal(out, "");
+    free(out);
+}
+
+static void test_json_string_escapes_quotes_and_controls(void **state)
+{
+    wlf_buf b = { 0 };
+    char *out;
+
+    (void)state;
+    wlf_buf_json_string(&b, "a\"b\\c\n\r\t\x01\x7f\xc3\xa4");
+    out = wlf_buf_finish(&b);
+    assert_string_equal(out, "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u007f"
+                        "\xc3\xa4\"");
+    free(out);
+}
+
+static void test_dirname_of_paths(void **state)
+{
+    char buf[16];
+    const char *base;
+
+    (void)state;
+    assert_int_equal(wlf_dirname("/etc/wlfcgi/wlfcgi.conf", buf,
+                                 sizeof(buf), &base), 0);
+    assert_string_equal(buf, "/etc/wlfcgi");
+    assert_string_equal(base, "wlfcgi.conf");
+    assert_int_equal(wlf_dirname("/x", buf, sizeof(buf), &base), 0);
+    assert_string_equal(buf, "/");
+    assert_string_equal(base, "x");
+    assert_int_equal(wlf_dirname("wlfcgi.conf", buf, sizeof(buf), &base),
+                     0);
+    assert_string_equal(buf, ".");
+    assert_string_equal(base, "wlfcgi.conf");
+    assert_int_equal(wlf_dirname("/a/b/", buf, sizeof(buf), NULL), 0);
+    assert_string_equal(buf, "/a/b");
+}
+
+static void test_dirname_too_long_is_refused_not_cut(void **state)
+{
+    char buf[16];
+
+    (void)state;
+    assert_int_equal(wlf_dirname("/0123456789abcdef/x", buf, sizeof(buf),
+                                 NULL), -1);
+    assert_string_equal(buf, "");
+}
+
+static void test_clock_is_monotonic(void **state)
+{
+    long long a = wlf_now_ms(), b = wlf_now_ms();
+
+    (void)state;
+    assert_true(a > 0);
+    assert_true(b >= a);
+}
+
+/* ---- FastCGI ---- */
+
+static void test_fcgi_pairs_are_length_prefixed(void **state)
+{
+    unsigned char buf[256];
+    char longname[200];
+
+    (void)state;
+    assert_int_equal(wlf_fcgi_encode_pair(buf, sizeof(buf), "A", "bc"), 5);
     assert_int_equal(buf[0], 1);
     assert_int_equal(buf[1], 2);
+    /* 128 bytes and more take a four-byte length */
+    memset(longname, 'n', 150);
+    longname[150] = '\0';
+    assert_int_equal(wlf_fcgi_encode_pair(buf, sizeof(buf), longname, ""),
+                     4 + 1 + 150);
+    assert_int_equal(buf[0], 0x80);
+    assert_int_equal(buf[3], 150);
+    /* what does not fit is refused */
+    assert_int_equal(wlf_fcgi_encode_pair(buf, 100, longname, ""), 0);
+}
 
-    /* stdout "pong", then end request */
+/* stdout "pong", then END_REQUEST: 28 bytes */
+static void pong_response(unsigned char *buf)
+{
     wlf_fcgi_header(buf, WLF_FCGI_STDOUT, 1, 4);
     memcpy(buf + 8, "pong", 4);
     wlf_fcgi_header(buf + 12, WLF_FCGI_END_REQUEST, 1, 8);
     memset(buf + 20, 0, 8);
+}
+
+static void test_fcgi_partial_record_waits_for_more(void **state)
+{
+    unsigned char buf[28];
+    wlf_fcgi_record rec;
+
+    (void)state;
+    pong_response(buf);
     assert_int_equal(wlf_fcgi_parse_record(buf, 5, &rec), 0);
     assert_int_equal(wlf_fcgi_parse_record(buf, 11, &rec), 0);
     assert_int_equal(wlf_fcgi_parse_record(buf, 12, &rec), 12);
     assert_int_equal(rec.type, WLF_FCGI_STDOUT);
+}
+
+static void test_fcgi_collects_stdout_until_end_request(void **state)
+{
+    unsigned char buf[28];
+    wlf_fcgi_response resp;
+
+    (void)state;
+    pong_response(buf);
     memset(&resp, 0, sizeof(resp));
     assert_int_equal(wlf_fcgi_collect(buf, 28, &resp), 0);
     assert_string_equal(resp.out, "pong");
     wlf_fcgi_response_free(&resp);
+    /* without the END_REQUEST the response is not complete */
     assert_int_equal(wlf_fcgi_collect(buf, 20, &resp), 1);
     wlf_fcgi_response_free(&resp);
+}
+
+static void test_fcgi_other_protocol_version_is_refused(void **state)
+{
+    unsigned char buf[28];
+    wlf_fcgi_record rec;
+
+    (void)state;
+    pong_response(buf);
     buf[0] = 2;
     assert_int_equal(wlf_fcgi_parse_record(buf, 28, &rec), -1);
+}
 
+static void test_fcgi_status_header_and_body(void **state)
+{
+    const char page[] = "Status: 404 Not Found\r\nX: y\r\n\r\nnope";
+    const char *body;
+    size_t body_len;
+
+    (void)state;
     assert_int_equal(wlf_fcgi_http_status(page, strlen(page), &body,
                                           &body_len), 404);
     assert_int_equal(body_len, 4);
     assert_memory_equal(body, "nope", 4);
+    assert_int_equal(wlf_fcgi_http_status("\r\nok", 4, &body, &body_len),
+                     200);
 }
 
-static void test_fpm_status_parse(void **state)
+static void test_fpm_status_page_is_parsed(void **state)
 {
     const char text[] =
         "pool:                 alice\n"
@@ -299,21 +972,81 @@ static void test_fpm_status_parse(void **state)
     assert_int_equal(st.accepted_conn, 7);
     assert_int_equal(st.total_processes, 3);
     assert_int_equal(st.listen_queue_len, 4096);
-    assert_int_equal(wlf_fpm_status_parse("x", 1, &st), -1);
 }
+
+static void test_fpm_status_without_pool_line_is_refused(void **state)
+{
+    wlf_fpm_status st;
+
+    (void)state;
+    assert_int_equal(wlf_fpm_status_parse("x", 1, &st), -1);
+    assert_int_equal(st.accepted_conn, -1);
+}
+
+#define ACCT_TEST(f) cmocka_unit_test_setup_teardown(f, acct_setup, \
+                                                     acct_teardown)
+#define DIR_TEST(f) cmocka_unit_test_setup_teardown(f, dir_setup, \
+                                                    dir_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_size_parse),
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_domains),
-        cmocka_unit_test(test_ini_values),
-        cmocka_unit_test(test_config_load),
-        cmocka_unit_test(test_config_render_roundtrip),
-        cmocka_unit_test(test_account_roundtrip),
-        cmocka_unit_test(test_fcgi_records),
-        cmocka_unit_test(test_fpm_status_parse),
+        cmocka_unit_test(test_size_suffixes_are_binary_and_any_case),
+        cmocka_unit_test(test_size_refuses_what_is_not_a_size),
+        cmocka_unit_test(test_size_refuses_overflow),
+        cmocka_unit_test(test_size_format_is_the_shortest_exact_form),
+        cmocka_unit_test(test_account_names_that_are_valid),
+        cmocka_unit_test(test_account_names_refused_with_a_one_line_error),
+        cmocka_unit_test(test_domains_that_are_valid),
+        cmocka_unit_test(test_domains_refused),
+        cmocka_unit_test(test_domain_wildcards_match_subdomains_only),
+        cmocka_unit_test(test_ini_values_cannot_break_quotes_or_expand),
+        cmocka_unit_test(test_ini_keys_are_directive_names),
+        cmocka_unit_test(test_absolute_paths_without_dot_dot),
+        cmocka_unit_test(test_setting_values_format_as_they_parse),
+        cmocka_unit_test(test_setting_out_of_range_names_its_bounds),
+        cmocka_unit_test(test_every_setting_has_a_valid_builtin_default),
+        cmocka_unit_test(test_config_loads_given_values_over_builtins),
+        cmocka_unit_test(
+            test_config_without_php_admin_list_allows_builtin_keys),
+        cmocka_unit_test(test_config_errors_name_the_field_or_line),
+        cmocka_unit_test(test_service_modes_have_one_spelling),
+        cmocka_unit_test(test_init_defaults_put_every_path_under_the_prefix),
+        cmocka_unit_test(
+            test_init_defaults_refuse_a_prefix_too_long_for_sockets),
+        cmocka_unit_test(test_written_config_loads_back),
+        ACCT_TEST(test_account_domains_are_lower_case_and_unique),
+        ACCT_TEST(test_account_php_admin_set_replace_remove),
+        ACCT_TEST(test_written_account_loads_back_identically),
+        ACCT_TEST(test_account_copy_is_equal_and_independent),
+        ACCT_TEST(test_effective_settings_are_overrides_on_defaults),
+        ACCT_TEST(test_upload_ceiling_is_never_below_max_upload),
+        ACCT_TEST(test_account_name_must_match_its_file),
+        ACCT_TEST(test_account_unknown_php_version_refused),
+        ACCT_TEST(test_account_php_admin_key_not_allowed_refused),
+        ACCT_TEST(test_account_misspelt_key_refused),
+        ACCT_TEST(test_account_setting_out_of_range_refused),
+        ACCT_TEST(test_account_home_with_colon_refused),
+        DIR_TEST(test_account_files_are_the_sorted_names),
+        DIR_TEST(test_accounts_load_lists_files_that_do_not_load),
+        DIR_TEST(test_accounts_load_keeps_a_clashing_account_apart),
+        DIR_TEST(test_accounts_load_fails_without_its_directory),
+        DIR_TEST(test_host_matching_prefers_exact_then_longest_wildcard),
+        cmocka_unit_test(test_paths_derive_from_the_four_directories),
+        cmocka_unit_test(test_slot_of_link_reads_our_links_only),
+        cmocka_unit_test(test_buf_grows_past_its_first_block),
+        cmocka_unit_test(test_buf_empty_finishes_as_empty_string),
+        cmocka_unit_test(test_json_string_escapes_quotes_and_controls),
+        cmocka_unit_test(test_dirname_of_paths),
+        cmocka_unit_test(test_dirname_too_long_is_refused_not_cut),
+        cmocka_unit_test(test_clock_is_monotonic),
+        cmocka_unit_test(test_fcgi_pairs_are_length_prefixed),
+        cmocka_unit_test(test_fcgi_partial_record_waits_for_more),
+        cmocka_unit_test(test_fcgi_collects_stdout_until_end_request),
+        cmocka_unit_test(test_fcgi_other_protocol_version_is_refused),
+        cmocka_unit_test(test_fcgi_status_header_and_body),
+        cmocka_unit_test(test_fpm_status_page_is_parsed),
+        cmocka_unit_test(test_fpm_status_without_pool_line_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Unit tests for fpmctl's pure parts: FPM config rendering (and that
  * injected values cannot break out), timeout sizing, argument parsing,
- * `set` key parsing and the JSON writer. */
+ * `set` key parsing, the slot layout and the JSON writer. One case per
+ * behaviour. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "instance.h"
 #include "json.h"
 #include "render.h"
 #include "setkeys.h"
@@ -58,163 +60,318 @@ static int has_line(const char *text, const char *line)
     do { if (!has_line(text, line)) fail_msg("missing line: %s\n---\n%s", \
                                              line, text); } while (0)
 
-static void test_timeouts(void **state)
-{
+/* Each case gets wlfcgi.conf above and a plain account alice. */
+typedef struct {
     wlf_config cfg;
     wlf_account a;
-    wlf_settings eff;
-    fpm_timeouts t;
+    fpm_rendered r;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+
+    load_cfg(&f->cfg);
+    make_account(&f->a);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+
+    fpm_rendered_free(&f->r);
+    wlf_account_free(&f->a);
+    wlf_config_free(&f->cfg);
+    free(f);
+    return 0;
+}
+
+static void set(fx *f, const char *item)
+{
     wlf_err e;
 
-    (void)state;
-    load_cfg(&cfg);
-    make_account(&a);
-    assert_int_equal(wlf_account_effective(&cfg, &a, &eff), 0);
-    /* defaults: max_upload 8M at 1M/s -> 8 s; max_execution_time 30 */
-    fpm_compute_timeouts(&eff, cfg.upload_min_rate, &t);
+    if (fpm_set_apply(&f->cfg, &f->a, item, &e) != 0)
+        fail_msg("%s: %s: %s", item, e.field, e.msg);
+}
+
+static void timeouts(fx *f, long long rate, fpm_timeouts *t)
+{
+    wlf_settings eff;
+
+    assert_int_equal(wlf_account_effective(&f->cfg, &f->a, &eff), 0);
+    fpm_compute_timeouts(&eff, rate ? rate : f->cfg.upload_min_rate, t);
+    wlf_settings_free(&eff);
+}
+
+/* Render slot `slot` into f->r; the account as the case changed it. */
+static void render(fx *f, char slot)
+{
+    wlf_err e;
+
+    fpm_rendered_free(&f->r);
+    if (fpm_render_all(&f->cfg, &f->a, slot, &f->r, &e) != 0)
+        fail_msg("render: %s: %s", e.field, e.msg);
+}
+
+/* The account alice of test_render_*: 3 children, 64M, php 8.3, one
+ * php_admin value. */
+static void render_typical(fx *f)
+{
+    set(f, "max_children=3");
+    set(f, "max_upload=64M");
+    set(f, "php=8.3");
+    set(f, "php_admin.memory_limit=256M");
+    render(f, 'b');
+}
+
+/* Rendering must fail, naming `field`. */
+static void assert_render_refused(fx *f, const char *field)
+{
+    fpm_rendered r;
+    wlf_err e;
+
+    assert_int_equal(fpm_render_all(&f->cfg, &f->a, 'a', &r, &e), -1);
+    if (field)
+        assert_string_equal(e.field, field);
+}
+
+/* ---- timeouts ---- */
+
+static void test_timeouts_leave_room_for_the_default_upload(void **state)
+{
+    fpm_timeouts t;
+
+    /* max_upload 8M at 1M/s -> 8 s; max_execution_time 30 */
+    timeouts(*state, 0, &t);
     assert_int_equal(t.upload_time, 8);
     assert_int_equal(t.max_input_time, 68);
     assert_int_equal(t.request_terminate_timeout, 98);
-    wlf_settings_free(&eff);
+}
+
+static void test_timeouts_grow_with_the_upload_ceiling(void **state)
+{
+    fpm_timeouts t;
 
     /* upload_ceiling 2G: a 1 MB/s client needs 2048 s, not cut off */
-    assert_int_equal(wlf_setting_parse(&a.settings, WLF_S_UPLOAD_CEILING,
-                                       "2G", &e), 0);
-    assert_int_equal(wlf_account_effective(&cfg, &a, &eff), 0);
-    fpm_compute_timeouts(&eff, cfg.upload_min_rate, &t);
+    set(*state, "upload_ceiling=2G");
+    timeouts(*state, 0, &t);
     assert_int_equal(t.upload_time, 2048);
     assert_int_equal(t.request_terminate_timeout, 30 + 2048 + 60);
-    /* a rate that does not divide: rounded up */
-    fpm_compute_timeouts(&eff, 3 * 1024 * 1024, &t);
+}
+
+static void test_upload_time_rounds_an_uneven_rate_up(void **state)
+{
+    fpm_timeouts t;
+
+    set(*state, "upload_ceiling=2G");
+    timeouts(*state, 3 * 1024 * 1024, &t);
     assert_int_equal(t.upload_time, 683);
-    wlf_settings_free(&eff);
+}
 
-    /* max_upload above the ceiling: the ceiling follows max_upload */
-    assert_int_equal(wlf_setting_parse(&a.settings, WLF_S_MAX_UPLOAD, "4G",
-                                       &e), 0);
-    assert_int_equal(wlf_account_effective(&cfg, &a, &eff), 0);
-    fpm_compute_timeouts(&eff, cfg.upload_min_rate, &t);
+static void test_upload_ceiling_follows_a_larger_max_upload(void **state)
+{
+    fpm_timeouts t;
+
+    set(*state, "upload_ceiling=2G");
+    set(*state, "max_upload=4G");
+    timeouts(*state, 0, &t);
     assert_int_equal(t.upload_time, 4096);
-    wlf_settings_free(&eff);
-    wlf_account_free(&a);
-    wlf_config_free(&cfg);
 }
 
-static void test_render_conf(void **state)
+/* ---- php-fpm.conf and the cache ini ---- */
+
+static void test_conf_global_section_is_the_slots(void **state)
 {
-    wlf_config cfg;
-    wlf_account a;
-    fpm_rendered r;
-    wlf_err e;
+    fx *f = *state;
 
-    (void)state;
-    load_cfg(&cfg);
-    make_account(&a);
-    assert_int_equal(wlf_setting_parse(&a.settings, WLF_S_MAX_CHILDREN, "3",
-                                       &e), 0);
-    assert_int_equal(wlf_setting_parse(&a.settings, WLF_S_MAX_UPLOAD, "64M",
-                                       &e), 0);
-    assert_int_equal(wlf_setting_parse(&a.settings, WLF_S_PHP, "8.3", &e), 0);
-    assert_int_equal(wlf_account_set_php_admin(&a, "memory_limit", "256M"),
-                     0);
-    assert_int_equal(fpm_render_all(&cfg, &a, 'b', &r, &e), 0);
+    render_typical(f);
+    assert_line(f->r.conf, "[global]");
+    assert_line(f->r.conf, "pid = \"/srv/w/run/alice.b.pid\"");
+    assert_line(f->r.conf, "error_log = \"/srv/w/log/alice/fpm.log\"");
+    assert_line(f->r.conf, "daemonize = yes");
+}
 
-    assert_line(r.conf, "[global]");
-    assert_line(r.conf, "pid = \"/srv/w/run/alice.b.pid\"");
-    assert_line(r.conf, "error_log = \"/srv/w/log/alice/fpm.log\"");
-    assert_line(r.conf, "daemonize = yes");
-    assert_line(r.conf, "process_control_timeout = 154s");
-    assert_line(r.conf, "[alice]");
-    assert_line(r.conf, "user = \"alice\"");
-    assert_line(r.conf, "group = \"alice\"");
-    assert_line(r.conf, "listen = \"/srv/w/run/alice.b.sock\"");
-    assert_line(r.conf, "listen.owner = \"alice\"");
-    assert_line(r.conf, "listen.group = \"www-data\"");
-    assert_line(r.conf, "listen.mode = 0660");
-    assert_line(r.conf, "pm = ondemand");
-    assert_line(r.conf, "pm.max_children = 3");
-    assert_line(r.conf, "pm.process_idle_timeout = 10s");
-    assert_line(r.conf, "pm.max_requests = 0");
-    assert_line(r.conf, "pm.status_path = " WLF_FPM_STATUS_PATH);
-    assert_line(r.conf, "ping.path = " WLF_FPM_PING_PATH);
-    assert_line(r.conf, "security.limit_extensions = .php");
-    assert_line(r.conf, "clear_env = yes");
-    assert_line(r.conf, "env[TMPDIR] = \"/srv/w/lib/accounts/alice/tmp\"");
+static void test_conf_pool_runs_as_the_account_on_the_slot_socket(
+    void **state)
+{
+    fx *f = *state;
+
+    render_typical(f);
+    assert_line(f->r.conf, "[alice]");
+    assert_line(f->r.conf, "user = \"alice\"");
+    assert_line(f->r.conf, "group = \"alice\"");
+    assert_line(f->r.conf, "listen = \"/srv/w/run/alice.b.sock\"");
+    assert_line(f->r.conf, "listen.owner = \"alice\"");
+    assert_line(f->r.conf, "listen.group = \"www-data\"");
+    assert_line(f->r.conf, "listen.mode = 0660");
+}
+
+static void test_conf_pool_manager_and_private_pages(void **state)
+{
+    fx *f = *state;
+
+    render_typical(f);
+    assert_line(f->r.conf, "pm = ondemand");
+    assert_line(f->r.conf, "pm.max_children = 3");
+    assert_line(f->r.conf, "pm.process_idle_timeout = 10s");
+    assert_line(f->r.conf, "pm.max_requests = 0");
+    assert_line(f->r.conf, "pm.status_path = " WLF_FPM_STATUS_PATH);
+    assert_line(f->r.conf, "ping.path = " WLF_FPM_PING_PATH);
+    assert_line(f->r.conf, "security.limit_extensions = .php");
+    assert_line(f->r.conf, "clear_env = yes");
+}
+
+static void test_conf_static_pool_keeps_its_workers(void **state)
+{
+    fx *f = *state;
+
+    set(f, "pm=static");
+    render(f, 'a');
+    assert_line(f->r.conf, "pm = static");
+    assert_line(f->r.conf, "pm.max_children = 5");
+    assert_null(strstr(f->r.conf, "pm.process_idle_timeout"));
+}
+
+static void test_conf_timeouts_cover_the_slowest_upload(void **state)
+{
+    fx *f = *state;
+
+    render_typical(f);
     /* 30 + ceil(64M / 1M) + 60 */
-    assert_line(r.conf, "request_terminate_timeout = 154s");
-    assert_line(r.conf, "php_admin_value[open_basedir] = "
-                "\"/home/alice/:/srv/w/lib/accounts/alice/\"");
-    assert_line(r.conf, "php_admin_value[upload_tmp_dir] = "
-                "\"/srv/w/lib/accounts/alice/upload\"");
-    assert_line(r.conf, "php_admin_value[sys_temp_dir] = "
-                "\"/srv/w/lib/accounts/alice/tmp\"");
-    assert_line(r.conf, "php_admin_value[session.save_path] = "
-                "\"/srv/w/lib/accounts/alice/sessions\"");
-    assert_line(r.conf, "php_admin_value[error_log] = "
-                "\"/srv/w/log/alice/php-error.log\"");
-    assert_line(r.conf, "php_admin_value[log_errors] = \"1\"");
-    assert_line(r.conf, "php_admin_value[post_max_size] = \"67108864\"");
-    assert_line(r.conf, "php_admin_value[upload_max_filesize] = \"67108864\"");
-    assert_line(r.conf, "php_admin_value[max_execution_time] = \"30\"");
-    assert_line(r.conf, "php_admin_value[max_input_time] = \"124\"");
-    assert_line(r.conf, "php_admin_value[memory_limit] = \"256M\"");
-    assert_string_equal(r.bin, "/usr/sbin/php-fpm8.3");
-
-    /* the cache ini: sizes in MiB (opcache) and M (APCu) */
-    assert_line(r.ini, "opcache.enable=1");
-    assert_line(r.ini, "opcache.memory_consumption=128");
-    assert_line(r.ini, "opcache.interned_strings_buffer=8");
-    assert_line(r.ini, "opcache.max_accelerated_files=10000");
-    assert_line(r.ini, "opcache.validate_timestamps=1");
-    assert_line(r.ini, "opcache.revalidate_freq=2");
-    assert_line(r.ini, "apc.enabled=1");
-    assert_line(r.ini, "apc.shm_size=32M");
-    fpm_rendered_free(&r);
-
-    /* rendering is deterministic: what rebuild compares */
-    {
-        fpm_rendered r2;
-        assert_int_equal(fpm_render_all(&cfg, &a, 'b', &r, &e), 0);
-        assert_int_equal(fpm_render_all(&cfg, &a, 'b', &r2, &e), 0);
-        assert_string_equal(r.conf, r2.conf);
-        fpm_rendered_free(&r2);
-        fpm_rendered_free(&r);
-    }
-    /* slot a differs only in its socket and pid file */
-    assert_int_equal(fpm_render_all(&cfg, &a, 'a', &r, &e), 0);
-    assert_line(r.conf, "listen = \"/srv/w/run/alice.a.sock\"");
-    fpm_rendered_free(&r);
-    assert_int_equal(fpm_render_all(&cfg, &a, 'c', &r, &e), -1);
-
-    /* an admin's php_admin.open_basedir replaces ours, not doubles it */
-    assert_int_equal(wlf_account_set_php_admin(&a, "open_basedir",
-                                               "/srv/shared"), 0);
-    assert_int_equal(fpm_render_all(&cfg, &a, 'a', &r, &e), 0);
-    assert_line(r.conf, "php_admin_value[open_basedir] = \"/srv/shared\"");
-    assert_null(strstr(r.conf, "/home/alice/:"));
-    fpm_rendered_free(&r);
-
-    /* sizes that are not whole MiB round up; booleans as 0/1 */
-    assert_int_equal(wlf_setting_parse(&a.settings, WLF_S_APCU_MEMORY,
-                                       "1536K", &e), 0);
-    assert_int_equal(wlf_setting_parse(&a.settings,
-                                       WLF_S_OPCACHE_VALIDATE_TIMESTAMPS,
-                                       "off", &e), 0);
-    assert_int_equal(fpm_render_all(&cfg, &a, 'a', &r, &e), 0);
-    assert_line(r.ini, "apc.shm_size=2M");
-    assert_line(r.ini, "opcache.validate_timestamps=0");
-    fpm_rendered_free(&r);
-    wlf_account_free(&a);
-    wlf_config_free(&cfg);
+    assert_line(f->r.conf, "request_terminate_timeout = 154s");
+    assert_line(f->r.conf, "process_control_timeout = 154s");
+    assert_line(f->r.conf, "php_admin_value[max_input_time] = \"124\"");
+    assert_line(f->r.conf, "php_admin_value[max_execution_time] = \"30\"");
 }
 
-/* Values that got past validation still cannot leave their line. */
-static void test_render_injection(void **state)
+static void test_conf_confines_php_to_the_account(void **state)
 {
-    wlf_config cfg;
-    wlf_account a;
-    fpm_rendered r;
+    fx *f = *state;
+
+    render_typical(f);
+    assert_line(f->r.conf, "php_admin_value[open_basedir] = "
+                "\"/home/alice/:/srv/w/lib/accounts/alice/\"");
+    assert_line(f->r.conf, "env[TMPDIR] = \"/srv/w/lib/accounts/alice/tmp\"");
+    assert_line(f->r.conf, "php_admin_value[upload_tmp_dir] = "
+                "\"/srv/w/lib/accounts/alice/upload\"");
+    assert_line(f->r.conf, "php_admin_value[sys_temp_dir] = "
+                "\"/srv/w/lib/accounts/alice/tmp\"");
+    assert_line(f->r.conf, "php_admin_value[session.save_path] = "
+                "\"/srv/w/lib/accounts/alice/sessions\"");
+    assert_line(f->r.conf, "php_admin_value[error_log] = "
+                "\"/srv/w/log/alice/php-error.log\"");
+    assert_line(f->r.conf, "php_admin_value[log_errors] = \"1\"");
+}
+
+static void test_conf_upload_limits_are_in_bytes(void **state)
+{
+    fx *f = *state;
+
+    render_typical(f);
+    assert_line(f->r.conf, "php_admin_value[post_max_size] = \"67108864\"");
+    assert_line(f->r.conf, "php_admin_value[upload_max_filesize] = "
+                "\"67108864\"");
+}
+
+static void test_conf_has_the_accounts_php_admin_values(void **state)
+{
+    fx *f = *state;
+
+    render_typical(f);
+    assert_line(f->r.conf, "php_admin_value[memory_limit] = \"256M\"");
+}
+
+static void test_instance_runs_the_accounts_php_version(void **state)
+{
+    fx *f = *state;
+
+    render_typical(f);
+    assert_string_equal(f->r.bin, "/usr/sbin/php-fpm8.3");
+}
+
+static void test_ini_sizes_the_caches_of_the_master(void **state)
+{
+    fx *f = *state;
+
+    /* sizes in MiB (opcache) and M (APCu) */
+    render_typical(f);
+    assert_line(f->r.ini, "opcache.enable=1");
+    assert_line(f->r.ini, "opcache.memory_consumption=128");
+    assert_line(f->r.ini, "opcache.interned_strings_buffer=8");
+    assert_line(f->r.ini, "opcache.max_accelerated_files=10000");
+    assert_line(f->r.ini, "opcache.validate_timestamps=1");
+    assert_line(f->r.ini, "opcache.revalidate_freq=2");
+    assert_line(f->r.ini, "apc.enabled=1");
+    assert_line(f->r.ini, "apc.shm_size=32M");
+}
+
+static void test_ini_rounds_sizes_up_and_writes_booleans_as_digits(
+    void **state)
+{
+    fx *f = *state;
+
+    set(f, "apcu_memory=1536K");
+    set(f, "opcache_validate_timestamps=off");
+    render(f, 'a');
+    assert_line(f->r.ini, "apc.shm_size=2M");
+    assert_line(f->r.ini, "opcache.validate_timestamps=0");
+}
+
+static void test_rendering_is_deterministic(void **state)
+{
+    fx *f = *state;
+    fpm_rendered again;
     wlf_err e;
+
+    /* what rebuild compares */
+    render_typical(f);
+    assert_int_equal(fpm_render_all(&f->cfg, &f->a, 'b', &again, &e), 0);
+    assert_string_equal(f->r.conf, again.conf);
+    assert_string_equal(f->r.ini, again.ini);
+    fpm_rendered_free(&again);
+}
+
+static void test_slots_differ_in_socket_and_pid_file_only(void **state)
+{
+    fx *f = *state;
+    fpm_rendered b;
+    wlf_err e;
+
+    render(f, 'a');
+    assert_line(f->r.conf, "listen = \"/srv/w/run/alice.a.sock\"");
+    assert_int_equal(fpm_render_all(&f->cfg, &f->a, 'b', &b, &e), 0);
+    assert_string_equal(f->r.ini, b.ini);
+    assert_int_equal(strlen(f->r.conf), strlen(b.conf));
+    fpm_rendered_free(&b);
+}
+
+static void test_unknown_slot_is_refused(void **state)
+{
+    fx *f = *state;
+    fpm_rendered c;
+    wlf_err e;
+
+    assert_int_equal(fpm_render_all(&f->cfg, &f->a, 'c', &c, &e), -1);
+    assert_string_equal(e.field, "slot");
+}
+
+static void test_admin_open_basedir_replaces_ours(void **state)
+{
+    fx *f = *state;
+
+    set(f, "php_admin.open_basedir=/srv/shared");
+    render(f, 'a');
+    assert_line(f->r.conf, "php_admin_value[open_basedir] = \"/srv/shared\"");
+    assert_null(strstr(f->r.conf, "/home/alice/:"));
+}
+
+/* ---- values that got past validation still cannot leave their line ---- */
+
+static void test_php_admin_values_cannot_leave_their_line(void **state)
+{
+    fx *f = *state;
     const char *bad_values[] = {
         "256M\"\nphp_admin_value[open_basedir] = \"/",
         "x\nuser = root",
@@ -226,53 +383,71 @@ static void test_render_injection(void **state)
         NULL
     };
 
-    (void)state;
-    load_cfg(&cfg);
     for (int i = 0; bad_values[i]; i++) {
-        make_account(&a);
-        wlf_account_set_php_admin(&a, "memory_limit", bad_values[i]);
-        assert_int_equal(fpm_render_all(&cfg, &a, 'a', &r, &e), -1);
-        assert_string_equal(e.field, "php_admin.memory_limit");
-        wlf_account_free(&a);
+        assert_int_equal(wlf_account_set_php_admin(&f->a, "memory_limit",
+                                                   bad_values[i]), 0);
+        assert_render_refused(f, "php_admin.memory_limit");
     }
-    /* a bad ini key */
-    make_account(&a);
-    wlf_account_set_php_admin(&a, "x] = 1\nuser", "1");
-    assert_int_equal(fpm_render_all(&cfg, &a, 'a', &r, &e), -1);
-    wlf_account_free(&a);
-    /* user, group and home are quoted and checked as well */
-    make_account(&a);
-    free(a.user);
-    a.user = strdup("alice\"\nuser = \"root");
-    assert_int_equal(fpm_render_all(&cfg, &a, 'a', &r, &e), -1);
-    assert_string_equal(e.field, "user");
-    wlf_account_free(&a);
-    make_account(&a);
-    free(a.home);
-    a.home = strdup("/home/alice:/");
-    assert_int_equal(fpm_render_all(&cfg, &a, 'a', &r, &e), -1);
-    wlf_account_free(&a);
-    make_account(&a);
-    snprintf(a.name, sizeof(a.name), "a]\n[x");
-    assert_int_equal(fpm_render_all(&cfg, &a, 'a', &r, &e), -1);
-    wlf_account_free(&a);
-    /* a Samba-style machine account name ending in '$' is fine */
-    make_account(&a);
-    free(a.user);
-    a.user = strdup("host$");
-    assert_int_equal(fpm_render_all(&cfg, &a, 'a', &r, &e), 0);
-    assert_line(r.conf, "user = \"host$\"");
-    fpm_rendered_free(&r);
-    wlf_account_free(&a);
+}
 
+static void test_php_admin_keys_cannot_leave_their_line(void **state)
+{
+    fx *f = *state;
+
+    assert_int_equal(wlf_account_set_php_admin(&f->a, "x] = 1\nuser", "1"),
+                     0);
+    assert_render_refused(f, NULL);
+}
+
+static void test_user_cannot_leave_its_quotes(void **state)
+{
+    fx *f = *state;
+
+    free(f->a.user);
+    f->a.user = strdup("alice\"\nuser = \"root");
+    assert_render_refused(f, "user");
+}
+
+static void test_home_with_colon_cannot_widen_open_basedir(void **state)
+{
+    fx *f = *state;
+
+    free(f->a.home);
+    f->a.home = strdup("/home/alice:/");
+    assert_render_refused(f, "home");
+}
+
+static void test_pool_name_cannot_open_a_section(void **state)
+{
+    fx *f = *state;
+
+    snprintf(f->a.name, sizeof(f->a.name), "a]\n[x");
+    assert_render_refused(f, "name");
+}
+
+static void test_machine_account_user_ending_in_dollar_is_fine(void **state)
+{
+    fx *f = *state;
+
+    /* a Samba-style machine account name */
+    free(f->a.user);
+    f->a.user = strdup("host$");
+    render(f, 'a');
+    assert_line(f->r.conf, "user = \"host$\"");
+}
+
+static void test_safe_quoted_refuses_quotes_and_inner_dollars(void **state)
+{
+    (void)state;
     assert_true(fpm_safe_quoted("/srv/a b/c"));
     assert_false(fpm_safe_quoted("a\"b"));
     assert_false(fpm_safe_quoted("a$b"));
     assert_false(fpm_safe_quoted(NULL));
-    wlf_config_free(&cfg);
 }
 
-static void test_globals(void **state)
+/* ---- global options ---- */
+
+static void test_global_options_before_the_command(void **state)
 {
     fpm_globals g;
     wlf_err e;
@@ -280,10 +455,6 @@ static void test_globals(void **state)
                    NULL };
     char *v2[] = { "fpmctl", "--config=/y.conf", "--dry-run", "-v", "list",
                    NULL };
-    char *v3[] = { "fpmctl", "-q", "-v", "list", NULL };
-    char *v4[] = { "fpmctl", "--bogus", "list", NULL };
-    char *v5[] = { "fpmctl", "-c", NULL };
-    char *v6[] = { "fpmctl", NULL };
 
     (void)state;
     assert_int_equal(fpm_globals_parse(7, v1, &g, &e), 0);
@@ -296,54 +467,89 @@ static void test_globals(void **state)
     assert_true(g.dry_run);
     assert_int_equal(g.verbosity, 1);
     assert_int_equal(g.command_index, 4);
-    assert_int_equal(fpm_globals_parse(4, v3, &g, &e), -1);
-    assert_int_equal(fpm_globals_parse(3, v4, &g, &e), -1);
+}
+
+static void test_quiet_and_verbose_exclude_each_other(void **state)
+{
+    fpm_globals g;
+    wlf_err e;
+    char *v[] = { "fpmctl", "-q", "-v", "list", NULL };
+    char *after[] = { "status", "-q", "-v", NULL };
+
+    (void)state;
+    assert_int_equal(fpm_globals_parse(4, v, &g, &e), -1);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(fpm_globals_extract(3, after, &g, &e), -1);
+}
+
+static void test_unknown_global_option_is_named(void **state)
+{
+    fpm_globals g;
+    wlf_err e;
+    char *v[] = { "fpmctl", "--bogus", "list", NULL };
+
+    (void)state;
+    assert_int_equal(fpm_globals_parse(3, v, &g, &e), -1);
     assert_string_equal(e.field, "--bogus");
-    assert_int_equal(fpm_globals_parse(2, v5, &g, &e), -1);
-    assert_int_equal(fpm_globals_parse(1, v6, &g, &e), 0);
+}
+
+static void test_config_option_needs_a_file(void **state)
+{
+    fpm_globals g;
+    wlf_err e;
+    char *v[] = { "fpmctl", "-c", NULL };
+
+    (void)state;
+    assert_int_equal(fpm_globals_parse(2, v, &g, &e), -1);
+    assert_string_equal(e.field, "-c");
+}
+
+static void test_no_command_leaves_the_index_at_argc(void **state)
+{
+    fpm_globals g;
+    wlf_err e;
+    char *v[] = { "fpmctl", NULL };
+
+    (void)state;
+    assert_int_equal(fpm_globals_parse(1, v, &g, &e), 0);
     assert_int_equal(g.command_index, 1);
 }
 
-static void test_globals_extract(void **state)
+static void test_output_flags_after_the_command_are_taken_out(void **state)
 {
     fpm_globals g;
     wlf_err e;
     char *v[] = { "show", "alice", "--json", "-v", "--", "--json", NULL };
-    char *q[] = { "status", "-q", "-v", NULL };
-    int n;
 
     (void)state;
     memset(&g, 0, sizeof(g));
-    n = fpm_globals_extract(6, v, &g, &e);
-    assert_int_equal(n, 4);
+    assert_int_equal(fpm_globals_extract(6, v, &g, &e), 4);
     assert_string_equal(v[1], "alice");
     assert_string_equal(v[2], "--");
     assert_string_equal(v[3], "--json");     /* after "--": an operand */
     assert_true(g.json);
     assert_int_equal(g.verbosity, 1);
-    memset(&g, 0, sizeof(g));
-    assert_int_equal(fpm_globals_extract(3, q, &g, &e), -1);
 }
 
-static void test_args(void **state)
+/* ---- a command's options ---- */
+
+static const fpm_optdef add_like[] = {
+    { "user", 'u', 1 },
+    { "domain", 'd', 1 },
+    { "purge", 0, 0 },
+    { NULL, 0, 0 }
+};
+
+static void test_args_long_short_attached_and_operands(void **state)
 {
-    static const fpm_optdef defs[] = {
-        { "user", 'u', 1 },
-        { "domain", 'd', 1 },
-        { "purge", 0, 0 },
-        { NULL, 0, 0 }
-    };
     fpm_arg out[16];
     size_t n;
     wlf_err e;
-    char *v1[] = { "add-account", "alice", "--user", "wlft-a", "-d", "a.ex",
-                   "--domain=b.ex", "-dc.ex", "--purge", "--", "-x", NULL };
-    char *v2[] = { "x", "--nope", NULL };
-    char *v3[] = { "x", "--user", NULL };
-    char *v4[] = { "x", "--purge=1", NULL };
+    char *v[] = { "add-account", "alice", "--user", "wlft-a", "-d", "a.ex",
+                  "--domain=b.ex", "-dc.ex", "--purge", "--", "-x", NULL };
 
     (void)state;
-    assert_int_equal(fpm_args_parse(11, v1, defs, out, 16, &n, &e), 0);
+    assert_int_equal(fpm_args_parse(11, v, add_like, out, 16, &n, &e), 0);
     assert_int_equal(n, 7);
     assert_int_equal(out[0].opt, -1);
     assert_string_equal(out[0].value, "alice");
@@ -354,67 +560,144 @@ static void test_args(void **state)
     assert_string_equal(out[4].value, "c.ex");
     assert_int_equal(out[5].opt, 2);
     assert_int_equal(out[6].opt, -1);
-    assert_string_equal(out[6].value, "-x");
-    assert_int_equal(fpm_args_parse(2, v2, defs, out, 16, &n, &e), -1);
-    assert_string_equal(e.field, "--nope");
-    assert_int_equal(fpm_args_parse(2, v3, defs, out, 16, &n, &e), -1);
-    assert_int_equal(fpm_args_parse(2, v4, defs, out, 16, &n, &e), -1);
-    /* more arguments than room */
-    assert_int_equal(fpm_args_parse(11, v1, defs, out, 3, &n, &e), -1);
+    assert_string_equal(out[6].value, "-x");     /* after "--" */
 }
 
-static void test_set_keys(void **state)
+static void test_args_unknown_option_is_named(void **state)
 {
-    wlf_config cfg;
-    wlf_account a;
+    fpm_arg out[4];
+    size_t n;
     wlf_err e;
-    char *diff;
-    wlf_account before;
+    char *v[] = { "x", "--nope", NULL };
 
     (void)state;
-    load_cfg(&cfg);
-    make_account(&a);
-    wlf_account_copy(&before, &a);
+    assert_int_equal(fpm_args_parse(2, v, add_like, out, 4, &n, &e), -1);
+    assert_string_equal(e.field, "--nope");
+}
 
-    assert_int_equal(fpm_set_apply(&cfg, &a, "max_children=3", &e), 0);
-    assert_int_equal(a.settings.num[WLF_S_MAX_CHILDREN], 3);
-    assert_int_equal(fpm_set_apply(&cfg, &a, "max_upload=2G", &e), 0);
-    assert_int_equal(fpm_set_apply(&cfg, &a, "php=8.3", &e), 0);
-    assert_int_equal(fpm_set_apply(&cfg, &a, "opcache_validate_timestamps=off",
-                                   &e), 0);
-    /* off on an on/off setting means false, not "default" */
-    assert_true(a.settings.is_set[WLF_S_OPCACHE_VALIDATE_TIMESTAMPS]);
-    assert_int_equal(a.settings.num[WLF_S_OPCACHE_VALIDATE_TIMESTAMPS], 0);
-    assert_int_equal(fpm_set_apply(&cfg, &a, "domains=A.example, b.example",
-                                   &e), 0);
-    assert_int_equal(a.n_domains, 2);
-    assert_string_equal(a.domains[0], "a.example");
-    assert_int_equal(fpm_set_apply(&cfg, &a, "php_admin.memory_limit=256M",
-                                   &e), 0);
-    assert_int_equal(a.n_php_admin, 1);
-    assert_int_equal(fpm_set_apply(&cfg, &a, "home=/srv/alice", &e), 0);
-    assert_string_equal(a.home, "/srv/alice");
+static void test_args_option_without_its_value_is_refused(void **state)
+{
+    fpm_arg out[4];
+    size_t n;
+    wlf_err e;
+    char *v[] = { "x", "--user", NULL };
 
-    diff = fpm_account_diff(&cfg, &before, &a);
-    assert_non_null(strstr(diff, "max_children 5 -> 3"));
-    assert_non_null(strstr(diff, "max_upload 8M -> 2G"));
-    assert_non_null(strstr(diff, "domains (none) -> a.example,b.example"));
-    assert_non_null(strstr(diff, "php_admin.memory_limit (unset) -> 256M"));
-    assert_non_null(strstr(diff, "home /home/alice -> /srv/alice"));
-    free(diff);
+    (void)state;
+    assert_int_equal(fpm_args_parse(2, v, add_like, out, 4, &n, &e), -1);
+    assert_string_equal(e.field, "--user");
+}
 
-    /* back to the defaults */
-    assert_int_equal(fpm_set_apply(&cfg, &a, "max_upload=off", &e), 0);
-    assert_false(a.settings.is_set[WLF_S_MAX_UPLOAD]);
-    assert_int_equal(fpm_set_apply(&cfg, &a, "max_children=default", &e), 0);
-    assert_false(a.settings.is_set[WLF_S_MAX_CHILDREN]);
-    assert_int_equal(fpm_set_apply(&cfg, &a, "php_admin.memory_limit=", &e),
-                     0);
-    assert_int_equal(a.n_php_admin, 0);
-    assert_int_equal(fpm_set_apply(&cfg, &a, "domains=", &e), 0);
-    assert_int_equal(a.n_domains, 0);
+static void test_args_value_for_a_flag_is_refused(void **state)
+{
+    fpm_arg out[4];
+    size_t n;
+    wlf_err e;
+    char *v[] = { "x", "--purge=1", NULL };
 
-    /* every kind of bad item names its field */
+    (void)state;
+    assert_int_equal(fpm_args_parse(2, v, add_like, out, 4, &n, &e), -1);
+}
+
+static void test_args_more_than_room_are_refused(void **state)
+{
+    fpm_arg out[3];
+    size_t n;
+    wlf_err e;
+    char *v[] = { "x", "a", "b", "c", "d", NULL };
+
+    (void)state;
+    assert_int_equal(fpm_args_parse(5, v, add_like, out, 3, &n, &e), -1);
+}
+
+static void test_args_of_set_are_operands_only(void **state)
+{
+    static const fpm_optdef none[] = { { NULL, 0, 0 } };
+    fpm_arg out[4];
+    size_t n;
+    wlf_err e;
+    char *v[] = { "set", "--", "alice", "max_children=3", NULL };
+    char *bad[] = { "set", "-x", "max_children=3", NULL };
+
+    (void)state;
+    assert_int_equal(fpm_args_parse(4, v, none, out, 4, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(out[0].value, "alice");
+    assert_string_equal(out[1].value, "max_children=3");
+    assert_int_equal(fpm_args_parse(3, bad, none, out, 4, &n, &e), -1);
+    assert_string_equal(e.field, "-x");
+}
+
+/* ---- `set` items ---- */
+
+static void test_set_changes_settings(void **state)
+{
+    fx *f = *state;
+
+    set(f, "max_children=3");
+    set(f, "max_upload=2G");
+    set(f, "php=8.3");
+    assert_int_equal(f->a.settings.num[WLF_S_MAX_CHILDREN], 3);
+    assert_int_equal(f->a.settings.num[WLF_S_MAX_UPLOAD], 2LL << 30);
+    assert_string_equal(f->a.settings.str[WLF_S_PHP], "8.3");
+}
+
+static void test_set_off_on_an_on_off_setting_means_false(void **state)
+{
+    fx *f = *state;
+
+    /* not "back to the default" */
+    set(f, "opcache_validate_timestamps=off");
+    assert_true(f->a.settings.is_set[WLF_S_OPCACHE_VALIDATE_TIMESTAMPS]);
+    assert_int_equal(f->a.settings.num[WLF_S_OPCACHE_VALIDATE_TIMESTAMPS], 0);
+}
+
+static void test_set_default_and_off_go_back_to_the_global_default(
+    void **state)
+{
+    fx *f = *state;
+
+    set(f, "max_children=3");
+    set(f, "max_upload=2G");
+    set(f, "max_upload=off");
+    set(f, "max_children=default");
+    assert_false(f->a.settings.is_set[WLF_S_MAX_UPLOAD]);
+    assert_false(f->a.settings.is_set[WLF_S_MAX_CHILDREN]);
+}
+
+static void test_set_domains_is_the_complete_lower_case_list(void **state)
+{
+    fx *f = *state;
+
+    set(f, "domains=A.example, b.example");
+    assert_int_equal(f->a.n_domains, 2);
+    assert_string_equal(f->a.domains[0], "a.example");
+    assert_string_equal(f->a.domains[1], "b.example");
+    set(f, "domains=");
+    assert_int_equal(f->a.n_domains, 0);
+}
+
+static void test_set_php_admin_adds_and_empty_removes(void **state)
+{
+    fx *f = *state;
+
+    set(f, "php_admin.memory_limit=256M");
+    assert_int_equal(f->a.n_php_admin, 1);
+    set(f, "php_admin.memory_limit=");
+    assert_int_equal(f->a.n_php_admin, 0);
+}
+
+static void test_set_home(void **state)
+{
+    fx *f = *state;
+
+    set(f, "home=/srv/alice");
+    assert_string_equal(f->a.home, "/srv/alice");
+}
+
+static void test_set_bad_items_name_their_field(void **state)
+{
+    fx *f = *state;
+    wlf_err e;
     struct { const char *item, *field; } bad[] = {
         { "max_upload=12X", "max_upload" },
         { "max_upload=-1", "max_upload" },
@@ -442,23 +725,73 @@ static void test_set_keys(void **state)
         { "=3", "set" },
         { NULL, NULL }
     };
+
     for (int i = 0; bad[i].item; i++) {
-        if (fpm_set_apply(&cfg, &a, bad[i].item, &e) != -1)
+        if (fpm_set_apply(&f->cfg, &f->a, bad[i].item, &e) != -1)
             fail_msg("accepted: %s", bad[i].item);
         if (strcmp(e.field, bad[i].field) != 0)
             fail_msg("%s: field %s, expected %s", bad[i].item, e.field,
                      bad[i].field);
         assert_null(strchr(e.msg, '\n'));
     }
-    diff = fpm_account_diff(&cfg, &a, &a);
-    assert_string_equal(diff, "");
-    free(diff);
-    wlf_account_free(&before);
-    wlf_account_free(&a);
-    wlf_config_free(&cfg);
 }
 
-static void test_json(void **state)
+static void test_diff_says_what_changed_from_what_to_what(void **state)
+{
+    fx *f = *state;
+    wlf_account before;
+    char *diff;
+
+    assert_int_equal(wlf_account_copy(&before, &f->a), 0);
+    set(f, "max_children=3");
+    set(f, "max_upload=2G");
+    set(f, "domains=a.example,b.example");
+    set(f, "php_admin.memory_limit=256M");
+    set(f, "home=/srv/alice");
+    diff = fpm_account_diff(&f->cfg, &before, &f->a);
+    assert_non_null(strstr(diff, "max_children 5 -> 3"));
+    assert_non_null(strstr(diff, "max_upload 8M -> 2G"));
+    assert_non_null(strstr(diff, "domains (none) -> a.example,b.example"));
+    assert_non_null(strstr(diff, "php_admin.memory_limit (unset) -> 256M"));
+    assert_non_null(strstr(diff, "home /home/alice -> /srv/alice"));
+    free(diff);
+    wlf_account_free(&before);
+}
+
+static void test_diff_of_an_unchanged_account_is_empty(void **state)
+{
+    fx *f = *state;
+    char *diff = fpm_account_diff(&f->cfg, &f->a, &f->a);
+
+    assert_string_equal(diff, "");
+    free(diff);
+}
+
+/* ---- slots ---- */
+
+static void test_slot_files_lie_in_its_directory(void **state)
+{
+    fx *f = *state;
+    fpm_slot s;
+
+    fpm_slot_init(&f->cfg, "alice", 'b', &s);
+    assert_string_equal(s.dir, "/srv/w/lib/fpm/alice.b");
+    assert_string_equal(s.conf, "/srv/w/lib/fpm/alice.b/php-fpm.conf");
+    assert_string_equal(s.ini, "/srv/w/lib/fpm/alice.b/ini/wlfcgi.ini");
+    assert_string_equal(s.sock, "/srv/w/run/alice.b.sock");
+    assert_string_equal(s.unit, "wlfcgi-fpm@alice.b.service");
+    /* check renders into a temp dir with the same layout */
+    fpm_slot_set_dir(&s, "/tmp/check/i");
+    assert_string_equal(s.conf, "/tmp/check/i/php-fpm.conf");
+    assert_string_equal(s.ini_dir, "/tmp/check/i/ini");
+    assert_string_equal(s.ini, "/tmp/check/i/ini/wlfcgi.ini");
+    assert_string_equal(s.bin, "/tmp/check/i/php-fpm");
+    assert_string_equal(s.sock, "/srv/w/run/alice.b.sock");
+}
+
+/* ---- JSON ---- */
+
+static void test_json_writer_places_commas_and_escapes(void **state)
 {
     jw w;
     char *out;
@@ -487,17 +820,60 @@ static void test_json(void **state)
     free(out);
 }
 
+#define FX_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_timeouts),
-        cmocka_unit_test(test_render_conf),
-        cmocka_unit_test(test_render_injection),
-        cmocka_unit_test(test_globals),
-        cmocka_unit_test(test_globals_extract),
-        cmocka_unit_test(test_args),
-        cmocka_unit_test(test_set_keys),
-        cmocka_unit_test(test_json),
+        FX_TEST(test_timeouts_leave_room_for_the_default_upload),
+        FX_TEST(test_timeouts_grow_with_the_upload_ceiling),
+        FX_TEST(test_upload_time_rounds_an_uneven_rate_up),
+        FX_TEST(test_upload_ceiling_follows_a_larger_max_upload),
+        FX_TEST(test_conf_global_section_is_the_slots),
+        FX_TEST(test_conf_pool_runs_as_the_account_on_the_slot_socket),
+        FX_TEST(test_conf_pool_manager_and_private_pages),
+        FX_TEST(test_conf_static_pool_keeps_its_workers),
+        FX_TEST(test_conf_timeouts_cover_the_slowest_upload),
+        FX_TEST(test_conf_confines_php_to_the_account),
+        FX_TEST(test_conf_upload_limits_are_in_bytes),
+        FX_TEST(test_conf_has_the_accounts_php_admin_values),
+        FX_TEST(test_instance_runs_the_accounts_php_version),
+        FX_TEST(test_ini_sizes_the_caches_of_the_master),
+        FX_TEST(test_ini_rounds_sizes_up_and_writes_booleans_as_digits),
+        FX_TEST(test_rendering_is_deterministic),
+        FX_TEST(test_slots_differ_in_socket_and_pid_file_only),
+        FX_TEST(test_unknown_slot_is_refused),
+        FX_TEST(test_admin_open_basedir_replaces_ours),
+        FX_TEST(test_php_admin_values_cannot_leave_their_line),
+        FX_TEST(test_php_admin_keys_cannot_leave_their_line),
+        FX_TEST(test_user_cannot_leave_its_quotes),
+        FX_TEST(test_home_with_colon_cannot_widen_open_basedir),
+        FX_TEST(test_pool_name_cannot_open_a_section),
+        FX_TEST(test_machine_account_user_ending_in_dollar_is_fine),
+        cmocka_unit_test(test_safe_quoted_refuses_quotes_and_inner_dollars),
+        cmocka_unit_test(test_global_options_before_the_command),
+        cmocka_unit_test(test_quiet_and_verbose_exclude_each_other),
+        cmocka_unit_test(test_unknown_global_option_is_named),
+        cmocka_unit_test(test_config_option_needs_a_file),
+        cmocka_unit_test(test_no_command_leaves_the_index_at_argc),
+        cmocka_unit_test(test_output_flags_after_the_command_are_taken_out),
+        cmocka_unit_test(test_args_long_short_attached_and_operands),
+        cmocka_unit_test(test_args_unknown_option_is_named),
+        cmocka_unit_test(test_args_option_without_its_value_is_refused),
+        cmocka_unit_test(test_args_value_for_a_flag_is_refused),
+        cmocka_unit_test(test_args_more_than_room_are_refused),
+        cmocka_unit_test(test_args_of_set_are_operands_only),
+        FX_TEST(test_set_changes_settings),
+        FX_TEST(test_set_off_on_an_on_off_setting_means_false),
+        FX_TEST(test_set_default_and_off_go_back_to_the_global_default),
+        FX_TEST(test_set_domains_is_the_complete_lower_case_list),
+        FX_TEST(test_set_php_admin_adds_and_empty_removes),
+        FX_TEST(test_set_home),
+        FX_TEST(test_set_bad_items_name_their_field),
+        FX_TEST(test_diff_says_what_changed_from_what_to_what),
+        FX_TEST(test_diff_of_an_unchanged_account_is_empty),
+        FX_TEST(test_slot_files_lie_in_its_directory),
+        cmocka_unit_test(test_json_writer_places_commas_and_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

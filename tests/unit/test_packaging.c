@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confwrite.h"
 #include "wlf_config.h"
 
 #ifndef WLF_SRCDIR

@@ -1,9 +1,10 @@
 """A real httpd with mod_wlfcgi for the integration tests (pytest plugin).
 
 - `Httpd` writes an httpd.conf from a template into its own temp dir
-  (ServerRoot, PidFile, logs, a free 127.0.0.1 port), starts apache2 in
+  (ServerRoot, PidFile, logs, a free 127.0.0.1 port), starts httpd in
   the foreground as a child of the test, restarts it gracefully, stops it
-  by pid, and reads its error log.
+  by pid, and reads its error log. The binary, its modules, user and
+  group are this machine's (wlf/host.py).
 - Requests carry a Host header to pick the vhost.
 - Every test gets its error log checked afterwards: a line that is neither
   in the base allow-list nor declared with the `expect_log` fixture fails
@@ -24,12 +25,12 @@ import time
 
 import pytest
 
-from . import MODULE
+from . import MODULE, host
 
-APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
-MODDIR = "/usr/lib/apache2/modules"
-BASE_MODULES = ["authz_core", "mime", "dir", "rewrite", "env", "setenvif",
-                "headers", "proxy", "proxy_fcgi", "reqtimeout"]
+APACHE = host.httpd()
+# loaded unless compiled in (Debian builds unixd in, RHEL loads it)
+BASE_MODULES = ["unixd", "authz_core", "mime", "dir", "rewrite", "env",
+                "setenvif", "headers", "proxy", "proxy_fcgi", "reqtimeout"]
 
 # Lines any run may log: httpd's own notices about starting, restarting
 # and stopping, and mod_wlfcgi's start-up info about connection reuse.
@@ -49,9 +50,11 @@ def free_port():
 
 
 def render_modules(mpm, extra=()):
-    lines = [f"LoadModule mpm_{mpm}_module {MODDIR}/mod_mpm_{mpm}.so"]
+    moddir = host.module_dir()
+    lines = [f"LoadModule mpm_{mpm}_module {moddir}/mod_mpm_{mpm}.so"]
     for m in list(BASE_MODULES) + list(extra):
-        lines.append(f"LoadModule {m}_module {MODDIR}/mod_{m}.so")
+        if m not in host.builtin_modules():
+            lines.append(f"LoadModule {m}_module {moddir}/mod_{m}.so")
     lines.append(f"LoadModule wlfcgi_module {MODULE}")
     return "\n".join(lines)
 
@@ -116,8 +119,8 @@ DefaultRuntimeDir "{self.root}"
 PidFile "{self.pid_file}"
 Listen 127.0.0.1:{self.port}
 ServerName 127.0.0.1
-User www-data
-Group www-data
+User {host.httpd_user()}
+Group {host.httpd_group()}
 ErrorLog "{self.error_log}"
 LogLevel {self.log_level}
 {render_modules(self.mpm, modules)}

@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 
-from .sandbox import ensure_user
+from .host import ensure_user
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -371,14 +371,14 @@ def group_percentile(result, names, p):
 def reload_scenario(farm, seconds, baseline_seconds, pace_ms=5,
                     connections=2, controls=2, seed=None, remove_name=None,
                     verbose=False, timeout=5, tail=5):
-    """The acceptance scenario of reloads under load: a short warm-up, a
-    baseline run without changes, then the same load with Chaos on all
-    accounts but the last `controls` (never reloaded: the same run then
-    shows what reloads cost against accounts that had none). Commands
-    start during the first `seconds`; the load goes on `tail` seconds
-    longer, so that the last ones (and the old instances' drain) finish
-    under load too. A request that takes `timeout` s counts as failed.
-    Returns
+    """Reloads under load, as the tests and bench/reload.sh run them: a
+    short warm-up, a baseline run without changes, then the same load
+    with Chaos on all accounts but the last `controls` (never reloaded:
+    the same run then shows what reloads cost against accounts that had
+    none). Commands start during the first `seconds`; the load goes on
+    `tail` seconds longer, so that the last ones (and the old instances'
+    drain) finish under load too. A request that takes `timeout` s
+    counts as failed. Returns
     (baseline WrkResult, chaos WrkResult, Chaos, masters before)."""
     run_wrk(farm, 2, pace_ms=pace_ms, connections=connections)
     base = run_wrk(farm, baseline_seconds, pace_ms=pace_ms,

@@ -23,10 +23,8 @@ and one httpd (mpm_event) with these vhosts:
   admin.test                     /wlfcgi-status
 
 The accounts and their php-fpm instances are made by fpmctl (through the
-sandbox harness, tests/integration/wlf/sandbox.py) when build/fpmctl and
-the harness are there; until then (or with WLFT_HANDMADE=1) by hand in
-the same layout (handfpm.py). Either way alice's account says pm = static
-and bob's ondemand; the module reads that setting.
+sandbox harness, tests/integration/wlf/sandbox.py). alice's account says
+pm = static and bob's ondemand; the module reads that setting.
 
 Fixture: `world` (session).
 """
@@ -39,22 +37,12 @@ import time
 
 import pytest
 
-from . import FPMCTL, fcgi, php
-from .handfpm import HandSandbox, ensure_user, PHP_FPM, HTTPD_GROUP
-
-
-def fpmctl_available():
-    if os.environ.get("WLFT_HANDMADE"):
-        return False
-    try:
-        import wlf.sandbox  # noqa: F401
-    except ImportError:
-        return False
-    return os.access(FPMCTL, os.X_OK)
+from . import fcgi, host, php
+from .sandbox import Sandbox
 
 
 class AccountView:
-    """What the tests need to know of an account, whoever made it."""
+    """What the module tests need to know of an account."""
 
     def __init__(self, name, user, home, socket_dir, pm):
         self.name = name
@@ -71,12 +59,11 @@ class AccountView:
         return os.path.join(self.socket_dir, f"{self.name}.{slot}.sock")
 
 
-class FpmctlAccounts:
+class Accounts:
     """Accounts made and run by fpmctl in a sandbox (fpmctl init --prefix),
-    with the interface of HandSandbox that the module tests use."""
+    with the operations the module tests use."""
 
     def __init__(self):
-        from wlf.sandbox import Sandbox
         self.sb = Sandbox()
         paths = self.sb.paths
         self.prefix = self.sb.root
@@ -118,8 +105,8 @@ class FpmctlAccounts:
         self.sb.fpmctl("stop", name, check=True)
 
     def reload(self, name):
-        """fpmctl reload; like HandSandbox.reload it returns once the old
-        master has quit (fpmctl itself returns right after the switch)."""
+        """fpmctl reload; returns once the old master has quit (fpmctl
+        itself returns right after the switch)."""
         old = self.sb.master_pid(name)
         self.sb.fpmctl("reload", name, check=True)
         deadline = time.time() + 30
@@ -149,11 +136,9 @@ class FpmctlAccounts:
         self.sb.close()
 
 
-def make_accounts(prefix):
-    """fpmctl's sandbox when it can be used, else the hand-made layout."""
-    if fpmctl_available():
-        return FpmctlAccounts()
-    return HandSandbox(prefix)
+def make_accounts():
+    """A fresh sandbox to add accounts to; close() stops and removes it."""
+    return Accounts()
 
 
 def install(path, text, user=None, mode=0o644):
@@ -212,14 +197,14 @@ user = {user}
 group = {user}
 listen = {self.sock}
 listen.owner = {user}
-listen.group = {HTTPD_GROUP}
+listen.group = {host.httpd_group()}
 listen.mode = 0660
 pm = ondemand
 pm.max_children = 4
 ping.path = {fcgi.PING_PATH}
 """)
-        subprocess.run([PHP_FPM, "--fpm-config", self.conf], check=True,
-                       capture_output=True, timeout=30)
+        subprocess.run([host.php_fpm(), "--fpm-config", self.conf],
+                       check=True, capture_output=True, timeout=30)
         with open(self.pid_file) as f:
             self.pid = int(f.read())
         deadline = time.time() + 10
@@ -332,8 +317,7 @@ class World:
     def __init__(self, factory):
         self.prefix = tempfile.mkdtemp(prefix="wlf", dir="/tmp")
         os.chmod(self.prefix, 0o755)
-        self.sandbox = make_accounts(self.prefix)
-        self.by_fpmctl = isinstance(self.sandbox, FpmctlAccounts)
+        self.sandbox = make_accounts()
         self.alice = self.sandbox.add_account(
             "alice", "wlft-alice",
             ["alice.test", "www.alice.test", "alice2.test"],
@@ -348,7 +332,7 @@ class World:
                 "<?php /* SECRET-SOURCE */ echo 'ran';\n")
         install(os.path.join(self.nobody_root, "index.php"),
                 "<?php /* SECRET-INDEX */ echo 'ran';\n")
-        ensure_user("wlft-stock")
+        host.ensure_user("wlft-stock")
         self.stock_root = os.path.join(self.prefix, "stock")
         install(os.path.join(self.stock_root, "info.php"), php.INFO)
         install(os.path.join(self.stock_root, "dir", "index.php"), php.INFO)

@@ -35,15 +35,13 @@ Sandbox API (see the class for details): ``fpmctl(*args)`` -> Result
 ``set_defaults(**settings)``, ``start_serve()``, ``stop_serve()``,
 ``register_account()``,
 ``add_php_version()``, ``tree_snapshot()``, ``paths``, ``env``,
-``close()``. Module-level helpers: ``fcgi_request()`` (a small FastCGI
-client), ``ensure_user()``, ``FPMCTL``.
+``close()``. Module-level helpers: ``fcgi_request()`` (from wlf.fcgi),
+``ensure_user()`` (from wlf.host), ``FPMCTL``.
 
 Set WLFT_KEEP=1 to keep sandbox directories after the tests (instances are
 stopped anyway).
 """
 import collections
-import errno
-import grp
 import hashlib
 import json
 import os
@@ -53,7 +51,6 @@ import shutil
 import signal
 import socket
 import stat
-import struct
 import subprocess
 import sys
 import tempfile
@@ -62,114 +59,14 @@ import time
 import pytest
 
 from wlf import FPMCTL
+from wlf.fcgi import FcgiResponse, fcgi_request
+from wlf.host import ensure_user
 
 __all__ = ["Sandbox", "Account", "Result", "FcgiResponse", "fcgi_request",
            "ensure_user", "FPMCTL"]
 
-PHP_FPM = "/usr/sbin/php-fpm8.2"
-
-# --------------------------------------------------------------- users --
-
-
-def ensure_user(name, tries=20):
-    """Return the passwd entry of Unix user ``name``, creating it (no home,
-    no login, its own group) if missing. Safe when several test runs
-    create the same user at once."""
-    if not name.startswith(("wlft-", "wlfdemo-")):
-        raise ValueError("test users are called wlft-*")
-    for _ in range(tries):
-        try:
-            return pwd.getpwnam(name)
-        except KeyError:
-            pass
-        try:
-            grp.getgrnam(name)
-            group_args = ["-g", name]      # a leftover group of that name
-        except KeyError:
-            group_args = ["-U"]
-        r = subprocess.run(["useradd", "-M", *group_args, "-s",
-                            "/usr/sbin/nologin", "-d", "/nonexistent", name],
-                           capture_output=True, text=True)
-        # 9: exists (another run was faster); 10: passwd locked: retry
-        if r.returncode not in (0, 9, 10):
-            raise RuntimeError(f"useradd {name}: {r.stderr.strip()}")
-        if r.returncode == 10:
-            time.sleep(0.2)
-    return pwd.getpwnam(name)
-
-
-# ------------------------------------------------------------- FastCGI --
-
-FcgiResponse = collections.namedtuple(
-    "FcgiResponse", "status headers body stderr app_status")
-FcgiResponse.text = property(lambda r: r.body.decode("utf-8", "replace"))
-
-
-def _record(rtype, content=b"", req_id=1):
-    return struct.pack("!BBHHBx", 1, rtype, req_id, len(content), 0) + content
-
-
-def _pairs(params):
-    out = b""
-    for k, v in params.items():
-        k, v = k.encode(), str(v).encode()
-        for n in (len(k), len(v)):
-            out += bytes([n]) if n < 128 else struct.pack("!I", n | 1 << 31)
-        out += k + v
-    return out
-
-
-def fcgi_request(sock_path, params, stdin=b"", timeout=10.0):
-    """Send one FastCGI request (role RESPONDER) over a unix socket and
-    return an FcgiResponse: status (from a Status: header, else 200), the
-    headers (lower-case names), body and stderr (bytes) and app_status.
-    Raises OSError when the socket refuses or the answer is cut off."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.connect(sock_path)
-        data = _record(1, struct.pack("!HB5x", 1, 0))
-        body = _pairs(params)
-        for i in range(0, len(body), 65535):
-            data += _record(4, body[i:i + 65535])
-        data += _record(4)
-        for i in range(0, len(stdin), 65535):
-            data += _record(5, stdin[i:i + 65535])
-        data += _record(5)
-        s.sendall(data)
-        buf, out, err, app = b"", b"", b"", None
-        while app is None:
-            chunk = s.recv(65536)
-            if not chunk:
-                raise OSError(errno.ECONNRESET,
-                              "FastCGI connection closed before the end")
-            buf += chunk
-            while len(buf) >= 8:
-                _, rtype, _, clen, plen = struct.unpack("!BBHHBx", buf[:8])
-                if len(buf) < 8 + clen + plen:
-                    break
-                content, buf = buf[8:8 + clen], buf[8 + clen + plen:]
-                if rtype == 6:
-                    out += content
-                elif rtype == 7:
-                    err += content
-                elif rtype == 3:
-                    app = struct.unpack("!I", content[:4])[0]
-    finally:
-        s.close()
-    head, sep, rest = out.partition(b"\r\n\r\n")
-    if not sep:
-        head, sep, rest = out.partition(b"\n\n")
-    headers, status = {}, 200
-    for line in head.decode("latin-1").splitlines():
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    if "status" in headers:
-        status = int(headers["status"].split()[0])
-    return FcgiResponse(status, headers, rest if sep else out, err, app)
-
-
 # ------------------------------------------------------------- sandbox --
+
 
 class Result(collections.namedtuple("Result", "rc out err")):
     """What an fpmctl run returned; unpacks as (rc, out, err)."""

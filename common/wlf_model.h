@@ -1,0 +1,157 @@
+/*
+ * wlf_model.h - the account database in memory: the global configuration
+ * (wlfcgi.conf) and the accounts (accounts.d/NAME.conf), what each holds,
+ * how they are copied, changed and checked, and how an account is found
+ * by name, domain or host name.
+ *
+ * Nothing here reads or writes a file: wlf_load.h fills these structures
+ * from libconfig files, fpmctl's confwrite.h renders them back.
+ */
+#ifndef WLF_MODEL_H
+#define WLF_MODEL_H
+
+#include <stddef.h>
+
+#include "wlf_err.h"
+#include "wlf_settings.h"
+#include "wlf_validate.h"
+
+/* ---- global configuration ---- */
+
+typedef enum { WLF_SERVICE_DIRECT, WLF_SERVICE_SYSTEMD } wlf_service;
+
+/* "direct" or "systemd", as in wlfcgi.conf and `init --service`. */
+const char *wlf_service_name(wlf_service service);
+/* The mode a name means; -1 if it is neither. */
+int wlf_service_parse(const char *name, wlf_service *service);
+
+typedef struct {
+    char *version;          /* "8.2" */
+    char *fpm;              /* absolute path of the php-fpm binary */
+} wlf_php_version;
+
+typedef struct {
+    char *file;             /* the file it was loaded from */
+    wlf_service service;
+    char *httpd_group;
+    long long min_uid;
+    long long lock_timeout;     /* seconds a writer waits for the lock */
+    long long start_timeout;    /* seconds an instance has to answer a ping */
+    long long drain_time;       /* ms an old instance keeps serving after a
+                                   switch before it is told to quit */
+    long long upload_min_rate;  /* bytes/s a client uploads at least */
+    long long max_running;      /* on-demand masters at once; 0: no cap */
+    char *accounts_dir;
+    char *socket_dir;
+    char *state_dir;
+    char *log_dir;
+    char *php_default;
+    wlf_php_version *php_versions;
+    size_t n_php_versions;
+    char **php_admin_allowed;
+    size_t n_php_admin_allowed;
+    wlf_settings defaults;      /* every setting set (builtin if not given) */
+} wlf_config;
+
+/* An empty configuration with the builtin values of everything that has
+ * one (service, timeouts, defaults); no paths, no PHP versions. */
+void wlf_config_builtin(wlf_config *cfg);
+void wlf_config_free(wlf_config *cfg);
+
+/* Fill cfg with the builtin defaults and production paths under `prefix`
+ * ("" for none), and the php-fpm binaries found on this machine. Used by
+ * `fpmctl init`. */
+int wlf_config_init_defaults(wlf_config *cfg, const char *prefix,
+                             wlf_service service, const char *httpd_group,
+                             wlf_err *err);
+
+/* Add a PHP version (validated; `where` names the source in messages). */
+int wlf_config_add_php(wlf_config *cfg, const char *version, const char *fpm,
+                       const char *where, wlf_err *err);
+const wlf_php_version *wlf_config_php(const wlf_config *cfg,
+                                      const char *version);
+
+/* php_admin_allowed: the builtin list (when wlfcgi.conf has none), one
+ * more key, and the lookup. */
+int wlf_config_allow_builtin_php_admin(wlf_config *cfg, wlf_err *err);
+int wlf_config_allow_php_admin(wlf_config *cfg, const char *key,
+                               wlf_err *err);
+int wlf_config_php_admin_allowed(const wlf_config *cfg, const char *key);
+
+/* ---- accounts ---- */
+
+typedef struct {
+    char *key;
+    char *value;
+} wlf_php_admin;
+
+typedef struct {
+    char name[WLF_NAME_MAX + 1];
+    char *user;
+    char *group;
+    char *home;             /* base of open_basedir; the user's home */
+    char **domains;
+    size_t n_domains;
+    wlf_settings settings;  /* overrides only; unset = global default */
+    wlf_php_admin *php_admin;
+    size_t n_php_admin;
+} wlf_account;
+
+void wlf_account_init(wlf_account *acct);
+void wlf_account_free(wlf_account *acct);
+int wlf_account_copy(wlf_account *dst, const wlf_account *src);
+
+int wlf_account_add_domain(wlf_account *acct, const char *domain,
+                           wlf_err *err);
+int wlf_account_set_php_admin(wlf_account *acct, const char *key,
+                              const char *value);  /* value NULL: remove */
+
+/* An account's home as a path: absolute, not "/", no ':' (which would
+ * add an open_basedir entry). Whether it exists is fpmctl's business. */
+int wlf_valid_home(const char *home, wlf_err *err);
+
+/* Re-validate an account in memory (after `set`) against cfg. */
+int wlf_account_check(const wlf_config *cfg, const wlf_account *acct,
+                      wlf_err *err);
+
+/* Effective settings: account overrides on top of cfg->defaults. */
+int wlf_account_effective(const wlf_config *cfg, const wlf_account *acct,
+                          wlf_settings *out);
+
+/* ---- the list of all accounts (wlf_accounts_load() fills it) ---- */
+
+typedef struct {
+    char *file;
+    char *msg;
+} wlf_load_error;
+
+typedef struct {
+    wlf_account *items;         /* the accounts in force, sorted by name */
+    size_t n;
+    /* Valid accounts left out because a domain of theirs belongs to an
+     * earlier account (by name order); each also has an entry in errors. */
+    wlf_account *skipped;
+    size_t n_skipped;
+    wlf_load_error *errors;     /* files that could not be loaded or were
+                                   skipped, and why */
+    size_t n_errors;
+} wlf_account_list;
+
+void wlf_account_list_free(wlf_account_list *list);
+const wlf_account *wlf_accounts_find(const wlf_account_list *list,
+                                     const char *name);
+/* The account that owns `domain` (exact string after lower-casing). */
+const wlf_account *wlf_accounts_find_domain(const wlf_account_list *list,
+                                            const char *domain);
+/* The account whose domains match host name `host` (wildcards allowed);
+ * NULL if none. Exact matches win over wildcards. */
+const wlf_account *wlf_accounts_match_host(const wlf_account_list *list,
+                                           const char *host);
+
+/* ---- lists of strings ---- */
+
+/* Append a copy of s to *v; -1 (nothing changed) when out of memory. */
+int wlf_strlist_push(char ***v, size_t *n, const char *s);
+void wlf_strlist_free(char **v, size_t n);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * wlf_paths.c - derived paths.
+ */
+#include "wlf_paths.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *wlf_path_socket(const wlf_config *cfg, const char *name,
+                            char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s.sock", cfg->socket_dir, name);
+    return buf;
+}
+
+const char *wlf_path_slot_socket(const wlf_config *cfg, const char *name,
+                                 char slot, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s.%c.sock", cfg->socket_dir, name, slot);
+    return buf;
+}
+
+const char *wlf_path_slot_pid(const wlf_config *cfg, const char *name,
+                              char slot, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s.%c.pid", cfg->socket_dir, name, slot);
+    return buf;
+}
+
+const char *wlf_path_instance_dir(const wlf_config *cfg, const char *name,
+                                  char slot, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/fpm/%s.%c", cfg->state_dir, name, slot);
+    return buf;
+}
+
+const char *wlf_path_account_dir(const wlf_config *cfg, const char *name,
+                                 char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/accounts/%s", cfg->state_dir, name);
+    return buf;
+}
+
+const char *wlf_path_log_dir(const wlf_config *cfg, const char *name,
+                             char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", cfg->log_dir, name);
+    return buf;
+}
+
+const char *wlf_path_account_file(const wlf_config *cfg, const char *name,
+                                  char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s.conf", cfg->accounts_dir, name);
+    return buf;
+}
+
+char wlf_slot_of_link(const char *link_path)
+{
+    char target[512];
+    ssize_t n = readlink(link_path, target, sizeof(target) - 1);
+
+    /* target is "NAME.a.sock" or "NAME.b.sock" (relative, same dir) */
+    if (n < 7)
+        return 0;
+    target[n] = '\0';
+    if (strcmp(target + n - 5, ".sock") != 0 || target[n - 7] != '.')
+        return 0;
+    if (target[n - 6] == 'a' || target[n - 6] == 'b')
+        return target[n - 6];
+    return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * wlf_paths.h - derived paths: the one place that knows where an account's
+ * socket, pid file, instance directory, tmp directories, logs and account
+ * file are, given wlfcgi.conf's four directories.
+ */
+#ifndef WLF_PATHS_H
+#define WLF_PATHS_H
+
+#include <stddef.h>
+
+#include "wlf_model.h"
+
+/* sun_path holds 108 bytes: DIR/NAME(32).a.sock must fit */
+#define WLF_SOCKET_DIR_MAX 64
+
+/* <socket_dir>/NAME.sock: a symlink to the live instance's socket */
+const char *wlf_path_socket(const wlf_config *cfg, const char *name,
+                            char *buf, size_t len);
+/* <socket_dir>/NAME.<slot>.sock, slot 'a' or 'b' */
+const char *wlf_path_slot_socket(const wlf_config *cfg, const char *name,
+                                 char slot, char *buf, size_t len);
+/* <socket_dir>/NAME.<slot>.pid */
+const char *wlf_path_slot_pid(const wlf_config *cfg, const char *name,
+                              char slot, char *buf, size_t len);
+/* <state_dir>/fpm/NAME.<slot>: rendered php-fpm.conf, ini/, php-fpm link */
+const char *wlf_path_instance_dir(const wlf_config *cfg, const char *name,
+                                  char slot, char *buf, size_t len);
+/* <state_dir>/accounts/NAME: tmp/, upload/, sessions/ owned by the user */
+const char *wlf_path_account_dir(const wlf_config *cfg, const char *name,
+                                 char *buf, size_t len);
+/* <log_dir>/NAME */
+const char *wlf_path_log_dir(const wlf_config *cfg, const char *name,
+                             char *buf, size_t len);
+/* <accounts_dir>/NAME.conf */
+const char *wlf_path_account_file(const wlf_config *cfg, const char *name,
+                                  char *buf, size_t len);
+
+/*
+ * Which slot a NAME.sock symlink points at: 'a', 'b', or 0 when it is
+ * missing or not one of ours. This is how mod_wlfcgi picks the live
+ * instance per request (one readlink, no file read).
+ */
+char wlf_slot_of_link(const char *link_path);
+
+#endif

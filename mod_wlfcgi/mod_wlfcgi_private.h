@@ -1,0 +1,117 @@
+/*
+ * mod_wlfcgi_private.h - what the module's httpd glue files share: the
+ * configuration records, the state loaded at start-up, and the functions
+ * one glue file calls in another.
+ *
+ *   mod_wlfcgi.c          module record, hooks, start-up (account loading,
+ *                         vhost mapping, proxy workers, idle janitor)
+ *   mod_wlfcgi_config.c   per-server and per-dir records, directives, the
+ *                         effective upload limit
+ *   mod_wlfcgi_request.c  routing fixup, proxy pre_request, request_status
+ *   mod_wlfcgi_filters.c  request body input filters (limit, gather)
+ *   mod_wlfcgi_status.c   the wlfcgi-status handler
+ *
+ * The decisions themselves live in the pure wlf_*.c files.
+ */
+#ifndef MOD_WLFCGI_PRIVATE_H
+#define MOD_WLFCGI_PRIVATE_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "apr_hash.h"
+#include "apr_tables.h"
+#include "mod_proxy.h"
+
+#include "wlf_config.h"
+#include "wlf_reuse.h"
+
+extern module AP_MODULE_DECLARE_DATA wlfcgi_module;
+
+/* One account, resolved at start-up. */
+typedef struct {
+    const char *name;
+    const char *link;           /* <dir>/NAME.sock -> NAME.a.sock|.b.sock */
+    const char *slot_sock[2];   /* <dir>/NAME.a.sock, <dir>/NAME.b.sock */
+    const char *handler;        /* proxy:unix:<link>|fcgi://wlf-NAME */
+    int worker_index[2];        /* in the main server's proxy workers */
+    proxy_worker *worker[2];
+    long long max_upload;       /* the account's effective max_upload */
+    long long upload_ceiling;   /* ... and upload_ceiling */
+    long long max_children;
+    long long max_execution_time;
+    const char *php_admin;      /* PHP_ADMIN_VALUE for max_upload */
+    const char *fpm_pm;         /* the account's pm: "ondemand", "static" */
+    wlf_reuse_plan reuse;
+    int on_demand;              /* activation = on-demand */
+    const char *slot_pid[2];    /* <dir>/NAME.a.pid, <dir>/NAME.b.pid */
+} wlf_acct;
+
+typedef struct {
+    const char *config_file;        /* WLFcgiConfig (main server) */
+    const char *account_name;       /* WLFcgiAccount (vhost) */
+    const char *account_where;      /* "file:line" of it */
+    apr_array_header_t *exts;       /* WLFcgiExtensions; NULL: inherit */
+    int exts_none;                  /* "WLFcgiExtensions none": hands off */
+    /* resolved at start-up */
+    wlf_acct *acct;                 /* NULL: the vhost has no account */
+    const char **ext_list;
+    int n_ext;
+} wlf_srv_conf;
+
+typedef struct {
+    long long max_upload;           /* WLFcgiMaxUpload, or UNSET */
+    const char *php_admin;          /* PHP_ADMIN_VALUE for it */
+} wlf_dir_conf;
+
+/* Everything loaded from the account database for one config generation;
+ * lives in pconf, so a graceful restart starts from scratch. */
+typedef struct {
+    wlf_config cfg;
+    wlf_account_list accounts;
+    wlf_account_list skipped;       /* valid files skipped for domain clashes */
+    apr_hash_t *by_name;            /* NAME -> wlf_acct */
+    apr_array_header_t *accts;      /* the same, as wlf_acct *, by name */
+    const char *sock_dir;           /* socket dir, symlinks resolved */
+    module *fcgi_module;            /* mod_proxy_fcgi */
+    int n_conf_slots;               /* per-dir vector entries in use */
+} wlf_global;
+
+/* NULL until check_config accepted the configuration (and when no
+ * WLFcgiConfig is set): every hook then declines. */
+extern wlf_global *wlf_g;
+
+/* ---- mod_wlfcgi_config.c ---- */
+extern const command_rec wlfcgi_cmds[];
+void *wlfcgi_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *wlfcgi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+void *wlfcgi_create_dir_conf(apr_pool_t *p, char *dir);
+void *wlfcgi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+wlf_srv_conf *wlfcgi_srv_conf(server_rec *s);
+/* Start recording WLFcgiMaxUpload directives for this config generation */
+void wlfcgi_config_pre_config(apr_pool_t *pconf);
+/* Warn about each WLFcgiMaxUpload above its account's upload_ceiling */
+void wlfcgi_warn_upload_ceilings(apr_pool_t *p, server_rec *main_s);
+/* The upload limit that holds in scope `d` for account `a`: the innermost
+ * WLFcgiMaxUpload, else the account's max_upload. *php_admin (if not
+ * NULL) gets the PHP_ADMIN_VALUE that tells FPM the same limit. */
+long long wlfcgi_upload_limit(const wlf_dir_conf *d, const wlf_acct *a,
+                              const char **php_admin);
+
+/* ---- mod_wlfcgi_request.c ---- */
+int wlfcgi_fixups(request_rec *r);
+int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
+                       request_rec *r, proxy_server_conf *conf, char **url);
+int wlfcgi_request_status(int *status, request_rec *r);
+
+/* ---- mod_wlfcgi_filters.c ---- */
+void wlfcgi_register_filters(void);
+/* Count a body of unknown length and stop it at `limit` (413) */
+void wlfcgi_limit_body(request_rec *r, long long limit, const wlf_acct *a);
+/* Read large bodies in pieces of one FastCGI record; `length` is the
+ * announced Content-Length, or -1 */
+void wlfcgi_gather_body(request_rec *r, long long length);
+
+/* ---- mod_wlfcgi_status.c ---- */
+int wlfcgi_status_handler(request_rec *r);
+
+#endif

@@ -1,0 +1,282 @@
+/*
+ * mod_wlfcgi_request.c - the request path.
+ *
+ *   fixups (LAST)      a script file of a mapped vhost gets the handler
+ *                      proxy:unix:<dir>/NAME.sock|fcgi://wlf-NAME, whatever
+ *                      .htaccess set; a script in an unmapped vhost is
+ *                      refused instead of being sent as source.
+ *   mod_proxy          turns the handler into a proxy request and calls
+ *   pre_request        (ours, REALLY_FIRST) for every proxied request:
+ *                      - bound for another account's socket or a forged
+ *                        wlf- worker name: 403;
+ *                      - bound for the vhost's own account: hand out the
+ *                        worker of the live slot (one readlink), scrub
+ *                        PHP_VALUE/PHP_ADMIN_VALUE, send our own
+ *                        PHP_ADMIN_VALUE with the upload limit, refuse a
+ *                        Content-Length over the limit (413) or count a
+ *                        chunked body, and put the vhost's own
+ *                        mod_proxy_fcgi config back in place so that
+ *                        .htaccess ProxyFCGISetEnvIf never runs.
+ *   request_status     503 from our worker: add Retry-After, log which
+ *                      account and socket.
+ *
+ * Everything per vhost was resolved at start-up (mod_wlfcgi.c).
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "apr_strings.h"
+#include "mod_proxy.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mod_wlfcgi_private.h"
+#include "wlf_fcgi.h"
+#include "wlf_log.h"
+#include "wlf_policy.h"
+#include "wlf_upload.h"
+
+/* log lines are the module's: "LogLevel wlfcgi:..." applies to them */
+APLOG_USE_MODULE(wlfcgi);
+
+#define WLF_RETRY_AFTER     "10"
+
+/* Which account a proxied request was sent to, for request_status() */
+typedef struct {
+    wlf_acct *acct;
+    char slot;                      /* 'a', 'b', or 0: no live slot */
+} wlf_req;
+
+static int is_routable(request_rec *r, wlf_srv_conf *c)
+{
+    return r->finfo.filetype == APR_REG && r->filename &&
+           wlf_ext_match(c->ext_list, (size_t)c->n_ext, r->filename);
+}
+
+int wlfcgi_fixups(request_rec *r)
+{
+    wlf_srv_conf *c;
+
+    if (wlf_g == NULL || r->proxyreq)
+        return DECLINED;
+    c = wlfcgi_srv_conf(r->server);
+    if (c->ext_list == NULL || !is_routable(r, c))
+        return DECLINED;
+    if (c->acct) {
+        /* replaces whatever .htaccess or the config set (SetHandler,
+         * RewriteRule [H=]): PHP of this vhost runs in its account */
+        r->handler = c->acct->handler;
+        return OK;
+    }
+    /* no account: an admin's own proxy handler may serve it; anything
+     * else would send the script out as source */
+    if (r->handler && strncmp(r->handler, "proxy:", 6) == 0)
+        return DECLINED;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_UNMAPPED_PHP
+                  ": vhost %s has no wlfcgi account: refusing PHP file %s "
+                  "(map the vhost with WLFcgiAccount or add its name to an "
+                  "account's domains)", r->server->server_hostname,
+                  r->filename);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* Host part of a proxy URL "scheme://host[:port]/..." (in r->pool) */
+static const char *url_host(request_rec *r, const char *url)
+{
+    const char *h = ap_strstr_c(url, "://");
+    size_t len;
+
+    if (h == NULL)
+        return NULL;
+    h += 3;
+    len = strcspn(h, "/:?#");
+    return apr_pstrmemdup(r->pool, h, len);
+}
+
+/* Run the vhost's own mod_proxy_fcgi config (server and vhost level
+ * only): ProxyFCGISetEnvIf and ProxyFCGIBackendType from .htaccess or
+ * <Directory> sections are applied by mod_proxy_fcgi after every hook,
+ * so they are taken out of this request's per-dir config. */
+static void use_vhost_fcgi_conf(request_rec *r)
+{
+    module *m = wlf_g->fcgi_module;
+    void *want = ap_get_module_config(r->server->lookup_defaults, m);
+    ap_conf_vector_t *v;
+
+    if (ap_get_module_config(r->per_dir_config, m) == want)
+        return;
+    /* r->per_dir_config may be shared (a cached merge, or the server's
+     * own defaults): change a copy */
+    v = ap_create_per_dir_config(r->pool);
+    memcpy(v, r->per_dir_config, sizeof(void *) * (size_t)wlf_g->n_conf_slots);
+    ap_set_module_config(v, m, want);
+    r->per_dir_config = v;
+}
+
+static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
+{
+    wlf_dir_conf *d = ap_get_module_config(r->per_dir_config, &wlfcgi_module);
+    const char *php_admin;
+    long long limit = wlfcgi_upload_limit(d, a, &php_admin);
+    long long length;
+    char slot = wlf_slot_of_link(a->link);
+    /* for request_status(): which account a 503 is about */
+    wlf_req *rq = apr_pcalloc(r->pool, sizeof(*rq));
+
+    rq->acct = a;
+    rq->slot = slot;
+    ap_set_module_config(r->request_config, &wlfcgi_module, rq);
+    if (slot == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_NO_LIVE_SLOT
+                      ": account %s: no live instance (%s is missing or not "
+                      "a link to %s.a.sock or %s.b.sock)", a->name, a->link,
+                      a->name, a->name);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    switch (wlf_body_check(apr_table_get(r->headers_in, "Content-Length"),
+                           apr_table_get(r->headers_in, "Transfer-Encoding"),
+                           limit, &length)) {
+    case WLF_BODY_TOO_LARGE:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BODY_TOO_LARGE
+                      ": account %s: Content-Length %" APR_INT64_T_FMT
+                      " is over the upload limit %" APR_INT64_T_FMT " of %s",
+                      a->name, (apr_int64_t)length, (apr_int64_t)limit,
+                      r->uri);
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    case WLF_BODY_BAD:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BAD_LENGTH
+                      ": invalid Content-Length");
+        return HTTP_BAD_REQUEST;
+    case WLF_BODY_CHUNKED:
+        wlfcgi_limit_body(r, limit, a);
+        /* mod_proxy_fcgi then spools the body (memory, then a temp
+         * file) and sends CONTENT_LENGTH; without it PHP reads nothing */
+        apr_table_setn(r->subprocess_env, "proxy-sendcl", "1");
+        break;
+    default:
+        break;
+    }
+    wlfcgi_gather_body(r, length);
+
+    for (size_t i = 0; wlf_env_scrubbed[i]; i++)
+        apr_table_unset(r->subprocess_env, wlf_env_scrubbed[i]);
+    /* on every request, so that no earlier request's limit lingers in
+     * the FPM worker */
+    apr_table_setn(r->subprocess_env, "PHP_ADMIN_VALUE", php_admin);
+    use_vhost_fcgi_conf(r);
+    *worker = a->worker[slot - 'a'];
+    return OK;
+}
+
+int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
+                       request_rec *r, proxy_server_conf *conf, char **url)
+{
+    wlf_srv_conf *c;
+    wlf_acct *own;
+    const char *uds, *host;
+    char owner[WLF_NAME_MAX + 1], real[PATH_MAX];
+    struct stat st;
+    int resolved;
+
+    if (wlf_g == NULL || *balancer != NULL)
+        return DECLINED;
+    if (*url && ap_cstr_casecmpn(*url, "balancer:", 9) == 0)
+        return DECLINED;
+    c = wlfcgi_srv_conf(r->server);
+    own = c->acct;
+    uds = apr_table_get(r->notes, "uds_path");
+
+    if (uds) {
+        /* the routed case: the exact path we put in the handler */
+        if (own && strcmp(uds, own->link) == 0)
+            return send_to_account(r, own, worker);
+        /* anything else is resolved first: symlinks in a docroot,
+         * "..", another spelling of the socket directory */
+        resolved = realpath(uds, real) != NULL;
+        switch (wlf_sock_classify(resolved ? real : uds, wlf_g->sock_dir,
+                                  own ? own->name : NULL, owner,
+                                  sizeof(owner))) {
+        case WLF_SOCK_OWN:
+            return send_to_account(r, own, worker);
+        case WLF_SOCK_FOREIGN:
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_SOCKET
+                          ": vhost %s (account %s) tried to reach account "
+                          "%s's socket %s: refused",
+                          r->server->server_hostname,
+                          own ? own->name : "none", owner, uds);
+            return HTTP_FORBIDDEN;
+        case WLF_SOCK_OTHER:
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FORGED_WORKER
+                          ": vhost %s: %s lies in the wlfcgi socket "
+                          "directory but is no account socket: refused",
+                          r->server->server_hostname, uds);
+            return HTTP_FORBIDDEN;
+        case WLF_SOCK_OUTSIDE:
+            if (resolved) {
+                /* connect to what was checked, not to a path whose
+                 * symlinks could be switched in the meantime */
+                apr_table_set(r->notes, "uds_path", real);
+            }
+            else if (lstat(uds, &st) == 0 && S_ISLNK(st.st_mode)) {
+                /* a dangling link could be pointed anywhere later */
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                              WLFLOG_FORGED_WORKER ": vhost %s: socket "
+                              "path %s is a link that leads nowhere: "
+                              "refused", r->server->server_hostname, uds);
+                return HTTP_FORBIDDEN;
+            }
+            break;
+        }
+    }
+
+    /* wlf-NAME is our namespace: a name lookup would find our workers
+     * (and their sockets) no matter what socket the request named */
+    host = *url ? url_host(r, *url) : NULL;
+    if (wlf_worker_host_account(host, owner, sizeof(owner))) {
+        if (own && strcmp(owner, own->name) == 0)
+            return send_to_account(r, own, worker);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FORGED_WORKER
+                      ": vhost %s (account %s) used the reserved worker name "
+                      "%s: refused", r->server->server_hostname,
+                      own ? own->name : "none", host);
+        return HTTP_FORBIDDEN;
+    }
+    return DECLINED;
+}
+
+int wlfcgi_request_status(int *status, request_rec *r)
+{
+    wlf_req *rq = ap_get_module_config(r->request_config, &wlfcgi_module);
+
+    if (rq == NULL || *status != HTTP_SERVICE_UNAVAILABLE)
+        return DECLINED;
+    apr_table_setn(r->err_headers_out, "Retry-After", WLF_RETRY_AFTER);
+    if (rq->slot == 0)
+        return OK;
+    /* a pool that is down refuses connections; one that still accepts
+     * them lost a worker in the middle of this request. (An on-demand
+     * account without a master is not probed: that would start one.) */
+    if ((!rq->acct->on_demand ||
+         access(rq->acct->slot_pid[rq->slot - 'a'], F_OK) == 0) &&
+        wlf_socket_accepts(rq->acct->slot_sock[rq->slot - 'a']))
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_WORKER_GONE
+                      ": account %s: a PHP worker ended the request for %s "
+                      "without an answer (crashed, killed, or over "
+                      "request_terminate_timeout; see the account's "
+                      "fpm.log); 503", rq->acct->name, r->uri);
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_POOL_DOWN
+                      ": account %s: PHP pool not answering on %s (live "
+                      "slot of %s); 503 with Retry-After " WLF_RETRY_AFTER,
+                      rq->acct->name, rq->acct->slot_sock[rq->slot - 'a'],
+                      rq->acct->link);
+    return OK;
+}

@@ -1,0 +1,145 @@
+/*
+ * mod_wlfcgi_status.c - the status page (SetHandler wlfcgi-status): vhost,
+ * account, socket, whether the live instance answers a FastCGI ping, and
+ * the upload limit that holds; as text, or JSON with ?json. In a
+ * customer's vhost it shows only that customer's vhosts.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_main.h"
+#include "http_protocol.h"
+#include "apr_hash.h"
+#include "apr_strings.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mod_wlfcgi_private.h"
+#include "wlf_fcgi.h"
+#include "wlf_status.h"
+
+/* log lines are the module's: "LogLevel wlfcgi:..." applies to them */
+APLOG_USE_MODULE(wlfcgi);
+
+#define WLF_VERSION         "0.1"
+#define WLF_STATUS_HANDLER  "wlfcgi-status"
+#define WLF_PING_MS         500
+
+typedef struct {
+    int answers;
+    const char *error;
+    const char *state;
+} ping_result;
+
+static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
+                                 wlf_acct *a)
+{
+    ping_result *pr = apr_hash_get(cache, a->name, APR_HASH_KEY_STRING);
+    struct stat st;
+    char slot;
+    wlf_err e;
+
+    if (pr)
+        return pr;
+    pr = apr_pcalloc(r->pool, sizeof(*pr));
+    pr->state = "down";
+    slot = wlf_slot_of_link(a->link);
+    if (slot == 0) {
+        pr->error = apr_psprintf(r->pool, "no live instance: %s is missing "
+                                 "or no slot link", a->link);
+    }
+    else if (a->on_demand && stat(a->slot_pid[slot - 'a'], &st) != 0) {
+        /* no master: a ping would start one. The socket is held (by
+         * fpmctl serve or a socket unit) if its file is there */
+        if (stat(a->slot_sock[slot - 'a'], &st) == 0 &&
+            S_ISSOCK(st.st_mode)) {
+            pr->answers = 1;
+            pr->state = "idle";
+        }
+        else
+            pr->error = apr_psprintf(r->pool, "on-demand, and nothing holds "
+                                     "%s (is fpmctl serve running?)",
+                                     a->slot_sock[slot - 'a']);
+    }
+    else if (wlf_fcgi_ping(a->slot_sock[slot - 'a'], WLF_FPM_PING_PATH,
+                           WLF_PING_MS, &e) == 0) {
+        pr->answers = 1;
+        pr->state = "running";
+    }
+    else {
+        pr->error = apr_pstrdup(r->pool, e.msg);
+    }
+    apr_hash_set(cache, a->name, APR_HASH_KEY_STRING, pr);
+    return pr;
+}
+
+int wlfcgi_status_handler(request_rec *r)
+{
+    apr_array_header_t *entries;
+    apr_hash_t *cache;
+    wlf_status_page page;
+    wlf_acct *viewer;
+    char *out;
+    int json;
+
+    if (r->handler == NULL || strcmp(r->handler, WLF_STATUS_HANDLER) != 0)
+        return DECLINED;
+    if (r->method_number != M_GET)
+        return HTTP_METHOD_NOT_ALLOWED;
+    json = r->args && (strcmp(r->args, "json") == 0 ||
+                       strncmp(r->args, "json&", 5) == 0);
+    if (wlf_g == NULL) {
+        ap_set_content_type(r, "text/plain; charset=utf-8");
+        ap_rputs("mod_wlfcgi: not configured (no WLFcgiConfig)\n", r);
+        return OK;
+    }
+    /* in a customer's vhost (.htaccess can set any handler) show only
+     * that customer's vhosts */
+    viewer = wlfcgi_srv_conf(r->server)->acct;
+    entries = apr_array_make(r->pool, 8, sizeof(wlf_status_entry));
+    cache = apr_hash_make(r->pool);
+    for (server_rec *s = ap_server_conf; s; s = s->next) {
+        wlf_srv_conf *c = wlfcgi_srv_conf(s);
+        wlf_status_entry *e;
+        wlf_dir_conf *d;
+
+        if (viewer && c->acct != viewer)
+            continue;
+        e = apr_array_push(entries);
+        memset(e, 0, sizeof(*e));
+        e->vhost = s->server_hostname ? s->server_hostname : "(none)";
+        e->port = s->addrs ? s->addrs->host_port : s->port;
+        e->answers = -1;
+        if (c->acct) {
+            ping_result *pr = ping_account(r, cache, c->acct);
+            char slot = wlf_slot_of_link(c->acct->link);
+            e->account = c->acct->name;
+            e->socket = c->acct->link;
+            e->live = slot ? c->acct->slot_sock[slot - 'a'] : NULL;
+            e->answers = pr->answers;
+            e->error = pr->error;
+            e->state = pr->state;
+            d = ap_get_module_config(s->lookup_defaults, &wlfcgi_module);
+            e->max_upload = wlfcgi_upload_limit(d, c->acct, NULL);
+            e->reuse_hmax = c->acct->reuse.enabled ? c->acct->reuse.hmax : 0;
+        }
+    }
+    page.config = wlf_g->cfg.file;
+    page.version = WLF_VERSION;
+    page.n_accounts = viewer ? 1 : wlf_g->accounts.n;
+    page.entries = (const wlf_status_entry *)entries->elts;
+    page.n_entries = (size_t)entries->nelts;
+    out = json ? wlf_status_json(&page) : wlf_status_text(&page);
+    if (out == NULL)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    ap_set_content_type(r, json ? "application/json"
+                                : "text/plain; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (!r->header_only)
+        ap_rputs(out, r);
+    free(out);
+    return OK;
+}
