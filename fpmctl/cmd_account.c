@@ -205,6 +205,7 @@ int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
         goto out;
     }
+    fpm_domain_index_update(ctx, NULL, &acct);
     if (res.did == FPM_DID_ARMED) {
         fpm_say(ctx, "%s: added (user %s, php %s, socket %s, on-demand: "
                 "idle until its first request)", name, acct.user,
@@ -294,6 +295,8 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
     if (fs_remove(path, &err) < 0 ||
         fpm_set_stopped(&ctx->cfg, name, 0, &err) < 0)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
+    if (loaded)
+        fpm_domain_index_update(ctx, &acct, NULL);
     for (char slot = 'a'; slot <= 'b'; slot++) {
         fpm_slot s;
         fpm_slot_init(&ctx->cfg, name, slot, &s);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "fpmctl.h"
 #include "fsutil.h"
 #include "instance.h"
@@ -33,11 +34,99 @@ const char cmd_check_help[] =
     "them. Exit 0 only when there is no problem. --json: {\"ok\": bool,\n"
     "\"accounts\": N, \"problems\": [{\"account\": ..., \"problem\": ...}]}.\n";
 
+/* Users and groups by name, read once: with thousands of accounts, one
+ * getpwnam() each would read /etc/passwd thousands of times. */
+typedef struct {
+    char *name;
+    struct passwd pw;
+    struct group gr;
+} id_entry;
+
+typedef struct {
+    id_entry *v;
+    size_t n;
+} id_map;
+
 typedef struct {
     fpm_ctx *ctx;
     jw w;
     size_t n;
+    char **tested;              /* php-fpm binaries php-fpm -t has run */
+    size_t n_tested;
+    id_map users, groups;
 } checker;
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(((const id_entry *)a)->name, ((const id_entry *)b)->name);
+}
+
+static void id_push(id_map *m, const char *name, const struct passwd *pw,
+                    const struct group *gr)
+{
+    id_entry *nv = realloc(m->v, (m->n + 1) * sizeof(*nv));
+
+    if (nv == NULL)
+        return;
+    m->v = nv;
+    memset(&nv[m->n], 0, sizeof(nv[m->n]));
+    if ((nv[m->n].name = strdup(name)) == NULL)
+        return;
+    if (pw) {
+        nv[m->n].pw.pw_uid = pw->pw_uid;
+        nv[m->n].pw.pw_gid = pw->pw_gid;
+        nv[m->n].pw.pw_name = nv[m->n].name;
+    }
+    if (gr) {
+        nv[m->n].gr.gr_gid = gr->gr_gid;
+        nv[m->n].gr.gr_name = nv[m->n].name;
+    }
+    m->n++;
+}
+
+static void load_ids(checker *c)
+{
+    struct passwd *pw;
+    struct group *gr;
+
+    setpwent();
+    while ((pw = getpwent()) != NULL)
+        id_push(&c->users, pw->pw_name, pw, NULL);
+    endpwent();
+    setgrent();
+    while ((gr = getgrent()) != NULL)
+        id_push(&c->groups, gr->gr_name, NULL, gr);
+    endgrent();
+    qsort(c->users.v, c->users.n, sizeof(id_entry), cmp_id);
+    qsort(c->groups.v, c->groups.n, sizeof(id_entry), cmp_id);
+}
+
+static void free_ids(id_map *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].name);
+    free(m->v);
+}
+
+/* From the map; a name it lacks (a directory NSS does not enumerate) is
+ * looked up directly. */
+static const struct passwd *user_by_name(checker *c, const char *name)
+{
+    id_entry key = { (char *)name, { 0 }, { 0 } };
+    id_entry *e = bsearch(&key, c->users.v, c->users.n, sizeof(id_entry),
+                          cmp_id);
+
+    return e ? &e->pw : getpwnam(name);
+}
+
+static const struct group *group_by_name(checker *c, const char *name)
+{
+    id_entry key = { (char *)name, { 0 }, { 0 } };
+    id_entry *e = bsearch(&key, c->groups.v, c->groups.n, sizeof(id_entry),
+                          cmp_id);
+
+    return e ? &e->gr : getgrnam(name);
+}
 
 static void problem(checker *c, const char *account, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -112,34 +201,70 @@ static void check_user_path(checker *c, const char *account, const char *path,
 }
 
 /* php-fpm -t on a fresh rendering, in a private temp directory */
-static void check_fpm_test(checker *c, const wlf_account *acct)
+static void check_fpm_test(checker *c, const wlf_account *acct, char slot,
+                           const fpm_rendered *r)
 {
-    const wlf_config *cfg = &c->ctx->cfg;
     char tmpl[] = "/tmp/fpmctl-check-XXXXXX", dir[PATH_MAX];
     fpm_slot s;
-    fpm_rendered r;
     wlf_err err;
-    char slot = fpm_live_slot(cfg, acct->name);
 
-    if (fpm_render_all(cfg, acct, slot ? slot : 'a', &r, &err) < 0) {
-        problem(c, acct->name, "cannot render: %s", err.msg);
-        return;
-    }
     if (mkdtemp(tmpl) == NULL) {
         problem(c, acct->name, "cannot create a temp dir: %s",
                 strerror(errno));
-        fpm_rendered_free(&r);
         return;
     }
-    fpm_slot_init(cfg, acct->name, slot ? slot : 'a', &s);
+    fpm_slot_init(&c->ctx->cfg, acct->name, slot, &s);
     fs_path(dir, sizeof(dir), "%s/i", tmpl);
     fpm_slot_set_dir(&s, dir);
-    if (fpm_slot_write(&s, &r, &err) < 0)
+    if (fpm_slot_write(&s, r, &err) < 0)
         problem(c, acct->name, "%s", err.msg);
     else if (fpm_slot_test(&s, &err) < 0)
         problem(c, acct->name, "%s", err.msg);
     if (fs_remove_tree(tmpl, &err) < 0)
         problem(c, acct->name, "%s", err.msg);
+}
+
+/*
+ * The account's rendering: up to date on disk, and what php-fpm -t would
+ * say. php-fpm -t itself runs once per php-fpm binary (what it checks
+ * beyond fpmctl's own validation, php.ini and the extensions, is the same
+ * for every account of that binary; it accepts any php_admin value), so
+ * that check stays fast with thousands of accounts.
+ */
+static void check_rendering(checker *c, const wlf_account *acct,
+                            const struct passwd *pw, const struct group *gr)
+{
+    const wlf_config *cfg = &c->ctx->cfg;
+    char slot = fpm_live_slot(cfg, acct->name);
+    fpm_rendered r;
+    fpm_slot s;
+    wlf_err err;
+    int tested = 0;
+
+    slot = slot ? slot : 'a';
+    if (fpm_render_all(cfg, acct, slot, &r, &err) < 0) {
+        problem(c, acct->name, "cannot render: %s", err.msg);
+        return;
+    }
+    fpm_slot_init(cfg, acct->name, slot, &s);
+    if (!fpm_slot_matches(&s, &r))
+        problem(c, acct->name, "generated files differ from the account "
+                "file (run fpmctl rebuild %s)", acct->name);
+    if (pw && gr &&
+        fpm_validate_rendering(cfg, acct, slot, &r, pw->pw_uid, gr->gr_gid,
+                               &err) < 0)
+        problem(c, acct->name, "%s", err.msg);
+    for (size_t i = 0; i < c->n_tested && !tested; i++)
+        tested = strcmp(c->tested[i], r.bin) == 0;
+    if (!tested) {
+        char **nv = realloc(c->tested, (c->n_tested + 1) * sizeof(*nv));
+        if (nv) {
+            c->tested = nv;
+            if ((nv[c->n_tested] = strdup(r.bin)) != NULL)
+                c->n_tested++;
+        }
+        check_fpm_test(c, acct, slot, &r);
+    }
     fpm_rendered_free(&r);
 }
 
@@ -147,8 +272,8 @@ static void check_account(checker *c, const wlf_account *acct,
                           gid_t httpd_gid, int have_httpd_gid)
 {
     const wlf_config *cfg = &c->ctx->cfg;
-    struct passwd *pw = getpwnam(acct->user);
-    struct group *gr = getgrnam(acct->group);
+    const struct passwd *pw = user_by_name(c, acct->user);
+    const struct group *gr = group_by_name(c, acct->group);
     char dir[PATH_MAX], p[PATH_MAX + 32];
     struct stat st;
     fpm_probe probe;
@@ -181,10 +306,7 @@ static void check_account(checker *c, const wlf_account *acct,
         fs_path(p, sizeof(p), "%s/php-error.log", dir);
         check_user_path(c, acct->name, p, pw->pw_uid, 0, 0640);
     }
-    if (!fpm_account_up_to_date(c->ctx, acct))
-        problem(c, acct->name, "generated files differ from the account "
-                "file (run fpmctl rebuild %s)", acct->name);
-    check_fpm_test(c, acct);
+    check_rendering(c, acct, pw, gr);
 
     fpm_instance_probe(cfg, acct->name, 1, &probe);
     if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
@@ -197,9 +319,14 @@ static void check_account(checker *c, const wlf_account *acct,
         if (stat(s.sock, &st) < 0 || !S_ISSOCK(st.st_mode))
             problem(c, acct->name, "%s is not a socket", s.sock);
         else {
-            if (pw && st.st_uid != pw->pw_uid)
+            /* an on-demand socket is bound by fpmctl (or systemd), as
+             * root; php-fpm gives its own to the account's user */
+            uid_t want = fpm_is_on_demand(cfg, acct) ? 0 : pw ? pw->pw_uid
+                                                              : 0;
+            if (pw && st.st_uid != want)
                 problem(c, acct->name, "%s: owner uid %lu, expected %s",
-                        s.sock, (unsigned long)st.st_uid, acct->user);
+                        s.sock, (unsigned long)st.st_uid,
+                        want == 0 ? "root" : acct->user);
             if (have_httpd_gid && st.st_gid != httpd_gid)
                 problem(c, acct->name, "%s: group gid %lu, expected %s",
                         s.sock, (unsigned long)st.st_gid, cfg->httpd_group);
@@ -261,8 +388,15 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
     }
     for (size_t i = 0; i < list.n_errors; i++)
         problem(&c, NULL, "%s", fpm_load_error_text(&list.errors[i]));
+    if (list.n)
+        load_ids(&c);
     for (size_t i = 0; i < list.n; i++)
         check_account(&c, &list.items[i], httpd_gid, have_httpd_gid);
+    free_ids(&c.users);
+    free_ids(&c.groups);
+    for (size_t i = 0; i < c.n_tested; i++)
+        free(c.tested[i]);
+    free(c.tested);
 
     if (ctx->json) {
         char *out;

@@ -146,6 +146,7 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         rc = FPM_EXIT_FAILED;
         goto out;
     }
+    fpm_domain_index_update(ctx, &old, &acct);
     switch (res.did) {
     case FPM_DID_RELOAD:
         fpm_say(ctx, "%s: %s; reloaded (slot %c, pid %ld)", name, diff,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -251,35 +252,44 @@ static void warm_up(fpm_ctx *ctx, const wlf_account *acct,
     wlf_settings_free(&eff);
 }
 
-/*
- * What `php-fpm -t` would reject in a rendering of ours, checked without
- * running it (an on-demand account that is not running is only written:
- * its first request starts it). The rendering itself refuses values that
- * could leave their quotes; what is left is the system around it.
- */
+int fpm_validate_rendering(const wlf_config *cfg, const wlf_account *acct,
+                           char slot, const fpm_rendered *r, uid_t uid,
+                           gid_t gid, wlf_err *err)
+{
+    struct sockaddr_un sa;
+    char key[PATH_MAX], sock[PATH_MAX];
+
+    if (access(r->bin, X_OK) != 0)
+        return wlf_fail(err, "php", "%s is not an executable php-fpm",
+                        r->bin);
+    if (uid == 0 || gid == 0)
+        return wlf_fail(err, "user", "php-fpm refuses to run a pool as "
+                        "root");
+    wlf_path_slot_socket(cfg, acct->name, slot, sock, sizeof(sock));
+    fpm_inherit_key(cfg, acct->name, slot, key, sizeof(key));
+    if (strlen(sock) >= sizeof(sa.sun_path) ||
+        strlen(key) >= sizeof(sa.sun_path))
+        return wlf_fail(err, "paths.sockets", "socket path %s is too long",
+                        sock);
+    if (r->conf == NULL || strstr(r->conf, "\n[global]\n") == NULL ||
+        r->ini == NULL)
+        return wlf_fail(err, "render", "incomplete rendering");
+    return 0;
+}
+
+/* An on-demand account that is not running is only written: its first
+ * request starts it, so php-fpm -t is not run on the way. */
 static int validate_without_fpm(const wlf_config *cfg,
                                 const wlf_account *acct,
                                 const fpm_slot *s, const fpm_rendered *r,
                                 wlf_err *err)
 {
-    struct sockaddr_un sa;
-    char key[PATH_MAX];
     uid_t uid;
     gid_t gid;
 
-    if (access(r->bin, X_OK) != 0)
-        return wlf_fail(err, "php", "%s is not an executable php-fpm",
-                        r->bin);
-    if (fpm_account_ids(acct, &uid, &gid, err) < 0)
+    if (fpm_account_ids(acct, &uid, &gid, err) < 0 ||
+        fpm_validate_rendering(cfg, acct, s->slot, r, uid, gid, err) < 0)
         return -1;
-    if (uid == 0 || gid == 0)
-        return wlf_fail(err, "user", "php-fpm refuses to run a pool as "
-                        "root");
-    fpm_inherit_key(cfg, acct->name, s->slot, key, sizeof(key));
-    if (strlen(s->sock) >= sizeof(sa.sun_path) ||
-        strlen(key) >= sizeof(sa.sun_path))
-        return wlf_fail(err, "paths.sockets", "socket path %s is too long",
-                        s->sock);
     if (access(s->conf, R_OK) != 0 || access(s->ini, R_OK) != 0)
         return wlf_fail(err, "render", "%s was not written", s->conf);
     return 0;
@@ -695,6 +705,109 @@ int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
     return rc;
 }
 
+/*
+ * <state>/domains: one symlink per domain, DOMAIN -> NAME of the account
+ * that owns it, so that add-account and set need not load every account
+ * file to keep domains unique. Derived like <state>/fpm: it is written
+ * from the account files whenever it is missing or incomplete (no
+ * .complete marker) and by `fpmctl rebuild --all`; an entry is trusted
+ * only after the account it names was read and still lists the domain.
+ */
+static void domain_index_path(const wlf_config *cfg, const char *domain,
+                              char *buf, size_t len)
+{
+    if (domain)
+        fs_path(buf, len, "%s/domains/%s", cfg->state_dir, domain);
+    else
+        fs_path(buf, len, "%s/domains", cfg->state_dir);
+}
+
+static int domain_index_complete(const wlf_config *cfg)
+{
+    char p[PATH_MAX];
+
+    fs_path(p, sizeof(p), "%s/domains/.complete", cfg->state_dir);
+    return access(p, F_OK) == 0;
+}
+
+/* No fsync: the index is derived, and a complete one is written again
+ * whenever it is missing; one write per entry keeps thousands cheap. */
+static void domain_index_set(const wlf_config *cfg, const char *domain,
+                             const char *name)
+{
+    char p[PATH_MAX], tmp[PATH_MAX];
+
+    domain_index_path(cfg, domain, p, sizeof(p));
+    if (name == NULL) {
+        unlink(p);
+        return;
+    }
+    if (symlink(name, p) == 0 || errno != EEXIST)
+        return;
+    /* replace it atomically: a new link under a temp name, renamed */
+    if (fs_path(tmp, sizeof(tmp), "%s/domains/" FPM_TEMP_PREFIX "%ld",
+                cfg->state_dir, (long)getpid()) < 0)
+        return;
+    unlink(tmp);
+    if (symlink(name, tmp) < 0 || rename(tmp, p) < 0)
+        unlink(tmp);
+}
+
+int fpm_domain_index_build(const wlf_config *cfg, const wlf_account_list *l,
+                           wlf_err *err)
+{
+    char dir[PATH_MAX], p[PATH_MAX];
+
+    domain_index_path(cfg, NULL, dir, sizeof(dir));
+    fs_path(p, sizeof(p), "%s/.complete", dir);
+    if (fs_remove(p, err) < 0 || fs_remove_tree(dir, err) < 0 ||
+        fs_ensure_dir(dir, 0750, 0, 0, err) < 0)
+        return -1;
+    for (size_t i = 0; i < l->n; i++)
+        for (size_t d = 0; d < l->items[i].n_domains; d++)
+            domain_index_set(cfg, l->items[i].domains[d], l->items[i].name);
+    if (fs_sync_dir(dir) < 0)
+        return wlf_fail(err, dir, "cannot sync: %s", strerror(errno));
+    return fs_write_atomic(p, "", 0, 0640, err);
+}
+
+void fpm_domain_index_update(const fpm_ctx *ctx, const wlf_account *old,
+                             const wlf_account *acct)
+{
+    const wlf_config *cfg = &ctx->cfg;
+
+    if (!domain_index_complete(cfg))
+        return;     /* the next check writes it whole */
+    for (size_t i = 0; old && i < old->n_domains; i++) {
+        char p[PATH_MAX], target[WLF_NAME_MAX + 2];
+        ssize_t n;
+        domain_index_path(cfg, old->domains[i], p, sizeof(p));
+        n = readlink(p, target, sizeof(target) - 1);
+        if (n > 0 && (target[n] = '\0', strcmp(target, old->name) == 0))
+            domain_index_set(cfg, old->domains[i], NULL);
+    }
+    for (size_t i = 0; acct && i < acct->n_domains; i++)
+        domain_index_set(cfg, acct->domains[i], acct->name);
+}
+
+/* Does account `owner` (from the index) really list `domain`? */
+static int owns_domain(const fpm_ctx *ctx, const char *owner,
+                       const char *domain)
+{
+    wlf_account o;
+    wlf_err err;
+    int owns = 0;
+
+    if (fpm_account_load(ctx, owner, &o, &err) != FPM_EXIT_OK) {
+        wlf_account_free(&o);
+        return 0;
+    }
+    for (size_t i = 0; i < o.n_domains && !owns; i++)
+        owns = strcasecmp(o.domains[i], domain) == 0;
+    wlf_account_free(&o);
+    return owns;
+}
+
 int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,
                       wlf_err *err)
 {
@@ -703,6 +816,22 @@ int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,
 
     if (acct->n_domains == 0)
         return 0;
+    if (domain_index_complete(&ctx->cfg)) {
+        for (size_t i = 0; i < acct->n_domains; i++) {
+            char p[PATH_MAX], owner[WLF_NAME_MAX + 2];
+            ssize_t n;
+            domain_index_path(&ctx->cfg, acct->domains[i], p, sizeof(p));
+            n = readlink(p, owner, sizeof(owner) - 1);
+            if (n <= 0)
+                continue;
+            owner[n] = '\0';
+            if (strcmp(owner, acct->name) != 0 &&
+                owns_domain(ctx, owner, acct->domains[i]))
+                return wlf_fail(err, "domain", "'%s' is already owned by "
+                                "account '%s'", acct->domains[i], owner);
+        }
+        return 0;
+    }
     if (wlf_accounts_load(&ctx->cfg, &list, err) < 0)
         return -1;
     for (size_t i = 0; i < acct->n_domains && rc == 0; i++) {
@@ -711,6 +840,12 @@ int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,
         if (o && strcmp(o->name, acct->name) != 0)
             rc = wlf_fail(err, "domain", "'%s' is already owned by account "
                           "'%s'", acct->domains[i], o->name);
+    }
+    /* under the writer lock (and not in a dry run): make the index for
+     * the next change */
+    if (ctx->lock_fd >= 0) {
+        wlf_err e2;
+        fpm_domain_index_build(&ctx->cfg, &list, &e2);
     }
     wlf_account_list_free(&list);
     return rc;

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "fpmctl.h"
+#include "render.h"
 
 /* Load accounts_dir/NAME.conf. Returns an exit code: 0, FPM_EXIT_USAGE
  * (invalid name), FPM_EXIT_NO_ACCOUNT, or FPM_EXIT_FAILED (the file does
@@ -71,6 +72,17 @@ typedef struct {
 int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
                       fpm_apply_result *res, wlf_err *err);
 
+/*
+ * What `php-fpm -t` would reject in a rendering of ours, checked without
+ * running it: the rendering itself refuses values that could leave their
+ * quotes (and php-fpm -t accepts any php_admin value); what is left is the
+ * system around it: the binary, a pool user that is not root, socket
+ * paths that fit. uid/gid: the account's (fpm_account_ids()).
+ */
+int fpm_validate_rendering(const wlf_config *cfg, const wlf_account *acct,
+                           char slot, const fpm_rendered *r, uid_t uid,
+                           gid_t gid, wlf_err *err);
+
 /* Do the derived files of the live slot match what acct renders to? */
 int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct);
 
@@ -104,8 +116,17 @@ int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
 int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
                           const char *usage, char ***names, size_t *n);
 
+/* The domain index (<state>/domains, DOMAIN -> NAME symlinks): written
+ * whole from `list`, and kept up to date by add-account, set and
+ * remove-account (old or acct NULL: none before/after). */
+int fpm_domain_index_build(const wlf_config *cfg, const wlf_account_list *l,
+                           wlf_err *err);
+void fpm_domain_index_update(const fpm_ctx *ctx, const wlf_account *old,
+                             const wlf_account *acct);
+
 /* Every domain of acct is free or already acct's: invalid input if another
- * account owns one. */
+ * account owns one. Uses the domain index (one readlink per domain) or,
+ * without one, reads every account file and writes the index. */
 int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,
                       wlf_err *err);
 
