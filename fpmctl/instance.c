@@ -423,6 +423,22 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
     return 0;
 }
 
+/* Was the slot rendered for an on-demand account (its listen line names
+ * an inherited socket's key, <sockets>/NAME.SLOT.fd)? Then systemd mode
+ * has a socket unit for it as well. */
+static int slot_is_on_demand(const fpm_slot *s)
+{
+    char *conf = read_text(s->conf), *line;
+    int od = 0;
+
+    if (conf && (line = strstr(conf, "\nlisten = \"")) != NULL) {
+        char *eol = strchr(line + 1, '\n');
+        od = eol && eol - line > 5 && strncmp(eol - 4, ".fd\"", 4) == 0;
+    }
+    free(conf);
+    return od;
+}
+
 static void kill_all(pid_t *pids, size_t n, int sig)
 {
     for (size_t i = 0; i < n; i++)
@@ -440,7 +456,9 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
     *was_running = pid != 0;
     if (ctx->cfg.service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
-                         (char *)s->unit, (char *)s->socket_unit, NULL };
+                         (char *)s->unit, NULL, NULL };
+        if (slot_is_on_demand(s))
+            argv[3] = (char *)s->socket_unit;
         proc_result r;
         fpm_info(ctx, "%s: systemctl stop %s %s", s->name, s->unit,
                  s->socket_unit);
@@ -517,8 +535,9 @@ void fpm_slot_quit(const fpm_ctx *ctx, const fpm_slot *s, pid_t pid)
 {
     if (ctx->cfg.service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
-                         (char *)"--no-block", (char *)s->unit,
-                         (char *)s->socket_unit, NULL };
+                         (char *)"--no-block", (char *)s->unit, NULL, NULL };
+        if (slot_is_on_demand(s))
+            argv[4] = (char *)s->socket_unit;
         proc_result r;
         wlf_err err;
         if (proc_run(argv, NULL, 10000, &r, &err) == 0)

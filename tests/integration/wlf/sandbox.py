@@ -224,7 +224,11 @@ class Sandbox:
         self.systemctl_log = os.path.join(self.root, "systemctl.log")
         self.serve, self.serve_log = None, None
         self._closed = False
-        r = self.fpmctl("init", "--prefix", self.root, "--service", service)
+        # accounts run always unless a test asks for on-demand
+        # (set_defaults(activation="on-demand")); init would pick
+        # on-demand for systemd mode
+        r = self.fpmctl("init", "--prefix", self.root, "--service", service,
+                        "--activation", "always")
         if r.rc != 0:
             self.close()
             raise RuntimeError(f"fpmctl init failed: {r}")
