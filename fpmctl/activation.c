@@ -65,16 +65,35 @@ static int fill_addr(struct sockaddr_un *sa, const char *path, wlf_err *err)
     return 0;
 }
 
+/* httpd_group's gid, looked up once per name (serve binds thousands) */
+static int httpd_gid(const wlf_config *cfg, gid_t *gid)
+{
+    static char name[64];
+    static gid_t cached;
+    struct group *gr;
+
+    if (name[0] && strcmp(name, cfg->httpd_group) == 0) {
+        *gid = cached;
+        return 0;
+    }
+    if ((gr = getgrnam(cfg->httpd_group)) == NULL)
+        return -1;
+    cached = gr->gr_gid;
+    wlf_copy(name, sizeof(name), cfg->httpd_group);
+    *gid = cached;
+    return 0;
+}
+
 int fpm_listen_socket(const wlf_config *cfg, const char *path,
                       struct stat *file, wlf_err *err)
 {
     struct sockaddr_un sa;
-    struct group *gr = getgrnam(cfg->httpd_group);
     mode_t old_mask;
     struct stat st;
+    gid_t gid;
     int fd;
 
-    if (gr == NULL)
+    if (httpd_gid(cfg, &gid) < 0)
         return wlf_fail(err, "httpd_group", "no such group '%s'",
                         cfg->httpd_group);
     if (fill_addr(&sa, path, err) < 0)
@@ -103,7 +122,7 @@ int fpm_listen_socket(const wlf_config *cfg, const char *path,
         return -1;
     }
     umask(old_mask);
-    if (chown(path, 0, gr->gr_gid) < 0 || chmod(path, 0660) < 0 ||
+    if (chown(path, 0, gid) < 0 || chmod(path, 0660) < 0 ||
         listen(fd, FPM_LISTEN_BACKLOG) < 0 ||
         (file && lstat(path, file) < 0)) {
         wlf_fail(err, "socket", "%s: %s", path, strerror(errno));
@@ -308,15 +327,50 @@ int fpm_serve_list(int fd, fpm_serve_state **out, size_t *n, wlf_err *err)
         return wlf_fail(err, "serve", "fpmctl serve: bad list reply");
     if ((v = calloc((size_t)count + 1, sizeof(*v))) == NULL)
         return wlf_fail(err, "serve", "out of memory");
-    for (long long i = 0; i < count; i++) {
-        char line[256];
-        if (read_line(fd, line, sizeof(line), 10000) < 0 ||
-            fpm_serve_parse_state(line, &v[*n]) < 0) {
+    {
+        /* the N lines follow the reply and nothing else: read them in
+         * large pieces (10,000 accounts are half a megabyte) */
+        size_t cap = 65536, len = 0, start = 0;
+        char *buf = malloc(cap);
+        while (buf && (long long)*n < count) {
+            char *nl = memchr(buf + start, '\n', len - start);
+            ssize_t got;
+            if (nl) {
+                *nl = '\0';
+                if (fpm_serve_parse_state(buf + start, &v[*n]) < 0)
+                    break;
+                (*n)++;
+                start = (size_t)(nl + 1 - buf);
+                continue;
+            }
+            memmove(buf, buf + start, len - start);
+            len -= start;
+            start = 0;
+            if (len == cap) {
+                char *nb = realloc(buf, cap * 2);
+                if (nb == NULL)
+                    break;
+                buf = nb;
+                cap *= 2;
+            }
+            {
+                struct pollfd p = { fd, POLLIN, 0 };
+                if (poll(&p, 1, 10000) <= 0)
+                    break;
+            }
+            got = read(fd, buf + len, cap - len);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                break;
+            len += (size_t)got;
+        }
+        free(buf);
+        if ((long long)*n < count) {
             free(v);
             *n = 0;
             return wlf_fail(err, "serve", "fpmctl serve: list cut short");
         }
-        (*n)++;
     }
     qsort(v, *n, sizeof(*v), cmp_state);
     *out = v;

@@ -23,7 +23,10 @@ const char cmd_add_account_usage[] =
 const char cmd_add_account_help[] =
     "Create account NAME and start its own php-fpm instance: one master\n"
     "with one pool [NAME] running as the account's user, listening on\n"
-    "<sockets>/NAME.sock, with its own OpCache and APCu memory.\n\n"
+    "<sockets>/NAME.sock, with its own OpCache and APCu memory. An\n"
+    "on-demand account (activation) is not started: its files are checked\n"
+    "without php-fpm and its socket handed to fpmctl serve or its socket\n"
+    "unit; its first request starts it.\n\n"
     "  --user U          Unix user the PHP workers run as (default: NAME);\n"
     "                    must exist, may not be root and needs a uid of at\n"
     "                    least min_uid (wlfcgi.conf)\n"

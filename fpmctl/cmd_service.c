@@ -16,14 +16,17 @@ const char cmd_start_help[] =
     "Start the accounts' instances that are not running, from their\n"
     "account files (the live slot recorded in <state>/fpm/NAME.live), and\n"
     "point <sockets>/NAME.sock at them. At boot, wlfcgi.service runs\n"
-    "`fpmctl start --all`. Running instances are left alone.\n";
+    "`fpmctl start --all`. Running instances are left alone. On-demand\n"
+    "accounts are armed, not started: their socket listens (fpmctl serve\n"
+    "or the socket unit) and the first request starts them.\n";
 
 const char cmd_stop_usage[] = "stop NAME...|--all";
 const char cmd_stop_help[] =
     "Stop the accounts' instances gracefully: php-fpm gets SIGQUIT and\n"
     "finishes the requests in flight (up to the request timeout); one that\n"
     "does not exit by then gets SIGTERM, then SIGKILL. NAME.sock is removed,\n"
-    "so httpd answers 503 for the account until it is started again.\n";
+    "so httpd answers 503 for the account until it is started again; an\n"
+    "on-demand account is not started by requests until fpmctl start.\n";
 
 const char cmd_restart_usage[] = "restart NAME...|--all";
 const char cmd_restart_help[] =
@@ -39,8 +42,8 @@ const char cmd_reload_help[] =
     "(it is told to quit after drain_time ms). No request is dropped or\n"
     "delayed. If the new instance fails, the old one keeps serving and\n"
     "reload exits 1 quoting php-fpm. php-fpm's own reload (SIGUSR2) is\n"
-    "never used. An account that is not running only gets its files\n"
-    "checked and rewritten.\n";
+    "never used. An account that is not running (an idle on-demand one\n"
+    "too) only gets its files checked and rewritten.\n";
 
 typedef enum { DO_START, DO_STOP, DO_RESTART, DO_RELOAD } service_op;
 

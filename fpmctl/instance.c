@@ -593,6 +593,9 @@ int fpm_switch_live(const wlf_config *cfg, const char *name, char slot,
         return -1;
     snprintf(target, sizeof(target), "%s.%c", name, slot);
     fpm_live_path(cfg, name, path, sizeof(path));
+    /* already so (serve arming thousands of accounts at boot): no write */
+    if (same_link(path, target))
+        return 0;
     return fs_symlink_atomic(target, path, err);
 }
 

@@ -340,10 +340,15 @@ class Sandbox:
                                      f"{self.serve.returncode}:\n"
                                      + self.serve_output())
             try:
+                # answered once serve has armed every account
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(max(0.1, deadline - time.monotonic()))
                 s.connect(ctl)
+                s.sendall(b"state -\n")
+                reply = s.recv(512)
                 s.close()
-                return self.serve
+                if reply:
+                    return self.serve
             except OSError:
                 pass
             if time.monotonic() > deadline:
