@@ -121,7 +121,6 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
      * SCRIPT_FILENAME must come out exactly as in a stock SetHandler */
     x->handler = apr_psprintf(p, "proxy:unix:%s|fcgi://wlf-%s", x->link,
                               a->name);
-    x->worker_index[0] = x->worker_index[1] = -1;
     if (wlf_account_effective(&g->cfg, a, &eff) < 0)
         return NULL;
     x->max_upload = eff.num[WLF_S_MAX_UPLOAD];
@@ -375,24 +374,27 @@ static int conf_slots_in_use(void)
 }
 
 /* The two slot workers of account a, tuned for FPM and for its reuse
- * plan; their indices go into a->worker_index. */
+ * plan. */
 static int define_slot_workers(apr_pool_t *pconf, apr_pool_t *ptemp,
-                               proxy_server_conf *pc, wlf_acct *a)
+                               wlf_acct *a)
 {
     for (int k = 0; k < 2; k++) {
         proxy_worker *w;
         const char *url = apr_psprintf(ptemp, "unix:%s|fcgi://wlf-%s.%c/",
                                        a->slot_sock[k], a->name, 'a' + k);
+        /* in no proxy config: mod_proxy neither shares nor initialises
+         * it in every child (a connection pool each, some 16 KiB per
+         * worker and child: 300 MiB per child for 10,000 accounts); a
+         * child initialises it when it first uses it */
         const char *err = ap_proxy_define_worker_ex(
-            pconf, &w, NULL, pc, url, AP_PROXY_WORKER_IS_PREFIX);
+            pconf, &w, NULL, NULL, url, AP_PROXY_WORKER_IS_PREFIX);
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
                          WLFLOG_WORKER_DEFINE ": account %s: cannot define "
                          "proxy worker %s: %s", a->name, url, err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        /* the address of w moves as the array grows: keep the index */
-        a->worker_index[k] = (int)(w - (proxy_worker *)pc->workers->elts);
+        a->worker[k] = w;
         /* a restarted instance must be usable at once */
         w->s->retry = 0;
         w->s->retry_set = 1;
@@ -417,26 +419,24 @@ static int define_slot_workers(apr_pool_t *pconf, apr_pool_t *ptemp,
 }
 
 /*
- * Define the two slot workers of every account in the main server's
- * proxy config, here in post_config: vhosts were merged already, so they
- * do not get copies (each copy would get its own connection pool per
- * process, multiplying the connections the reuse sizing allows), and
- * mod_proxy's child_init still initialises them (connection pool,
- * reslist) in every child. (Vhosts without proxy directives share the
- * main server's proxy config record, array included; those with their
- * own got a copy of the array at merge time, before this runs. Either
- * way each worker exists once, with one connection pool per process.)
+ * Define the two slot workers of every account, here in post_config,
+ * once (not per vhost: each copy would get its own connection pool per
+ * process, multiplying the connections the reuse sizing allows). They are
+ * in no proxy config record: mod_proxy would initialise every worker it
+ * knows in every child at start, which costs memory per account and
+ * child whether the child ever serves the account or not. A child
+ * initialises a worker when it first sends a request to it
+ * (wlfcgi_worker_ready), so each worker still has one connection pool
+ * per process.
  */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
                        apr_pool_t *ptemp, server_rec *main_s)
 {
-    proxy_server_conf *pc;
     apr_hash_index_t *hi;
     int threads = 1, processes = 1;
 
     if (wlf_g == NULL)
         return OK;
-    pc = ap_get_module_config(main_s->module_config, &proxy_module);
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &processes);
     wlf_g->n_conf_slots = conf_slots_in_use();
@@ -447,21 +447,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
         wlf_reuse_plan_for(a->max_children, a->max_execution_time, threads,
                            processes, a->fpm_pm, &a->reuse);
-        if (define_slot_workers(pconf, ptemp, pc, a) != OK)
+        if (define_slot_workers(pconf, ptemp, a) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
         if (!first_pass())
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_s,
                          WLFLOG_REUSE_PLAN ": account %s: %s (%d threads, "
                          "ServerLimit %d)", a->name, a->reuse.why, threads,
                          processes);
-    }
-    /* now that the array no longer grows, the addresses are final */
-    for (hi = apr_hash_first(ptemp, wlf_g->by_name); hi;
-         hi = apr_hash_next(hi)) {
-        wlf_acct *a = apr_hash_this_val(hi);
-        for (int k = 0; k < 2; k++)
-            a->worker[k] = &((proxy_worker *)pc->workers->elts)
-                               [a->worker_index[k]];
     }
     if (!first_pass())
         wlfcgi_warn_upload_ceilings(ptemp, main_s);
@@ -493,7 +485,9 @@ typedef struct {
 
 static void release_idle(proxy_worker *w)
 {
-    if (w && w->cp && w->cp->res)
+    /* a worker this child has not used yet has no connections */
+    if (w && (AP_VOLATILIZE_T(unsigned int, w->local_status) &
+              PROXY_WORKER_INITIALIZED) && w->cp && w->cp->res)
         apr_reslist_maintain(w->cp->res);
 }
 
@@ -536,8 +530,33 @@ static apr_status_t janitor_stop(void *data)
 }
 #endif
 
+/* this child's pool: where its workers' connection pools live */
+static apr_pool_t *child_pool;
+
+proxy_worker *wlfcgi_worker_ready(request_rec *r, proxy_worker *w)
+{
+    apr_status_t rv;
+
+    if (AP_VOLATILIZE_T(unsigned int, w->local_status) &
+        PROXY_WORKER_INITIALIZED)
+        return w;
+    /* mod_proxy's own lazy initialisation (as for workers added at run
+     * time); it locks and checks again, so threads may race here */
+    rv = ap_proxy_initialize_worker(w, r->server,
+                                    child_pool ? child_pool
+                                               : r->server->process->pool);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, WLFLOG_WORKER_DEFINE
+                      ": cannot initialise proxy worker %s",
+                      w->s->name);
+        return NULL;
+    }
+    return w;
+}
+
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    child_pool = pchild;
 #if APR_HAS_THREADS
     wlf_janitor *j;
     apr_status_t rv;
