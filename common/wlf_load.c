@@ -590,12 +590,15 @@ static int add_load_error(wlf_account_list *list, const char *file,
 /* Append acct (moved, not copied) to *v; -1 when out of memory. */
 static int add_account(wlf_account **v, size_t *n, wlf_account *acct)
 {
-    wlf_account *nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-    if (nv == NULL)
-        return -1;
-    *v = nv;
-    nv[(*n)++] = *acct;
+    /* room doubles at every power of two: 10,000 accounts are not
+     * copied 10,000 times */
+    if (*n == 0 || (*n >= 8 && (*n & (*n - 1)) == 0)) {
+        wlf_account *nv = realloc(*v, (*n ? *n * 2 : 8) * sizeof(*nv));
+        if (nv == NULL)
+            return -1;
+        *v = nv;
+    }
+    (*v)[(*n)++] = *acct;
     return 0;
 }
 
@@ -636,8 +639,11 @@ static int load_into(const wlf_config *cfg, const char *name,
             add_account(&list->skipped, &list->n_skipped, &acct) == 0)
             return 0;
     }
-    else if (add_account(&list->items, &list->n, &acct) == 0)
+    else if (add_account(&list->items, &list->n, &acct) == 0) {
+        /* no index (out of memory) only means slower lookups */
+        wlf_account_index_add(list);
         return 0;
+    }
     wlf_account_free(&acct);
     return -1;
 }
