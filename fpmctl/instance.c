@@ -643,9 +643,11 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
         }
     }
     fpm_slot_init(cfg, name, p->slot ? p->slot : 'a', &s);
-    p->pid = fpm_slot_pid(&s);
-    if (p->pid == 0) {
-        pid_t stale = fpm_slot_pidfile(&s);
+    /* the pid file once: list and check read it for every account */
+    p->pid = fpm_slot_pidfile(&s);
+    if (p->pid && !is_slot_master(&s, p->pid)) {
+        pid_t stale = p->pid;
+        p->pid = 0;
         if (stale) {
             p->state = FPM_DEAD;
             p->pid = stale;
@@ -655,6 +657,8 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
         }
         return;
     }
+    if (p->pid == 0)
+        return;
     p->state = FPM_RUNNING;
     if (!ask_pool)
         return;

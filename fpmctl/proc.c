@@ -60,10 +60,10 @@ static void close_inherited(int keep)
 }
 
 static void child_exec(char *const argv[], char *const envp[], int out_fd,
-                       int keep_fd)
+                       int keep_fd, int close_others)
 {
     sigset_t none;
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
     /* the daemon must not share our session, signal mask or handlers */
     setsid();
@@ -74,7 +74,8 @@ static void child_exec(char *const argv[], char *const envp[], int out_fd,
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 ||
         dup2(out_fd, 2) < 0)
         _exit(126);
-    close_inherited(keep_fd);
+    if (close_others)
+        close_inherited(keep_fd);
     /* the one descriptor the program inherits (a listening socket) */
     if (keep_fd > 2 && fcntl(keep_fd, F_SETFD, 0) < 0)
         _exit(126);
@@ -116,8 +117,10 @@ pid_t proc_spawn(char *const argv[], char *const envp[], int keep_fd,
 
     if (pid < 0)
         return wlf_fail(err, argv[0], "fork: %s", strerror(errno));
+    /* serve holds a socket per account, all close-on-exec: listing
+     * /proc/self/fd (thousands) would only delay the start */
     if (pid == 0)
-        child_exec(argv, envp, out_fd, keep_fd);
+        child_exec(argv, envp, out_fd, keep_fd, 0);
     return pid;
 }
 
@@ -144,7 +147,7 @@ int proc_run_fd(char *const argv[], char *const envp[], int keep_fd,
         return wlf_fail(err, argv[0], "fork: %s", strerror(errno));
     }
     if (pid == 0)
-        child_exec(argv, envp, fds[1], keep_fd);
+        child_exec(argv, envp, fds[1], keep_fd, 1);
     close(fds[1]);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
 

@@ -31,7 +31,8 @@ void proc_result_free(proc_result *res);
 int proc_run_fd(char *const argv[], char *const envp[], int keep_fd,
                 int timeout_ms, proc_result *res, wlf_err *err);
 /* Start argv like proc_run_fd() does, output to out_fd, without waiting:
- * the pid, or -1 with err set. */
+ * the pid, or -1 with err set. Every descriptor of the caller but keep_fd
+ * and out_fd must be close-on-exec (they are not closed one by one). */
 pid_t proc_spawn(char *const argv[], char *const envp[], int keep_fd,
                  int out_fd, wlf_err *err);
 
