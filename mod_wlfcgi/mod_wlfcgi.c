@@ -13,6 +13,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "ap_mpm.h"
+#include "apr_atomic.h"
 #include "apr_hash.h"
 #include "apr_reslist.h"
 #include "apr_thread_cond.h"
@@ -373,61 +374,52 @@ static int conf_slots_in_use(void)
     return n;
 }
 
-/* The two slot workers of account a, tuned for FPM and for its reuse
- * plan. */
-static int define_slot_workers(apr_pool_t *pconf, apr_pool_t *ptemp,
-                               wlf_acct *a)
+/* Slot k's worker of account a in pool p, tuned for FPM and for its
+ * reuse plan; NULL and *why when mod_proxy refuses it. */
+static proxy_worker *define_slot_worker(apr_pool_t *p, wlf_acct *a, int k,
+                                        const char **why)
 {
-    for (int k = 0; k < 2; k++) {
-        proxy_worker *w;
-        const char *url = apr_psprintf(ptemp, "unix:%s|fcgi://wlf-%s.%c/",
-                                       a->slot_sock[k], a->name, 'a' + k);
-        /* in no proxy config: mod_proxy neither shares nor initialises
-         * it in every child (a connection pool each, some 16 KiB per
-         * worker and child: 300 MiB per child for 10,000 accounts); a
-         * child initialises it when it first uses it */
-        const char *err = ap_proxy_define_worker_ex(
-            pconf, &w, NULL, NULL, url, AP_PROXY_WORKER_IS_PREFIX);
-        if (err) {
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
-                         WLFLOG_WORKER_DEFINE ": account %s: cannot define "
-                         "proxy worker %s: %s", a->name, url, err);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        a->worker[k] = w;
-        /* a restarted instance must be usable at once */
-        w->s->retry = 0;
-        w->s->retry_set = 1;
-        /* body and response in pieces of one FastCGI record */
-        w->s->io_buffer_size = WLF_IO_BUFFER;
-        w->s->io_buffer_size_set = 1;
-        w->s->disablereuse_set = 1;
-        if (a->reuse.enabled) {
-            w->s->disablereuse = 0;
-            w->s->hmax = a->reuse.hmax;
-            /* smax 0 + ttl: every idle connection older than ttl is
-             * closed on the next release, and never handed out */
-            w->s->smax = 0;
-            w->s->min = 0;
-            w->s->ttl = apr_time_from_sec(a->reuse.ttl);
-        }
-        else {
-            w->s->disablereuse = 1;
-        }
+    proxy_worker *w;
+    const char *url = apr_psprintf(p, "unix:%s|fcgi://wlf-%s.%c/",
+                                   a->slot_sock[k], a->name, 'a' + k);
+
+    /* in no proxy config: mod_proxy neither shares nor initialises it in
+     * every child */
+    if ((*why = ap_proxy_define_worker_ex(p, &w, NULL, NULL, url,
+                                          AP_PROXY_WORKER_IS_PREFIX)))
+        return NULL;
+    /* a restarted instance must be usable at once */
+    w->s->retry = 0;
+    w->s->retry_set = 1;
+    /* body and response in pieces of one FastCGI record */
+    w->s->io_buffer_size = WLF_IO_BUFFER;
+    w->s->io_buffer_size_set = 1;
+    w->s->disablereuse_set = 1;
+    if (a->reuse.enabled) {
+        w->s->disablereuse = 0;
+        w->s->hmax = a->reuse.hmax;
+        /* smax 0 + ttl: every idle connection older than ttl is closed
+         * on the next release, and never handed out */
+        w->s->smax = 0;
+        w->s->min = 0;
+        w->s->ttl = apr_time_from_sec(a->reuse.ttl);
     }
-    return OK;
+    else {
+        w->s->disablereuse = 1;
+    }
+    return w;
 }
 
 /*
- * Define the two slot workers of every account, here in post_config,
- * once (not per vhost: each copy would get its own connection pool per
- * process, multiplying the connections the reuse sizing allows). They are
- * in no proxy config record: mod_proxy would initialise every worker it
- * knows in every child at start, which costs memory per account and
- * child whether the child ever serves the account or not. A child
- * initialises a worker when it first sends a request to it
- * (wlfcgi_worker_ready), so each worker still has one connection pool
- * per process.
+ * Plan connection reuse for every account. Its two slot workers are not
+ * defined here: a child defines and initialises a worker when it first
+ * sends a request to it (wlfcgi_worker_ready). Workers in mod_proxy's
+ * config records would be initialised by every child at start (two APR
+ * pools each, and a reslist on threaded MPMs), and even defined ones cost
+ * 4 KiB each in every process (proxy_worker_shared): with 10,000 accounts
+ * about 300 and 80 MiB per child, whether a child ever serves an account
+ * or not. Each worker still exists once per process, with one connection
+ * pool, as the reuse sizing assumes.
  */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
                        apr_pool_t *ptemp, server_rec *main_s)
@@ -447,8 +439,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
         wlf_reuse_plan_for(a->max_children, a->max_execution_time, threads,
                            processes, a->fpm_pm, &a->reuse);
-        if (define_slot_workers(pconf, ptemp, a) != OK)
-            return HTTP_INTERNAL_SERVER_ERROR;
         if (!first_pass())
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_s,
                          WLFLOG_REUSE_PLAN ": account %s: %s (%d threads, "
@@ -485,9 +475,8 @@ typedef struct {
 
 static void release_idle(proxy_worker *w)
 {
-    /* a worker this child has not used yet has no connections */
-    if (w && (AP_VOLATILIZE_T(unsigned int, w->local_status) &
-              PROXY_WORKER_INITIALIZED) && w->cp && w->cp->res)
+    /* NULL: this child has not used the worker, it has no connections */
+    if (w && w->cp && w->cp->res)
         apr_reslist_maintain(w->cp->res);
 }
 
@@ -506,8 +495,10 @@ static void *APR_THREAD_FUNC janitor_main(apr_thread_t *t, void *data)
         for (int i = 0; i < n; i++) {
             if (!accts[i]->reuse.enabled)
                 continue;
-            release_idle(accts[i]->worker[0]);
-            release_idle(accts[i]->worker[1]);
+            release_idle(apr_atomic_casptr(
+                (volatile void **)&accts[i]->worker[0], NULL, NULL));
+            release_idle(apr_atomic_casptr(
+                (volatile void **)&accts[i]->worker[1], NULL, NULL));
         }
         apr_thread_mutex_lock(j->lock);
     }
@@ -530,33 +521,57 @@ static apr_status_t janitor_stop(void *data)
 }
 #endif
 
-/* this child's pool: where its workers' connection pools live */
+/* this child's pool, where its workers live, and the lock that makes
+ * one thread define each */
 static apr_pool_t *child_pool;
+#if APR_HAS_THREADS
+static apr_thread_mutex_t *worker_lock;
+#endif
 
-proxy_worker *wlfcgi_worker_ready(request_rec *r, proxy_worker *w)
+proxy_worker *wlfcgi_worker_ready(request_rec *r, wlf_acct *a, int k)
 {
-    apr_status_t rv;
+    proxy_worker *w = apr_atomic_casptr((volatile void **)&a->worker[k],
+                                        NULL, NULL);
+    apr_pool_t *p = child_pool ? child_pool : r->server->process->pool;
+    const char *why = NULL;
+    apr_status_t rv = APR_SUCCESS;
 
-    if (AP_VOLATILIZE_T(unsigned int, w->local_status) &
-        PROXY_WORKER_INITIALIZED)
-        return w;
-    /* mod_proxy's own lazy initialisation (as for workers added at run
-     * time); it locks and checks again, so threads may race here */
-    rv = ap_proxy_initialize_worker(w, r->server,
-                                    child_pool ? child_pool
-                                               : r->server->process->pool);
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, WLFLOG_WORKER_DEFINE
-                      ": cannot initialise proxy worker %s",
-                      w->s->name);
-        return NULL;
+    if (w)
+        return w;       /* published only once initialised */
+#if APR_HAS_THREADS
+    if (worker_lock)
+        apr_thread_mutex_lock(worker_lock);
+#endif
+    if ((w = a->worker[k]) == NULL) {
+        /* mod_proxy's own initialisation (as for workers added at run
+         * time): connection pool, reslist */
+        if ((w = define_slot_worker(p, a, k, &why)) != NULL &&
+            (rv = ap_proxy_initialize_worker(w, r->server, p)) ==
+                APR_SUCCESS)
+            apr_atomic_xchgptr((volatile void **)&a->worker[k], w);
+        else
+            w = NULL;
     }
+#if APR_HAS_THREADS
+    if (worker_lock)
+        apr_thread_mutex_unlock(worker_lock);
+#endif
+    if (w == NULL)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, WLFLOG_WORKER_DEFINE
+                      ": account %s: cannot set up the proxy worker of "
+                      "slot %c: %s", a->name, 'a' + k,
+                      why ? why : "initialisation failed");
     return w;
 }
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     child_pool = pchild;
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&worker_lock, APR_THREAD_MUTEX_DEFAULT,
+                                pchild) != APR_SUCCESS)
+        worker_lock = NULL;     /* then prefork-like: one thread */
+#endif
 #if APR_HAS_THREADS
     wlf_janitor *j;
     apr_status_t rv;

@@ -33,9 +33,8 @@ typedef struct {
     const char *link;           /* <dir>/NAME.sock -> NAME.a.sock|.b.sock */
     const char *slot_sock[2];   /* <dir>/NAME.a.sock, <dir>/NAME.b.sock */
     const char *handler;        /* proxy:unix:<link>|fcgi://wlf-NAME */
-    /* the slots' proxy workers: defined at start-up outside mod_proxy's
-     * lists, initialised in a child only when it first sends a request
-     * there (wlfcgi_worker_ready) */
+    /* the slots' proxy workers, outside mod_proxy's lists: NULL until a
+     * child first sends a request there (wlfcgi_worker_ready) */
     proxy_worker *worker[2];
     long long max_upload;       /* the account's effective max_upload */
     long long upload_ceiling;   /* ... and upload_ceiling */
@@ -106,9 +105,10 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
 int wlfcgi_request_status(int *status, request_rec *r);
 
 /* ---- mod_wlfcgi.c ---- */
-/* The worker, initialised in this child (connection pool, reslist) on
- * its first use; NULL if that failed (logged). */
-proxy_worker *wlfcgi_worker_ready(request_rec *r, proxy_worker *w);
+/* Slot k's worker of account a, defined and initialised in this child
+ * (connection pool, reslist) on its first use; NULL if that failed
+ * (logged). */
+proxy_worker *wlfcgi_worker_ready(request_rec *r, wlf_acct *a, int k);
 
 /* ---- mod_wlfcgi_filters.c ---- */
 void wlfcgi_register_filters(void);

@@ -172,7 +172,7 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
      * the FPM worker */
     apr_table_setn(r->subprocess_env, "PHP_ADMIN_VALUE", php_admin);
     use_vhost_fcgi_conf(r);
-    if ((*worker = wlfcgi_worker_ready(r, a->worker[slot - 'a'])) == NULL)
+    if ((*worker = wlfcgi_worker_ready(r, a, slot - 'a')) == NULL)
         return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
 }
