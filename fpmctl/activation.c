@@ -332,7 +332,11 @@ int fpm_serve_list(int fd, fpm_serve_state **out, size_t *n, wlf_err *err)
          * large pieces (10,000 accounts are half a megabyte) */
         size_t cap = 65536, len = 0, start = 0;
         char *buf = malloc(cap);
-        while (buf && (long long)*n < count) {
+        if (buf == NULL) {
+            free(v);
+            return wlf_fail(err, "serve", "out of memory");
+        }
+        while ((long long)*n < count) {
             char *nl = memchr(buf + start, '\n', len - start);
             ssize_t got;
             if (nl) {
@@ -384,6 +388,7 @@ const fpm_serve_state *fpm_serve_find(const fpm_serve_state *v, size_t n,
 
     if (v == NULL)
         return NULL;
+    memset(&key, 0, sizeof(key));
     wlf_copy(key.name, sizeof(key.name), name);
     return bsearch(&key, v, n, sizeof(*v), cmp_state);
 }
