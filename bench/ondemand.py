@@ -176,6 +176,10 @@ def httpd_figures(factory, sb, names):
         raise RuntimeError(f"apachectl -t failed:\n{out[-2000:]}")
     h.start(timeout=300)
     try:
+        # both children up (with 10,000 vhosts they take a while)
+        deadline = time.monotonic() + 120
+        while len(h.children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
         time.sleep(1.0)
         rss = max((_rss(p) for p in h.children()), default=0)
     finally:

@@ -47,6 +47,7 @@ typedef struct fpm_ctx {
     int lock_fd;                /* -1 when not locked */
     fpm_pending_quit *pending;
     size_t n_pending;
+    char dirty_marker[4096];    /* set by fpm_take_lock() */
     int serve_fd;               /* control connection to fpmctl serve */
     int serve_tried;            /* serve_fd is valid (-1: none runs) */
 } fpm_ctx;

@@ -198,6 +198,7 @@ static int run(int argc, char **argv)
         return rc;
     }
     rc = cmd->fn(&ctx, cmd_argc, cmd_argv);
+    fpm_release_lock(&ctx);
     /* the drainer must not keep serve's connection (and our holds) open */
     if (ctx.serve_tried && ctx.serve_fd >= 0)
         close(ctx.serve_fd);

@@ -605,16 +605,38 @@ int fpm_take_lock(fpm_ctx *ctx, const char *config_path)
     if (ctx->lock_fd < 0)
         return fpm_report(&err, timed_out ? FPM_EXIT_LOCKED
                                           : FPM_EXIT_FAILED);
-    /* we are the only writer now: temp files lying around are leftovers */
-    fs_sweep_temps(dir);
-    if (ctx->have_cfg) {
-        char p[PATH_MAX];
-        fs_sweep_temps(ctx->cfg.accounts_dir);
-        fs_sweep_temps(ctx->cfg.socket_dir);
-        fs_path(p, sizeof(p), "%s/fpm", ctx->cfg.state_dir);
-        fs_sweep_temps(p);
+    /* We are the only writer now: temp files lying around are leftovers
+     * of a writer that was killed. That one left its marker behind; only
+     * then are the directories listed (with 10,000 accounts they hold
+     * 70,000 entries: 40 ms per command). */
+    fs_path(ctx->dirty_marker, sizeof(ctx->dirty_marker),
+            "%s/.fpmctl-dirty", dir);
+    if (access(ctx->dirty_marker, F_OK) == 0) {
+        fs_sweep_temps(dir);
+        if (ctx->have_cfg) {
+            char p[PATH_MAX];
+            fs_sweep_temps(ctx->cfg.accounts_dir);
+            fs_sweep_temps(ctx->cfg.socket_dir);
+            fs_path(p, sizeof(p), "%s/fpm", ctx->cfg.state_dir);
+            fs_sweep_temps(p);
+            fs_path(p, sizeof(p), "%s/domains", ctx->cfg.state_dir);
+            fs_sweep_temps(p);
+        }
+    }
+    else {
+        int fd = open(ctx->dirty_marker, O_WRONLY | O_CREAT | O_CLOEXEC,
+                      0600);
+        if (fd >= 0)
+            close(fd);
     }
     return 0;
+}
+
+void fpm_release_lock(fpm_ctx *ctx)
+{
+    /* every temp file was renamed or removed: nothing to sweep next time */
+    if (ctx->lock_fd >= 0 && ctx->dirty_marker[0])
+        unlink(ctx->dirty_marker);
 }
 
 int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,

@@ -100,8 +100,13 @@ void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid);
 void fpm_run_pending(fpm_ctx *ctx);
 
 /* Take the writer lock (<dir of wlfcgi.conf>/.lock) and sweep leftovers of
- * killed runs. Returns 0 or an exit code (FPM_EXIT_LOCKED, _FAILED). */
+ * killed runs: a run leaves <dir>/.fpmctl-dirty while it holds the lock
+ * (fpm_release_lock() removes it), so leftovers are looked for only after
+ * a run that did not end. Returns 0 or an exit code (FPM_EXIT_LOCKED,
+ * _FAILED). */
 int fpm_take_lock(fpm_ctx *ctx, const char *config_path);
+/* The command is done writing: remove the marker of fpm_take_lock(). */
+void fpm_release_lock(fpm_ctx *ctx);
 
 /*
  * The accounts a command acts on: the operands (each a valid name of an
