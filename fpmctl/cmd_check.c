@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "activation.h"
@@ -53,6 +54,8 @@ typedef struct {
     size_t n;
     char **tested;              /* php-fpm binaries php-fpm -t has run */
     size_t n_tested;
+    int no_fpm_test;            /* the helper half: the parent runs it */
+    FILE *capture;              /* the helper half: problems go here */
     id_map users, groups;
 } checker;
 
@@ -139,6 +142,14 @@ static void problem(checker *c, const char *account, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (c->capture) {
+        /* one line each; account names and messages have no newline */
+        for (char *p = msg; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        fprintf(c->capture, "%s\t%s\n", account ? account : "", msg);
+        return;
+    }
     c->n++;
     if (c->ctx->json) {
         jw_obj(&c->w);
@@ -256,7 +267,7 @@ static void check_rendering(checker *c, const wlf_account *acct,
         problem(c, acct->name, "%s", err.msg);
     for (size_t i = 0; i < c->n_tested && !tested; i++)
         tested = strcmp(c->tested[i], r.bin) == 0;
-    if (!tested) {
+    if (!tested && !c->no_fpm_test) {
         char **nv = realloc(c->tested, (c->n_tested + 1) * sizeof(*nv));
         if (nv) {
             c->tested = nv;
@@ -341,6 +352,70 @@ static void check_account(checker *c, const wlf_account *acct,
     }
 }
 
+/*
+ * Every account, in order. With thousands of them a helper process checks
+ * the second half meanwhile (check is mostly system calls; 10,000
+ * accounts take about a second of CPU): its problems come back through a
+ * temp file and are reported after the first half's, so the output is the
+ * same as one process would give. php-fpm -t runs in this process only.
+ */
+#define CHECK_SPLIT_FROM 1000
+
+static void check_accounts(checker *c, const wlf_account_list *list,
+                           gid_t httpd_gid, int have_httpd_gid)
+{
+    size_t half = list->n >= CHECK_SPLIT_FROM ? list->n / 2 : list->n;
+    FILE *cap = half < list->n ? tmpfile() : NULL;
+    pid_t pid = -1;
+    char line[1024];
+
+    if (cap) {
+        fflush(NULL);
+        pid = fork();
+    }
+    if (pid == 0) {
+        c->capture = cap;
+        c->no_fpm_test = 1;
+        for (size_t i = half; i < list->n; i++)
+            check_account(c, &list->items[i], httpd_gid, have_httpd_gid);
+        _exit(fflush(cap) == 0 ? 0 : 1);
+    }
+    if (pid < 0) {      /* no helper: all here */
+        if (cap)
+            fclose(cap);
+        cap = NULL;
+        half = list->n;
+    }
+    for (size_t i = 0; i < half; i++)
+        check_account(c, &list->items[i], httpd_gid, have_httpd_gid);
+    if (cap == NULL)
+        return;
+    {
+        int status = 0;
+        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+            WEXITSTATUS(status) != 0) {
+            /* the helper failed: check its half here instead */
+            fclose(cap);
+            for (size_t i = half; i < list->n; i++)
+                check_account(c, &list->items[i], httpd_gid,
+                              have_httpd_gid);
+            return;
+        }
+    }
+    rewind(cap);
+    while (fgets(line, sizeof(line), cap)) {
+        char *tab = strchr(line, '\t');
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (tab == NULL)
+            continue;
+        *tab = '\0';
+        problem(c, line[0] ? line : NULL, "%s", tab + 1);
+    }
+    fclose(cap);
+}
+
 int cmd_check(fpm_ctx *ctx, int argc, char **argv)
 {
     const wlf_config *cfg = &ctx->cfg;
@@ -390,8 +465,7 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
         problem(&c, NULL, "%s", fpm_load_error_text(&list.errors[i]));
     if (list.n)
         load_ids(&c);
-    for (size_t i = 0; i < list.n; i++)
-        check_account(&c, &list.items[i], httpd_gid, have_httpd_gid);
+    check_accounts(&c, &list, httpd_gid, have_httpd_gid);
     free_ids(&c.users);
     free_ids(&c.groups);
     for (size_t i = 0; i < c.n_tested; i++)
