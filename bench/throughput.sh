@@ -123,11 +123,11 @@ echo
 echo "== medians over $ROUNDS rounds of ${SECS} s (wrk -t2 -c32)"
 declare -A MED
 for c in "${CONFIGS[@]}"; do
-    MED[$c]=$(tr ' ' '\n' <<<"${RESULTS[$c]}" | grep . | median)
+    MED[$c]=$(median_of "${RESULTS[$c]}")
     printf '%-7s %10.0f req/s   (%s)   cpu/req server %s us, php %s us\n' \
         "$c" "${MED[$c]}" "${RESULTS[$c]% }" \
-        "$(tr ' ' '\n' <<<"${CPU_WS[$c]}" | grep . | median)" \
-        "$(tr ' ' '\n' <<<"${CPU_PHP[$c]}" | grep . | median)"
+        "$(median_of "${CPU_WS[$c]}")" \
+        "$(median_of "${CPU_PHP[$c]}")"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 echo

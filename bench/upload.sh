@@ -25,17 +25,10 @@ ROUNDS=${2:-3}
 bench_init
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_account bench 8 8M 5G
-cat >"$B/www/sink.php" <<'EOC'
-<?php
-$dir = ini_get('upload_tmp_dir') ?: sys_get_temp_dir();
-$path = tempnam($dir, 'sink');
-$in = fopen('php://input', 'rb');
-$out = fopen($path, 'wb');
-$n = stream_copy_to_stream($in, $out);
-fclose($out);
-unlink($path);
-echo $n, "\n";
-EOC
+# the tests' sink script: streams the body to a file, prints its size
+PYTHONPATH="$ROOT_DIR/tests/integration" python3 -c \
+    'import sys; from wlf.php import SINK; sys.stdout.write(SINK)' \
+    >"$B/www/sink.php"
 mkdir -p "$B/www/big"
 cp "$B/www/sink.php" "$B/www/big/sink.php"
 chown -R "$BENCH_USER:" "$B/www"
@@ -125,12 +118,12 @@ echo
 echo "== medians over $ROUNDS rounds, ${SIZE_MIB} MiB PUT each"
 declare -A MED
 for c in "${CONFIGS[@]}"; do
-    MED[$c]=$(tr ' ' '\n' <<<"${SPEED[$c]}" | grep . | median)
+    MED[$c]=$(median_of "${SPEED[$c]}")
     printf '%-7s %7.1f MiB/s  server CPU %s s/GiB  peak RSS %s KiB, growth %s KiB\n' \
         "$c" "${MED[$c]}" \
-        "$(tr ' ' '\n' <<<"${CPU[$c]}" | grep . | median)" \
-        "$(tr ' ' '\n' <<<"${RSS[$c]}" | grep . | median)" \
-        "$(tr ' ' '\n' <<<"${GROW[$c]}" | grep . | median)"
+        "$(median_of "${CPU[$c]}")" \
+        "$(median_of "${RSS[$c]}")" \
+        "$(median_of "${GROW[$c]}")"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 echo

@@ -44,6 +44,7 @@
 #include "ops.h"
 #include "proc.h"
 #include "render.h"
+#include "resources.h"
 #include "wlf_fcgi.h"
 #include "wlf_sys.h"
 
@@ -121,6 +122,7 @@ typedef struct od_acct {
     int watched;                /* fd[slot] is in epoll */
     long long idle_stop_ms;
     long long stop_wait_ms;     /* how long a graceful stop may take */
+    wlf_limits limits;          /* cpu, memory, tasks, io_weight */
     master *m;                  /* the live master, NULL if none */
     long long t_state;          /* when the state began */
     long long last_used;        /* last time a request was seen */
@@ -506,6 +508,7 @@ static void start_master(od_acct *a)
     char scan[PATH_MAX + 32], sockets[PATH_MAX + 64], log[PATH_MAX];
     char *envp[4];
     fpm_slot s;
+    fpm_cg_join join;
     wlf_err err;
     pid_t pid;
     int out, fd = a->fd[a->slot - 'a'];
@@ -535,7 +538,12 @@ static void start_master(od_acct *a)
                0640);
     if (out < 0)
         out = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    pid = proc_spawn(argv, envp, fd, out, &err);
+    /* inside the account's limits, as every master of it (resources.h) */
+    if (fpm_limits_enter(S.ctx, a->name, &a->limits, &join, &err) < 0)
+        pid = -1;
+    else
+        pid = proc_spawn(argv, envp, join.n ? join.join : NULL, fd, out,
+                         &err);
     if (out >= 0)
         close(out);
     if (pid < 0 || (a->m = add_master(a, pid, 1, a->slot)) == NULL) {
@@ -977,6 +985,13 @@ static void sync_account(od_acct *a)
     }
     a->idle_stop_ms = fpm_idle_stop_ms(S.cfg, &acct);
     a->stop_wait_ms = fpm_stop_wait_ms(S.cfg, &acct);
+    {
+        wlf_settings eff;
+        if (wlf_account_effective(S.cfg, &acct, &eff) == 0) {
+            fpm_limits_of(&eff, &a->limits);
+            wlf_settings_free(&eff);
+        }
+    }
     if (fpm_is_stopped(S.cfg, a->name)) {
         wlf_account_free(&acct);
         forget(a, OD_STOPPED);

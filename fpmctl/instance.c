@@ -15,6 +15,7 @@
 #include "activation.h"
 #include "fsutil.h"
 #include "proc.h"
+#include "resources.h"
 #include "wlf_sys.h"
 
 #define PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
@@ -334,6 +335,13 @@ int fpm_log_complaint(const char *log, long long from, char *msg,
 int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
                    pid_t *pid_out, wlf_err *err)
 {
+    return fpm_slot_start_with(ctx, s, NULL, inherit_fd, pid_out, err);
+}
+
+int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
+                        const wlf_limits *limits, int inherit_fd,
+                        pid_t *pid_out, wlf_err *err)
+{
     const wlf_config *cfg = &ctx->cfg;
     long long t0 = wlf_now_ms();
     long long deadline = t0 + cfg->start_timeout * 1000;
@@ -342,8 +350,12 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
     proc_result r;
     wlf_err perr;
     pid_t pid = 0;
+    fpm_cg_join join;
 
     *pid_out = 0;
+    /* every master of the account starts inside its limits */
+    if (fpm_limits_enter(ctx, s->name, limits, &join, err) < 0)
+        return -1;
     if (cfg->service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"start",
                          (char *)s->unit, NULL };
@@ -377,8 +389,9 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
         }
         fpm_info(ctx, "%s: starting %s --fpm-config %s", s->name, s->bin,
                  s->conf);
-        if (proc_run_fd(argv, envp, inherit_fd,
-                        (int)(cfg->start_timeout * 1000), &r, err) < 0)
+        if (proc_run_fd_in(argv, envp, join.n ? join.join : NULL,
+                           inherit_fd, (int)(cfg->start_timeout * 1000), &r,
+                           err) < 0)
             return -1;
         if (r.status != 0 || r.timed_out) {
             proc_pick_line(r.out, "ERROR:", line, sizeof(line));
@@ -454,6 +467,8 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
     size_t n;
 
     *was_running = pid != 0;
+    if (pid)
+        fpm_retire_counters(&ctx->cfg, s->name, s->sock, pid);
     if (ctx->cfg.service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
                          (char *)s->unit, NULL, NULL };
@@ -533,6 +548,9 @@ int fpm_slot_start_socket_unit(const fpm_ctx *ctx, const fpm_slot *s,
 
 void fpm_slot_quit(const fpm_ctx *ctx, const fpm_slot *s, pid_t pid)
 {
+    /* its counts go to the account's totals before it goes */
+    if (pid > 1 && fpm_slot_pid(s) == pid)
+        fpm_retire_counters(&ctx->cfg, s->name, s->sock, pid);
     if (ctx->cfg.service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
                          (char *)"--no-block", (char *)s->unit, NULL, NULL };

@@ -34,8 +34,8 @@ void proc_sleep_ms(long long ms)
         ;
 }
 
-/* Close every descriptor above 2 but `keep`: a daemon must not keep fds
- * that whoever ran fpmctl happened to leave open. */
+/* Close every descriptor above 2: a daemon must not keep fds that
+ * whoever ran fpmctl happened to leave open. */
 static void close_inherited(int keep)
 {
     int fds[1024];
@@ -59,8 +59,27 @@ static void close_inherited(int keep)
         close(fds[i]);
 }
 
+/* Move this (forked, not yet exec'd) process into each cgroup of `join`:
+ * "0" written to cgroup.procs means the writer itself. Only
+ * async-signal-safe calls here. */
+static void child_join(const char *const *join)
+{
+    for (; join && *join; join++) {
+        int fd = open(*join, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1) {
+            dprintf(2, "ERROR: cannot enter the account's cgroup %s: %s\n",
+                    *join, strerror(errno));
+            _exit(126);
+        }
+        close(fd);
+    }
+}
+
+/* keep_fd >= 0: the one descriptor the program inherits (a listening
+ * socket); close_others 0: the caller's other descriptors are all
+ * close-on-exec and need no closing one by one. */
 static void child_exec(char *const argv[], char *const envp[], int out_fd,
-                       int keep_fd, int close_others)
+                       const char *const *join, int keep_fd, int close_others)
 {
     sigset_t none;
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -74,9 +93,9 @@ static void child_exec(char *const argv[], char *const envp[], int out_fd,
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 ||
         dup2(out_fd, 2) < 0)
         _exit(126);
+    child_join(join);
     if (close_others)
         close_inherited(keep_fd);
-    /* the one descriptor the program inherits (a listening socket) */
     if (keep_fd > 2 && fcntl(keep_fd, F_SETFD, 0) < 0)
         _exit(126);
     if (envp)
@@ -107,11 +126,19 @@ static int append_output(proc_result *res, const char *data, size_t n)
 int proc_run(char *const argv[], char *const envp[], int timeout_ms,
              proc_result *res, wlf_err *err)
 {
-    return proc_run_fd(argv, envp, -1, timeout_ms, res, err);
+    return proc_run_in(argv, envp, NULL, timeout_ms, res, err);
 }
 
-pid_t proc_spawn(char *const argv[], char *const envp[], int keep_fd,
-                 int out_fd, wlf_err *err)
+int proc_run_in(char *const argv[], char *const envp[],
+                const char *const *join, int timeout_ms, proc_result *res,
+                wlf_err *err)
+{
+    return proc_run_fd_in(argv, envp, join, -1, timeout_ms, res, err);
+}
+
+pid_t proc_spawn(char *const argv[], char *const envp[],
+                 const char *const *join, int keep_fd, int out_fd,
+                 wlf_err *err)
 {
     pid_t pid = fork();
 
@@ -120,12 +147,13 @@ pid_t proc_spawn(char *const argv[], char *const envp[], int keep_fd,
     /* serve holds a socket per account, all close-on-exec: listing
      * /proc/self/fd (thousands) would only delay the start */
     if (pid == 0)
-        child_exec(argv, envp, out_fd, keep_fd, 0);
+        child_exec(argv, envp, out_fd, join, keep_fd, 0);
     return pid;
 }
 
-int proc_run_fd(char *const argv[], char *const envp[], int keep_fd,
-                int timeout_ms, proc_result *res, wlf_err *err)
+int proc_run_fd_in(char *const argv[], char *const envp[],
+                   const char *const *join, int keep_fd, int timeout_ms,
+                   proc_result *res, wlf_err *err)
 {
     int fds[2];
     pid_t pid;
@@ -147,7 +175,7 @@ int proc_run_fd(char *const argv[], char *const envp[], int keep_fd,
         return wlf_fail(err, argv[0], "fork: %s", strerror(errno));
     }
     if (pid == 0)
-        child_exec(argv, envp, fds[1], keep_fd, 1);
+        child_exec(argv, envp, fds[1], join, keep_fd, 1);
     close(fds[1]);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
 

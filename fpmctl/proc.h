@@ -26,15 +26,24 @@ typedef struct {
  */
 int proc_run(char *const argv[], char *const envp[], int timeout_ms,
              proc_result *res, wlf_err *err);
+/* The same, run inside the cgroups whose cgroup.procs files `join` lists
+ * (NULL-terminated; NULL for none). A daemon it starts stays there, and
+ * so do its children: the account's php-fpm master and workers. */
+int proc_run_in(char *const argv[], char *const envp[],
+                const char *const *join, int timeout_ms, proc_result *res,
+                wlf_err *err);
 void proc_result_free(proc_result *res);
-/* The same, and the program inherits keep_fd (a listening socket). */
-int proc_run_fd(char *const argv[], char *const envp[], int keep_fd,
-                int timeout_ms, proc_result *res, wlf_err *err);
-/* Start argv like proc_run_fd() does, output to out_fd, without waiting:
- * the pid, or -1 with err set. Every descriptor of the caller but keep_fd
- * and out_fd must be close-on-exec (they are not closed one by one). */
-pid_t proc_spawn(char *const argv[], char *const envp[], int keep_fd,
-                 int out_fd, wlf_err *err);
+/* proc_run_in(), and the program inherits keep_fd (a listening socket). */
+int proc_run_fd_in(char *const argv[], char *const envp[],
+                   const char *const *join, int keep_fd, int timeout_ms,
+                   proc_result *res, wlf_err *err);
+/* Start argv like proc_run_fd_in() does, output to out_fd, without
+ * waiting: the pid, or -1 with err set. Every descriptor of the caller but
+ * keep_fd and out_fd must be close-on-exec (they are not closed one by
+ * one). */
+pid_t proc_spawn(char *const argv[], char *const envp[],
+                 const char *const *join, int keep_fd, int out_fd,
+                 wlf_err *err);
 
 /* The first line of `out` that contains `needle` (or the first non-empty
  * line), without a leading "[date time] " stamp, into buf. */
