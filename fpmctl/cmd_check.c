@@ -732,13 +732,17 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
         fpm_print(out);
         free(out);
     }
-    else if (c.n == 0)
-        fpm_say(ctx, "ok: %s and %zu account(s), no problems%s", cfg->file,
-                list.n, c.n_warnings ? " (see the warnings)" : "");
-    else
-        printf("%zu problem(s)\n", c.n);
-    if (!ctx->json && ctx->verbosity >= 0)
-        printf("%s%s\n", enforced ? "limits: " : "", how);
+    else {
+        /* the verdict comes last, so scripts can read the last line */
+        if (ctx->verbosity >= 0)
+            printf("%s%s\n", enforced ? "limits: " : "", how);
+        if (c.n == 0)
+            fpm_say(ctx, "ok: %s and %zu account(s), no problems%s",
+                    cfg->file, list.n,
+                    c.n_warnings ? " (see the warnings)" : "");
+        else
+            printf("%zu problem(s)\n", c.n);
+    }
     free_warnings(&c);
     wlf_account_list_free(&list);
     return c.n ? FPM_EXIT_FAILED : FPM_EXIT_OK;

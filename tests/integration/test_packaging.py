@@ -118,6 +118,8 @@ EXPECTED_FILES = {
     "/etc/logrotate.d/wlfcgi": ("-rw-r--r--", True),
     UNITDIR + "/wlfcgi.service": ("-rw-r--r--", False),
     UNITDIR + "/wlfcgi-fpm@.service": ("-rw-r--r--", False),
+    UNITDIR + "/wlfcgi-fpm@.socket": ("-rw-r--r--", False),
+    UNITDIR + "/wlfcgi-serve.service": ("-rw-r--r--", False),
     "/usr/lib/tmpfiles.d/wlfcgi.conf": ("-rw-r--r--", False),
     "/usr/share/bash-completion/completions/fpmctl": ("-rw-r--r--", False),
     "/usr/share/man/man8/fpmctl.8.gz": ("-rw-r--r--", False),
@@ -278,7 +280,15 @@ def test_files_where_httpd_systemd_and_tools_look(instroot):
     with open(r + UNITDIR + "/wlfcgi-fpm@.service") as f:
         unit = f.read()
     m = re.search(r'^\s*state\s*=\s*"([^"]+)"', conf, re.M)
-    assert f"ExecStart={m.group(1)}/fpm/%i/php-fpm " in unit
+    # a /bin/sh line: FPM_SOCKETS when the socket unit passed a socket
+    assert re.search(r"^ExecStart=/bin/sh -c '.*exec " +
+                     re.escape(m.group(1)) + r"/fpm/%i/php-fpm ", unit, re.M)
+    with open(r + UNITDIR + "/wlfcgi-fpm@.socket") as f:
+        sock = f.read()
+    s = re.search(r'^\s*sockets\s*=\s*"([^"]+)"', conf, re.M)
+    assert f"ListenStream={s.group(1)}/%i.sock\n" in sock
+    assert re.search(r"^SocketGroup=apache$", sock, re.M)
+    assert re.search(r"^SocketMode=0660$", sock, re.M)
     assert f"PHP_INI_SCAN_DIR=:{m.group(1)}/fpm/%i/ini" in unit
 
 
@@ -493,6 +503,8 @@ def test_debian_layout_make_install(instroot):
         with open(dest + "/usr/lib/tmpfiles.d/wlfcgi.conf") as f:
             assert re.search(r"^d /run/wlfcgi 0750 root www-data -$",
                              f.read(), re.M)
+        with open(dest + UNITDIR + "/wlfcgi-fpm@.socket") as f:
+            assert re.search(r"^SocketGroup=www-data$", f.read(), re.M)
         assert oct(os.stat(dest + "/etc/wlfcgi/accounts.d").st_mode
                    & 0o777) == "0o750"
         # Debian gets its wlfcgi.conf from `fpmctl init`, not the RHEL one
