@@ -144,8 +144,7 @@ int fpm_same_file(const char *path, const struct stat *file)
 const char *fpm_stopped_path(const wlf_config *cfg, const char *name,
                              char *buf, size_t len)
 {
-    fs_path(buf, len, "%s/fpm/%s.stopped", cfg->state_dir, name);
-    return buf;
+    return wlf_path_stopped(cfg, name, buf, len);
 }
 
 int fpm_is_stopped(const wlf_config *cfg, const char *name)
@@ -167,7 +166,8 @@ int fpm_set_stopped(const wlf_config *cfg, const char *name, int stopped,
         return fs_remove(p, err);
     if (access(p, F_OK) == 0)
         return 0;
-    return fs_write_atomic(p, text, sizeof(text) - 1, 0640, err);
+    /* httpd's status page reads it: the directory is root:httpd 0750 */
+    return fs_write_atomic(p, text, sizeof(text) - 1, 0644, err);
 }
 
 /* ---- control connection ---- */

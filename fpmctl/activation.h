@@ -67,7 +67,7 @@ int fpm_listen_socket(const wlf_config *cfg, const char *path,
 int fpm_same_file(const char *path, const struct stat *file);
 
 /* The marker of an explicitly stopped on-demand account:
- * <state>/fpm/NAME.stopped. Requests do not start it. */
+ * <sockets>/NAME.stopped. Requests do not start it. */
 const char *fpm_stopped_path(const wlf_config *cfg, const char *name,
                              char *buf, size_t len);
 int fpm_is_stopped(const wlf_config *cfg, const char *name);

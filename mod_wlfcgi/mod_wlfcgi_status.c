@@ -41,7 +41,7 @@ static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
 {
     ping_result *pr = apr_hash_get(cache, a->name, APR_HASH_KEY_STRING);
     struct stat st;
-    char slot;
+    char slot, path[512];
     wlf_err e;
 
     if (pr)
@@ -49,7 +49,15 @@ static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
     pr = apr_pcalloc(r->pool, sizeof(*pr));
     pr->state = "down";
     slot = wlf_slot_of_link(a->link);
-    if (slot == 0) {
+    if (a->on_demand &&
+        stat(wlf_path_stopped(&wlf_g->cfg, a->name, path, sizeof(path)),
+             &st) == 0) {
+        /* not activated by requests until fpmctl start */
+        pr->state = "stopped";
+        pr->error = "stopped by fpmctl stop: requests get 503 until "
+                    "fpmctl start";
+    }
+    else if (slot == 0) {
         pr->error = apr_psprintf(r->pool, "no live instance: %s is missing "
                                  "or no slot link", a->link);
     }

@@ -371,6 +371,24 @@ def test_list_status_show_name_the_states(od):
     assert fpm_masters(od, "paul") == []
 
 
+def test_check_is_clean_for_idle_running_and_stopped_accounts(od):
+    """check knows serve's sockets: an idle account's socket is held by
+    serve (root, httpd's group, 0660), a running one's by its master."""
+    for n in ("idla", "runa", "stoa"):
+        od.add_account(n)
+    od.fpmctl("stop", "stoa", check=True)
+    assert od.request("runa", od.write_php("runa", HELLO)).status == 200
+    gid = grp.getgrnam(httpd_group(od)).gr_gid
+    for n in ("idla", "runa"):
+        st = os.stat(os.path.join(od.paths["sockets"], f"{n}.sock"))
+        assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == \
+            (0, gid, 0o660), n
+    r = od.fpmctl("check")
+    assert r.rc == 0 and "no problems" in r.out + r.err, r.out + r.err
+    assert "warning" not in (r.out + r.err).lower(), r.out + r.err
+    assert fpm_masters(od, "idla") == [] and fpm_masters(od, "stoa") == []
+
+
 # ------------------------------------------------------------ with httpd --
 
 def od_vhosts(sb, port, names):
@@ -417,6 +435,11 @@ def test_through_httpd_wake_up_status_page_and_stop(od, httpd_factory,
         text = h.get("/wlfcgi-status", host="admin.test").text
         assert " idle " in [ln for ln in text.splitlines()
                             if ln.startswith("quinn.test")][0]
+        # OpenMetrics: idle, from httpd and fpmctl alike, and no wake-up
+        idle = 'wlfcgi_state{account="quinn",wlfcgi_state="idle"} 1'
+        assert idle in h.get("/wlfcgi-status?openmetrics",
+                             host="admin.test").text
+        assert idle in od.fpmctl("status", "--openmetrics").out
         assert fpm_masters(od, "quinn") == [], "the status page woke it"
         r = h.get("/hello.php", host="quinn.test")
         assert r.status == 200 and r.text == f"hello from {q.user}", r
@@ -428,5 +451,10 @@ def test_through_httpd_wake_up_status_page_and_stop(od, httpd_factory,
         r = h.get("/hello.php", host="quinn.test")
         assert r.status == 503 and r.header("Retry-After") == "10", r
         assert fpm_masters(od, "quinn") == []
+        j = h.get("/wlfcgi-status?json", host="admin.test").json()
+        v = {x["vhost"]: x for x in j["vhosts"]}["quinn.test"]
+        assert v["state"] == "stopped" and v["answers"] is False, v
+        assert 'wlfcgi_state{account="quinn",wlfcgi_state="stopped"} 1' \
+            in od.fpmctl("status", "--openmetrics").out
     finally:
         h.stop()
