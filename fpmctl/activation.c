@@ -471,8 +471,9 @@ void fpm_probe_on_demand(const wlf_config *cfg, const char *name,
     }
     if (st && strcmp(st->state, "failed") == 0) {
         p->state = FPM_DEAD;
-        wlf_copy(p->error, sizeof(p->error), "on-demand: its last start "
-                 "failed (see its fpm.log); requests get 503 for a while");
+        snprintf(p->error, sizeof(p->error), "on-demand: its last start "
+                 "failed (see its fpm.%c.log); requests get 503 for a while",
+                 st->slot ? st->slot : 'a');
         return;
     }
     wlf_copy(p->error, sizeof(p->error),

@@ -18,7 +18,8 @@
  *   lock NAME          serve leaves NAME alone (no start, no idle stop)
  *                      until `unlock NAME` or the connection closes; the
  *                      reply names NAME's state "ok STATE SLOT PID"
- *   unlock NAME        serve re-reads NAME from disk and arms it
+ *   unlock NAME        serve re-reads NAME from disk and arms it (not
+ *                      when stopped or suspended: then it holds nothing)
  *   adopt NAME SLOT PID  + the slot's listening socket (SCM_RIGHTS): a
  *                      change started this master on that socket
  *   release NAME       close NAME's sockets (it stops being on-demand)

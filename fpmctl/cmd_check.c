@@ -45,8 +45,8 @@ const char cmd_check_help[] =
     "data that removed accounts left (remove-account without --purge).\n"
     "Resource limits (cpu, memory, tasks, io_weight) must be enforceable\n"
     "on this host where accounts have them, and running instances must be\n"
-    "inside their account's cgroup; a last line says how limits are\n"
-    "enforced here, or that they are not and why.\n"
+    "inside their account's cgroup; a line before the verdict says how\n"
+    "limits are enforced here, or that they are not and why.\n"
     "Exit 0 only when there is no problem. --json: {\"ok\": bool,\n"
     "\"accounts\": N, \"limits\": {\"enforced\": bool, \"how\": text},\n"
     "\"problems\": [{\"account\": ..., \"problem\": ...}],\n"
@@ -75,7 +75,7 @@ typedef struct {
     fpm_ctx *ctx;
     jw w;
     size_t n;
-    char **tested;              /* php-fpm binaries php-fpm -t has run */
+    char **tested;              /* binary + ini php-fpm -t has run with */
     size_t n_tested;
     int no_fpm_test;            /* the helper half: the parent runs it */
     /* the last worker identity checked (accounts often share a user):
@@ -86,6 +86,8 @@ typedef struct {
     FILE *capture;              /* the helper half: problems go here */
     id_map users, groups;
     check_note *warnings;   /* printed after the problems in --json */
+    const wlf_account_list *list;
+    size_t *by_group;       /* list indices sorted by group */
     size_t n_warnings;
 } checker;
 
@@ -280,6 +282,85 @@ static void check_user_path(checker *c, const char *account, const char *path,
                 (unsigned)(st.st_mode & 07777), (unsigned)want);
 }
 
+/* The accounts sorted by group (then by their place in the list), so
+ * that accounts sharing a group are found without comparing every pair. */
+static const wlf_account_list *sort_list;
+
+static int cmp_by_group(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int d = strcmp(sort_list->items[i].group, sort_list->items[j].group);
+
+    return d ? d : (i > j) - (i < j);
+}
+
+static void index_groups(checker *c, const wlf_account_list *list)
+{
+    c->list = list;
+    c->by_group = list->n ? malloc(list->n * sizeof(size_t)) : NULL;
+    if (c->by_group == NULL)
+        return;
+    for (size_t i = 0; i < list->n; i++)
+        c->by_group[i] = i;
+    sort_list = list;
+    qsort(c->by_group, list->n, sizeof(size_t), cmp_by_group);
+}
+
+static int cmp_group_key(const void *key, const void *elem)
+{
+    return strcmp(key, sort_list->items[*(const size_t *)elem].group);
+}
+
+/*
+ * The account's logs are its group's to read and nobody else's: the
+ * directory and what the masters write (root's, 0640), and no other
+ * account shares that group (it could read them too).
+ */
+static void check_log_group(checker *c, const wlf_account *acct,
+                            const struct group *gr, const char *dir)
+{
+    static const char *const files[] = { "", "fpm.a.log", "fpm.b.log",
+                                         "slow.log" };
+    const wlf_account_list *list = c->list;
+    char p[PATH_MAX + 16];
+    struct stat st;
+    size_t *hit, lo, hi;
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        fs_path(p, sizeof(p), "%s/%s", dir, files[i]);
+        if (lstat(p, &st) < 0)
+            continue;       /* made at the next start */
+        if (st.st_gid != gr->gr_gid)
+            problem(c, acct->name, "%s: group gid %lu, expected the "
+                    "account's group %s (fpmctl rebuild %s)", p,
+                    (unsigned long)st.st_gid, acct->group, acct->name);
+        if (i > 0 && (st.st_uid != 0 || (st.st_mode & 07777) != 0640))
+            problem(c, acct->name, "%s: expected root's, mode 0640 (owner "
+                    "uid %lu, mode %04o)", p, (unsigned long)st.st_uid,
+                    (unsigned)(st.st_mode & 07777));
+    }
+    if (c->by_group == NULL)
+        return;
+    sort_list = list;
+    hit = bsearch(acct->group, c->by_group, list->n, sizeof(size_t),
+                  cmp_group_key);
+    if (hit == NULL)
+        return;
+    lo = hi = (size_t)(hit - c->by_group);
+    while (lo > 0 && strcmp(list->items[c->by_group[lo - 1]].group,
+                            acct->group) == 0)
+        lo--;
+    while (hi + 1 < list->n && strcmp(list->items[c->by_group[hi + 1]].group,
+                                      acct->group) == 0)
+        hi++;
+    for (size_t k = lo; k <= hi; k++) {
+        const wlf_account *other = &list->items[c->by_group[k]];
+        if (strcmp(other->name, acct->name) != 0)
+            problem(c, acct->name, "shares group %s with account %s: each "
+                    "can read the other's logs", acct->group, other->name);
+    }
+}
+
 /* php-fpm -t on a fresh rendering, in a private temp directory */
 static void check_fpm_test(checker *c, const wlf_account *acct, char slot,
                            const fpm_rendered *r)
@@ -304,12 +385,32 @@ static void check_fpm_test(checker *c, const wlf_account *acct, char slot,
         problem(c, acct->name, "%s", err.msg);
 }
 
+/* binary + the ini's settings (its comments name the account) */
+static void ini_key(char *key, const char *bin, const char *ini)
+{
+    size_t n = strlen(bin);
+
+    memcpy(key, bin, n);
+    key[n++] = '\n';
+    for (const char *p = ini; *p;) {
+        size_t len = strcspn(p, "\n");
+        if (*p != ';') {
+            memcpy(key + n, p, len);
+            n += len;
+            key[n++] = '\n';
+        }
+        p += len + (p[len] == '\n');
+    }
+    key[n] = '\0';
+}
+
 /*
  * The account's rendering: up to date on disk, and what php-fpm -t would
- * say. php-fpm -t itself runs once per php-fpm binary (what it checks
- * beyond fpmctl's own validation, php.ini and the extensions, is the same
- * for every account of that binary; it accepts any php_admin value), so
- * that check stays fast with thousands of accounts.
+ * say. php-fpm -t itself runs once per php-fpm binary and start-up ini
+ * (what it checks beyond fpmctl's own validation, php.ini and the
+ * extensions, is the same for every account with the same binary and
+ * ini; it accepts any php_admin value), so that check stays fast with
+ * thousands of accounts.
  */
 static void check_rendering(checker *c, const wlf_account *acct,
                             const struct passwd *pw, const struct group *gr)
@@ -319,6 +420,7 @@ static void check_rendering(checker *c, const wlf_account *acct,
     fpm_rendered r;
     fpm_slot s;
     wlf_err err;
+    char *key;
     int tested = 0;
 
     slot = slot ? slot : 'a';
@@ -334,17 +436,24 @@ static void check_rendering(checker *c, const wlf_account *acct,
         fpm_validate_rendering(cfg, acct, slot, &r, pw->pw_uid, gr->gr_gid,
                                &err) < 0)
         problem(c, acct->name, "%s", err.msg);
+    if (c->no_fpm_test || (key = malloc(strlen(r.bin) + strlen(r.ini) + 3))
+                          == NULL) {
+        fpm_rendered_free(&r);
+        return;
+    }
+    ini_key(key, r.bin, r.ini);
     for (size_t i = 0; i < c->n_tested && !tested; i++)
-        tested = strcmp(c->tested[i], r.bin) == 0;
-    if (!tested && !c->no_fpm_test) {
+        tested = strcmp(c->tested[i], key) == 0;
+    if (!tested) {
         char **nv = realloc(c->tested, (c->n_tested + 1) * sizeof(*nv));
         if (nv) {
             c->tested = nv;
-            if ((nv[c->n_tested] = strdup(r.bin)) != NULL)
-                c->n_tested++;
+            nv[c->n_tested++] = key;
+            key = NULL;
         }
         check_fpm_test(c, acct, slot, &r);
     }
+    free(key);
     fpm_rendered_free(&r);
 }
 
@@ -439,15 +548,29 @@ static void check_account(checker *c, const wlf_account *acct,
         }
     }
     wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
-    check_root_dir(c, acct->name, dir, 0755);
+    check_root_dir(c, acct->name, dir, 0750);
     if (have_user) {
         fs_path(p, sizeof(p), "%s/php-error.log", dir);
         check_user_path(c, acct->name, p, uid, 0, 0640);
     }
+    if (have_group)
+        check_log_group(c, acct, gr, dir);
     check_rendering(c, acct, pw, gr);
 
     check_limits(c, acct);
     fpm_instance_probe(cfg, acct->name, 1, &probe);
+    if (wlf_account_is_suspended(acct)) {
+        char link[PATH_MAX];
+        wlf_path_socket(cfg, acct->name, link, sizeof(link));
+        if (probe.state == FPM_RUNNING)
+            problem(c, acct->name, "is suspended, but its PHP runs (slot "
+                    "%c, pid %ld): fpmctl suspend %s stops it", probe.slot,
+                    (long)probe.pid, acct->name);
+        else if (wlf_link_state(link) != WLF_LINK_SUSPENDED)
+            problem(c, acct->name, "is suspended, but %s does not say so: "
+                    "its sites do not show the suspended page (fpmctl start "
+                    "%s puts the link back)", link, acct->name);
+    }
     if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
         problem(c, acct->name, "instance is %s: %s",
                 fpm_state_name(probe.state), probe.error);
@@ -698,9 +821,11 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
         problem(&c, NULL, "%s", fpm_load_error_text(&list.errors[i]));
     if (list.n)
         load_ids(&c);
+    index_groups(&c, &list);
     check_accounts(&c, &list, httpd_gid, have_httpd_gid);
     free_ids(&c.users);
     free_ids(&c.groups);
+    free(c.by_group);
     for (size_t i = 0; i < c.n_tested; i++)
         free(c.tested[i]);
     free(c.tested);

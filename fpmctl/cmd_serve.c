@@ -92,12 +92,13 @@ typedef enum {
     OD_RUNNING,
     OD_STOPPING,    /* told to quit; the socket waits for the next master */
     OD_STOPPED,     /* stopped by fpmctl stop: nothing held */
-    OD_FAILED       /* the last start failed: 503 until retry_at */
+    OD_FAILED,      /* the last start failed: 503 until retry_at */
+    OD_SUSPENDED    /* fpmctl suspend: nothing held, nothing started */
 } od_state;
 
 static const char *const state_names[] = {
     "none", "idle", "waiting", "starting", "running", "stopping", "stopped",
-    "failed"
+    "failed", "suspended"
 };
 
 struct od_acct;
@@ -129,7 +130,7 @@ typedef struct od_acct {
     long long next_check;
     long long checked_at;       /* last status check that finished */
     long long accepted;         /* accepted conn at that check; -1 */
-    long long log_from;         /* fpm.log size when the master started */
+    long long log_from;         /* its log's size when the master started */
     long long retry_at;         /* FAILED: when to try again */
     int status_fd;              /* status fetch in progress, -1 */
     unsigned char *status_buf;
@@ -282,7 +283,8 @@ static void set_state(od_acct *a, od_state st)
 {
     a->state = st;
     a->t_state = wlf_now_ms();
-    if (st != OD_NONE && st != OD_IDLE && st != OD_STOPPED)
+    if (st != OD_NONE && st != OD_IDLE && st != OD_STOPPED &&
+        st != OD_SUSPENDED)
         make_active(a);
 }
 
@@ -431,12 +433,13 @@ static void abort_check(od_acct *a);
 static void make_room(void);
 static void grant_lock(od_acct *a);
 
-static void fpm_log_of(const od_acct *a, char *buf, size_t len)
+/* the slot's own log (fpm.a.log, fpm.b.log) */
+static void fpm_log_of(const od_acct *a, char slot, char *buf, size_t len)
 {
-    char dir[PATH_MAX];
+    fpm_slot s;
 
-    wlf_path_log_dir(S.cfg, a->name, dir, sizeof(dir));
-    fs_path(buf, len, "%s/fpm.log", dir);
+    fpm_slot_init(S.cfg, a->name, slot, &s);
+    wlf_copy(buf, len, s.log);
 }
 
 static void on_master_exit(master *m)
@@ -474,7 +477,7 @@ static void on_master_exit(master *m)
         }
         else if (a->state == OD_STARTING) {
             char line[PATH_MAX + 16] = "", log[PATH_MAX];
-            fpm_log_of(a, log, sizeof(log));
+            fpm_log_of(a, m->slot, log, sizeof(log));
             if (!fpm_log_complaint(log, a->log_from, line, sizeof(line)))
                 snprintf(line, sizeof(line), "see %s", log);
             slog("%s: php-fpm (pid %ld) %s while starting: %s; requests "
@@ -531,7 +534,7 @@ static void start_master(od_acct *a)
     envp[1] = scan;
     envp[2] = sockets;
     envp[3] = NULL;
-    fpm_log_of(a, log, sizeof(log));
+    fpm_log_of(a, a->slot, log, sizeof(log));
     a->log_from = fpm_file_size(log);
     /* what php-fpm says before its log is open lands in its log too */
     out = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
@@ -995,6 +998,13 @@ static void sync_account(od_acct *a)
     if (fpm_is_stopped(S.cfg, a->name)) {
         wlf_account_free(&acct);
         forget(a, OD_STOPPED);
+        return;
+    }
+    /* a suspended account's sites get the suspended page from httpd;
+     * nothing may start its PHP, so nothing listens for it either */
+    if (wlf_account_is_suspended(&acct)) {
+        wlf_account_free(&acct);
+        forget(a, OD_SUSPENDED);
         return;
     }
     live = fpm_live_slot(S.cfg, a->name);
@@ -1510,10 +1520,9 @@ static long long tick(void)
             fpm_slot s;
             fpm_slot_init(S.cfg, a->name, a->slot, &s);
             if (fpm_slot_pidfile(&s) == a->m->pid) {
-                char line[400], log[PATH_MAX];
+                char line[400];
                 set_state(a, OD_RUNNING);
-                fpm_log_of(a, log, sizeof(log));
-                if (fpm_log_complaint(log, a->log_from, line, sizeof(line)))
+                if (fpm_log_complaint(s.log, a->log_from, line, sizeof(line)))
                     slog("%s: php-fpm says: %s", a->name, line);
                 VLOG("%s: php-fpm %ld running after %lld ms", a->name,
                      (long)a->m->pid, now - a->last_used);
@@ -1821,15 +1830,16 @@ int cmd_serve(fpm_ctx *ctx, int argc, char **argv)
     close(ctx->lock_fd);
     ctx->lock_fd = -1;
     {
-        size_t idle = 0, running = 0, stopped = 0;
+        size_t idle = 0, running = 0, stopped = 0, suspended = 0;
         for (size_t i = 0; i < S.n_accts; i++) {
             idle += S.accts[i]->state == OD_IDLE;
             running += S.accts[i]->state == OD_RUNNING;
             stopped += S.accts[i]->state == OD_STOPPED;
+            suspended += S.accts[i]->state == OD_SUSPENDED;
         }
         slog("ready (pid %ld): %zu on-demand account(s) idle, %zu running, "
-             "%zu stopped; max_running %lld", (long)getpid(), idle, running,
-             stopped, S.cfg->max_running);
+             "%zu stopped, %zu suspended; max_running %lld", (long)getpid(),
+             idle, running, stopped, suspended, S.cfg->max_running);
     }
 
     for (;;) {

@@ -48,10 +48,15 @@ static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
         return pr;
     pr = apr_pcalloc(r->pool, sizeof(*pr));
     pr->state = "down";
-    slot = wlf_slot_of_link(a->link);
-    if (a->on_demand &&
-        stat(wlf_path_stopped(&wlf_g->cfg, a->name, path, sizeof(path)),
-             &st) == 0) {
+    slot = wlf_link_state(a->link);
+    if (slot == WLF_LINK_SUSPENDED) {
+        pr->state = "suspended";
+        pr->error = "suspended (fpmctl suspend): its sites get the "
+                    "suspended page";
+    }
+    else if (a->on_demand &&
+             stat(wlf_path_stopped(&wlf_g->cfg, a->name, path, sizeof(path)),
+                  &st) == 0) {
         /* not activated by requests until fpmctl start */
         pr->state = "stopped";
         pr->error = "stopped by fpmctl stop: requests get 503 until "
@@ -157,6 +162,8 @@ int wlfcgi_status_handler(request_rec *r)
             d = ap_get_module_config(s->lookup_defaults, &wlfcgi_module);
             e->max_upload = wlfcgi_upload_limit(d, c->acct, NULL);
             e->reuse_hmax = c->acct->reuse.enabled ? c->acct->reuse.hmax : 0;
+            e->suspended = wlf_link_state(c->acct->link) ==
+                           WLF_LINK_SUSPENDED;
         }
     }
     page.config = wlf_g->cfg.file;

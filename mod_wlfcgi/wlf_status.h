@@ -19,8 +19,10 @@ typedef struct {
     long long max_upload;       /* effective limit at the vhost level */
     int reuse_hmax;             /* 0: connection reuse off */
     const char *state;          /* running, idle (on-demand, no master:
-                                   the first request starts it), down;
+                                   the first request starts it), down, stopped,
+                                   suspended;
                                    NULL: unmapped */
+    int suspended;              /* the account is suspended */
 } wlf_status_entry;
 
 typedef struct {
