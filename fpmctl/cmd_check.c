@@ -21,6 +21,7 @@
 #include "instance.h"
 #include "json.h"
 #include "ops.h"
+#include "proc.h"
 #include "render.h"
 #include "resources.h"
 #include "sidedoor.h"
@@ -37,12 +38,16 @@ const char cmd_check_help[] =
     "date; `php-fpm -t` accepts each account's configuration (rendered\n"
     "into a temporary directory); running instances' sockets are owned by\n"
     "root with the httpd group and mode 0660, and NAME.sock points at\n"
-    "them. Also a problem: a php-fpm pool of the distribution that runs\n"
-    "PHP with httpd's group (Fedora's and Debian's `www` pool) and runs or\n"
-    "starts at boot or with httpd: its PHP can connect to every account's\n"
-    "socket. Warnings, which do not change the exit status: such a pool\n"
-    "that is merely stopped, a handler config that sends PHP to it, and\n"
-    "data that removed accounts left (remove-account without --purge).\n"
+    "them. On-demand accounts: an idle one's held socket is checked the\n"
+    "same way (never connected to: that would start it); nothing holding\n"
+    "it, a failed start, or a suspended one's socket listening is a\n"
+    "problem; one stopped by fpmctl stop is a warning. Also a problem: a\n"
+    "php-fpm pool of the distribution that runs PHP with httpd's group\n"
+    "(Fedora's and Debian's `www` pool) and runs or starts at boot or\n"
+    "with httpd: its PHP can connect to every account's socket.\n"
+    "Warnings, which do not change the exit status: such a pool that is\n"
+    "merely stopped, a handler config that sends PHP to it, and data that\n"
+    "removed accounts left (remove-account without --purge).\n"
     "Resource limits (cpu, memory, tasks, io_weight) must be enforceable\n"
     "on this host where accounts have them, and running instances must be\n"
     "inside their account's cgroup; a line before the verdict says how\n"
@@ -88,6 +93,9 @@ typedef struct {
     check_note *warnings;   /* printed after the problems in --json */
     const wlf_account_list *list;
     size_t *by_group;       /* list indices sorted by group */
+    int serve_runs;         /* fpmctl serve answered */
+    fpm_serve_state *serve_v;   /* what it says of each account */
+    size_t serve_n;
     size_t n_warnings;
 } checker;
 
@@ -168,6 +176,17 @@ static void problem(checker *c, const char *account, const char *fmt, ...)
 static void warning(checker *c, const char *account, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The helper half's problems (P) and warnings (W), one line each. */
+static void capture_line(FILE *cap, char kind, const char *account,
+                         char *msg)
+{
+    /* account names have no newline; messages lose theirs */
+    for (char *p = msg; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    fprintf(cap, "%c\t%s\t%s\n", kind, account ? account : "", msg);
+}
+
 static void warning(checker *c, const char *account, const char *fmt, ...)
 {
     char msg[2048];
@@ -177,6 +196,10 @@ static void warning(checker *c, const char *account, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (c->capture) {
+        capture_line(c->capture, 'W', account, msg);
+        return;
+    }
     if (!c->ctx->json) {
         if (account)
             printf("%s: warning: %s\n", account, msg);
@@ -214,11 +237,7 @@ static void problem(checker *c, const char *account, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (c->capture) {
-        /* one line each; account names and messages have no newline */
-        for (char *p = msg; *p; p++)
-            if (*p == '\n')
-                *p = ' ';
-        fprintf(c->capture, "%s\t%s\n", account ? account : "", msg);
+        capture_line(c->capture, 'P', account, msg);
         return;
     }
     c->n++;
@@ -502,6 +521,99 @@ static void check_limits(checker *c, const wlf_account *acct)
     }
 }
 
+/*
+ * The socket of a slot that serves (a running master's, or the one an
+ * idle on-demand account's holder listens on): only root and httpd may
+ * connect, and NAME.sock points at it. Looked at, never connected to: a
+ * connection to an idle account's socket would start it.
+ */
+static void check_slot_socket(checker *c, const wlf_account *acct, char slot,
+                              const char *what, gid_t httpd_gid,
+                              int have_httpd_gid)
+{
+    const wlf_config *cfg = &c->ctx->cfg;
+    fpm_slot s;
+    struct stat st;
+    char link[PATH_MAX];
+
+    fpm_slot_init(cfg, acct->name, slot, &s);
+    if (stat(s.sock, &st) < 0 || !S_ISSOCK(st.st_mode))
+        problem(c, acct->name, "%s is not a socket", s.sock);
+    else {
+        /* the account's own PHP must not be able to connect */
+        if (st.st_uid != 0)
+            problem(c, acct->name, "%s: owner uid %lu, expected "
+                    FPM_SOCKET_OWNER ": the account's PHP may connect "
+                    "(fpmctl rebuild %s, or reload it if its files are "
+                    "up to date)", s.sock, (unsigned long)st.st_uid,
+                    acct->name);
+        if (have_httpd_gid && st.st_gid != httpd_gid)
+            problem(c, acct->name, "%s: group gid %lu, expected %s",
+                    s.sock, (unsigned long)st.st_gid, cfg->httpd_group);
+        if ((st.st_mode & 0777) != 0660)
+            problem(c, acct->name, "%s: mode %04o, expected 0660",
+                    s.sock, (unsigned)(st.st_mode & 0777));
+    }
+    wlf_path_socket(cfg, acct->name, link, sizeof(link));
+    if (wlf_slot_of_link(link) != slot)
+        problem(c, acct->name, "%s does not point at %s (slot %c)", link,
+                what, slot);
+}
+
+/*
+ * An on-demand account, in each of its states: idle (no master, its
+ * socket held) is how it should be and its socket is checked without
+ * connecting; starting is fine; running is checked like any running
+ * instance (by the caller); stopped by `fpmctl stop` is said, not a
+ * problem; nothing holding its socket, or a start that failed, is one.
+ */
+static void check_on_demand(checker *c, const wlf_account *acct,
+                            fpm_probe *probe, gid_t httpd_gid,
+                            int have_httpd_gid)
+{
+    const wlf_config *cfg = &c->ctx->cfg;
+
+    fpm_probe_on_demand(cfg, acct->name,
+                        fpm_serve_find(c->serve_v, c->serve_n, acct->name),
+                        c->serve_runs, probe);
+    switch (probe->state) {
+    case FPM_IDLE:
+        check_slot_socket(c, acct, probe->slot ? probe->slot : 'a',
+                          "its held socket", httpd_gid, have_httpd_gid);
+        break;
+    case FPM_STOPPED:
+        if (fpm_is_stopped(cfg, acct->name))
+            warning(c, acct->name, "stopped (fpmctl stop): requests get "
+                    "503 until `fpmctl start %s`", acct->name);
+        else if (probe->error[0])
+            problem(c, acct->name, "%s", probe->error);
+        break;
+    case FPM_DEAD:
+        if (probe->pid == 0) {
+            /* a failed start (the pid file case is reported below) */
+            problem(c, acct->name, "%s", probe->error);
+            probe->state = FPM_STOPPED;
+        }
+        break;
+    case FPM_SUSPENDED: {
+        /* nothing may hold it: a connection would start the account */
+        fpm_slot s;
+        struct stat st;
+        unsigned long inodes[4];
+        char slot = fpm_live_slot(cfg, acct->name);
+        fpm_slot_init(cfg, acct->name, slot ? slot : 'a', &s);
+        if (lstat(s.sock, &st) == 0 && S_ISSOCK(st.st_mode) &&
+            proc_unix_listeners(s.sock, inodes, 4) > 0)
+            problem(c, acct->name, "is suspended, but %s listens: a "
+                    "connection would start it (fpmctl suspend %s)",
+                    s.sock, acct->name);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
 static void check_account(checker *c, const wlf_account *acct,
                           gid_t httpd_gid, int have_httpd_gid)
 {
@@ -511,7 +623,6 @@ static void check_account(checker *c, const wlf_account *acct,
     int have_user = pw != NULL, have_group = gr != NULL;
     uid_t uid = pw ? pw->pw_uid : 0;
     char dir[PATH_MAX], p[PATH_MAX + 32];
-    struct stat st;
     fpm_probe probe;
     wlf_err err;
 
@@ -558,7 +669,9 @@ static void check_account(checker *c, const wlf_account *acct,
     check_rendering(c, acct, pw, gr);
 
     check_limits(c, acct);
-    fpm_instance_probe(cfg, acct->name, 1, &probe);
+    fpm_account_probe(cfg, acct, 1, &probe);
+    if (fpm_is_on_demand(cfg, acct))
+        check_on_demand(c, acct, &probe, httpd_gid, have_httpd_gid);
     if (wlf_account_is_suspended(acct)) {
         char link[PATH_MAX];
         wlf_path_socket(cfg, acct->name, link, sizeof(link));
@@ -574,32 +687,9 @@ static void check_account(checker *c, const wlf_account *acct,
     if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
         problem(c, acct->name, "instance is %s: %s",
                 fpm_state_name(probe.state), probe.error);
-    if (probe.state == FPM_RUNNING && probe.slot) {
-        fpm_slot s;
-        char link[PATH_MAX];
-        fpm_slot_init(cfg, acct->name, probe.slot, &s);
-        if (stat(s.sock, &st) < 0 || !S_ISSOCK(st.st_mode))
-            problem(c, acct->name, "%s is not a socket", s.sock);
-        else {
-            /* the account's own PHP must not be able to connect */
-            if (st.st_uid != 0)
-                problem(c, acct->name, "%s: owner uid %lu, expected "
-                        FPM_SOCKET_OWNER ": the account's PHP may connect "
-                        "(fpmctl rebuild %s, or reload it if its files are "
-                        "up to date)", s.sock, (unsigned long)st.st_uid,
-                        acct->name);
-            if (have_httpd_gid && st.st_gid != httpd_gid)
-                problem(c, acct->name, "%s: group gid %lu, expected %s",
-                        s.sock, (unsigned long)st.st_gid, cfg->httpd_group);
-            if ((st.st_mode & 0777) != 0660)
-                problem(c, acct->name, "%s: mode %04o, expected 0660",
-                        s.sock, (unsigned)(st.st_mode & 0777));
-        }
-        wlf_path_socket(cfg, acct->name, link, sizeof(link));
-        if (wlf_slot_of_link(link) != probe.slot)
-            problem(c, acct->name, "%s does not point at the running "
-                    "instance (slot %c)", link, probe.slot);
-    }
+    if (probe.state == FPM_RUNNING && probe.slot)
+        check_slot_socket(c, acct, probe.slot, "the running instance",
+                          httpd_gid, have_httpd_gid);
 }
 
 /*
@@ -654,14 +744,17 @@ static void check_accounts(checker *c, const wlf_account_list *list,
     }
     rewind(cap);
     while (fgets(line, sizeof(line), cap)) {
-        char *tab = strchr(line, '\t');
+        char *acct = line + 2, *tab = strchr(acct, '\t');
         size_t len = strlen(line);
         if (len && line[len - 1] == '\n')
             line[--len] = '\0';
-        if (tab == NULL)
+        if (len < 2 || line[1] != '\t' || tab == NULL)
             continue;
         *tab = '\0';
-        problem(c, line[0] ? line : NULL, "%s", tab + 1);
+        if (line[0] == 'W')
+            warning(c, acct[0] ? acct : NULL, "%s", tab + 1);
+        else
+            problem(c, acct[0] ? acct : NULL, "%s", tab + 1);
     }
     fclose(cap);
 }
@@ -822,10 +915,18 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
     if (list.n)
         load_ids(&c);
     index_groups(&c, &list);
+    {
+        /* what fpmctl serve holds, asked once (on-demand accounts) */
+        int fd = fpm_serve_conn(ctx);
+        c.serve_runs = fd >= 0;
+        if (fd >= 0 && fpm_serve_list(fd, &c.serve_v, &c.serve_n, &err) < 0)
+            problem(&c, NULL, "%s", err.msg);
+    }
     check_accounts(&c, &list, httpd_gid, have_httpd_gid);
     free_ids(&c.users);
     free_ids(&c.groups);
     free(c.by_group);
+    free(c.serve_v);
     for (size_t i = 0; i < c.n_tested; i++)
         free(c.tested[i]);
     free(c.tested);

@@ -371,12 +371,16 @@ def test_list_status_show_name_the_states(od):
     assert fpm_masters(od, "paul") == []
 
 
-def test_check_is_clean_for_idle_running_and_stopped_accounts(od):
-    """check knows serve's sockets: an idle account's socket is held by
-    serve (root, httpd's group, 0660), a running one's by its master."""
-    for n in ("idla", "runa", "stoa"):
+def test_check_in_every_state_of_an_on_demand_account(od):
+    """check takes each on-demand account as it is, and wakes none: idle
+    (its socket held by serve, checked like a running instance's, never
+    connected to) is fine, running is checked like an always account,
+    stopped is reported as stopped (a warning), suspended is fine; with
+    nothing holding the idle socket, check fails."""
+    for n in ("idla", "runa", "stoa", "susa"):
         od.add_account(n)
     od.fpmctl("stop", "stoa", check=True)
+    od.fpmctl("suspend", "susa", check=True)
     assert od.request("runa", od.write_php("runa", HELLO)).status == 200
     gid = grp.getgrnam(httpd_group(od)).gr_gid
     for n in ("idla", "runa"):
@@ -384,9 +388,40 @@ def test_check_is_clean_for_idle_running_and_stopped_accounts(od):
         assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == \
             (0, gid, 0o660), n
     r = od.fpmctl("check")
-    assert r.rc == 0 and "no problems" in r.out + r.err, r.out + r.err
-    assert "warning" not in (r.out + r.err).lower(), r.out + r.err
-    assert fpm_masters(od, "idla") == [] and fpm_masters(od, "stoa") == []
+    out = r.out + r.err
+    assert r.rc == 0 and "no problems" in out, out
+    warnings = [ln for ln in out.splitlines() if ": warning:" in ln]
+    assert warnings == ["stoa: warning: stopped (fpmctl stop): requests get "
+                        "503 until `fpmctl start stoa`"], out
+    j = od.json("check")
+    assert j["ok"] and j["problems"] == [], j
+    assert [w["account"] for w in j["warnings"]] == ["stoa"], j
+    # running: checked like an always account (its socket's mode)
+    runa_sock = os.path.join(od.paths["sockets"], "runa.a.sock")
+    os.chmod(runa_sock, 0o666)
+    try:
+        r = od.fpmctl("check")
+        assert r.rc == 1, r
+        assert f"runa: {runa_sock}: mode 0666, expected 0660" in r.out, r
+    finally:
+        os.chmod(runa_sock, 0o660)
+    # idle: its held socket checked the same way, without waking it
+    idla_sock = os.path.join(od.paths["sockets"], "idla.a.sock")
+    os.chmod(idla_sock, 0o666)
+    try:
+        r = od.fpmctl("check")
+        assert r.rc == 1, r
+        assert f"idla: {idla_sock}: mode 0666, expected 0660" in r.out, r
+    finally:
+        os.chmod(idla_sock, 0o660)
+    for n in ("idla", "stoa", "susa"):
+        assert fpm_masters(od, n) == [], f"check woke {n}"
+    assert state(od, "idla") == "idle"
+    # nothing holds the idle socket: requests would get 503
+    od.stop_serve()
+    r = od.fpmctl("check")
+    assert r.rc == 1, r
+    assert "idla: on-demand: fpmctl serve is not running" in r.out, r
 
 
 # ------------------------------------------------------------ with httpd --
