@@ -424,6 +424,54 @@ def test_check_in_every_state_of_an_on_demand_account(od):
     assert "idla: on-demand: fpmctl serve is not running" in r.out, r
 
 
+def test_a_suspended_account_is_never_started_and_resume_arms_it(od):
+    """Suspended, an on-demand account has no socket serve holds: nothing
+    a client does starts it, nor do start --all, reload, rebuild, set or
+    a restart of serve. resume makes it idle; its next request starts
+    it."""
+    od.add_account("sue")
+    script = od.write_php("sue", HELLO)
+    assert od.request("sue", script).status == 200
+    master = fpm_masters(od, "sue")
+    assert len(master) == 1
+    r = od.fpmctl("suspend", "sue", "--reason", "test")
+    assert r.rc == 0 and "sue: suspended (test)" in r.out, r
+    assert not pid_alive(master[0])
+    assert os.readlink(od.socket("sue")) == "sue.suspended"
+    slot_sock = os.path.join(od.paths["sockets"], "sue.a.sock")
+
+    def nothing_listens():
+        assert not os.path.exists(slot_sock)
+        with pytest.raises(OSError):
+            od.request("sue", script, timeout=2)
+        with pytest.raises(OSError):
+            od.request("sue", script, timeout=2, sock=slot_sock)
+        assert fpm_masters(od, "sue") == []
+        assert state(od, "sue") == "suspended"
+
+    nothing_listens()
+    assert {a["name"]: a["state"] for a in od.json("list")}["sue"] == \
+        "suspended"
+    for cmd in (("start", "--all"), ("reload", "sue"), ("rebuild", "--all"),
+                ("set", "sue", "max_children=3"),
+                ("set", "sue", "activation=always"),
+                ("set", "sue", "activation=on-demand"), ("restart", "--all")):
+        od.fpmctl(*cmd)
+        nothing_listens()
+    od.stop_serve()
+    od.start_serve()
+    nothing_listens()
+    assert "0 running, 0 stopped, 1 suspended" in od.serve_output()
+    r = od.fpmctl("resume", "sue")
+    assert r.rc == 0 and "sue: resumed; idle" in r.out, r
+    assert fpm_masters(od, "sue") == []
+    assert state(od, "sue") == "idle"
+    assert os.path.exists(slot_sock)
+    r = od.request("sue", script)
+    assert r.status == 200 and r.text.startswith("hello from"), r
+    assert len(fpm_masters(od, "sue")) == 1
+
+
 # ------------------------------------------------------------ with httpd --
 
 def od_vhosts(sb, port, names):
@@ -491,5 +539,37 @@ def test_through_httpd_wake_up_status_page_and_stop(od, httpd_factory,
         assert v["state"] == "stopped" and v["answers"] is False, v
         assert 'wlfcgi_state{account="quinn",wlfcgi_state="stopped"} 1' \
             in od.fpmctl("status", "--openmetrics").out
+    finally:
+        h.stop()
+
+
+def test_through_httpd_a_suspended_account_gets_the_page_not_php(
+        od, httpd_factory, expect_log):
+    """A request to a suspended on-demand account gets the module's
+    suspended page and starts nothing; after resume the next request wakes
+    the account."""
+    expect_log(r"WLF00029: account rosa is suspended")
+    r_acct = od.add_account("rosa")
+    od.write_php("rosa", HELLO, filename="hello.php")
+    od.fpmctl("suspend", "rosa", check=True)
+    h = httpd_factory()
+    h.write(od_vhosts(od, h.port, ["rosa"]))
+    h.start()
+    try:
+        r = h.get("/hello.php", host="rosa.test")
+        assert r.status == 503 and "This site is suspended" in r.text, r
+        assert r.header("Retry-After") == "3600"
+        assert fpm_masters(od, "rosa") == []
+        j = h.get("/wlfcgi-status?json", host="admin.test").json()
+        v = {x["vhost"]: x for x in j["vhosts"]}["rosa.test"]
+        assert v["state"] == "suspended" and v["suspended"] is True, v
+        assert 'wlfcgi_state{account="rosa",wlfcgi_state="suspended"} 1' \
+            in h.get("/wlfcgi-status?openmetrics", host="admin.test").text
+        assert fpm_masters(od, "rosa") == []
+        od.fpmctl("resume", "rosa", check=True)
+        assert fpm_masters(od, "rosa") == []
+        r = h.get("/hello.php", host="rosa.test")
+        assert r.status == 200 and r.text == f"hello from {r_acct.user}", r
+        assert len(fpm_masters(od, "rosa")) == 1
     finally:
         h.stop()

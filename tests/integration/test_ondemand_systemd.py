@@ -140,6 +140,36 @@ def test_fpmctl_arms_with_the_socket_unit_and_starts_no_instance(
     assert r.name == "alice"
 
 
+def test_suspend_stops_the_socket_unit_and_resume_starts_only_it(
+        sandbox_factory):
+    """systemd mode: a suspended on-demand account's socket unit is
+    stopped (no connection can start it), start --all leaves it so, and
+    resume starts the socket unit again, not the instance."""
+    sb = sandbox_factory(service="systemd")
+    sb.set_defaults(activation="on-demand")
+    sb.add_account("sue")
+    before = len(sb.systemctl_calls())
+    sb.fpmctl("suspend", "sue", check=True)
+    calls = sb.systemctl_calls()[before:]
+    assert "stop wlfcgi-fpm@sue.a.service wlfcgi-fpm@sue.a.socket" in \
+        calls, calls
+    assert os.readlink(sb.socket("sue")) == "sue.suspended"
+    before = len(sb.systemctl_calls())
+    sb.fpmctl("start", "--all", check=True)
+    sb.fpmctl("rebuild", "--all", check=True)
+    calls = sb.systemctl_calls()[before:]
+    assert not any(c.startswith("start") for c in calls), calls
+    assert sb.json("show", "sue")["state"] == "suspended"
+    before = len(sb.systemctl_calls())
+    r = sb.fpmctl("resume", "sue")
+    assert r.rc == 0 and "resumed; idle" in r.out, r
+    calls = sb.systemctl_calls()[before:]
+    assert "start wlfcgi-fpm@sue.a.socket" in calls, calls
+    assert not any(c.startswith("start") and c.endswith(".service")
+                   for c in calls), calls
+    assert os.readlink(sb.socket("sue")) == "sue.a.sock"
+
+
 def test_serve_in_systemd_mode_stops_idle_masters_systemd_started(
         sandbox_factory):
     """serve holds nothing in systemd mode; a master the socket unit
