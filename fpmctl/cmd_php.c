@@ -8,8 +8,9 @@
  * terminal. Where the caller has one, PHP gets a pseudo-terminal that
  * fpmctl relays (ptyrun.c): a program the customer's PHP starts could
  * otherwise push keystrokes into root's shell (TIOCSTI) or keep reading
- * them after fpmctl ended. fpmctl exits with PHP's status. In direct
- * mode PHP runs in the account's cgroup, as its masters do.
+ * them after fpmctl ended. fpmctl exits with PHP's status. PHP runs
+ * within the account's limits, as its masters do: in its cgroup (direct
+ * mode) or in a scope in its slice (systemd mode).
  * The account's ini settings are given with -d (the instance's own ini
  * directory is root's and holds only what the master needs); options that
  * would drop or replace them are refused.
@@ -44,7 +45,8 @@ const char cmd_php_help[] =
     "stays, unless the user cannot enter it (then: the account's home).\n"
     "PHP runs in a session of its own: on a terminal, a pseudo-terminal\n"
     "that fpmctl relays, never the caller's own (^Z does not suspend it).\n"
-    "In direct mode it runs in the account's cgroup (its limits). Exits\n"
+    "It runs within the account's limits (cgroup, or a scope in its\n"
+    "slice in systemd mode). Exits\n"
     "with PHP's status (killed by a signal: fpmctl ends by the same one).\n"
     "Unlike in php-fpm, max_execution_time is\n"
     "PHP's CLI default (no limit), and errors go to standard error. A\n"
@@ -133,6 +135,27 @@ static void become_and_exec(void *data)
     _exit(127);
 }
 
+/* systemd mode: in a scope in the account's slice, before PHP runs */
+typedef struct {
+    const fpm_ctx *ctx;
+    const char *name, *slice;
+    int failed;
+} scope_place;
+
+static int place_in_scope(pid_t pid, void *data)
+{
+    scope_place *sp = data;
+    wlf_err err;
+
+    wlf_err_clear(&err);
+    if (fpm_scope_place(sp->ctx, sp->name, sp->slice, pid, &err) < 0) {
+        fpm_report(&err, FPM_EXIT_FAILED);
+        sp->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_php(fpm_ctx *ctx, int argc, char **argv)
 {
     wlf_account acct;
@@ -143,6 +166,7 @@ int cmd_php(fpm_ctx *ctx, int argc, char **argv)
     char **args, **env;
     const char *name, *bad;
     fpm_cg_join join;
+    char slice[160];
     int rc, lock_rc;
 
     /* everything after NAME belongs to php, --help and -q included */
@@ -187,7 +211,8 @@ int cmd_php(fpm_ctx *ctx, int argc, char **argv)
     }
     /* inside the account's limits, as its masters: a cron job does not
      * get more memory or CPU than the account */
-    if (fpm_limits_for_process(ctx, name, &join, &lock_rc, &err) < 0) {
+    if (fpm_limits_for_process(ctx, name, &join, slice, sizeof(slice),
+                               &lock_rc, &err) < 0) {
         rc = lock_rc ? lock_rc : fpm_report(&err, FPM_EXIT_FAILED);
         goto free_args;
     }
@@ -196,8 +221,14 @@ int cmd_php(fpm_ctx *ctx, int argc, char **argv)
     {
         php_child child = { name, acct.user, acct.home, uid, gid, args,
                             env, &join };
-        int status = fpm_run_detached(become_and_exec, &child);
-        if (status < 0) {
+        scope_place sp = { ctx, name, slice, 0 };
+        int status = fpm_run_detached(become_and_exec, &child,
+                                      slice[0] ? place_in_scope : NULL,
+                                      &sp);
+        if (sp.failed) {
+            rc = FPM_EXIT_FAILED;
+        }
+        else if (status < 0) {
             /* never PHP on root's own terminal instead */
             fpm_error("%s: cannot start PHP in a session of its own: %s",
                       name, strerror(errno));

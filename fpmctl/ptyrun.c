@@ -79,10 +79,11 @@ static void close_above_stdio(void)
 
 /* The child's side: a new session, its own terminal if it gets one */
 static void start_child(int slave, const struct termios *tio,
-                        const struct winsize *ws, void (*child)(void *),
-                        void *arg)
+                        const struct winsize *ws, int go,
+                        void (*child)(void *), void *arg)
 {
     sigset_t none;
+    char c;
 
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
@@ -110,6 +111,9 @@ static void start_child(int slave, const struct termios *tio,
         if (slave > 2)
             close(slave);
     }
+    /* the parent put this process where it belongs */
+    if (go >= 0 && read(go, &c, 1) != 1)
+        _exit(126);
     close_above_stdio();
     child(arg);
     _exit(127);
@@ -131,7 +135,8 @@ static int pump(int from, int to)
     return 0;
 }
 
-int fpm_run_detached(void (*child)(void *), void *arg)
+int fpm_run_detached(void (*child)(void *), void *arg,
+                     int (*place)(pid_t, void *), void *place_arg)
 {
     struct sigaction sa, old[N_RELAYED];
     struct termios tio, raw;
@@ -142,6 +147,7 @@ int fpm_run_detached(void (*child)(void *), void *arg)
     int status = 0, done = 0, relay_in, saved;
     char slave_name[128], in_buf[4096];
     size_t in_len = 0, in_off = 0;
+    int go[2] = { -1, -1 };
     pid_t pid;
 
     if (term >= 0) {
@@ -161,8 +167,14 @@ int fpm_run_detached(void (*child)(void *), void *arg)
         have_tio = tcgetattr(term, &tio) == 0;
         have_ws = ioctl(term, TIOCGWINSZ, &ws) == 0;
     }
-    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+        (place && pipe2(go, O_CLOEXEC) < 0)) {
         saved = errno;
+        if (sig_pipe[0] >= 0) {
+            close(sig_pipe[0]);
+            close(sig_pipe[1]);
+            sig_pipe[0] = sig_pipe[1] = -1;
+        }
         if (master >= 0) {
             close(master);
             close(slave);
@@ -178,12 +190,24 @@ int fpm_run_detached(void (*child)(void *), void *arg)
         sigaction(relayed_signals[i], &sa, &old[i]);
 
     pid = fork();
-    if (pid == 0)
+    if (pid == 0) {
+        /* its own copy would keep the go pipe from ever ending */
+        if (go[1] >= 0)
+            close(go[1]);
         start_child(slave, have_tio ? &tio : NULL, have_ws ? &ws : NULL,
-                    child, arg);
+                    go[0], child, arg);
+    }
     saved = errno;
     if (slave >= 0)
         close(slave);
+    if (place) {
+        close(go[0]);
+        /* failed: the child reads no byte and ends */
+        if (pid > 0 && place(pid, place_arg) == 0 &&
+            write(go[1], "g", 1) != 1)
+            kill(pid, SIGKILL);
+        close(go[1]);
+    }
     if (master >= 0)
         /* a child that reads nothing must not stop the relay of what it
          * writes: typed input waits in in_buf */
@@ -262,6 +286,7 @@ int fpm_run_detached(void (*child)(void *), void *arg)
         sigaction(relayed_signals[i], &old[i], NULL);
     close(sig_pipe[0]);
     close(sig_pipe[1]);
+    sig_pipe[0] = sig_pipe[1] = -1;
     if (pid < 0) {
         errno = saved;
         return -1;

@@ -13,16 +13,21 @@
 #ifndef FPM_PTYRUN_H
 #define FPM_PTYRUN_H
 
+#include <sys/types.h>
+
 /*
  * Fork; in the child start a new session (on a new pseudo-terminal if
  * any of fds 0-2 is a terminal: those become its slave), then call
- * child(arg), which must exec or _exit. The parent relays the terminal,
+ * child(arg), which must exec or _exit. With `place`, the child first
+ * waits until place(its pid, place_arg) returned 0 in the parent (-1:
+ * it ends with status 126, nothing ran). The parent relays the terminal,
  * passes SIGINT, SIGQUIT, SIGTERM and SIGHUP on to the child's process
  * group, the window size to its terminal, and waits. Returns the child's
  * wait status (see waitpid), or -1 with errno set when it could not
  * start it (no pseudo-terminal: nothing ran).
  */
-int fpm_run_detached(void (*child)(void *), void *arg);
+int fpm_run_detached(void (*child)(void *), void *arg,
+                     int (*place)(pid_t, void *), void *place_arg);
 
 /* End this process the way wait status `status` says the child ended:
  * killed by the same signal (no core dump), or exit with its status.
