@@ -568,6 +568,9 @@ static void register_hooks(apr_pool_t *p)
      * mod_proxy's child_init, which every post_config precedes */
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_child_init(child_init, after_proxy, NULL, APR_HOOK_MIDDLE);
+    /* the client's own request, before any redirect (upload limits) */
+    ap_hook_post_perdir_config(wlfcgi_note_client_scope, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(wlfcgi_fixups, after_rewrite, NULL, APR_HOOK_LAST);
     ap_hook_handler(wlfcgi_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* before mod_proxy_balancer: we must see every proxied request */

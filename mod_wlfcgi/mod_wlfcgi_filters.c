@@ -24,6 +24,7 @@ typedef struct {
     long long limit;
     long long seen;
     const wlf_acct *acct;
+    const char *client_uri;         /* the URL the limit belongs to */
 } wlf_limit_ctx;
 
 static apr_status_t limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
@@ -42,7 +43,8 @@ static apr_status_t limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r,
                       WLFLOG_CHUNKED_TOO_LARGE ": account %s: chunked body "
                       "passed the upload limit %" APR_INT64_T_FMT " of %s",
-                      ctx->acct->name, (apr_int64_t)ctx->limit, f->r->uri);
+                      ctx->acct->name, (apr_int64_t)ctx->limit,
+                      ctx->client_uri);
         apr_brigade_cleanup(bb);
         ap_remove_input_filter(f);
         return APR_ENOSPC;      /* mod_proxy maps it to 413 */
@@ -98,12 +100,14 @@ static apr_status_t gather_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     return APR_SUCCESS;
 }
 
-void wlfcgi_limit_body(request_rec *r, long long limit, const wlf_acct *a)
+void wlfcgi_limit_body(request_rec *r, long long limit, const wlf_acct *a,
+                       const char *client_uri)
 {
     wlf_limit_ctx *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
 
     ctx->limit = limit;
     ctx->acct = a;
+    ctx->client_uri = client_uri;
     ap_add_input_filter(WLF_LIMIT_FILTER, ctx, r, r->connection);
 }
 

@@ -61,6 +61,18 @@ typedef struct {
     const char *php_admin;          /* PHP_ADMIN_VALUE for it */
 } wlf_dir_conf;
 
+/* What the module keeps per request (r->request_config). */
+typedef struct {
+    /* on the request the client sent (the first of its chain of internal
+     * redirects and subrequests): its per-dir config once complete, and
+     * its URL; the upload limit of the whole chain is taken from these */
+    const wlf_dir_conf *client_scope;
+    const char *client_uri;
+    /* on a request sent to an account, for request_status() */
+    wlf_acct *acct;
+    char slot;                      /* 'a', 'b', or 0: no live slot */
+} wlf_req;
+
 /* Everything loaded from the account database for one config generation;
  * lives in pconf, so a graceful restart starts from scratch. */
 typedef struct {
@@ -93,6 +105,16 @@ void wlfcgi_warn_upload_ceilings(apr_pool_t *p, server_rec *main_s);
  * NULL) gets the PHP_ADMIN_VALUE that tells FPM the same limit. */
 long long wlfcgi_upload_limit(const wlf_dir_conf *d, const wlf_acct *a,
                               const char **php_admin);
+/* post_perdir_config: remember the scope of the request the client sent */
+int wlfcgi_note_client_scope(request_rec *r);
+/* The upload limit for request `r` of account `a`: the limit of the URL
+ * the client sent, whatever internal redirects, rewrites and subrequests
+ * led to `r`. *client_uri gets that URL (for log lines). */
+long long wlfcgi_request_upload_limit(request_rec *r, const wlf_acct *a,
+                                      const char **php_admin,
+                                      const char **client_uri);
+/* This request's record (made on first use) */
+wlf_req *wlfcgi_req(request_rec *r);
 
 /* ---- mod_wlfcgi_request.c ---- */
 int wlfcgi_fixups(request_rec *r);
@@ -102,8 +124,10 @@ int wlfcgi_request_status(int *status, request_rec *r);
 
 /* ---- mod_wlfcgi_filters.c ---- */
 void wlfcgi_register_filters(void);
-/* Count a body of unknown length and stop it at `limit` (413) */
-void wlfcgi_limit_body(request_rec *r, long long limit, const wlf_acct *a);
+/* Count a body of unknown length and stop it at `limit`, the limit of
+ * `client_uri` (413) */
+void wlfcgi_limit_body(request_rec *r, long long limit, const wlf_acct *a,
+                       const char *client_uri);
 /* Read large bodies in pieces of one FastCGI record; `length` is the
  * announced Content-Length, or -1 */
 void wlfcgi_gather_body(request_rec *r, long long length);

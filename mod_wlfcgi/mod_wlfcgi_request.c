@@ -47,12 +47,6 @@ APLOG_USE_MODULE(wlfcgi);
 
 #define WLF_RETRY_AFTER     "10"
 
-/* Which account a proxied request was sent to, for request_status() */
-typedef struct {
-    wlf_acct *acct;
-    char slot;                      /* 'a', 'b', or 0: no live slot */
-} wlf_req;
-
 static int is_routable(request_rec *r, wlf_srv_conf *c)
 {
     return r->finfo.filetype == APR_REG && r->filename &&
@@ -121,17 +115,16 @@ static void use_vhost_fcgi_conf(request_rec *r)
 
 static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
 {
-    wlf_dir_conf *d = ap_get_module_config(r->per_dir_config, &wlfcgi_module);
-    const char *php_admin;
-    long long limit = wlfcgi_upload_limit(d, a, &php_admin);
+    const char *php_admin, *client_uri;
+    long long limit = wlfcgi_request_upload_limit(r, a, &php_admin,
+                                                  &client_uri);
     long long length;
     char slot = wlf_slot_of_link(a->link);
     /* for request_status(): which account a 503 is about */
-    wlf_req *rq = apr_pcalloc(r->pool, sizeof(*rq));
+    wlf_req *rq = wlfcgi_req(r);
 
     rq->acct = a;
     rq->slot = slot;
-    ap_set_module_config(r->request_config, &wlfcgi_module, rq);
     if (slot == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_NO_LIVE_SLOT
                       ": account %s: no live instance (%s is missing or not "
@@ -146,16 +139,18 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     case WLF_BODY_TOO_LARGE:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BODY_TOO_LARGE
                       ": account %s: Content-Length %" APR_INT64_T_FMT
-                      " is over the upload limit %" APR_INT64_T_FMT " of %s",
-                      a->name, (apr_int64_t)length, (apr_int64_t)limit,
-                      r->uri);
+                      " is over the upload limit %" APR_INT64_T_FMT
+                      " of %s%s%s", a->name, (apr_int64_t)length,
+                      (apr_int64_t)limit, client_uri,
+                      strcmp(client_uri, r->uri) ? ", served as " : "",
+                      strcmp(client_uri, r->uri) ? r->uri : "");
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     case WLF_BODY_BAD:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BAD_LENGTH
                       ": invalid Content-Length");
         return HTTP_BAD_REQUEST;
     case WLF_BODY_CHUNKED:
-        wlfcgi_limit_body(r, limit, a);
+        wlfcgi_limit_body(r, limit, a, client_uri);
         /* mod_proxy_fcgi then spools the body (memory, then a temp
          * file) and sends CONTENT_LENGTH; without it PHP reads nothing */
         apr_table_setn(r->subprocess_env, "proxy-sendcl", "1");
@@ -255,7 +250,8 @@ int wlfcgi_request_status(int *status, request_rec *r)
 {
     wlf_req *rq = ap_get_module_config(r->request_config, &wlfcgi_module);
 
-    if (rq == NULL || *status != HTTP_SERVICE_UNAVAILABLE)
+    if (rq == NULL || rq->acct == NULL ||
+        *status != HTTP_SERVICE_UNAVAILABLE)
         return DECLINED;
     apr_table_setn(r->err_headers_out, "Retry-After", WLF_RETRY_AFTER);
     if (rq->slot == 0)
