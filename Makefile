@@ -148,7 +148,8 @@ else
 	$(INSTALL) -m 0644 conf.d/10-wlfcgi.conf $(DESTDIR)$(HTTPD_MODCONFDIR)/10-wlfcgi.conf
 	$(INSTALL) -m 0644 conf.d/wlfcgi.conf $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf
 endif
-	sed 's|WLFcgiConfig /etc/wlfcgi/|WLFcgiConfig $(WLF_CONFDIR)/|' \
+	@# WLFcgiConfig and the status page's password file
+	sed 's|/etc/wlfcgi/|$(WLF_CONFDIR)/|g' \
 	    $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf >$(BUILD)/wlfcgi.httpd.conf
 	$(INSTALL) -m 0644 $(BUILD)/wlfcgi.httpd.conf $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf
 	$(INSTALL) -m 0644 rpm/wlfcgi-fpm@.service rpm/wlfcgi.service $(DESTDIR)$(UNITDIR)/

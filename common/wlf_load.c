@@ -101,10 +101,10 @@ static int with_libconfig(const char *path, const char *text,
  * (wlf_setting_defs) are accepted besides where only_keys() says so. */
 static const char *const config_keys[] = {
     "service", "httpd_group", "min_uid", "lock_timeout", "start_timeout",
-    "drain_time", "upload_min_rate", "paths", "php", "defaults",
-    "php_admin_allowed", NULL };
+    "drain_time", "upload_min_rate", "cgroup_subtree", "paths", "php",
+    "defaults", "php_admin_allowed", NULL };
 static const char *const config_path_keys[] = {
-    "accounts", "sockets", "state", "logs", NULL };
+    "accounts", "sockets", "state", "logs", "units", NULL };
 static const char *const config_php_keys[] = { "default", "versions", NULL };
 static const char *const php_version_keys[] = { "version", "fpm", NULL };
 static const char *const account_keys[] = {
@@ -299,6 +299,10 @@ static int parse_config(const config_t *lc, const char *where, void *out,
             return wlf_fail(err, "upload_min_rate", "must be at least 1K");
     }
 
+    if (get_string(root, "cgroup_subtree", where, 0, &cfg->cgroup_subtree,
+                   err) < 0)
+        return -1;
+
     g = config_setting_get_member(root, "paths");
     if (g == NULL || !config_setting_is_group(g))
         return wlf_fail(err, "paths", "%s: missing paths group", where);
@@ -310,7 +314,13 @@ static int parse_config(const config_t *lc, const char *where, void *out,
         wlf_valid_abs_path(cfg->accounts_dir, "paths.accounts", err) < 0 ||
         wlf_valid_abs_path(cfg->socket_dir, "paths.sockets", err) < 0 ||
         wlf_valid_abs_path(cfg->state_dir, "paths.state", err) < 0 ||
-        wlf_valid_abs_path(cfg->log_dir, "paths.logs", err) < 0)
+        wlf_valid_abs_path(cfg->log_dir, "paths.logs", err) < 0 ||
+        get_string(g, "units", where, 0, &cfg->unit_dir, err) < 0)
+        return -1;
+    if (wlf_config_builtin_limits(cfg, "") < 0)
+        return wlf_fail(err, "paths.units", "out of memory");
+    if (wlf_valid_abs_path(cfg->unit_dir, "paths.units", err) < 0 ||
+        wlf_valid_cgroup_subtree(cfg->cgroup_subtree, err) < 0)
         return -1;
     /* sun_path is 108 bytes: NAME(32).x.sock must still fit */
     if (strlen(cfg->socket_dir) > WLF_SOCKET_DIR_MAX)

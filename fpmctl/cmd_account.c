@@ -16,6 +16,8 @@
 #include "fsutil.h"
 #include "instance.h"
 #include "ops.h"
+#include "resources.h"
+#include "wlf_metrics.h"
 
 const char cmd_add_account_usage[] =
     "add-account NAME [--user U] [--group G] [--home DIR] [--domain D]... "
@@ -372,6 +374,11 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
         goto out;
     }
     fpm_live_path(&ctx->cfg, name, path, sizeof(path));
+    if (fs_remove(path, &err) < 0)
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
+    if (fpm_limits_remove(ctx, name, &err) < 0)
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
+    wlf_counters_path(ctx->cfg.state_dir, name, path, sizeof(path));
     if (fs_remove(path, &err) < 0)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
     for (char slot = 'a'; slot <= 'b'; slot++) {

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "ops.h"
 #include "render.h"
+#include "resources.h"
 #include "sidedoor.h"
 
 const char cmd_check_usage[] = "check";
@@ -40,8 +41,13 @@ const char cmd_check_help[] =
     "socket. Warnings, which do not change the exit status: such a pool\n"
     "that is merely stopped, a handler config that sends PHP to it, and\n"
     "data that removed accounts left (remove-account without --purge).\n"
+    "Resource limits (cpu, memory, tasks, io_weight) must be enforceable\n"
+    "on this host where accounts have them, and running instances must be\n"
+    "inside their account's cgroup; a last line says how limits are\n"
+    "enforced here, or that they are not and why.\n"
     "Exit 0 only when there is no problem. --json: {\"ok\": bool,\n"
-    "\"accounts\": N, \"problems\": [{\"account\": ..., \"problem\": ...}],\n"
+    "\"accounts\": N, \"limits\": {\"enforced\": bool, \"how\": text},\n"
+    "\"problems\": [{\"account\": ..., \"problem\": ...}],\n"
     "\"warnings\": [{\"account\": ..., \"warning\": ...}]} (account null\n"
     "for what is not an account's).\n";
 
@@ -201,6 +207,51 @@ static void check_fpm_test(checker *c, const wlf_account *acct)
     fpm_rendered_free(&r);
 }
 
+/* Limits the account has must be enforceable, and a running master must
+ * be inside its group. */
+static void check_limits(checker *c, const wlf_account *acct)
+{
+    const wlf_config *cfg = &c->ctx->cfg;
+    wlf_settings eff;
+    wlf_limits l;
+    wlf_err err;
+    wlf_cg_layout lo;
+    fpm_cg_join join;
+
+    if (wlf_account_effective(cfg, acct, &eff) < 0)
+        return;
+    fpm_limits_of(&eff, &l);
+    wlf_settings_free(&eff);
+    if (!wlf_limits_any(&l))
+        return;
+    if (fpm_limits_supported(c->ctx, &l, &err) < 0) {
+        problem(c, acct->name, "limits are not enforced: %s: %s", err.field,
+                err.msg);
+        return;
+    }
+    if (cfg->service != WLF_SERVICE_DIRECT)
+        return;
+    wlf_cgroup_detect_host(&lo);
+    memset(&join, 0, sizeof(join));
+    for (int i = 0; i < WLF_CG_COUNT; i++) {
+        char dir[PATH_MAX];
+        if (wlf_cgroup_dir(&lo, (wlf_cg_ctrl)i, cfg->cgroup_subtree,
+                           acct->name, dir, sizeof(dir)) && join.n == 0) {
+            fs_path(join.files[0], PATH_MAX, "%s/cgroup.procs", dir);
+            join.n = 1;
+        }
+    }
+    for (char slot = 'a'; slot <= 'b'; slot++) {
+        fpm_slot s;
+        pid_t pid;
+        fpm_slot_init(cfg, acct->name, slot, &s);
+        if ((pid = fpm_slot_pid(&s)) != 0 && !fpm_cgroup_holds(&join, pid))
+            problem(c, acct->name, "master %ld (slot %c) runs outside the "
+                    "account's cgroup: its limits do not hold (fpmctl "
+                    "reload %s)", (long)pid, slot, acct->name);
+    }
+}
+
 static void check_account(checker *c, const wlf_account *acct,
                           gid_t httpd_gid, int have_httpd_gid)
 {
@@ -248,6 +299,7 @@ static void check_account(checker *c, const wlf_account *acct,
                 "file (run fpmctl rebuild %s)", acct->name);
     check_fpm_test(c, acct);
 
+    check_limits(c, acct);
     fpm_instance_probe(cfg, acct->name, 1, &probe);
     if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
         problem(c, acct->name, "instance is %s: %s",
@@ -382,16 +434,26 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
     char p[PATH_MAX];
     struct stat st;
 
+    char how[700];
+    int enforced;
+
     memset(&c, 0, sizeof(c));
     c.ctx = ctx;
     if (argc > 1)
         return fpm_usage_error(cmd_check_usage, "unexpected argument "
                                "'%.40s'", argv[1]);
+    enforced = fpm_limits_describe(ctx, how, sizeof(how));
     if (ctx->json) {
         jw_obj(&c.w);
+        jw_key(&c.w, "limits");
+        jw_obj(&c.w);
+        jw_kbool(&c.w, "enforced", enforced);
+        jw_kstr(&c.w, "how", how);
+        jw_obj_end(&c.w);
         jw_key(&c.w, "problems");
         jw_arr(&c.w);
     }
+
     if ((hg = getgrnam(cfg->httpd_group)) == NULL)
         problem(&c, NULL, "httpd_group '%s' does not exist",
                 cfg->httpd_group);
@@ -458,6 +520,8 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
                 list.n, c.n_warnings ? " (see the warnings)" : "");
     else
         printf("%zu problem(s)\n", c.n);
+    if (!ctx->json && ctx->verbosity >= 0)
+        printf("%s%s\n", enforced ? "limits: " : "", how);
     free_warnings(&c);
     wlf_account_list_free(&list);
     return c.n ? FPM_EXIT_FAILED : FPM_EXIT_OK;

@@ -57,8 +57,14 @@ char *wlf_config_render(const wlf_config *cfg)
                    "switched to the new one\ndrain_time = %lld;\n",
                    cfg->drain_time);
     wlf_buf_printf(&b, "# slowest upload rate (bytes/s) that must not be cut "
-                   "off by timeouts\nupload_min_rate = \"%s\";\n\n",
+                   "off by timeouts\nupload_min_rate = \"%s\";\n",
                    wlf_size_format(cfg->upload_min_rate, v, sizeof(v)));
+    wlf_buf_printf(&b, "# resource limits (cpu, memory, tasks, io_weight): "
+                   "the group under each cgroup\n# hierarchy (direct) or the "
+                   "parent slice NAME.slice (systemd) of the accounts\n"
+                   "cgroup_subtree = ");
+    put_quoted(&b, cfg->cgroup_subtree ? cfg->cgroup_subtree : "wlfcgi");
+    wlf_buf_printf(&b, ";\n\n");
     wlf_buf_printf(&b, "paths = {\n  accounts = ");
     put_quoted(&b, cfg->accounts_dir);
     wlf_buf_printf(&b, ";   # one NAME.conf per account\n  sockets  = ");
@@ -68,7 +74,10 @@ char *wlf_config_render(const wlf_config *cfg)
     wlf_buf_printf(&b, ";   # generated FPM files, per-account tmp dirs\n"
                    "  logs     = ");
     put_quoted(&b, cfg->log_dir);
-    wlf_buf_printf(&b, ";\n};\n\nphp = {\n  default = ");
+    wlf_buf_printf(&b, ";\n  units    = ");
+    put_quoted(&b, cfg->unit_dir ? cfg->unit_dir : "/etc/systemd/system");
+    wlf_buf_printf(&b, ";   # systemd: generated account slices and "
+              "drop-ins\n};\n\nphp = {\n  default = ");
     put_quoted(&b, cfg->php_default);
     wlf_buf_printf(&b, ";\n  versions = (\n");
     for (size_t i = 0; i < cfg->n_php_versions; i++)
@@ -83,7 +92,8 @@ char *wlf_config_render(const wlf_config *cfg)
             continue;
         wlf_buf_printf(&b, "  # %s\n  %s = ", d->doc, d->key);
         wlf_setting_format(&cfg->defaults, i, v, sizeof(v));
-        if (d->type == WLF_T_SIZE || d->type == WLF_T_CHOICE)
+        if (d->type == WLF_T_SIZE || d->type == WLF_T_CHOICE ||
+            d->type == WLF_T_PERCENT)
             wlf_buf_printf(&b, "\"%s\";\n", v);
         else
             wlf_buf_printf(&b, "%s;\n", v);

@@ -20,6 +20,7 @@
 #include "instance.h"
 #include "proc.h"
 #include "render.h"
+#include "resources.h"
 #include "wlf_fcgi.h"
 #include "wlf_sys.h"
 
@@ -448,8 +449,18 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
             goto restore;
     }
     started = 1;
-    if (fpm_slot_start(ctx, &new_slot, &new_pid, err) < 0)
-        goto restore;
+    {
+        wlf_settings eff;
+        wlf_limits lim;
+        if (wlf_account_effective(cfg, acct, &eff) < 0) {
+            wlf_fail(err, name, "out of memory");
+            goto restore;
+        }
+        fpm_limits_of(&eff, &lim);
+        wlf_settings_free(&eff);
+        if (fpm_slot_start_with(ctx, &new_slot, &lim, &new_pid, err) < 0)
+            goto restore;
+    }
     if (acct_text) {
         fpm_info(ctx, "%s: writing the account file", name);
         if (write_account_text(cfg, name, acct_text, err) < 0)

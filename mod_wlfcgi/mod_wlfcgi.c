@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,19 @@ static void report_skipped(const wlf_global *g)
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
                      WLFLOG_ACCOUNT_SKIPPED ": account file %s skipped: %s",
                      g->accounts.errors[i].file, g->accounts.errors[i].msg);
+}
+
+/* The uid of user `name`; 0 if there is no such user */
+static int user_uid(const char *name, uid_t *uid)
+{
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+
+    if (name == NULL ||
+        getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+        return 0;
+    *uid = pw.pw_uid;
+    return 1;
 }
 
 static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
@@ -231,6 +245,17 @@ static int make_accounts(apr_pool_t *pconf, wlf_global *g,
                          "memory while working out its settings",
                          g->accounts.items[i].name);
             return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        /* whose files its vhosts may send; without a user (deleted
+         * after fpmctl added it) nobody's but root's readable ones */
+        if (!user_uid(g->accounts.items[i].user, &a->uid)) {
+            a->uid = (uid_t)-1;
+            if (should_report())
+                ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0,
+                             NULL, WLFLOG_ACCOUNT_USER ": account %s: no "
+                             "such user '%s': its vhosts send no file of "
+                             "its own (fpmctl check)", a->name,
+                             g->accounts.items[i].user);
         }
         /* mod_proxy keeps a worker's socket path in 96 bytes */
         if (strlen(a->slot_sock[0]) >= PROXY_WORKER_MAX_NAME_SIZE) {
@@ -443,6 +468,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
             a->worker[k] = &((proxy_worker *)pc->workers->elts)
                                [a->worker_index[k]];
     }
+    wlfcgi_contain_post_config(pconf, main_s);
     if (!first_pass())
         wlfcgi_warn_upload_ceilings(ptemp, main_s);
     return OK;
@@ -561,6 +587,9 @@ static void register_hooks(apr_pool_t *p)
      * ours must come after it to have the last word */
     static const char *const after_rewrite[] = { "mod_rewrite.c", NULL };
     static const char *const after_proxy[] = { "mod_proxy.c", NULL };
+    /* core applies SetHandler/ForceType in a REALLY_FIRST fixup: the
+     * handler and type just before and just after it tell who chose them */
+    static const char *const core[] = { "core.c", NULL };
 
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -568,10 +597,18 @@ static void register_hooks(apr_pool_t *p)
      * mod_proxy's child_init, which every post_config precedes */
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_child_init(child_init, after_proxy, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_perdir_config(wlfcgi_contain_perdir, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
     /* the client's own request, before any redirect (upload limits) */
     ap_hook_post_perdir_config(wlfcgi_note_client_scope, NULL, NULL,
                                APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(wlfcgi_contain_before_core, NULL, core,
+                   APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(wlfcgi_contain_after_core, core, NULL,
+                   APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(wlfcgi_fixups, after_rewrite, NULL, APR_HOOK_LAST);
+    ap_hook_insert_filter(wlfcgi_contain_insert_filter, NULL, NULL,
+                          APR_HOOK_MIDDLE);
     ap_hook_handler(wlfcgi_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* before mod_proxy_balancer: we must see every proxied request */
     proxy_hook_pre_request(wlfcgi_pre_request, NULL, NULL,
@@ -579,6 +616,7 @@ static void register_hooks(apr_pool_t *p)
     APR_OPTIONAL_HOOK(proxy, request_status, wlfcgi_request_status, NULL,
                       NULL, APR_HOOK_MIDDLE);
     wlfcgi_register_filters();
+    wlfcgi_contain_register();
 }
 
 AP_DECLARE_MODULE(wlfcgi) = {

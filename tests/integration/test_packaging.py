@@ -257,7 +257,11 @@ def test_files_where_httpd_systemd_and_tools_look(instroot):
     loc = re.search(r"<Location /wlfcgi-status>(.*?)</Location>", confd, re.S)
     assert loc and re.search(r"^\s*SetHandler wlfcgi-status$", loc.group(1),
                              re.M)
-    assert re.search(r"^\s*Require local$", loc.group(1), re.M)
+    # not "Require local": every customer's PHP is local
+    assert re.search(r"^\s*AuthUserFile /etc/wlfcgi/status\.htpasswd$",
+                     loc.group(1), re.M)
+    assert re.search(r"^\s*Require valid-user$", loc.group(1), re.M)
+    assert not re.search(r"Require local", loc.group(1))
     for path in (UNITDIR + "/wlfcgi.service", UNITDIR + "/wlfcgi-fpm@.service",
                  "/usr/lib/tmpfiles.d/wlfcgi.conf", "/etc/logrotate.d/wlfcgi",
                  "/usr/share/bash-completion/completions/fpmctl",
@@ -372,7 +376,8 @@ def adjusted_wlfcgi_conf(root, dest):
 def httpd_conf(tmp, port, includes):
     mods = "".join(f"LoadModule {m}_module {DEB_MODDIR}/mod_{m}.so\n"
                    for m in ("mpm_event", "authz_core", "authz_host",
-                             "proxy", "proxy_fcgi"))
+                             "auth_basic", "authn_core", "authn_file",
+                             "authz_user", "proxy", "proxy_fcgi"))
     return (f'ServerRoot "{tmp}"\nServerName 127.0.0.1\n'
             f"Listen 127.0.0.1:{port}\nPidFile {tmp}/httpd.pid\n"
             f"DefaultRuntimeDir {tmp}\nErrorLog {tmp}/error.log\n"
@@ -380,7 +385,7 @@ def httpd_conf(tmp, port, includes):
             f"{mods}" + "".join(f"Include {i}\n" for i in includes))
 
 
-def start_httpd_and_get_status(conf, tmp, port):
+def start_httpd_and_get_status(conf, tmp, port, auth=None):
     proc = subprocess.Popen(["apache2", "-f", conf, "-DFOREGROUND"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -388,7 +393,7 @@ def start_httpd_and_get_status(conf, tmp, port):
         while True:
             try:
                 return requests.get(f"http://127.0.0.1:{port}/wlfcgi-status",
-                                    timeout=5)
+                                    timeout=5, auth=auth)
             except requests.ConnectionError:
                 if proc.poll() is not None or time.time() > deadline:
                     with open(tmp + "/error.log") as f:
@@ -419,9 +424,12 @@ def test_httpd_accepts_packaged_config(instroot):
         with open(r + "/etc/httpd/conf.d/wlfcgi.conf") as f:
             confd = f.read()
         assert "WLFcgiConfig /etc/wlfcgi/wlfcgi.conf" in confd
+        assert "AuthUserFile /etc/wlfcgi/status.htpasswd" in confd
         with open(tmp + "/conf.d-wlfcgi.conf", "w") as f:
             f.write(confd.replace("WLFcgiConfig /etc/wlfcgi/wlfcgi.conf",
-                                  f"WLFcgiConfig {tmp}/wlfcgi.conf"))
+                                  f"WLFcgiConfig {tmp}/wlfcgi.conf")
+                    .replace("AuthUserFile /etc/wlfcgi/status.htpasswd",
+                             f"AuthUserFile {tmp}/status.htpasswd"))
         port = free_port()
         conf = tmp + "/httpd.conf"
         with open(conf, "w") as f:
@@ -433,9 +441,16 @@ def test_httpd_accepts_packaged_config(instroot):
         assert "Syntax OK" in p.stderr
         mods = run(["apache2", "-M", "-f", conf]).stdout
         assert "wlfcgi_module (shared)" in mods
-        # the status handler answers a local client, from the config the
-        # packaged WLFcgiConfig line names
+        # the status page is closed until the admin creates its password
+        # file; then it answers, from the config the packaged
+        # WLFcgiConfig line names
         resp = start_httpd_and_get_status(conf, tmp, port)
+        assert resp.status_code == 401, resp.text
+        run(["htpasswd", "-bc", tmp + "/status.htpasswd", "admin", "pw"])
+        os.chmod(tmp, 0o755)        # httpd's children read the file
+        os.chmod(tmp + "/status.htpasswd", 0o644)
+        resp = start_httpd_and_get_status(conf, tmp, port,
+                                          auth=("admin", "pw"))
         assert resp.status_code == 200, resp.text
         assert f"{tmp}/wlfcgi.conf" in resp.text
         with open(tmp + "/error.log") as f:
@@ -654,6 +669,8 @@ def test_selinux_module_labels_wlfcgi_paths(instroot):
         assert label("/var/lib/wlfcgi/fpm/alice.b/php-fpm.conf") == \
             "httpd_config_t"
         assert label("/var/lib/wlfcgi/fpm/alice.b/ini/wlfcgi.ini") == \
+            "httpd_config_t"
+        assert label("/var/lib/wlfcgi/metrics/alice.counters") == \
             "httpd_config_t"
         assert label("/var/lib/wlfcgi/accounts/alice/sessions/sess_x") == \
             "httpd_sys_rw_content_t"

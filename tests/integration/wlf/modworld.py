@@ -15,7 +15,8 @@ and one httpd (mpm_event) with these vhosts:
   alice2.test                    alice's second site
   bob.test                       AllowOverride All, /big: 64M
   nobody.test                    no account: PHP must never leak
-  stock.test                     no account, a stock FilesMatch SetHandler
+  stock.test                     no account, WLFcgiExtensions none, a stock
+                                 FilesMatch SetHandler
                                  to a plain FPM pool outside the wlfcgi
                                  socket dir (the comparison setup)
   legacy.test                    alice's, but WLFcgiExtensions none: its
@@ -319,7 +320,10 @@ def vhost_conf(world, port):
         customer_site(port, "bob.test", docroot(b),
                       max_upload("/big", "64M")),
         customer_site(port, "nobody.test", world.nobody_root),
-        stock_site(port, "stock.test", world),
+        # no account, PHP on its own set-up: without WLFcgiExtensions none
+        # the module would refuse its PHP (a vhost without an account runs
+        # PHP nowhere)
+        stock_site(port, "stock.test", world, "  WLFcgiExtensions none\n"),
         # a site still on its old PHP set-up: the module keeps out of it
         stock_site(port, "legacy.test", world,
                    "  WLFcgiAccount alice\n  WLFcgiExtensions none\n"),
