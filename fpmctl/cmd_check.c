@@ -175,17 +175,22 @@ static void check_user_path(checker *c, const char *account, const char *path,
                 (unsigned)(st.st_mode & 07777), (unsigned)want);
 }
 
-/* php-fpm -t on a fresh rendering, in a private temp directory */
-static void check_fpm_test(checker *c, const wlf_account *acct)
+/* php-fpm -t on a fresh rendering of the account's instance of
+ * `version` (NULL: its own), in a private temp directory */
+static void check_fpm_test(checker *c, const wlf_account *acct,
+                           const char *version)
 {
     const wlf_config *cfg = &c->ctx->cfg;
     char tmpl[] = "/tmp/fpmctl-check-XXXXXX", dir[PATH_MAX];
     fpm_slot s;
     fpm_rendered r;
     wlf_err err;
-    char slot = fpm_live_slot(cfg, acct->name);
+    char slot;
 
-    if (fpm_render_all(cfg, acct, slot ? slot : 'a', &r, &err) < 0) {
+    fpm_slot_init_version(cfg, acct->name, version, 'a', &s);
+    slot = fpm_live_slot(cfg, s.key);
+    if (fpm_render_instance(cfg, acct, version, slot ? slot : 'a', &r,
+                            &err) < 0) {
         problem(c, acct->name, "cannot render: %s", err.msg);
         return;
     }
@@ -195,7 +200,7 @@ static void check_fpm_test(checker *c, const wlf_account *acct)
         fpm_rendered_free(&r);
         return;
     }
-    fpm_slot_init(cfg, acct->name, slot ? slot : 'a', &s);
+    fpm_slot_init_version(cfg, acct->name, version, slot ? slot : 'a', &s);
     fs_path(dir, sizeof(dir), "%s/i", tmpl);
     fpm_slot_set_dir(&s, dir);
     if (fpm_slot_write(&s, &r, &err) < 0)
@@ -241,15 +246,67 @@ static void check_limits(checker *c, const wlf_account *acct)
             join.n = 1;
         }
     }
-    for (char slot = 'a'; slot <= 'b'; slot++) {
-        fpm_slot s;
-        pid_t pid;
-        fpm_slot_init(cfg, acct->name, slot, &s);
-        if ((pid = fpm_slot_pid(&s)) != 0 && !fpm_cgroup_holds(&join, pid))
-            problem(c, acct->name, "master %ld (slot %c) runs outside the "
-                    "account's cgroup: its limits do not hold (fpmctl "
-                    "reload %s)", (long)pid, slot, acct->name);
+    {
+        /* every instance, those of other PHP versions too */
+        wlf_instance inst[WLF_MAX_INSTANCES];
+        size_t n = wlf_account_instances(cfg, acct, inst);
+        for (size_t k = 0; k < 2 * n; k++) {
+            char slot = k % 2 ? 'b' : 'a';
+            fpm_slot s;
+            pid_t pid;
+            fpm_slot_init_version(cfg, acct->name, inst[k / 2].primary
+                                  ? NULL : inst[k / 2].version, slot, &s);
+            if ((pid = fpm_slot_pid(&s)) != 0 &&
+                !fpm_cgroup_holds(&join, pid))
+                problem(c, acct->name, "master %ld (%s, slot %c) runs "
+                        "outside the account's cgroup: its limits do not "
+                        "hold (fpmctl reload %s)", (long)pid, s.key, slot,
+                        acct->name);
+        }
     }
+}
+
+/* A running instance: its socket is root's and httpd's group's only, and
+ * its link points at it. */
+static void check_instance(checker *c, const wlf_account *acct,
+                           const char *version, gid_t httpd_gid,
+                           int have_httpd_gid)
+{
+    const wlf_config *cfg = &c->ctx->cfg;
+    fpm_probe probe;
+    struct stat st;
+    fpm_slot s;
+    char link[PATH_MAX];
+
+    fpm_instance_probe_version(cfg, acct->name, version, 1, &probe);
+    fpm_slot_init_version(cfg, acct->name, version, probe.slot ? probe.slot
+                                                               : 'a', &s);
+    if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
+        problem(c, acct->name, "instance %s is %s: %s", s.key,
+                fpm_state_name(probe.state), probe.error);
+    if (probe.state != FPM_RUNNING || !probe.slot)
+        return;
+    if (stat(s.sock, &st) < 0 || !S_ISSOCK(st.st_mode))
+        problem(c, acct->name, "%s is not a socket", s.sock);
+    else {
+        /* the account's own PHP must not be able to connect */
+        if (st.st_uid != 0)
+            problem(c, acct->name, "%s: owner uid %lu, expected "
+                    FPM_SOCKET_OWNER ": the account's PHP may connect "
+                    "(fpmctl rebuild %s, or reload it if its files are "
+                    "up to date)", s.sock, (unsigned long)st.st_uid,
+                    acct->name);
+        if (have_httpd_gid && st.st_gid != httpd_gid)
+            problem(c, acct->name, "%s: group gid %lu, expected %s",
+                    s.sock, (unsigned long)st.st_gid, cfg->httpd_group);
+        if ((st.st_mode & 0777) != 0660)
+            problem(c, acct->name, "%s: mode %04o, expected 0660",
+                    s.sock, (unsigned)(st.st_mode & 0777));
+    }
+    wlf_path_socket(cfg, s.key, link, sizeof(link));
+    if (wlf_slot_of_link(link) != probe.slot)
+        problem(c, acct->name, "%s does not point at the running "
+                "instance (slot %c)", link, probe.slot);
 }
 
 static void check_account(checker *c, const wlf_account *acct,
@@ -260,8 +317,6 @@ static void check_account(checker *c, const wlf_account *acct,
     int have_user = pw != NULL, have_group = getgrnam(acct->group) != NULL;
     uid_t uid = pw ? pw->pw_uid : 0;
     char dir[PATH_MAX], p[PATH_MAX + 32];
-    struct stat st;
-    fpm_probe probe;
     wlf_err err;
 
     if (!have_user)
@@ -297,38 +352,16 @@ static void check_account(checker *c, const wlf_account *acct,
     if (!fpm_account_up_to_date(c->ctx, acct))
         problem(c, acct->name, "generated files differ from the account "
                 "file (run fpmctl rebuild %s)", acct->name);
-    check_fpm_test(c, acct);
-
     check_limits(c, acct);
-    fpm_instance_probe(cfg, acct->name, 1, &probe);
-    if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
-        problem(c, acct->name, "instance is %s: %s",
-                fpm_state_name(probe.state), probe.error);
-    if (probe.state == FPM_RUNNING && probe.slot) {
-        fpm_slot s;
-        char link[PATH_MAX];
-        fpm_slot_init(cfg, acct->name, probe.slot, &s);
-        if (stat(s.sock, &st) < 0 || !S_ISSOCK(st.st_mode))
-            problem(c, acct->name, "%s is not a socket", s.sock);
-        else {
-            /* the account's own PHP must not be able to connect */
-            if (st.st_uid != 0)
-                problem(c, acct->name, "%s: owner uid %lu, expected "
-                        FPM_SOCKET_OWNER ": the account's PHP may connect "
-                        "(fpmctl rebuild %s, or reload it if its files are "
-                        "up to date)", s.sock, (unsigned long)st.st_uid,
-                        acct->name);
-            if (have_httpd_gid && st.st_gid != httpd_gid)
-                problem(c, acct->name, "%s: group gid %lu, expected %s",
-                        s.sock, (unsigned long)st.st_gid, cfg->httpd_group);
-            if ((st.st_mode & 0777) != 0660)
-                problem(c, acct->name, "%s: mode %04o, expected 0660",
-                        s.sock, (unsigned)(st.st_mode & 0777));
+    {
+        /* each PHP version the account runs: its rendering and instance */
+        wlf_instance inst[WLF_MAX_INSTANCES];
+        size_t n = wlf_account_instances(cfg, acct, inst);
+        for (size_t i = 0; i < n; i++) {
+            const char *v = inst[i].primary ? NULL : inst[i].version;
+            check_fpm_test(c, acct, v);
+            check_instance(c, acct, v, httpd_gid, have_httpd_gid);
         }
-        wlf_path_socket(cfg, acct->name, link, sizeof(link));
-        if (wlf_slot_of_link(link) != probe.slot)
-            problem(c, acct->name, "%s does not point at the running "
-                    "instance (slot %c)", link, probe.slot);
     }
 }
 

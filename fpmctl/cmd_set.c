@@ -40,7 +40,11 @@ const char cmd_set_help[] =
     "  domains=a.example,b.example   the complete list (\"\" for none)\n"
     "  home=/path                base of open_basedir; must exist\n"
     "  php_admin.KEY=VALUE       an extra php_admin_value (KEY from\n"
-    "                            php_admin_allowed); empty VALUE removes it\n\n"
+    "                            php_admin_allowed); empty VALUE removes it\n"
+    "  php@DOMAIN=VERSION        the PHP version of one of the account's\n"
+    "                            domains (=default: the account's); it runs\n"
+    "                            in an instance of its own, and httpd follows\n"
+    "                            at once\n\n"
     "KEY=default resets a setting to the global default of wlfcgi.conf;\n"
     "KEY=off does too, except for on/off settings, where it means off.\n"
     "user and group cannot be changed. A change that needs no new instance\n"
@@ -74,7 +78,10 @@ static int module_sees(const wlf_config *cfg, const wlf_account *a,
                                WLF_S_PM, WLF_S_MAX_CHILDREN,
                                WLF_S_MAX_EXECUTION_TIME };
     wlf_settings ea, eb;
-    int differ = a->n_domains != b->n_domains;
+    /* the status page names the account's own version as of httpd's
+     * start (routing follows at once: the links say where) */
+    int differ = a->n_domains != b->n_domains ||
+                 strcmp(wlf_account_php(cfg, a), wlf_account_php(cfg, b));
 
     for (size_t i = 0; !differ && i < a->n_domains; i++)
         differ = strcmp(a->domains[i], b->domains[i]) != 0;
@@ -203,6 +210,7 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         fpm_say(ctx, "%s: %s", name, diff);
         break;
     }
+    fpm_say_instances(ctx, name, &res);
     if (module_sees(&ctx->cfg, &old, &acct))
         fpm_say(ctx, "%s: httpd sees this at its next graceful restart "
                 "(apachectl graceful)", name);

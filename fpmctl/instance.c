@@ -3,6 +3,7 @@
  */
 #include "instance.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,22 +30,29 @@ void fpm_slot_set_dir(fpm_slot *s, const char *dir)
     fs_path(s->bin, sizeof(s->bin), "%s/php-fpm", dir);
 }
 
-void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
-                   fpm_slot *s)
+void fpm_slot_init_version(const wlf_config *cfg, const char *name,
+                           const char *version, char slot, fpm_slot *s)
 {
-    char logdir[PATH_MAX], dir[PATH_MAX];
+    char dir[PATH_MAX];
 
     memset(s, 0, sizeof(*s));
     wlf_copy(s->name, sizeof(s->name), name);
+    wlf_copy(s->version, sizeof(s->version), version ? version : "");
+    wlf_instance_key(name, s->version, s->key, sizeof(s->key));
     s->slot = slot;
-    fpm_slot_set_dir(s, wlf_path_instance_dir(cfg, name, slot, dir,
+    fpm_slot_set_dir(s, wlf_path_instance_dir(cfg, s->key, slot, dir,
                                               sizeof(dir)));
-    wlf_path_slot_socket(cfg, name, slot, s->sock, sizeof(s->sock));
-    wlf_path_slot_pid(cfg, name, slot, s->pidfile, sizeof(s->pidfile));
-    wlf_path_log_dir(cfg, name, logdir, sizeof(logdir));
-    fs_path(s->log, sizeof(s->log), "%s/fpm.log", logdir);
-    snprintf(s->unit, sizeof(s->unit), "wlfcgi-fpm@%s.%c.service", name,
+    wlf_path_slot_socket(cfg, s->key, slot, s->sock, sizeof(s->sock));
+    wlf_path_slot_pid(cfg, s->key, slot, s->pidfile, sizeof(s->pidfile));
+    wlf_path_fpm_log(cfg, name, s->version, s->log, sizeof(s->log));
+    snprintf(s->unit, sizeof(s->unit), "wlfcgi-fpm@%s.%c.service", s->key,
              slot);
+}
+
+void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
+                   fpm_slot *s)
+{
+    fpm_slot_init_version(cfg, name, NULL, slot, s);
 }
 
 const char *fpm_systemctl(void)
@@ -109,7 +117,7 @@ int fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap, wlf_err *err)
         failed = s->bin;
     if (failed == NULL)
         return 0;
-    wlf_fail(err, s->name, "cannot read %s to keep it: %s", failed,
+    wlf_fail(err, s->key, "cannot read %s to keep it: %s", failed,
              strerror(errno));
     fpm_snapshot_free(snap);
     return -1;
@@ -222,7 +230,7 @@ int fpm_slot_test(const fpm_slot *s, wlf_err *err)
         return -1;
     if (r.status != 0 || r.timed_out) {
         proc_pick_line(r.out, "ERROR:", line, sizeof(line));
-        wlf_fail(err, s->name, "php-fpm -t rejected the configuration: %s",
+        wlf_fail(err, s->key, "php-fpm -t rejected the configuration: %s",
                  line);
         proc_result_free(&r);
         return -1;
@@ -351,12 +359,12 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
 
     *pid_out = 0;
     /* every master of the account starts inside its limits */
-    if (fpm_limits_enter(ctx, s->name, limits, &join, err) < 0)
+    if (fpm_limits_enter(ctx, s->name, s->key, limits, &join, err) < 0)
         return -1;
     if (cfg->service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"start",
                          (char *)s->unit, NULL };
-        fpm_info(ctx, "%s: systemctl start %s", s->name, s->unit);
+        fpm_info(ctx, "%s: systemctl start %s", s->key, s->unit);
         if (proc_run(argv, NULL, (int)(cfg->start_timeout * 1000 + 5000),
                      &r, err) < 0)
             return -1;
@@ -364,9 +372,9 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
             proc_pick_line(r.out, NULL, line, sizeof(line));
             proc_result_free(&r);
             if (log_complaint(s->log, log_from, line, sizeof(line)))
-                return wlf_fail(err, s->name, "php-fpm did not start: %s",
+                return wlf_fail(err, s->key, "php-fpm did not start: %s",
                                 line);
-            return wlf_fail(err, s->name, "systemctl start %s failed: %s",
+            return wlf_fail(err, s->key, "systemctl start %s failed: %s",
                             s->unit, line);
         }
         proc_result_free(&r);
@@ -377,7 +385,7 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
         char *argv[] = { (char *)s->bin, (char *)"--fpm-config",
                          (char *)s->conf, NULL };
         slot_env(s, scan, sizeof(scan), envp);
-        fpm_info(ctx, "%s: starting %s --fpm-config %s", s->name, s->bin,
+        fpm_info(ctx, "%s: starting %s --fpm-config %s", s->key, s->bin,
                  s->conf);
         if (proc_run_in(argv, envp, join.n ? join.join : NULL,
                         (int)(cfg->start_timeout * 1000), &r, err) < 0)
@@ -390,7 +398,7 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
             else if (strstr(r.out, "ERROR:") == NULL)
                 log_complaint(s->log, log_from, line, sizeof(line));
             proc_result_free(&r);
-            return wlf_fail(err, s->name, "php-fpm did not start: %s", line);
+            return wlf_fail(err, s->key, "php-fpm did not start: %s", line);
         }
         proc_result_free(&r);
     }
@@ -400,7 +408,7 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
     for (;;) {
         long long left = deadline - wlf_now_ms();
         if (left <= 0)
-            return wlf_fail(err, s->name, "the new instance did not answer "
+            return wlf_fail(err, s->key, "the new instance did not answer "
                             "a FastCGI ping within %lld s (%s)",
                             cfg->start_timeout, perr.msg[0] ? perr.msg
                                                             : "no answer");
@@ -410,16 +418,16 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
         proc_sleep_ms(5);
     }
     fpm_info(ctx, "%s: slot %c answered a FastCGI ping after %lld ms",
-             s->name, s->slot, wlf_now_ms() - t0);
+             s->key, s->slot, wlf_now_ms() - t0);
     /* the worker that answered has applied the php_admin values; give the
      * master a moment to log what it said at startup */
     proc_sleep_ms(20);
     if (log_complaint(s->log, log_from, line, sizeof(line)))
-        return wlf_fail(err, s->name, "php-fpm: %s", line);
+        return wlf_fail(err, s->key, "php-fpm: %s", line);
     while ((pid = fpm_slot_pid(s)) == 0 && wlf_now_ms() < deadline)
         proc_sleep_ms(5);
     if (pid == 0)
-        return wlf_fail(err, s->name, "the new instance wrote no usable pid "
+        return wlf_fail(err, s->key, "the new instance wrote no usable pid "
                         "file %s", s->pidfile);
     *pid_out = pid;
     return 0;
@@ -446,11 +454,11 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
                          (char *)s->unit, NULL };
         proc_result r;
-        fpm_info(ctx, "%s: systemctl stop %s", s->name, s->unit);
+        fpm_info(ctx, "%s: systemctl stop %s", s->key, s->unit);
         if (proc_run(argv, NULL, (int)(wait_ms + 5000), &r, err) == 0) {
             if (r.status != 0) {
                 char line[300];
-                fpm_info(ctx, "%s: systemctl stop %s: %s", s->name, s->unit,
+                fpm_info(ctx, "%s: systemctl stop %s: %s", s->key, s->unit,
                          proc_pick_line(r.out, NULL, line, sizeof(line)));
             }
             proc_result_free(&r);
@@ -461,13 +469,13 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
             proc_wait_gone(pid, 1000);
     }
     if (pid && proc_alive(pid)) {
-        fpm_info(ctx, "%s: SIGQUIT to master %ld of slot %c", s->name,
+        fpm_info(ctx, "%s: SIGQUIT to master %ld of slot %c", s->key,
                  (long)pid, s->slot);
         kill(pid, SIGQUIT);
         if (!proc_wait_gone(pid, wait_ms)) {
             n = proc_children(pid, kids, 512);
             fpm_info(ctx, "%s: master %ld still running after %lld ms; "
-                     "SIGTERM", s->name, (long)pid, wait_ms);
+                     "SIGTERM", s->key, (long)pid, wait_ms);
             kill(pid, SIGTERM);
             if (!proc_wait_gone(pid, 2000)) {
                 n = proc_children(pid, kids, 512);
@@ -481,13 +489,13 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
     n = proc_socket_holders(s->sock, kids, 512);
     if (n) {
         fpm_info(ctx, "%s: killing %zu orphaned worker(s) of slot %c",
-                 s->name, n, s->slot);
+                 s->key, n, s->slot);
         kill_all(kids, n, SIGKILL);
         for (size_t i = 0; i < n; i++)
             proc_wait_gone(kids[i], 2000);
     }
     if (fpm_slot_pid(s) != 0)
-        return wlf_fail(err, s->name, "master of slot %c did not exit",
+        return wlf_fail(err, s->key, "master of slot %c did not exit",
                         s->slot);
     /* a master that was killed leaves these behind */
     if (fs_remove(s->pidfile, err) < 0 || fs_remove(s->sock, err) < 0)
@@ -585,24 +593,32 @@ const char *fpm_state_name(fpm_state st)
 void fpm_instance_probe(const wlf_config *cfg, const char *name,
                         int ask_pool, fpm_probe *p)
 {
+    fpm_instance_probe_version(cfg, name, NULL, ask_pool, p);
+}
+
+void fpm_instance_probe_version(const wlf_config *cfg, const char *name,
+                                const char *version, int ask_pool,
+                                fpm_probe *p)
+{
     fpm_slot s;
     wlf_err err;
 
     memset(p, 0, sizeof(*p));
     p->state = FPM_STOPPED;
-    p->slot = fpm_live_slot(cfg, name);
+    fpm_slot_init_version(cfg, name, version, 'a', &s);
+    p->slot = fpm_live_slot(cfg, s.key);
     if (p->slot == 0) {
         /* nothing recorded (a first start was interrupted): whichever
          * slot has a master */
-        fpm_slot_init(cfg, name, 'b', &s);
+        fpm_slot_init_version(cfg, name, version, 'b', &s);
         p->slot = fpm_slot_pid(&s) ? 'b' : 'a';
         if (p->slot == 'a') {
-            fpm_slot_init(cfg, name, 'a', &s);
+            fpm_slot_init_version(cfg, name, version, 'a', &s);
             if (fpm_slot_pid(&s) == 0 && fpm_slot_pidfile(&s) == 0)
                 p->slot = 0;
         }
     }
-    fpm_slot_init(cfg, name, p->slot ? p->slot : 'a', &s);
+    fpm_slot_init_version(cfg, name, version, p->slot ? p->slot : 'a', &s);
     p->pid = fpm_slot_pid(&s);
     if (p->pid == 0) {
         pid_t stale = fpm_slot_pidfile(&s);
@@ -626,4 +642,68 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
     wlf_copy(p->error, sizeof(p->error), err.msg);
     p->state = strstr(err.msg, "timed out") || strstr(err.msg, "no answer")
                    ? FPM_UNRESPONSIVE : FPM_DEAD;
+}
+
+/* "NAME.vVERSION" + one of the suffixes: the VERSION, if valid */
+static int version_of_entry(const char *name, const char *entry,
+                            const char *const *suffixes, char *version,
+                            size_t len)
+{
+    size_t nlen = strlen(name), elen = strlen(entry);
+
+    if (strncmp(entry, name, nlen) != 0 || strncmp(entry + nlen, ".v", 2))
+        return 0;
+    for (const char *const *s = suffixes; *s; s++) {
+        size_t slen = strlen(*s);
+        char v[WLF_VERSION_MAX + 1];
+        if (elen <= nlen + 2 + slen || strcmp(entry + elen - slen, *s) != 0 ||
+            elen - slen - nlen - 2 > WLF_VERSION_MAX)
+            continue;
+        memcpy(v, entry + nlen + 2, elen - slen - nlen - 2);
+        v[elen - slen - nlen - 2] = '\0';
+        if (wlf_valid_php_version(v, NULL) < 0)
+            continue;
+        wlf_copy(version, len, v);
+        return 1;
+    }
+    return 0;
+}
+
+static size_t scan_dir(const char *dir, const char *name,
+                       const char *const *suffixes,
+                       char (*versions)[WLF_VERSION_MAX + 1], size_t n,
+                       size_t max)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (d == NULL)
+        return n;
+    while ((de = readdir(d)) != NULL && n < max) {
+        char v[WLF_VERSION_MAX + 1];
+        int seen = 0;
+        if (!version_of_entry(name, de->d_name, suffixes, v, sizeof(v)))
+            continue;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = strcmp(versions[i], v) == 0;
+        if (!seen)
+            wlf_copy(versions[n++], sizeof(versions[0]), v);
+    }
+    closedir(d);
+    return n;
+}
+
+size_t fpm_instances_on_disk(const wlf_config *cfg, const char *name,
+                             char (*versions)[WLF_VERSION_MAX + 1],
+                             size_t max)
+{
+    static const char *const state[] = { ".live", ".a", ".b", NULL };
+    static const char *const run[] = { ".a.pid", ".b.pid", ".a.sock",
+                                       ".b.sock", ".sock", NULL };
+    char dir[PATH_MAX];
+    size_t n;
+
+    fs_path(dir, sizeof(dir), "%s/fpm", cfg->state_dir);
+    n = scan_dir(dir, name, state, versions, 0, max);
+    return scan_dir(cfg->socket_dir, name, run, versions, n, max);
 }

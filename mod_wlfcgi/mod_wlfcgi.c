@@ -105,17 +105,30 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
 {
     wlf_acct *x = apr_pcalloc(p, sizeof(*x));
     wlf_settings eff;
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    size_t n_inst = wlf_account_instances(&g->cfg, a, inst);
     char buf[PATH_MAX], pm[16];
 
     x->name = apr_pstrdup(p, a->name);
-    x->link = apr_pstrdup(p, wlf_path_socket(&g->cfg, a->name, buf,
-                                             sizeof(buf)));
-    x->slot_sock[0] = apr_pstrdup(p, wlf_path_slot_socket(&g->cfg, a->name,
-                                                          'a', buf,
-                                                          sizeof(buf)));
-    x->slot_sock[1] = apr_pstrdup(p, wlf_path_slot_socket(&g->cfg, a->name,
-                                                          'b', buf,
-                                                          sizeof(buf)));
+    /* one instance per PHP version in use, [0] the account's own */
+    x->inst = apr_pcalloc(p, n_inst * sizeof(*x->inst));
+    x->n_inst = (int)n_inst;
+    for (size_t i = 0; i < n_inst; i++) {
+        wlf_inst *in = &x->inst[i];
+        in->key = apr_pstrdup(p, inst[i].key);
+        in->version = apr_pstrdup(p, inst[i].version ? inst[i].version
+                                                     : "");
+        in->link = apr_pstrdup(p, wlf_path_socket(&g->cfg, in->key, buf,
+                                                  sizeof(buf)));
+        for (int k = 0; k < 2; k++) {
+            in->slot_sock[k] = apr_pstrdup(p, wlf_path_slot_socket(
+                &g->cfg, in->key, (char)('a' + k), buf, sizeof(buf)));
+            in->worker_index[k] = -1;
+        }
+    }
+    x->link = x->inst[0].link;
+    x->slot_sock[0] = x->inst[0].slot_sock[0];
+    x->slot_sock[1] = x->inst[0].slot_sock[1];
     /* no slash after the host: mod_proxy appends r->filename, and
      * SCRIPT_FILENAME must come out exactly as in a stock SetHandler */
     x->handler = apr_psprintf(p, "proxy:unix:%s|fcgi://wlf-%s", x->link,
@@ -258,13 +271,16 @@ static int make_accounts(apr_pool_t *pconf, wlf_global *g,
                              g->accounts.items[i].user);
         }
         /* mod_proxy keeps a worker's socket path in 96 bytes */
-        if (strlen(a->slot_sock[0]) >= PROXY_WORKER_MAX_NAME_SIZE) {
+        for (int k = 0; k < a->n_inst; k++) {
+            if (strlen(a->inst[k].slot_sock[0]) <
+                PROXY_WORKER_MAX_NAME_SIZE)
+                continue;
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
                          WLFLOG_WORKER_DEFINE ": account %s: socket path %s "
                          "is longer than mod_proxy allows (%d bytes); use a "
                          "shorter paths.sockets in %s", a->name,
-                         a->slot_sock[0], PROXY_WORKER_MAX_NAME_SIZE - 1,
-                         config_file);
+                         a->inst[k].slot_sock[0],
+                         PROXY_WORKER_MAX_NAME_SIZE - 1, config_file);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         apr_hash_set(g->by_name, a->name, APR_HASH_KEY_STRING, a);
@@ -290,9 +306,56 @@ static void resolve_extensions(wlf_srv_conf *c)
     }
 }
 
+/*
+ * The domain entry of acct a vhost serves: the one that maps its
+ * ServerName, else the first ServerAlias that maps. Its route (a link
+ * fpmctl makes when the domain has a PHP version of its own) is read per
+ * request, so versions change without a restart. Names that map to
+ * entries with different versions are reported: the vhost runs one.
+ */
+static void resolve_domain(apr_pool_t *pconf, wlf_global *g,
+                           const wlf_account *acct, const wlf_vhost_desc *d,
+                           wlf_srv_conf *c)
+{
+    char buf[PATH_MAX];
+    const char *own = wlf_account_php(&g->cfg, acct), *chosen = NULL;
+    int first = -1;
+
+    c->domain = NULL;
+    c->route = NULL;
+    for (size_t i = 0; i < d->n_names; i++) {
+        int e = wlf_account_domain_for_host(acct, d->names[i]);
+        const char *v;
+        if (e < 0)
+            continue;
+        v = wlf_account_domain_php(acct, acct->domains[e]);
+        v = v ? v : own;
+        if (first < 0) {
+            first = e;
+            chosen = v;
+        }
+        else if (chosen && v && strcmp(chosen, v) != 0 && should_report())
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+                         WLFLOG_VHOST_VERSIONS ": vhost %s: %s runs PHP %s "
+                         "(domain %s), but its name %s belongs to domain %s "
+                         "with PHP %s; the vhost runs %s for all its names "
+                         "(fpmctl set %s php@%s=...)", d->label,
+                         d->names[0], chosen, acct->domains[first],
+                         d->names[i], acct->domains[e], v, chosen,
+                         acct->name, acct->domains[e]);
+    }
+    if (first < 0)
+        return;
+    c->domain = apr_pstrdup(pconf, acct->domains[first]);
+    c->route = apr_pstrdup(pconf, wlf_path_route(&g->cfg, acct->name,
+                                                 c->domain, buf,
+                                                 sizeof(buf)));
+}
+
 /* Map every vhost to its account; every conflict is logged before
  * httpd is stopped, so that one start shows them all */
-static int map_vhosts(apr_pool_t *ptemp, wlf_global *g, server_rec *main_s)
+static int map_vhosts(apr_pool_t *pconf, apr_pool_t *ptemp, wlf_global *g,
+                      server_rec *main_s)
 {
     int failed = 0;
 
@@ -324,6 +387,8 @@ static int map_vhosts(apr_pool_t *ptemp, wlf_global *g, server_rec *main_s)
         c->acct = acct ? apr_hash_get(g->by_name, acct->name,
                                       APR_HASH_KEY_STRING)
                        : NULL;
+        if (acct)
+            resolve_domain(pconf, g, acct, &d, c);
         resolve_extensions(c);
         if (!first_pass())
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_s,
@@ -359,7 +424,7 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
         return rv;
     resolve_socket_dir(pconf, g);
     if ((rv = make_accounts(pconf, g, config_file)) != OK ||
-        (rv = map_vhosts(ptemp, g, main_s)) != OK)
+        (rv = map_vhosts(pconf, ptemp, g, main_s)) != OK)
         return rv;
     if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST)
         wlfcgi_warn_upload_ceilings(ptemp, main_s);
@@ -379,15 +444,17 @@ static int conf_slots_in_use(void)
     return n;
 }
 
-/* The two slot workers of account a, tuned for FPM and for its reuse
- * plan; their indices go into a->worker_index. */
+/* The two slot workers of each instance of account a, tuned for FPM and
+ * for its reuse plan; their indices go into worker_index. */
 static int define_slot_workers(apr_pool_t *pconf, apr_pool_t *ptemp,
                                proxy_server_conf *pc, wlf_acct *a)
 {
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 2 * a->n_inst; k++) {
+        wlf_inst *in = &a->inst[k / 2];
         proxy_worker *w;
         const char *url = apr_psprintf(ptemp, "unix:%s|fcgi://wlf-%s.%c/",
-                                       a->slot_sock[k], a->name, 'a' + k);
+                                       in->slot_sock[k % 2], in->key,
+                                       'a' + k % 2);
         const char *err = ap_proxy_define_worker_ex(
             pconf, &w, NULL, pc, url, AP_PROXY_WORKER_IS_PREFIX);
         if (err) {
@@ -397,7 +464,7 @@ static int define_slot_workers(apr_pool_t *pconf, apr_pool_t *ptemp,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         /* the address of w moves as the array grows: keep the index */
-        a->worker_index[k] = (int)(w - (proxy_worker *)pc->workers->elts);
+        in->worker_index[k % 2] = (int)(w - (proxy_worker *)pc->workers->elts);
         /* a restarted instance must be usable at once */
         w->s->retry = 0;
         w->s->retry_set = 1;
@@ -464,9 +531,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
     for (hi = apr_hash_first(ptemp, wlf_g->by_name); hi;
          hi = apr_hash_next(hi)) {
         wlf_acct *a = apr_hash_this_val(hi);
-        for (int k = 0; k < 2; k++)
-            a->worker[k] = &((proxy_worker *)pc->workers->elts)
-                               [a->worker_index[k]];
+        for (int k = 0; k < 2 * a->n_inst; k++)
+            a->inst[k / 2].worker[k % 2] = &((proxy_worker *)
+                pc->workers->elts)[a->inst[k / 2].worker_index[k % 2]];
+        for (int k = 0; k < 2; k++) {
+            a->worker_index[k] = a->inst[0].worker_index[k];
+            a->worker[k] = a->inst[0].worker[k];
+        }
     }
     wlfcgi_contain_post_config(pconf, main_s);
     if (!first_pass())
@@ -518,8 +589,8 @@ static void *APR_THREAD_FUNC janitor_main(apr_thread_t *t, void *data)
         for (int i = 0; i < n; i++) {
             if (!accts[i]->reuse.enabled)
                 continue;
-            release_idle(accts[i]->worker[0]);
-            release_idle(accts[i]->worker[1]);
+            for (int k = 0; k < 2 * accts[i]->n_inst; k++)
+                release_idle(accts[i]->inst[k / 2].worker[k % 2]);
         }
         apr_thread_mutex_lock(j->lock);
     }

@@ -32,14 +32,32 @@
 
 extern module AP_MODULE_DECLARE_DATA wlfcgi_module;
 
+/* One PHP instance of an account: the primary (the account's own
+ * version, keyed NAME) or one of another version a domain is pinned to
+ * (keyed NAME.vVERSION). */
+typedef struct {
+    const char *key;
+    const char *version;
+    const char *link;           /* <dir>/KEY.sock -> KEY.a.sock|.b.sock */
+    const char *slot_sock[2];   /* <dir>/KEY.a.sock, <dir>/KEY.b.sock */
+    int worker_index[2];        /* in the main server's proxy workers */
+    proxy_worker *worker[2];    /* NULL: none defined (see pick) */
+} wlf_inst;
+
 /* One account, resolved at start-up. */
 typedef struct {
     const char *name;
+    /* the primary instance's (inst[0]) */
     const char *link;           /* <dir>/NAME.sock -> NAME.a.sock|.b.sock */
     const char *slot_sock[2];   /* <dir>/NAME.a.sock, <dir>/NAME.b.sock */
     const char *handler;        /* proxy:unix:<link>|fcgi://wlf-NAME */
     int worker_index[2];        /* in the main server's proxy workers */
     proxy_worker *worker[2];
+    /* every instance the account file names at start-up, [0] the primary
+     * (the fields above are its); an instance started later is reached
+     * without a worker of its own until the next graceful restart */
+    wlf_inst *inst;
+    int n_inst;
     long long max_upload;       /* the account's effective max_upload */
     long long upload_ceiling;   /* ... and upload_ceiling */
     long long max_children;
@@ -59,6 +77,11 @@ typedef struct {
     apr_array_header_t *allow_handlers; /* WLFcgiAllowHandlers (const char *) */
     /* resolved at start-up */
     wlf_acct *acct;                 /* NULL: the vhost has no account */
+    const char *domain;             /* the account's domain entry the vhost
+                                       serves (ServerName's, else the
+                                       first alias's), or NULL */
+    const char *route;              /* <dir>/NAME.routes/DOMAIN: the
+                                       instance of a pinned domain */
     const char **ext_list;
     int n_ext;
 } wlf_srv_conf;
@@ -86,6 +109,8 @@ typedef struct {
     /* mod_wlfcgi_request.c: the account a proxied request was sent to */
     wlf_acct *acct;
     char slot;                      /* 'a', 'b', or 0: no live slot */
+    const char *link;               /* the instance link it went through */
+    const char *sock;               /* the slot socket (slot != 0) */
     /* mod_wlfcgi_config.c, on the request the client sent (the first of
      * its chain of internal redirects and subrequests): its per-dir
      * config once complete, and its URL; the upload limit of the whole
@@ -135,6 +160,11 @@ long long wlfcgi_request_upload_limit(request_rec *r, const wlf_acct *a,
                                       const char **client_uri);
 
 /* ---- mod_wlfcgi_request.c ---- */
+/* The instance that serves vhost c now (its route, else the primary),
+ * with its live slot (0: none) and that slot's socket. A route to an
+ * instance without workers gives a wlf_inst made in pool p. */
+const wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
+                                     char *slot, const char **sock);
 int wlfcgi_fixups(request_rec *r);
 int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
                        request_rec *r, proxy_server_conf *conf, char **url);

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mod_wlfcgi_private.h"
 #include "wlf_fcgi.h"
@@ -126,23 +127,68 @@ static void use_vhost_fcgi_conf(request_rec *r)
     r->per_dir_config = v;
 }
 
-static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
+const wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
+                                     char *slot, const char **sock)
 {
-    const char *php_admin, *client_uri;
+    const wlf_acct *a = c->acct;
+    const wlf_inst *in = &a->inst[0];
+    char target[PATH_MAX], key[128];
+    ssize_t n;
+
+    /* a domain with a PHP version of its own has a route to its
+     * instance's link; every other one goes to the account's NAME.sock */
+    if (c->route && (n = readlink(c->route, target,
+                                  sizeof(target) - 1)) > 0) {
+        target[n] = '\0';
+        if (wlf_route_target_key(target, key, sizeof(key)) == 0) {
+            wlf_inst *made;
+            for (int i = 0; i < a->n_inst; i++)
+                if (strcmp(a->inst[i].key, key) == 0) {
+                    in = &a->inst[i];
+                    goto found;
+                }
+            /* an instance started since httpd's start: no workers */
+            made = apr_pcalloc(p, sizeof(*made));
+            made->key = apr_pstrdup(p, key);
+            made->link = apr_psprintf(p, "%s/%s.sock", wlf_g->cfg.socket_dir,
+                                      key);
+            made->slot_sock[0] = apr_psprintf(p, "%s/%s.a.sock",
+                                              wlf_g->cfg.socket_dir, key);
+            made->slot_sock[1] = apr_psprintf(p, "%s/%s.b.sock",
+                                              wlf_g->cfg.socket_dir, key);
+            in = made;
+        }
+    }
+found:
+    *slot = wlf_slot_of_link(in->link);
+    *sock = *slot ? in->slot_sock[*slot - 'a'] : NULL;
+    return in;
+}
+
+static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker,
+                           proxy_server_conf *conf)
+{
+    const char *php_admin, *client_uri, *sock;
     long long limit = wlfcgi_request_upload_limit(r, a, &php_admin,
                                                   &client_uri);
     long long length;
-    char slot = wlf_slot_of_link(a->link);
+    wlf_srv_conf *c = wlfcgi_srv_conf(r->server);
+    char slot;
+    const wlf_inst *in;
     /* for request_status(): which account a 503 is about */
     wlf_req *rq = wlfcgi_req(r);
 
+    /* a is the vhost's own account: requests for others were refused */
+    in = wlfcgi_pick_instance(r->pool, c, &slot, &sock);
     rq->acct = a;
     rq->slot = slot;
+    rq->link = in->link;
+    rq->sock = sock;
     if (slot == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_NO_LIVE_SLOT
                       ": account %s: no live instance (%s is missing or not "
-                      "a link to %s.a.sock or %s.b.sock)", a->name, a->link,
-                      a->name, a->name);
+                      "a link to %s.a.sock or %s.b.sock)", a->name, in->link,
+                      in->key, in->key);
         return HTTP_SERVICE_UNAVAILABLE;
     }
 
@@ -183,7 +229,21 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
      * the FPM worker */
     apr_table_setn(r->subprocess_env, "PHP_ADMIN_VALUE", php_admin);
     use_vhost_fcgi_conf(r);
-    *worker = a->worker[slot - 'a'];
+    if (in->worker[slot - 'a']) {
+        *worker = in->worker[slot - 'a'];
+        return OK;
+    }
+    /* an instance started after httpd's start has no worker of its own
+     * yet: mod_proxy's default one, connecting to the slot's socket */
+    if (conf == NULL || conf->reverse == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_NO_LIVE_SLOT
+                      ": account %s: instance %s has no proxy worker; "
+                      "restart httpd gracefully", a->name, in->key);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    apr_table_setn(r->notes, "uds_path", sock);
+    apr_table_setn(r->subprocess_env, "proxy-nokeepalive", "1");
+    *worker = conf->reverse;
     return OK;
 }
 
@@ -208,7 +268,7 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
      * the only one it gets */
     if (rq && rq->customer_proxy) {
         if (own && *balancer == NULL)
-            return send_to_account(r, own, worker);
+            return send_to_account(r, own, worker, conf);
         return HTTP_FORBIDDEN;
     }
     if (*balancer != NULL)
@@ -220,7 +280,7 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     if (uds) {
         /* the routed case: the exact path we put in the handler */
         if (own && strcmp(uds, own->link) == 0)
-            return send_to_account(r, own, worker);
+            return send_to_account(r, own, worker, conf);
         /* anything else is resolved first: symlinks in a docroot,
          * "..", another spelling of the socket directory */
         resolved = realpath(uds, real) != NULL;
@@ -228,7 +288,7 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
                                   own ? own->name : NULL, owner,
                                   sizeof(owner))) {
         case WLF_SOCK_OWN:
-            return send_to_account(r, own, worker);
+            return send_to_account(r, own, worker, conf);
         case WLF_SOCK_FOREIGN:
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_SOCKET
                           ": vhost %s (account %s) tried to reach account "
@@ -265,7 +325,7 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     host = *url ? url_host(r, *url) : NULL;
     if (wlf_worker_host_account(host, owner, sizeof(owner))) {
         if (own && strcmp(owner, own->name) == 0)
-            return send_to_account(r, own, worker);
+            return send_to_account(r, own, worker, conf);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FORGED_WORKER
                       ": vhost %s (account %s) used the reserved worker name "
                       "%s: refused", r->server->server_hostname,
@@ -287,7 +347,7 @@ int wlfcgi_request_status(int *status, request_rec *r)
         return OK;
     /* a pool that is down refuses connections; one that still accepts
      * them lost a worker in the middle of this request */
-    if (wlf_socket_accepts(rq->acct->slot_sock[rq->slot - 'a']))
+    if (wlf_socket_accepts(rq->sock))
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_WORKER_GONE
                       ": account %s: a PHP worker ended the request for %s "
                       "without an answer (crashed, killed, or over "
@@ -297,7 +357,6 @@ int wlfcgi_request_status(int *status, request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_POOL_DOWN
                       ": account %s: PHP pool not answering on %s (live "
                       "slot of %s); 503 with Retry-After " WLF_RETRY_AFTER,
-                      rq->acct->name, rq->acct->slot_sock[rq->slot - 'a'],
-                      rq->acct->link);
+                      rq->acct->name, rq->sock, rq->link);
     return OK;
 }

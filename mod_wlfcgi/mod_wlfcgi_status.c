@@ -34,30 +34,38 @@ typedef struct {
     const char *error;
 } ping_result;
 
-static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
-                                 wlf_acct *a)
+/* Ping the instance behind `link` (its live slot `sock`), once a page */
+static ping_result *ping_instance(request_rec *r, apr_hash_t *cache,
+                                  const char *link, const char *sock)
 {
-    ping_result *pr = apr_hash_get(cache, a->name, APR_HASH_KEY_STRING);
-    char slot;
+    ping_result *pr = apr_hash_get(cache, link, APR_HASH_KEY_STRING);
     wlf_err e;
 
     if (pr)
         return pr;
     pr = apr_pcalloc(r->pool, sizeof(*pr));
-    slot = wlf_slot_of_link(a->link);
-    if (slot == 0) {
+    if (sock == NULL) {
         pr->error = apr_psprintf(r->pool, "no live instance: %s is missing "
-                                 "or no slot link", a->link);
+                                 "or no slot link", link);
     }
-    else if (wlf_fcgi_ping(a->slot_sock[slot - 'a'], WLF_FPM_PING_PATH,
-                           WLF_PING_MS, &e) == 0) {
+    else if (wlf_fcgi_ping(sock, WLF_FPM_PING_PATH, WLF_PING_MS, &e) == 0) {
         pr->answers = 1;
     }
     else {
         pr->error = apr_pstrdup(r->pool, e.msg);
     }
-    apr_hash_set(cache, a->name, APR_HASH_KEY_STRING, pr);
+    apr_hash_set(cache, link, APR_HASH_KEY_STRING, pr);
     return pr;
+}
+
+/* The PHP version of instance in: its label, else from its key */
+static const char *version_of(const wlf_inst *in)
+{
+    const char *v = strstr(in->key, ".v");
+
+    if (in->version && *in->version)
+        return in->version;
+    return v ? v + 2 : NULL;
 }
 
 int wlfcgi_status_handler(request_rec *r)
@@ -120,11 +128,17 @@ int wlfcgi_status_handler(request_rec *r)
         e->port = s->addrs ? s->addrs->host_port : s->port;
         e->answers = -1;
         if (c->acct) {
-            ping_result *pr = ping_account(r, cache, c->acct);
-            char slot = wlf_slot_of_link(c->acct->link);
+            char slot;
+            const char *sock;
+            /* the instance the vhost's domain runs in now */
+            const wlf_inst *in = wlfcgi_pick_instance(r->pool, c, &slot,
+                                                      &sock);
+            ping_result *pr = ping_instance(r, cache, in->link, sock);
             e->account = c->acct->name;
-            e->socket = c->acct->link;
-            e->live = slot ? c->acct->slot_sock[slot - 'a'] : NULL;
+            e->php = version_of(in);
+            e->domain = c->domain;
+            e->socket = in->link;
+            e->live = sock;
             e->answers = pr->answers;
             e->error = pr->error;
             d = ap_get_module_config(s->lookup_defaults, &wlfcgi_module);

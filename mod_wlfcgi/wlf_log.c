@@ -43,6 +43,10 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_ACCOUNT_USER, "warn",
       "an account's Unix user does not exist (deleted after the account was "
       "added): its vhosts send no file and run no script of its own" },
+    { WLFLOG_VHOST_VERSIONS, "warn",
+      "a vhost's names belong to domains of its account with different "
+      "PHP versions (php@DOMAIN); the vhost runs the version of its "
+      "ServerName's domain for all of them" },
     { WLFLOG_FOREIGN_SOCKET, "error",
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },

@@ -26,7 +26,9 @@ int wlf_ext_match(const char *const *exts, size_t n_exts, const char *path);
 
 typedef enum {
     WLF_SOCK_OUTSIDE,   /* not in the socket directory: not ours to judge */
-    WLF_SOCK_OWN,       /* NAME.sock / NAME.a.sock / NAME.b.sock of `own` */
+    WLF_SOCK_OWN,       /* NAME.sock / NAME.a.sock / NAME.b.sock of `own`,
+                           or the same of one of its instances of another
+                           PHP version (NAME.vVERSION.sock, ...) */
     WLF_SOCK_FOREIGN,   /* the same for another account: refuse */
     WLF_SOCK_OTHER      /* something else inside the directory: refuse */
 } wlf_sock_class;

@@ -30,8 +30,9 @@ char *wlf_status_text(const wlf_status_page *page)
     wlf_buf_printf(&b, "mod_wlfcgi %s\nconfig: %s\naccounts: %zu\n\n",
                    page->version ? page->version : "",
                    page->config ? page->config : "-", page->n_accounts);
-    wlf_buf_printf(&b, "%-32s %-16s %-6s %-9s %-8s %s\n", "vhost",
-                   "account", "answers", "upload", "reuse", "socket");
+    wlf_buf_printf(&b, "%-32s %-16s %-8s %-6s %-9s %-8s %s\n", "vhost",
+                   "account", "php", "answers", "upload", "reuse",
+                   "socket");
     for (size_t i = 0; i < page->n_entries; i++) {
         const wlf_status_entry *e = &page->entries[i];
         char reuse[16];
@@ -43,9 +44,9 @@ char *wlf_status_text(const wlf_status_page *page)
             snprintf(reuse, sizeof(reuse), "%d", e->reuse_hmax);
         else
             snprintf(reuse, sizeof(reuse), "%s", e->account ? "off" : "-");
-        wlf_buf_printf(&b, "%-32s %-16s %-6s %-9s %-8s %s", vh,
+        wlf_buf_printf(&b, "%-32s %-16s %-8s %-6s %-9s %-8s %s", vh,
                        e->account ? e->account : "-",
-                       answer_word(e->answers),
+                       e->php ? e->php : "-", answer_word(e->answers),
                        e->account ? wlf_size_format(e->max_upload, size,
                                                     sizeof(size))
                                   : "-",
@@ -97,7 +98,12 @@ char *wlf_status_json(const wlf_status_page *page)
         else {
             wlf_buf_puts(&b, ",\"max_upload\":null,\"max_upload_text\":null");
         }
-        wlf_buf_printf(&b, ",\"reuse_connections\":%d}", e->reuse_hmax);
+        wlf_buf_printf(&b, ",\"reuse_connections\":%d,\"php\":",
+                       e->reuse_hmax);
+        put_json_string(&b, e->php);
+        wlf_buf_puts(&b, ",\"domain\":");
+        put_json_string(&b, e->domain);
+        wlf_buf_puts(&b, "}");
     }
     wlf_buf_puts(&b, "]}\n");
     return wlf_buf_finish(&b);
