@@ -282,7 +282,8 @@ static void check_instance(checker *c, const wlf_account *acct,
     fpm_slot_init_version(cfg, acct->name, version, probe.slot ? probe.slot
                                                                : 'a', &s);
     if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
-        problem(c, acct->name, "instance %s is %s: %s", s.key,
+        problem(c, acct->name, "instance%s%s is %s: %s", s.version[0] ? " "
+                : "", s.version[0] ? s.key : "",
                 fpm_state_name(probe.state), probe.error);
     if (probe.state != FPM_RUNNING || !probe.slot)
         return;
