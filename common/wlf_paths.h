@@ -44,9 +44,11 @@ const char *wlf_path_instance_dir(const wlf_config *cfg, const char *name,
 /* <state_dir>/accounts/NAME: tmp/, upload/, sessions/ owned by the user */
 const char *wlf_path_account_dir(const wlf_config *cfg, const char *name,
                                  char *buf, size_t len);
-/* <log_dir>/NAME/fpm.log (version NULL: the primary), else fpm.vV.log */
+/* <log_dir>/NAME/fpm.SLOT.log: the log of a slot's master (version NULL
+ * or "": the primary instance), else fpm.vVERSION.SLOT.log */
 const char *wlf_path_fpm_log(const wlf_config *cfg, const char *name,
-                             const char *version, char *buf, size_t len);
+                             const char *version, char slot, char *buf,
+                             size_t len);
 /* <socket_dir>/NAME.routes: the routes of the account's pinned domains */
 const char *wlf_path_routes(const wlf_config *cfg, const char *name,
                             char *buf, size_t len);
@@ -66,10 +68,20 @@ const char *wlf_path_account_file(const wlf_config *cfg, const char *name,
 #define WLF_SUN_PATH 108
 
 /*
- * Which slot a NAME.sock symlink points at: 'a', 'b', or 0 when it is
- * missing or not one of ours. This is how mod_wlfcgi picks the live
- * instance per request (one readlink, no file read).
+ * What a NAME.sock symlink says, with one readlink (no file read): 'a' or
+ * 'b' (the live slot), WLF_LINK_SUSPENDED (the account is suspended: the
+ * link points at "NAME.suspended", which is never created, so nothing can
+ * connect through it), or 0 when it is missing or not one of ours. This
+ * is how mod_wlfcgi decides per request, without a restart of httpd.
  */
+#define WLF_LINK_SUSPENDED 's'
+char wlf_link_state(const char *link_path);
+
+/* The live slot of a NAME.sock symlink: 'a', 'b', or 0 (missing, not
+ * ours, or suspended). */
 char wlf_slot_of_link(const char *link_path);
+
+/* "NAME.suspended": the target of NAME.sock while NAME is suspended */
+const char *wlf_suspended_target(const char *name, char *buf, size_t len);
 
 #endif

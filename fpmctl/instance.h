@@ -38,7 +38,9 @@ typedef struct {
     char bin[PATH_MAX];         /* dir/php-fpm -> the version's binary */
     char sock[PATH_MAX];        /* <socket_dir>/NAME.SLOT.sock */
     char pidfile[PATH_MAX];     /* <socket_dir>/NAME.SLOT.pid */
-    char log[PATH_MAX];         /* <log_dir>/NAME/fpm.log, fpm.vV.log */
+    char log[PATH_MAX];         /* <log_dir>/NAME/fpm.SLOT.log (fpm.vV.SLOT.log
+                                   for another PHP version): this master's
+                                   own log */
     char unit[FPM_KEY_MAX + 32];    /* wlfcgi-fpm@NAME.SLOT.service */
 } fpm_slot;
 
@@ -112,6 +114,12 @@ char fpm_live_slot(const wlf_config *cfg, const char *key);
 /* Point KEY.sock (and KEY.live) at `slot`. */
 int fpm_switch_live(const wlf_config *cfg, const char *key, char slot,
                     wlf_err *err);
+/* Point NAME.sock at "NAME.suspended" (which never exists): mod_wlfcgi
+ * answers the account's sites with the suspended page from the next
+ * request on, and nothing can connect through the link. NAME.live
+ * stays, so resume starts from the slot that served last. */
+int fpm_link_suspended(const wlf_config *cfg, const char *name,
+                       wlf_err *err);
 /* Remove KEY.sock (instance stopped); KEY.live stays. */
 int fpm_unlink_socket(const wlf_config *cfg, const char *key, wlf_err *err);
 /* <state>/fpm/KEY.live */
@@ -122,7 +130,8 @@ typedef enum {
     FPM_STOPPED,        /* no master, no pid file */
     FPM_RUNNING,        /* master alive (and answered, when asked) */
     FPM_DEAD,           /* pid file but no master, or socket refusing */
-    FPM_UNRESPONSIVE    /* master alive, status page did not answer */
+    FPM_UNRESPONSIVE,   /* master alive, status page did not answer */
+    FPM_SUSPENDED       /* suspended (fpmctl suspend), no master */
 } fpm_state;
 
 const char *fpm_state_name(fpm_state st);

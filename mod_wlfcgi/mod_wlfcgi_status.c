@@ -44,7 +44,11 @@ static ping_result *ping_instance(request_rec *r, apr_hash_t *cache,
     if (pr)
         return pr;
     pr = apr_pcalloc(r->pool, sizeof(*pr));
-    if (sock == NULL) {
+    if (wlf_link_state(link) == WLF_LINK_SUSPENDED) {
+        pr->error = "suspended (fpmctl suspend): its sites get the "
+                    "suspended page";
+    }
+    else if (sock == NULL) {
         pr->error = apr_psprintf(r->pool, "no live instance: %s is missing "
                                  "or no slot link", link);
     }
@@ -144,6 +148,8 @@ int wlfcgi_status_handler(request_rec *r)
             d = ap_get_module_config(s->lookup_defaults, &wlfcgi_module);
             e->max_upload = wlfcgi_upload_limit(d, c->acct, NULL);
             e->reuse_hmax = c->acct->reuse.enabled ? c->acct->reuse.hmax : 0;
+            e->suspended = wlf_link_state(c->acct->link) ==
+                           WLF_LINK_SUSPENDED;
         }
     }
     page.config = wlf_g->cfg.file;

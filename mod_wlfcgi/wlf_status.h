@@ -20,6 +20,7 @@ typedef struct {
     const char *error;          /* why it does not answer, or NULL */
     long long max_upload;       /* effective limit at the vhost level */
     int reuse_hmax;             /* 0: connection reuse off */
+    int suspended;              /* the account is suspended */
     const char *php;            /* the PHP version it runs now, or NULL */
     const char *domain;         /* the account's domain entry it serves */
 } wlf_status_entry;

@@ -313,7 +313,7 @@ def test_caches_are_per_instance(world):
 
 def test_vhost_names_with_different_versions_get_a_startup_warning(world):
     log = world["httpd"].read_log()
-    assert re.search(r"WLF00015: vhost mixed\.vera\.test:\d+ .*: "
+    assert re.search(r"WLF00017: vhost mixed\.vera\.test:\d+ .*: "
                      r"mixed\.vera\.test runs PHP 8\.2 .*alias\.vera\.test "
                      r"belongs to domain alias\.vera\.test with PHP alt",
                      log), log[-2000:]
@@ -388,7 +388,7 @@ def test_account_version_change_never_runs_a_pinned_domain_elsewhere(
     # own as of httpd's start: it is told at the next graceful restart)
     j = h.get("/wlfcgi-status?json", host="admin.test").json()
     assert {v["vhost"]: v["php"] for v in j["vhosts"]}["vera.test"] == "8.2"
-    expect_log(r"WLF00015: vhost mixed\.vera\.test")
+    expect_log(r"WLF00017: vhost mixed\.vera\.test")
     h.graceful()
     j = h.get("/wlfcgi-status?json", host="admin.test").json()
     by = {v["vhost"]: v for v in j["vhosts"]}

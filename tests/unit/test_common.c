@@ -233,8 +233,8 @@ static void test_setting_out_of_range_names_its_bounds(void **state)
     assert_int_equal(wlf_setting_parse(&s, WLF_S_MAX_UPLOAD, "512", &e), -1);
     assert_string_equal(e.field, "max_upload");
     assert_non_null(strstr(e.msg, "between 1K and 1T"));
-    assert_int_equal(wlf_setting_parse(&s, WLF_S_PM, "dynamic", &e), -1);
-    assert_non_null(strstr(e.msg, "ondemand|static"));
+    assert_int_equal(wlf_setting_parse(&s, WLF_S_PM, "adaptive", &e), -1);
+    assert_non_null(strstr(e.msg, "ondemand|static|dynamic"));
     assert_false(s.is_set[WLF_S_MAX_UPLOAD]);
     wlf_settings_free(&s);
 }
@@ -435,6 +435,10 @@ static const refused_case account_domain_version_unknown_refused = {
     "domains = [ \"x.example\" ];\n"
     "domain_php = ( { domain = \"x.example\"; php = \"7.0\"; } );",
     "php@x.example" };
+static const refused_case account_suspension_without_its_fields_refused = {
+    "suspended = true;", "suspended" };
+static const refused_case account_suspension_with_other_fields_refused = {
+    "suspended = { since = \"x\"; note = \"y\"; };", "note" };
 
 static void test_account_refused(void **state)
 {
@@ -560,6 +564,42 @@ static void test_written_account_loads_back_identically(void **state)
     free(text);
     free(again);
     wlf_account_free(&b);
+}
+
+static void test_suspended_account_loads_back_with_its_reason(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    wlf_err e;
+    char *text;
+
+    assert_int_equal(wlf_account_is_suspended(&fx->a), 0);
+    assert_int_equal(wlf_account_suspend(&fx->a, "2025-01-31T12:00:00Z",
+                                         "unpaid \"invoice\" 42", &e), 0);
+    text = wlf_account_render(&fx->a);
+    if (wlf_account_load_string(&fx->cfg, text, "alice", &b, &e) != 0)
+        fail_msg("%s: %s\n%s", e.field, e.msg, text);
+    assert_true(wlf_account_is_suspended(&b));
+    assert_string_equal(b.suspended_since, "2025-01-31T12:00:00Z");
+    assert_string_equal(b.suspended_reason, "unpaid \"invoice\" 42");
+    wlf_account_resume(&b);
+    assert_int_equal(wlf_account_is_suspended(&b), 0);
+    free(text);
+    wlf_account_free(&b);
+}
+
+static void test_suspension_reason_is_one_short_line(void **state)
+{
+    acct_fx *fx = *state;
+    char longer[WLF_REASON_MAX + 2];
+    wlf_err e;
+
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    assert_int_equal(wlf_account_suspend(&fx->a, "now", "a\nb", &e), -1);
+    assert_string_equal(e.field, "suspended.reason");
+    assert_int_equal(wlf_account_suspend(&fx->a, "now", longer, &e), -1);
+    assert_int_equal(wlf_account_is_suspended(&fx->a), 0);
 }
 
 static void test_account_copy_is_equal_and_independent(void **state)
@@ -890,6 +930,26 @@ static void test_slot_of_link_reads_our_links_only(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_suspended_link_is_no_slot(void **state)
+{
+    char dir[] = "/tmp/wlf-link-XXXXXX", link[64], target[64];
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(link, sizeof(link), "%s/alice.sock", dir);
+    assert_int_equal(wlf_link_state(link), 0);
+    assert_int_equal(symlink(wlf_suspended_target("alice", target,
+                                                  sizeof(target)), link), 0);
+    assert_string_equal(target, "alice.suspended");
+    assert_int_equal(wlf_link_state(link), WLF_LINK_SUSPENDED);
+    assert_int_equal(wlf_slot_of_link(link), 0);
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink("alice.a.sock", link), 0);
+    assert_int_equal(wlf_link_state(link), 'a');
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* ---- helpers ---- */
 
 static void test_buf_grows_past_its_first_block(void **state)
@@ -1135,6 +1195,8 @@ int main(void)
         ACCT_TEST(test_account_domains_are_lower_case_and_unique),
         ACCT_TEST(test_account_php_admin_set_replace_remove),
         ACCT_TEST(test_written_account_loads_back_identically),
+        ACCT_TEST(test_suspended_account_loads_back_with_its_reason),
+        ACCT_TEST(test_suspension_reason_is_one_short_line),
         ACCT_TEST(test_account_copy_is_equal_and_independent),
         ACCT_TEST(test_effective_settings_are_overrides_on_defaults),
         ACCT_TEST(test_upload_ceiling_is_never_below_max_upload),
@@ -1148,6 +1210,8 @@ int main(void)
         ACCT_TEST(test_domain_php_set_replace_remove_and_prune),
         ACCT_TEST(test_instances_are_one_per_version_in_use),
         ACCT_TEST(test_domain_for_host_prefers_exact_then_longest_wildcard),
+        REFUSED_TEST(account_suspension_without_its_fields_refused),
+        REFUSED_TEST(account_suspension_with_other_fields_refused),
         ACCT_TEST(test_account_home_with_colon_refused),
         DIR_TEST(test_account_files_are_the_sorted_names),
         DIR_TEST(test_accounts_load_lists_files_that_do_not_load),
@@ -1158,6 +1222,7 @@ int main(void)
         cmocka_unit_test(test_instance_keys_name_account_and_version),
         cmocka_unit_test(test_version_labels_ending_like_a_slot_are_refused),
         cmocka_unit_test(test_slot_of_link_reads_our_links_only),
+        cmocka_unit_test(test_suspended_link_is_no_slot),
         cmocka_unit_test(test_buf_grows_past_its_first_block),
         cmocka_unit_test(test_buf_empty_finishes_as_empty_string),
         cmocka_unit_test(test_json_string_escapes_quotes_and_controls),
