@@ -96,10 +96,8 @@ static int module_sees(const wlf_config *cfg, const wlf_account *a,
                                WLF_S_PM, WLF_S_MAX_CHILDREN,
                                WLF_S_MAX_EXECUTION_TIME, WLF_S_MAX_REQUESTS };
     wlf_settings ea, eb;
-    /* the status page names the account's own version as of httpd's
-     * start (routing follows at once: the links say where) */
-    int differ = a->n_domains != b->n_domains ||
-                 strcmp(wlf_account_php(cfg, a), wlf_account_php(cfg, b));
+    /* not php, php@DOMAIN: routing follows the links at once */
+    int differ = a->n_domains != b->n_domains;
 
     for (size_t i = 0; !differ && i < a->n_domains; i++)
         differ = strcmp(a->domains[i], b->domains[i]) != 0;

@@ -3,7 +3,6 @@
  */
 #include "instance.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -686,66 +685,36 @@ void fpm_instance_probe_version(const wlf_config *cfg, const char *name,
                    ? FPM_UNRESPONSIVE : FPM_DEAD;
 }
 
-/* "NAME.vVERSION" + one of the suffixes: the VERSION, if valid */
-static int version_of_entry(const char *name, const char *entry,
-                            const char *const *suffixes, char *version,
-                            size_t len)
-{
-    size_t nlen = strlen(name), elen = strlen(entry);
-
-    if (strncmp(entry, name, nlen) != 0 || strncmp(entry + nlen, ".v", 2))
-        return 0;
-    for (const char *const *s = suffixes; *s; s++) {
-        size_t slen = strlen(*s);
-        char v[WLF_VERSION_MAX + 1];
-        if (elen <= nlen + 2 + slen || strcmp(entry + elen - slen, *s) != 0 ||
-            elen - slen - nlen - 2 > WLF_VERSION_MAX)
-            continue;
-        memcpy(v, entry + nlen + 2, elen - slen - nlen - 2);
-        v[elen - slen - nlen - 2] = '\0';
-        if (wlf_valid_php_version(v, NULL) < 0)
-            continue;
-        wlf_copy(version, len, v);
-        return 1;
-    }
-    return 0;
-}
-
-static size_t scan_dir(const char *dir, const char *name,
-                       const char *const *suffixes,
-                       char (*versions)[WLF_VERSION_MAX + 1], size_t n,
-                       size_t max)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-
-    if (d == NULL)
-        return n;
-    while ((de = readdir(d)) != NULL && n < max) {
-        char v[WLF_VERSION_MAX + 1];
-        int seen = 0;
-        if (!version_of_entry(name, de->d_name, suffixes, v, sizeof(v)))
-            continue;
-        for (size_t i = 0; i < n && !seen; i++)
-            seen = strcmp(versions[i], v) == 0;
-        if (!seen)
-            wlf_copy(versions[n++], sizeof(versions[0]), v);
-    }
-    closedir(d);
-    return n;
-}
-
 size_t fpm_instances_on_disk(const wlf_config *cfg, const char *name,
                              char (*versions)[WLF_VERSION_MAX + 1],
                              size_t max)
 {
-    static const char *const state[] = { ".live", ".a", ".b", NULL };
-    static const char *const run[] = { ".a.pid", ".b.pid", ".a.sock",
-                                       ".b.sock", ".sock", NULL };
-    char dir[PATH_MAX];
-    size_t n;
+    /* what an instance of KEY leaves: in <state>/fpm and in <sockets> */
+    static const char *const state[] = { ".live", ".a", ".b" };
+    static const char *const run[] = { ".sock", ".a.sock", ".b.sock",
+                                       ".a.pid", ".b.pid" };
+    size_t n = 0;
 
-    fs_path(dir, sizeof(dir), "%s/fpm", cfg->state_dir);
-    n = scan_dir(dir, name, state, versions, 0, max);
-    return scan_dir(cfg->socket_dir, name, run, versions, n, max);
+    /* one lstat per candidate, not a scan of directories that hold every
+     * account's files; versions no longer in php.versions are left to
+     * `fpmctl check`, which reports whatever names it finds there */
+    for (size_t v = 0; v < cfg->n_php_versions && n < max; v++) {
+        char key[FPM_KEY_MAX + 1], path[PATH_MAX];
+        struct stat st;
+        int found = 0;
+
+        wlf_instance_key(name, cfg->php_versions[v].version, key,
+                         sizeof(key));
+        for (size_t i = 0; i < 3 && !found; i++)
+            found = fs_path(path, sizeof(path), "%s/fpm/%s%s",
+                            cfg->state_dir, key, state[i]) == 0 &&
+                    lstat(path, &st) == 0;
+        for (size_t i = 0; i < 5 && !found; i++)
+            found = fs_path(path, sizeof(path), "%s/%s%s", cfg->socket_dir,
+                            key, run[i]) == 0 && lstat(path, &st) == 0;
+        if (found)
+            wlf_copy(versions[n++], sizeof(versions[0]),
+                     cfg->php_versions[v].version);
+    }
+    return n;
 }

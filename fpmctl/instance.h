@@ -154,10 +154,11 @@ void fpm_instance_probe_version(const wlf_config *cfg, const char *name,
                                 const char *version, int ask_pool,
                                 fpm_probe *p);
 
-/* The versions of the instances other than the primary that account
- * `name` has on disk (instance directories, live records, pid files),
- * whether its account file still names them or not: up to `max` labels
- * into versions[i] (WLF_VERSION_MAX + 1 each). Returns the count. */
+/* The versions (of php.versions) of the instances other than the primary
+ * that account `name` has on disk (instance directories, live records,
+ * links, sockets, pid files), whether its account file still names them
+ * or not: up to `max` labels into versions[i] (WLF_VERSION_MAX + 1 each).
+ * Returns the count. */
 size_t fpm_instances_on_disk(const wlf_config *cfg, const char *name,
                              char (*versions)[WLF_VERSION_MAX + 1],
                              size_t max);
