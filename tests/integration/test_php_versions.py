@@ -435,3 +435,34 @@ def test_every_instance_runs_in_the_accounts_cgroup():
         assert sb.fpmctl("check").rc == 0
     finally:
         sb.close()
+
+
+def test_a_failing_version_changes_nothing(vsb):
+    """A version whose php-fpm does not work: the change fails as a whole,
+    for a domain and for the account (while a domain stays on 8.2, which
+    would need an instance of its own): files, routes and masters stay as
+    they were."""
+    sb = vsb
+    sb.add_php_version("broken", "/bin/false")
+    sb.add_account("vera", domains=["vera.test", "old.vera.test",
+                                    "legacy.vera.test"])
+    assert sb.fpmctl("set", "vera", f"php@old.vera.test={ALT}",
+                     "php@legacy.vera.test=8.2").rc == 0
+    socks = sb.paths["sockets"]
+    conf = os.path.join(sb.paths["accounts"], "vera.conf")
+    before = (open(conf).read(), listing(socks),
+              listing(os.path.join(sb.paths["state"], "fpm")),
+              sb.master_pid("vera"), sb.master_pid("vera.valt"))
+
+    r = sb.fpmctl("set", "vera", "php@old.vera.test=broken")
+    assert r.rc == 1 and "vera: not changed" in r.err, r
+    r = sb.fpmctl("set", "vera", "php=broken")
+    assert r.rc == 1 and "vera: not changed" in r.err, r
+    assert not os.path.exists(os.path.join(socks, "vera.v8.2.sock"))
+    after = (open(conf).read(), listing(socks),
+             listing(os.path.join(sb.paths["state"], "fpm")),
+             sb.master_pid("vera"), sb.master_pid("vera.valt"))
+    assert after == before
+    assert os.readlink(os.path.join(socks, "vera.routes",
+                                    "legacy.vera.test")) == "../vera.sock"
+    assert sb.fpmctl("status", "vera").rc == 0
