@@ -261,7 +261,7 @@ def test_demo_start_pages_uploads_stop_restart(demo):
     running = demo.processes()
     masters = [pid for pid, c in running.items()
                if c.startswith("php-fpm: master process")]
-    assert len(masters) == 2, running
+    assert len(masters) == 2, [running[p] for p in masters]
     httpd_pid = int(open(os.path.join(demo.dir, "httpd", "httpd.pid")).read())
     assert httpd_pid in running
     cmdlines = proc_cmdlines()

@@ -320,10 +320,11 @@ def test_cpu_limit_holds_a_spinning_account_to_its_share(lsb, capsys):
     # she got her half core where the machine had it to give
     if limited + spare_l >= 0.6:
         assert limited >= 0.35, (limited, spare_l)
-    # the hole without the limit: two spinning workers take more when the
-    # machine has room for them
+    # the hole without the limit: two spinning workers take clearly more
+    # than the cap allows when the machine has room for them (the idle
+    # share is sampled, so leave the noise some slack)
     if unlimited + spare_u >= 1.0:
-        assert unlimited >= 0.8, (unlimited, spare_u)
+        assert unlimited >= 0.65, (unlimited, spare_u)
     assert med_load <= med_base * 3 + 0.02, (med_base, med_load)
     if limited + spare_l < 0.6 or unlimited + spare_u < 1.0:
         pytest.skip(f"the limit held ({limited:.2f} cores at cpu=50%), but "
