@@ -12,11 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
-#include "confwrite.h"
+#include "activation.h"
 #include "args.h"
+#include "confwrite.h"
 #include "fsutil.h"
 #include "instance.h"
 #include "proc.h"
@@ -334,6 +338,17 @@ static int primary_runs(const wlf_config *cfg, const char *name)
     return fpm_slot_pid(&p) != 0;
 }
 
+/* An on-demand account whose primary is armed: its first request starts
+ * it (NAME.sock names a slot, and `fpmctl stop` did not mark it stopped) */
+static int primary_armed(const wlf_config *cfg, const char *name)
+{
+    char link[PATH_MAX];
+
+    return !fpm_is_stopped(cfg, name) &&
+           wlf_slot_of_link(wlf_path_socket(cfg, name, link,
+                                            sizeof(link))) != 0;
+}
+
 /* Versions on disk that acct does not run (any more) */
 static size_t stray_versions(const fpm_ctx *ctx, const wlf_account *acct,
                              const wlf_instance *inst, size_t n_inst,
@@ -366,7 +381,9 @@ int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct)
                                                            : inst[i].version))
             return 0;
     /* a running account's routes too */
-    return !primary_runs(&ctx->cfg, acct->name) ||
+    return !(primary_runs(&ctx->cfg, acct->name) ||
+             (fpm_is_on_demand(&ctx->cfg, acct) &&
+              primary_armed(&ctx->cfg, acct->name))) ||
            routes_up_to_date(&ctx->cfg, acct, inst, n);
 }
 
@@ -454,6 +471,49 @@ static void warm_up(fpm_ctx *ctx, const wlf_account *acct,
     wlf_settings_free(&eff);
 }
 
+int fpm_validate_rendering(const wlf_config *cfg, const wlf_account *acct,
+                           char slot, const fpm_rendered *r, uid_t uid,
+                           gid_t gid, wlf_err *err)
+{
+    struct sockaddr_un sa;
+    char key[PATH_MAX], sock[PATH_MAX];
+
+    if (access(r->bin, X_OK) != 0)
+        return wlf_fail(err, "php", "%s is not an executable php-fpm",
+                        r->bin);
+    if (uid == 0 || gid == 0)
+        return wlf_fail(err, "user", "php-fpm refuses to run a pool as "
+                        "root");
+    wlf_path_slot_socket(cfg, acct->name, slot, sock, sizeof(sock));
+    fpm_inherit_key(cfg, acct->name, slot, key, sizeof(key));
+    if (strlen(sock) >= sizeof(sa.sun_path) ||
+        strlen(key) >= sizeof(sa.sun_path))
+        return wlf_fail(err, "paths.sockets", "socket path %s is too long",
+                        sock);
+    if (r->conf == NULL || strstr(r->conf, "\n[global]\n") == NULL ||
+        r->ini == NULL)
+        return wlf_fail(err, "render", "incomplete rendering");
+    return 0;
+}
+
+/* An on-demand account that is not running is only written: its first
+ * request starts it, so php-fpm -t is not run on the way. */
+static int validate_without_fpm(const wlf_config *cfg,
+                                const wlf_account *acct,
+                                const fpm_slot *s, const fpm_rendered *r,
+                                wlf_err *err)
+{
+    uid_t uid;
+    gid_t gid;
+
+    if (fpm_account_ids(acct, &uid, &gid, err) < 0 ||
+        fpm_validate_rendering(cfg, acct, s->slot, r, uid, gid, err) < 0)
+        return -1;
+    if (access(s->conf, R_OK) != 0 || access(s->ini, R_OK) != 0)
+        return wlf_fail(err, "render", "%s was not written", s->conf);
+    return 0;
+}
+
 /* One instance of the account in a change. */
 typedef struct {
     char version[WLF_VERSION_MAX + 1];  /* "" for the primary */
@@ -462,6 +522,9 @@ typedef struct {
     int running;            /* its master ran before the change */
     int touched;            /* new_slot's files were rewritten */
     int started;            /* a new master runs in new_slot */
+    int od;                 /* the primary of an on-demand account */
+    int arm;                /* od, not running: armed at the switch */
+    int sock_fd;            /* od: the new slot's socket, bound here */
     fpm_rendered r;
     fpm_snapshot snap;
 } inst_change;
@@ -470,11 +533,13 @@ typedef struct {
  * The one-instance change of docs/internals.md ("Two slots"), up to the
  * switch: render into the idle slot, php-fpm -t, and if `run`, start the
  * new master and check it. Nothing is switched here; an instance whose
- * files are up to date (and that runs if it is to) is left alone.
+ * files are up to date (and that runs if it is to) is left alone. The
+ * primary of an on-demand account that does not run is only written (its
+ * first request starts it); `start` arms it at the switch.
  */
 static int instance_prepare(fpm_ctx *ctx, const wlf_account *acct,
-                            const wlf_limits *lim, int run, int swap,
-                            inst_change *c, wlf_err *err)
+                            const wlf_limits *lim, int run, int start,
+                            int swap, inst_change *c, wlf_err *err)
 {
     const wlf_config *cfg = &ctx->cfg;
     const char *name = acct->name;
@@ -487,7 +552,7 @@ static int instance_prepare(fpm_ctx *ctx, const wlf_account *acct,
                           &c->old_slot);
     c->old_pid = fpm_slot_pid(&c->old_slot);
     c->running = c->old_pid != 0;
-    if (!swap && (c->running || !run) &&
+    if (!swap && (c->running || !(c->od ? start : run)) &&
         instance_up_to_date(ctx, acct, c->version))
         return 0;
 
@@ -506,6 +571,15 @@ static int instance_prepare(fpm_ctx *ctx, const wlf_account *acct,
     c->touched = 1;
     if (fpm_slot_write(ns, &c->r, err) < 0)
         return -1;
+    if (c->od && !c->running) {
+        /* nothing starts now: check what php-fpm -t would, without it */
+        fpm_info(ctx, "%s: checking slot %c without php-fpm -t", ns->key,
+                 next);
+        if (validate_without_fpm(cfg, acct, ns, &c->r, err) < 0)
+            return -1;
+        c->arm = start;
+        return 0;
+    }
     fpm_info(ctx, "%s: php-fpm -t --fpm-config %s", ns->key, ns->conf);
     if (fpm_slot_test(ns, err) < 0)
         return -1;
@@ -529,7 +603,15 @@ static int instance_prepare(fpm_ctx *ctx, const wlf_account *acct,
             return -1;
     }
     c->started = 1;
-    return fpm_slot_start_with(ctx, ns, lim, &c->new_pid, err);
+    /* on-demand: the new slot's socket exists before its master, held by
+     * its socket unit, or bound here and handed over */
+    if (c->od && cfg->service == WLF_SERVICE_SYSTEMD &&
+        fpm_slot_start_socket_unit(ctx, ns, err) < 0)
+        return -1;
+    if (c->od && cfg->service == WLF_SERVICE_DIRECT &&
+        (c->sock_fd = fpm_listen_socket(cfg, ns->sock, NULL, err)) < 0)
+        return -1;
+    return fpm_slot_start_with(ctx, ns, lim, c->sock_fd, &c->new_pid, err);
 }
 
 /* Put an instance back as it was before instance_prepare(). */
@@ -552,10 +634,25 @@ static void instance_undo(fpm_ctx *ctx, inst_change *c)
                   fpm_err_text(&e2, c->new_slot.name, line, sizeof(line)));
 }
 
-/* Switch an instance that got a new master to it. */
+/* Switch an instance that got a new master to it (or arm the primary of
+ * an on-demand account). */
 static int instance_switch(fpm_ctx *ctx, const wlf_account *acct,
-                           inst_change *c, wlf_err *err)
+                           int serve, inst_change *c, wlf_err *err)
 {
+    const wlf_config *cfg = &ctx->cfg;
+
+    if (c->arm) {
+        /* armed, not started. The socket is bound by serve when the
+         * account is let go (direct mode) or by the slot's socket unit;
+         * the first request starts the instance. */
+        if (fpm_ensure_account_dirs(cfg, acct, err) < 0 ||
+            fpm_set_stopped(cfg, acct->name, 0, err) < 0 ||
+            (cfg->service == WLF_SERVICE_SYSTEMD &&
+             fpm_slot_start_socket_unit(ctx, &c->new_slot, err) < 0) ||
+            fpm_switch_live(cfg, acct->name, c->new_slot.slot, err) < 0)
+            return -1;
+        return 0;
+    }
     if (!c->started)
         return 0;
     if (c->running)
@@ -565,6 +662,17 @@ static int instance_switch(fpm_ctx *ctx, const wlf_account *acct,
     if (fpm_switch_live(&ctx->cfg, c->new_slot.key, c->new_slot.slot,
                         err) < 0)
         return -1;
+    if (c->od && serve && c->sock_fd >= 0) {
+        /* serve keeps the socket from now on, also once this master is
+         * stopped for idleness */
+        char cmd[WLF_NAME_MAX + 48], reply[256];
+        wlf_err e2;
+        snprintf(cmd, sizeof(cmd), "adopt %s %c %ld", acct->name,
+                 c->new_slot.slot, (long)c->new_pid);
+        if (fpm_serve_call(fpm_serve_conn(ctx), cmd, c->sock_fd, reply,
+                           sizeof(reply), &e2) < 0)
+            fpm_info(ctx, "%s: %s", acct->name, e2.msg);
+    }
     if (c->running) {
         fpm_queue_quit(ctx, acct->name, c->version, c->old_slot.slot,
                        c->old_pid);
@@ -714,12 +822,23 @@ static void note_instance(fpm_apply_result *res, const inst_change *c,
     o = &res->instances[res->n_instances++];
     wlf_copy(o->version, sizeof(o->version), c->version);
     o->did = did;
-    o->slot = c->started ? c->new_slot.slot : c->old_slot.slot;
+    o->slot = c->started || c->arm ? c->new_slot.slot : c->old_slot.slot;
     o->pid = c->started ? c->new_pid : c->old_pid;
 }
 
-int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
-                      fpm_apply_result *res, wlf_err *err)
+static fpm_did instance_did(const inst_change *c)
+{
+    if (c->arm)
+        return FPM_DID_ARMED;
+    if (c->started)
+        return c->running ? FPM_DID_RELOAD : FPM_DID_START;
+    return c->touched ? FPM_DID_FILES : FPM_DID_NOTHING;
+}
+
+/* The account's part of a change, while fpmctl serve (if it runs) leaves
+ * the account alone. */
+static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
+                      int serve, fpm_apply_result *res, wlf_err *err)
 {
     const wlf_config *cfg = &ctx->cfg;
     const char *name = acct->name;
@@ -730,19 +849,39 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     char *acct_text = NULL, *old_text = NULL;
     wlf_limits lim;
     int run, rc = -1, wrote_account = 0, switched = 0, any = 0;
+    int od = fpm_is_on_demand(cfg, acct);
 
     memset(res, 0, sizeof(*res));
     /* an earlier run may still let an old instance of this account
      * drain: every instance of it waits for that */
     if (fpm_wait_drain(ctx, name, err) < 0)
         return -1;
+    res->serve = serve;
+    /* nothing starts or arms a suspended account: resume lifts it first */
+    if (wlf_account_is_suspended(acct))
+        flags &= ~FPM_APPLY_START;
+    /* serve holds the sockets of on-demand accounts: one that is not
+     * on-demand (any more) gets them back from serve first */
+    if (serve && !od) {
+        char reply[256];
+        char cmd[WLF_NAME_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "release %s", name);
+        if (fpm_serve_call(fpm_serve_conn(ctx), cmd, -1, reply,
+                           sizeof(reply), err) < 0)
+            return -1;
+    }
     n = wlf_account_instances(cfg, acct, inst);
     n_stray = stray_versions(ctx, acct, inst, n, stray);
     if ((ch = calloc(n, sizeof(*ch))) == NULL)
         return wlf_fail(err, name, "out of memory");
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         wlf_copy(ch[i].version, sizeof(ch[i].version),
                  inst[i].primary ? "" : inst[i].version);
+        ch[i].sock_fd = -1;
+    }
+    /* only the primary is started on demand: the instances of other
+     * versions run whenever the account is started or armed */
+    ch[0].od = od;
     {
         wlf_settings eff;
         if (wlf_account_effective(cfg, acct, &eff) < 0) {
@@ -761,14 +900,16 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     if (read_account_text(cfg, name, &old_text, err) < 0)
         goto out;
 
-    /* the account runs when its primary instance does (or is to start):
-     * then every instance it needs runs */
-    run = primary_runs(cfg, name) || (flags & FPM_APPLY_START);
+    /* the account runs when its primary instance does (or is to start,
+     * or is armed for on-demand activation): then every instance it needs
+     * runs */
+    run = primary_runs(cfg, name) || (flags & FPM_APPLY_START) ||
+          (od && primary_armed(cfg, name));
 
     /* 1. every instance up to its switch; all or none */
     for (size_t i = 0; i < n; i++) {
-        if (instance_prepare(ctx, acct, &lim, run, flags & FPM_APPLY_SWAP,
-                             &ch[i], err) < 0) {
+        if (instance_prepare(ctx, acct, &lim, run, flags & FPM_APPLY_START,
+                             flags & FPM_APPLY_SWAP, &ch[i], err) < 0) {
             for (size_t j = 0; j <= i; j++)
                 instance_undo(ctx, &ch[j]);
             goto out;
@@ -793,8 +934,7 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
                 goto out;
         }
         for (size_t i = 0; i < n; i++)
-            note_instance(res, &ch[i], ch[i].touched ? FPM_DID_FILES
-                                                     : FPM_DID_NOTHING);
+            note_instance(res, &ch[i], instance_did(&ch[i]));
         res->did = any ? FPM_DID_FILES : FPM_DID_NOTHING;
         res->slot = fpm_live_slot(cfg, name);
         rc = 0;
@@ -803,14 +943,14 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
 
     /* 3. the other versions' instances, then the routes to them */
     for (size_t i = 1; i < n; i++) {
-        if (instance_switch(ctx, acct, &ch[i], err) < 0)
+        if (instance_switch(ctx, acct, serve, &ch[i], err) < 0)
             goto switch_failed;
         switched |= ch[i].started;
     }
     if (routes_update(cfg, acct, inst, n, 0, err) < 0)
         goto switch_failed;
     /* 4. the primary, the routes to it, and away with unpinned ones */
-    if (instance_switch(ctx, acct, &ch[0], err) < 0)
+    if (instance_switch(ctx, acct, serve, &ch[0], err) < 0)
         goto switch_failed;
     switched |= ch[0].started;
     if (routes_update(cfg, acct, inst, n, 1, err) < 0 ||
@@ -827,13 +967,13 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     }
 
     for (size_t i = 0; i < n; i++)
-        note_instance(res, &ch[i], !ch[i].started ? FPM_DID_NOTHING
-                                   : ch[i].running ? FPM_DID_RELOAD
-                                                   : FPM_DID_START);
+        note_instance(res, &ch[i], instance_did(&ch[i]));
     res->did = res->instances[0].did;
     res->slot = res->instances[0].slot;
     res->pid = res->instances[0].pid;
     res->old_pid = ch[0].started && ch[0].running ? ch[0].old_pid : 0;
+    if (ch[0].arm && cfg->service == WLF_SERVICE_SYSTEMD)
+        res->serve = 1;         /* systemd holds the socket */
     rc = 0;
     goto out;
 
@@ -854,6 +994,8 @@ switch_failed:
      * finishes what is left */
 out:
     for (size_t i = 0; i < n; i++) {
+        if (ch[i].sock_fd >= 0)
+            close(ch[i].sock_fd);
         fpm_rendered_free(&ch[i].r);
         fpm_snapshot_free(&ch[i].snap);
     }
@@ -931,6 +1073,19 @@ int fpm_account_relink(const fpm_ctx *ctx, const wlf_account *acct,
             return -1;
     }
     return 0;
+}
+
+int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
+                      fpm_apply_result *res, wlf_err *err)
+{
+    int serve = fpm_serve_lock(ctx, acct->name, err), rc;
+
+    if (serve < 0)
+        return -1;
+    rc = apply_held(ctx, acct, flags, serve, res, err);
+    if (serve)
+        fpm_serve_unlock(ctx, acct->name);
+    return rc;
 }
 
 int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
@@ -1144,16 +1299,38 @@ int fpm_take_lock(fpm_ctx *ctx, const char *config_path)
     if (ctx->lock_fd < 0)
         return fpm_report(&err, timed_out ? FPM_EXIT_LOCKED
                                           : FPM_EXIT_FAILED);
-    /* we are the only writer now: temp files lying around are leftovers */
-    fs_sweep_temps(dir);
-    if (ctx->have_cfg) {
-        char p[PATH_MAX];
-        fs_sweep_temps(ctx->cfg.accounts_dir);
-        fs_sweep_temps(ctx->cfg.socket_dir);
-        fs_path(p, sizeof(p), "%s/fpm", ctx->cfg.state_dir);
-        fs_sweep_temps(p);
+    /* We are the only writer now: temp files lying around are leftovers
+     * of a writer that was killed. That one left its marker behind; only
+     * then are the directories listed (with 10,000 accounts they hold
+     * 70,000 entries: 40 ms per command). */
+    fs_path(ctx->dirty_marker, sizeof(ctx->dirty_marker),
+            "%s/.fpmctl-dirty", dir);
+    if (access(ctx->dirty_marker, F_OK) == 0) {
+        fs_sweep_temps(dir);
+        if (ctx->have_cfg) {
+            char p[PATH_MAX];
+            fs_sweep_temps(ctx->cfg.accounts_dir);
+            fs_sweep_temps(ctx->cfg.socket_dir);
+            fs_path(p, sizeof(p), "%s/fpm", ctx->cfg.state_dir);
+            fs_sweep_temps(p);
+            fs_path(p, sizeof(p), "%s/domains", ctx->cfg.state_dir);
+            fs_sweep_temps(p);
+        }
+    }
+    else {
+        int fd = open(ctx->dirty_marker, O_WRONLY | O_CREAT | O_CLOEXEC,
+                      0600);
+        if (fd >= 0)
+            close(fd);
     }
     return 0;
+}
+
+void fpm_release_lock(fpm_ctx *ctx)
+{
+    /* every temp file was renamed or removed: nothing to sweep next time */
+    if (ctx->lock_fd >= 0 && ctx->dirty_marker[0])
+        unlink(ctx->dirty_marker);
 }
 
 int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
@@ -1281,6 +1458,109 @@ int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
     return rc;
 }
 
+/*
+ * <state>/domains: one symlink per domain, DOMAIN -> NAME of the account
+ * that owns it, so that add-account and set need not load every account
+ * file to keep domains unique. Derived like <state>/fpm: it is written
+ * from the account files whenever it is missing or incomplete (no
+ * .complete marker) and by `fpmctl rebuild --all`; an entry is trusted
+ * only after the account it names was read and still lists the domain.
+ */
+static void domain_index_path(const wlf_config *cfg, const char *domain,
+                              char *buf, size_t len)
+{
+    if (domain)
+        fs_path(buf, len, "%s/domains/%s", cfg->state_dir, domain);
+    else
+        fs_path(buf, len, "%s/domains", cfg->state_dir);
+}
+
+static int domain_index_complete(const wlf_config *cfg)
+{
+    char p[PATH_MAX];
+
+    fs_path(p, sizeof(p), "%s/domains/.complete", cfg->state_dir);
+    return access(p, F_OK) == 0;
+}
+
+/* No fsync: the index is derived, and a complete one is written again
+ * whenever it is missing; one write per entry keeps thousands cheap. */
+static void domain_index_set(const wlf_config *cfg, const char *domain,
+                             const char *name)
+{
+    char p[PATH_MAX], tmp[PATH_MAX];
+
+    domain_index_path(cfg, domain, p, sizeof(p));
+    if (name == NULL) {
+        unlink(p);
+        return;
+    }
+    if (symlink(name, p) == 0 || errno != EEXIST)
+        return;
+    /* replace it atomically: a new link under a temp name, renamed */
+    if (fs_path(tmp, sizeof(tmp), "%s/domains/" FPM_TEMP_PREFIX "%ld",
+                cfg->state_dir, (long)getpid()) < 0)
+        return;
+    unlink(tmp);
+    if (symlink(name, tmp) < 0 || rename(tmp, p) < 0)
+        unlink(tmp);
+}
+
+int fpm_domain_index_build(const wlf_config *cfg, const wlf_account_list *l,
+                           wlf_err *err)
+{
+    char dir[PATH_MAX], p[PATH_MAX];
+
+    domain_index_path(cfg, NULL, dir, sizeof(dir));
+    fs_path(p, sizeof(p), "%s/.complete", dir);
+    if (fs_remove(p, err) < 0 || fs_remove_tree(dir, err) < 0 ||
+        fs_ensure_dir(dir, 0750, 0, 0, err) < 0)
+        return -1;
+    for (size_t i = 0; i < l->n; i++)
+        for (size_t d = 0; d < l->items[i].n_domains; d++)
+            domain_index_set(cfg, l->items[i].domains[d], l->items[i].name);
+    if (fs_sync_dir(dir) < 0)
+        return wlf_fail(err, dir, "cannot sync: %s", strerror(errno));
+    return fs_write_atomic(p, "", 0, 0640, err);
+}
+
+void fpm_domain_index_update(const fpm_ctx *ctx, const wlf_account *old,
+                             const wlf_account *acct)
+{
+    const wlf_config *cfg = &ctx->cfg;
+
+    if (!domain_index_complete(cfg))
+        return;     /* the next check writes it whole */
+    for (size_t i = 0; old && i < old->n_domains; i++) {
+        char p[PATH_MAX], target[WLF_NAME_MAX + 2];
+        ssize_t n;
+        domain_index_path(cfg, old->domains[i], p, sizeof(p));
+        n = readlink(p, target, sizeof(target) - 1);
+        if (n > 0 && (target[n] = '\0', strcmp(target, old->name) == 0))
+            domain_index_set(cfg, old->domains[i], NULL);
+    }
+    for (size_t i = 0; acct && i < acct->n_domains; i++)
+        domain_index_set(cfg, acct->domains[i], acct->name);
+}
+
+/* Does account `owner` (from the index) really list `domain`? */
+static int owns_domain(const fpm_ctx *ctx, const char *owner,
+                       const char *domain)
+{
+    wlf_account o;
+    wlf_err err;
+    int owns = 0;
+
+    if (fpm_account_load(ctx, owner, &o, &err) != FPM_EXIT_OK) {
+        wlf_account_free(&o);
+        return 0;
+    }
+    for (size_t i = 0; i < o.n_domains && !owns; i++)
+        owns = strcasecmp(o.domains[i], domain) == 0;
+    wlf_account_free(&o);
+    return owns;
+}
+
 typedef struct {
     const wlf_account *acct, *before;
 } shadow_ctx;
@@ -1339,6 +1619,22 @@ int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,
 
     if (acct->n_domains == 0)
         return 0;
+    if (domain_index_complete(&ctx->cfg)) {
+        for (size_t i = 0; i < acct->n_domains; i++) {
+            char p[PATH_MAX], owner[WLF_NAME_MAX + 2];
+            ssize_t n;
+            domain_index_path(&ctx->cfg, acct->domains[i], p, sizeof(p));
+            n = readlink(p, owner, sizeof(owner) - 1);
+            if (n <= 0)
+                continue;
+            owner[n] = '\0';
+            if (strcmp(owner, acct->name) != 0 &&
+                owns_domain(ctx, owner, acct->domains[i]))
+                return wlf_fail(err, "domain", "'%s' is already owned by "
+                                "account '%s'", acct->domains[i], owner);
+        }
+        return 0;
+    }
     if (wlf_accounts_load(&ctx->cfg, &list, err) < 0)
         return -1;
     for (size_t i = 0; i < acct->n_domains && rc == 0; i++) {
@@ -1347,6 +1643,12 @@ int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,
         if (o && strcmp(o->name, acct->name) != 0)
             rc = wlf_fail(err, "domain", "'%s' is already owned by account "
                           "'%s'", acct->domains[i], o->name);
+    }
+    /* under the writer lock (and not in a dry run): make the index for
+     * the next change */
+    if (ctx->lock_fd >= 0) {
+        wlf_err e2;
+        fpm_domain_index_build(&ctx->cfg, &list, &e2);
     }
     wlf_account_list_free(&list);
     return rc;

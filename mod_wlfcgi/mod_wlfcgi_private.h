@@ -49,8 +49,10 @@ typedef struct {
     const char *version;
     const char *link;           /* <dir>/KEY.sock -> KEY.a.sock|.b.sock */
     const char *slot_sock[2];   /* <dir>/KEY.a.sock, <dir>/KEY.b.sock */
-    int worker_index[2];        /* in the main server's proxy workers */
-    proxy_worker *worker[2];    /* NULL: none defined (see pick) */
+    /* the slots' proxy workers, outside mod_proxy's lists: NULL until a
+     * child first sends a request there (wlfcgi_worker_ready) */
+    proxy_worker *worker[2];
+    int transient;              /* made for one request: no workers */
 } wlf_inst;
 
 /* One account, resolved at start-up. */
@@ -60,13 +62,12 @@ typedef struct {
     const char *link;           /* <dir>/NAME.sock -> NAME.a.sock|.b.sock */
     const char *slot_sock[2];   /* <dir>/NAME.a.sock, <dir>/NAME.b.sock */
     const char *handler;        /* proxy:unix:<link>|fcgi://wlf-NAME */
-    int worker_index[2];        /* in the main server's proxy workers */
-    proxy_worker *worker[2];
     /* every instance the account file names at start-up, [0] the primary
-     * (the fields above are its); an instance started later is reached
-     * without a worker of its own until the next graceful restart */
+     * (the fields above are its), then those of the other configured PHP
+     * versions (a domain may be pinned to one while httpd runs) */
     wlf_inst *inst;
-    int n_inst;
+    int n_inst;                 /* in use at start-up */
+    int n_known;                /* all of them */
     long long max_upload;       /* the account's effective max_upload */
     long long upload_ceiling;   /* ... and upload_ceiling */
     long long max_children;
@@ -76,6 +77,8 @@ typedef struct {
     long long max_requests;     /* its pm.max_requests (0: never recycled) */
     long long stream_max;       /* larger bodies are spooled by httpd */
     wlf_reuse_plan reuse;
+    int on_demand;              /* activation = on-demand */
+    const char *slot_pid[2];    /* <dir>/NAME.a.pid, <dir>/NAME.b.pid */
     uid_t uid;                  /* its user's: whose files httpd may send */
 } wlf_acct;
 
@@ -181,9 +184,10 @@ long long wlfcgi_request_upload_limit(request_rec *r, const wlf_acct *a,
 /* ---- mod_wlfcgi_request.c ---- */
 /* The instance that serves vhost c now (its route, else the primary),
  * with its live slot (0: none) and that slot's socket. A route to an
- * instance without workers gives a wlf_inst made in pool p. */
-const wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
-                                     char *slot, const char **sock);
+ * instance of a version httpd does not know (added to php.versions since
+ * it started) gives a wlf_inst made in pool p, with `transient` set. */
+wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
+                               char *slot, const char **sock);
 int wlfcgi_fixups(request_rec *r);
 /* 421 for a request whose host name is another account's (exact) domain
  * that httpd gave to a vhost of the account owning a wildcard of it */
@@ -191,6 +195,13 @@ int wlfcgi_misdirected(request_rec *r);
 int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
                        request_rec *r, proxy_server_conf *conf, char **url);
 int wlfcgi_request_status(int *status, request_rec *r);
+
+/* ---- mod_wlfcgi.c ---- */
+/* Slot k's worker of instance `in` of account a, defined and initialised
+ * in this child (connection pool, reslist) on its first use; NULL if that
+ * failed (logged). */
+proxy_worker *wlfcgi_worker_ready(request_rec *r, const wlf_acct *a,
+                                  wlf_inst *in, int k);
 
 /* ---- mod_wlfcgi_filters.c ---- */
 void wlfcgi_register_filters(void);

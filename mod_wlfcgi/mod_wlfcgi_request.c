@@ -151,11 +151,11 @@ static void use_vhost_fcgi_conf(request_rec *r)
     r->per_dir_config = v;
 }
 
-const wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
-                                     char *slot, const char **sock)
+wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
+                               char *slot, const char **sock)
 {
     const wlf_acct *a = c->acct;
-    const wlf_inst *in = &a->inst[0];
+    wlf_inst *in = &a->inst[0];
     char target[PATH_MAX], key[128];
     ssize_t n;
 
@@ -166,13 +166,14 @@ const wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
         target[n] = '\0';
         if (wlf_route_target_key(target, key, sizeof(key)) == 0) {
             wlf_inst *made;
-            for (int i = 0; i < a->n_inst; i++)
+            for (int i = 0; i < a->n_known; i++)
                 if (strcmp(a->inst[i].key, key) == 0) {
                     in = &a->inst[i];
                     goto found;
                 }
-            /* an instance started since httpd's start: no workers */
+            /* a version configured since httpd's start: no workers */
             made = apr_pcalloc(p, sizeof(*made));
+            made->transient = 1;
             made->key = apr_pstrdup(p, key);
             made->link = apr_psprintf(p, "%s/%s.sock", wlf_g->cfg.socket_dir,
                                       key);
@@ -199,7 +200,7 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker,
     wlf_body_verdict body;
     wlf_srv_conf *c = wlfcgi_srv_conf(r->server);
     char slot = wlf_link_state(a->link);
-    const wlf_inst *in;
+    wlf_inst *in;
     /* for request_status(): which account a 503 is about */
     wlf_req *rq;
 
@@ -263,12 +264,14 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker,
      * the FPM worker */
     apr_table_setn(r->subprocess_env, "PHP_ADMIN_VALUE", php_admin);
     use_vhost_fcgi_conf(r);
-    if (in->worker[slot - 'a']) {
-        *worker = in->worker[slot - 'a'];
+    if (!in->transient) {
+        if ((*worker = wlfcgi_worker_ready(r, a, in, slot - 'a')) == NULL)
+            return HTTP_INTERNAL_SERVER_ERROR;
         return OK;
     }
-    /* an instance started after httpd's start has no worker of its own
-     * yet: mod_proxy's default one, connecting to the slot's socket */
+    /* an instance of a version configured after httpd's start has no
+     * worker of its own: mod_proxy's default one, connecting to the
+     * slot's socket */
     if (conf == NULL || conf->reverse == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_NO_LIVE_SLOT
                       ": account %s: instance %s has no proxy worker; "
@@ -380,8 +383,12 @@ int wlfcgi_request_status(int *status, request_rec *r)
     if (rq->slot == 0)
         return OK;
     /* a pool that is down refuses connections; one that still accepts
-     * them lost a worker in the middle of this request */
-    if (wlf_socket_accepts(rq->sock))
+     * them lost a worker in the middle of this request. (An on-demand
+     * account's primary without a master is not probed: that would start
+     * one.) */
+    if ((!rq->acct->on_demand || strcmp(rq->link, rq->acct->link) != 0 ||
+         access(rq->acct->slot_pid[rq->slot - 'a'], F_OK) == 0) &&
+        wlf_socket_accepts(rq->sock))
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_WORKER_GONE
                       ": account %s: a PHP worker ended the request for %s "
                       "without an answer (crashed, killed, or over "

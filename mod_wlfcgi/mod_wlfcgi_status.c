@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mod_wlfcgi_private.h"
 #include "wlf_log.h"
@@ -32,28 +33,58 @@ APLOG_USE_MODULE(wlfcgi);
 typedef struct {
     int answers;
     const char *error;
+    const char *state;
 } ping_result;
 
-/* Ping the instance behind `link` (its live slot `sock`), once a page */
+/* Ping instance `in` of account a (its live slot `sock`), once a page;
+ * never the primary of an idle on-demand account */
 static ping_result *ping_instance(request_rec *r, apr_hash_t *cache,
-                                  const char *link, const char *sock)
+                                  const wlf_acct *a, const wlf_inst *in,
+                                  const char *sock)
 {
+    const char *link = in->link;
     ping_result *pr = apr_hash_get(cache, link, APR_HASH_KEY_STRING);
+    struct stat st;
+    char slot, path[512];
     wlf_err e;
 
     if (pr)
         return pr;
     pr = apr_pcalloc(r->pool, sizeof(*pr));
-    if (wlf_link_state(link) == WLF_LINK_SUSPENDED) {
+    pr->state = "down";
+    slot = wlf_link_state(link);
+    if (slot == WLF_LINK_SUSPENDED) {
+        pr->state = "suspended";
         pr->error = "suspended (fpmctl suspend): its sites get the "
                     "suspended page";
     }
-    else if (sock == NULL) {
+    else if (a->on_demand &&
+             stat(wlf_path_stopped(&wlf_g->cfg, a->name, path, sizeof(path)),
+                  &st) == 0) {
+        /* not activated by requests until fpmctl start */
+        pr->state = "stopped";
+        pr->error = "stopped by fpmctl stop: requests get 503 until "
+                    "fpmctl start";
+    }
+    else if (slot == 0 || sock == NULL) {
         pr->error = apr_psprintf(r->pool, "%s is missing or points to no "
                                  "slot", link);
     }
+    else if (a->on_demand && in == &a->inst[0] &&
+             stat(a->slot_pid[slot - 'a'], &st) != 0) {
+        /* no master: a ping would start one. The socket is held (by
+         * fpmctl serve or a socket unit) if its file is there */
+        if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
+            pr->answers = 1;
+            pr->state = "idle";
+        }
+        else
+            pr->error = apr_psprintf(r->pool, "on-demand, and nothing holds "
+                                     "%s (is fpmctl serve running?)", sock);
+    }
     else if (wlf_fcgi_ping(sock, WLF_FPM_PING_PATH, WLF_PING_MS, &e) == 0) {
         pr->answers = 1;
+        pr->state = "running";
     }
     else {
         pr->error = apr_pstrdup(r->pool, e.msg);
@@ -152,7 +183,7 @@ int wlfcgi_status_handler(request_rec *r)
             /* the instance the vhost's domain runs in now */
             const wlf_inst *in = wlfcgi_pick_instance(r->pool, c, &slot,
                                                       &sock);
-            ping_result *pr = ping_instance(r, cache, in->link, sock);
+            ping_result *pr = ping_instance(r, cache, c->acct, in, sock);
             e->account = c->acct->name;
             e->php = version_of(in);
             e->domain = c->domain;
@@ -160,6 +191,7 @@ int wlfcgi_status_handler(request_rec *r)
             e->live = sock;
             e->answers = pr->answers;
             e->error = pr->error;
+            e->state = pr->state;
             d = ap_get_module_config(s->lookup_defaults, &wlfcgi_module);
             e->max_upload = wlfcgi_upload_limit(d, c->acct, NULL);
             e->reuse_hmax = c->acct->reuse.enabled ? c->acct->reuse.hmax : 0;
