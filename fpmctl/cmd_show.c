@@ -121,9 +121,12 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
 static void json_status(jw *w, const fpm_probe *p);
 
 /* "instances": one object per PHP version the account runs, the
- * account's own first; with ask_pool, each one's status page too */
+ * account's own first (its state is the account's: `primary`, which knows
+ * an on-demand account's idle and starting); with ask_pool, each one's
+ * status page too */
 static void json_instances(jw *w, const fpm_ctx *ctx,
-                           const wlf_account *acct, int ask_pool)
+                           const wlf_account *acct, int ask_pool,
+                           const fpm_probe *primary)
 {
     wlf_instance inst[WLF_MAX_INSTANCES];
     size_t n = wlf_account_instances(&ctx->cfg, acct, inst);
@@ -133,9 +136,11 @@ static void json_instances(jw *w, const fpm_ctx *ctx,
     jw_arr(w);
     for (size_t i = 0; i < n; i++) {
         fpm_probe p;
-        fpm_instance_probe_version(&ctx->cfg, acct->name,
-                                   inst[i].primary ? NULL : inst[i].version,
-                                   ask_pool, &p);
+        if (inst[i].primary)
+            p = *primary;
+        else
+            fpm_instance_probe_version(&ctx->cfg, acct->name,
+                                       inst[i].version, ask_pool, &p);
         jw_obj(w);
         jw_kstr(w, "php", inst[i].version);
         jw_kstr(w, "key", inst[i].key);
@@ -434,7 +439,7 @@ static int list_account(const fpm_ctx *ctx, const serve_view *sv, jw *w,
     if (ctx->json) {
         jw_obj(w);
         json_stable(w, ctx, a, &eff, &p);
-        json_instances(w, ctx, a, 0);
+        json_instances(w, ctx, a, 0, &p);
         jw_obj_end(w);
     }
     else {
@@ -590,7 +595,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
             jw_str(&w, acct.extensions[i]);
         jw_arr_end(&w);
         json_limits(&w, ctx, acct.name, &eff);
-        json_instances(&w, ctx, &acct, 0);
+        json_instances(&w, ctx, &acct, 0, &p);
         jw_key(&w, "timeouts");
         jw_obj(&w);
         jw_kint(&w, "request_terminate_timeout", t.request_terminate_timeout);
@@ -846,7 +851,7 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
             json_stable(&w, ctx, &acct, &eff, &p);
             json_status(&w, &p);
             json_limits(&w, ctx, acct.name, &eff);
-            json_instances(&w, ctx, &acct, 1);
+            json_instances(&w, ctx, &acct, 1, &p);
             jw_obj_end(&w);
         }
         else if (p.have_status) {

@@ -7,13 +7,16 @@ on the binary: which instance (master, caches, socket, files) serves a
 domain, as which user, and that changes never drop a request. A script
 tells its instance by the ini file PHP read: each instance has its own
 ini directory, <state>/fpm/KEY.SLOT/ini, with KEY = NAME for the
-account's own version and NAME.vVERSION for another one.
+account's own version and NAME.vVERSION for another one. One test
+names a wrapper of that binary as a version entry, to show that the
+entry's own php-fpm is what runs its domains.
 
 fpmctl tests use a fresh sandbox each; the module tests share one httpd:
   vera (wlft-vera)  vera.test, old.vera.test (alt), new.vera.test,
                     legacy.vera.test, mixed.vera.test + alias
                     alias.vera.test (pinned to alt: a startup warning)
   otto (wlft-otto)  otto.test (AllowOverride All: tries vera's sockets)
+The on-demand test starts its own sandbox, fpmctl serve and httpd.
 """
 import json
 import os
@@ -469,3 +472,121 @@ def test_a_failing_version_changes_nothing(vsb):
     assert os.readlink(os.path.join(socks, "vera.routes",
                                     "legacy.vera.test")) == "../vera.sock"
     assert sb.fpmctl("status", "vera").rc == 0
+
+
+def test_a_domain_runs_the_binary_of_its_version_entry(vsb):
+    """The version entry's own php-fpm runs the pinned domain: a second
+    entry, "marked", names a wrapper of the packaged binary that sets an
+    ini value of its own (-d); PHP of the pinned domain sees it, PHP of the
+    account's other domain does not, and both run as the account's
+    user."""
+    sb = vsb
+    wrapper = os.path.join(sb.root, "php-fpm-marked")
+    with open(wrapper, "w") as f:
+        f.write(f'#!/bin/sh\nexec {PHP} -d highlight.html=#0a1b2c "$@"\n')
+    os.chmod(wrapper, 0o755)
+    sb.add_php_version("marked", wrapper)
+    vera = sb.add_account("vera", domains=["vera.test", "old.vera.test"])
+    assert sb.fpmctl("set", "vera", "php@old.vera.test=marked").rc == 0
+    script = sb.write_php("vera", "<?php echo ini_get('highlight.html'), "
+                          "' ', posix_getpwuid(posix_geteuid())['name'];")
+    socks = sb.paths["sockets"]
+    assert os.readlink(os.path.join(socks, "vera.routes",
+                                    "old.vera.test")) == "../vera.vmarked.sock"
+    pinned = sb.request("vera", script,
+                        sock=os.path.join(socks, "vera.vmarked.sock"))
+    own = sb.request("vera", script)
+    assert pinned.status == 200 and pinned.text == f"#0a1b2c {vera.user}", \
+        pinned
+    assert own.status == 200 and own.text == f"#000000 {vera.user}", own
+    show = sb.json("show", "vera")
+    assert {i["php"]: i["key"] for i in show["instances"]} == \
+        {"8.2": "vera", "marked": "vera.vmarked"}, show["instances"]
+
+
+# ------------------------------------------------------------ on-demand --
+
+def masters_of(sb, key):
+    """Pids of the php-fpm masters of instance KEY (NAME or NAME.vV) of
+    this sandbox."""
+    want = re.compile(re.escape(os.path.join(sb.paths["state"], "fpm",
+                                             key)) + r"\.[ab]/")
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode()
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if cmd.startswith("php-fpm: master process") and want.search(cmd):
+            out.append((int(d), ppid))
+    # a worker just forked still bears its master's title
+    return [p for p, pp in out if pp not in [q for q, _ in out]]
+
+
+def test_on_demand_account_starts_only_its_own_version_on_demand(
+        sandbox_factory, httpd_factory, expect_log):
+    """An on-demand account with a pinned domain: its own version is
+    started by its first request and stopped when idle, as always; the
+    pinned version's instance runs while the account is started (armed),
+    serves its domain as the account's user without waking the other,
+    and goes with stop, and with the pin."""
+    expect_log(r"WLF00023: account vera: no live instance")
+    sb = sandbox_factory(config={"start_timeout": 5})
+    sb.set_defaults(activation="on-demand", idle_stop=2)
+    sb.add_php_version(ALT, PHP)
+    sb.start_serve()
+    vera = sb.add_account("vera", domains=["vera.test", "old.vera.test"])
+    vera.root = os.path.join(vera.home, "www")
+    install(os.path.join(vera.root, "which.php"), WHICH, vera.user)
+    assert masters_of(sb, "vera") == []
+    assert sb.fpmctl("set", "vera", f"php@old.vera.test={ALT}").rc == 0
+    assert masters_of(sb, "vera") == [], "the pin woke the account"
+    assert len(masters_of(sb, "vera.valt")) == 1
+    st = {i["php"]: i["state"]
+          for i in sb.json("status", "vera")[0]["instances"]}
+    assert st == {"8.2": "idle", ALT: "running"}, st
+    assert sb.fpmctl("status", "vera").rc == 0
+
+    h = httpd_factory()
+    extra = "  WLFcgiExtensions .php\n"
+    h.write(f"\nWLFcgiConfig {sb.conf}\n" +
+            customer_site(h.port, "vera.test", vera.root, extra) +
+            customer_site(h.port, "old.vera.test", vera.root, extra))
+    h.start()
+    try:
+        def which_of(host):
+            return instance_of(h.get("/which.php", host=host))
+        old = which_of("old.vera.test")
+        assert old["instance"] == "vera.valt" and old["user"] == vera.user
+        assert masters_of(sb, "vera") == [], "the pinned domain woke it"
+        own = which_of("vera.test")
+        assert own["instance"] == "vera" and own["user"] == vera.user
+        assert len(masters_of(sb, "vera")) == 1
+        # idle: only the account's own version is stopped
+        wait_until(lambda: not masters_of(sb, "vera"), timeout=15,
+                   what="the idle primary to be stopped")
+        assert len(masters_of(sb, "vera.valt")) == 1
+        assert which_of("old.vera.test")["instance"] == "vera.valt"
+        # stop: everything, and requests do not start anything
+        assert sb.fpmctl("stop", "vera").rc == 0
+        assert masters_of(sb, "vera.valt") == []
+        for host in ("vera.test", "old.vera.test"):
+            assert h.get("/which.php", host=host).status == 503
+        assert masters_of(sb, "vera") == []
+        # start arms the account's own version and starts the pinned one
+        assert sb.fpmctl("start", "vera").rc == 0
+        assert masters_of(sb, "vera") == []
+        assert len(masters_of(sb, "vera.valt")) == 1
+        assert which_of("old.vera.test")["instance"] == "vera.valt"
+        # the pin goes: its instance finishes and quits
+        assert sb.fpmctl("set", "vera", "php@old.vera.test=default").rc == 0
+        wait_until(lambda: not masters_of(sb, "vera.valt"), timeout=15,
+                   what="the unpinned version's master to quit")
+        assert which_of("old.vera.test")["instance"] == "vera"
+    finally:
+        h.stop()
