@@ -179,6 +179,17 @@ void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
     if (m->state == WLF_ACCT_STOPPED && on_demand &&
         access(stopped, F_OK) != 0)
         m->state = WLF_ACCT_IDLE;
+    /* only its own version is on demand: the instances of other versions
+     * its domains use run while it idles */
+    if (m->state == WLF_ACCT_RUNNING && on_demand && n_inst > 1) {
+        char pid[512];
+        int primary = 0;
+        for (char slot = 'a'; slot <= 'b' && !primary; slot++)
+            primary = access(wlf_path_slot_pid(cfg, acct->name, slot, pid,
+                                               sizeof(pid)), F_OK) == 0;
+        if (!primary)
+            m->state = WLF_ACCT_IDLE;
+    }
     m->have_usage = wlf_metrics_usage(cfg->service == WLF_SERVICE_SYSTEMD,
                                       cfg->cgroup_subtree, lo, acct->name,
                                       &m->usage) == 0;

@@ -504,8 +504,8 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
         if (slot_is_on_demand(s))
             argv[3] = (char *)s->socket_unit;
         proc_result r;
-        fpm_info(ctx, "%s: systemctl stop %s %s", s->key, s->unit,
-                 s->socket_unit);
+        fpm_info(ctx, "%s: systemctl stop %s%s%s", s->key, s->unit,
+                 argv[3] ? " " : "", argv[3] ? argv[3] : "");
         if (proc_run(argv, NULL, (int)(wait_ms + 5000), &r, err) == 0) {
             if (r.status != 0) {
                 char line[300];

@@ -244,6 +244,35 @@ def test_systemd_units_of_every_instance_share_the_accounts_slice(
     assert not [n for n in os.listdir(units) if "vera" in n]
 
 
+def test_systemd_on_demand_account_starts_its_pinned_versions_unit(
+        sandbox_factory):
+    """systemd mode, on-demand: the account's own version is armed with
+    its socket unit, the pinned version's instance is an ordinary unit
+    started at once (no socket unit: it is not on demand); stop stops
+    both, the primary's socket unit too."""
+    sb = sandbox_factory(service="systemd")
+    sb.set_defaults(activation="on-demand")
+    sb.add_php_version(ALT, PHP)
+    sb.add_account("vera", domains=["vera.test", "old.vera.test"])
+    before = len(sb.systemctl_calls())
+    assert sb.fpmctl("set", "vera", f"php@old.vera.test={ALT}").rc == 0
+    calls = sb.systemctl_calls()[before:]
+    assert "start wlfcgi-fpm@vera.valt.a.service" in calls, calls
+    assert not [c for c in calls if "vera.valt" in c and ".socket" in c], \
+        calls
+    assert not [c for c in calls if c.startswith("start wlfcgi-fpm@vera.a")
+                and c.endswith(".service")], calls
+    conf = open(os.path.join(sb.paths["state"], "fpm", "vera.valt.a",
+                             "php-fpm.conf")).read()
+    assert re.search(r'(?m)^listen = ".*/vera\.valt\.a\.sock"$', conf), conf
+    before = len(sb.systemctl_calls())
+    assert sb.fpmctl("stop", "vera").rc == 0
+    calls = sb.systemctl_calls()[before:]
+    assert "stop wlfcgi-fpm@vera.a.service wlfcgi-fpm@vera.a.socket" in \
+        calls, calls
+    assert "stop wlfcgi-fpm@vera.valt.a.service" in calls, calls
+
+
 # ---------------------------------------------------------------- httpd --
 
 def vhosts(world, port):
@@ -551,6 +580,12 @@ def test_on_demand_account_starts_only_its_own_version_on_demand(
           for i in sb.json("status", "vera")[0]["instances"]}
     assert st == {"8.2": "idle", ALT: "running"}, st
     assert sb.fpmctl("status", "vera").rc == 0
+    assert 'wlfcgi_state{account="vera",wlfcgi_state="idle"} 1' in \
+        sb.fpmctl("status", "--openmetrics").out
+    # check tests both renderings and wakes nothing
+    r = sb.fpmctl("check")
+    assert r.rc == 0 and "no problems" in r.out + r.err, r
+    assert masters_of(sb, "vera") == [], "check woke the account"
 
     h = httpd_factory()
     extra = "  WLFcgiExtensions .php\n"
