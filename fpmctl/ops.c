@@ -905,6 +905,17 @@ static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
      * runs */
     run = primary_runs(cfg, name) || (flags & FPM_APPLY_START) ||
           (od && primary_armed(cfg, name));
+    /* or another version's instance runs (an on-demand account made
+     * always-on while its own version idled) */
+    for (size_t i = 1; i < n && !run; i++) {
+        fpm_slot s;
+        char live;
+        fpm_slot_init_version(cfg, name, inst[i].version, 'a', &s);
+        live = fpm_live_slot(cfg, s.key);
+        fpm_slot_init_version(cfg, name, inst[i].version, live ? live : 'a',
+                              &s);
+        run = fpm_slot_pid(&s) != 0;
+    }
 
     /* 1. every instance up to its switch; all or none */
     for (size_t i = 0; i < n; i++) {
