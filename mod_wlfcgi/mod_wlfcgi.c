@@ -48,7 +48,8 @@ static const char *const default_exts[] = { ".php" };
 int wlfcgi_proxy_loaded(void)
 {
     return &proxy_module != NULL && proxy_hook_pre_request != NULL &&
-           ap_proxy_define_worker_ex != NULL;
+           ap_proxy_define_worker_ex != NULL &&
+           ap_proxy_initialize_worker != NULL;
 }
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)

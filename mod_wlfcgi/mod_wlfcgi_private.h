@@ -39,6 +39,7 @@ extern module AP_MODULE_DECLARE_DATA wlfcgi_module;
 #pragma weak proxy_module
 #pragma weak proxy_hook_pre_request
 #pragma weak ap_proxy_define_worker_ex
+#pragma weak ap_proxy_initialize_worker
 int wlfcgi_proxy_loaded(void);
 
 /* One PHP instance of an account: the primary (the account's own
