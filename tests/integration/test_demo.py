@@ -200,7 +200,7 @@ def test_demo_start_pages_uploads_stop_restart(demo):
     status_page = pages[printed[-1]]
     for name, acct in (("blog.alice.test", "alice"),
                        ("shop.alice.test", "alice"), ("www.bob.test", "bob")):
-        assert re.search(rf"^{re.escape(name)}:\d+\s+{acct}\s+yes\s+8M\b",
+        assert re.search(rf"^{re.escape(name)}:\d+\s+{acct}\s+8\.2\s+yes\s+8M\b",
                          status_page, re.M), status_page
 
     # ---- alice: both sites run as her user and share one APCu counter
