@@ -35,6 +35,7 @@ Usage: bench/ondemand.py [--scales 100,1000,10000] [--samples 50]
 Needs root, build/fpmctl and build/mod_wlfcgi.so.
 """
 import argparse
+import json
 import os
 import random
 import shutil
@@ -116,6 +117,13 @@ class OdSandbox:
 
     def __init__(self, n, max_running=None, prefix="b"):
         self.sb = Sandbox(config={"drain_time": 200})
+        try:
+            self._fill(n, max_running, prefix)
+        except BaseException:
+            self.sb.close()
+            raise
+
+    def _fill(self, n, max_running, prefix):
         self.sb.set_defaults(activation="on-demand")
         if max_running is not None:
             self.sb.set_config(max_running=max_running)
@@ -379,29 +387,33 @@ PRIVATE_USERS = "WLF_BENCH_PRIVATE_USERS"
 FIRST_ID = 3000000
 
 
-def bench_users(scales, only):
+def bench_users(scales, only, cap_accounts):
     names = [f"wlft-add{i:02d}" for i in range(20)]
     if "scale" in only:
         names += [f"wlft-b{i:05d}" for i in range(max(scales, default=0))]
     if "cap" in only:
-        names += [f"wlft-c{i:05d}" for i in range(500)]
+        names += [f"wlft-c{i:05d}" for i in range(cap_accounts)]
     if "reload" in only:
         names.append("wlft-rod00")
     return names
 
 
-def rerun_with_private_users(names):
-    """Run this script again in a private mount namespace whose
-    /etc/passwd and /etc/group are copies with `names` added (each with
-    its own group; nologin, no home). Returns its exit code."""
+def rerun_with_private_users(names, argv=None):
+    """Run this script again in a private mount namespace in which /etc is
+    a copy whose passwd and group have `names` added (each with its own
+    group; nologin, no home). The whole directory, because useradd on the
+    host renames a new /etc/passwd into place, which would detach a bind
+    mount of the file alone. Returns the exit code."""
     tmp = tempfile.mkdtemp(prefix="wlf-bench-users-")
     try:
-        taken_ids = set()
-        with open("/etc/passwd") as f:
+        etc = os.path.join(tmp, "etc")
+        subprocess.run(["cp", "-a", "/etc", etc], check=True)
+        with open(os.path.join(etc, "passwd")) as f:
             passwd = f.read()
-        with open("/etc/group") as f:
+        with open(os.path.join(etc, "group")) as f:
             group = f.read()
         have = {line.split(":")[0] for line in passwd.splitlines()}
+        taken_ids = set()
         for line in passwd.splitlines() + group.splitlines():
             parts = line.split(":")
             if len(parts) > 2 and parts[2].isdigit():
@@ -418,17 +430,16 @@ def rerun_with_private_users(names):
             uid += 1
         for fn, text, add in (("passwd", passwd, pw_add),
                               ("group", group, gr_add)):
-            with open(os.path.join(tmp, fn), "w") as f:
-                f.write(text if text.endswith("\n") else text + "\n")
+            with open(os.path.join(etc, fn), "a") as f:
+                f.write("" if text.endswith("\n") else "\n")
                 f.write("".join(add))
-            os.chmod(os.path.join(tmp, fn), 0o644)
         env = dict(os.environ, **{PRIVATE_USERS: tmp})
-        script = ('mount --bind "$1/passwd" /etc/passwd && '
-                  'mount --bind "$1/group" /etc/group && shift && exec "$@"')
+        script = 'mount --bind "$1" /etc && shift && exec "$@"'
         return subprocess.call(
             ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-             script, "sh", tmp, sys.executable, os.path.abspath(__file__),
-             *sys.argv[1:]], env=env)
+             script, "sh", etc,
+             *(argv or [sys.executable, os.path.abspath(__file__),
+                        *sys.argv[1:]])], env=env)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -473,6 +484,10 @@ def main():
     ap.add_argument("--samples", type=int, default=50)
     ap.add_argument("--only", default="scale,cap,reload")
     ap.add_argument("--reload-seconds", type=int, default=30)
+    ap.add_argument("--cap-accounts", type=int, default=500)
+    ap.add_argument("--max-running", type=int, default=100)
+    ap.add_argument("--json", metavar="FILE",
+                    help="also write the results to FILE as JSON")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -480,7 +495,8 @@ def main():
     only = set(args.only.split(","))
     scales_n = [int(x) for x in args.scales.split(",") if x]
     if not os.environ.get(PRIVATE_USERS):
-        return rerun_with_private_users(bench_users(scales_n, only))
+        return rerun_with_private_users(
+            bench_users(scales_n, only, args.cap_accounts))
     factory = HttpdFactory()
     scales, caps, reloads, base = [], [], [], (0, 0)
     try:
@@ -491,12 +507,18 @@ def main():
             for n in scales_n:
                 scale(n, args.samples, factory, scales)
         if "cap" in only:
-            cap(caps)
+            cap(caps, args.cap_accounts, args.max_running)
         if "reload" in only:
             reload_under_load(factory, args.reload_seconds, reloads)
     finally:
         factory.close()
     print(markdown(scales, base, caps, reloads))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"httpd_no_accounts": {"apachectl_t_s": base[0],
+                                             "child_rss_kib": base[1]},
+                       "scale": scales, "cap": caps, "reload": reloads},
+                      f, indent=1, default=str)
     bad = [r for r in caps if set(r["statuses"]) != {200} or
            r["peak_masters"] > r["max_running"]]
     bad += [r for r in reloads if r["failed"] or r["reloads_failed"]]
