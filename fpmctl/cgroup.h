@@ -42,6 +42,12 @@ int fpm_cgroup_apply(const wlf_cg_layout *lo, const char *subtree,
                      const char *name, const wlf_limits *l,
                      fpm_cg_join *join, wlf_err *err);
 
+/* Fill join with the cgroup.procs files of the account's existing group,
+ * as it is (nothing written). Returns join->n: 0 unless the group exists
+ * in every hierarchy. */
+size_t fpm_cgroup_join_of(const wlf_cg_layout *lo, const char *subtree,
+                          const char *name, fpm_cg_join *join);
+
 /* Move running processes (a master and its workers) into the groups.
  * Returns how many were moved, -1 on error. */
 int fpm_cgroup_move(const fpm_cg_join *join, const pid_t *pids, size_t n,
@@ -57,15 +63,18 @@ int fpm_cgroup_holds(const fpm_cg_join *join, pid_t pid);
 /* ---- systemd ---- */
 
 /*
- * Write <unit_dir>/<slice> and the drop-ins of both instance units of the
- * account. *changed says whether any file changed (then the caller runs
- * `systemctl daemon-reload`); *new_dropin whether the instances were not
- * in the slice before (a running one only enters it at its next start).
+ * Write <unit_dir>/<slice> and the drop-ins of both slot units of each
+ * instance in keys (NAME, NAME.vV: all in the account's slice). *changed
+ * says whether any file changed (then the caller runs `systemctl
+ * daemon-reload`); *new_dropin whether the instances were not in the
+ * slice before (a running one only enters it at its next start).
  */
 int fpm_slice_write(const char *unit_dir, const char *subtree,
-                    const char *name, const wlf_limits *l, int *changed,
-                    int *new_dropin, wlf_err *err);
-/* Remove the slice and the drop-ins. *changed as above. */
+                    const char *name, const char *const *keys, size_t n_keys,
+                    const wlf_limits *l, int *changed, int *new_dropin,
+                    wlf_err *err);
+/* Remove the slice and the drop-ins of all the account's instances.
+ * *changed as above. */
 int fpm_slice_remove(const char *unit_dir, const char *subtree,
                      const char *name, int *changed, wlf_err *err);
 

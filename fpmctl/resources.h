@@ -20,13 +20,33 @@ void fpm_limits_of(const wlf_settings *eff, wlf_limits *l);
 void fpm_account_limits(const wlf_config *cfg, const char *name,
                         wlf_limits *l);
 
-/* Before a master of `name` starts: see above. join->n == 0: start it
+/* Before a master of account `name`'s instance `key` (NAME or NAME.vV)
+ * starts: see above; all instances of an account share its limits. join->n == 0: start it
  * where fpmctl runs (no limits, or the host cannot enforce them: then a
  * warning is printed). known: the limits, when the caller has them (NULL:
  * read the account file). -1 with err when the group cannot be set up. */
-int fpm_limits_enter(const fpm_ctx *ctx, const char *name,
+int fpm_limits_enter(const fpm_ctx *ctx, const char *name, const char *key,
                      const wlf_limits *known, fpm_cg_join *join,
                      wlf_err *err);
+
+/*
+ * Before a process of the account that is not a master starts (`fpmctl
+ * php`): the limits its masters have. direct mode: join (n == 0: none)
+ * lists the account's group; systemd mode: slice names the account's
+ * slice ("" none). An existing group or slice is used as it is; one the
+ * account needs but does not have yet is made under the writer lock
+ * (taken and let go here). -1 with err, or with the lock's exit code in
+ * *lock_rc.
+ */
+int fpm_limits_for_process(fpm_ctx *ctx, const char *name,
+                           fpm_cg_join *join, char *slice, size_t len,
+                           int *lock_rc, wlf_err *err);
+
+/* systemd mode: put process pid (not yet running PHP) into a scope of
+ * its own, wlfcgi-php-NAME-PID.scope, in `slice`, and wait until it is
+ * there. */
+int fpm_scope_place(const fpm_ctx *ctx, const char *name,
+                    const char *slice, pid_t pid, wlf_err *err);
 
 /*
  * Can this host enforce `l` (direct mode: the cgroup controllers; systemd

@@ -42,6 +42,12 @@ static apr_status_t spooled_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     apr_bucket *after;
     apr_status_t rv;
 
+    if (src == NULL) {
+        /* added by name (SetInputFilter in a .htaccess), not by
+         * wlfcgi_spool_body(): nothing was spooled, pass through */
+        ap_remove_input_filter(f);
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
     if (mode != AP_MODE_READBYTES)
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     if (APR_BRIGADE_EMPTY(src)) {
@@ -91,7 +97,8 @@ static apr_status_t spool_to_file(request_rec *r, apr_file_t **file,
     return APR_SUCCESS;
 }
 
-int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a)
+int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a,
+                      const char *client_uri)
 {
     apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
     apr_bucket_brigade *in = apr_brigade_create(r->pool, ba);
@@ -126,7 +133,8 @@ int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a)
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           WLFLOG_CHUNKED_TOO_LARGE ": account %s: chunked "
                           "body passed the upload limit %" APR_INT64_T_FMT
-                          " of %s", a->name, (apr_int64_t)limit, r->uri);
+                          " of %s", a->name, (apr_int64_t)limit,
+                          client_uri);
             apr_brigade_cleanup(in);
             apr_brigade_cleanup(mem);
             return HTTP_REQUEST_ENTITY_TOO_LARGE;

@@ -34,6 +34,7 @@
 #define WLFLOG_SUSPENDED_PAGE     "WLF00016"
 #define WLFLOG_VHOST_ORDER        "WLF00017"
 #define WLFLOG_PROXY_ORDER        "WLF00018"
+#define WLFLOG_VHOST_VERSIONS     "WLF00019"
 /* ---- per request ---- */
 #define WLFLOG_FOREIGN_SOCKET     "WLF00020"
 #define WLFLOG_FORGED_WORKER      "WLF00021"
@@ -53,6 +54,8 @@
 #define WLFLOG_OPTIONS_MASKED     "WLF00035"
 #define WLFLOG_SPOOL_FAILED       "WLF00036"
 #define WLFLOG_MISDIRECTED        "WLF00037"
+#define WLFLOG_FOREIGN_FASTCGI    "WLF00038"
+#define WLFLOG_EXPR_FILE          "WLF00039"
 
 typedef struct {
     const char *tag;        /* "WLF00001" */
