@@ -3,10 +3,16 @@
 
 Everything runs in private sandboxes (fpmctl init --prefix, direct mode,
 activation = on-demand, default cache sizes) with `fpmctl serve` holding
-the sockets. Accounts share one Unix user (wlft-bench) and one home with
-a hello.php; their account files are written directly and rendered with
-`fpmctl rebuild --all` (timed), so that 10,000 accounts take minutes,
-not hours. Sections:
+the sockets. Each account has its own Unix user and group (wlft-NAME) and
+home with a hello.php, as on a hosting server (accounts sharing a group
+are a problem `check` reports for every pair). Making and removing
+10,000 users with useradd/userdel takes the better part of an hour, so
+the benchmark runs itself in a private mount namespace (unshare -m) in
+which /etc/passwd and /etc/group are copies with these users added: the
+host's user database is never touched and nothing is left behind. The
+account files are written directly and rendered with `fpmctl rebuild
+--all` (timed), so that 10,000 accounts take minutes, not hours.
+Sections:
 
   scale   for each --scales N: serve's start and PSS with N idle accounts
           (everything wlfcgi runs: serve, no php-fpm), the first request
@@ -24,11 +30,18 @@ not hours. Sections:
           connections, 5 ms pace), `fpmctl reload` every 2 s for
           --reload-seconds: failed requests (must be 0).
 
-Usage: bench/ondemand.py [--scales 100,1000,10000] [--samples 50]
-                         [--only scale,cap,reload] [--markdown]
+Usage: bench/ondemand.py [--scales 100,1000] [--samples 50]
+                         [--only scale,cap,reload] [--cap-accounts 500]
+                         [--max-running 100] [--reload-seconds 30]
+                         [--json FILE]
+The default (what `./build.sh bench` runs) stops at 1,000 accounts and
+takes a few minutes; the full curve, `--scales 100,1000,10000` (or
+WLF_BENCH_FULL=1 in the environment, also through ./build.sh bench),
+takes about 15 minutes more on a 2-core machine.
 Needs root, build/fpmctl and build/mod_wlfcgi.so.
 """
 import argparse
+import json
 import os
 import random
 import shutil
@@ -36,6 +49,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -48,7 +62,6 @@ from wlf.httpd import HttpdFactory  # noqa: E402
 from wlf.loadrun import Farm, loadavg, run_wrk  # noqa: E402
 from wlf.sandbox import Sandbox  # noqa: E402
 
-USER = "wlft-bench"
 HELLO = "<?php echo 'hello';\n"
 ACCOUNT = """# wlfcgi account {n}. Managed by fpmctl: change it with `fpmctl set`.
 name = "{n}";
@@ -110,23 +123,31 @@ class OdSandbox:
 
     def __init__(self, n, max_running=None, prefix="b"):
         self.sb = Sandbox(config={"drain_time": 200})
+        try:
+            self._fill(n, max_running, prefix)
+        except BaseException:
+            self.sb.close()
+            raise
+
+    def _fill(self, n, max_running, prefix):
         self.sb.set_defaults(activation="on-demand")
         if max_running is not None:
             self.sb.set_config(max_running=max_running)
-        pw = ensure_user(USER)
-        self.user, self.group = pw.pw_name, _group(pw.pw_gid)
-        self.home = self.sb.make_home("bench", self.user)
-        self.script = os.path.join(self.home, "hello.php")
-        with open(self.script, "w") as f:
-            f.write(HELLO)
-        os.chown(self.script, pw.pw_uid, pw.pw_gid)
-        past = time.time() - 60
-        os.utime(self.script, (past, past))
         self.names = [f"{prefix}{i:05d}" for i in range(n)]
+        self.homes = {}
+        past = time.time() - 60
         for name in self.names:
+            pw = ensure_user(f"wlft-{name}")
+            home = self.sb.make_home(name, pw.pw_name)
+            self.homes[name] = home
+            script = os.path.join(home, "hello.php")
+            with open(script, "w") as f:
+                f.write(HELLO)
+            os.chown(script, pw.pw_uid, pw.pw_gid)
+            os.utime(script, (past, past))
             with open(self.sb.account_file(name), "w") as f:
-                f.write(ACCOUNT.format(n=name, u=self.user, g=self.group,
-                                       h=self.home))
+                f.write(ACCOUNT.format(n=name, u=pw.pw_name,
+                                       g=_group(pw.pw_gid), h=home))
             os.chmod(self.sb.account_file(name), 0o640)
         self.render_s, r = timed(lambda: self.sb.fpmctl(
             "-q", "rebuild", "--all", timeout=3600))
@@ -139,7 +160,8 @@ class OdSandbox:
 
     def request(self, name, timeout=30):
         p = {"GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "GET",
-             "SCRIPT_FILENAME": self.script, "SCRIPT_NAME": "/hello.php",
+             "SCRIPT_FILENAME": os.path.join(self.homes[name], "hello.php"),
+             "SCRIPT_NAME": "/hello.php",
              "REQUEST_URI": "/hello.php", "QUERY_STRING": "",
              "SERVER_NAME": f"{name}.test", "SERVER_PORT": "80",
              "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1"}
@@ -180,6 +202,12 @@ def httpd_figures(factory, sb, names):
         deadline = time.monotonic() + 120
         while len(h.children()) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
+        # requests for a file that is not there (404, nothing woken)
+        # through the module's per-request path in both children
+        rnd = random.Random(7)
+        for _ in range(40):
+            h.request("/none.txt", host=f"{rnd.choice(names)}.test"
+                      if names else "127.0.0.1")
         time.sleep(1.0)
         rss = max((_rss(p) for p in h.children()), default=0)
     finally:
@@ -227,8 +255,10 @@ def scale(n, samples, factory, out):
         adds = []
         for i in range(20):
             name = f"add{i:02d}"
+            user = ensure_user(f"wlft-{name}").pw_name
+            home = od.sb.make_home(name, user)
             t, r = timed(lambda: od.sb.fpmctl(
-                "add-account", name, "--user", od.user, "--home", od.home,
+                "add-account", name, "--user", user, "--home", home,
                 "--domain", f"{name}.test"))
             if r.rc != 0:
                 raise RuntimeError(f"add-account failed:\n{r}")
@@ -357,6 +387,69 @@ def reload_under_load(factory, seconds, out):
     print(row, flush=True)
 
 
+# ------------------------------------------------------------- users --
+
+PRIVATE_USERS = "WLF_BENCH_PRIVATE_USERS"
+FIRST_ID = 3000000
+
+
+def bench_users(scales, only, cap_accounts):
+    names = [f"wlft-add{i:02d}" for i in range(20)]
+    if "scale" in only:
+        names += [f"wlft-b{i:05d}" for i in range(max(scales, default=0))]
+    if "cap" in only:
+        names += [f"wlft-c{i:05d}" for i in range(cap_accounts)]
+    if "reload" in only:
+        names.append("wlft-rod00")
+    return names
+
+
+def rerun_with_private_users(names, argv=None):
+    """Run this script again in a private mount namespace in which /etc is
+    a copy whose passwd and group have `names` added (each with its own
+    group; nologin, no home). The whole directory, because useradd on the
+    host renames a new /etc/passwd into place, which would detach a bind
+    mount of the file alone. Returns the exit code."""
+    tmp = tempfile.mkdtemp(prefix="wlf-bench-users-")
+    try:
+        etc = os.path.join(tmp, "etc")
+        subprocess.run(["cp", "-a", "/etc", etc], check=True)
+        with open(os.path.join(etc, "passwd")) as f:
+            passwd = f.read()
+        with open(os.path.join(etc, "group")) as f:
+            group = f.read()
+        have = {line.split(":")[0] for line in passwd.splitlines()}
+        taken_ids = set()
+        for line in passwd.splitlines() + group.splitlines():
+            parts = line.split(":")
+            if len(parts) > 2 and parts[2].isdigit():
+                taken_ids.add(int(parts[2]))
+        uid, pw_add, gr_add = FIRST_ID, [], []
+        for name in names:
+            if name in have:
+                continue
+            while uid in taken_ids:
+                uid += 1
+            pw_add.append(f"{name}:x:{uid}:{uid}:wlfcgi bench:/nonexistent:"
+                          "/usr/sbin/nologin\n")
+            gr_add.append(f"{name}:x:{uid}:\n")
+            uid += 1
+        for fn, text, add in (("passwd", passwd, pw_add),
+                              ("group", group, gr_add)):
+            with open(os.path.join(etc, fn), "a") as f:
+                f.write("" if text.endswith("\n") else "\n")
+                f.write("".join(add))
+        env = dict(os.environ, **{PRIVATE_USERS: tmp})
+        script = 'mount --bind "$1" /etc && shift && exec "$@"'
+        return subprocess.call(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+             script, "sh", etc,
+             *(argv or [sys.executable, os.path.abspath(__file__),
+                        *sys.argv[1:]])], env=env)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 # ------------------------------------------------------------------- main --
 
 def markdown(scales, base, caps, reloads):
@@ -367,7 +460,7 @@ def markdown(scales, base, caps, reloads):
                   "p50) | add-account p50 (max) | list | status | check | "
                   "reload --all | rebuild --all | masters after | "
                   "apachectl -t | httpd child RSS (+ vs 0 accounts) |",
-                  "|" + "---|" * 15]
+                  "|" + "---|" * 14]
         for r in scales:
             lines.append(
                 f"| {r['n']:,} | {r['serve_pss_kib'] / 1024:.1f} MiB | "
@@ -393,15 +486,24 @@ def markdown(scales, base, caps, reloads):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--scales", default="100,1000,10000")
+    ap.add_argument("--scales", default="100,1000,10000"
+                    if os.environ.get("WLF_BENCH_FULL") else "100,1000")
     ap.add_argument("--samples", type=int, default=50)
     ap.add_argument("--only", default="scale,cap,reload")
     ap.add_argument("--reload-seconds", type=int, default=30)
+    ap.add_argument("--cap-accounts", type=int, default=500)
+    ap.add_argument("--max-running", type=int, default=100)
+    ap.add_argument("--json", metavar="FILE",
+                    help="also write the results to FILE as JSON")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("ondemand.py: needs root")
     only = set(args.only.split(","))
+    scales_n = [int(x) for x in args.scales.split(",") if x]
+    if not os.environ.get(PRIVATE_USERS):
+        return rerun_with_private_users(
+            bench_users(scales_n, only, args.cap_accounts))
     factory = HttpdFactory()
     scales, caps, reloads, base = [], [], [], (0, 0)
     try:
@@ -409,15 +511,21 @@ def main():
             base = baseline_httpd(factory)
             print(f"httpd, no accounts: apachectl -t {base[0]:.2f} s, "
                   f"child RSS {base[1]} KiB", flush=True)
-            for n in [int(x) for x in args.scales.split(",") if x]:
+            for n in scales_n:
                 scale(n, args.samples, factory, scales)
         if "cap" in only:
-            cap(caps)
+            cap(caps, args.cap_accounts, args.max_running)
         if "reload" in only:
             reload_under_load(factory, args.reload_seconds, reloads)
     finally:
         factory.close()
     print(markdown(scales, base, caps, reloads))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"httpd_no_accounts": {"apachectl_t_s": base[0],
+                                             "child_rss_kib": base[1]},
+                       "scale": scales, "cap": caps, "reload": reloads},
+                      f, indent=1, default=str)
     bad = [r for r in caps if set(r["statuses"]) != {200} or
            r["peak_masters"] > r["max_running"]]
     bad += [r for r in reloads if r["failed"] or r["reloads_failed"]]

@@ -1203,19 +1203,41 @@ static const wlf_account *shadow_item(const wlf_account_list *list,
     return &list->items[i];
 }
 
+static int has_wildcard(const wlf_account *a)
+{
+    for (size_t w = 0; a && w < a->n_domains; w++)
+        if (a->domains[w][0] == '*')
+            return 1;
+    return 0;
+}
+
+/* Every exact domain against the wildcards only: few accounts have one,
+ * and comparing every account with every other made this quadratic (a
+ * second and more with 10,000 accounts, at every httpd start and every
+ * add-account). */
 void wlf_accounts_shadowed(const wlf_account_list *list,
                            const wlf_account *changed, wlf_shadow_fn fn,
                            void *arg)
 {
     int listed = changed && wlf_accounts_find(list, changed->name) != NULL;
+    size_t *wild = malloc((list->n + 1) * sizeof(*wild)), n_wild = 0;
 
-    for (size_t i = 0; i <= list->n; i++) {
+    for (size_t j = 0; j <= list->n; j++) {
+        const wlf_account *a = shadow_item(list, changed, j, listed);
+        if (wild == NULL || has_wildcard(a)) {
+            if (wild)
+                wild[n_wild] = j;
+            n_wild++;       /* without the array: every account */
+        }
+    }
+    for (size_t i = 0; i <= list->n && n_wild; i++) {
         const wlf_account *b = shadow_item(list, changed, i, listed);
         for (size_t d = 0; b && d < b->n_domains; d++) {
             const char *domain = b->domains[d];
             if (domain[0] == '*')
                 continue;
-            for (size_t j = 0; j <= list->n; j++) {
+            for (size_t k = 0; k < n_wild; k++) {
+                size_t j = wild ? wild[k] : k;
                 const wlf_account *a = shadow_item(list, changed, j, listed);
                 if (a == NULL || a == b || strcmp(a->name, b->name) == 0)
                     continue;
@@ -1226,6 +1248,7 @@ void wlf_accounts_shadowed(const wlf_account_list *list,
             }
         }
     }
+    free(wild);
 }
 
 const wlf_account *wlf_accounts_match_host(const wlf_account_list *list,

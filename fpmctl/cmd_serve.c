@@ -588,6 +588,46 @@ static void stop_master(od_acct *a, const char *why)
 /* ------------------------------------------------------------------ */
 /* answering instead of php-fpm: 503 when no master can take a request */
 
+/*
+ * Read and drop what a client sends, up to the end of its request (the
+ * empty FCGI_STDIN record) or `deadline`: a client that connected but
+ * had not sent its request yet when the answer came and the connection
+ * closed gets EPIPE on its write, not the 503. A client that sends more
+ * than it can before the deadline (a large upload) is cut off.
+ */
+static void drain_request(int c, long long deadline)
+{
+    unsigned char buf[8192], hdr[8];
+    size_t have = 0, skip = 0;
+
+    for (;;) {
+        long long left = deadline - wlf_now_ms();
+        struct pollfd pf = { c, POLLIN, 0 };
+        ssize_t r;
+
+        if (left <= 0 || poll(&pf, 1, (int)left) != 1)
+            return;
+        r = read(c, buf, sizeof(buf));
+        if (r <= 0)
+            return;
+        for (size_t i = 0; i < (size_t)r;) {
+            if (skip) {
+                size_t k = skip < (size_t)r - i ? skip : (size_t)r - i;
+                skip -= k;
+                i += k;
+                continue;
+            }
+            hdr[have++] = buf[i++];
+            if (have < sizeof(hdr))
+                continue;
+            have = 0;
+            skip = ((size_t)hdr[4] << 8 | hdr[5]) + hdr[6];
+            if (hdr[1] == WLF_FCGI_STDIN && skip == 0)
+                return;
+        }
+    }
+}
+
 static void answer_503(od_acct *a, const char *why)
 {
     static const char head[] =
@@ -597,13 +637,15 @@ static void answer_503(od_acct *a, const char *why)
     char body[256], rec[1024];
     int fd = a->fd[a->slot - 'a'];
     size_t n = 0;
+    /* all of them within 500 ms, so that serve is not held up */
+    long long deadline = wlf_now_ms() + 500;
 
     if (fd < 0)
         return;
     snprintf(body, sizeof(body), "503 Service Unavailable: %s; please try "
              "again in " RETRY_AFTER " seconds.\n", why);
+
     for (int k = 0; k < 256; k++) {
-        unsigned char junk[8192];
         size_t hl = strlen(head), bl = strlen(body), cl = hl + bl;
         struct pollfd pf = { fd, POLLIN, 0 };
         int c;
@@ -613,9 +655,8 @@ static void answer_503(od_acct *a, const char *why)
         c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c < 0)
             break;
-        /* read what the client sent (the request); do not wait for more */
-        while (read(c, junk, sizeof(junk)) > 0)
-            ;
+        /* the request first (clients send it after connecting) */
+        drain_request(c, deadline);
         wlf_fcgi_header((unsigned char *)rec, WLF_FCGI_STDOUT, 1,
                         (unsigned short)cl);
         memcpy(rec + 8, head, hl);

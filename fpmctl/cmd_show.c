@@ -261,12 +261,18 @@ static void json_setting(jw *w, const wlf_settings *s, int id)
 
 /* ---- limits and usage ---- */
 
+/* The cgroup layout is found once per run: it reads /proc/self/mountinfo,
+ * which was most of `status` with thousands of accounts. */
 static int account_usage(const fpm_ctx *ctx, const char *name,
                          wlf_cg_usage *u)
 {
-    wlf_cg_layout lo;
+    static wlf_cg_layout lo;
+    static int detected;
 
-    wlf_cgroup_detect_host(&lo);
+    if (!detected) {
+        wlf_cgroup_detect_host(&lo);
+        detected = 1;
+    }
     return wlf_metrics_usage(ctx->cfg.service == WLF_SERVICE_SYSTEMD,
                              ctx->cfg.cgroup_subtree, &lo, name, u);
 }

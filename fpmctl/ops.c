@@ -187,38 +187,179 @@ int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
     return 0;
 }
 
-int fpm_check_worker_identity(const wlf_config *cfg, const char *user,
-                              const char *group, wlf_err *err)
+/*
+ * Users and groups, enumerated once while /etc/passwd and /etc/group stay
+ * the same, from the second identity check of a run on: getpwnam() and
+ * getgrouplist() read the files each time, so checking thousands of
+ * accounts (check, rebuild --all) was quadratic. Names the enumeration
+ * lacks are looked up directly.
+ */
+typedef struct {
+    char *name;
+    uid_t uid;
+    gid_t gid;
+} id_rec;
+
+typedef struct {
+    gid_t gid;
+    char *member;
+} id_member;
+
+static struct {
+    int calls, loaded;
+    struct stat pw_st, gr_st;
+    id_rec *users, *groups;
+    size_t n_users, n_groups;
+    id_member *members;     /* (gid, user) of every group's member list */
+    size_t n_members;
+} ids;
+
+static int cmp_id_rec(const void *a, const void *b)
+{
+    return strcmp(((const id_rec *)a)->name, ((const id_rec *)b)->name);
+}
+
+static int cmp_id_member(const void *a, const void *b)
+{
+    const id_member *x = a, *y = b;
+
+    if (x->gid != y->gid)
+        return x->gid < y->gid ? -1 : 1;
+    return strcmp(x->member, y->member);
+}
+
+static void ids_free(void)
+{
+    for (size_t i = 0; i < ids.n_users; i++)
+        free(ids.users[i].name);
+    for (size_t i = 0; i < ids.n_groups; i++)
+        free(ids.groups[i].name);
+    for (size_t i = 0; i < ids.n_members; i++)
+        free(ids.members[i].member);
+    free(ids.users);
+    free(ids.groups);
+    free(ids.members);
+    ids.users = ids.groups = NULL;
+    ids.members = NULL;
+    ids.n_users = ids.n_groups = ids.n_members = 0;
+    ids.loaded = 0;
+}
+
+static int same_stat(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+           a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static int push_rec(id_rec **v, size_t *n, size_t *cap, const char *name,
+                    uid_t uid, gid_t gid)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 256;
+        id_rec *nv = realloc(*v, ncap * sizeof(*nv));
+        if (nv == NULL)
+            return -1;
+        *v = nv;
+        *cap = ncap;
+    }
+    if (((*v)[*n].name = strdup(name)) == NULL)
+        return -1;
+    (*v)[*n].uid = uid;
+    (*v)[*n].gid = gid;
+    (*n)++;
+    return 0;
+}
+
+static int ids_load(void)
 {
     struct passwd *pw;
     struct group *gr;
-    gid_t httpd_gid = (gid_t)-1, gid, *groups = NULL;
-    int n = 64, rc = 0;
+    size_t cap_u = 0, cap_g = 0, cap_m = 0;
+    int rc = 0;
 
-    if (fpm_httpd_gid(cfg, &httpd_gid, err) < 0)
+    setpwent();
+    while (rc == 0 && (pw = getpwent()) != NULL)
+        rc = push_rec(&ids.users, &ids.n_users, &cap_u, pw->pw_name,
+                      pw->pw_uid, pw->pw_gid);
+    endpwent();
+    setgrent();
+    while (rc == 0 && (gr = getgrent()) != NULL) {
+        rc = push_rec(&ids.groups, &ids.n_groups, &cap_g, gr->gr_name, 0,
+                      gr->gr_gid);
+        for (char **m = gr->gr_mem; rc == 0 && m && *m; m++) {
+            if (ids.n_members == cap_m) {
+                size_t ncap = cap_m ? cap_m * 2 : 64;
+                id_member *nv = realloc(ids.members, ncap * sizeof(*nv));
+                if (nv == NULL) {
+                    rc = -1;
+                    break;
+                }
+                ids.members = nv;
+                cap_m = ncap;
+            }
+            if ((ids.members[ids.n_members].member = strdup(*m)) == NULL)
+                rc = -1;
+            else
+                ids.members[ids.n_members++].gid = gr->gr_gid;
+        }
+    }
+    endgrent();
+    if (rc < 0) {
+        ids_free();
         return -1;
-    errno = 0;
-    if ((pw = getpwnam(user)) == NULL)
-        return wlf_fail(err, "user", "no such user '%s'", user);
-    if (pw->pw_uid == 0)
-        return wlf_fail(err, "user", "'%s' has uid 0; PHP may not run as "
-                        "root", user);
-    if (pw->pw_gid == httpd_gid)
-        return wlf_fail(err, "user", "'%s' has httpd's group '%s' as its "
-                        "primary group (httpd's own user?): its PHP could "
-                        "connect to every account's socket", user,
-                        cfg->httpd_group);
-    if (group == NULL)
-        gid = pw->pw_gid;
-    else if ((gr = getgrnam(group)) == NULL)
-        return wlf_fail(err, "group", "no such group '%s'", group);
-    else
-        gid = gr->gr_gid;
-    if (gid == httpd_gid)
-        return wlf_fail(err, "group", "'%s' is httpd's group: PHP running "
-                        "with it could connect to every account's socket",
-                        cfg->httpd_group);
-    /* the workers get initgroups(user, gid): these groups exactly */
+    }
+    qsort(ids.users, ids.n_users, sizeof(id_rec), cmp_id_rec);
+    qsort(ids.groups, ids.n_groups, sizeof(id_rec), cmp_id_rec);
+    qsort(ids.members, ids.n_members, sizeof(id_member), cmp_id_member);
+    ids.loaded = 1;
+    return 0;
+}
+
+/* The enumeration, (re)read if the files changed; 0 if there is none. */
+static int ids_current(void)
+{
+    struct stat pw_st, gr_st;
+
+    if (stat("/etc/passwd", &pw_st) < 0 || stat("/etc/group", &gr_st) < 0) {
+        ids_free();
+        return 0;
+    }
+    if (ids.loaded && same_stat(&pw_st, &ids.pw_st) &&
+        same_stat(&gr_st, &ids.gr_st))
+        return 1;
+    ids_free();
+    if (ids_load() < 0)
+        return 0;
+    ids.pw_st = pw_st;
+    ids.gr_st = gr_st;
+    return 1;
+}
+
+static const id_rec *ids_find(const id_rec *v, size_t n, const char *name)
+{
+    id_rec key = { (char *)name, 0, 0 };
+
+    return bsearch(&key, v, n, sizeof(id_rec), cmp_id_rec);
+}
+
+/* Is `user` listed as a member of a group with gid `gid`? */
+static int ids_member(const char *user, gid_t gid)
+{
+    id_member key = { gid, (char *)user };
+
+    return bsearch(&key, ids.members, ids.n_members, sizeof(id_member),
+                   cmp_id_member) != NULL;
+}
+
+/* user's groups as initgroups() would give them: is httpd's among them? */
+static int in_group_list(const char *user, gid_t gid, gid_t httpd_gid,
+                         wlf_err *err)
+{
+    gid_t *groups = NULL;
+    int n = 64, found = 0;
+
     for (int tries = 0;; tries++) {
         int want = n;
         free(groups);
@@ -235,14 +376,73 @@ int fpm_check_worker_identity(const wlf_config *cfg, const char *user,
         }
         n = want;
     }
-    for (int i = 0; i < n && rc == 0; i++)
+    for (int i = 0; i < n; i++)
         if (groups[i] == httpd_gid)
-            rc = wlf_fail(err, "user", "'%s' is a member of httpd's group "
-                          "'%s': its PHP could connect to every account's "
-                          "socket (take it out: gpasswd -d %s %s)", user,
-                          cfg->httpd_group, user, cfg->httpd_group);
+            found = 1;
     free(groups);
-    return rc;
+    return found;
+}
+
+int fpm_check_worker_identity(const wlf_config *cfg, const char *user,
+                              const char *group, wlf_err *err)
+{
+    struct passwd *pw;
+    struct group *gr;
+    const id_rec *u = NULL, *g = NULL;
+    gid_t httpd_gid = (gid_t)-1, gid;
+    uid_t uid;
+    gid_t pw_gid;
+    int member;
+
+    if (fpm_httpd_gid(cfg, &httpd_gid, err) < 0)
+        return -1;
+    if (++ids.calls > 1 && ids_current()) {
+        u = ids_find(ids.users, ids.n_users, user);
+        if (u && group)
+            g = ids_find(ids.groups, ids.n_groups, group);
+    }
+    if (u) {
+        uid = u->uid;
+        pw_gid = u->gid;
+    }
+    else {
+        errno = 0;
+        if ((pw = getpwnam(user)) == NULL)
+            return wlf_fail(err, "user", "no such user '%s'", user);
+        uid = pw->pw_uid;
+        pw_gid = pw->pw_gid;
+    }
+    if (uid == 0)
+        return wlf_fail(err, "user", "'%s' has uid 0; PHP may not run as "
+                        "root", user);
+    if (pw_gid == httpd_gid)
+        return wlf_fail(err, "user", "'%s' has httpd's group '%s' as its "
+                        "primary group (httpd's own user?): its PHP could "
+                        "connect to every account's socket", user,
+                        cfg->httpd_group);
+    if (group == NULL)
+        gid = pw_gid;
+    else if (g)
+        gid = g->gid;
+    else if ((gr = getgrnam(group)) == NULL)
+        return wlf_fail(err, "group", "no such group '%s'", group);
+    else
+        gid = gr->gr_gid;
+    if (gid == httpd_gid)
+        return wlf_fail(err, "group", "'%s' is httpd's group: PHP running "
+                        "with it could connect to every account's socket",
+                        cfg->httpd_group);
+    /* the workers get initgroups(user, gid): these groups exactly */
+    member = u ? ids_member(user, httpd_gid)
+               : in_group_list(user, gid, httpd_gid, err);
+    if (member < 0)
+        return -1;
+    if (member)
+        return wlf_fail(err, "user", "'%s' is a member of httpd's group "
+                        "'%s': its PHP could connect to every account's "
+                        "socket (take it out: gpasswd -d %s %s)", user,
+                        cfg->httpd_group, user, cfg->httpd_group);
+    return 0;
 }
 
 /* ---- data a removed account left behind ---- */
@@ -1608,6 +1808,68 @@ static void warn_shadow(const wlf_account *owner, const char *domain,
               wild_owner->name, wildcard);
 }
 
+/* Does the domain index name `domain` for an account other than `name`? */
+static int indexed_for_other(const wlf_config *cfg, const char *domain,
+                             const char *name)
+{
+    char p[PATH_MAX], owner[WLF_NAME_MAX + 2];
+    ssize_t n;
+
+    domain_index_path(cfg, domain, p, sizeof(p));
+    n = readlink(p, owner, sizeof(owner) - 1);
+    if (n < 0)
+        return errno != ENOENT;     /* unsure: maybe */
+    owner[n] = '\0';
+    return strcmp(owner, name) != 0;
+}
+
+/*
+ * From a complete domain index, by name only: could one of acct's exact
+ * domains lie inside another account's wildcard (the wildcards it could
+ * lie in are looked up), or one of its wildcards cover another account's
+ * name (the index is listed)? 0 only when surely not, so that adding an
+ * account among thousands does not load every one of them.
+ */
+static int may_shadow(const wlf_config *cfg, const wlf_account *acct)
+{
+    char dir[PATH_MAX], wild[WLF_DOMAIN_MAX + 2];
+    DIR *d;
+    struct dirent *e;
+    int has_wild = 0, maybe = 0;
+
+    if (!domain_index_complete(cfg))
+        return 1;
+    for (size_t i = 0; i < acct->n_domains; i++) {
+        const char *dom = acct->domains[i];
+        if (dom[0] == '*') {
+            has_wild = 1;
+            continue;
+        }
+        for (const char *dot = strchr(dom, '.'); dot;
+             dot = strchr(dot + 1, '.')) {
+            snprintf(wild, sizeof(wild), "*%s", dot);
+            if (indexed_for_other(cfg, wild, acct->name))
+                return 1;
+        }
+    }
+    if (!has_wild)
+        return 0;
+    domain_index_path(cfg, NULL, dir, sizeof(dir));
+    if ((d = opendir(dir)) == NULL)
+        return 1;
+    while (!maybe && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || e->d_name[0] == '*')
+            continue;
+        for (size_t i = 0; i < acct->n_domains && !maybe; i++)
+            if (acct->domains[i][0] == '*' &&
+                wlf_domain_matches(acct->domains[i], e->d_name) &&
+                indexed_for_other(cfg, e->d_name, acct->name))
+                maybe = 1;
+    }
+    closedir(d);
+    return maybe;
+}
+
 void fpm_warn_shadowed(const fpm_ctx *ctx, const wlf_account *acct,
                        const wlf_account *before)
 {
@@ -1615,7 +1877,7 @@ void fpm_warn_shadowed(const fpm_ctx *ctx, const wlf_account *acct,
     wlf_err err;
     shadow_ctx c = { acct, before };
 
-    if (acct->n_domains == 0 ||
+    if (acct->n_domains == 0 || !may_shadow(&ctx->cfg, acct) ||
         wlf_accounts_load(&ctx->cfg, &list, &err) < 0)
         return;
     wlf_accounts_shadowed(&list, acct, warn_shadow, &c);

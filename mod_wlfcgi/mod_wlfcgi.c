@@ -108,17 +108,44 @@ static void report_skipped(const wlf_global *g)
                      g->accounts.errors[i].file, g->accounts.errors[i].msg);
 }
 
-/* The uid of user `name`; 0 if there is no such user */
-static int user_uid(const char *name, uid_t *uid)
+/* The uid of user `name`; 0 if there is no such user. `users` (user
+ * name -> uid_t, or NULL) is asked first. */
+static int user_uid(apr_hash_t *users, const char *name, uid_t *uid)
 {
     struct passwd pw, *res = NULL;
     char buf[4096];
+    const uid_t *known;
 
-    if (name == NULL ||
-        getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+    if (name == NULL)
+        return 0;
+    if (users && (known = apr_hash_get(users, name, APR_HASH_KEY_STRING))) {
+        *uid = *known;
+        return 1;
+    }
+    if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
         return 0;
     *uid = pw.pw_uid;
     return 1;
+}
+
+/* Every user NSS lists, read once (at start-up, one thread): a
+ * getpwnam() per account reads /etc/passwd up to the user each time,
+ * which made starting httpd with thousands of accounts quadratic. */
+static apr_hash_t *all_users(apr_pool_t *p)
+{
+    apr_hash_t *users = apr_hash_make(p);
+    struct passwd *pw;
+
+    setpwent();
+    while ((pw = getpwent()) != NULL) {
+        uid_t *uid = apr_palloc(p, sizeof(*uid));
+        *uid = pw->pw_uid;
+        if (apr_hash_get(users, pw->pw_name, APR_HASH_KEY_STRING) == NULL)
+            apr_hash_set(users, apr_pstrdup(p, pw->pw_name),
+                         APR_HASH_KEY_STRING, uid);
+    }
+    endpwent();
+    return users;
 }
 
 static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
@@ -300,9 +327,14 @@ static void resolve_socket_dir(apr_pool_t *pconf, wlf_global *g)
 static int make_accounts(apr_pool_t *pconf, wlf_global *g,
                          const char *config_file)
 {
+    apr_pool_t *tmp = NULL;
+    apr_hash_t *users = NULL;
+
     g->by_name = apr_hash_make(pconf);
     g->accts = apr_array_make(pconf, (int)g->accounts.n + 1,
                               sizeof(wlf_acct *));
+    if (g->accounts.n > 16 && apr_pool_create(&tmp, pconf) == APR_SUCCESS)
+        users = all_users(tmp);
     for (size_t i = 0; i < g->accounts.n; i++) {
         wlf_acct *a = make_acct(pconf, g, &g->accounts.items[i]);
         if (a == NULL) {
@@ -314,7 +346,7 @@ static int make_accounts(apr_pool_t *pconf, wlf_global *g,
         }
         /* whose files its vhosts may send; without a user (deleted
          * after fpmctl added it) nobody's but root's readable ones */
-        if (!user_uid(g->accounts.items[i].user, &a->uid)) {
+        if (!user_uid(users, g->accounts.items[i].user, &a->uid)) {
             a->uid = (uid_t)-1;
             if (should_report())
                 ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0,
@@ -339,6 +371,8 @@ static int make_accounts(apr_pool_t *pconf, wlf_global *g,
         apr_hash_set(g->by_name, a->name, APR_HASH_KEY_STRING, a);
         APR_ARRAY_PUSH(g->accts, wlf_acct *) = a;
     }
+    if (tmp)        /* on an error return, pconf's clearing frees it */
+        apr_pool_destroy(tmp);
     return OK;
 }
 

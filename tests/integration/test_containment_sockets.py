@@ -389,6 +389,9 @@ def test_users_that_reach_the_sockets_get_no_account(sandbox, web_member):
 def test_user_that_joins_httpd_group_later(sandbox, wlft_user):
     sb = sandbox
     pw = wlft_user("latejoin")
+    # checked before "late": check reads users and groups once from the
+    # second account on, and must still see the new membership
+    sb.add_account("early")
     sb.add_account("late", user=pw.pw_name)
     master = sb.master_pid("late")
     _group_member(pw.pw_name, True)

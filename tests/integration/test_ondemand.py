@@ -291,6 +291,35 @@ def test_failed_start_answers_503_and_says_why(od):
                what="serve to report the failed start")
 
 
+def test_a_request_sent_after_the_failed_start_still_gets_the_503(od):
+    """A client that connected but sends its request only once serve has
+    seen the start fail (here: 0.3 s later) reads the 503; serve waits
+    for the request before it answers and closes (otherwise the client's
+    write fails with EPIPE and it never sees the answer)."""
+    from wlf import fcgi
+    od.add_php_version("9.9", "/bin/false")
+    od.add_account("late", args=["--php", "9.9"])
+    script = od.write_php("late", HELLO)
+    params = {"REQUEST_METHOD": "GET", "SCRIPT_FILENAME": script,
+              "SCRIPT_NAME": "/x.php", "REQUEST_URI": "/x.php",
+              "QUERY_STRING": "", "SERVER_NAME": "localhost",
+              "SERVER_PORT": "80", "REMOTE_ADDR": "127.0.0.1",
+              "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1"}
+    request = (fcgi._record(1, bytes([0, 1, 0, 0, 0, 0, 0, 0])) +
+               fcgi._record(4, fcgi._pairs(params)) + fcgi._record(4) +
+               fcgi._record(5))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(20)
+        s.connect(od.socket("late"))
+        time.sleep(0.3)
+        s.sendall(request)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert b"Status: 503" in answer and b"Retry-After: 10" in answer, answer
+    assert b"could not be started" in answer
+
+
 def test_sigterm_stops_what_serve_started_and_itself(od):
     for n in ("k1", "k2"):
         od.add_account(n)

@@ -889,6 +889,16 @@ static void test_exact_domains_inside_anothers_wildcard_are_found(
     assert_string_equal(out, "b:foo.shop.example<a:*.shop.example\n"
                              "zed:bar.shop.example<a:*.shop.example\n");
     wlf_account_free(&change);
+    /* a new account whose wildcard covers others' exact names */
+    unit_alice(&change, 0);
+    snprintf(change.name, sizeof(change.name), "wide");
+    assert_int_equal(wlf_account_add_domain(&change, "*.example", &e), 0);
+    out[0] = '\0';
+    wlf_accounts_shadowed(&list, &change, note_shadow, out);
+    assert_string_equal(out, "b:foo.shop.example<a:*.shop.example\n"
+                             "b:foo.shop.example<wide:*.example\n"
+                             "c:shop.example<wide:*.example\n");
+    wlf_account_free(&change);
     wlf_account_list_free(&list);
 }
 
