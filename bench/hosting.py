@@ -414,7 +414,8 @@ WLFcgiConfig {self.sb.conf}
             r = self.sb.fpmctl("set", name, *assignments)
             if r.rc != 0:
                 raise RuntimeError(f"fpmctl set {name}:\n{r}")
-        self.module.graceful()
+        if self.module.proc is not None:
+            self.module.graceful()
 
     def close(self):
         for s in self.servers:

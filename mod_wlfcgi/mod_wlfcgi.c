@@ -33,8 +33,17 @@
 #include "wlf_reuse.h"
 #include "wlf_upload.h"
 
-/* FastCGI records carry at most 65535 bytes: one record per read */
-#define WLF_IO_BUFFER       65535
+/*
+ * How much of a request body mod_proxy_fcgi moves per round, in records
+ * of at most 65535 bytes. It polls the FPM socket before each round, and
+ * a Unix socket polls writable only once at most a quarter of its send
+ * buffer (208 KiB) is queued: PHP then has at most 52 KiB left while
+ * httpd reads the next round from the client. With one record per round
+ * PHP ran dry about once per record and waited for httpd; 512 KiB rounds
+ * keep it fed (fewer waits than behind nginx) while the buffer, one per
+ * request, stays within httpd's MaxMemFree for reuse.
+ */
+#define WLF_IO_BUFFER       (512 * 1024)
 
 wlf_global *wlf_g;
 static const char *const default_exts[] = { ".php" };
@@ -391,7 +400,7 @@ static int define_slot_workers(apr_pool_t *pconf, apr_pool_t *ptemp,
         /* a restarted instance must be usable at once */
         w->s->retry = 0;
         w->s->retry_set = 1;
-        /* body and response in pieces of one FastCGI record */
+        /* bodies in rounds of several FastCGI records */
         w->s->io_buffer_size = WLF_IO_BUFFER;
         w->s->io_buffer_size_set = 1;
         w->s->disablereuse_set = 1;

@@ -1,7 +1,7 @@
 /*
  * mod_wlfcgi_filters.c - input filters on the request bodies sent to an
  * account: one stops a body of unknown length at the upload limit, the
- * other reads large bodies in pieces of one FastCGI record.
+ * other reads large bodies in large pieces.
  */
 #include "httpd.h"
 #include "http_log.h"
@@ -51,13 +51,32 @@ static apr_status_t limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
 }
 
 /*
+ * Make the buckets of bb survive the next read from the filters below
+ * (a no-op for the heap buckets of a plain socket; transient ones are
+ * copied) and add their length to *have. Returns 0, or -1 when a bucket's
+ * length is unknown: then gathering stops.
+ */
+static int hold_buckets(apr_bucket_brigade *bb, apr_pool_t *p,
+                        apr_off_t *have)
+{
+    for (apr_bucket *e = APR_BRIGADE_FIRST(bb);
+         e != APR_BRIGADE_SENTINEL(bb); e = APR_BUCKET_NEXT(e)) {
+        if (e->length == (apr_size_t)-1 ||
+            apr_bucket_setaside(e, p) != APR_SUCCESS)
+            return -1;
+        *have += (apr_off_t)e->length;
+    }
+    return 0;
+}
+
+/*
  * httpd reads a request body from the socket 8000 bytes at a time, and
  * mod_proxy_fcgi sends each piece it gets as one FastCGI record, after a
  * poll: three system calls per 8000 bytes. For large bodies this filter
- * hands mod_proxy_fcgi whatever has arrived already, up to the 64 KiB it
- * asks for (our workers' io_buffer_size): the first read blocks as asked,
- * the rest only take what is there. Data is never held back: it moves on
- * as soon as no more is waiting.
+ * hands mod_proxy_fcgi whatever has arrived already, up to what it asks
+ * for (our workers' io_buffer_size): the first read blocks as asked, the
+ * rest only take what is there. Data is never held back: it moves on as
+ * soon as no more is waiting.
  */
 static apr_status_t gather_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                   ap_input_mode_t mode, apr_read_type_e block,
@@ -75,16 +94,11 @@ static apr_status_t gather_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     if (more == NULL)
         f->ctx = more = apr_brigade_create(f->r->pool,
                                            f->c->bucket_alloc);
+    if (hold_buckets(bb, f->r->pool, &have) < 0)
+        return APR_SUCCESS;
     while (!APR_BRIGADE_EMPTY(bb) &&
-           !APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb))) {
-        if (apr_brigade_length(bb, 1, &have) != APR_SUCCESS ||
-            have + 8000 > readbytes)
-            break;
-        /* keep what we have valid across the next read (no-op for the
-         * heap buckets of a plain socket; copies transient ones) */
-        for (apr_bucket *e = APR_BRIGADE_FIRST(bb);
-             e != APR_BRIGADE_SENTINEL(bb); e = APR_BUCKET_NEXT(e))
-            apr_bucket_setaside(e, f->r->pool);
+           !APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb)) &&
+           have + 8000 <= readbytes) {
         rv = ap_get_brigade(f->next, more, AP_MODE_READBYTES,
                             APR_NONBLOCK_READ, readbytes - have);
         if (rv != APR_SUCCESS || APR_BRIGADE_EMPTY(more)) {
@@ -93,7 +107,10 @@ static apr_status_t gather_filter(ap_filter_t *f, apr_bucket_brigade *bb,
             apr_brigade_cleanup(more);
             break;
         }
+        rv = hold_buckets(more, f->r->pool, &have);
         APR_BRIGADE_CONCAT(bb, more);
+        if (rv < 0)
+            break;
     }
     return APR_SUCCESS;
 }

@@ -105,7 +105,7 @@ int wlfcgi_request_status(int *status, request_rec *r);
 void wlfcgi_register_filters(void);
 /* Count a body of unknown length and stop it at `limit` (413) */
 void wlfcgi_limit_body(request_rec *r, long long limit, const wlf_acct *a);
-/* Read large bodies in pieces of one FastCGI record; `length` is the
+/* Read large bodies in large pieces; `length` is the
  * announced Content-Length, or -1 */
 void wlfcgi_gather_body(request_rec *r, long long length);
 
