@@ -111,6 +111,8 @@ WLF_CONFDIR  ?= $(SYSCONFDIR)/wlfcgi
 WLF_STATEDIR ?= /var/lib/wlfcgi
 WLF_LOGDIR   ?= /var/log/wlfcgi
 HTTPD_LAYOUT ?= $(if $(wildcard /etc/apache2/mods-available),debian,redhat)
+# the group httpd runs as: it alone (with root) may reach the sockets
+HTTPD_GROUP  ?= $(if $(filter debian,$(HTTPD_LAYOUT)),www-data,apache)
 HTTPD_MODDIR ?= $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
 ifeq ($(HTTPD_LAYOUT),debian)
 HTTPD_MODCONFDIR ?= $(SYSCONFDIR)/apache2/mods-available
@@ -146,11 +148,14 @@ else
 	$(INSTALL) -m 0644 conf.d/10-wlfcgi.conf $(DESTDIR)$(HTTPD_MODCONFDIR)/10-wlfcgi.conf
 	$(INSTALL) -m 0644 conf.d/wlfcgi.conf $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf
 endif
-	sed 's|WLFcgiConfig /etc/wlfcgi/|WLFcgiConfig $(WLF_CONFDIR)/|' \
+	@# WLFcgiConfig and the status page's password file
+	sed 's|/etc/wlfcgi/|$(WLF_CONFDIR)/|g' \
 	    $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf >$(BUILD)/wlfcgi.httpd.conf
 	$(INSTALL) -m 0644 $(BUILD)/wlfcgi.httpd.conf $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf
 	$(INSTALL) -m 0644 rpm/wlfcgi-fpm@.service rpm/wlfcgi.service $(DESTDIR)$(UNITDIR)/
-	$(INSTALL) -m 0644 rpm/wlfcgi.tmpfiles $(DESTDIR)$(TMPFILESDIR)/wlfcgi.conf
+	sed 's|^d /run/wlfcgi 0750 root apache -$$|d /run/wlfcgi 0750 root $(HTTPD_GROUP) -|' \
+	    rpm/wlfcgi.tmpfiles >$(BUILD)/wlfcgi.tmpfiles
+	$(INSTALL) -m 0644 $(BUILD)/wlfcgi.tmpfiles $(DESTDIR)$(TMPFILESDIR)/wlfcgi.conf
 	$(INSTALL) -m 0644 rpm/wlfcgi.logrotate $(DESTDIR)$(LOGROTATEDIR)/wlfcgi
 	$(INSTALL) -m 0644 rpm/fpmctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fpmctl
 	$(if $(MAN8),$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)

@@ -25,15 +25,17 @@ DEB_PKGS=(
     php-fpm php-apcu
     # test
     libcmocka-dev clang libclang-rt-14-dev llvm python3-pytest python3-requests
+    python3-h2
     curl wrk nginx man-db groff-base systemd shellcheck cppcheck procps
-    valgrind
+    valgrind python3-prometheus-client
     # package (rpm/build-rpm.sh, tests/integration/test_packaging.py)
     rpm rpmlint elfutils file bzip2 checkpolicy semodule-utils logrotate
 )
 RPM_PKGS=(
     gcc make pkgconf-pkg-config httpd httpd-devel apr-devel apr-util-devel
     libconfig-devel php-fpm php-opcache php-pecl-apcu libcmocka-devel clang
-    compiler-rt llvm python3-pytest python3-requests curl nginx man-db valgrind
+    compiler-rt llvm python3-pytest python3-requests python3-h2 curl nginx man-db
+    valgrind python3-prometheus_client
     systemd ShellCheck cppcheck procps-ng rpm-build rpmlint
     systemd-rpm-macros elfutils file bzip2 checkpolicy policycoreutils
     selinux-policy-devel logrotate

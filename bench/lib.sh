@@ -250,6 +250,11 @@ median() {
     sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
 }
 
+# median_of "3 1 2 ": the median of a space-separated list
+median_of() {
+    tr ' ' '\n' <<<"$1" | grep . | median
+}
+
 # CPU time (clock ticks, user+system) used so far by process PARENT and
 # its children, or only by the children whose command line contains
 # PATTERN ("pool bench")

@@ -7,7 +7,7 @@ second httpd without the module (FilesMatch SetHandler
 "proxy:unix:...|fcgi://localhost") and by nginx. Both httpds run the same
 MPM settings (--mpm: "bench" = mpm_event, 2 processes x 32 threads, all
 started; "debian" = the distribution's mpm_event.conf). The script is
-<?php echo "ok"; and the static file holds 2 bytes.
+<?php echo 'ok'; and the static file holds 2 bytes.
 
 Two phases, each with its rounds interleaved over the set-ups:
 
@@ -37,8 +37,7 @@ import time
 import urllib.request
 
 from hosting import (Hosting, cpu_seconds, loadavg, log, median, ratio, wrk)
-
-HELLO = '<?php echo "ok";'
+from wlf.php import HELLO  # noqa: E402  (hosting put tests/ on the path)
 
 
 def conns_to(sock_paths):

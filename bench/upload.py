@@ -33,17 +33,8 @@ import time
 
 from hosting import (Hosting, cpu_seconds, loadavg, log, median, ratio,
                      rss_kib)
+from wlf.php import SINK  # noqa: E402  (hosting put tests/ on the path)
 
-SINK = r"""<?php
-$dir = ini_get('upload_tmp_dir') ?: sys_get_temp_dir();
-$path = tempnam($dir, 'sink');
-$in = fopen('php://input', 'rb');
-$out = fopen($path, 'wb');
-$n = stream_copy_to_stream($in, $out);
-fclose($out);
-unlink($path);
-echo $n, "\n";
-"""
 
 CONFIGS = ("wlfcgi", "stock", "nginx")
 

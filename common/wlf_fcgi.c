@@ -255,6 +255,27 @@ static int connect_unix(const char *sock_path, long long deadline,
     return -1;
 }
 
+/* After send() (POLLOUT) or recv() (POLLIN) on fd failed: 0 when the
+ * socket became ready to try again, -1 with err set when time ran out or
+ * the error is a real one. */
+static int retry_io(int fd, short events, long long deadline,
+                    const char *sock_path, int timeout_ms, wlf_err *err)
+{
+    int sending = events == POLLOUT;
+
+    if (errno != EAGAIN && errno != EINTR)
+        return wlf_fail(err, "socket", "%s %s: %s",
+                        sending ? "send to" : "read from", sock_path,
+                        strerror(errno));
+    if (wait_fd(fd, events, deadline) > 0)
+        return 0;
+    if (sending)
+        return wlf_fail(err, "socket", "%s: timed out after %d ms sending",
+                        sock_path, timeout_ms);
+    return wlf_fail(err, "socket", "%s: no answer within %d ms", sock_path,
+                    timeout_ms);
+}
+
 /* Send req on fd and read until END_REQUEST (the connection may stay
  * open afterwards: kept-alive requests). */
 static int exchange(int fd, const char *sock_path, const unsigned char *req,
@@ -268,18 +289,11 @@ static int exchange(int fd, const char *sock_path, const unsigned char *req,
     memset(resp, 0, sizeof(*resp));
     while (sent < req_len) {
         ssize_t n = send(fd, req + sent, req_len - sent, MSG_NOSIGNAL);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (wait_fd(fd, POLLOUT, deadline) <= 0) {
-                wlf_fail(err, "socket", "%s: timed out after %d ms sending",
-                         sock_path, timeout_ms);
-                goto out;
-            }
-            continue;
-        }
         if (n < 0) {
-            wlf_fail(err, "socket", "send to %s: %s", sock_path,
-                     strerror(errno));
-            goto out;
+            if (retry_io(fd, POLLOUT, deadline, sock_path, timeout_ms,
+                         err) < 0)
+                goto out;
+            continue;
         }
         sent += (size_t)n;
     }
@@ -301,18 +315,11 @@ static int exchange(int fd, const char *sock_path, const unsigned char *req,
             in_cap = ncap;
         }
         n = recv(fd, in + in_len, in_cap - in_len, 0);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (wait_fd(fd, POLLIN, deadline) <= 0) {
-                wlf_fail(err, "socket", "%s: no answer within %d ms",
-                         sock_path, timeout_ms);
-                goto out;
-            }
-            continue;
-        }
         if (n < 0) {
-            wlf_fail(err, "socket", "read from %s: %s", sock_path,
-                     strerror(errno));
-            goto out;
+            if (retry_io(fd, POLLIN, deadline, sock_path, timeout_ms,
+                         err) < 0)
+                goto out;
+            continue;
         }
         if (n == 0) {
             wlf_fail(err, "socket", "%s: connection closed before the end "
@@ -414,13 +421,27 @@ static void get_params(const char *params[GET_PARAMS], const char *path,
     memcpy(params, p, sizeof(p));
 }
 
-static int get_page(const char *sock_path, const char *path, const char *qs,
-                    int timeout_ms, wlf_fcgi_response *resp, wlf_err *err)
+/* GET php-fpm's own `path`: 0 when it answers 200 with a body that
+ * good() accepts; else -1, and *status is what it answered (0: nothing,
+ * err says why). */
+static int get_page(const char *sock_path, const char *path, int timeout_ms,
+                    int (*good)(const char *body, size_t len, void *arg),
+                    void *arg, int *status, wlf_err *err)
 {
-    const char *params[GET_PARAMS];
+    const char *params[GET_PARAMS], *body;
+    wlf_fcgi_response resp;
+    size_t body_len;
+    int ok;
 
-    get_params(params, path, qs);
-    return wlf_fcgi_request(sock_path, params, timeout_ms, resp, err);
+    *status = 0;
+    get_params(params, path, "");
+    if (wlf_fcgi_request(sock_path, params, timeout_ms, &resp, err) < 0)
+        return -1;
+    *status = wlf_fcgi_http_status(resp.out ? resp.out : "", resp.out_len,
+                                   &body, &body_len);
+    ok = *status == 200 && good(body, body_len, arg);
+    wlf_fcgi_response_free(&resp);
+    return ok ? 0 : -1;
 }
 
 int wlf_fcgi_warm(const char *sock_path, const char *path, int n,
@@ -463,26 +484,24 @@ int wlf_fcgi_warm(const char *sock_path, const char *path, int n,
     return warmed;
 }
 
+static int is_pong(const char *body, size_t len, void *arg)
+{
+    (void)arg;
+    return len >= 4 && memcmp(body, "pong", 4) == 0;
+}
+
 int wlf_fcgi_ping(const char *sock_path, const char *path, int timeout_ms,
                   wlf_err *err)
 {
-    wlf_fcgi_response resp;
-    const char *body;
-    size_t body_len;
     int status;
 
-    if (get_page(sock_path, path, "", timeout_ms, &resp, err) < 0)
+    if (get_page(sock_path, path, timeout_ms, is_pong, NULL, &status,
+                 err) == 0)
+        return 0;
+    if (status == 0)
         return -1;
-    status = wlf_fcgi_http_status(resp.out ? resp.out : "", resp.out_len,
-                                  &body, &body_len);
-    if (status != 200 || body_len < 4 || memcmp(body, "pong", 4) != 0) {
-        wlf_fail(err, "socket", "%s: ping answered status %d, not pong",
-                 sock_path, status);
-        wlf_fcgi_response_free(&resp);
-        return -1;
-    }
-    wlf_fcgi_response_free(&resp);
-    return 0;
+    return wlf_fail(err, "socket", "%s: ping answered status %d, not pong",
+                    sock_path, status);
 }
 
 static long long status_number(const char *v)
@@ -562,24 +581,21 @@ int wlf_fpm_status_parse(const char *text, size_t len, wlf_fpm_status *st)
     return found_pool ? 0 : -1;
 }
 
+static int is_status_page(const char *body, size_t len, void *st)
+{
+    return wlf_fpm_status_parse(body, len, st) == 0;
+}
+
 int wlf_fpm_status_fetch(const char *sock_path, const char *path,
                          int timeout_ms, wlf_fpm_status *st, wlf_err *err)
 {
-    wlf_fcgi_response resp;
-    const char *body;
-    size_t body_len;
     int status;
 
-    if (get_page(sock_path, path, "", timeout_ms, &resp, err) < 0)
+    if (get_page(sock_path, path, timeout_ms, is_status_page, st, &status,
+                 err) == 0)
+        return 0;
+    if (status == 0)
         return -1;
-    status = wlf_fcgi_http_status(resp.out ? resp.out : "", resp.out_len,
-                                  &body, &body_len);
-    if (status != 200 || wlf_fpm_status_parse(body, body_len, st) < 0) {
-        wlf_fail(err, "socket", "%s: status page answered %d without a "
-                 "pool line", sock_path, status);
-        wlf_fcgi_response_free(&resp);
-        return -1;
-    }
-    wlf_fcgi_response_free(&resp);
-    return 0;
+    return wlf_fail(err, "socket", "%s: status page answered %d without a "
+                    "pool line", sock_path, status);
 }

@@ -101,10 +101,10 @@ static int with_libconfig(const char *path, const char *text,
  * (wlf_setting_defs) are accepted besides where only_keys() says so. */
 static const char *const config_keys[] = {
     "service", "httpd_group", "min_uid", "lock_timeout", "start_timeout",
-    "drain_time", "upload_min_rate", "paths", "php", "defaults",
-    "php_admin_allowed", NULL };
+    "drain_time", "upload_min_rate", "cgroup_subtree", "paths", "php",
+    "defaults", "php_admin_allowed", NULL };
 static const char *const config_path_keys[] = {
-    "accounts", "sockets", "state", "logs", NULL };
+    "accounts", "sockets", "state", "logs", "units", NULL };
 static const char *const config_php_keys[] = { "default", "versions", NULL };
 static const char *const php_version_keys[] = { "version", "fpm", NULL };
 static const char *const account_keys[] = {
@@ -148,16 +148,33 @@ static const char *lookup_string(const config_setting_t *g, const char *key)
     return v;
 }
 
-/* The two strings of a list entry { keys[0] = "..."; keys[1] = "..."; };
- * -1 when it is not such a group. */
-static int entry_strings(const config_setting_t *e, const char *const *keys,
-                         const char **first, const char **second)
+typedef int (*pair_fn)(void *obj, const char *first, const char *second,
+                       const char *where, wlf_err *err);
+
+/* Each entry { keys[0] = "..."; keys[1] = "..."; } of `list` given to
+ * add(); `field` names the list in messages. */
+static int each_pair(const config_setting_t *list, const char *const *keys,
+                     const char *field, const char *where, pair_fn add,
+                     void *obj, wlf_err *err)
 {
-    if (!config_setting_is_group(e))
-        return -1;
-    *first = lookup_string(e, keys[0]);
-    *second = lookup_string(e, keys[1]);
-    return *first && *second ? 0 : -1;
+    int n = config_setting_length(list);
+
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(list,
+                                                            (unsigned)i);
+        const char *first = NULL, *second = NULL;
+        if (config_setting_is_group(e)) {
+            first = lookup_string(e, keys[0]);
+            second = lookup_string(e, keys[1]);
+        }
+        if (first == NULL || second == NULL)
+            return wlf_fail(err, field, "%s, line %d: each entry needs %s "
+                            "and %s strings", where,
+                            config_setting_source_line(e), keys[0], keys[1]);
+        if (add(obj, first, second, where, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Accept only the listed member names in group g (typos are errors). */
@@ -232,6 +249,12 @@ static int get_int(const config_setting_t *g, const char *key,
 /* ------------------------------------------------------------------ */
 /* wlfcgi.conf                                                         */
 
+static int add_php(void *cfg, const char *version, const char *fpm,
+                   const char *where, wlf_err *err)
+{
+    return wlf_config_add_php(cfg, version, fpm, where, err);
+}
+
 static int parse_config(const config_t *lc, const char *where, void *out,
                         const void *ctx, wlf_err *err)
 {
@@ -276,6 +299,10 @@ static int parse_config(const config_t *lc, const char *where, void *out,
             return wlf_fail(err, "upload_min_rate", "must be at least 1K");
     }
 
+    if (get_string(root, "cgroup_subtree", where, 0, &cfg->cgroup_subtree,
+                   err) < 0)
+        return -1;
+
     g = config_setting_get_member(root, "paths");
     if (g == NULL || !config_setting_is_group(g))
         return wlf_fail(err, "paths", "%s: missing paths group", where);
@@ -287,7 +314,13 @@ static int parse_config(const config_t *lc, const char *where, void *out,
         wlf_valid_abs_path(cfg->accounts_dir, "paths.accounts", err) < 0 ||
         wlf_valid_abs_path(cfg->socket_dir, "paths.sockets", err) < 0 ||
         wlf_valid_abs_path(cfg->state_dir, "paths.state", err) < 0 ||
-        wlf_valid_abs_path(cfg->log_dir, "paths.logs", err) < 0)
+        wlf_valid_abs_path(cfg->log_dir, "paths.logs", err) < 0 ||
+        get_string(g, "units", where, 0, &cfg->unit_dir, err) < 0)
+        return -1;
+    if (wlf_config_builtin_limits(cfg, "") < 0)
+        return wlf_fail(err, "paths.units", "out of memory");
+    if (wlf_valid_abs_path(cfg->unit_dir, "paths.units", err) < 0 ||
+        wlf_valid_cgroup_subtree(cfg->cgroup_subtree, err) < 0)
         return -1;
     /* sun_path is 108 bytes: NAME(32).x.sock must still fit */
     if (strlen(cfg->socket_dir) > WLF_SOCKET_DIR_MAX)
@@ -307,17 +340,9 @@ static int parse_config(const config_t *lc, const char *where, void *out,
         if (vs == NULL || !config_setting_is_list(vs) || n == 0)
             return wlf_fail(err, "php.versions", "%s: must list at least one "
                             "{ version = \"...\"; fpm = \"...\"; }", where);
-        for (int i = 0; i < n; i++) {
-            const config_setting_t *e = config_setting_get_elem(vs,
-                                                                (unsigned)i);
-            const char *v, *f;
-            if (entry_strings(e, php_version_keys, &v, &f) < 0)
-                return wlf_fail(err, "php.versions", "%s, line %d: each "
-                                "entry needs version and fpm strings", where,
-                                config_setting_source_line(e));
-            if (wlf_config_add_php(cfg, v, f, where, err) < 0)
-                return -1;
-        }
+        if (each_pair(vs, php_version_keys, "php.versions", where, add_php,
+                      cfg, err) < 0)
+            return -1;
     }
     if (wlf_config_php(cfg, cfg->php_default) == NULL)
         return wlf_fail(err, "php.default", "%s: version '%s' is not in "
@@ -393,6 +418,14 @@ typedef struct {
     const char *name;
 } account_ctx;
 
+static int add_php_admin(void *acct, const char *key, const char *value,
+                         const char *where, wlf_err *err)
+{
+    if (wlf_account_set_php_admin(acct, key, value) < 0)
+        return wlf_fail(err, "php_admin", "out of memory");
+    return 0;
+}
+
 static int parse_account(const config_t *lc, const char *where, void *out,
                          const void *vctx, wlf_err *err)
 {
@@ -438,21 +471,12 @@ static int parse_account(const config_t *lc, const char *where, void *out,
 
     g = config_setting_get_member(root, "php_admin");
     if (g) {
-        int n = config_setting_length(g);
         if (!config_setting_is_list(g))
             return wlf_fail(err, "php_admin", "%s: must be a list of "
                             "{ name = \"...\"; value = \"...\"; }", where);
-        for (int i = 0; i < n; i++) {
-            const config_setting_t *e = config_setting_get_elem(g,
-                                                                (unsigned)i);
-            const char *k, *v;
-            if (entry_strings(e, php_admin_keys, &k, &v) < 0)
-                return wlf_fail(err, "php_admin", "%s, line %d: each entry "
-                                "needs name and value strings", where,
-                                config_setting_source_line(e));
-            if (wlf_account_set_php_admin(acct, k, v) < 0)
-                return wlf_fail(err, "php_admin", "out of memory");
-        }
+        if (each_pair(g, php_admin_keys, "php_admin", where, add_php_admin,
+                      acct, err) < 0)
+            return -1;
     }
     if (wlf_account_check(ctx->cfg, acct, err) < 0) {
         wlf_err inner = *err;
@@ -565,23 +589,18 @@ int wlf_account_files(const wlf_config *cfg, char ***names, size_t *n,
 static int add_load_error(wlf_account_list *list, const char *file,
                           const char *msg)
 {
-    wlf_load_error *n = realloc(list->errors,
-                                (list->n_errors + 1) * sizeof(*n));
-    char *f, *m;
+    wlf_load_error e, *n;
 
-    if (n == NULL)
+    if (wlf_strdup_pair(file, msg, &e.file, &e.msg) < 0)
         return -1;
-    list->errors = n;
-    f = strdup(file);
-    m = strdup(msg);
-    if (f == NULL || m == NULL) {
-        free(f);
-        free(m);
+    n = realloc(list->errors, (list->n_errors + 1) * sizeof(*n));
+    if (n == NULL) {
+        free(e.file);
+        free(e.msg);
         return -1;
     }
-    n[list->n_errors].file = f;
-    n[list->n_errors].msg = m;
-    list->n_errors++;
+    list->errors = n;
+    n[list->n_errors++] = e;
     return 0;
 }
 

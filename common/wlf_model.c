@@ -57,6 +57,18 @@ int wlf_strlist_push(char ***v, size_t *n, const char *s)
     return 0;
 }
 
+int wlf_strdup_pair(const char *a, const char *b, char **ca, char **cb)
+{
+    *ca = strdup(a);
+    *cb = strdup(b);
+    if (*ca && *cb)
+        return 0;
+    free(*ca);
+    free(*cb);
+    *ca = *cb = NULL;
+    return -1;
+}
+
 /* strdup that keeps NULL; *ok drops to 0 when a copy failed */
 static char *copy_or_null(const char *s, int *ok)
 {
@@ -100,6 +112,21 @@ void wlf_config_builtin(wlf_config *cfg)
     wlf_settings_builtin(&cfg->defaults);
 }
 
+int wlf_config_builtin_limits(wlf_config *cfg, const char *prefix)
+{
+    size_t n = strlen(prefix) + sizeof("/etc/systemd/system");
+
+    if (cfg->unit_dir == NULL) {
+        if ((cfg->unit_dir = malloc(n)) == NULL)
+            return -1;
+        snprintf(cfg->unit_dir, n, "%s/etc/systemd/system", prefix);
+    }
+    if (cfg->cgroup_subtree == NULL &&
+        (cfg->cgroup_subtree = strdup("wlfcgi")) == NULL)
+        return -1;
+    return 0;
+}
+
 void wlf_config_free(wlf_config *cfg)
 {
     free(cfg->file);
@@ -108,6 +135,8 @@ void wlf_config_free(wlf_config *cfg)
     free(cfg->socket_dir);
     free(cfg->state_dir);
     free(cfg->log_dir);
+    free(cfg->unit_dir);
+    free(cfg->cgroup_subtree);
     free(cfg->php_default);
     for (size_t i = 0; i < cfg->n_php_versions; i++) {
         free(cfg->php_versions[i].version);
@@ -215,7 +244,8 @@ int wlf_config_init_defaults(wlf_config *cfg, const char *prefix,
     cfg->state_dir = prefixed(prefix, "/var/lib/wlfcgi");
     cfg->log_dir = prefixed(prefix, "/var/log/wlfcgi");
     if (!cfg->httpd_group || !cfg->accounts_dir || !cfg->socket_dir ||
-        !cfg->state_dir || !cfg->log_dir) {
+        !cfg->state_dir || !cfg->log_dir ||
+        wlf_config_builtin_limits(cfg, prefix) < 0) {
         wlf_fail(err, "init", "out of memory");
         goto fail;
     }
@@ -350,13 +380,8 @@ int wlf_account_set_php_admin(wlf_account *acct, const char *key,
     if (n == NULL)
         return -1;
     acct->php_admin = n;
-    k = strdup(key);
-    v = strdup(value);
-    if (k == NULL || v == NULL) {
-        free(k);
-        free(v);
+    if (wlf_strdup_pair(key, value, &k, &v) < 0)
         return -1;
-    }
     n[acct->n_php_admin].key = k;
     n[acct->n_php_admin].value = v;
     acct->n_php_admin++;
@@ -380,6 +405,20 @@ int wlf_valid_home(const char *home, wlf_err *err)
 int wlf_account_check(const wlf_config *cfg, const wlf_account *acct,
                       wlf_err *err)
 {
+    wlf_settings eff;
+    long long need;
+
+    if (wlf_account_effective(cfg, acct, &eff) < 0)
+        return wlf_fail(err, "settings", "out of memory");
+    /* the master and max_children workers must fit */
+    need = eff.num[WLF_S_MAX_CHILDREN] + 2;
+    if (eff.num[WLF_S_TASKS] != 0 && eff.num[WLF_S_TASKS] < need) {
+        wlf_settings_free(&eff);
+        return wlf_fail(err, "tasks", "must be 0 (no limit) or at least "
+                        "max_children + 2 = %lld (the master, the workers "
+                        "and one to spare)", need);
+    }
+    wlf_settings_free(&eff);
     if (wlf_valid_account_name(acct->name, err) < 0)
         return -1;
     if (acct->user == NULL)

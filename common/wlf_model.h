@@ -44,6 +44,8 @@ typedef struct {
     char *socket_dir;
     char *state_dir;
     char *log_dir;
+    char *unit_dir;             /* systemd mode: generated slices, drop-ins */
+    char *cgroup_subtree;       /* group of the account groups / slices */
     char *php_default;
     wlf_php_version *php_versions;
     size_t n_php_versions;
@@ -55,6 +57,9 @@ typedef struct {
 /* An empty configuration with the builtin values of everything that has
  * one (service, timeouts, defaults); no paths, no PHP versions. */
 void wlf_config_builtin(wlf_config *cfg);
+/* Fill unit_dir (<prefix>/etc/systemd/system) and cgroup_subtree
+ * ("wlfcgi") where they are unset. -1: out of memory. */
+int wlf_config_builtin_limits(wlf_config *cfg, const char *prefix);
 void wlf_config_free(wlf_config *cfg);
 
 /* Fill cfg with the builtin defaults and production paths under `prefix`
@@ -152,5 +157,8 @@ const wlf_account *wlf_accounts_match_host(const wlf_account_list *list,
 /* Append a copy of s to *v; -1 (nothing changed) when out of memory. */
 int wlf_strlist_push(char ***v, size_t *n, const char *s);
 void wlf_strlist_free(char **v, size_t n);
+/* Copies of a and b, both or neither: -1 (nothing kept) when out of
+ * memory. */
+int wlf_strdup_pair(const char *a, const char *b, char **ca, char **cb);
 
 #endif

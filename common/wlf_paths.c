@@ -3,57 +3,65 @@
  */
 #include "wlf_paths.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+static const char *path(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* snprintf that returns buf, for the one-line functions below */
+static const char *path(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
 const char *wlf_path_socket(const wlf_config *cfg, const char *name,
                             char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s.sock", cfg->socket_dir, name);
-    return buf;
+    return path(buf, len, "%s/%s.sock", cfg->socket_dir, name);
 }
 
 const char *wlf_path_slot_socket(const wlf_config *cfg, const char *name,
                                  char slot, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s.%c.sock", cfg->socket_dir, name, slot);
-    return buf;
+    return path(buf, len, "%s/%s.%c.sock", cfg->socket_dir, name, slot);
 }
 
 const char *wlf_path_slot_pid(const wlf_config *cfg, const char *name,
                               char slot, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s.%c.pid", cfg->socket_dir, name, slot);
-    return buf;
+    return path(buf, len, "%s/%s.%c.pid", cfg->socket_dir, name, slot);
 }
 
 const char *wlf_path_instance_dir(const wlf_config *cfg, const char *name,
                                   char slot, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/fpm/%s.%c", cfg->state_dir, name, slot);
-    return buf;
+    return path(buf, len, "%s/fpm/%s.%c", cfg->state_dir, name, slot);
 }
 
 const char *wlf_path_account_dir(const wlf_config *cfg, const char *name,
                                  char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/accounts/%s", cfg->state_dir, name);
-    return buf;
+    return path(buf, len, "%s/accounts/%s", cfg->state_dir, name);
 }
 
 const char *wlf_path_log_dir(const wlf_config *cfg, const char *name,
                              char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s", cfg->log_dir, name);
-    return buf;
+    return path(buf, len, "%s/%s", cfg->log_dir, name);
 }
 
 const char *wlf_path_account_file(const wlf_config *cfg, const char *name,
                                   char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s.conf", cfg->accounts_dir, name);
-    return buf;
+    return path(buf, len, "%s/%s.conf", cfg->accounts_dir, name);
 }
 
 char wlf_slot_of_link(const char *link_path)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "wlf_cgroup.h"
 #include "wlf_size.h"
 #include "wlf_validate.h"
 
@@ -21,9 +22,11 @@ const wlf_setting_def wlf_setting_defs[WLF_S_COUNT] = {
     [WLF_S_PM] = { "pm", WLF_T_CHOICE, 0, 1, "ondemand",
         "ondemand (fork workers as needed) or static (keep max_children; "
         "httpd reuses connections)", "ondemand|static" },
-    [WLF_S_MAX_UPLOAD] = { "max_upload", WLF_T_SIZE, 1 * WLF_KIB, 1 * WLF_TIB, "8M",
+    [WLF_S_MAX_UPLOAD] = { "max_upload", WLF_T_SIZE, 1 * WLF_KIB,
+        1 * WLF_TIB, "8M",
         "largest request body (post_max_size, upload_max_filesize)" },
-    [WLF_S_UPLOAD_CEILING] = { "upload_ceiling", WLF_T_SIZE, 0, 1 * WLF_TIB, "0",
+    [WLF_S_UPLOAD_CEILING] = { "upload_ceiling", WLF_T_SIZE, 0,
+        1 * WLF_TIB, "0",
         "largest body any location may allow (WLFcgiMaxUpload); sizes "
         "the request timeout; 0 = max_upload" },
     [WLF_S_MAX_EXECUTION_TIME] = { "max_execution_time", WLF_T_INT, 1, 86400,
@@ -43,11 +46,27 @@ const wlf_setting_def wlf_setting_defs[WLF_S_COUNT] = {
     [WLF_S_OPCACHE_REVALIDATE_FREQ] = { "opcache_revalidate_freq", WLF_T_INT,
         0, 86400, "2", "seconds between those checks "
         "(opcache.revalidate_freq)" },
-    [WLF_S_APCU_MEMORY] = { "apcu_memory", WLF_T_SIZE, 1 * WLF_MIB, 16 * WLF_GIB,
-        "32M", "APCu shared memory of the account (apc.shm_size)" },
+    [WLF_S_APCU_MEMORY] = { "apcu_memory", WLF_T_SIZE, 1 * WLF_MIB,
+        16 * WLF_GIB, "32M",
+        "APCu shared memory of the account (apc.shm_size)" },
     [WLF_S_PHP] = { "php", WLF_T_STRING, 0, 0, "",
         "PHP version, one of php.versions in wlfcgi.conf" },
+    [WLF_S_CPU] = { "cpu", WLF_T_PERCENT, 0, 100000, "0",
+        "CPU time of the whole account in percent of one core (150% = one "
+        "and a half cores); 0 = no limit" },
+    [WLF_S_MEMORY] = { "memory", WLF_T_SIZE, 0, 16 * WLF_TIB, "0",
+        "memory (RAM and swap) of the whole account, master and workers; "
+        "a worker that needs more is killed; 0 = no limit" },
+    [WLF_S_TASKS] = { "tasks", WLF_T_INT, 0, 4194304, "0",
+        "processes and threads of the account (fork bombs stop here); "
+        "0 = no limit" },
+    [WLF_S_IO_WEIGHT] = { "io_weight", WLF_T_INT, 0, 10000, "0",
+        "share of disk time against other accounts, 1-10000 (100 is the "
+        "kernel's default); 0 = not set" },
 };
+
+/* Below this a memory limit leaves no room for the master itself. */
+#define WLF_MEMORY_MIN (32 * WLF_MIB)
 
 const char *wlf_type_name(wlf_type type)
 {
@@ -56,6 +75,7 @@ const char *wlf_type_name(wlf_type type)
     case WLF_T_SIZE: return "size";
     case WLF_T_BOOL: return "bool";
     case WLF_T_CHOICE: return "choice";
+    case WLF_T_PERCENT: return "percent";
     case WLF_T_STRING: break;
     }
     return "string";
@@ -119,6 +139,13 @@ int wlf_setting_parse(wlf_settings *s, int id, const char *text, wlf_err *err)
             return wlf_fail(err, d->key, "size may not be negative");
         if (wlf_size_parse(text, d->key, &v, err) < 0)
             return -1;
+        if (id == WLF_S_MEMORY && v != 0 && v < WLF_MEMORY_MIN)
+            return wlf_fail(err, d->key, "must be 0 (no limit) or at least "
+                            "32M: the master alone needs that much");
+        return store_number(s, id, v, err);
+    case WLF_T_PERCENT:
+        if (wlf_cpu_parse(text, &v, err) < 0)
+            return -1;
         return store_number(s, id, v, err);
     case WLF_T_BOOL:
         if (!strcasecmp(text, "true") || !strcasecmp(text, "yes") ||
@@ -179,6 +206,9 @@ const char *wlf_setting_format(const wlf_settings *s, int id, char *buf,
     }
     case WLF_T_STRING:
         snprintf(buf, len, "%s", s->str[id] ? s->str[id] : "");
+        break;
+    case WLF_T_PERCENT:
+        wlf_cpu_format(s->num[id], buf, len);
         break;
     }
     return buf;
@@ -243,4 +273,14 @@ int wlf_settings_effective(const wlf_settings *defaults,
     if (out->num[WLF_S_UPLOAD_CEILING] < out->num[WLF_S_MAX_UPLOAD])
         out->num[WLF_S_UPLOAD_CEILING] = out->num[WLF_S_MAX_UPLOAD];
     return 0;
+}
+
+void wlf_settings_limits(const wlf_settings *eff, long long *cpu,
+                         long long *memory, long long *tasks,
+                         long long *io_weight)
+{
+    *cpu = eff->num[WLF_S_CPU];
+    *memory = eff->num[WLF_S_MEMORY];
+    *tasks = eff->num[WLF_S_TASKS];
+    *io_weight = eff->num[WLF_S_IO_WEIGHT];
 }

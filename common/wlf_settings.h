@@ -28,6 +28,10 @@ typedef enum {
     WLF_S_OPCACHE_REVALIDATE_FREQ,
     WLF_S_APCU_MEMORY,
     WLF_S_PHP,
+    WLF_S_CPU,
+    WLF_S_MEMORY,
+    WLF_S_TASKS,
+    WLF_S_IO_WEIGHT,
     WLF_S_COUNT
 } wlf_setting_id;
 
@@ -36,7 +40,8 @@ typedef enum {
     WLF_T_SIZE,     /* bytes, written as "8M" */
     WLF_T_BOOL,
     WLF_T_CHOICE,   /* one word of `choices`, stored as its index */
-    WLF_T_STRING    /* only "php": a version label from php.versions */
+    WLF_T_STRING,   /* only "php": a version label from php.versions */
+    WLF_T_PERCENT   /* "150%" of one CPU core; 0 = no limit */
 } wlf_type;
 
 typedef struct {
@@ -93,5 +98,11 @@ int wlf_settings_copy(wlf_settings *dst, const wlf_settings *src);
  */
 int wlf_settings_effective(const wlf_settings *defaults,
                            const wlf_settings *overrides, wlf_settings *out);
+
+/* The resource limits (cpu, memory, tasks, io_weight) of effective
+ * settings, as wlf_cgroup.h takes them. */
+void wlf_settings_limits(const wlf_settings *eff, long long *cpu,
+                         long long *memory, long long *tasks,
+                         long long *io_weight);
 
 #endif

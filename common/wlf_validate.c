@@ -186,3 +186,17 @@ int wlf_valid_php_version(const char *version, wlf_err *err)
                             "label", shown(version, b, sizeof(b)));
     return 0;
 }
+
+int wlf_valid_cgroup_subtree(const char *name, wlf_err *err)
+{
+    size_t len = name ? strlen(name) : 0;
+
+    if (len == 0 || len > 32 || !(name[0] >= 'a' && name[0] <= 'z'))
+        return wlf_fail(err, "cgroup_subtree", "must be 1-32 characters "
+                        "a-z, 0-9 or '_', starting with a letter");
+    for (size_t i = 1; i < len; i++)
+        if (!is_lower_alnum(name[i]) && name[i] != '_')
+            return wlf_fail(err, "cgroup_subtree", "'%.40s' may only "
+                            "contain a-z, 0-9 and '_'", name);
+    return 0;
+}

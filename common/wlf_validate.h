@@ -50,4 +50,8 @@ int wlf_valid_abs_path(const char *path, const char *field, wlf_err *err);
  * [a-z0-9][a-z0-9._-]{0,15} */
 int wlf_valid_php_version(const char *version, wlf_err *err);
 
+/* cgroup_subtree: a-z first, then a-z, 0-9, '_' (no '-': in a systemd
+ * slice name it would mean another level), at most 32. */
+int wlf_valid_cgroup_subtree(const char *name, wlf_err *err);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -15,6 +16,8 @@
 #include "fsutil.h"
 #include "instance.h"
 #include "ops.h"
+#include "resources.h"
+#include "wlf_metrics.h"
 
 const char cmd_add_account_usage[] =
     "add-account NAME [--user U] [--group G] [--home DIR] [--domain D]... "
@@ -35,9 +38,15 @@ const char cmd_add_account_help[] =
     "  --max-children N  most PHP worker processes (pm.max_children)\n"
     "  --max-upload SIZE largest request body, e.g. 64M or 2G\n"
     "  --php VERSION     one of php.versions in wlfcgi.conf\n\n"
-    "User and group cannot be changed later (remove and add the account\n"
-    "again). Other settings are changed with `fpmctl set`. Invalid input\n"
-    "is refused with exit 2 before anything is written.\n";
+    "The user may not be root, httpd's own user or a member of httpd's\n"
+    "group, and --group may not be httpd's group: PHP with that group\n"
+    "could connect to every account's socket. A name whose earlier\n"
+    "account was removed without --purge is refused until its data is\n"
+    "gone (remove-account NAME --purge).\n\n"
+    "User and group cannot be changed later (remove-account --purge and\n"
+    "add the account again). Other settings are changed with `fpmctl set`.\n"
+    "Invalid input is refused with exit 2 before anything is written; a\n"
+    "failed start leaves nothing behind.\n";
 
 const char cmd_remove_account_usage[] = "remove-account NAME [--purge]";
 const char cmd_remove_account_help[] =
@@ -45,6 +54,9 @@ const char cmd_remove_account_help[] =
     "generated files and its socket link.\n\n"
     "  --purge   also remove its tmp, upload and session directories\n"
     "            (<state>/accounts/NAME) and its logs (<logs>/NAME)\n\n"
+    "Without --purge those stay, and the name cannot be given to a new\n"
+    "account until they are gone: add-account refuses it. For a name that\n"
+    "was removed that way, remove-account NAME --purge deletes them.\n"
     "The account's home directory is never touched.\n";
 
 enum { OPT_USER, OPT_GROUP, OPT_HOME, OPT_DOMAIN, OPT_MAX_CHILDREN,
@@ -64,7 +76,8 @@ static const fpm_optdef add_opts[] = {
 #define MAX_ARGS 2048
 
 /* Who runs the account: a user that exists, is not root and has a uid of
- * at least min_uid; a group other than root's; an existing home. */
+ * at least min_uid; a group other than root's; neither with httpd's group
+ * (its PHP could reach every socket); an existing home. */
 static int resolve_identity(const wlf_config *cfg, wlf_account *acct,
                             const char *group_opt, const char *home_opt,
                             wlf_err *err)
@@ -98,6 +111,9 @@ static int resolve_identity(const wlf_config *cfg, wlf_account *acct,
     if ((acct->group = strdup(gr->gr_name)) == NULL ||
         (acct->home = strdup(home_opt ? home_opt : pw->pw_dir)) == NULL)
         return wlf_fail(err, "user", "out of memory");
+    /* after the copies: it looks up users and groups itself */
+    if (fpm_check_worker_identity(cfg, acct->user, acct->group, err) < 0)
+        return -1;
     return fpm_check_home(acct->home, err);
 }
 
@@ -108,7 +124,7 @@ int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
     wlf_err err;
     wlf_account acct;
     const char *name = NULL, *user = NULL, *group = NULL, *home = NULL;
-    char path[PATH_MAX], sock[PATH_MAX];
+    char path[PATH_MAX], sock[PATH_MAX], left[2 * PATH_MAX + 8];
     fpm_apply_result res;
     wlf_settings eff;
     int rc = FPM_EXIT_USAGE;
@@ -182,6 +198,15 @@ int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
         wlf_fail(&err, "name", "account '%s' already exists", name);
         goto invalid;
     }
+    /* A name is handed on clean: the sessions, uploads and PHP error log
+     * of a removed account are never given to whoever gets its name next
+     * (fpmctl cannot tell whether that is the same customer). */
+    if (fpm_leftover_data(&ctx->cfg, name, left, sizeof(left))) {
+        wlf_fail(&err, "name", "a removed account '%s' left its data in %s;"
+                 " `fpmctl remove-account %s --purge` deletes it (or move it"
+                 " away first)", name, left, name);
+        goto invalid;
+    }
     if (fpm_check_domains(ctx, &acct, &err) < 0)
         goto invalid;
 
@@ -200,8 +225,11 @@ int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
     }
     if (fpm_account_apply(ctx, &acct, FPM_APPLY_WRITE_ACCOUNT |
                           FPM_APPLY_START, &res, &err) < 0) {
+        wlf_err e2;
         wlf_settings_free(&eff);
         rc = fpm_report(&err, FPM_EXIT_FAILED);
+        /* none of it existed before: leave the name as clean as it was */
+        fpm_purge_account_data(&ctx->cfg, name, &e2);
         goto out;
     }
     fpm_say(ctx, "%s: added (user %s, php %s, socket %s, pid %ld)", name,
@@ -223,6 +251,73 @@ static const fpm_optdef remove_opts[] = {
     [OPT_PURGE] = { "purge", 0, 0 },
     { NULL, 0, 0 }
 };
+
+/* Generated files, links, sockets or pid files under NAME. */
+static int has_instance_files(const wlf_config *cfg, const char *name)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    int found = 0;
+
+    fpm_live_path(cfg, name, p, sizeof(p));
+    found |= lstat(p, &st) == 0;
+    wlf_path_socket(cfg, name, p, sizeof(p));
+    found |= lstat(p, &st) == 0;
+    for (char slot = 'a'; slot <= 'b'; slot++) {
+        fpm_slot s;
+        fpm_slot_init(cfg, name, slot, &s);
+        found |= lstat(s.dir, &st) == 0 || lstat(s.sock, &st) == 0 ||
+                 lstat(s.pidfile, &st) == 0;
+    }
+    return found;
+}
+
+/*
+ * remove-account of a name that has no account file: --purge deletes what
+ * an earlier remove-account without --purge left (and whatever an
+ * interrupted run left of its instances); otherwise exit 3, saying so.
+ */
+static int remove_leftovers(fpm_ctx *ctx, const char *name, int purge,
+                            const wlf_err *no_account)
+{
+    char left[2 * PATH_MAX + 8], what[sizeof(left) + 32], path[PATH_MAX];
+    wlf_err err;
+    int was_running, rc = FPM_EXIT_OK;
+
+    if (fpm_leftover_data(&ctx->cfg, name, left, sizeof(left)) == 0) {
+        if (!has_instance_files(&ctx->cfg, name))
+            return fpm_report(no_account, FPM_EXIT_NO_ACCOUNT);
+        snprintf(what, sizeof(what), "instance files");
+    }
+    else
+        snprintf(what, sizeof(what), "its data in %s", left);
+    if (!purge) {
+        fpm_error("%s: no such account; a removed account left %s (add "
+                  "--purge to delete it)", name, what);
+        return FPM_EXIT_NO_ACCOUNT;
+    }
+    if (ctx->dry_run) {
+        fpm_say(ctx, "%s: would delete what a removed account left: %s",
+                name, what);
+        return FPM_EXIT_OK;
+    }
+    if (fpm_account_stop(ctx, name, 2000, &was_running, &err) < 0)
+        return fpm_report(&err, FPM_EXIT_FAILED);
+    fpm_live_path(&ctx->cfg, name, path, sizeof(path));
+    fs_remove(path, &err);
+    for (char slot = 'a'; slot <= 'b'; slot++) {
+        fpm_slot s;
+        fpm_slot_init(&ctx->cfg, name, slot, &s);
+        if (fpm_slot_remove(&s, &err) < 0)
+            rc = fpm_report(&err, FPM_EXIT_FAILED);
+    }
+    if (fpm_purge_account_data(&ctx->cfg, name, &err) < 0)
+        return fpm_report(&err, FPM_EXIT_FAILED);
+    if (rc == FPM_EXIT_OK)
+        fpm_say(ctx, "%s: purged what a removed account left: %s", name,
+                what);
+    return rc;
+}
 
 int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
 {
@@ -257,7 +352,7 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
         loaded = 0;
         break;
     case FPM_EXIT_NO_ACCOUNT:
-        return fpm_report(&err, FPM_EXIT_NO_ACCOUNT);
+        return remove_leftovers(ctx, name, purge, &err);
     default:
         return fpm_report(&err, FPM_EXIT_USAGE);
     }
@@ -281,20 +376,19 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
     fpm_live_path(&ctx->cfg, name, path, sizeof(path));
     if (fs_remove(path, &err) < 0)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
+    if (fpm_limits_remove(ctx, name, &err) < 0)
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
+    wlf_counters_path(ctx->cfg.state_dir, name, path, sizeof(path));
+    if (fs_remove(path, &err) < 0)
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
     for (char slot = 'a'; slot <= 'b'; slot++) {
         fpm_slot s;
         fpm_slot_init(&ctx->cfg, name, slot, &s);
         if (fpm_slot_remove(&s, &err) < 0)
             rc = fpm_report(&err, FPM_EXIT_FAILED);
     }
-    if (purge) {
-        wlf_path_account_dir(&ctx->cfg, name, path, sizeof(path));
-        if (fs_remove_tree(path, &err) < 0)
-            rc = fpm_report(&err, FPM_EXIT_FAILED);
-        wlf_path_log_dir(&ctx->cfg, name, path, sizeof(path));
-        if (fs_remove_tree(path, &err) < 0)
-            rc = fpm_report(&err, FPM_EXIT_FAILED);
-    }
+    if (purge && fpm_purge_account_data(&ctx->cfg, name, &err) < 0)
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
     if (rc == FPM_EXIT_OK)
         fpm_say(ctx, "%s: removed%s%s", name,
                 was_running ? " (instance stopped)" : "",

@@ -46,6 +46,23 @@ static const fpm_optdef init_opts[] = {
     { NULL, 0, 0 }
 };
 
+/* *old: the wlfcgi.conf at path (NULL if none). An existing file that
+ * differs from `text` is kept unless `force`: FPM_EXIT_FAILED. */
+static int read_existing(const char *path, const char *text, int force,
+                         char **old)
+{
+    if (fs_read_file(path, old, NULL) < 0 && errno != ENOENT) {
+        fpm_error("%s: cannot read: %s", path, strerror(errno));
+        return FPM_EXIT_FAILED;
+    }
+    if (*old && strcmp(*old, text) != 0 && !force) {
+        fpm_error("%s exists and differs from what init would write; it is "
+                  "kept (use init --force to overwrite it)", path);
+        return FPM_EXIT_FAILED;
+    }
+    return FPM_EXIT_OK;
+}
+
 int cmd_init(fpm_ctx *ctx, int argc, char **argv)
 {
     fpm_arg args[16];
@@ -104,17 +121,8 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
     else
         fs_path(path, sizeof(path), "%s/etc/wlfcgi/wlfcgi.conf", prefix);
     wlf_dirname(path, dir, sizeof(dir), NULL);
-    if (fs_read_file(path, &old, NULL) < 0 && errno != ENOENT) {
-        fpm_error("%s: cannot read: %s", path, strerror(errno));
-        rc = FPM_EXIT_FAILED;
+    if ((rc = read_existing(path, text, force, &old)) != FPM_EXIT_OK)
         goto out;
-    }
-    if (old && strcmp(old, text) != 0 && !force) {
-        fpm_error("%s exists and differs from what init would write; it is "
-                  "kept (use init --force to overwrite it)", path);
-        rc = FPM_EXIT_FAILED;
-        goto out;
-    }
     if (ctx->dry_run) {
         if (old && strcmp(old, text) == 0)
             fpm_say(ctx, "%s is already initialised; would check the "
@@ -138,18 +146,8 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
         goto out;
     /* read again under the lock: another init may have been faster */
     free(old);
-    old = NULL;
-    if (fs_read_file(path, &old, NULL) < 0 && errno != ENOENT) {
-        fpm_error("%s: cannot read: %s", path, strerror(errno));
-        rc = FPM_EXIT_FAILED;
+    if ((rc = read_existing(path, text, force, &old)) != FPM_EXIT_OK)
         goto out;
-    }
-    if (old && strcmp(old, text) != 0 && !force) {
-        fpm_error("%s exists and differs from what init would write; it is "
-                  "kept (use init --force to overwrite it)", path);
-        rc = FPM_EXIT_FAILED;
-        goto out;
-    }
     if (!(old && strcmp(old, text) == 0) &&
         fs_write_atomic(path, text, strlen(text), 0644, &err) < 0) {
         rc = fpm_report(&err, FPM_EXIT_FAILED);

@@ -10,6 +10,7 @@
 #include "fpmctl.h"
 #include "instance.h"
 #include "ops.h"
+#include "resources.h"
 
 const char cmd_rebuild_usage[] = "rebuild NAME...|--all";
 const char cmd_rebuild_help[] =
@@ -18,8 +19,22 @@ const char cmd_rebuild_help[] =
     "changing a default in wlfcgi.conf or updating fpmctl. Only instances\n"
     "whose files changed are reloaded (the same way as `reload`); stopped\n"
     "accounts only get their files rewritten. Also re-creates missing\n"
-    "per-account directories. On a terminal each account is shown as\n"
+    "per-account directories, and puts the accounts' limits (cpu, memory,\n"
+    "tasks, io_weight) into force for running instances. On a terminal each account is shown as\n"
     "[i/n] NAME: what happened; otherwise only changes are printed.\n";
+
+static int apply_limits(fpm_ctx *ctx, const wlf_account *acct,
+                        wlf_err *err)
+{
+    wlf_settings eff;
+    wlf_limits l;
+
+    if (wlf_account_effective(&ctx->cfg, acct, &eff) < 0)
+        return wlf_fail(err, acct->name, "out of memory");
+    fpm_limits_of(&eff, &l);
+    wlf_settings_free(&eff);
+    return fpm_limits_apply_now(ctx, acct->name, &l, err);
+}
 
 int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
 {
@@ -83,6 +98,14 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
                 break;
             }
             fpm_instance_probe(&ctx->cfg, acct.name, 0, &probe);
+            /* limits are not in the instance's files: a default changed
+             * in wlfcgi.conf reaches the running instance here */
+            if (probe.state == FPM_RUNNING &&
+                apply_limits(ctx, &acct, &err) < 0) {
+                fpm_error("%s: limits: %s", names[i],
+                          fpm_err_text(&err, names[i], line, sizeof(line)));
+                worst = FPM_EXIT_FAILED;
+            }
             /* directories a cleanup may have taken away */
             if (probe.state == FPM_RUNNING &&
                 fpm_ensure_account_dirs(&ctx->cfg, &acct, &err) < 0) {

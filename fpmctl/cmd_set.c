@@ -8,6 +8,7 @@
 #include "args.h"
 #include "fpmctl.h"
 #include "ops.h"
+#include "resources.h"
 #include "setkeys.h"
 
 const char cmd_set_usage[] = "set NAME KEY=VALUE...";
@@ -30,6 +31,12 @@ const char cmd_set_help[] =
     "  opcache_max_files=N  opcache_validate_timestamps=on|off\n"
     "  opcache_revalidate_freq=SECONDS  apcu_memory=SIZE\n"
     "  php=VERSION               one of php.versions in wlfcgi.conf\n"
+    "  cpu=PERCENT               CPU of the whole account, in % of one\n"
+    "                            core (50%, 150%); 0 = no limit\n"
+    "  memory=SIZE               RAM+swap of the whole account, workers\n"
+    "                            included (1G); 0 = no limit\n"
+    "  tasks=N                   processes + threads; 0 = no limit\n"
+    "  io_weight=N               disk time share, 1-10000; 0 = not set\n"
     "  domains=a.example,b.example   the complete list (\"\" for none)\n"
     "  home=/path                base of open_basedir; must exist\n"
     "  php_admin.KEY=VALUE       an extra php_admin_value (KEY from\n"
@@ -39,7 +46,25 @@ const char cmd_set_help[] =
     "user and group cannot be changed. A change that needs no new instance\n"
     "(domains) only rewrites the account file. httpd reads accounts when it\n"
     "starts: it sees changes of domains, max_upload, upload_ceiling, pm,\n"
-    "max_children and max_execution_time at its next graceful restart.\n";
+    "max_children and max_execution_time at its next graceful restart.\n"
+    "Refused (exit 2) while the account's user is a member of httpd's\n"
+    "group: its PHP could connect to every account's socket.\n"
+    "Limits (cpu, memory, tasks, io_weight) apply to the running instance\n"
+    "at once; where this host cannot enforce one, set refuses it and says\n"
+    "why.\n";
+
+/* The effective limits of an account. */
+static void limits_of(const wlf_config *cfg, const wlf_account *a,
+                      wlf_limits *l)
+{
+    wlf_settings eff;
+
+    memset(l, 0, sizeof(*l));
+    if (wlf_account_effective(cfg, a, &eff) < 0)
+        return;
+    fpm_limits_of(&eff, l);
+    wlf_settings_free(&eff);
+}
 
 /* Does a change touch what mod_wlfcgi reads at httpd's start? */
 static int module_sees(const wlf_config *cfg, const wlf_account *a,
@@ -76,7 +101,8 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
     const char *name;
     char *diff = NULL;
     fpm_apply_result res;
-    int rc;
+    wlf_limits old_lim, new_lim;
+    int rc, flags = FPM_APPLY_WRITE_ACCOUNT, limits_changed;
 
     /* NAME KEY=VALUE...: operands only; "--" before NAME is allowed */
     if ((args = calloc((size_t)argc, sizeof(*args))) == NULL) {
@@ -111,8 +137,17 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
     if (strcmp(acct.home, old.home) != 0 &&
         fpm_check_home(acct.home, &err) < 0)
         goto invalid;
+    /* also the user: it may have joined httpd's group since it was added */
     if (wlf_account_check(&ctx->cfg, &acct, &err) < 0 ||
-        fpm_check_domains(ctx, &acct, &err) < 0)
+        fpm_check_domains(ctx, &acct, &err) < 0 ||
+        fpm_check_worker_identity(&ctx->cfg, acct.user, acct.group,
+                                  &err) < 0)
+        goto invalid;
+
+    limits_of(&ctx->cfg, &old, &old_lim);
+    limits_of(&ctx->cfg, &acct, &new_lim);
+    limits_changed = memcmp(&old_lim, &new_lim, sizeof(old_lim)) != 0;
+    if (limits_changed && fpm_limits_supported(ctx, &new_lim, &err) < 0)
         goto invalid;
 
     if ((diff = fpm_account_diff(&ctx->cfg, &old, &acct)) == NULL) {
@@ -132,11 +167,26 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         rc = FPM_EXIT_OK;
         goto out;
     }
-    if (fpm_account_apply(ctx, &acct, FPM_APPLY_WRITE_ACCOUNT, &res,
-                          &err) < 0) {
+    /* systemd: an instance outside the account's slice must be replaced
+     * for limits to reach it */
+    if (limits_changed && wlf_limits_any(&new_lim) &&
+        fpm_limits_need_new_instance(ctx, name))
+        flags |= FPM_APPLY_SWAP;
+    if (fpm_account_apply(ctx, &acct, flags, &res, &err) < 0) {
         char line[700];
         fpm_error("%s: not changed: %s", name,
                   fpm_err_text(&err, name, line, sizeof(line)));
+        rc = FPM_EXIT_FAILED;
+        goto out;
+    }
+    if (limits_changed && fpm_limits_apply_now(ctx, name, &new_lim,
+                                               &err) < 0) {
+        char line[700];
+        wlf_err e2;
+        fpm_error("%s: the account file has the new limits, but they are "
+                  "not in force: %s", name,
+                  fpm_err_text(&err, name, line, sizeof(line)));
+        fpm_limits_apply_now(ctx, name, &old_lim, &e2);
         rc = FPM_EXIT_FAILED;
         goto out;
     }

@@ -19,6 +19,8 @@
 #include "json.h"
 #include "ops.h"
 #include "render.h"
+#include "resources.h"
+#include "wlf_metrics.h"
 #include "wlf_size.h"
 
 const char cmd_list_usage[] = "list";
@@ -38,12 +40,18 @@ const char cmd_show_help[] =
     "timeouts derived from them. --json gives the same as one object (the\n"
     "fields of list, plus settings, overrides, php_admin, timeouts, files).\n";
 
-const char cmd_status_usage[] = "status [NAME...]";
+const char cmd_status_usage[] = "status [--openmetrics] [NAME...]";
 const char cmd_status_help[] =
     "Ask each instance (all accounts without NAME) for its status page over\n"
     "FastCGI on its own socket (no httpd, no curl): state, pid, start time,\n"
     "accepted connections, active/idle/total processes, listen queue and\n"
-    "how often max_children was reached. States: running; stopped; dead\n"
+    "how often max_children was reached; with limits, each limit and what\n"
+    "the account uses (CPU seconds, memory, tasks).\n"
+    "  --openmetrics  every listed account in one OpenMetrics text\n"
+    "                 exposition for Prometheus (counters per account that\n"
+    "                 do not go back at a reload); exit 0 even when an\n"
+    "                 instance is down (wlfcgi_up says so).\n"
+    "States: running; stopped; dead\n"
     "(pid file but no master, or the socket refuses); unresponsive (the\n"
     "master lives but did not answer within 3 s). Exit 0 when every listed\n"
     "instance is running, 1 otherwise, 3 for an unknown NAME.\n";
@@ -79,6 +87,129 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
     jw_kint(w, "max_children", eff->num[WLF_S_MAX_CHILDREN]);
     jw_kint(w, "max_upload", eff->num[WLF_S_MAX_UPLOAD]);
     jw_kstr(w, "php", eff->str[WLF_S_PHP]);
+}
+
+
+/* ---- limits and usage ---- */
+
+static int account_usage(const fpm_ctx *ctx, const char *name,
+                         wlf_cg_usage *u)
+{
+    wlf_cg_layout lo;
+
+    wlf_cgroup_detect_host(&lo);
+    return wlf_metrics_usage(ctx->cfg.service == WLF_SERVICE_SYSTEMD,
+                             ctx->cfg.cgroup_subtree, &lo, name, u);
+}
+
+/* "cpu 50% (used 12.3 s), memory 1G (uses 45M), tasks 64 (7 now)" */
+static void limits_text(const fpm_ctx *ctx, const char *name,
+                        const wlf_settings *eff, char *buf, size_t len)
+{
+    wlf_limits l;
+    wlf_cg_usage u;
+    int have = account_usage(ctx, name, &u) == 0;
+    char a[32], b[32];
+    size_t off;
+
+    fpm_limits_of(eff, &l);
+    off = (size_t)snprintf(buf, len, "cpu %s", wlf_cpu_format(l.cpu, a,
+                                                              sizeof(a)));
+    if (have && u.cpu_usec >= 0 && off < len)
+        off += (size_t)snprintf(buf + off, len - off, " (used %.1f s)",
+                                (double)u.cpu_usec / 1e6);
+    if (off < len)
+        off += (size_t)snprintf(buf + off, len - off, ", memory %s",
+                                wlf_size_format(l.memory, a, sizeof(a)));
+    if (have && u.memory >= 0 && off < len) {
+        long long mib = u.memory / (1024 * 1024);
+        off += (size_t)snprintf(buf + off, len - off, " (uses %lldM", mib);
+        if (u.oom_kills > 0 && off < len)
+            off += (size_t)snprintf(buf + off, len - off, ", %lld killed "
+                                    "for it", u.oom_kills);
+        if (off < len)
+            off += (size_t)snprintf(buf + off, len - off, ")");
+    }
+    if (off < len)
+        off += (size_t)snprintf(buf + off, len - off, ", tasks %lld",
+                                l.tasks);
+    if (have && u.tasks >= 0 && off < len)
+        off += (size_t)snprintf(buf + off, len - off, " (%lld now)",
+                                u.tasks);
+    if (off < len)
+        snprintf(buf + off, len - off, ", io_weight %s%s",
+                 l.io_weight ? (snprintf(b, sizeof(b), "%lld", l.io_weight),
+                                b) : "0",
+                 wlf_limits_any(&l) || have ? "" : " (no limits)");
+}
+
+static void json_limits(jw *w, const fpm_ctx *ctx, const char *name,
+                        const wlf_settings *eff)
+{
+    wlf_limits l;
+    wlf_cg_usage u;
+
+    fpm_limits_of(eff, &l);
+    jw_key(w, "limits");
+    jw_obj(w);
+    jw_kint(w, "cpu", l.cpu);
+    jw_kint(w, "memory", l.memory);
+    jw_kint(w, "tasks", l.tasks);
+    jw_kint(w, "io_weight", l.io_weight);
+    jw_obj_end(w);
+    jw_key(w, "usage");
+    if (account_usage(ctx, name, &u) < 0) {
+        jw_null(w);
+        return;
+    }
+    jw_obj(w);
+    jw_key(w, "cpu_seconds");
+    if (u.cpu_usec >= 0)
+        jw_double(w, (double)u.cpu_usec / 1e6);
+    else
+        jw_null(w);
+    jw_kint(w, "memory", u.memory);
+    jw_kint(w, "tasks", u.tasks);
+    jw_kint(w, "oom_kills", u.oom_kills);
+    jw_obj_end(w);
+}
+
+/* status --openmetrics: every listed account in one exposition */
+static int print_openmetrics(fpm_ctx *ctx, char **names, size_t n)
+{
+    wlf_acct_metrics *ms = calloc(n ? n : 1, sizeof(*ms));
+    wlf_cg_layout lo;
+    size_t k = 0;
+    char *text;
+    int rc = FPM_EXIT_OK;
+
+    if (ms == NULL) {
+        fpm_error("out of memory");
+        return FPM_EXIT_FAILED;
+    }
+    wlf_cgroup_detect_host(&lo);
+    for (size_t i = 0; i < n; i++) {
+        wlf_account acct;
+        wlf_err err;
+        int r = fpm_account_load(ctx, names[i], &acct, &err);
+        if (r != 0) {
+            fpm_report(&err, r);
+            rc = FPM_EXIT_FAILED;
+            continue;
+        }
+        wlf_metrics_account(&ctx->cfg, &acct, &lo, 1000, &ms[k++]);
+        wlf_account_free(&acct);
+    }
+    if ((text = wlf_metrics_render(ms, k)) == NULL) {
+        fpm_error("out of memory");
+        rc = FPM_EXIT_FAILED;
+    }
+    else {
+        fpm_print(text);
+        free(text);
+    }
+    free(ms);
+    return rc;
 }
 
 /* Print the document; -1 (said on stderr) when it ran out of memory. */
@@ -221,6 +352,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
         for (size_t i = 0; i < acct.n_php_admin; i++)
             jw_kstr(&w, acct.php_admin[i].key, acct.php_admin[i].value);
         jw_obj_end(&w);
+        json_limits(&w, ctx, acct.name, &eff);
         jw_key(&w, "timeouts");
         jw_obj(&w);
         jw_kint(&w, "request_terminate_timeout", t.request_terminate_timeout);
@@ -266,6 +398,8 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
             printf("state        %s\n", fpm_state_name(p.state));
         if (p.error[0])
             printf("             %s\n", p.error);
+        limits_text(ctx, acct.name, &eff, buf, sizeof(buf));
+        printf("limits       %s\n", buf);
         printf("settings (* = set for this account, else wlfcgi.conf "
                "default):\n");
         for (int i = 0; i < WLF_S_COUNT; i++)
@@ -324,13 +458,28 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
 {
     char **names;
     size_t n;
-    int rc, all_running = 1;
+    int rc, all_running = 1, openmetrics = 0, ops = 0;
     jw w = { 0 };
 
-    rc = fpm_targets(ctx, (const char *const *)argv + 1, (size_t)argc - 1,
-                     argc == 1, cmd_status_usage, &names, &n);
+    /* operands and --openmetrics, in any order */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--openmetrics") == 0)
+            openmetrics = 1;
+        else if (argv[i][0] == '-' && strcmp(argv[i], "--") != 0)
+            return fpm_usage_error(cmd_status_usage, "unknown option "
+                                   "'%.40s'", argv[i]);
+        else if (strcmp(argv[i], "--") != 0)
+            argv[1 + ops++] = argv[i];
+    }
+    rc = fpm_targets(ctx, (const char *const *)argv + 1, (size_t)ops,
+                     ops == 0, cmd_status_usage, &names, &n);
     if (rc)
         return rc;
+    if (openmetrics) {
+        rc = print_openmetrics(ctx, names, n);
+        wlf_strlist_free(names, n);
+        return rc;
+    }
     if (ctx->json)
         jw_arr(&w);
     for (size_t i = 0; i < n; i++) {
@@ -357,6 +506,7 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
             jw_obj(&w);
             json_stable(&w, ctx, &acct, &eff, &p);
             json_status(&w, &p);
+            json_limits(&w, ctx, acct.name, &eff);
             jw_obj_end(&w);
         }
         else if (p.have_status) {
@@ -376,6 +526,11 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
         else
             printf("%s: %s (pid %ld): %s\n", acct.name,
                    fpm_state_name(p.state), (long)p.pid, p.error);
+        if (!ctx->json) {
+            char lim[400];
+            limits_text(ctx, acct.name, &eff, lim, sizeof(lim));
+            printf("  limits: %s\n", lim);
+        }
         wlf_settings_free(&eff);
         wlf_account_free(&acct);
     }

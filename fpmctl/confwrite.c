@@ -21,32 +21,50 @@ static void put_quoted(wlf_buf *b, const char *s)
     wlf_buf_append(b, "\"", 1);
 }
 
+/* One entry of a list: `{ k1 = "v1"; k2 = "v2"; }`, a comma unless last */
+static void put_entry(wlf_buf *b, const char *indent, const char *k1,
+                      const char *v1, const char *k2, const char *v2,
+                      int last)
+{
+    wlf_buf_printf(b, "%s{ %s = ", indent, k1);
+    put_quoted(b, v1);
+    wlf_buf_printf(b, "; %s = ", k2);
+    put_quoted(b, v2);
+    wlf_buf_printf(b, "; }%s\n", last ? "" : ",");
+}
+
 char *wlf_config_render(const wlf_config *cfg)
 {
     wlf_buf b = { 0 };
     char v[64];
 
     wlf_buf_printf(&b, "# wlfcgi global configuration (libconfig syntax).\n"
-              "# Read by fpmctl and mod_wlfcgi. See fpmctl(8) and "
-              "docs/admin-guide.md.\n\n");
-    wlf_buf_printf(&b, "# how instances run: \"systemd\" (wlfcgi-fpm@NAME.x units)"
-              " or \"direct\"\nservice = \"%s\";\n",
-              wlf_service_name(cfg->service));
+                   "# Read by fpmctl and mod_wlfcgi. See fpmctl(8) and "
+                   "docs/admin-guide.md.\n\n");
+    wlf_buf_printf(&b, "# how instances run: \"systemd\" (wlfcgi-fpm@NAME.x "
+                   "units) or \"direct\"\nservice = \"%s\";\n",
+                   wlf_service_name(cfg->service));
     wlf_buf_printf(&b, "# group httpd runs as: owns every account's socket\n"
-              "httpd_group = ");
+                   "httpd_group = ");
     put_quoted(&b, cfg->httpd_group);
     wlf_buf_printf(&b, ";\n# accounts may not run as a uid below this\n"
-              "min_uid = %lld;\n", cfg->min_uid);
+                   "min_uid = %lld;\n", cfg->min_uid);
     wlf_buf_printf(&b, "# seconds a second fpmctl waits for the lock\n"
-              "lock_timeout = %lld;\n", cfg->lock_timeout);
+                   "lock_timeout = %lld;\n", cfg->lock_timeout);
     wlf_buf_printf(&b, "# seconds a started instance has to answer a ping\n"
-              "start_timeout = %lld;\n", cfg->start_timeout);
+                   "start_timeout = %lld;\n", cfg->start_timeout);
     wlf_buf_printf(&b, "# ms an old instance keeps serving after a reload "
-              "switched to the new one\ndrain_time = %lld;\n",
-              cfg->drain_time);
+                   "switched to the new one\ndrain_time = %lld;\n",
+                   cfg->drain_time);
     wlf_buf_printf(&b, "# slowest upload rate (bytes/s) that must not be cut "
-              "off by timeouts\nupload_min_rate = \"%s\";\n\n",
-              wlf_size_format(cfg->upload_min_rate, v, sizeof(v)));
+                   "off by timeouts\nupload_min_rate = \"%s\";\n",
+                   wlf_size_format(cfg->upload_min_rate, v, sizeof(v)));
+    wlf_buf_printf(&b, "# resource limits (cpu, memory, tasks, io_weight): "
+                   "the group under each cgroup\n# hierarchy (direct) or the "
+                   "parent slice NAME.slice (systemd) of the accounts\n"
+                   "cgroup_subtree = ");
+    put_quoted(&b, cfg->cgroup_subtree ? cfg->cgroup_subtree : "wlfcgi");
+    wlf_buf_printf(&b, ";\n\n");
     wlf_buf_printf(&b, "paths = {\n  accounts = ");
     put_quoted(&b, cfg->accounts_dir);
     wlf_buf_printf(&b, ";   # one NAME.conf per account\n  sockets  = ");
@@ -54,37 +72,40 @@ char *wlf_config_render(const wlf_config *cfg)
     wlf_buf_printf(&b, ";   # NAME.sock for httpd\n  state    = ");
     put_quoted(&b, cfg->state_dir);
     wlf_buf_printf(&b, ";   # generated FPM files, per-account tmp dirs\n"
-              "  logs     = ");
+                   "  logs     = ");
     put_quoted(&b, cfg->log_dir);
-    wlf_buf_printf(&b, ";\n};\n\nphp = {\n  default = ");
+    wlf_buf_printf(&b, ";\n  units    = ");
+    put_quoted(&b, cfg->unit_dir ? cfg->unit_dir : "/etc/systemd/system");
+    wlf_buf_printf(&b, ";   # systemd: generated account slices and "
+              "drop-ins\n};\n\nphp = {\n  default = ");
     put_quoted(&b, cfg->php_default);
     wlf_buf_printf(&b, ";\n  versions = (\n");
-    for (size_t i = 0; i < cfg->n_php_versions; i++) {
-        wlf_buf_printf(&b, "    { version = ");
-        put_quoted(&b, cfg->php_versions[i].version);
-        wlf_buf_printf(&b, "; fpm = ");
-        put_quoted(&b, cfg->php_versions[i].fpm);
-        wlf_buf_printf(&b, "; }%s\n", i + 1 < cfg->n_php_versions ? "," : "");
-    }
+    for (size_t i = 0; i < cfg->n_php_versions; i++)
+        put_entry(&b, "    ", "version", cfg->php_versions[i].version, "fpm",
+                  cfg->php_versions[i].fpm, i + 1 == cfg->n_php_versions);
     wlf_buf_printf(&b, "  );\n};\n\n# defaults for every account; "
-              "`fpmctl set NAME KEY=VALUE` overrides them\ndefaults = {\n");
+                   "`fpmctl set NAME KEY=VALUE` overrides them\n"
+                   "defaults = {\n");
     for (int i = 0; i < WLF_S_COUNT; i++) {
         const wlf_setting_def *d = &wlf_setting_defs[i];
         if (d->type == WLF_T_STRING)
             continue;
         wlf_buf_printf(&b, "  # %s\n  %s = ", d->doc, d->key);
         wlf_setting_format(&cfg->defaults, i, v, sizeof(v));
-        if (d->type == WLF_T_SIZE || d->type == WLF_T_CHOICE)
+        if (d->type == WLF_T_SIZE || d->type == WLF_T_CHOICE ||
+            d->type == WLF_T_PERCENT)
             wlf_buf_printf(&b, "\"%s\";\n", v);
         else
             wlf_buf_printf(&b, "%s;\n", v);
     }
-    wlf_buf_printf(&b, "};\n\n# ini settings `fpmctl set NAME php_admin.KEY=VALUE`"
-              " may set\nphp_admin_allowed = [\n");
+    wlf_buf_printf(&b, "};\n\n# ini settings "
+                   "`fpmctl set NAME php_admin.KEY=VALUE` may set\n"
+                   "php_admin_allowed = [\n");
     for (size_t i = 0; i < cfg->n_php_admin_allowed; i++) {
         wlf_buf_printf(&b, "  ");
         put_quoted(&b, cfg->php_admin_allowed[i]);
-        wlf_buf_printf(&b, "%s\n", i + 1 < cfg->n_php_admin_allowed ? "," : "");
+        wlf_buf_printf(&b, "%s\n",
+                       i + 1 < cfg->n_php_admin_allowed ? "," : "");
     }
     wlf_buf_printf(&b, "];\n");
     return wlf_buf_finish(&b);
@@ -95,8 +116,8 @@ char *wlf_account_render(const wlf_account *acct)
     wlf_buf b = { 0 };
     char v[64];
 
-    wlf_buf_printf(&b, "# wlfcgi account %s. Managed by fpmctl: change it with "
-              "`fpmctl set`.\n", acct->name);
+    wlf_buf_printf(&b, "# wlfcgi account %s. Managed by fpmctl: change it "
+                   "with `fpmctl set`.\n", acct->name);
     wlf_buf_printf(&b, "name = \"%s\";\nuser = ", acct->name);
     put_quoted(&b, acct->user ? acct->user : "");
     wlf_buf_printf(&b, ";\ngroup = ");
@@ -121,13 +142,9 @@ char *wlf_account_render(const wlf_account *acct)
     }
     if (acct->n_php_admin) {
         wlf_buf_printf(&b, "php_admin = (\n");
-        for (size_t i = 0; i < acct->n_php_admin; i++) {
-            wlf_buf_printf(&b, "  { name = ");
-            put_quoted(&b, acct->php_admin[i].key);
-            wlf_buf_printf(&b, "; value = ");
-            put_quoted(&b, acct->php_admin[i].value);
-            wlf_buf_printf(&b, "; }%s\n", i + 1 < acct->n_php_admin ? "," : "");
-        }
+        for (size_t i = 0; i < acct->n_php_admin; i++)
+            put_entry(&b, "  ", "name", acct->php_admin[i].key, "value",
+                      acct->php_admin[i].value, i + 1 == acct->n_php_admin);
         wlf_buf_printf(&b, ");\n");
     }
     return wlf_buf_finish(&b);

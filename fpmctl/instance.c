@@ -14,6 +14,7 @@
 
 #include "fsutil.h"
 #include "proc.h"
+#include "resources.h"
 #include "wlf_sys.h"
 
 #define PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
@@ -331,6 +332,13 @@ static int log_complaint(const char *log, long long from, char *msg,
 int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
                    wlf_err *err)
 {
+    return fpm_slot_start_with(ctx, s, NULL, pid_out, err);
+}
+
+int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
+                        const wlf_limits *limits, pid_t *pid_out,
+                        wlf_err *err)
+{
     const wlf_config *cfg = &ctx->cfg;
     long long t0 = wlf_now_ms();
     long long deadline = t0 + cfg->start_timeout * 1000;
@@ -339,8 +347,12 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
     proc_result r;
     wlf_err perr;
     pid_t pid = 0;
+    fpm_cg_join join;
 
     *pid_out = 0;
+    /* every master of the account starts inside its limits */
+    if (fpm_limits_enter(ctx, s->name, limits, &join, err) < 0)
+        return -1;
     if (cfg->service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"start",
                          (char *)s->unit, NULL };
@@ -367,8 +379,8 @@ int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
         slot_env(s, scan, sizeof(scan), envp);
         fpm_info(ctx, "%s: starting %s --fpm-config %s", s->name, s->bin,
                  s->conf);
-        if (proc_run(argv, envp, (int)(cfg->start_timeout * 1000), &r,
-                     err) < 0)
+        if (proc_run_in(argv, envp, join.n ? join.join : NULL,
+                        (int)(cfg->start_timeout * 1000), &r, err) < 0)
             return -1;
         if (r.status != 0 || r.timed_out) {
             proc_pick_line(r.out, "ERROR:", line, sizeof(line));
@@ -428,6 +440,8 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
     size_t n;
 
     *was_running = pid != 0;
+    if (pid)
+        fpm_retire_counters(&ctx->cfg, s->name, s->sock, pid);
     if (ctx->cfg.service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
                          (char *)s->unit, NULL };
@@ -483,6 +497,9 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
 
 void fpm_slot_quit(const fpm_ctx *ctx, const fpm_slot *s, pid_t pid)
 {
+    /* its counts go to the account's totals before it goes */
+    if (pid > 1 && fpm_slot_pid(s) == pid)
+        fpm_retire_counters(&ctx->cfg, s->name, s->sock, pid);
     if (ctx->cfg.service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
                          (char *)"--no-block", (char *)s->unit, NULL };

@@ -19,6 +19,7 @@
 
 #include "fpmctl.h"
 #include "render.h"
+#include "wlf_cgroup.h"
 #include "wlf_fcgi.h"
 
 typedef struct {
@@ -77,6 +78,11 @@ pid_t fpm_slot_pidfile(const fpm_slot *s);
  */
 int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid,
                    wlf_err *err);
+/* The same with the account's limits given (a change that is about to
+ * write them), not read from its file. Both start the master inside the
+ * account's cgroup or slice (fpm_limits_enter, resources.h). */
+int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
+                        const wlf_limits *limits, pid_t *pid, wlf_err *err);
 
 /*
  * Stop the slot gracefully (SIGQUIT: requests in flight finish), wait up

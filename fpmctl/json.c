@@ -60,6 +60,12 @@ void jw_int(jw *w, long long v)
     wlf_buf_printf(&w->b, "%lld", v);
 }
 
+void jw_double(jw *w, double v)
+{
+    before_value(w);
+    wlf_buf_printf(&w->b, "%.6f", v);
+}
+
 void jw_bool(jw *w, int v)
 {
     before_value(w);

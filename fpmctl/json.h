@@ -26,6 +26,7 @@ void jw_arr_end(jw *w);
 void jw_key(jw *w, const char *key);
 void jw_str(jw *w, const char *s);      /* NULL writes null */
 void jw_int(jw *w, long long v);
+void jw_double(jw *w, double v);   /* six decimals */
 void jw_bool(jw *w, int v);
 void jw_null(jw *w);
 /* key + value shorthands */

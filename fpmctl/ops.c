@@ -20,6 +20,7 @@
 #include "instance.h"
 #include "proc.h"
 #include "render.h"
+#include "resources.h"
 #include "wlf_fcgi.h"
 #include "wlf_sys.h"
 
@@ -79,14 +80,32 @@ static int base_dir(const char *path, mode_t mode, int fix, wlf_err *err)
     return fs_ensure_dir(path, mode, 0, 0, err);
 }
 
+int fpm_httpd_gid(const wlf_config *cfg, gid_t *gid, wlf_err *err)
+{
+    struct group *gr;
+
+    errno = 0;
+    if ((gr = getgrnam(cfg->httpd_group)) == NULL)
+        return wlf_fail(err, "httpd_group", "no such group '%s' (the group "
+                        "httpd runs as, in wlfcgi.conf)", cfg->httpd_group);
+    *gid = gr->gr_gid;
+    return 0;
+}
+
 int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err)
 {
     char p[PATH_MAX];
+    gid_t httpd_gid = (gid_t)-1;
 
+    if (fpm_httpd_gid(cfg, &httpd_gid, err) < 0)
+        return -1;
     /* account files: root only; mod_wlfcgi reads them as root at start */
     if (base_dir(cfg->accounts_dir, 0750, fix, err) < 0 ||
-        /* httpd (group) must reach the sockets; only root creates them */
-        base_dir(cfg->socket_dir, 0755, fix, err) < 0 ||
+        /* Only root and httpd's group may even reach the sockets: a second
+         * barrier behind the sockets' own mode. Always put right, since a
+         * directory made by an older version was open to everybody. */
+        fs_ensure_dir(cfg->socket_dir, FPM_SOCKET_DIR_MODE, 0, httpd_gid,
+                      err) < 0 ||
         base_dir(cfg->state_dir, 0755, fix, err) < 0 ||
         base_dir(cfg->log_dir, 0755, fix, err) < 0)
         return -1;
@@ -130,6 +149,106 @@ int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
     wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
     fs_path(p, sizeof(p), "%s/php-error.log", dir);
     return fs_ensure_file(p, 0640, uid, gid, err);
+}
+
+int fpm_check_worker_identity(const wlf_config *cfg, const char *user,
+                              const char *group, wlf_err *err)
+{
+    struct passwd *pw;
+    struct group *gr;
+    gid_t httpd_gid = (gid_t)-1, gid, *groups = NULL;
+    int n = 64, rc = 0;
+
+    if (fpm_httpd_gid(cfg, &httpd_gid, err) < 0)
+        return -1;
+    errno = 0;
+    if ((pw = getpwnam(user)) == NULL)
+        return wlf_fail(err, "user", "no such user '%s'", user);
+    if (pw->pw_uid == 0)
+        return wlf_fail(err, "user", "'%s' has uid 0; PHP may not run as "
+                        "root", user);
+    if (pw->pw_gid == httpd_gid)
+        return wlf_fail(err, "user", "'%s' has httpd's group '%s' as its "
+                        "primary group (httpd's own user?): its PHP could "
+                        "connect to every account's socket", user,
+                        cfg->httpd_group);
+    if (group == NULL)
+        gid = pw->pw_gid;
+    else if ((gr = getgrnam(group)) == NULL)
+        return wlf_fail(err, "group", "no such group '%s'", group);
+    else
+        gid = gr->gr_gid;
+    if (gid == httpd_gid)
+        return wlf_fail(err, "group", "'%s' is httpd's group: PHP running "
+                        "with it could connect to every account's socket",
+                        cfg->httpd_group);
+    /* the workers get initgroups(user, gid): these groups exactly */
+    for (int tries = 0;; tries++) {
+        int want = n;
+        free(groups);
+        if ((groups = malloc((size_t)n * sizeof(*groups))) == NULL)
+            return wlf_fail(err, "user", "out of memory");
+        if (getgrouplist(user, gid, groups, &want) >= 0) {
+            n = want;
+            break;
+        }
+        if (tries == 2 || want <= n) {
+            free(groups);
+            return wlf_fail(err, "user", "cannot list the groups of '%s'",
+                            user);
+        }
+        n = want;
+    }
+    for (int i = 0; i < n && rc == 0; i++)
+        if (groups[i] == httpd_gid)
+            rc = wlf_fail(err, "user", "'%s' is a member of httpd's group "
+                          "'%s': its PHP could connect to every account's "
+                          "socket (take it out: gpasswd -d %s %s)", user,
+                          cfg->httpd_group, user, cfg->httpd_group);
+    free(groups);
+    return rc;
+}
+
+/* ---- data a removed account left behind ---- */
+
+size_t fpm_leftover_data(const wlf_config *cfg, const char *name,
+                         char *list, size_t len)
+{
+    char paths[2][PATH_MAX];
+    size_t found = 0, used = 0;
+    struct stat st;
+
+    if (len)
+        list[0] = '\0';
+    wlf_path_account_dir(cfg, name, paths[0], sizeof(paths[0]));
+    wlf_path_log_dir(cfg, name, paths[1], sizeof(paths[1]));
+    for (int i = 0; i < 2; i++) {
+        if (lstat(paths[i], &st) < 0)
+            continue;
+        if (len > used) {
+            int w = snprintf(list + used, len - used, "%s%s",
+                             found ? ", " : "", paths[i]);
+            if (w > 0)
+                used += (size_t)w < len - used ? (size_t)w : len - used - 1;
+        }
+        found++;
+    }
+    return found;
+}
+
+int fpm_purge_account_data(const wlf_config *cfg, const char *name,
+                           wlf_err *err)
+{
+    char path[PATH_MAX];
+    int rc = 0;
+
+    wlf_path_account_dir(cfg, name, path, sizeof(path));
+    if (fs_remove_tree(path, err) < 0)
+        rc = -1;
+    wlf_path_log_dir(cfg, name, path, sizeof(path));
+    if (fs_remove_tree(path, err) < 0)
+        rc = -1;
+    return rc;
 }
 
 long long fpm_stop_wait_ms(const wlf_config *cfg, const wlf_account *acct)
@@ -314,7 +433,10 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
         goto out_render;
     }
 
-    if (fpm_ensure_account_dirs(cfg, acct, err) < 0)
+    /* never start workers that could reach the sockets (a user added to
+     * httpd's group after the account was made) */
+    if (fpm_check_worker_identity(cfg, acct->user, acct->group, err) < 0 ||
+        fpm_ensure_account_dirs(cfg, acct, err) < 0)
         goto restore;
     /* the idle slot may still hold an instance that is draining, or one a
      * killed fpmctl left behind */
@@ -327,8 +449,18 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
             goto restore;
     }
     started = 1;
-    if (fpm_slot_start(ctx, &new_slot, &new_pid, err) < 0)
-        goto restore;
+    {
+        wlf_settings eff;
+        wlf_limits lim;
+        if (wlf_account_effective(cfg, acct, &eff) < 0) {
+            wlf_fail(err, name, "out of memory");
+            goto restore;
+        }
+        fpm_limits_of(&eff, &lim);
+        wlf_settings_free(&eff);
+        if (fpm_slot_start_with(ctx, &new_slot, &lim, &new_pid, err) < 0)
+            goto restore;
+    }
     if (acct_text) {
         fpm_info(ctx, "%s: writing the account file", name);
         if (write_account_text(cfg, name, acct_text, err) < 0)

@@ -21,11 +21,39 @@ int fpm_account_load(const fpm_ctx *ctx, const char *name, wlf_account *acct,
 int fpm_account_ids(const wlf_account *acct, uid_t *uid, gid_t *gid,
                     wlf_err *err);
 
+/* The socket directory: root, httpd's group, no access for others. */
+#define FPM_SOCKET_DIR_MODE 0750
+
+/* gid of wlfcgi.conf's httpd_group. */
+int fpm_httpd_gid(const wlf_config *cfg, gid_t *gid, wlf_err *err);
+
+/*
+ * Workers running as user:group (group NULL: the user's primary group)
+ * must not be able to connect to any account's socket: the user is not
+ * root, its primary group is not httpd's (httpd's own user), and neither
+ * `group` nor any group initgroups() gives it is httpd's. 0, or -1 with
+ * err saying which.
+ */
+int fpm_check_worker_identity(const wlf_config *cfg, const char *user,
+                              const char *group, wlf_err *err);
+
+/*
+ * Data a removed account left under NAME (remove-account without
+ * --purge): <state>/accounts/NAME and <log_dir>/NAME. Returns how many of
+ * the two exist and lists them in `list` (", " between).
+ */
+size_t fpm_leftover_data(const wlf_config *cfg, const char *name,
+                         char *list, size_t len);
+/* Remove both (what remove-account --purge removes besides the rest). */
+int fpm_purge_account_data(const wlf_config *cfg, const char *name,
+                           wlf_err *err);
+
 /* An account's home: a valid path (wlf_valid_home) of an existing
  * directory. */
 int fpm_check_home(const char *home, wlf_err *err);
 
-/* Create what is missing of the global directories (init fixes modes). */
+/* Create what is missing of the global directories (init fixes modes);
+ * the socket directory's owner and mode are always put right. */
 int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err);
 /* <log_dir>/NAME: root-owned, so the user cannot plant symlinks there. */
 int fpm_ensure_log_dir(const wlf_config *cfg, const char *name,

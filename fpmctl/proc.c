@@ -58,7 +58,24 @@ static void close_inherited(void)
         close(fds[i]);
 }
 
-static void child_exec(char *const argv[], char *const envp[], int out_fd)
+/* Move this (forked, not yet exec'd) process into each cgroup of `join`:
+ * "0" written to cgroup.procs means the writer itself. Only
+ * async-signal-safe calls here. */
+static void child_join(const char *const *join)
+{
+    for (; join && *join; join++) {
+        int fd = open(*join, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1) {
+            dprintf(2, "ERROR: cannot enter the account's cgroup %s: %s\n",
+                    *join, strerror(errno));
+            _exit(126);
+        }
+        close(fd);
+    }
+}
+
+static void child_exec(char *const argv[], char *const envp[], int out_fd,
+                       const char *const *join)
 {
     sigset_t none;
     int devnull = open("/dev/null", O_RDONLY);
@@ -72,6 +89,7 @@ static void child_exec(char *const argv[], char *const envp[], int out_fd)
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 ||
         dup2(out_fd, 2) < 0)
         _exit(126);
+    child_join(join);
     close_inherited();
     if (envp)
         execve(argv[0], argv, envp);
@@ -101,6 +119,13 @@ static int append_output(proc_result *res, const char *data, size_t n)
 int proc_run(char *const argv[], char *const envp[], int timeout_ms,
              proc_result *res, wlf_err *err)
 {
+    return proc_run_in(argv, envp, NULL, timeout_ms, res, err);
+}
+
+int proc_run_in(char *const argv[], char *const envp[],
+                const char *const *join, int timeout_ms, proc_result *res,
+                wlf_err *err)
+{
     int fds[2];
     pid_t pid;
     long long deadline = wlf_now_ms() + timeout_ms, exited_at = 0;
@@ -121,7 +146,7 @@ int proc_run(char *const argv[], char *const envp[], int timeout_ms,
         return wlf_fail(err, argv[0], "fork: %s", strerror(errno));
     }
     if (pid == 0)
-        child_exec(argv, envp, fds[1]);
+        child_exec(argv, envp, fds[1], join);
     close(fds[1]);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
 

@@ -26,6 +26,12 @@ typedef struct {
  */
 int proc_run(char *const argv[], char *const envp[], int timeout_ms,
              proc_result *res, wlf_err *err);
+/* The same, run inside the cgroups whose cgroup.procs files `join` lists
+ * (NULL-terminated; NULL for none). A daemon it starts stays there, and
+ * so do its children: the account's php-fpm master and workers. */
+int proc_run_in(char *const argv[], char *const envp[],
+                const char *const *join, int timeout_ms, proc_result *res,
+                wlf_err *err);
 void proc_result_free(proc_result *res);
 
 /* The first line of `out` that contains `needle` (or the first non-empty

@@ -13,6 +13,9 @@
 #include "wlf_config.h"
 #include "wlf_fcgi.h"   /* WLF_FPM_PING_PATH, WLF_FPM_STATUS_PATH */
 
+/* Owner of every instance socket (listen.owner); its group is httpd's and
+ * its mode 0660, so only root and httpd's group can connect. */
+#define FPM_SOCKET_OWNER "root"
 
 /* Seconds; see fpm_compute_timeouts(). */
 typedef struct {

@@ -178,8 +178,8 @@ char *fpm_account_diff(const wlf_config *cfg, const wlf_account *before,
             before->settings.is_set[i] == after->settings.is_set[i])
             continue;
         wlf_buf_printf(&b, "%s%s %s -> %s%s", n++ ? ", " : "",
-                  wlf_setting_defs[i].key, v1, v2,
-                  after->settings.is_set[i] ? "" : " (default)");
+                       wlf_setting_defs[i].key, v1, v2,
+                       after->settings.is_set[i] ? "" : " (default)");
     }
     same_domains = before->n_domains == after->n_domains;
     for (size_t i = 0; same_domains && i < before->n_domains; i++)
@@ -193,19 +193,19 @@ char *fpm_account_diff(const wlf_config *cfg, const wlf_account *before,
     if (strcmp(before->home ? before->home : "",
                after->home ? after->home : "") != 0)
         wlf_buf_printf(&b, "%shome %s -> %s", n++ ? ", " : "",
-                  before->home ? before->home : "", after->home);
+                       before->home ? before->home : "", after->home);
     for (size_t i = 0; i < before->n_php_admin; i++) {
         const char *k = before->php_admin[i].key;
         const char *v2 = admin_value(after, k);
         if (v2 == NULL || strcmp(v2, before->php_admin[i].value) != 0)
             wlf_buf_printf(&b, "%sphp_admin.%s %s -> %s", n++ ? ", " : "", k,
-                      before->php_admin[i].value, v2 ? v2 : "(unset)");
+                           before->php_admin[i].value, v2 ? v2 : "(unset)");
     }
     for (size_t i = 0; i < after->n_php_admin; i++) {
         const char *k = after->php_admin[i].key;
         if (admin_value(before, k) == NULL)
             wlf_buf_printf(&b, "%sphp_admin.%s (unset) -> %s", n++ ? ", " : "",
-                      k, after->php_admin[i].value);
+                           k, after->php_admin[i].value);
     }
     wlf_settings_free(&e1);
     wlf_settings_free(&e2);

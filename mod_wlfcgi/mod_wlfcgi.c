@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,6 @@ static apr_status_t free_global(void *data)
     wlf_global *g = data;
 
     wlf_account_list_free(&g->accounts);
-    wlf_account_list_free(&g->skipped);
     wlf_config_free(&g->cfg);
     if (wlf_g == g)
         wlf_g = NULL;
@@ -83,31 +83,30 @@ static int should_report(void)
            ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST;
 }
 
-/* Re-read the files that wlf_accounts_load() skipped: the valid ones
- * were skipped because a domain clashes with an earlier account, and the
- * vhost mapping must see them to report the clash. */
-static void load_skipped(wlf_global *g)
+/* Account files the loader left out: broken ones, and valid ones whose
+ * domains clash with an earlier account (those still take part in the
+ * vhost mapping, which reports the clash) */
+static void report_skipped(const wlf_global *g)
 {
-    for (size_t i = 0; i < g->accounts.n_errors; i++) {
-        wlf_account a;
-        wlf_err e;
-        const wlf_load_error *le = &g->accounts.errors[i];
+    if (!should_report())
+        return;
+    for (size_t i = 0; i < g->accounts.n_errors; i++)
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+                     WLFLOG_ACCOUNT_SKIPPED ": account file %s skipped: %s",
+                     g->accounts.errors[i].file, g->accounts.errors[i].msg);
+}
 
-        if (should_report())
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
-                         WLFLOG_ACCOUNT_SKIPPED ": account file %s skipped: "
-                         "%s", le->file, le->msg);
-        if (wlf_account_load(&g->cfg, le->file, &a, &e) < 0)
-            continue;
-        wlf_account *items = realloc(g->skipped.items,
-                                     (g->skipped.n + 1) * sizeof(a));
-        if (items == NULL) {
-            wlf_account_free(&a);
-            continue;
-        }
-        g->skipped.items = items;
-        g->skipped.items[g->skipped.n++] = a;
-    }
+/* The uid of user `name`; 0 if there is no such user */
+static int user_uid(const char *name, uid_t *uid)
+{
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+
+    if (name == NULL ||
+        getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+        return 0;
+    *uid = pw.pw_uid;
+    return 1;
 }
 
 static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
@@ -216,7 +215,7 @@ static int load_database(apr_pool_t *pconf, const char *config_file,
                      config_file, wlf_err_line(&e, line, sizeof(line)));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    load_skipped(g);
+    report_skipped(g);
     g->fcgi_module = ap_find_linked_module("mod_proxy_fcgi.c");
     *out = g;
     return OK;
@@ -255,6 +254,17 @@ static int make_accounts(apr_pool_t *pconf, wlf_global *g,
                          "memory while working out its settings",
                          g->accounts.items[i].name);
             return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        /* whose files its vhosts may send; without a user (deleted
+         * after fpmctl added it) nobody's but root's readable ones */
+        if (!user_uid(g->accounts.items[i].user, &a->uid)) {
+            a->uid = (uid_t)-1;
+            if (should_report())
+                ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0,
+                             NULL, WLFLOG_ACCOUNT_USER ": account %s: no "
+                             "such user '%s': its vhosts send no file of "
+                             "its own (fpmctl check)", a->name,
+                             g->accounts.items[i].user);
         }
         /* mod_proxy keeps a worker's socket path in 96 bytes */
         if (strlen(a->slot_sock[0]) >= PROXY_WORKER_MAX_NAME_SIZE) {
@@ -305,8 +315,8 @@ static int map_vhosts(apr_pool_t *ptemp, wlf_global *g, server_rec *main_s)
         d.label = vhost_label(ptemp, s);
         d.names = vhost_names(ptemp, s, &d.n_names);
         d.explicit_account = c->account_name;
-        if (wlf_map_vhost(&g->accounts, &g->skipped, &d, &acct, how,
-                          sizeof(how), &e) < 0) {
+        if (wlf_map_vhost(&g->accounts, &d, &acct, how, sizeof(how),
+                          &e) < 0) {
             int unknown = c->account_name && acct == NULL &&
                           strcmp(e.field, "WLFcgiAccount") == 0;
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
@@ -467,6 +477,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
             a->worker[k] = &((proxy_worker *)pc->workers->elts)
                                [a->worker_index[k]];
     }
+    wlfcgi_contain_post_config(pconf, main_s);
     if (!first_pass())
         wlfcgi_warn_upload_ceilings(ptemp, main_s);
     return OK;
@@ -585,6 +596,9 @@ static void register_hooks(apr_pool_t *p)
      * ours must come after it to have the last word */
     static const char *const after_rewrite[] = { "mod_rewrite.c", NULL };
     static const char *const after_proxy[] = { "mod_proxy.c", NULL };
+    /* core applies SetHandler/ForceType in a REALLY_FIRST fixup: the
+     * handler and type just before and just after it tell who chose them */
+    static const char *const core[] = { "core.c", NULL };
 
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -592,7 +606,15 @@ static void register_hooks(apr_pool_t *p)
      * mod_proxy's child_init, which every post_config precedes */
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_child_init(child_init, after_proxy, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_perdir_config(wlfcgi_contain_perdir, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(wlfcgi_contain_before_core, NULL, core,
+                   APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(wlfcgi_contain_after_core, core, NULL,
+                   APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(wlfcgi_fixups, after_rewrite, NULL, APR_HOOK_LAST);
+    ap_hook_insert_filter(wlfcgi_contain_insert_filter, NULL, NULL,
+                          APR_HOOK_MIDDLE);
     ap_hook_handler(wlfcgi_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* before mod_proxy_balancer: we must see every proxied request */
     proxy_hook_pre_request(wlfcgi_pre_request, NULL, NULL,
@@ -600,6 +622,7 @@ static void register_hooks(apr_pool_t *p)
     APR_OPTIONAL_HOOK(proxy, request_status, wlfcgi_request_status, NULL,
                       NULL, APR_HOOK_MIDDLE);
     wlfcgi_register_filters();
+    wlfcgi_contain_register();
 }
 
 AP_DECLARE_MODULE(wlfcgi) = {

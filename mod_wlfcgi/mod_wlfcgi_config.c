@@ -9,6 +9,7 @@
 #include "apr_hash.h"
 #include "apr_strings.h"
 
+#include <pwd.h>
 #include <strings.h>
 
 #include "mod_wlfcgi_private.h"
@@ -52,6 +53,8 @@ void *wlfcgi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->account_where = add->account_where;
     c->exts = add->exts ? add->exts : base->exts;
     c->exts_none = add->exts ? add->exts_none : base->exts_none;
+    c->allow_handlers = add->allow_handlers ? add->allow_handlers
+                                            : base->allow_handlers;
     return c;
 }
 
@@ -71,6 +74,8 @@ void *wlfcgi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->max_upload = wlf_upload_merge(base->max_upload, add->max_upload);
     c->php_admin = add->max_upload != WLF_UPLOAD_UNSET ? add->php_admin
                                                        : base->php_admin;
+    c->allow_owners = add->allow_owners ? add->allow_owners
+                                        : base->allow_owners;
     return c;
 }
 
@@ -173,6 +178,34 @@ static const char *cmd_max_upload(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+static const char *cmd_allow_handlers(cmd_parms *cmd, void *dummy,
+                                      const char *arg)
+{
+    wlf_srv_conf *c = wlfcgi_srv_conf(cmd->server);
+
+    if (c->allow_handlers == NULL)
+        c->allow_handlers = apr_array_make(cmd->pool, 2,
+                                           sizeof(const char *));
+    APR_ARRAY_PUSH(c->allow_handlers, const char *) = arg;
+    return NULL;
+}
+
+static const char *cmd_allow_owners(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    wlf_dir_conf *d = dconf;
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+
+    if (getpwnam_r(arg, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+        return apr_psprintf(cmd->pool, "WLFcgiAllowOwners: no such user "
+                            "'%s'", arg);
+    if (d->allow_owners == NULL)
+        d->allow_owners = apr_array_make(cmd->pool, 2, sizeof(uid_t));
+    APR_ARRAY_PUSH(d->allow_owners, uid_t) = pw.pw_uid;
+    return NULL;
+}
+
 const command_rec wlfcgi_cmds[] = {
     AP_INIT_TAKE1("WLFcgiConfig", cmd_config, NULL, RSRC_CONF,
                   "the wlfcgi.conf file that lists paths and accounts"),
@@ -184,6 +217,15 @@ const command_rec wlfcgi_cmds[] = {
     AP_INIT_TAKE1("WLFcgiMaxUpload", cmd_max_upload, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "largest request body in this scope, e.g. 8M or 3G"),
+    AP_INIT_ITERATE("WLFcgiAllowHandlers", cmd_allow_handlers, NULL,
+                    RSRC_CONF,
+                    "handlers a customer's .htaccess may choose besides the "
+                    "content handlers (e.g. cgi-script where suexec runs "
+                    "CGI as the customer)"),
+    AP_INIT_ITERATE("WLFcgiAllowOwners", cmd_allow_owners, NULL,
+                    RSRC_CONF | ACCESS_CONF,
+                    "users besides the account's whose files httpd may "
+                    "send in this scope (a shared directory)"),
     { NULL }
 };
 

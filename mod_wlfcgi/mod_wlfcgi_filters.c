@@ -1,13 +1,17 @@
 /*
- * mod_wlfcgi_filters.c - input filters on the request bodies sent to an
- * account: one stops a body of unknown length at the upload limit, the
- * other reads large bodies in large pieces.
+ * mod_wlfcgi_filters.c - request bodies sent to an account: a body of
+ * unknown length is read up to the upload limit before mod_proxy_fcgi
+ * sees it (413 with one log line, or handed on with its length), and
+ * large bodies are read in large pieces.
  */
 #include "httpd.h"
 #include "http_log.h"
 #include "http_request.h"
 #include "apr_buckets.h"
 #include "util_filter.h"
+#include "http_protocol.h"
+#include "apr_file_io.h"
+#include "apr_strings.h"
 
 #include "mod_wlfcgi_private.h"
 #include "wlf_log.h"
@@ -15,39 +19,147 @@
 /* log lines are the module's: "LogLevel wlfcgi:..." applies to them */
 APLOG_USE_MODULE(wlfcgi);
 
-#define WLF_LIMIT_FILTER    "WLFCGI_BODY_LIMIT"
+#define WLF_SPOOLED_FILTER  "WLFCGI_BODY_SPOOLED"
 #define WLF_GATHER_FILTER   "WLFCGI_BODY_GATHER"
 /* bodies from this size on are read in large pieces (see gather_filter) */
 #define WLF_GATHER_FROM     (256 * 1024)
 
-typedef struct {
-    long long limit;
-    long long seen;
-    const wlf_acct *acct;
-} wlf_limit_ctx;
+/* A body spooled in memory up to this size, in a temp file beyond it */
+#define WLF_SPOOL_MEM       (64 * 1024)
 
-static apr_status_t limit_filter(ap_filter_t *f, apr_bucket_brigade *bb,
-                                 ap_input_mode_t mode, apr_read_type_e block,
-                                 apr_off_t readbytes)
+/*
+ * Hands on a body read in full by wlfcgi_spool_body(): the spooled
+ * buckets (memory or one temp file), then EOS. It never reads from the
+ * connection again: the body ended there already.
+ */
+static apr_status_t spooled_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                   ap_input_mode_t mode,
+                                   apr_read_type_e block,
+                                   apr_off_t readbytes)
 {
-    wlf_limit_ctx *ctx = f->ctx;
-    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
-    apr_off_t len = 0;
+    apr_bucket_brigade *src = f->ctx;
+    apr_bucket *after;
+    apr_status_t rv;
 
-    if (rv != APR_SUCCESS || mode != AP_MODE_READBYTES)
+    if (mode != AP_MODE_READBYTES)
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    if (APR_BRIGADE_EMPTY(src)) {
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(
+            f->c->bucket_alloc));
+        return APR_SUCCESS;
+    }
+    rv = apr_brigade_partition(src, readbytes, &after);
+    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE)
         return rv;
-    apr_brigade_length(bb, 1, &len);
-    ctx->seen += len;
-    if (ctx->seen > ctx->limit) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, f->r,
-                      WLFLOG_CHUNKED_TOO_LARGE ": account %s: chunked body "
-                      "passed the upload limit %" APR_INT64_T_FMT " of %s",
-                      ctx->acct->name, (apr_int64_t)ctx->limit, f->r->uri);
-        apr_brigade_cleanup(bb);
-        ap_remove_input_filter(f);
-        return APR_ENOSPC;      /* mod_proxy maps it to 413 */
+    while (APR_BRIGADE_FIRST(src) != after) {
+        apr_bucket *e = APR_BRIGADE_FIRST(src);
+        APR_BUCKET_REMOVE(e);
+        APR_BRIGADE_INSERT_TAIL(bb, e);
     }
     return APR_SUCCESS;
+}
+
+static apr_status_t spool_to_file(request_rec *r, apr_file_t **file,
+                                  apr_bucket_brigade *mem)
+{
+    const char *dir;
+    char *template;
+    apr_status_t rv;
+
+    if (*file == NULL) {
+        if ((rv = apr_temp_dir_get(&dir, r->pool)) != APR_SUCCESS ||
+            (rv = apr_filepath_merge(&template, dir, "wlfcgi.body.XXXXXX",
+                                     APR_FILEPATH_NATIVE, r->pool)) !=
+                APR_SUCCESS ||
+            (rv = apr_file_mktemp(file, template, 0, r->pool)) !=
+                APR_SUCCESS)
+            return rv;
+    }
+    for (apr_bucket *e = APR_BRIGADE_FIRST(mem);
+         e != APR_BRIGADE_SENTINEL(mem); e = APR_BUCKET_NEXT(e)) {
+        const char *data;
+        apr_size_t len;
+
+        if ((rv = apr_bucket_read(e, &data, &len, APR_BLOCK_READ)) !=
+                APR_SUCCESS ||
+            (rv = apr_file_write_full(*file, data, len, NULL)) !=
+                APR_SUCCESS)
+            return rv;
+    }
+    apr_brigade_cleanup(mem);
+    return APR_SUCCESS;
+}
+
+int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a)
+{
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    apr_bucket_brigade *in = apr_brigade_create(r->pool, ba);
+    apr_bucket_brigade *mem = apr_brigade_create(r->pool, ba);
+    apr_bucket_brigade *out = apr_brigade_create(r->pool, ba);
+    apr_file_t *file = NULL;
+    apr_off_t total = 0, in_mem = 0;
+    apr_status_t rv;
+    int eos = 0;
+
+    while (!eos) {
+        apr_off_t len = 0;
+
+        rv = ap_get_brigade(r->input_filters, in, AP_MODE_READBYTES,
+                            APR_BLOCK_READ, WLF_SPOOL_MEM);
+        if (rv != APR_SUCCESS) {
+            /* a client that went away or sent broken chunks: httpd's
+             * own filter said why */
+            apr_brigade_cleanup(in);
+            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+        }
+        if (!APR_BRIGADE_EMPTY(in) &&
+            APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(in))) {
+            eos = 1;
+            apr_bucket_delete(APR_BRIGADE_LAST(in));
+        }
+        apr_brigade_length(in, 1, &len);
+        total += len;
+        if (total > limit) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          WLFLOG_CHUNKED_TOO_LARGE ": account %s: chunked "
+                          "body passed the upload limit %" APR_INT64_T_FMT
+                          " of %s", a->name, (apr_int64_t)limit, r->uri);
+            apr_brigade_cleanup(in);
+            apr_brigade_cleanup(mem);
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+        /* keep what was read valid across the next read */
+        for (apr_bucket *e = APR_BRIGADE_FIRST(in);
+             e != APR_BRIGADE_SENTINEL(in); e = APR_BUCKET_NEXT(e))
+            apr_bucket_setaside(e, r->pool);
+        APR_BRIGADE_CONCAT(mem, in);
+        in_mem += len;
+        if (file || in_mem > WLF_SPOOL_MEM) {
+            if ((rv = spool_to_file(r, &file, mem)) != APR_SUCCESS) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                              WLFLOG_SPOOL_FAILED ": account %s: cannot "
+                              "spool the chunked body of %s to a temporary "
+                              "file (TMPDIR)", a->name, r->uri);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            in_mem = 0;
+        }
+    }
+    if (file) {
+        apr_off_t start = 0;
+        apr_file_seek(file, APR_SET, &start);
+        apr_brigade_insert_file(out, file, 0, total, r->pool);
+    }
+    else {
+        APR_BRIGADE_CONCAT(out, mem);
+    }
+    ap_add_input_filter(WLF_SPOOLED_FILTER, out, r, r->connection);
+    /* now the length is known: mod_proxy_fcgi streams the body and PHP
+     * gets its CONTENT_LENGTH */
+    apr_table_setn(r->headers_in, "Content-Length",
+                   apr_off_t_toa(r->pool, total));
+    apr_table_unset(r->headers_in, "Transfer-Encoding");
+    return OK;
 }
 
 /*
@@ -115,26 +227,16 @@ static apr_status_t gather_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     return APR_SUCCESS;
 }
 
-void wlfcgi_limit_body(request_rec *r, long long limit, const wlf_acct *a)
-{
-    wlf_limit_ctx *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
-
-    ctx->limit = limit;
-    ctx->acct = a;
-    ap_add_input_filter(WLF_LIMIT_FILTER, ctx, r, r->connection);
-}
-
 void wlfcgi_gather_body(request_rec *r, long long length)
 {
-    /* a chunked body may be large too */
-    if (length < 0 ? apr_table_get(r->headers_in, "Transfer-Encoding") != NULL
-                   : length >= WLF_GATHER_FROM)
+    /* a chunked body was spooled already (wlfcgi_spool_body) */
+    if (length >= WLF_GATHER_FROM)
         ap_add_input_filter(WLF_GATHER_FILTER, NULL, r, r->connection);
 }
 
 void wlfcgi_register_filters(void)
 {
-    ap_register_input_filter(WLF_LIMIT_FILTER, limit_filter, NULL,
+    ap_register_input_filter(WLF_SPOOLED_FILTER, spooled_filter, NULL,
                              AP_FTYPE_RESOURCE);
     ap_register_input_filter(WLF_GATHER_FILTER, gather_filter, NULL,
                              AP_FTYPE_RESOURCE);

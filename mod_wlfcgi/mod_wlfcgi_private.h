@@ -10,6 +10,8 @@
  *   mod_wlfcgi_request.c  routing fixup, proxy pre_request, request_status
  *   mod_wlfcgi_filters.c  request body input filters (limit, gather)
  *   mod_wlfcgi_status.c   the wlfcgi-status handler
+ *   mod_wlfcgi_contain.c  what a .htaccess may choose (proxy targets,
+ *                         handlers, Options), whose files httpd sends
  *
  * The decisions themselves live in the pure wlf_*.c files.
  */
@@ -22,7 +24,10 @@
 #include "apr_tables.h"
 #include "mod_proxy.h"
 
+#include <sys/types.h>
+
 #include "wlf_config.h"
+#include "wlf_contain.h"
 #include "wlf_reuse.h"
 
 extern module AP_MODULE_DECLARE_DATA wlfcgi_module;
@@ -42,6 +47,7 @@ typedef struct {
     const char *php_admin;      /* PHP_ADMIN_VALUE for max_upload */
     const char *fpm_pm;         /* the account's pm: "ondemand", "static" */
     wlf_reuse_plan reuse;
+    uid_t uid;                  /* its user's: whose files httpd may send */
 } wlf_acct;
 
 typedef struct {
@@ -50,6 +56,7 @@ typedef struct {
     const char *account_where;      /* "file:line" of it */
     apr_array_header_t *exts;       /* WLFcgiExtensions; NULL: inherit */
     int exts_none;                  /* "WLFcgiExtensions none": hands off */
+    apr_array_header_t *allow_handlers; /* WLFcgiAllowHandlers (const char *) */
     /* resolved at start-up */
     wlf_acct *acct;                 /* NULL: the vhost has no account */
     const char **ext_list;
@@ -59,20 +66,38 @@ typedef struct {
 typedef struct {
     long long max_upload;           /* WLFcgiMaxUpload, or UNSET */
     const char *php_admin;          /* PHP_ADMIN_VALUE for it */
+    apr_array_header_t *allow_owners; /* WLFcgiAllowOwners (uid_t), or NULL */
 } wlf_dir_conf;
 
 /* Everything loaded from the account database for one config generation;
  * lives in pconf, so a graceful restart starts from scratch. */
 typedef struct {
     wlf_config cfg;
-    wlf_account_list accounts;
-    wlf_account_list skipped;       /* valid files skipped for domain clashes */
+    wlf_account_list accounts;      /* with the skipped ones and why */
     apr_hash_t *by_name;            /* NAME -> wlf_acct */
     apr_array_header_t *accts;      /* the same, as wlf_acct *, by name */
     const char *sock_dir;           /* socket dir, symlinks resolved */
     module *fcgi_module;            /* mod_proxy_fcgi */
     int n_conf_slots;               /* per-dir vector entries in use */
 } wlf_global;
+
+/* What the module knows about one request (r->request_config) */
+typedef struct {
+    /* mod_wlfcgi_request.c: the account a proxied request was sent to */
+    wlf_acct *acct;
+    char slot;                      /* 'a', 'b', or 0: no live slot */
+    /* mod_wlfcgi_contain.c */
+    unsigned ht;                    /* WLF_HT_*: what its .htaccess files
+                                       configured */
+    const char *ht_dir;             /* the deepest of them */
+    const char *refused_module, *refused_dir;
+    int proxy_translated;           /* proxied since translation */
+    int customer_proxy;             /* a .htaccess proxied it to the own
+                                       account: our worker, nothing else */
+    wlf_trace h, t;                 /* handler and content type */
+    int by_customer;                /* a .htaccess may have chosen the
+                                       handler httpd runs */
+} wlf_req;
 
 /* NULL until check_config accepted the configuration (and when no
  * WLFcgiConfig is set): every hook then declines. */
@@ -103,13 +128,33 @@ int wlfcgi_request_status(int *status, request_rec *r);
 
 /* ---- mod_wlfcgi_filters.c ---- */
 void wlfcgi_register_filters(void);
-/* Count a body of unknown length and stop it at `limit` (413) */
-void wlfcgi_limit_body(request_rec *r, long long limit, const wlf_acct *a);
+/* Read a body of unknown length (chunked) before mod_proxy_fcgi does:
+ * HTTP_REQUEST_ENTITY_TOO_LARGE past `limit` (one info line), else OK
+ * and the body is handed on from memory or a temp file, with its
+ * Content-Length set */
+int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a);
 /* Read large bodies in large pieces; `length` is the
- * announced Content-Length, or -1 */
+ * Content-Length (announced, or of a spooled body), or -1 */
 void wlfcgi_gather_body(request_rec *r, long long length);
 
 /* ---- mod_wlfcgi_status.c ---- */
 int wlfcgi_status_handler(request_rec *r);
+
+/* ---- mod_wlfcgi_contain.c ---- */
+/* the request's record, made on first use / or NULL */
+wlf_req *wlfcgi_req(request_rec *r);
+wlf_req *wlfcgi_req_get(request_rec *r);
+void wlfcgi_contain_post_config(apr_pool_t *pconf, server_rec *main_s);
+int wlfcgi_contain_perdir(request_rec *r);
+int wlfcgi_contain_before_core(request_rec *r);
+int wlfcgi_contain_after_core(request_rec *r);
+/* Proxy targets and handlers a .htaccess chose (403 unless allowed) */
+int wlfcgi_contain_check(request_rec *r, wlf_srv_conf *c);
+/* The owner of the file or directory the request is for (403) */
+int wlfcgi_contain_owner(request_rec *r, wlf_srv_conf *c);
+/* Who may have chosen the handler (or content type) httpd will run */
+wlf_origin wlfcgi_handler_origin(request_rec *r);
+void wlfcgi_contain_insert_filter(request_rec *r);
+void wlfcgi_contain_register(void);
 
 #endif

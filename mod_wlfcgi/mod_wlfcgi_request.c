@@ -47,12 +47,6 @@ APLOG_USE_MODULE(wlfcgi);
 
 #define WLF_RETRY_AFTER     "10"
 
-/* Which account a proxied request was sent to, for request_status() */
-typedef struct {
-    wlf_acct *acct;
-    char slot;                      /* 'a', 'b', or 0: no live slot */
-} wlf_req;
-
 static int is_routable(request_rec *r, wlf_srv_conf *c)
 {
     return r->finfo.filetype == APR_REG && r->filename &&
@@ -62,28 +56,41 @@ static int is_routable(request_rec *r, wlf_srv_conf *c)
 int wlfcgi_fixups(request_rec *r)
 {
     wlf_srv_conf *c;
+    wlf_req *rq;
+    int rv;
 
-    if (wlf_g == NULL || r->proxyreq)
+    if (wlf_g == NULL)
         return DECLINED;
     c = wlfcgi_srv_conf(r->server);
-    if (c->ext_list == NULL || !is_routable(r, c))
+    /* for the status handler, in vhosts of every kind */
+    if ((rq = wlfcgi_req_get(r)) != NULL && rq->ht)
+        rq->by_customer = wlfcgi_handler_origin(r) == WLF_BY_CUSTOMER;
+    if (c->exts_none)
         return DECLINED;
-    if (c->acct) {
-        /* replaces whatever .htaccess or the config set (SetHandler,
-         * RewriteRule [H=]): PHP of this vhost runs in its account */
-        r->handler = c->acct->handler;
-        return OK;
+    if (!r->proxyreq && is_routable(r, c)) {
+        if (c->acct) {
+            /* a script is a file httpd hands on too */
+            if ((rv = wlfcgi_contain_owner(r, c)) != DECLINED)
+                return rv;
+            /* replaces whatever .htaccess or the config set (SetHandler,
+             * RewriteRule [H=]): PHP of this vhost runs in its account */
+            r->handler = c->acct->handler;
+            return OK;
+        }
+        /* no account: whatever handler is set, it could send the script
+         * out as source (a proxy: handler mod_proxy declines) or run it
+         * somewhere no account owns (a distribution's www pool) */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_UNMAPPED_PHP
+                      ": vhost %s has no wlfcgi account: refusing PHP file "
+                      "%s (map the vhost with WLFcgiAccount or add its name "
+                      "to an account's domains; a site on its own PHP "
+                      "set-up: WLFcgiExtensions none)",
+                      r->server->server_hostname, r->filename);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
-    /* no account: an admin's own proxy handler may serve it; anything
-     * else would send the script out as source */
-    if (r->handler && strncmp(r->handler, "proxy:", 6) == 0)
-        return DECLINED;
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_UNMAPPED_PHP
-                  ": vhost %s has no wlfcgi account: refusing PHP file %s "
-                  "(map the vhost with WLFcgiAccount or add its name to an "
-                  "account's domains)", r->server->server_hostname,
-                  r->filename);
-    return HTTP_INTERNAL_SERVER_ERROR;
+    if ((rv = wlfcgi_contain_check(r, c)) != DECLINED)
+        return rv;
+    return wlfcgi_contain_owner(r, c);
 }
 
 /* Host part of a proxy URL "scheme://host[:port]/..." (in r->pool) */
@@ -127,11 +134,10 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     long long length;
     char slot = wlf_slot_of_link(a->link);
     /* for request_status(): which account a 503 is about */
-    wlf_req *rq = apr_pcalloc(r->pool, sizeof(*rq));
+    wlf_req *rq = wlfcgi_req(r);
 
     rq->acct = a;
     rq->slot = slot;
-    ap_set_module_config(r->request_config, &wlfcgi_module, rq);
     if (slot == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_NO_LIVE_SLOT
                       ": account %s: no live instance (%s is missing or not "
@@ -154,12 +160,16 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BAD_LENGTH
                       ": invalid Content-Length");
         return HTTP_BAD_REQUEST;
-    case WLF_BODY_CHUNKED:
-        wlfcgi_limit_body(r, limit, a);
-        /* mod_proxy_fcgi then spools the body (memory, then a temp
-         * file) and sends CONTENT_LENGTH; without it PHP reads nothing */
-        apr_table_setn(r->subprocess_env, "proxy-sendcl", "1");
+    case WLF_BODY_CHUNKED: {
+        /* PHP needs a CONTENT_LENGTH (it reads nothing without one), and
+         * a body over the limit is refused before mod_proxy_fcgi reads
+         * any of it */
+        int rv = wlfcgi_spool_body(r, limit, a);
+        if (rv != OK)
+            return rv;
+        length = apr_atoi64(apr_table_get(r->headers_in, "Content-Length"));
         break;
+    }
     default:
         break;
     }
@@ -180,17 +190,29 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
 {
     wlf_srv_conf *c;
     wlf_acct *own;
+    wlf_req *rq;
     const char *uds, *host;
     char owner[WLF_NAME_MAX + 1], real[PATH_MAX];
     struct stat st;
     int resolved;
 
-    if (wlf_g == NULL || *balancer != NULL)
-        return DECLINED;
-    if (*url && ap_cstr_casecmpn(*url, "balancer:", 9) == 0)
+    if (wlf_g == NULL)
         return DECLINED;
     c = wlfcgi_srv_conf(r->server);
     own = c->acct;
+    rq = wlfcgi_req_get(r);
+    /* a .htaccess proxied to the vhost's own account (checked in the
+     * fixup, as written): our worker, whose socket path is fixed, is
+     * the only one it gets */
+    if (rq && rq->customer_proxy) {
+        if (own && *balancer == NULL)
+            return send_to_account(r, own, worker);
+        return HTTP_FORBIDDEN;
+    }
+    if (*balancer != NULL)
+        return DECLINED;
+    if (*url && ap_cstr_casecmpn(*url, "balancer:", 9) == 0)
+        return DECLINED;
     uds = apr_table_get(r->notes, "uds_path");
 
     if (uds) {

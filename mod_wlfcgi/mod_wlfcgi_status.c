@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "mod_wlfcgi_private.h"
+#include "wlf_log.h"
 #include "wlf_fcgi.h"
+#include "wlf_metrics.h"
 #include "wlf_status.h"
 
 /* log lines are the module's: "LogLevel wlfcgi:..." applies to them */
@@ -63,7 +65,7 @@ int wlfcgi_status_handler(request_rec *r)
     apr_array_header_t *entries;
     apr_hash_t *cache;
     wlf_status_page page;
-    wlf_acct *viewer;
+    wlf_req *rq;
     char *out;
     int json;
 
@@ -78,9 +80,33 @@ int wlfcgi_status_handler(request_rec *r)
         ap_rputs("mod_wlfcgi: not configured (no WLFcgiConfig)\n", r);
         return OK;
     }
-    /* in a customer's vhost (.htaccess can set any handler) show only
-     * that customer's vhosts */
-    viewer = wlfcgi_srv_conf(r->server)->acct;
+    /* it names every account: only where the server configuration
+     * asked for it, never from a .htaccess (in a vhost of any kind) */
+    rq = wlfcgi_req_get(r);
+    if (rq && rq->by_customer) {
+        wlf_acct *a = wlfcgi_srv_conf(r->server)->acct;
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_HANDLER_REFUSED
+                      ": vhost %s (account %s): the .htaccess in %s chose the "
+                      "handler " WLF_STATUS_HANDLER ", which a customer may "
+                      "not use: %s refused", r->server->server_hostname,
+                      a ? a->name : "none",
+                      rq->ht_dir ? rq->ht_dir : r->filename, r->uri);
+        return HTTP_FORBIDDEN;
+    }
+    if (r->args && (strcmp(r->args, "openmetrics") == 0 ||
+                    strncmp(r->args, "openmetrics&", 12) == 0)) {
+        /* the same exposition as fpmctl status --openmetrics */
+        out = wlf_metrics_page(&wlf_g->cfg, &wlf_g->accounts, NULL,
+                               WLF_PING_MS);
+        if (out == NULL)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        ap_set_content_type(r, WLF_OPENMETRICS_TYPE);
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+        if (!r->header_only)
+            ap_rputs(out, r);
+        free(out);
+        return OK;
+    }
     entries = apr_array_make(r->pool, 8, sizeof(wlf_status_entry));
     cache = apr_hash_make(r->pool);
     for (server_rec *s = ap_server_conf; s; s = s->next) {
@@ -88,8 +114,6 @@ int wlfcgi_status_handler(request_rec *r)
         wlf_status_entry *e;
         wlf_dir_conf *d;
 
-        if (viewer && c->acct != viewer)
-            continue;
         e = apr_array_push(entries);
         memset(e, 0, sizeof(*e));
         e->vhost = s->server_hostname ? s->server_hostname : "(none)";
@@ -110,7 +134,7 @@ int wlfcgi_status_handler(request_rec *r)
     }
     page.config = wlf_g->cfg.file;
     page.version = WLF_VERSION;
-    page.n_accounts = viewer ? 1 : wlf_g->accounts.n;
+    page.n_accounts = wlf_g->accounts.n;
     page.entries = (const wlf_status_entry *)entries->elts;
     page.n_entries = (size_t)entries->nelts;
     out = json ? wlf_status_json(&page) : wlf_status_text(&page);

@@ -40,6 +40,9 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_JANITOR_START, "error",
       "an httpd child could not start the thread that closes idle FastCGI "
       "connections; in that child they stay open until reused" },
+    { WLFLOG_ACCOUNT_USER, "warn",
+      "an account's Unix user does not exist (deleted after the account was "
+      "added): its vhosts send no file and run no script of its own" },
     { WLFLOG_FOREIGN_SOCKET, "error",
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },
@@ -67,6 +70,31 @@ const wlf_log_code wlf_log_codes[] = {
       "the account's instance took the request but its worker ended it "
       "without an answer: a crash, a kill or request_terminate_timeout "
       "(503)" },
+    { WLFLOG_PROXY_REFUSED, "error",
+      "a proxy target that a .htaccess may have chosen is not the vhost's "
+      "own account (TCP, http:, another socket, garbage; any target in a "
+      "vhost without an account): 403 before mod_proxy runs" },
+    { WLFLOG_HANDLER_REFUSED, "error",
+      "a handler (or a content type used as one) that a .htaccess may have "
+      "chosen reveals other sites or runs code as httpd's user "
+      "(server-status, cgi-script, ...): 403" },
+    { WLFLOG_FOREIGN_FILE, "error",
+      "in a vhost with an account, the file or directory a request is for "
+      "belongs neither to the account's user nor to root (a customer's "
+      "symlink): 403, and no listing shows it" },
+    { WLFLOG_FOREIGN_OPENED, "error",
+      "the file httpd opened for a static response belongs to someone else, "
+      "although the file checked before did not (a rename in between): "
+      "nothing of it is sent" },
+    { WLFLOG_HTACCESS_REFUSED, "error",
+      "a .htaccess configures a module whose directives run code as httpd's "
+      "user (mod_lua): every request under it gets 403" },
+    { WLFLOG_OPTIONS_MASKED, "debug",
+      "a .htaccess switched on Options ExecCGI or Includes with exec; they "
+      "are off for the request" },
+    { WLFLOG_SPOOL_FAILED, "error",
+      "a chunked request body could not be written to a temporary file "
+      "(httpd's TMPDIR full or not writable): 500" },
 };
 
 const size_t wlf_log_codes_count =

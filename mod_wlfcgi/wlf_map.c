@@ -35,26 +35,31 @@ static size_t specificity(const char *pattern)
 /* A skipped account that claims `host` at least as strongly as `owner`
  * does (or at all, when nobody kept it): had its file not been skipped,
  * the vhost might have been its. */
-static const wlf_account *rival_claim(const wlf_account_list *skipped,
+static const wlf_account *rival_claim(const wlf_account_list *accounts,
                                       const wlf_account *owner,
                                       const char *host)
 {
     const char *owned = owner ? matching_domain(owner, host) : NULL;
 
-    if (skipped == NULL)
-        return NULL;
-    for (size_t i = 0; i < skipped->n; i++) {
-        const char *p = matching_domain(&skipped->items[i], host);
+    for (size_t i = 0; i < accounts->n_skipped; i++) {
+        const char *p = matching_domain(&accounts->skipped[i], host);
         if (p == NULL)
             continue;
         if (owned == NULL || specificity(p) >= specificity(owned))
-            return &skipped->items[i];
+            return &accounts->skipped[i];
     }
     return NULL;
 }
 
+static int was_skipped(const wlf_account_list *accounts, const char *name)
+{
+    for (size_t i = 0; i < accounts->n_skipped; i++)
+        if (strcmp(accounts->skipped[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
 int wlf_map_vhost(const wlf_account_list *accounts,
-                  const wlf_account_list *skipped,
                   const wlf_vhost_desc *vhost,
                   const wlf_account **out, char *how, size_t how_len,
                   wlf_err *err)
@@ -67,15 +72,13 @@ int wlf_map_vhost(const wlf_account_list *accounts,
         how[0] = '\0';
     if (vhost->explicit_account) {
         chosen = wlf_accounts_find(accounts, vhost->explicit_account);
-        if (chosen == NULL) {
-            const wlf_account *s = skipped
-                ? wlf_accounts_find(skipped, vhost->explicit_account) : NULL;
+        if (chosen == NULL)
             return wlf_fail(err, "WLFcgiAccount", "vhost %s: WLFcgiAccount "
                             "%s: %s", vhost->label, vhost->explicit_account,
-                            s ? "the account was skipped because one of its "
-                                "domains belongs to another account"
-                              : "no such account");
-        }
+                            was_skipped(accounts, vhost->explicit_account)
+                                ? "the account was skipped because one of "
+                                  "its domains belongs to another account"
+                                : "no such account");
         chosen_by = "WLFcgiAccount";
         snprintf(how, how_len, "WLFcgiAccount %s", chosen->name);
     }
@@ -87,7 +90,7 @@ int wlf_map_vhost(const wlf_account_list *accounts,
         if (name == NULL || name[0] == '\0')
             continue;
         a = wlf_accounts_match_host(accounts, name);
-        rival = rival_claim(skipped, a, name);
+        rival = rival_claim(accounts, a, name);
         if (rival && (a == NULL || strcmp(rival->name, a->name) != 0)) {
             if (a)
                 return wlf_fail(err, name, "vhost %s: name %s is claimed by "

@@ -32,8 +32,4 @@ typedef struct {
 char *wlf_status_text(const wlf_status_page *page);
 char *wlf_status_json(const wlf_status_page *page);
 
-/* Append `s` as a JSON string literal (with quotes) to out; returns the
- * length it needs (like snprintf). Exposed for tests. */
-size_t wlf_json_quote(char *out, size_t cap, const char *s);
-
 #endif

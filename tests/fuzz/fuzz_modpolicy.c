@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "wlf_buf.h"
 #include "wlf_policy.h"
 #include "wlf_reuse.h"
 #include "wlf_status.h"
@@ -90,14 +91,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     case 5: {
-        /* JSON quoting: the result is the length it says, quoted, and has
-         * no raw control characters or unescaped quotes */
-        size_t need = wlf_json_quote(NULL, 0, text);
-        char *q = malloc(need + 1);
-        if (q == NULL)
+        /* JSON strings of the status page: quoted, with no raw control
+         * characters or unescaped quotes */
+        wlf_buf b = { 0 };
+        char *q;
+        size_t need;
+        wlf_buf_json_string(&b, text);
+        if ((q = wlf_buf_finish(&b)) == NULL)
             break;
-        if (wlf_json_quote(q, need + 1, text) != need || strlen(q) != need ||
-            q[0] != '"' || q[need - 1] != '"')
+        need = strlen(q);
+        if (need < 2 || q[0] != '"' || q[need - 1] != '"')
             abort();
         for (size_t i = 1; i + 1 < need; i++) {
             if ((unsigned char)q[i] < 0x20)

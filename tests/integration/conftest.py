@@ -3,9 +3,11 @@
 The harness lives in tests/integration/wlf/: host.py (httpd, php-fpm and
 test users, found the portable way), sandbox.py (fpmctl sandboxes,
 instance teardown by pid), httpd.py (a real httpd with the built module),
-modworld.py (the accounts, vhosts and httpd the mod_wlfcgi suites share)
-and fcgi.py (a FastCGI client). The fixtures of sandbox.py, httpd.py and
-modworld.py are loaded as plugins.
+modworld.py (the accounts, vhosts and httpd the mod_wlfcgi suites share),
+containworld.py (the hostile customer, her victim and the stock httpd the
+containment suites attack) and fcgi.py (a FastCGI client). The fixtures of
+sandbox.py, httpd.py, modworld.py and containworld.py are loaded as
+plugins.
 """
 import importlib.util
 import os
@@ -15,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 pytest_plugins = [
-    f"wlf.{name}" for name in ("sandbox", "httpd", "modworld")
+    f"wlf.{name}" for name in ("sandbox", "httpd", "modworld", "containworld")
     if importlib.util.find_spec(f"wlf.{name}") is not None
 ]
 

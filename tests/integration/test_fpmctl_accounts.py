@@ -36,7 +36,7 @@ def test_init_writes_config_and_dirs_and_is_idempotent(sandbox_factory):
         text = f.read()
     assert 'service = "direct";' in text
     assert f'sockets  = "{p["sockets"]}";' in text
-    expect = {p["accounts"]: 0o750, p["sockets"]: 0o755,
+    expect = {p["accounts"]: 0o750, p["sockets"]: 0o750,
               p["state"]: 0o755, os.path.join(p["state"], "fpm"): 0o750,
               os.path.join(p["state"], "accounts"): 0o711,
               p["logs"]: 0o755}
@@ -44,6 +44,9 @@ def test_init_writes_config_and_dirs_and_is_idempotent(sandbox_factory):
         st = os.lstat(d)
         assert stat.S_ISDIR(st.st_mode) and st.st_uid == 0, d
         assert stat.S_IMODE(st.st_mode) == mode, d
+    # only root and httpd's group reach the sockets
+    assert os.lstat(p["sockets"]).st_gid == \
+        grp.getgrnam(httpd_group()).gr_gid
 
     before = sandbox.tree_snapshot()
     r = sandbox.fpmctl("init", "--prefix", sandbox.root, "--service",
@@ -68,7 +71,7 @@ def test_init_writes_config_and_dirs_and_is_idempotent(sandbox_factory):
     assert r.rc == 0, r
     with open(p["config"]) as f:
         assert "drain_time = 1000;" in f.read()
-    assert stat.S_IMODE(os.lstat(p["sockets"]).st_mode) == 0o755
+    assert stat.S_IMODE(os.lstat(p["sockets"]).st_mode) == 0o750
 
 
 def test_init_service_modes(sandbox_factory):
@@ -129,7 +132,9 @@ def test_socket_owner_group_mode_and_link(two):
         assert os.readlink(sb.socket(name)) == f"{name}.a.sock"
         st = os.stat(sb.socket(name))          # follows the link
         assert stat.S_ISSOCK(st.st_mode)
-        assert st.st_uid == acct.uid and st.st_gid == www
+        # root's, not the account's: its own PHP cannot connect
+        # (test_containment_sockets.py)
+        assert st.st_uid == 0 and st.st_gid == www
         assert stat.S_IMODE(st.st_mode) == 0o660
         # per-account dirs belong to the user, 0700, in a root-owned dir
         base = os.path.join(sb.paths["state"], "accounts", name)
@@ -397,6 +402,13 @@ def test_remove_account_and_purge(sandbox):
     assert open(marker).read() == "mine"
     assert sb.fpmctl("show", "alice").rc == 3
 
+    # the data keeps the name from being used again (also by the same
+    # user: test_containment_names.py) until it is purged
+    r = sb.add_account("alice", check=False)
+    assert r.rc == 2 and "remove-account alice --purge" in r.err, r
+    r = sb.fpmctl("remove-account", "alice", "--purge")
+    assert r.rc == 0 and "purged" in r.out, r
+    assert not os.path.exists(acctdir) and not os.path.exists(logdir)
     sb.add_account("alice")
     r = sb.fpmctl("remove-account", "alice", "--purge")
     assert r.rc == 0 and "purged" in r.out, r
@@ -472,7 +484,10 @@ def test_check_lists_every_problem(sandbox):
     sb.add_account("bob")
     r = sb.fpmctl("check")
     assert r.rc == 0 and r.out.startswith("ok:"), r
-    assert sb.json("check") == {"problems": [], "ok": True, "accounts": 2}
+    checked = sb.json("check")
+    assert checked.pop("limits")["how"]
+    assert checked == {"problems": [], "warnings": [], "ok": True,
+                       "accounts": 2}
     tmp = os.path.join(sb.paths["state"], "accounts", "alice", "tmp")
     os.chmod(tmp, 0o777)
     os.chown(os.path.join(sb.paths["logs"], "bob", "php-error.log"), 0, 0)

@@ -34,6 +34,20 @@ def alice_sock(world):
     return world.alice.link
 
 
+def proxy_files(sock, files="static.txt", worker="localhost"):
+    """.htaccess text that hands `files` to the FastCGI socket `sock`."""
+    return (f'<Files "{files}">\n'
+            f'  SetHandler "proxy:unix:{sock}|fcgi://{worker}"\n'
+            "</Files>\n")
+
+
+def bob_proxies_to(world, subdir, sock, worker="localhost"):
+    """bob's .htaccess in `subdir` hands static.txt to `sock`; the status
+    of the request for it."""
+    world.write_htaccess(world.bob, subdir, proxy_files(sock, worker=worker))
+    return world.get(f"/{subdir}/static.txt", "bob.test").status
+
+
 ATTACKS = {
     "setenv_admin": 'SetEnv PHP_ADMIN_VALUE "open_basedir=/"\n',
     "setenvif_prepend":
@@ -86,23 +100,14 @@ def test_attacks_together_then_plain_request(world):
 def test_sethandler_to_alice_for_other_files(world, expect_log):
     expect_log(r"WLF00020: vhost bob\.test \(account bob\) tried to reach "
                r"account alice's socket")
-    world.write_htaccess(world.bob, "atk_txt",
-                         '<Files "static.txt">\n'
-                         f'  SetHandler "proxy:unix:{alice_sock(world)}'
-                         '|fcgi://localhost"\n</Files>\n')
-    r = world.get("/atk_txt/static.txt", "bob.test")
-    assert r.status == 403
+    assert bob_proxies_to(world, "atk_txt", alice_sock(world)) == 403
 
 
 def test_slot_socket_and_dotdot_spelling(world, expect_log):
     expect_log(r"WLF00020: vhost bob\.test \(account bob\) tried to reach "
                r"account alice's socket")
     odd = world.sandbox.socket_dir + "/../wlfcgi/alice.a.sock"
-    world.write_htaccess(world.bob, "atk_slot",
-                         '<Files "static.txt">\n'
-                         f'  SetHandler "proxy:unix:{odd}|fcgi://localhost"\n'
-                         "</Files>\n")
-    assert world.get("/atk_slot/static.txt", "bob.test").status == 403
+    assert bob_proxies_to(world, "atk_slot", odd) == 403
 
 
 def test_rewrite_proxy_to_alice(world, expect_log):
@@ -120,18 +125,16 @@ def test_rewrite_proxy_to_alice(world, expect_log):
 
 
 def test_symlink_to_alices_socket_in_docroot(world, expect_log):
-    expect_log(r"WLF00020: vhost bob\.test \(account bob\) tried to reach "
-               r"account alice's socket")
+    """A target a .htaccess chose is judged as written, never resolved:
+    a link in the docroot is a socket outside the socket directory."""
+    expect_log(r"WLF00030: vhost bob\.test \(account bob\): proxy target "
+               r"proxy:unix:.*/atk_link/a\.sock")
     d = world.write_htaccess(world.bob, "atk_link", "")
     link = os.path.join(d, "a.sock")
     if os.path.lexists(link):
         os.unlink(link)
     os.symlink(alice_sock(world), link)
-    world.write_htaccess(world.bob, "atk_link",
-                         '<Files "static.txt">\n'
-                         f'  SetHandler "proxy:unix:{link}|fcgi://localhost"\n'
-                         "</Files>\n")
-    assert world.get("/atk_link/static.txt", "bob.test").status == 403
+    assert bob_proxies_to(world, "atk_link", link) == 403
 
 
 def test_forged_worker_name(world, expect_log):
@@ -139,22 +142,15 @@ def test_forged_worker_name(world, expect_log):
     ignore the socket the request gave and connect to alice."""
     expect_log(r"WLF00021: vhost bob\.test \(account bob\) used the reserved "
                r"worker name wlf-alice\.a")
-    world.write_htaccess(world.bob, "atk_name",
-                         '<Files "static.txt">\n'
-                         '  SetHandler "proxy:unix:/nonexistent/x.sock'
-                         '|fcgi://wlf-alice.a"\n</Files>\n')
-    assert world.get("/atk_name/static.txt", "bob.test").status == 403
+    assert bob_proxies_to(world, "atk_name", "/nonexistent/x.sock",
+                          worker="wlf-alice.a") == 403
 
 
 def test_other_files_in_socket_dir(world, expect_log):
     expect_log(r"WLF00021: vhost bob\.test: .*alice\.a\.pid lies in the "
                r"wlfcgi socket directory but is no account socket")
     pid = os.path.join(world.sandbox.socket_dir, "alice.a.pid")
-    world.write_htaccess(world.bob, "atk_pid",
-                         '<Files "static.txt">\n'
-                         f'  SetHandler "proxy:unix:{pid}|fcgi://localhost"\n'
-                         "</Files>\n")
-    assert world.get("/atk_pid/static.txt", "bob.test").status == 403
+    assert bob_proxies_to(world, "atk_pid", pid) == 403
 
 
 def test_unmapped_vhost_cannot_reach_accounts(world, expect_log):
@@ -162,9 +158,7 @@ def test_unmapped_vhost_cannot_reach_accounts(world, expect_log):
                r"reach account alice's socket")
     d = world.nobody_root
     with open(os.path.join(d, ".htaccess"), "w") as f:
-        f.write('<Files "x.txt">\n'
-                f'  SetHandler "proxy:unix:{alice_sock(world)}'
-                '|fcgi://localhost"\n</Files>\n')
+        f.write(proxy_files(alice_sock(world), files="x.txt"))
     with open(os.path.join(d, "x.txt"), "w") as f:
         f.write("x")
     try:

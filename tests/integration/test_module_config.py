@@ -14,9 +14,21 @@ def vhost(port, name, aliases=(), extra="", root="/tmp"):
             f"  DocumentRoot {root}\n{extra}</VirtualHost>\n")
 
 
+def log_line(out, tag):
+    """The first line of httpd's output that carries log tag `tag`."""
+    return [ln for ln in out.splitlines() if tag in ln][0]
+
+
+def refused(result, tag):
+    """httpd -t failed; the line of its output with log tag `tag`."""
+    rc, out = result
+    assert rc != 0, out
+    return log_line(out, tag)
+
+
 @pytest.fixture
 def conf(world, httpd_factory):
-    """Write a config around the world's accounts and run apache2 -t."""
+    """Write a config around the world's accounts and run httpd -t."""
     h = httpd_factory()
 
     def check(body, config=None):
@@ -35,29 +47,23 @@ def test_valid_config_passes(conf):
 
 
 def test_two_accounts_claim_one_vhost(conf):
-    rc, out = conf(vhost("PORT", "alice.test", ["bob.test"]))
-    assert rc != 0
-    assert "WLF00003" in out
-    line = [ln for ln in out.splitlines() if "WLF00003" in ln][0]
+    line = refused(conf(vhost("PORT", "alice.test", ["bob.test"])),
+                   "WLF00003")
     assert "alice.test" in line and "bob.test" in line
     assert "account alice" in line and "account bob" in line
     assert "httpd.conf" in line         # where the vhost is defined
 
 
 def test_unknown_account(conf):
-    rc, out = conf(vhost("PORT", "dev.test",
-                         extra="  WLFcgiAccount zed\n"))
-    assert rc != 0
-    line = [ln for ln in out.splitlines() if "WLF00004" in ln][0]
+    line = refused(conf(vhost("PORT", "dev.test",
+                              extra="  WLFcgiAccount zed\n")), "WLF00004")
     assert "WLFcgiAccount zed" in line and "no such account" in line
     assert "dev.test" in line
 
 
 def test_explicit_account_against_anothers_name(conf):
-    rc, out = conf(vhost("PORT", "bob.test",
-                         extra="  WLFcgiAccount alice\n"))
-    assert rc != 0
-    line = [ln for ln in out.splitlines() if "WLF00003" in ln][0]
+    line = refused(conf(vhost("PORT", "bob.test",
+                              extra="  WLFcgiAccount alice\n")), "WLF00003")
     assert "alice" in line and "bob" in line
 
 
@@ -85,8 +91,7 @@ def test_domain_claimed_by_two_account_files(conf, world):
                         f'group = "wlft-{name}"; home = "/home/{name}"; '
                         'domains = [ "shared.test" ];\n')
         rc, out = conf(vhost("PORT", "shared.test"), config=cfg)
-        assert rc != 0
-        line = [ln for ln in out.splitlines() if "WLF00003" in ln][0]
+        line = refused((rc, out), "WLF00003")
         assert "xena" in line and "yuri" in line and "shared.test" in line
         # the skipped file is reported too
         assert "WLF00002" in out and "yuri.conf" in out
@@ -99,9 +104,8 @@ def test_domain_claimed_by_two_account_files(conf, world):
 
 
 def test_missing_config_file(conf):
-    rc, out = conf(vhost("PORT", "alice.test"), config="/nonexistent/w.conf")
-    assert rc != 0
-    line = [ln for ln in out.splitlines() if "WLF00001" in ln][0]
+    line = refused(conf(vhost("PORT", "alice.test"),
+                        config="/nonexistent/w.conf"), "WLF00001")
     assert "/nonexistent/w.conf" in line
 
 
@@ -131,7 +135,7 @@ def test_upload_ceiling_warning(conf):
                          extra="  <Location /video>\n"
                                "    WLFcgiMaxUpload 8G\n  </Location>\n"))
     assert rc == 0, out
-    line = [ln for ln in out.splitlines() if "WLF00005" in ln][0]
+    line = log_line(out, "WLF00005")
     assert "account alice" in line and "5G" in line
     assert "fpmctl set alice upload_ceiling=8G" in line
     rc, out = conf(vhost("PORT", "alice.test",

@@ -163,11 +163,13 @@ def test_status_page(world):
     assert j["accounts"] == 2
 
 
-def test_status_page_in_a_customer_vhost_shows_only_that_customer(world):
+def test_status_page_never_from_a_customers_htaccess(world, expect_log):
+    """It names every account: a .htaccess cannot switch it on."""
+    expect_log(r"WLF00031: vhost bob\.test \(account bob\): .* "
+               r"wlfcgi-status")
     world.write_htaccess(world.bob, "st", "SetHandler wlfcgi-status\n")
-    j = world.get("/st/?json", "bob.test").json()
-    assert {v["account"] for v in j["vhosts"]} == {"bob"}
-    assert j["accounts"] == 1
+    r = world.get("/st/?json", "bob.test")
+    assert r.status == 403 and "alice" not in r.text
 
 
 def test_file_named_dot_php_runs_never_leaks(world):

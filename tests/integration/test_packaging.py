@@ -9,6 +9,7 @@ pages under man, an httpd configured from the packaged snippets, logrotate
 and bash completion running on the packaged files.
 """
 import glob
+import grp
 import os
 import re
 import shutil
@@ -125,16 +126,18 @@ EXPECTED_FILES = {
     "/var/lib/wlfcgi/fpm": ("drwxr-x---", False),
     "/var/lib/wlfcgi/accounts": ("drwx--x--x", False),
     "/var/log/wlfcgi": ("drwxr-xr-x", False),
-    "/run/wlfcgi": ("drwxr-xr-x", False),
+    # only root and httpd's group reach the sockets
+    "/run/wlfcgi": ("drwxr-x---", False, "apache"),
 }
 
 
 def test_rpm_files_modes_and_config_flags(rpms):
     table = file_table(rpms["main"])
-    for path, (perms, noreplace) in EXPECTED_FILES.items():
+    for path, (perms, noreplace, *group) in EXPECTED_FILES.items():
         assert path in table, f"{path} missing from {rpms['main']}"
-        got_perms, user, group, flags = table[path]
-        assert (got_perms, user, group) == (perms, "root", "root"), path
+        got_perms, user, got_group, flags = table[path]
+        assert (got_perms, user, got_group) == \
+            (perms, "root", group[0] if group else "root"), path
         if noreplace:
             assert "c" in flags and "n" in flags, \
                 f"{path} is not %config(noreplace): flags '{flags}'"
@@ -254,7 +257,11 @@ def test_files_where_httpd_systemd_and_tools_look(instroot):
     loc = re.search(r"<Location /wlfcgi-status>(.*?)</Location>", confd, re.S)
     assert loc and re.search(r"^\s*SetHandler wlfcgi-status$", loc.group(1),
                              re.M)
-    assert re.search(r"^\s*Require local$", loc.group(1), re.M)
+    # not "Require local": every customer's PHP is local
+    assert re.search(r"^\s*AuthUserFile /etc/wlfcgi/status\.htpasswd$",
+                     loc.group(1), re.M)
+    assert re.search(r"^\s*Require valid-user$", loc.group(1), re.M)
+    assert not re.search(r"Require local", loc.group(1))
     for path in (UNITDIR + "/wlfcgi.service", UNITDIR + "/wlfcgi-fpm@.service",
                  "/usr/lib/tmpfiles.d/wlfcgi.conf", "/etc/logrotate.d/wlfcgi",
                  "/usr/share/bash-completion/completions/fpmctl",
@@ -279,8 +286,8 @@ def test_tmpfiles_creates_socket_dir(instroot):
     # a bare name is looked up in the root's tmpfiles.d directories
     run(["systemd-tmpfiles", "--create", "--root", instroot, "wlfcgi.conf"])
     st = os.stat(instroot + "/run/wlfcgi")
-    assert oct(st.st_mode & 0o7777) == "0o755"
-    assert (st.st_uid, st.st_gid) == (0, 0)
+    assert oct(st.st_mode & 0o7777) == "0o750"
+    assert (st.st_uid, st.st_gid) == (0, 48)       # apache in that root
 
 
 def test_fpmctl_check_accepts_packaged_layout(instroot):
@@ -291,8 +298,16 @@ def test_fpmctl_check_accepts_packaged_layout(instroot):
         run(["systemd-tmpfiles", "--create", "--root", instroot,
              "wlfcgi.conf"])
         adjusted_wlfcgi_conf(instroot, tmp + "/wlfcgi.conf")
+        # tmpfiles gave it to apache (48 in that root); the adjusted
+        # config names this host's httpd group instead
+        sockdir = instroot + "/run/wlfcgi"
+        assert os.stat(sockdir).st_gid == 48
+        os.chown(sockdir, 0, grp.getgrnam("www-data").gr_gid)
+        # the distribution's own php-fpm of this host is not the question
+        os.makedirs(tmp + "/sysroot")
         p = run([instroot + "/usr/sbin/fpmctl", "-c", tmp + "/wlfcgi.conf",
-                 "check"], check=False)
+                 "check"], check=False,
+                env=dict(os.environ, WLFCGI_SYSROOT=tmp + "/sysroot"))
         assert p.returncode == 0, p.stdout + p.stderr
         assert "no problems" in p.stdout + p.stderr
     finally:
@@ -361,7 +376,8 @@ def adjusted_wlfcgi_conf(root, dest):
 def httpd_conf(tmp, port, includes):
     mods = "".join(f"LoadModule {m}_module {DEB_MODDIR}/mod_{m}.so\n"
                    for m in ("mpm_event", "authz_core", "authz_host",
-                             "proxy", "proxy_fcgi"))
+                             "auth_basic", "authn_core", "authn_file",
+                             "authz_user", "proxy", "proxy_fcgi"))
     return (f'ServerRoot "{tmp}"\nServerName 127.0.0.1\n'
             f"Listen 127.0.0.1:{port}\nPidFile {tmp}/httpd.pid\n"
             f"DefaultRuntimeDir {tmp}\nErrorLog {tmp}/error.log\n"
@@ -369,7 +385,7 @@ def httpd_conf(tmp, port, includes):
             f"{mods}" + "".join(f"Include {i}\n" for i in includes))
 
 
-def start_httpd_and_get_status(conf, tmp, port):
+def start_httpd_and_get_status(conf, tmp, port, auth=None):
     proc = subprocess.Popen(["apache2", "-f", conf, "-DFOREGROUND"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -377,7 +393,7 @@ def start_httpd_and_get_status(conf, tmp, port):
         while True:
             try:
                 return requests.get(f"http://127.0.0.1:{port}/wlfcgi-status",
-                                    timeout=5)
+                                    timeout=5, auth=auth)
             except requests.ConnectionError:
                 if proc.poll() is not None or time.time() > deadline:
                     with open(tmp + "/error.log") as f:
@@ -408,9 +424,12 @@ def test_httpd_accepts_packaged_config(instroot):
         with open(r + "/etc/httpd/conf.d/wlfcgi.conf") as f:
             confd = f.read()
         assert "WLFcgiConfig /etc/wlfcgi/wlfcgi.conf" in confd
+        assert "AuthUserFile /etc/wlfcgi/status.htpasswd" in confd
         with open(tmp + "/conf.d-wlfcgi.conf", "w") as f:
             f.write(confd.replace("WLFcgiConfig /etc/wlfcgi/wlfcgi.conf",
-                                  f"WLFcgiConfig {tmp}/wlfcgi.conf"))
+                                  f"WLFcgiConfig {tmp}/wlfcgi.conf")
+                    .replace("AuthUserFile /etc/wlfcgi/status.htpasswd",
+                             f"AuthUserFile {tmp}/status.htpasswd"))
         port = free_port()
         conf = tmp + "/httpd.conf"
         with open(conf, "w") as f:
@@ -422,9 +441,16 @@ def test_httpd_accepts_packaged_config(instroot):
         assert "Syntax OK" in p.stderr
         mods = run(["apache2", "-M", "-f", conf]).stdout
         assert "wlfcgi_module (shared)" in mods
-        # the status handler answers a local client, from the config the
-        # packaged WLFcgiConfig line names
+        # the status page is closed until the admin creates its password
+        # file; then it answers, from the config the packaged
+        # WLFcgiConfig line names
         resp = start_httpd_and_get_status(conf, tmp, port)
+        assert resp.status_code == 401, resp.text
+        run(["htpasswd", "-bc", tmp + "/status.htpasswd", "admin", "pw"])
+        os.chmod(tmp, 0o755)        # httpd's children read the file
+        os.chmod(tmp + "/status.htpasswd", 0o644)
+        resp = start_httpd_and_get_status(conf, tmp, port,
+                                          auth=("admin", "pw"))
         assert resp.status_code == 200, resp.text
         assert f"{tmp}/wlfcgi.conf" in resp.text
         with open(tmp + "/error.log") as f:
@@ -457,8 +483,8 @@ def test_debian_layout_make_install(instroot):
                      "/usr/share/man/man8/mod_wlfcgi.8"):
             assert os.path.isfile(dest + path), path
         with open(dest + "/usr/lib/tmpfiles.d/wlfcgi.conf") as f:
-            assert re.search(r"^d /run/wlfcgi 0755 root root -$", f.read(),
-                             re.M)
+            assert re.search(r"^d /run/wlfcgi 0750 root www-data -$",
+                             f.read(), re.M)
         assert oct(os.stat(dest + "/etc/wlfcgi/accounts.d").st_mode
                    & 0o777) == "0o750"
         # Debian gets its wlfcgi.conf from `fpmctl init`, not the RHEL one
@@ -643,6 +669,8 @@ def test_selinux_module_labels_wlfcgi_paths(instroot):
         assert label("/var/lib/wlfcgi/fpm/alice.b/php-fpm.conf") == \
             "httpd_config_t"
         assert label("/var/lib/wlfcgi/fpm/alice.b/ini/wlfcgi.ini") == \
+            "httpd_config_t"
+        assert label("/var/lib/wlfcgi/metrics/alice.counters") == \
             "httpd_config_t"
         assert label("/var/lib/wlfcgi/accounts/alice/sessions/sess_x") == \
             "httpd_sys_rw_content_t"

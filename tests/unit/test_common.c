@@ -21,6 +21,7 @@
 #include "wlf_size.h"
 #include "wlf_sys.h"
 #include "wlf_validate.h"
+#include "unit_accounts.h"
 
 static const char *base_conf =
     "service = \"direct\";\n"
@@ -149,38 +150,50 @@ static void test_domain_wildcards_match_subdomains_only(void **state)
     assert_true(wlf_domain_matches("a.example", "A.Example"));
 }
 
-static void test_ini_values_cannot_break_quotes_or_expand(void **state)
+/* A validator's verdict on each value: 0 valid, -1 refused. */
+typedef struct {
+    const char *value;
+    int verdict;
+} verdict;
+
+static void assert_verdicts(int (*valid)(const char *, const char *,
+                                         wlf_err *),
+                            const verdict *v)
 {
     wlf_err e;
 
+    for (; v->value; v++)
+        if (valid(v->value, "x", &e) != v->verdict)
+            fail_msg("'%s': expected %d", v->value, v->verdict);
+}
+
+static void test_ini_values_cannot_break_quotes_or_expand(void **state)
+{
+    static const verdict v[] = {
+        { "256M", 0 }, { "/srv/a:/tmp", 0 }, { "a\nb", -1 },
+        { "a\"b", -1 }, { "${HOME}", -1 }, { NULL, 0 } };
+
     (void)state;
-    assert_int_equal(wlf_valid_ini_value("256M", "php_admin.memory_limit",
-                                         &e), 0);
-    assert_int_equal(wlf_valid_ini_value("/srv/a:/tmp", "x", &e), 0);
-    assert_int_equal(wlf_valid_ini_value("a\nb", "x", &e), -1);
-    assert_int_equal(wlf_valid_ini_value("a\"b", "x", &e), -1);
-    assert_int_equal(wlf_valid_ini_value("${HOME}", "x", &e), -1);
+    assert_verdicts(wlf_valid_ini_value, v);
 }
 
 static void test_ini_keys_are_directive_names(void **state)
 {
-    wlf_err e;
+    static const verdict v[] = {
+        { "session.gc_maxlifetime", 0 }, { "a[b]", -1 }, { NULL, 0 } };
 
     (void)state;
-    assert_int_equal(wlf_valid_ini_key("session.gc_maxlifetime", "x", &e),
-                     0);
-    assert_int_equal(wlf_valid_ini_key("a[b]", "x", &e), -1);
+    assert_verdicts(wlf_valid_ini_key, v);
 }
 
 static void test_absolute_paths_without_dot_dot(void **state)
 {
-    wlf_err e;
+    static const verdict v[] = {
+        { "/srv/www", 0 }, { "srv", -1 }, { "/srv/../etc", -1 },
+        { "/srv/..", -1 }, { NULL, 0 } };
 
     (void)state;
-    assert_int_equal(wlf_valid_abs_path("/srv/www", "home", &e), 0);
-    assert_int_equal(wlf_valid_abs_path("srv", "home", &e), -1);
-    assert_int_equal(wlf_valid_abs_path("/srv/../etc", "home", &e), -1);
-    assert_int_equal(wlf_valid_abs_path("/srv/..", "home", &e), -1);
+    assert_verdicts(wlf_valid_abs_path, v);
 }
 
 /* ---- the settings table ---- */
@@ -367,9 +380,17 @@ static void test_written_config_loads_back(void **state)
 
 /* ---- accounts: model, writer, loader ---- */
 
+/* An account file of alice with one more line that it must refuse,
+ * naming `field`. */
+typedef struct {
+    const char *line;
+    const char *field;
+} refused_case;
+
 typedef struct {
     wlf_config cfg;
     wlf_account a;
+    const refused_case *refused;
 } acct_fx;
 
 static int acct_setup(void **state)
@@ -377,21 +398,11 @@ static int acct_setup(void **state)
     acct_fx *fx = calloc(1, sizeof(*fx));
     wlf_err e;
 
+    fx->refused = *state;     /* test_account_refused()'s case, if any */
     load_base(&fx->cfg);
-    wlf_account_init(&fx->a);
-    snprintf(fx->a.name, sizeof(fx->a.name), "alice");
-    fx->a.user = strdup("alice");
-    fx->a.group = strdup("alice");
-    fx->a.home = strdup("/home/alice");
-    assert_int_equal(wlf_account_add_domain(&fx->a, "Alice.Example", &e), 0);
-    assert_int_equal(wlf_account_add_domain(&fx->a, "*.alice.example", &e),
-                     0);
+    unit_alice(&fx->a, 1);
     assert_int_equal(wlf_setting_parse(&fx->a.settings, WLF_S_MAX_UPLOAD,
                                        "3G", &e), 0);
-    assert_int_equal(wlf_setting_parse(&fx->a.settings, WLF_S_PHP, "8.3",
-                                       &e), 0);
-    assert_int_equal(wlf_account_set_php_admin(&fx->a, "memory_limit",
-                                               "256M"), 0);
     *state = fx;
     return 0;
 }
@@ -406,19 +417,30 @@ static int acct_teardown(void **state)
     return 0;
 }
 
-/* An account file body for alice with `extra` appended. */
-static int load_alice(const wlf_config *cfg, const char *extra,
-                      wlf_account *out, wlf_err *e)
+/* Cases of test_account_refused(), one behaviour each. */
+
+static const refused_case account_unknown_php_version_refused = {
+    "php = \"7.0\";", "php" };
+static const refused_case account_php_admin_key_not_allowed_refused = {
+    "php_admin = ( { name = \"post_max_size\"; value = \"1G\"; } );",
+    "php_admin.post_max_size" };
+static const refused_case account_misspelt_key_refused = {
+    "max_chidlren = 3;", "max_chidlren" };
+static const refused_case account_setting_out_of_range_refused = {
+    "max_children = 0;", "max_children" };
+
+static void test_account_refused(void **state)
 {
+    acct_fx *fx = *state;
     char text[512];
-    int rc;
+    wlf_account b;
+    wlf_err e;
 
     snprintf(text, sizeof(text), "name=\"alice\"; user=\"a\"; group=\"a\"; "
-             "home=\"/h\"; %s", extra);
-    rc = wlf_account_load_string(cfg, text, "alice", out, e);
-    if (rc == 0)
-        wlf_account_free(out);
-    return rc;
+             "home=\"/h\";\n%s\n", fx->refused->line);
+    assert_int_equal(wlf_account_load_string(&fx->cfg, text, "alice", &b, &e),
+                     -1);
+    assert_string_equal(e.field, fx->refused->field);
 }
 
 static void test_account_domains_are_lower_case_and_unique(void **state)
@@ -426,11 +448,11 @@ static void test_account_domains_are_lower_case_and_unique(void **state)
     acct_fx *fx = *state;
     wlf_err e;
 
-    assert_string_equal(fx->a.domains[0], "alice.example");
-    assert_int_equal(wlf_account_add_domain(&fx->a, "alice.example", &e),
-                     -1);
+    assert_int_equal(wlf_account_add_domain(&fx->a, "Shop.Example", &e), 0);
+    assert_string_equal(fx->a.domains[2], "shop.example");
+    assert_int_equal(wlf_account_add_domain(&fx->a, "SHOP.example", &e), -1);
     assert_string_equal(e.field, "domain");
-    assert_int_equal(fx->a.n_domains, 2);
+    assert_int_equal(fx->a.n_domains, 3);
 }
 
 static void test_account_php_admin_set_replace_remove(void **state)
@@ -496,7 +518,11 @@ static void test_upload_ceiling_is_never_below_max_upload(void **state)
 {
     acct_fx *fx = *state;
     wlf_settings eff;
+    wlf_err e;
 
+    /* a ceiling below the account's own max_upload (3G) */
+    assert_int_equal(wlf_setting_parse(&fx->a.settings, WLF_S_UPLOAD_CEILING,
+                                       "1G", &e), 0);
     assert_int_equal(wlf_account_effective(&fx->cfg, &fx->a, &eff), 0);
     assert_int_equal(eff.num[WLF_S_UPLOAD_CEILING], 3LL << 30);
     wlf_settings_free(&eff);
@@ -513,48 +539,6 @@ static void test_account_name_must_match_its_file(void **state)
                      -1);
     assert_string_equal(e.field, "name");
     free(text);
-}
-
-static void test_account_unknown_php_version_refused(void **state)
-{
-    acct_fx *fx = *state;
-    wlf_account b;
-    wlf_err e;
-
-    assert_int_equal(load_alice(&fx->cfg, "php=\"7.0\";", &b, &e), -1);
-    assert_string_equal(e.field, "php");
-}
-
-static void test_account_php_admin_key_not_allowed_refused(void **state)
-{
-    acct_fx *fx = *state;
-    wlf_account b;
-    wlf_err e;
-
-    assert_int_equal(load_alice(&fx->cfg, "php_admin = ( { name = "
-                                "\"post_max_size\"; value = \"1G\"; } );",
-                                &b, &e), -1);
-    assert_string_equal(e.field, "php_admin.post_max_size");
-}
-
-static void test_account_misspelt_key_refused(void **state)
-{
-    acct_fx *fx = *state;
-    wlf_account b;
-    wlf_err e;
-
-    assert_int_equal(load_alice(&fx->cfg, "max_chidlren = 3;", &b, &e), -1);
-    assert_string_equal(e.field, "max_chidlren");
-}
-
-static void test_account_setting_out_of_range_refused(void **state)
-{
-    acct_fx *fx = *state;
-    wlf_account b;
-    wlf_err e;
-
-    assert_int_equal(load_alice(&fx->cfg, "max_children = 0;", &b, &e), -1);
-    assert_string_equal(e.field, "max_children");
 }
 
 static void test_account_home_with_colon_refused(void **state)
@@ -985,6 +969,8 @@ static void test_fpm_status_without_pool_line_is_refused(void **state)
 
 #define ACCT_TEST(f) cmocka_unit_test_setup_teardown(f, acct_setup, \
                                                      acct_teardown)
+#define REFUSED_TEST(c) { "test_" #c, test_account_refused, acct_setup, \
+                          acct_teardown, (void *)&c }
 #define DIR_TEST(f) cmocka_unit_test_setup_teardown(f, dir_setup, \
                                                     dir_teardown)
 
@@ -1022,10 +1008,10 @@ int main(void)
         ACCT_TEST(test_effective_settings_are_overrides_on_defaults),
         ACCT_TEST(test_upload_ceiling_is_never_below_max_upload),
         ACCT_TEST(test_account_name_must_match_its_file),
-        ACCT_TEST(test_account_unknown_php_version_refused),
-        ACCT_TEST(test_account_php_admin_key_not_allowed_refused),
-        ACCT_TEST(test_account_misspelt_key_refused),
-        ACCT_TEST(test_account_setting_out_of_range_refused),
+        REFUSED_TEST(account_unknown_php_version_refused),
+        REFUSED_TEST(account_php_admin_key_not_allowed_refused),
+        REFUSED_TEST(account_misspelt_key_refused),
+        REFUSED_TEST(account_setting_out_of_range_refused),
         ACCT_TEST(test_account_home_with_colon_refused),
         DIR_TEST(test_account_files_are_the_sorted_names),
         DIR_TEST(test_accounts_load_lists_files_that_do_not_load),

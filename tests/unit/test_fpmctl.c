@@ -1,6 +1,7 @@
 /* Unit tests for fpmctl's pure parts: FPM config rendering (and that
  * injected values cannot break out), timeout sizing, argument parsing,
- * `set` key parsing, the slot layout and the JSON writer. One case per
+ * `set` key parsing, the slot layout, the JSON writer and the parsers that
+ * find the distribution's own php-fpm pools and PHP handlers. One case per
  * behaviour. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,8 @@
 #include "json.h"
 #include "render.h"
 #include "setkeys.h"
+#include "unit_accounts.h"
+#include "sidedoor.h"
 #include "wlf_config.h"
 
 static const char *conf_text =
@@ -37,15 +40,6 @@ static void load_cfg(wlf_config *cfg)
         fail_msg("config: %s: %s", e.field, e.msg);
 }
 
-static void make_account(wlf_account *a)
-{
-    wlf_account_init(a);
-    snprintf(a->name, sizeof(a->name), "alice");
-    a->user = strdup("alice");
-    a->group = strdup("alice");
-    a->home = strdup("/home/alice");
-}
-
 static int has_line(const char *text, const char *line)
 {
     size_t n = strlen(line);
@@ -61,18 +55,29 @@ static int has_line(const char *text, const char *line)
                                              line, text); } while (0)
 
 /* Each case gets wlfcgi.conf above and a plain account alice. */
+/*
+ * What the rendering of the typical account (render_typical) contains,
+ * one behaviour a case: test_rendered_lines() checks each line.
+ */
+typedef struct {
+    int ini;                    /* in ini/wlfcgi.ini, else php-fpm.conf */
+    const char *lines[12];
+} rendered_case;
+
 typedef struct {
     wlf_config cfg;
     wlf_account a;
     fpm_rendered r;
+    const void *c;              /* the case of a test with cases */
 } fx;
 
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof(*f));
 
+    f->c = *state;
     load_cfg(&f->cfg);
-    make_account(&f->a);
+    unit_alice(&f->a, 0);
     *state = f;
     return 0;
 }
@@ -182,45 +187,92 @@ static void test_upload_ceiling_follows_a_larger_max_upload(void **state)
 
 /* ---- php-fpm.conf and the cache ini ---- */
 
-static void test_conf_global_section_is_the_slots(void **state)
-{
-    fx *f = *state;
+static const rendered_case conf_global_section_is_the_slots = { 0, {
+    "[global]",
+    "pid = \"/srv/w/run/alice.b.pid\"",
+    "error_log = \"/srv/w/log/alice/fpm.log\"",
+    "daemonize = yes",
+    NULL } };
 
-    render_typical(f);
-    assert_line(f->r.conf, "[global]");
-    assert_line(f->r.conf, "pid = \"/srv/w/run/alice.b.pid\"");
-    assert_line(f->r.conf, "error_log = \"/srv/w/log/alice/fpm.log\"");
-    assert_line(f->r.conf, "daemonize = yes");
+static const rendered_case conf_pool_runs_as_the_account_on_its_socket = {
+    0, {
+    "[alice]",
+    "user = \"alice\"",
+    "group = \"alice\"",
+    "listen = \"/srv/w/run/alice.b.sock\"",
+    /* root's, not the account's: its own PHP must not connect */
+    "listen.owner = \"root\"",
+    "listen.group = \"www-data\"",
+    "listen.mode = 0660",
+    NULL } };
+
+static const rendered_case conf_pool_manager_and_private_pages = { 0, {
+    "pm = ondemand",
+    "pm.max_children = 3",
+    "pm.process_idle_timeout = 10s",
+    "pm.max_requests = 0",
+    "pm.status_path = " WLF_FPM_STATUS_PATH,
+    "ping.path = " WLF_FPM_PING_PATH,
+    "security.limit_extensions = .php",
+    "clear_env = yes",
+    NULL } };
+
+static const rendered_case conf_timeouts_cover_the_slowest_upload = { 0, {
+    /* 30 + ceil(64M / 1M) + 60 */
+    "request_terminate_timeout = 154s",
+    "process_control_timeout = 154s",
+    "php_admin_value[max_input_time] = \"124\"",
+    "php_admin_value[max_execution_time] = \"30\"",
+    NULL } };
+
+static const rendered_case conf_confines_php_to_the_account = { 0, {
+    "php_admin_value[open_basedir] = "
+    "\"/home/alice/:/srv/w/lib/accounts/alice/\"",
+    "env[TMPDIR] = \"/srv/w/lib/accounts/alice/tmp\"",
+    "php_admin_value[upload_tmp_dir] = \"/srv/w/lib/accounts/alice/upload\"",
+    "php_admin_value[sys_temp_dir] = \"/srv/w/lib/accounts/alice/tmp\"",
+    "php_admin_value[session.save_path] = "
+    "\"/srv/w/lib/accounts/alice/sessions\"",
+    "php_admin_value[error_log] = \"/srv/w/log/alice/php-error.log\"",
+    "php_admin_value[log_errors] = \"1\"",
+    NULL } };
+
+static const rendered_case conf_upload_limits_are_in_bytes = { 0, {
+    "php_admin_value[post_max_size] = \"67108864\"",
+    "php_admin_value[upload_max_filesize] = \"67108864\"",
+    NULL } };
+
+static const rendered_case conf_has_the_accounts_php_admin_values = { 0, {
+    "php_admin_value[memory_limit] = \"256M\"",
+    NULL } };
+
+/* sizes in MiB (opcache) and M (APCu) */
+static const rendered_case ini_sizes_the_caches_of_the_master = { 1, {
+    "opcache.enable=1",
+    "opcache.memory_consumption=128",
+    "opcache.interned_strings_buffer=8",
+    "opcache.max_accelerated_files=10000",
+    "opcache.validate_timestamps=1",
+    "opcache.revalidate_freq=2",
+    "apc.enabled=1",
+    "apc.shm_size=32M",
+    NULL } };
+
+static int setup_rendered(void **state)
+{
+    setup(state);
+    render_typical(*state);
+    return 0;
 }
 
-static void test_conf_pool_runs_as_the_account_on_the_slot_socket(
-    void **state)
+static void test_rendered_lines(void **state)
 {
     fx *f = *state;
+    const rendered_case *c = f->c;
+    const char *text = c->ini ? f->r.ini : f->r.conf;
 
-    render_typical(f);
-    assert_line(f->r.conf, "[alice]");
-    assert_line(f->r.conf, "user = \"alice\"");
-    assert_line(f->r.conf, "group = \"alice\"");
-    assert_line(f->r.conf, "listen = \"/srv/w/run/alice.b.sock\"");
-    assert_line(f->r.conf, "listen.owner = \"alice\"");
-    assert_line(f->r.conf, "listen.group = \"www-data\"");
-    assert_line(f->r.conf, "listen.mode = 0660");
-}
-
-static void test_conf_pool_manager_and_private_pages(void **state)
-{
-    fx *f = *state;
-
-    render_typical(f);
-    assert_line(f->r.conf, "pm = ondemand");
-    assert_line(f->r.conf, "pm.max_children = 3");
-    assert_line(f->r.conf, "pm.process_idle_timeout = 10s");
-    assert_line(f->r.conf, "pm.max_requests = 0");
-    assert_line(f->r.conf, "pm.status_path = " WLF_FPM_STATUS_PATH);
-    assert_line(f->r.conf, "ping.path = " WLF_FPM_PING_PATH);
-    assert_line(f->r.conf, "security.limit_extensions = .php");
-    assert_line(f->r.conf, "clear_env = yes");
+    for (const char *const *l = c->lines; *l; l++)
+        assert_line(text, *l);
 }
 
 static void test_conf_static_pool_keeps_its_workers(void **state)
@@ -234,77 +286,12 @@ static void test_conf_static_pool_keeps_its_workers(void **state)
     assert_null(strstr(f->r.conf, "pm.process_idle_timeout"));
 }
 
-static void test_conf_timeouts_cover_the_slowest_upload(void **state)
-{
-    fx *f = *state;
-
-    render_typical(f);
-    /* 30 + ceil(64M / 1M) + 60 */
-    assert_line(f->r.conf, "request_terminate_timeout = 154s");
-    assert_line(f->r.conf, "process_control_timeout = 154s");
-    assert_line(f->r.conf, "php_admin_value[max_input_time] = \"124\"");
-    assert_line(f->r.conf, "php_admin_value[max_execution_time] = \"30\"");
-}
-
-static void test_conf_confines_php_to_the_account(void **state)
-{
-    fx *f = *state;
-
-    render_typical(f);
-    assert_line(f->r.conf, "php_admin_value[open_basedir] = "
-                "\"/home/alice/:/srv/w/lib/accounts/alice/\"");
-    assert_line(f->r.conf, "env[TMPDIR] = \"/srv/w/lib/accounts/alice/tmp\"");
-    assert_line(f->r.conf, "php_admin_value[upload_tmp_dir] = "
-                "\"/srv/w/lib/accounts/alice/upload\"");
-    assert_line(f->r.conf, "php_admin_value[sys_temp_dir] = "
-                "\"/srv/w/lib/accounts/alice/tmp\"");
-    assert_line(f->r.conf, "php_admin_value[session.save_path] = "
-                "\"/srv/w/lib/accounts/alice/sessions\"");
-    assert_line(f->r.conf, "php_admin_value[error_log] = "
-                "\"/srv/w/log/alice/php-error.log\"");
-    assert_line(f->r.conf, "php_admin_value[log_errors] = \"1\"");
-}
-
-static void test_conf_upload_limits_are_in_bytes(void **state)
-{
-    fx *f = *state;
-
-    render_typical(f);
-    assert_line(f->r.conf, "php_admin_value[post_max_size] = \"67108864\"");
-    assert_line(f->r.conf, "php_admin_value[upload_max_filesize] = "
-                "\"67108864\"");
-}
-
-static void test_conf_has_the_accounts_php_admin_values(void **state)
-{
-    fx *f = *state;
-
-    render_typical(f);
-    assert_line(f->r.conf, "php_admin_value[memory_limit] = \"256M\"");
-}
-
 static void test_instance_runs_the_accounts_php_version(void **state)
 {
     fx *f = *state;
 
     render_typical(f);
     assert_string_equal(f->r.bin, "/usr/sbin/php-fpm8.3");
-}
-
-static void test_ini_sizes_the_caches_of_the_master(void **state)
-{
-    fx *f = *state;
-
-    /* sizes in MiB (opcache) and M (APCu) */
-    render_typical(f);
-    assert_line(f->r.ini, "opcache.enable=1");
-    assert_line(f->r.ini, "opcache.memory_consumption=128");
-    assert_line(f->r.ini, "opcache.interned_strings_buffer=8");
-    assert_line(f->r.ini, "opcache.max_accelerated_files=10000");
-    assert_line(f->r.ini, "opcache.validate_timestamps=1");
-    assert_line(f->r.ini, "opcache.revalidate_freq=2");
-    assert_line(f->r.ini, "apc.enabled=1");
-    assert_line(f->r.ini, "apc.shm_size=32M");
 }
 
 static void test_ini_rounds_sizes_up_and_writes_booleans_as_digits(
@@ -399,30 +386,33 @@ static void test_php_admin_keys_cannot_leave_their_line(void **state)
     assert_render_refused(f, NULL);
 }
 
-static void test_user_cannot_leave_its_quotes(void **state)
+/* An identity field of the account set to `value`, which rendering must
+ * refuse naming the field; cases of test_identity_refused(). */
+typedef struct {
+    const char *field;          /* "user", "home" or "name" */
+    const char *value;
+} identity_case;
+
+static const identity_case user_cannot_leave_its_quotes = {
+    "user", "alice\"\nuser = \"root" };
+static const identity_case home_with_colon_cannot_widen_open_basedir = {
+    "home", "/home/alice:/" };
+static const identity_case pool_name_cannot_open_a_section = {
+    "name", "a]\n[x" };
+
+static void test_identity_refused(void **state)
 {
     fx *f = *state;
+    const identity_case *c = f->c;
+    char **field = strcmp(c->field, "user") == 0 ? &f->a.user : &f->a.home;
 
-    free(f->a.user);
-    f->a.user = strdup("alice\"\nuser = \"root");
-    assert_render_refused(f, "user");
-}
-
-static void test_home_with_colon_cannot_widen_open_basedir(void **state)
-{
-    fx *f = *state;
-
-    free(f->a.home);
-    f->a.home = strdup("/home/alice:/");
-    assert_render_refused(f, "home");
-}
-
-static void test_pool_name_cannot_open_a_section(void **state)
-{
-    fx *f = *state;
-
-    snprintf(f->a.name, sizeof(f->a.name), "a]\n[x");
-    assert_render_refused(f, "name");
+    if (strcmp(c->field, "name") == 0)
+        snprintf(f->a.name, sizeof(f->a.name), "%s", c->value);
+    else {
+        free(*field);
+        *field = strdup(c->value);
+    }
+    assert_render_refused(f, c->field);
 }
 
 static void test_machine_account_user_ending_in_dollar_is_fine(void **state)
@@ -563,50 +553,36 @@ static void test_args_long_short_attached_and_operands(void **state)
     assert_string_equal(out[6].value, "-x");     /* after "--" */
 }
 
-static void test_args_unknown_option_is_named(void **state)
+/* Arguments the add-like options refuse, naming `field` (NULL: any);
+ * cases of test_args_refused(), one behaviour each. */
+typedef struct {
+    char *argv[6];
+    const char *field;
+} args_refused_case;
+
+static const args_refused_case args_unknown_option_is_named = {
+    { "x", "--nope", NULL }, "--nope" };
+static const args_refused_case args_option_without_its_value_is_refused = {
+    { "x", "--user", NULL }, "--user" };
+static const args_refused_case args_value_for_a_flag_is_refused = {
+    { "x", "--purge=1", NULL }, "--purge=1" };
+/* more than the 3 places test_args_refused() has */
+static const args_refused_case args_more_than_room_are_refused = {
+    { "x", "a", "b", "c", "d", NULL }, "arguments" };
+
+static void test_args_refused(void **state)
 {
-    fpm_arg out[4];
-    size_t n;
-    wlf_err e;
-    char *v[] = { "x", "--nope", NULL };
-
-    (void)state;
-    assert_int_equal(fpm_args_parse(2, v, add_like, out, 4, &n, &e), -1);
-    assert_string_equal(e.field, "--nope");
-}
-
-static void test_args_option_without_its_value_is_refused(void **state)
-{
-    fpm_arg out[4];
-    size_t n;
-    wlf_err e;
-    char *v[] = { "x", "--user", NULL };
-
-    (void)state;
-    assert_int_equal(fpm_args_parse(2, v, add_like, out, 4, &n, &e), -1);
-    assert_string_equal(e.field, "--user");
-}
-
-static void test_args_value_for_a_flag_is_refused(void **state)
-{
-    fpm_arg out[4];
-    size_t n;
-    wlf_err e;
-    char *v[] = { "x", "--purge=1", NULL };
-
-    (void)state;
-    assert_int_equal(fpm_args_parse(2, v, add_like, out, 4, &n, &e), -1);
-}
-
-static void test_args_more_than_room_are_refused(void **state)
-{
+    const args_refused_case *c = *state;
     fpm_arg out[3];
     size_t n;
     wlf_err e;
-    char *v[] = { "x", "a", "b", "c", "d", NULL };
+    int argc = 0;
 
-    (void)state;
-    assert_int_equal(fpm_args_parse(5, v, add_like, out, 3, &n, &e), -1);
+    while (c->argv[argc])
+        argc++;
+    assert_int_equal(fpm_args_parse(argc, (char **)c->argv, add_like, out, 3,
+                                    &n, &e), -1);
+    assert_string_equal(e.field, c->field);
 }
 
 static void test_args_of_set_are_operands_only(void **state)
@@ -820,7 +796,100 @@ static void test_json_writer_places_commas_and_escapes(void **state)
     free(out);
 }
 
+/* Fedora's www.conf, shortened, with what php-fpm also accepts */
+static const char *const fedora_www =
+    "; Start a new pool named 'www'.\n"
+    "[www]\n"
+    "; RPM: apache user chosen to provide access to the same directories"
+    " as httpd\n"
+    "user = apache\n"
+    "; RPM: Keep a group allowed to write in log dir.\n"
+    "group = apache ; a comment\n"
+    "listen = /run/php-fpm/www.sock\n"
+    ";user = nobody\n"
+    "[global]\n"
+    "user = ignored\n"
+    "  [ other ]\n"
+    "user=\"wlft-x\"\n"
+    "group = 'wlft x'\n"
+    "[third]\n"
+    "# user = commented\n";
+
+static void test_pool_parser_finds_each_pools_user_and_group(void **state)
+{
+    fpm_pool_identity p[2];
+
+    assert_int_equal(fpm_parse_pools(fedora_www, p, 2), 3);
+    assert_string_equal(p[0].name, "www");
+    assert_string_equal(p[0].user, "apache");
+    assert_string_equal(p[0].group, "apache");
+    assert_string_equal(p[1].name, "other");
+    assert_string_equal(p[1].user, "wlft-x");
+    assert_string_equal(p[1].group, "wlft x");
+}
+
+static void test_pool_parser_skips_global_and_broken_sections(void **state)
+{
+    fpm_pool_identity p[2];
+
+    assert_int_equal(fpm_parse_pools("", p, 2), 0);
+    assert_int_equal(fpm_parse_pools("user = x\n[global]\nuser = y\n"
+                                     "[a\nuser = z\n", p, 2), 0);
+}
+
+static void test_proxy_handler_of_fedoras_php_conf_is_found(void **state)
+{
+    char line[256];
+    const char *php_conf =
+        "<Files \".user.ini\">\n    Require all denied\n</Files>\n"
+        "AddType text/html .php\n"
+        "<IfModule !mod_php.c>\n"
+        "    <FilesMatch \\.(php|phar)$>\n"
+        "        SetHandler \"proxy:unix:/run/php-fpm/www.sock|fcgi://"
+        "localhost\"\n"
+        "    </FilesMatch>\n"
+        "</IfModule>\n";
+
+    assert_int_equal(fpm_find_proxy_handler(php_conf, line, sizeof(line)),
+                     1);
+    assert_string_equal(line, "SetHandler \"proxy:unix:/run/php-fpm/www.sock"
+                        "|fcgi://localhost\"");
+    assert_int_equal(fpm_find_proxy_handler(
+        "\taddhandler proxy:fcgi://127.0.0.1:9000 .php", line,
+        sizeof(line)), 1);
+}
+
+static void test_commented_or_other_handlers_are_no_proxy(void **state)
+{
+    char line[256];
+
+    assert_int_equal(fpm_find_proxy_handler(
+        "#SetHandler \"proxy:unix:/x|fcgi://l\"\n"
+        "SetHandler application/x-httpd-php\n"
+        "SetHandler\n", line, sizeof(line)), 0);
+}
+
+static void test_unit_text_wants_the_unit_by_its_exact_name(void **state)
+{
+    const char *dropin = "[Unit]\n# Wants=nothing.service\n"
+                         "Wants=php-fpm.service\n";
+
+    assert_true(fpm_unit_text_wants(dropin, "php-fpm.service"));
+    assert_false(fpm_unit_text_wants(dropin, "php-fpm"));
+    assert_false(fpm_unit_text_wants(dropin, "nothing.service"));
+    assert_true(fpm_unit_text_wants("Requires=a.service php8.2-fpm.service",
+                                    "php8.2-fpm.service"));
+    assert_false(fpm_unit_text_wants("After=php-fpm.service",
+                                     "php-fpm.service"));
+}
+
 #define FX_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define ARGS_REFUSED_TEST(c) { "test_" #c, test_args_refused, NULL, NULL, \
+                               (void *)&c }
+#define IDENTITY_TEST(c) { "test_" #c, test_identity_refused, setup, \
+                           teardown, (void *)&c }
+#define RENDERED_TEST(c) { "test_" #c, test_rendered_lines, setup_rendered, \
+                           teardown, (void *)&c }
 
 int main(void)
 {
@@ -829,16 +898,16 @@ int main(void)
         FX_TEST(test_timeouts_grow_with_the_upload_ceiling),
         FX_TEST(test_upload_time_rounds_an_uneven_rate_up),
         FX_TEST(test_upload_ceiling_follows_a_larger_max_upload),
-        FX_TEST(test_conf_global_section_is_the_slots),
-        FX_TEST(test_conf_pool_runs_as_the_account_on_the_slot_socket),
-        FX_TEST(test_conf_pool_manager_and_private_pages),
+        RENDERED_TEST(conf_global_section_is_the_slots),
+        RENDERED_TEST(conf_pool_runs_as_the_account_on_its_socket),
+        RENDERED_TEST(conf_pool_manager_and_private_pages),
         FX_TEST(test_conf_static_pool_keeps_its_workers),
-        FX_TEST(test_conf_timeouts_cover_the_slowest_upload),
-        FX_TEST(test_conf_confines_php_to_the_account),
-        FX_TEST(test_conf_upload_limits_are_in_bytes),
-        FX_TEST(test_conf_has_the_accounts_php_admin_values),
+        RENDERED_TEST(conf_timeouts_cover_the_slowest_upload),
+        RENDERED_TEST(conf_confines_php_to_the_account),
+        RENDERED_TEST(conf_upload_limits_are_in_bytes),
+        RENDERED_TEST(conf_has_the_accounts_php_admin_values),
         FX_TEST(test_instance_runs_the_accounts_php_version),
-        FX_TEST(test_ini_sizes_the_caches_of_the_master),
+        RENDERED_TEST(ini_sizes_the_caches_of_the_master),
         FX_TEST(test_ini_rounds_sizes_up_and_writes_booleans_as_digits),
         FX_TEST(test_rendering_is_deterministic),
         FX_TEST(test_slots_differ_in_socket_and_pid_file_only),
@@ -846,9 +915,9 @@ int main(void)
         FX_TEST(test_admin_open_basedir_replaces_ours),
         FX_TEST(test_php_admin_values_cannot_leave_their_line),
         FX_TEST(test_php_admin_keys_cannot_leave_their_line),
-        FX_TEST(test_user_cannot_leave_its_quotes),
-        FX_TEST(test_home_with_colon_cannot_widen_open_basedir),
-        FX_TEST(test_pool_name_cannot_open_a_section),
+        IDENTITY_TEST(user_cannot_leave_its_quotes),
+        IDENTITY_TEST(home_with_colon_cannot_widen_open_basedir),
+        IDENTITY_TEST(pool_name_cannot_open_a_section),
         FX_TEST(test_machine_account_user_ending_in_dollar_is_fine),
         cmocka_unit_test(test_safe_quoted_refuses_quotes_and_inner_dollars),
         cmocka_unit_test(test_global_options_before_the_command),
@@ -858,10 +927,10 @@ int main(void)
         cmocka_unit_test(test_no_command_leaves_the_index_at_argc),
         cmocka_unit_test(test_output_flags_after_the_command_are_taken_out),
         cmocka_unit_test(test_args_long_short_attached_and_operands),
-        cmocka_unit_test(test_args_unknown_option_is_named),
-        cmocka_unit_test(test_args_option_without_its_value_is_refused),
-        cmocka_unit_test(test_args_value_for_a_flag_is_refused),
-        cmocka_unit_test(test_args_more_than_room_are_refused),
+        ARGS_REFUSED_TEST(args_unknown_option_is_named),
+        ARGS_REFUSED_TEST(args_option_without_its_value_is_refused),
+        ARGS_REFUSED_TEST(args_value_for_a_flag_is_refused),
+        ARGS_REFUSED_TEST(args_more_than_room_are_refused),
         cmocka_unit_test(test_args_of_set_are_operands_only),
         FX_TEST(test_set_changes_settings),
         FX_TEST(test_set_off_on_an_on_off_setting_means_false),
@@ -874,6 +943,11 @@ int main(void)
         FX_TEST(test_diff_of_an_unchanged_account_is_empty),
         FX_TEST(test_slot_files_lie_in_its_directory),
         cmocka_unit_test(test_json_writer_places_commas_and_escapes),
+        cmocka_unit_test(test_pool_parser_finds_each_pools_user_and_group),
+        cmocka_unit_test(test_pool_parser_skips_global_and_broken_sections),
+        cmocka_unit_test(test_proxy_handler_of_fedoras_php_conf_is_found),
+        cmocka_unit_test(test_commented_or_other_handlers_are_no_proxy),
+        cmocka_unit_test(test_unit_text_wants_the_unit_by_its_exact_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

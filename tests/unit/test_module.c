@@ -55,7 +55,8 @@ static void make_list(const wlf_config *cfg, wlf_account_list *list,
 
 typedef struct {
     wlf_config cfg;
-    wlf_account_list kept, skipped;
+    wlf_account_list kept;          /* and, in it, the skipped accounts */
+    const char *msg;                /* the last mapping error */
 } map_fixture;
 
 static int map_setup(void **state)
@@ -67,11 +68,15 @@ static int map_setup(void **state)
     static const char *const skipped[] = { "carol:alice.example,carol.example",
                                            NULL };
     map_fixture *f = calloc(1, sizeof(*f));
+    wlf_account_list left_out;
     wlf_err e;
 
     assert_int_equal(wlf_config_load_string(conf_text, "t", &f->cfg, &e), 0);
     make_list(&f->cfg, &f->kept, kept);
-    make_list(&f->cfg, &f->skipped, skipped);
+    /* as the loader returns them: the skipped ones in the same list */
+    make_list(&f->cfg, &left_out, skipped);
+    f->kept.skipped = left_out.items;
+    f->kept.n_skipped = left_out.n;
     *state = f;
     return 0;
 }
@@ -80,110 +85,165 @@ static int map_teardown(void **state)
 {
     map_fixture *f = *state;
     wlf_account_list_free(&f->kept);
-    wlf_account_list_free(&f->skipped);
     wlf_config_free(&f->cfg);
     free(f);
     return 0;
 }
 
-static int map_one(map_fixture *f, const char *explicit_account,
-                   const char *const *names, size_t n, const char **acct,
-                   wlf_err *e, int with_skipped)
+/* Map a vhost with these names (NULL-terminated) and, unless NULL, this
+ * WLFcgiAccount. Returns the account's name, NULL for none, or "ERROR"
+ * with the message in *msg. */
+static const char *map_names(map_fixture *f, int with_skipped,
+                             const char *explicit_account, ...)
 {
-    wlf_vhost_desc d = { "v.example:80 (t.conf:1)", names, n,
-                         explicit_account };
+    static wlf_err e;
+    const char *names[8];
+    size_t n = 0;
+    wlf_vhost_desc d;
+    wlf_account_list list = f->kept;
     const wlf_account *a = NULL;
     char how[128];
-    int rc = wlf_map_vhost(&f->kept, with_skipped ? &f->skipped : NULL, &d,
-                           &a, how, sizeof(how), e);
-    *acct = a ? a->name : NULL;
-    return rc;
+    va_list ap;
+
+    va_start(ap, explicit_account);
+    while (n < 8 && (names[n] = va_arg(ap, const char *)) != NULL)
+        n++;
+    va_end(ap);
+    d.label = "v.example:80 (t.conf:1)";
+    d.names = names;
+    d.n_names = n;
+    d.explicit_account = explicit_account;
+    if (!with_skipped)
+        list.n_skipped = 0;
+    if (wlf_map_vhost(&list, &d, &a, how, sizeof(how), &e) < 0) {
+        f->msg = e.msg;
+        return "ERROR";
+    }
+    return a ? a->name : NULL;
 }
 
-static void test_map_by_name(void **state)
-{
-    map_fixture *f = *state;
-    const char *acct;
-    wlf_err e;
-    const char *n1[] = { "www.alice.example" };
-    const char *n2[] = { "nobody.test" };
-    const char *n3[] = { "x.shop.example", "www.alice.example" };
-    const char *n4[] = { "SHOP2.BOB.EXAMPLE" };
-    const char *n5[] = { "*.example" };
+#define KEPT_ONLY 0
+#define WITH_SKIPPED 1
 
-    assert_int_equal(map_one(f, NULL, n1, 1, &acct, &e, 0), 0);
-    assert_string_equal(acct, "alice");
-    assert_int_equal(map_one(f, NULL, n2, 1, &acct, &e, 0), 0);
-    assert_null(acct);
-    /* a wildcard of alice and an exact name of alice: one account */
-    assert_int_equal(map_one(f, NULL, n3, 2, &acct, &e, 0), 0);
-    assert_string_equal(acct, "alice");
-    /* bob's *.example, case-insensitive */
-    assert_int_equal(map_one(f, NULL, n4, 1, &acct, &e, 0), 0);
-    assert_string_equal(acct, "bob");
-    /* a wildcard ServerAlias equal to an account's wildcard domain */
-    assert_int_equal(map_one(f, NULL, n5, 1, &acct, &e, 0), 0);
-    assert_string_equal(acct, "bob");
+/* ---- vhost mapping ---- */
+
+static void test_map_exact_name(void **state)
+{
+    assert_string_equal(map_names(*state, KEPT_ONLY, NULL,
+                                  "www.alice.example", NULL), "alice");
 }
 
-static void test_map_conflicts(void **state)
+static void test_map_unknown_name_has_no_account(void **state)
+{
+    assert_null(map_names(*state, KEPT_ONLY, NULL, "nobody.test", NULL));
+}
+
+static void test_map_wildcard_and_exact_name_of_one_account(void **state)
+{
+    assert_string_equal(map_names(*state, KEPT_ONLY, NULL, "x.shop.example",
+                                  "www.alice.example", NULL), "alice");
+}
+
+static void test_map_wildcard_domain_ignores_case(void **state)
+{
+    assert_string_equal(map_names(*state, KEPT_ONLY, NULL,
+                                  "SHOP2.BOB.EXAMPLE", NULL), "bob");
+}
+
+static void test_map_wildcard_alias_equal_to_wildcard_domain(void **state)
+{
+    assert_string_equal(map_names(*state, KEPT_ONLY, NULL, "*.example",
+                                  NULL), "bob");
+}
+
+static void test_map_names_of_two_accounts_conflict(void **state)
 {
     map_fixture *f = *state;
-    const char *acct;
-    wlf_err e;
-    const char *two[] = { "alice.example", "bob.example" };
-    const char *wild[] = { "alice.example", "other.example" };
-    const char *a[] = { "alice.example" };
-    const char *c[] = { "carol.example" };
 
-    assert_int_equal(map_one(f, NULL, two, 2, &acct, &e, 0), -1);
-    assert_non_null(strstr(e.msg, "alice"));
-    assert_non_null(strstr(e.msg, "bob"));
-    assert_non_null(strstr(e.msg, "v.example:80"));
-    /* other.example falls under bob's *.example: still two accounts */
-    assert_int_equal(map_one(f, NULL, wild, 2, &acct, &e, 0), -1);
-    assert_non_null(strstr(e.msg, "bob"));
+    assert_string_equal(map_names(f, KEPT_ONLY, NULL, "alice.example",
+                                  "bob.example", NULL), "ERROR");
+    assert_non_null(strstr(f->msg, "alice"));
+    assert_non_null(strstr(f->msg, "bob"));
+    assert_non_null(strstr(f->msg, "v.example:80"));
+}
+
+static void test_map_name_under_anothers_wildcard_conflicts(void **state)
+{
+    map_fixture *f = *state;
+
+    /* other.example falls under bob's *.example */
+    assert_string_equal(map_names(f, KEPT_ONLY, NULL, "alice.example",
+                                  "other.example", NULL), "ERROR");
+    assert_non_null(strstr(f->msg, "bob"));
+}
+
+static void test_map_name_a_skipped_account_claims_conflicts(void **state)
+{
+    map_fixture *f = *state;
+
     /* alice.example is also claimed by carol, whose file was skipped */
-    assert_int_equal(map_one(f, NULL, a, 1, &acct, &e, 1), -1);
-    assert_non_null(strstr(e.msg, "alice"));
-    assert_non_null(strstr(e.msg, "carol"));
-    /* carol.example is carol's exactly (bob only has *.example), but
-     * carol was skipped */
-    assert_int_equal(map_one(f, NULL, c, 1, &acct, &e, 1), -1);
-    assert_non_null(strstr(e.msg, "carol"));
-    /* without the skipped list alice simply owns it */
-    assert_int_equal(map_one(f, NULL, a, 1, &acct, &e, 0), 0);
-    assert_string_equal(acct, "alice");
+    assert_string_equal(map_names(f, WITH_SKIPPED, NULL, "alice.example",
+                                  NULL), "ERROR");
+    assert_non_null(strstr(f->msg, "alice"));
+    assert_non_null(strstr(f->msg, "carol"));
+    /* without the skipped accounts alice simply owns it */
+    assert_string_equal(map_names(f, KEPT_ONLY, NULL, "alice.example",
+                                  NULL), "alice");
 }
 
-static void test_map_explicit(void **state)
+static void test_map_name_only_a_skipped_account_claims_fails(void **state)
 {
     map_fixture *f = *state;
-    const char *acct;
-    wlf_err e;
-    const char *none[] = { "dev.internal" };
-    const char *bobs[] = { "dev.internal", "bob.example" };
 
-    assert_int_equal(map_one(f, "alice", none, 1, &acct, &e, 1), 0);
-    assert_string_equal(acct, "alice");
-    assert_int_equal(map_one(f, "zed", none, 1, &acct, &e, 1), -1);
-    assert_non_null(strstr(e.msg, "zed"));
-    assert_non_null(strstr(e.msg, "v.example:80"));
-    assert_non_null(strstr(e.msg, "no such account"));
-    assert_int_equal(map_one(f, "carol", none, 1, &acct, &e, 1), -1);
-    assert_non_null(strstr(e.msg, "skipped"));
-    /* explicit alice, but a name of bob's */
-    assert_int_equal(map_one(f, "alice", bobs, 2, &acct, &e, 1), -1);
-    assert_non_null(strstr(e.msg, "alice"));
-    assert_non_null(strstr(e.msg, "bob"));
-    /* explicit account that also owns the names */
-    assert_int_equal(map_one(f, "bob", bobs, 2, &acct, &e, 1), 0);
-    assert_string_equal(acct, "bob");
+    /* carol.example is carol's exactly (bob only has *.example) */
+    assert_string_equal(map_names(f, WITH_SKIPPED, NULL, "carol.example",
+                                  NULL), "ERROR");
+    assert_non_null(strstr(f->msg, "carol"));
 }
 
-static void test_extensions(void **state)
+static void test_map_explicit_account_needs_no_name(void **state)
 {
-    const char *exts[] = { ".php", ".phtml" };
+    assert_string_equal(map_names(*state, WITH_SKIPPED, "alice",
+                                  "dev.internal", NULL), "alice");
+}
+
+static void test_map_explicit_unknown_account_fails(void **state)
+{
+    map_fixture *f = *state;
+
+    assert_string_equal(map_names(f, WITH_SKIPPED, "zed", "dev.internal",
+                                  NULL), "ERROR");
+    assert_non_null(strstr(f->msg, "zed"));
+    assert_non_null(strstr(f->msg, "v.example:80"));
+    assert_non_null(strstr(f->msg, "no such account"));
+}
+
+static void test_map_explicit_skipped_account_says_skipped(void **state)
+{
+    map_fixture *f = *state;
+
+    assert_string_equal(map_names(f, WITH_SKIPPED, "carol", "dev.internal",
+                                  NULL), "ERROR");
+    assert_non_null(strstr(f->msg, "skipped"));
+}
+
+static void test_map_explicit_account_against_anothers_name(void **state)
+{
+    map_fixture *f = *state;
+
+    assert_string_equal(map_names(f, WITH_SKIPPED, "alice", "dev.internal",
+                                  "bob.example", NULL), "ERROR");
+    assert_non_null(strstr(f->msg, "alice"));
+    assert_non_null(strstr(f->msg, "bob"));
+    /* the account that also owns the names */
+    assert_string_equal(map_names(f, WITH_SKIPPED, "bob", "dev.internal",
+                                  "bob.example", NULL), "bob");
+}
+
+/* ---- extensions ---- */
+
+static void test_extension_syntax(void **state)
+{
     wlf_err e;
 
     (void)state;
@@ -195,66 +255,96 @@ static void test_extensions(void **state)
     assert_int_equal(wlf_ext_valid(".p hp", &e), -1);
     assert_int_equal(wlf_ext_valid(".abcdefghijklmnop", &e), -1);
     assert_int_equal(wlf_ext_valid(NULL, &e), -1);
+}
+
+static const char *exts[] = { ".php", ".phtml" };
+
+static void test_extension_match_ignores_case(void **state)
+{
+    (void)state;
     assert_true(wlf_ext_match(exts, 2, "/var/www/index.php"));
     assert_true(wlf_ext_match(exts, 2, "/var/www/INDEX.PHP"));
     assert_true(wlf_ext_match(exts, 2, "/var/www/a.phtml"));
+}
+
+static void test_extension_match_needs_the_suffix(void **state)
+{
+    (void)state;
     assert_false(wlf_ext_match(exts, 2, "/var/www/a.php.txt"));
     assert_false(wlf_ext_match(exts, 2, "/var/www/aphp"));
-    /* a file named just ".php" is a script too (php-fpm runs it) */
-    assert_true(wlf_ext_match(exts, 2, "/var/www/.php"));
-    assert_true(wlf_ext_match(exts, 2, ".php"));
-    assert_true(wlf_ext_match(exts, 2, "x.php"));
     assert_false(wlf_ext_match(exts, 2, ""));
     assert_false(wlf_ext_match(exts, 2, NULL));
     assert_false(wlf_ext_match(exts, 0, "/a.php"));
 }
 
-static void test_socket_policy(void **state)
+static void test_extension_file_named_just_dot_php_is_a_script(void **state)
 {
-    char owner[40];
-
     (void)state;
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi/alice.sock", "/run/wlfcgi",
-                                       "alice", owner, sizeof(owner)),
-                     WLF_SOCK_OWN);
-    assert_string_equal(owner, "alice");
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi/alice.b.sock",
-                                       "/run/wlfcgi/", "alice", owner,
-                                       sizeof(owner)), WLF_SOCK_OWN);
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi/bob.a.sock", "/run/wlfcgi",
-                                       "alice", owner, sizeof(owner)),
-                     WLF_SOCK_FOREIGN);
-    assert_string_equal(owner, "bob");
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi/bob.sock", "/run/wlfcgi",
-                                       NULL, owner, sizeof(owner)),
-                     WLF_SOCK_FOREIGN);
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi/bob.a.pid", "/run/wlfcgi",
-                                       "alice", owner, sizeof(owner)),
-                     WLF_SOCK_OTHER);
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi/x/alice.sock",
-                                       "/run/wlfcgi", "alice", owner,
-                                       sizeof(owner)), WLF_SOCK_OTHER);
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi/.sock", "/run/wlfcgi",
-                                       "alice", owner, sizeof(owner)),
-                     WLF_SOCK_OTHER);
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi/Alice.sock",
-                                       "/run/wlfcgi", "alice", owner,
-                                       sizeof(owner)), WLF_SOCK_OTHER);
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi/alice.c.sock",
-                                       "/run/wlfcgi", "alice", owner,
-                                       sizeof(owner)), WLF_SOCK_OTHER);
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi2/alice.sock",
-                                       "/run/wlfcgi", "alice", owner,
-                                       sizeof(owner)), WLF_SOCK_OUTSIDE);
-    assert_int_equal(wlf_sock_classify("/run/wlfcgi", "/run/wlfcgi",
-                                       "alice", owner, sizeof(owner)),
-                     WLF_SOCK_OUTSIDE);
-    assert_int_equal(wlf_sock_classify("/tmp/php.sock", "/run/wlfcgi",
-                                       "alice", owner, sizeof(owner)),
-                     WLF_SOCK_OUTSIDE);
+    /* php-fpm runs it, so it must never go out as source */
+    assert_true(wlf_ext_match(exts, 2, "/var/www/.php"));
+    assert_true(wlf_ext_match(exts, 2, ".php"));
+    assert_true(wlf_ext_match(exts, 2, "x.php"));
 }
 
-static void test_worker_host(void **state)
+/* ---- unix sockets ---- */
+
+static char sock_owner[40];
+
+static wlf_sock_class classify(const char *path, const char *own)
+{
+    sock_owner[0] = '\0';
+    return wlf_sock_classify(path, "/run/wlfcgi", own, sock_owner,
+                             sizeof(sock_owner));
+}
+
+static void test_socket_own_link_and_slots(void **state)
+{
+    (void)state;
+    assert_int_equal(classify("/run/wlfcgi/alice.sock", "alice"),
+                     WLF_SOCK_OWN);
+    assert_string_equal(sock_owner, "alice");
+    assert_int_equal(wlf_sock_classify("/run/wlfcgi/alice.b.sock",
+                                       "/run/wlfcgi/", "alice", sock_owner,
+                                       sizeof(sock_owner)), WLF_SOCK_OWN);
+}
+
+static void test_socket_of_another_account_is_foreign(void **state)
+{
+    (void)state;
+    assert_int_equal(classify("/run/wlfcgi/bob.a.sock", "alice"),
+                     WLF_SOCK_FOREIGN);
+    assert_string_equal(sock_owner, "bob");
+    /* every account's socket is foreign to a vhost without one */
+    assert_int_equal(classify("/run/wlfcgi/bob.sock", NULL),
+                     WLF_SOCK_FOREIGN);
+}
+
+static void test_socket_dir_files_that_are_no_account_socket(void **state)
+{
+    (void)state;
+    assert_int_equal(classify("/run/wlfcgi/bob.a.pid", "alice"),
+                     WLF_SOCK_OTHER);
+    assert_int_equal(classify("/run/wlfcgi/x/alice.sock", "alice"),
+                     WLF_SOCK_OTHER);
+    assert_int_equal(classify("/run/wlfcgi/.sock", "alice"), WLF_SOCK_OTHER);
+    assert_int_equal(classify("/run/wlfcgi/Alice.sock", "alice"),
+                     WLF_SOCK_OTHER);
+    assert_int_equal(classify("/run/wlfcgi/alice.c.sock", "alice"),
+                     WLF_SOCK_OTHER);
+}
+
+static void test_socket_outside_the_dir_is_not_judged(void **state)
+{
+    (void)state;
+    assert_int_equal(classify("/run/wlfcgi2/alice.sock", "alice"),
+                     WLF_SOCK_OUTSIDE);
+    assert_int_equal(classify("/run/wlfcgi", "alice"), WLF_SOCK_OUTSIDE);
+    assert_int_equal(classify("/tmp/php.sock", "alice"), WLF_SOCK_OUTSIDE);
+}
+
+/* ---- reserved worker names ---- */
+
+static void test_worker_names_wlf_dash_are_reserved(void **state)
 {
     char a[40];
 
@@ -265,13 +355,22 @@ static void test_worker_host(void **state)
     assert_string_equal(a, "alice");
     assert_true(wlf_worker_host_account("wlf-bob:8000", a, sizeof(a)));
     assert_string_equal(a, "bob");
+}
+
+static void test_worker_names_of_others_are_not(void **state)
+{
+    char a[40];
+
+    (void)state;
     assert_false(wlf_worker_host_account("localhost", a, sizeof(a)));
     assert_false(wlf_worker_host_account("wlf-", a, sizeof(a)));
     assert_false(wlf_worker_host_account("wlfx-alice", a, sizeof(a)));
     assert_false(wlf_worker_host_account(NULL, a, sizeof(a)));
 }
 
-static void test_env_rules(void **state)
+/* ---- environment ---- */
+
+static void test_env_php_value_and_admin_value_are_scrubbed(void **state)
 {
     (void)state;
     assert_true(wlf_env_is_scrubbed("PHP_VALUE"));
@@ -281,154 +380,242 @@ static void test_env_rules(void **state)
     assert_non_null(wlf_env_scrubbed[0]);
 }
 
-static void test_upload_limits(void **state)
-{
-    long long len;
-    char buf[128];
+/* ---- upload limits ---- */
 
+static void test_upload_inner_scope_wins(void **state)
+{
     (void)state;
     assert_int_equal(wlf_upload_merge(WLF_UPLOAD_UNSET, 5), 5);
     assert_int_equal(wlf_upload_merge(7, WLF_UPLOAD_UNSET), 7);
     assert_int_equal(wlf_upload_merge(7, 3), 3);
+}
+
+static void test_upload_scope_then_account_then_default(void **state)
+{
+    (void)state;
     assert_int_equal(wlf_upload_effective(1, 2, 3), 1);
     assert_int_equal(wlf_upload_effective(WLF_UPLOAD_UNSET, 2, 3), 2);
     assert_int_equal(wlf_upload_effective(WLF_UPLOAD_UNSET, WLF_UPLOAD_UNSET,
                                           3), 3);
+}
 
+static void test_body_within_the_limit_fits(void **state)
+{
+    long long len;
+
+    (void)state;
     assert_int_equal(wlf_body_check(NULL, NULL, 100, &len), WLF_BODY_NONE);
     assert_int_equal(wlf_body_check("0", NULL, 100, &len), WLF_BODY_NONE);
     assert_int_equal(wlf_body_check("100", NULL, 100, &len), WLF_BODY_FITS);
     assert_int_equal(len, 100);
+}
+
+static void test_body_over_the_limit_is_too_large(void **state)
+{
+    long long len;
+
+    (void)state;
     assert_int_equal(wlf_body_check("101", NULL, 100, &len),
                      WLF_BODY_TOO_LARGE);
     assert_int_equal(wlf_body_check("20971520", NULL, 8388608, &len),
                      WLF_BODY_TOO_LARGE);
+    assert_int_equal(wlf_body_check("4294967296", NULL, 3LL << 30, &len),
+                     WLF_BODY_TOO_LARGE);
+}
+
+static void test_body_chunked_is_counted_later(void **state)
+{
+    long long len;
+
+    (void)state;
     assert_int_equal(wlf_body_check("5", "chunked", 1, &len),
                      WLF_BODY_CHUNKED);
     assert_int_equal(len, -1);
+}
+
+static void test_body_unparseable_length_is_bad(void **state)
+{
+    long long len;
+
+    (void)state;
     assert_int_equal(wlf_body_check("-1", NULL, 100, &len), WLF_BODY_BAD);
     assert_int_equal(wlf_body_check("1x", NULL, 100, &len), WLF_BODY_BAD);
     assert_int_equal(wlf_body_check("", NULL, 100, &len), WLF_BODY_BAD);
     assert_int_equal(wlf_body_check("99999999999999999999", NULL, 100, &len),
                      WLF_BODY_BAD);
-    assert_int_equal(wlf_body_check("4294967296", NULL, 3LL << 30, &len),
-                     WLF_BODY_TOO_LARGE);
+}
 
+static void test_upload_limit_sent_to_fpm(void **state)
+{
+    char buf[128];
+
+    (void)state;
     assert_string_equal(wlf_upload_php_admin(8388608, buf, sizeof(buf)),
                         "upload_max_filesize=8388608\n"
                         "post_max_size=8388608");
 }
 
-static void test_reuse_plan(void **state)
-{
-    wlf_reuse_plan p;
+/* ---- connection reuse ---- */
 
+static wlf_reuse_plan plan;
+
+static int reuse(long long max_children, long long max_execution_time,
+                 int threads, int processes, const char *pm)
+{
+    wlf_reuse_plan_for(max_children, max_execution_time, threads,
+                       processes, pm, &plan);
+    return plan.enabled;
+}
+
+static void test_reuse_off_when_children_too_few(void **state)
+{
     (void)state;
-    /* event, ServerLimit 16, default max_children 5: off */
-    wlf_reuse_plan_for(5, 30, 25, 16, "static", &p);
-    assert_false(p.enabled);
-    assert_non_null(strstr(p.why, "max_children 5"));
-    /* 17 children, 16 processes: one connection each, one spare */
-    wlf_reuse_plan_for(17, 30, 25, 16, "static", &p);
-    assert_true(p.enabled);
-    assert_int_equal(p.hmax, 1);
-    assert_int_equal(p.pinned, 16);
-    assert_int_equal(p.ttl, WLF_REUSE_TTL_MAX);
-    /* the benchmark set-up: 2 processes of 32 threads, 72 children */
-    wlf_reuse_plan_for(72, 30, 32, 2, "static", &p);
-    assert_true(p.enabled);
-    assert_int_equal(p.hmax, 32);         /* capped at the thread count */
-    assert_true(p.pinned <= 72 - WLF_REUSE_SPARE);
-    wlf_reuse_plan_for(40, 30, 32, 2, "static", &p);
-    assert_int_equal(p.hmax, 19);
-    assert_true(p.pinned <= 40 - WLF_REUSE_SPARE);
-    /* prefork: one connection per process */
-    wlf_reuse_plan_for(300, 30, 1, 256, "static", &p);
-    assert_true(p.enabled);
-    assert_int_equal(p.hmax, 1);
-    assert_int_equal(p.pinned, 256);
-    wlf_reuse_plan_for(256, 30, 1, 256, "static", &p);
-    assert_false(p.enabled);
-    /* max_children=1: never */
-    wlf_reuse_plan_for(1, 30, 25, 1, "static", &p);
-    assert_false(p.enabled);
-    /* idle time below the shortest request timeout */
-    wlf_reuse_plan_for(100, 3, 25, 2, "static", &p);
-    assert_true(p.enabled);
-    assert_int_equal(p.ttl, 2);
-    wlf_reuse_plan_for(100, 1, 25, 2, "static", &p);
-    assert_false(p.enabled);
-    assert_non_null(strstr(p.why, "max_execution_time"));
-    /* the account's pm setting decides first */
-    wlf_reuse_plan_for(72, 30, 32, 2, "ondemand", &p);
-    assert_false(p.enabled);
-    assert_non_null(strstr(p.why, "pm = ondemand"));
-    wlf_reuse_plan_for(72, 30, 32, 2, NULL, &p);
-    assert_false(p.enabled);
+    /* event, ServerLimit 16, default max_children 5 */
+    assert_false(reuse(5, 30, 25, 16, "static"));
+    assert_non_null(strstr(plan.why, "max_children 5"));
+    assert_false(reuse(1, 30, 25, 1, "static"));
+}
+
+static void test_reuse_one_connection_each_keeps_one_spare(void **state)
+{
+    (void)state;
+    /* 17 children, 16 processes */
+    assert_true(reuse(17, 30, 25, 16, "static"));
+    assert_int_equal(plan.hmax, 1);
+    assert_int_equal(plan.pinned, 16);
+    assert_int_equal(plan.ttl, WLF_REUSE_TTL_MAX);
+}
+
+static void test_reuse_capped_at_threads_and_children(void **state)
+{
+    (void)state;
+    /* the benchmark set-up: 2 processes of 32 threads */
+    assert_true(reuse(72, 30, 32, 2, "static"));
+    assert_int_equal(plan.hmax, 32);
+    assert_true(plan.pinned <= 72 - WLF_REUSE_SPARE);
+    assert_true(reuse(40, 30, 32, 2, "static"));
+    assert_int_equal(plan.hmax, 19);
+    assert_true(plan.pinned <= 40 - WLF_REUSE_SPARE);
+}
+
+static void test_reuse_prefork_one_connection_per_process(void **state)
+{
+    (void)state;
+    assert_true(reuse(300, 30, 1, 256, "static"));
+    assert_int_equal(plan.hmax, 1);
+    assert_int_equal(plan.pinned, 256);
+    assert_false(reuse(256, 30, 1, 256, "static"));
+}
+
+static void test_reuse_idle_time_below_request_timeout(void **state)
+{
+    (void)state;
+    assert_true(reuse(100, 3, 25, 2, "static"));
+    assert_int_equal(plan.ttl, 2);
+    assert_false(reuse(100, 1, 25, 2, "static"));
+    assert_non_null(strstr(plan.why, "max_execution_time"));
+}
+
+static void test_reuse_only_with_pm_static(void **state)
+{
+    (void)state;
+    assert_false(reuse(72, 30, 32, 2, "ondemand"));
+    assert_non_null(strstr(plan.why, "pm = ondemand"));
+    assert_false(reuse(72, 30, 32, 2, NULL));
     /* accounts have no pm = dynamic; anything but static is off */
-    wlf_reuse_plan_for(72, 30, 32, 2, "dynamic", &p);
-    assert_false(p.enabled);
-    /* exhaustive: the bound always holds */
+    assert_false(reuse(72, 30, 32, 2, "dynamic"));
+}
+
+static void test_reuse_never_pins_more_than_children_less_one(void **state)
+{
+    (void)state;
     for (int mc = 1; mc < 200; mc += 7)
         for (int procs = 1; procs < 40; procs += 3)
             for (int th = 1; th < 70; th += 11) {
-                wlf_reuse_plan_for(mc, 30, th, procs, "static", &p);
-                if (p.enabled) {
-                    long long per = th > 1 ? p.hmax : 1;
-                    assert_true((long long)procs * per <= mc - 1);
-                    assert_true(p.hmax >= 1 && p.hmax <= th);
-                }
+                if (!reuse(mc, 30, th, procs, "static"))
+                    continue;
+                assert_true((long long)procs * (th > 1 ? plan.hmax : 1)
+                            <= mc - 1);
+                assert_true(plan.hmax >= 1 && plan.hmax <= th);
             }
 }
 
-static void test_status_render(void **state)
+/* ---- status page ---- */
+
+static wlf_status_entry status_entries[2];
+static wlf_status_page status_page;
+
+/* Every string of the NULL-terminated list appears in text. */
+static void assert_contains(const char *text, ...)
 {
-    wlf_status_entry e[2] = {
+    const char *want;
+    va_list ap;
+
+    assert_non_null(text);
+    va_start(ap, text);
+    while ((want = va_arg(ap, const char *)) != NULL)
+        if (strstr(text, want) == NULL)
+            fail_msg("\"%s\" missing from:\n%s", want, text);
+    va_end(ap);
+}
+
+static int status_setup(void **state)
+{
+    static const wlf_status_entry e[2] = {
         { "alice.example", 80, "alice", "/run/wlfcgi/alice.sock",
           "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4 },
         { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0 },
     };
-    wlf_status_page p = { "/etc/wlfcgi/wlfcgi.conf", "0.1", 3, e, 2 };
-    char *t = wlf_status_text(&p), *j = wlf_status_json(&p);
-    char q[64];
+    wlf_status_page p = { "/etc/wlfcgi/wlfcgi.conf", "0.1", 3,
+                          status_entries, 2 };
 
     (void)state;
-    assert_non_null(t);
-    assert_non_null(strstr(t, "alice.example:80"));
-    assert_non_null(strstr(t, "alice.a.sock"));
-    assert_non_null(strstr(t, "yes"));
-    assert_non_null(strstr(t, "8M"));
-    assert_non_null(j);
-    assert_non_null(strstr(j, "\"account\":\"alice\""));
-    assert_non_null(strstr(j, "\"answers\":true"));
-    assert_non_null(strstr(j, "\"max_upload\":8388608"));
-    assert_non_null(strstr(j, "\"vhost\":\"odd\\\"name\""));
-    assert_non_null(strstr(j, "\"error\":\"line\\nbreak\""));
-    assert_non_null(strstr(j, "\"answers\":null"));
-    assert_non_null(strstr(j, "\"accounts\":3"));
-    free(t);
-    free(j);
-
-    e[0].answers = 0;
-    e[0].error = "connect: Connection refused";
-    e[0].live = NULL;
-    t = wlf_status_text(&p);
-    j = wlf_status_json(&p);
-    assert_non_null(strstr(t, "NO"));
-    assert_non_null(strstr(t, "no live instance"));
-    assert_non_null(strstr(j, "\"answers\":false"));
-    assert_non_null(strstr(j, "\"live_socket\":null"));
-    free(t);
-    free(j);
-
-    assert_int_equal(wlf_json_quote(q, sizeof(q), "a\x01"), 9);
-    assert_string_equal(q, "\"a\\u0001\"");
-    /* truncation still terminates */
-    assert_int_equal(wlf_json_quote(q, 4, "abcdef"), 8);
-    assert_string_equal(q, "\"ab");
+    memcpy(status_entries, e, sizeof(e));
+    status_page = p;
+    return 0;
 }
 
-static void test_log_registry(void **state)
+static void test_status_text_lists_vhost_socket_limit(void **state)
+{
+    char *t = wlf_status_text(&status_page);
+
+    (void)state;
+    assert_contains(t, "alice.example:80", "alice.a.sock", "yes", "8M",
+                    NULL);
+    free(t);
+}
+
+static void test_status_json_escapes_and_nulls(void **state)
+{
+    char *j = wlf_status_json(&status_page);
+
+    (void)state;
+    assert_contains(j, "\"account\":\"alice\"", "\"answers\":true",
+                    "\"max_upload\":8388608", "\"vhost\":\"odd\\\"name\"",
+                    "\"error\":\"line\\nbreak\"", "\"answers\":null",
+                    "\"accounts\":3", NULL);
+    free(j);
+}
+
+static void test_status_of_an_instance_that_does_not_answer(void **state)
+{
+    char *t, *j;
+
+    (void)state;
+    status_entries[0].answers = 0;
+    status_entries[0].error = "connect: Connection refused";
+    status_entries[0].live = NULL;
+    t = wlf_status_text(&status_page);
+    j = wlf_status_json(&status_page);
+    assert_contains(t, "NO", "no live instance", NULL);
+    assert_contains(j, "\"answers\":false", "\"live_socket\":null", NULL);
+    free(t);
+    free(j);
+}
+
+/* ---- log tags ---- */
+
+static void test_log_tags_unique_ascending_explained(void **state)
 {
     (void)state;
     assert_true(wlf_log_codes_count > 10);
@@ -438,31 +625,60 @@ static void test_log_registry(void **state)
         assert_memory_equal(t, "WLF", 3);
         assert_true(strlen(wlf_log_codes[i].meaning) > 20);
         assert_non_null(wlf_log_codes[i].level);
-        for (size_t j = 0; j < i; j++)
-            assert_string_not_equal(t, wlf_log_codes[j].tag);
-        /* listed in ascending order, as in the man page */
+        /* ascending (so unique), as in the man page */
         if (i)
             assert_true(strcmp(wlf_log_codes[i - 1].tag, t) < 0);
     }
 }
 
+#define MAP_TEST(t) cmocka_unit_test_setup_teardown(t, map_setup, map_teardown)
+#define STATUS_TEST(t) cmocka_unit_test_setup(t, status_setup)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_map_by_name, map_setup,
-                                        map_teardown),
-        cmocka_unit_test_setup_teardown(test_map_conflicts, map_setup,
-                                        map_teardown),
-        cmocka_unit_test_setup_teardown(test_map_explicit, map_setup,
-                                        map_teardown),
-        cmocka_unit_test(test_extensions),
-        cmocka_unit_test(test_socket_policy),
-        cmocka_unit_test(test_worker_host),
-        cmocka_unit_test(test_env_rules),
-        cmocka_unit_test(test_upload_limits),
-        cmocka_unit_test(test_reuse_plan),
-        cmocka_unit_test(test_status_render),
-        cmocka_unit_test(test_log_registry),
+        MAP_TEST(test_map_exact_name),
+        MAP_TEST(test_map_unknown_name_has_no_account),
+        MAP_TEST(test_map_wildcard_and_exact_name_of_one_account),
+        MAP_TEST(test_map_wildcard_domain_ignores_case),
+        MAP_TEST(test_map_wildcard_alias_equal_to_wildcard_domain),
+        MAP_TEST(test_map_names_of_two_accounts_conflict),
+        MAP_TEST(test_map_name_under_anothers_wildcard_conflicts),
+        MAP_TEST(test_map_name_a_skipped_account_claims_conflicts),
+        MAP_TEST(test_map_name_only_a_skipped_account_claims_fails),
+        MAP_TEST(test_map_explicit_account_needs_no_name),
+        MAP_TEST(test_map_explicit_unknown_account_fails),
+        MAP_TEST(test_map_explicit_skipped_account_says_skipped),
+        MAP_TEST(test_map_explicit_account_against_anothers_name),
+        cmocka_unit_test(test_extension_syntax),
+        cmocka_unit_test(test_extension_match_ignores_case),
+        cmocka_unit_test(test_extension_match_needs_the_suffix),
+        cmocka_unit_test(test_extension_file_named_just_dot_php_is_a_script),
+        cmocka_unit_test(test_socket_own_link_and_slots),
+        cmocka_unit_test(test_socket_of_another_account_is_foreign),
+        cmocka_unit_test(test_socket_dir_files_that_are_no_account_socket),
+        cmocka_unit_test(test_socket_outside_the_dir_is_not_judged),
+        cmocka_unit_test(test_worker_names_wlf_dash_are_reserved),
+        cmocka_unit_test(test_worker_names_of_others_are_not),
+        cmocka_unit_test(test_env_php_value_and_admin_value_are_scrubbed),
+        cmocka_unit_test(test_upload_inner_scope_wins),
+        cmocka_unit_test(test_upload_scope_then_account_then_default),
+        cmocka_unit_test(test_body_within_the_limit_fits),
+        cmocka_unit_test(test_body_over_the_limit_is_too_large),
+        cmocka_unit_test(test_body_chunked_is_counted_later),
+        cmocka_unit_test(test_body_unparseable_length_is_bad),
+        cmocka_unit_test(test_upload_limit_sent_to_fpm),
+        cmocka_unit_test(test_reuse_off_when_children_too_few),
+        cmocka_unit_test(test_reuse_one_connection_each_keeps_one_spare),
+        cmocka_unit_test(test_reuse_capped_at_threads_and_children),
+        cmocka_unit_test(test_reuse_prefork_one_connection_per_process),
+        cmocka_unit_test(test_reuse_idle_time_below_request_timeout),
+        cmocka_unit_test(test_reuse_only_with_pm_static),
+        cmocka_unit_test(test_reuse_never_pins_more_than_children_less_one),
+        STATUS_TEST(test_status_text_lists_vhost_socket_limit),
+        STATUS_TEST(test_status_json_escapes_and_nulls),
+        STATUS_TEST(test_status_of_an_instance_that_does_not_answer),
+        cmocka_unit_test(test_log_tags_unique_ascending_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@
 #include "confwrite.h"
 #include "render.h"
 #include "wlf_config.h"
+#include "unit_accounts.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define INJECTING 0
@@ -99,6 +100,36 @@ static int allocation_failed(void)
     return failed;
 }
 
+/* What the subjects work on: a wlfcgi.conf whose accounts directory holds
+ * four account files, and an account in memory. */
+typedef struct world world;
+
+/*
+ * One subject: attempt() does the work (its result kept in the world),
+ * describe() turns that result into text and frees it; both run once
+ * without a failure for the expected text. Any failure is in attempt().
+ */
+typedef struct {
+    int (*attempt)(world *w, wlf_err *err);
+    char *(*describe)(world *w);
+    long at_least;              /* allocations a run makes */
+} subject;
+
+struct world {
+    const subject *subject;
+    char dir[32];
+    char *conf_text;
+    wlf_config cfg;
+    wlf_account acct;
+    union {                     /* what attempt() made */
+        wlf_config cfg;
+        wlf_account acct;
+        wlf_account_list list;
+        fpm_rendered files;
+        char *text;
+    } out;
+};
+
 #define CONF_TEXT \
     "httpd_group = \"www-data\";\n" \
     "paths = { accounts = \"%s\"; sockets = \"/tmp/wlf-oom/r\";" \
@@ -108,196 +139,6 @@ static int allocation_failed(void)
     "fpm = \"/usr/sbin/php-fpm8.3\"; } ); };\n" \
     "defaults = { max_children = 7; };\n" \
     "php_admin_allowed = [ \"memory_limit\", \"display_errors\" ];\n"
-
-static void make_config(const char *accounts, wlf_config *cfg, char **text)
-{
-    wlf_err e;
-
-    assert_true(asprintf(text, CONF_TEXT, accounts) > 0);
-    if (wlf_config_load_string(*text, "t", cfg, &e) != 0)
-        fail_msg("%s: %s", e.field, e.msg);
-}
-
-static void make_account(wlf_account *a)
-{
-    wlf_err e;
-
-    wlf_account_init(a);
-    snprintf(a->name, sizeof(a->name), "alice");
-    a->user = strdup("alice");
-    a->group = strdup("alice");
-    a->home = strdup("/home/alice");
-    assert_int_equal(wlf_account_add_domain(a, "alice.example", &e), 0);
-    assert_int_equal(wlf_account_add_domain(a, "*.alice.example", &e), 0);
-    assert_int_equal(wlf_setting_parse(&a->settings, WLF_S_PHP, "8.3", &e),
-                     0);
-    assert_int_equal(wlf_setting_parse(&a->settings, WLF_S_MAX_UPLOAD, "1G",
-                                       &e), 0);
-    assert_int_equal(wlf_account_set_php_admin(a, "memory_limit", "256M"),
-                     0);
-}
-
-static void test_config_load_fails_whole_or_not_at_all(void **state)
-{
-    wlf_config ref, cfg;
-    char *text, *want;
-    wlf_err e;
-    long n;
-
-    (void)state;
-    make_config("/tmp/wlf-oom/a", &ref, &text);
-    want = wlf_config_render(&ref);
-    for (n = 1;; n++) {
-        char *got;
-        int rc;
-
-        fail_allocation(n);
-        rc = wlf_config_load_string(text, "t", &cfg, &e);
-        if (!allocation_failed()) {
-            assert_int_equal(rc, 0);
-            wlf_config_free(&cfg);
-            break;
-        }
-        if (rc < 0) {
-            assert_non_null(strstr(e.msg, "out of memory"));
-            continue;
-        }
-        got = wlf_config_render(&cfg);
-        assert_string_equal(got, want);
-        free(got);
-        wlf_config_free(&cfg);
-    }
-    assert_true(n > 10);
-    free(want);
-    free(text);
-    wlf_config_free(&ref);
-}
-
-static void test_init_defaults_fail_whole_or_not_at_all(void **state)
-{
-    wlf_config ref, cfg;
-    char *want;
-    wlf_err e;
-    long n;
-
-    (void)state;
-    assert_int_equal(wlf_config_init_defaults(&ref, "/tmp/wlf-oom",
-                                              WLF_SERVICE_DIRECT, "www-data",
-                                              &e), 0);
-    want = wlf_config_render(&ref);
-    for (n = 1;; n++) {
-        int rc;
-
-        fail_allocation(n);
-        rc = wlf_config_init_defaults(&cfg, "/tmp/wlf-oom",
-                                      WLF_SERVICE_DIRECT, "www-data", &e);
-        if (!allocation_failed()) {
-            assert_int_equal(rc, 0);
-            wlf_config_free(&cfg);
-            break;
-        }
-        if (rc < 0) {
-            assert_non_null(strstr(e.msg, "out of memory"));
-            continue;
-        }
-        {
-            char *got = wlf_config_render(&cfg);
-            assert_string_equal(got, want);
-            free(got);
-        }
-        wlf_config_free(&cfg);
-    }
-    assert_true(n > 10);
-    free(want);
-    wlf_config_free(&ref);
-}
-
-static void test_account_copy_fails_whole_or_not_at_all(void **state)
-{
-    wlf_account a, b;
-    char *want;
-    long n;
-
-    (void)state;
-    make_account(&a);
-    want = wlf_account_render(&a);
-    for (n = 1;; n++) {
-        int rc;
-
-        fail_allocation(n);
-        rc = wlf_account_copy(&b, &a);
-        if (!allocation_failed()) {
-            assert_int_equal(rc, 0);
-            wlf_account_free(&b);
-            break;
-        }
-        if (rc < 0) {
-            /* nothing half-copied is left behind */
-            assert_null(b.user);
-            assert_int_equal(b.n_domains + b.n_php_admin, 0);
-            continue;
-        }
-        {
-            char *got = wlf_account_render(&b);
-            assert_string_equal(got, want);
-            free(got);
-        }
-        wlf_account_free(&b);
-    }
-    assert_true(n > 5);
-    free(want);
-    wlf_account_free(&a);
-}
-
-static void test_writer_and_renderer_never_cut_a_file_short(void **state)
-{
-    wlf_config cfg;
-    wlf_account a;
-    fpm_rendered ref;
-    char *text, *want;
-    wlf_err e;
-    long n;
-
-    (void)state;
-    make_config("/tmp/wlf-oom/a", &cfg, &text);
-    make_account(&a);
-    want = wlf_account_render(&a);
-    assert_int_equal(fpm_render_all(&cfg, &a, 'a', &ref, &e), 0);
-    for (n = 1;; n++) {
-        char *got;
-        fpm_rendered r;
-        int rc;
-
-        fail_allocation(n);
-        got = wlf_account_render(&a);
-        rc = fpm_render_all(&cfg, &a, 'b', &r, &e);
-        if (!allocation_failed()) {
-            assert_non_null(got);
-            assert_int_equal(rc, 0);
-            free(got);
-            fpm_rendered_free(&r);
-            break;
-        }
-        if (got)
-            assert_string_equal(got, want);
-        free(got);
-        if (rc < 0) {
-            assert_non_null(strstr(e.msg, "out of memory"));
-            continue;
-        }
-        assert_string_equal(r.ini, ref.ini);
-        assert_string_equal(r.bin, ref.bin);
-        assert_non_null(strstr(r.conf, "php_admin_value[memory_limit] = "
-                                       "\"256M\"\n"));
-        fpm_rendered_free(&r);
-    }
-    assert_true(n > 5);
-    fpm_rendered_free(&ref);
-    free(want);
-    free(text);
-    wlf_account_free(&a);
-    wlf_config_free(&cfg);
-}
 
 static void put_account(const char *dir, const char *name, const char *domain)
 {
@@ -313,59 +154,184 @@ static void put_account(const char *dir, const char *name, const char *domain)
     fclose(f);
 }
 
-static void test_accounts_load_never_returns_a_shorter_list(void **state)
+static int setup(void **state)
 {
-    char dir[] = "/tmp/wlf-oom-XXXXXX", cmd[64], *text;
-    wlf_config cfg;
-    wlf_account_list list;
+    world *w = calloc(1, sizeof(*w));
+    wlf_err e;
+
+    w->subject = *state;
+    snprintf(w->dir, sizeof(w->dir), "/tmp/wlf-oom-XXXXXX");
+    assert_non_null(mkdtemp(w->dir));
+    put_account(w->dir, "alice", "shop.example");
+    put_account(w->dir, "bob", "shop.example");     /* clashes with alice */
+    put_account(w->dir, "carol", "carol.example");
+    put_account(w->dir, "dave", "bad..example");     /* does not load */
+    assert_true(asprintf(&w->conf_text, CONF_TEXT, w->dir) > 0);
+    if (wlf_config_load_string(w->conf_text, "t", &w->cfg, &e) != 0)
+        fail_msg("%s: %s", e.field, e.msg);
+
+    unit_alice(&w->acct, 1);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    char cmd[64];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
+    assert_int_equal(system(cmd), 0);
+    free(w->conf_text);
+    wlf_account_free(&w->acct);
+    wlf_config_free(&w->cfg);
+    free(w);
+    return 0;
+}
+
+/* Fail each allocation of attempt() in turn: every run fails with "out of
+ * memory" or gives what a run without failures gives. */
+static void test_each_allocation_fails(void **state)
+{
+    world *w = *state;
+    const subject *t = w->subject;
+    char *want, *got;
     wlf_err e;
     long n;
 
-    (void)state;
-    assert_non_null(mkdtemp(dir));
-    put_account(dir, "alice", "shop.example");
-    put_account(dir, "bob", "shop.example");       /* clashes with alice */
-    put_account(dir, "carol", "carol.example");
-    put_account(dir, "dave", "bad..example");       /* does not load */
-    make_config(dir, &cfg, &text);
+    assert_int_equal(t->attempt(w, &e), 0);
+    want = t->describe(w);
     for (n = 1;; n++) {
-        int rc;
+        int rc, failed;
 
         fail_allocation(n);
-        rc = wlf_accounts_load(&cfg, &list, &e);
-        if (!allocation_failed()) {
-            assert_int_equal(rc, 0);
-            assert_int_equal(list.n, 2);
-            assert_int_equal(list.n_skipped, 1);
-            assert_int_equal(list.n_errors, 2);
-            wlf_account_list_free(&list);
-            break;
-        }
+        rc = t->attempt(w, &e);
+        failed = allocation_failed();
         if (rc < 0) {
+            assert_true(failed);
             if (strstr(e.msg, "out of memory") == NULL)
-                fail_msg("allocation %ld: %s", n, e.msg);
-            assert_int_equal(list.n + list.n_skipped + list.n_errors, 0);
+                fail_msg("allocation %ld: %s: %s", n, e.field, e.msg);
             continue;
         }
-        /* every file is there: loaded, or listed with why it is not */
-        assert_int_equal(list.n + list.n_errors, 4);
-        wlf_account_list_free(&list);
+        got = t->describe(w);
+        assert_string_equal(got, want);
+        free(got);
+        if (!failed)
+            break;
     }
-    assert_true(n > 20);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(text);
-    wlf_config_free(&cfg);
+    free(want);
+    /* the runs did reach the code under test */
+    assert_true(n - 1 >= t->at_least);
 }
+
+/* ---- the subjects ---- */
+
+static int load_config(world *w, wlf_err *err)
+{
+    return wlf_config_load_string(w->conf_text, "t", &w->out.cfg, err);
+}
+
+static int init_defaults(world *w, wlf_err *err)
+{
+    return wlf_config_init_defaults(&w->out.cfg, "/tmp/wlf-oom",
+                                    WLF_SERVICE_DIRECT, "www-data", err);
+}
+
+static char *config_written(world *w)
+{
+    char *text = wlf_config_render(&w->out.cfg);
+
+    wlf_config_free(&w->out.cfg);
+    return text;
+}
+
+static int copy_account(world *w, wlf_err *err)
+{
+    if (wlf_account_copy(&w->out.acct, &w->acct) == 0)
+        return 0;
+    /* nothing half-copied is left behind */
+    assert_null(w->out.acct.user);
+    assert_int_equal(w->out.acct.n_domains + w->out.acct.n_php_admin, 0);
+    return wlf_fail(err, "copy", "out of memory");
+}
+
+static char *account_written(world *w)
+{
+    char *text = wlf_account_render(&w->out.acct);
+
+    wlf_account_free(&w->out.acct);
+    return text;
+}
+
+static int write_account(world *w, wlf_err *err)
+{
+    if ((w->out.text = wlf_account_render(&w->acct)) == NULL)
+        return wlf_fail(err, "render", "out of memory");
+    return 0;
+}
+
+static char *the_text(world *w)
+{
+    return w->out.text;
+}
+
+static int render_instance(world *w, wlf_err *err)
+{
+    return fpm_render_all(&w->cfg, &w->acct, 'b', &w->out.files, err);
+}
+
+static char *files_rendered(world *w)
+{
+    char *text;
+
+    assert_true(asprintf(&text, "%s\n--\n%s\n--\n%s", w->out.files.conf,
+                         w->out.files.ini, w->out.files.bin) > 0);
+    fpm_rendered_free(&w->out.files);
+    return text;
+}
+
+static int load_accounts(world *w, wlf_err *err)
+{
+    int rc = wlf_accounts_load(&w->cfg, &w->out.list, err);
+
+    if (rc < 0)
+        assert_int_equal(w->out.list.n + w->out.list.n_skipped +
+                         w->out.list.n_errors, 0);
+    return rc;
+}
+
+/* Every file is there: loaded, or listed with why it is not. Which of
+ * them loaded differs when a failure hit one file's own loading. */
+static char *files_accounted_for(world *w)
+{
+    char *text;
+
+    assert_true(asprintf(&text, "%zu files", w->out.list.n +
+                         w->out.list.n_errors) > 0);
+    wlf_account_list_free(&w->out.list);
+    return text;
+}
+
+/* test_NAME: the subject attempt/describe, at least n allocations */
+#define OOM_TEST(name, attempt, describe, n) \
+    { "test_" #name, test_each_allocation_fails, setup, teardown, \
+      &(subject){ attempt, describe, n } }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_config_load_fails_whole_or_not_at_all),
-        cmocka_unit_test(test_init_defaults_fail_whole_or_not_at_all),
-        cmocka_unit_test(test_account_copy_fails_whole_or_not_at_all),
-        cmocka_unit_test(test_writer_and_renderer_never_cut_a_file_short),
-        cmocka_unit_test(test_accounts_load_never_returns_a_shorter_list),
+        OOM_TEST(config_load_fails_whole_or_not_at_all, load_config,
+                 config_written, 10),
+        OOM_TEST(init_defaults_fail_whole_or_not_at_all, init_defaults,
+                 config_written, 10),
+        OOM_TEST(account_copy_fails_whole_or_not_at_all, copy_account,
+                 account_written, 5),
+        OOM_TEST(account_writer_never_cuts_a_file_short, write_account,
+                 the_text, 1),
+        OOM_TEST(instance_renderer_never_cuts_a_file_short, render_instance,
+                 files_rendered, 5),
+        OOM_TEST(accounts_load_never_returns_a_shorter_list, load_accounts,
+                 files_accounted_for, 20),
     };
     if (!INJECTING) {
         printf("out-of-memory tests need the allocator of a build "

@@ -9,7 +9,8 @@ so that the suites run on Debian and RPM systems alike.
   fresh wlfcgi.conf (the default PHP version's binary; ``httpd_group``).
   httpd runs as the user of the same name on both families (www-data,
   apache).
-- test users: ``ensure_user()``, the one way the harness makes them.
+- test users: ``ensure_user()``, the one way the harness makes them, and
+  ``install()``, which writes files they own.
 """
 import functools
 import grp
@@ -113,3 +114,21 @@ def ensure_user(name, tries=20):
         if r.returncode == 10:
             time.sleep(0.2)
     return pwd.getpwnam(name)
+
+
+def install(path, text, user=None, mode=0o644, backdate=False):
+    """Write `text` to `path` (making its directory), owned by `user` if
+    given, and return the path. backdate: an mtime a minute back, so that
+    OPcache caches the script at once (opcache.file_update_protection
+    skips fresh files)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    if user:
+        pw = pwd.getpwnam(user)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    if backdate:
+        past = time.time() - 60
+        os.utime(path, (past, past))
+    return path

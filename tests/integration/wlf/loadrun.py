@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 
-from .host import ensure_user
+from .host import ensure_user, install
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
@@ -90,19 +90,11 @@ def install_php(home, user, name, text):
     mtime in the past (OPcache caches fresh files only after a while)."""
     d = _docroot(home)
     pw = pwd.getpwnam(user)
-    os.makedirs(d, exist_ok=True)
-    os.chown(d, pw.pw_uid, pw.pw_gid)
     path = os.path.join(d, name)
-    if os.path.dirname(path) != d:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        os.chown(os.path.dirname(path), pw.pw_uid, pw.pw_gid)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chown(path, pw.pw_uid, pw.pw_gid)
-    os.chmod(path, 0o644)
-    past = time.time() - 60
-    os.utime(path, (past, past))
-    return path
+    for sub in dict.fromkeys((d, os.path.dirname(path))):
+        os.makedirs(sub, exist_ok=True)
+        os.chown(sub, pw.pw_uid, pw.pw_gid)
+    return install(path, text, user, backdate=True)
 
 
 class Farm:

@@ -15,7 +15,8 @@ and one httpd (mpm_event) with these vhosts:
   alice2.test                    alice's second site
   bob.test                       AllowOverride All, /big: 64M
   nobody.test                    no account: PHP must never leak
-  stock.test                     no account, a stock FilesMatch SetHandler
+  stock.test                     no account, WLFcgiExtensions none, a stock
+                                 FilesMatch SetHandler
                                  to a plain FPM pool outside the wlfcgi
                                  socket dir (the comparison setup)
   legacy.test                    alice's, but WLFcgiExtensions none: its
@@ -38,6 +39,7 @@ import time
 import pytest
 
 from . import fcgi, host, php
+from .host import install
 from .sandbox import Sandbox
 
 
@@ -141,16 +143,6 @@ def make_accounts():
     return Accounts()
 
 
-def install(path, text, user=None, mode=0o644):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, mode)
-    if user:
-        pw = pwd.getpwnam(user)
-        os.chown(path, pw.pw_uid, pw.pw_gid)
-
-
 def docroot(acct):
     return os.path.join(acct.home, "www")
 
@@ -224,84 +216,67 @@ ping.path = {fcgi.PING_PATH}
             pass
 
 
+def customer_site(port, name, root, extra="", alias=None):
+    """A vhost whose docroot its customer controls (AllowOverride All)."""
+    alias = f"  ServerAlias {alias}\n" if alias else ""
+    return f"""
+<VirtualHost 127.0.0.1:{port}>
+  ServerName {name}
+{alias}  DocumentRoot {root}
+  <Directory {root}>
+    AllowOverride All
+    Options +FollowSymLinks
+    Require all granted
+  </Directory>
+{extra}</VirtualHost>
+"""
+
+
+def max_upload(location, size):
+    return f"""  <Location {location}>
+    WLFcgiMaxUpload {size}
+  </Location>
+"""
+
+
+def stock_site(port, name, world, extra=""):
+    """A vhost that sends its PHP to the stock pool, the way hosters set
+    it up without wlfcgi."""
+    return f"""
+<VirtualHost 127.0.0.1:{port}>
+  ServerName {name}
+{extra}  DocumentRoot {world.stock_root}
+  <Directory {world.stock_root}>
+    AllowOverride None
+    Require all granted
+  </Directory>
+  <FilesMatch "\\.php$">
+    SetHandler "proxy:unix:{world.stock.sock}|fcgi://localhost"
+  </FilesMatch>
+</VirtualHost>
+"""
+
+
 def vhost_conf(world, port):
     a, b = world.alice, world.bob
-    allow = """    AllowOverride All
-    Options +FollowSymLinks
-    Require all granted"""
-    return f"""
-WLFcgiConfig {world.sandbox.config}
-RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500
-
-<VirtualHost 127.0.0.1:{port}>
-  ServerName alice.test
-  ServerAlias www.alice.test
-  DocumentRoot {docroot(a)}
-  <Directory {docroot(a)}>
-{allow}
-  </Directory>
-  <Location /big>
-    WLFcgiMaxUpload 3G
-  </Location>
-  <Location /huge>
-    WLFcgiMaxUpload 5G
-  </Location>
-</VirtualHost>
-
-<VirtualHost 127.0.0.1:{port}>
-  ServerName alice2.test
-  DocumentRoot {docroot(a)}
-  <Directory {docroot(a)}>
-{allow}
-  </Directory>
-</VirtualHost>
-
-<VirtualHost 127.0.0.1:{port}>
-  ServerName bob.test
-  DocumentRoot {docroot(b)}
-  <Directory {docroot(b)}>
-{allow}
-  </Directory>
-  <Location /big>
-    WLFcgiMaxUpload 64M
-  </Location>
-</VirtualHost>
-
-<VirtualHost 127.0.0.1:{port}>
-  ServerName nobody.test
-  DocumentRoot {world.nobody_root}
-  <Directory {world.nobody_root}>
-{allow}
-  </Directory>
-</VirtualHost>
-
-<VirtualHost 127.0.0.1:{port}>
-  ServerName stock.test
-  DocumentRoot {world.stock_root}
-  <Directory {world.stock_root}>
-    AllowOverride None
-    Require all granted
-  </Directory>
-  <FilesMatch "\\.php$">
-    SetHandler "proxy:unix:{world.stock.sock}|fcgi://localhost"
-  </FilesMatch>
-</VirtualHost>
-
-<VirtualHost 127.0.0.1:{port}>
-  # a site still on its old PHP set-up: the module keeps out of it
-  ServerName legacy.test
-  WLFcgiAccount alice
-  WLFcgiExtensions none
-  DocumentRoot {world.stock_root}
-  <Directory {world.stock_root}>
-    AllowOverride None
-    Require all granted
-  </Directory>
-  <FilesMatch "\\.php$">
-    SetHandler "proxy:unix:{world.stock.sock}|fcgi://localhost"
-  </FilesMatch>
-</VirtualHost>
-
+    return "".join([
+        f"\nWLFcgiConfig {world.sandbox.config}\n"
+        "RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500\n",
+        customer_site(port, "alice.test", docroot(a),
+                      max_upload("/big", "3G") + max_upload("/huge", "5G"),
+                      alias="www.alice.test"),
+        customer_site(port, "alice2.test", docroot(a)),
+        customer_site(port, "bob.test", docroot(b),
+                      max_upload("/big", "64M")),
+        customer_site(port, "nobody.test", world.nobody_root),
+        # no account, PHP on its own set-up: without WLFcgiExtensions none
+        # the module would refuse its PHP (a vhost without an account runs
+        # PHP nowhere)
+        stock_site(port, "stock.test", world, "  WLFcgiExtensions none\n"),
+        # a site still on its old PHP set-up: the module keeps out of it
+        stock_site(port, "legacy.test", world,
+                   "  WLFcgiAccount alice\n  WLFcgiExtensions none\n"),
+        f"""
 <VirtualHost 127.0.0.1:{port}>
   ServerName admin.test
   DocumentRoot {world.nobody_root}
@@ -310,7 +285,7 @@ RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500
     Require all granted
   </Location>
 </VirtualHost>
-"""
+"""])
 
 
 class World:

@@ -34,7 +34,9 @@ Sandbox API (see the class for details): ``fpmctl(*args)`` -> Result
 ``master_pid(name)``, ``worker_pids(pid)``, ``set_config(**ints)``,
 ``register_account()``,
 ``add_php_version()``, ``tree_snapshot()``, ``paths``, ``env``,
-``close()``. Module-level helpers: ``fcgi_request()`` (from wlf.fcgi),
+``sysroot`` (an empty directory that ``fpmctl check`` takes for the
+distribution's file system, ``$WLFCGI_SYSROOT``), ``close()``.
+Module-level helpers: ``fcgi_request()`` (from wlf.fcgi),
 ``ensure_user()`` (from wlf.host), ``FPMCTL``.
 
 Set WLFT_KEEP=1 to keep sandbox directories after the tests (instances are
@@ -58,7 +60,7 @@ import pytest
 
 from wlf import FPMCTL
 from wlf.fcgi import FcgiResponse, fcgi_request
-from wlf.host import ensure_user
+from wlf.host import ensure_user, install
 
 __all__ = ["Sandbox", "Account", "Result", "FcgiResponse", "fcgi_request",
            "ensure_user", "FPMCTL"]
@@ -215,6 +217,12 @@ class Sandbox:
         self.conf = os.path.join(self.root, "etc/wlfcgi/wlfcgi.conf")
         self.env = dict(os.environ, WLFCGI_CONFIG=self.conf)
         self.env.pop("WLFCGI_SYSTEMCTL", None)
+        # `fpmctl check` looks for the distribution's own php-fpm pools
+        # under WLFCGI_SYSROOT: an empty one, so that this machine's
+        # php-fpm packages do not show up in every sandbox's check
+        self.sysroot = os.path.join(self.root, "sysroot")
+        os.makedirs(self.sysroot)
+        self.env["WLFCGI_SYSROOT"] = self.sysroot
         self.accounts = {}
         self.service = service
         self.systemctl_log = os.path.join(self.root, "systemctl.log")
@@ -380,14 +388,8 @@ class Sandbox:
         acct = self.accounts[name]
         filename = filename or \
             "t-" + hashlib.sha1(code.encode()).hexdigest()[:12] + ".php"
-        path = os.path.join(acct.home, filename)
-        with open(path, "w") as f:
-            f.write(code)
-        os.chown(path, acct.uid, acct.gid)
-        os.chmod(path, 0o644)
-        past = time.time() - 60
-        os.utime(path, (past, past))
-        return path
+        return install(os.path.join(acct.home, filename), code, acct.user,
+                       backdate=True)
 
     def request(self, name, script, params=None, stdin=b"", method=None,
                 sock=None, timeout=10.0):
