@@ -95,7 +95,7 @@ echo json_encode($out);
 """
 
 # Streams php://input to a file in the account's tmp dir (the upload
-# tests and bench/upload.sh).
+# tests and bench/upload.py).
 SINK = r"""<?php
 $dir = ini_get('upload_tmp_dir') ?: sys_get_temp_dir();
 $path = tempnam($dir, 'sink');
