@@ -180,6 +180,10 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     /* on every request, so that no earlier request's limit lingers in
      * the FPM worker */
     apr_table_setn(r->subprocess_env, "PHP_ADMIN_VALUE", php_admin);
+    /* mod_proxy sets this for a stock SetHandler (its default worker
+     * keeps no connections) and it reaches PHP as a FastCGI parameter:
+     * scripts see the same $_SERVER here. mod_proxy_fcgi ignores it. */
+    apr_table_setn(r->subprocess_env, "proxy-nokeepalive", "1");
     use_vhost_fcgi_conf(r);
     *worker = a->worker[slot - 'a'];
     return OK;

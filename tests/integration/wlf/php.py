@@ -108,3 +108,9 @@ echo $n, "\n";
 """
 
 HELLO = "<?php echo 'ok';\n"
+
+# Everything PHP has in $_SERVER, as JSON
+SERVER = r"""<?php
+header('Content-Type: application/json');
+echo json_encode($_SERVER);
+"""
