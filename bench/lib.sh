@@ -175,11 +175,14 @@ EOC
 }
 
 # stock_vhost PORT: the hand-written SetHandler set-up hosters use today
+# (a vhost without an account: mod_wlfcgi, loaded for the other vhosts,
+# leaves its PHP alone only with WLFcgiExtensions none)
 stock_vhost() {
     cat <<EOC
 <VirtualHost 127.0.0.1:$1>
     ServerName stock.test
     DocumentRoot $B/www
+    WLFcgiExtensions none
     <FilesMatch "\.php\$">
         SetHandler "proxy:unix:$B/stock.sock|fcgi://localhost"
     </FilesMatch>

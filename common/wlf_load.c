@@ -102,14 +102,18 @@ static int with_libconfig(const char *path, const char *text,
 static const char *const config_keys[] = {
     "service", "httpd_group", "min_uid", "lock_timeout", "start_timeout",
     "drain_time", "upload_min_rate", "cgroup_subtree", "paths", "php",
-    "defaults", "php_admin_allowed", NULL };
+    "defaults", "php_admin_allowed", "php_value_allowed",
+    "extensions_allowed", NULL };
 static const char *const config_path_keys[] = {
     "accounts", "sockets", "state", "logs", "units", NULL };
 static const char *const config_php_keys[] = { "default", "versions", NULL };
-static const char *const php_version_keys[] = { "version", "fpm", NULL };
+static const char *const php_version_keys[] = { "version", "fpm", "cli",
+                                                NULL };
 static const char *const account_keys[] = {
-    "name", "user", "group", "home", "domains", "php_admin", NULL };
+    "name", "user", "group", "home", "domains", "php_admin", "php_value",
+    "env", "extensions", "script_extensions", "suspended", NULL };
 static const char *const php_admin_keys[] = { "name", "value", NULL };
+static const char *const suspended_keys[] = { "since", "reason", NULL };
 
 static const struct {
     const char *file;
@@ -122,6 +126,9 @@ static const struct {
     { "wlfcgi.conf", "php.versions[].", php_version_keys },
     { "account", "", account_keys },
     { "account", "php_admin[].", php_admin_keys },
+    { "account", "php_value[].", php_admin_keys },
+    { "account", "env[].", php_admin_keys },
+    { "account", "suspended.", suspended_keys },
 };
 
 void wlf_load_keys(wlf_key_fn fn, void *arg)
@@ -255,6 +262,65 @@ static int add_php(void *cfg, const char *version, const char *fpm,
     return wlf_config_add_php(cfg, version, fpm, where, err);
 }
 
+typedef int (*string_fn)(void *obj, const char *s, wlf_err *err);
+
+/* Each string of array or list g given to add(); `field` names it */
+static int each_string(const config_setting_t *g, const char *field,
+                       const char *where, string_fn add, void *obj,
+                       wlf_err *err)
+{
+    int n = config_setting_length(g);
+
+    if (!config_setting_is_array(g) && !config_setting_is_list(g))
+        return wlf_fail(err, field, "%s: must be a list of strings", where);
+    for (int i = 0; i < n; i++) {
+        const char *s = config_setting_get_string_elem(g, i);
+        if (s == NULL)
+            return wlf_fail(err, field, "%s: entry %d is not a string",
+                            where, i + 1);
+        if (add(obj, s, err) < 0) {
+            char msg[sizeof(err->msg)];
+            snprintf(msg, sizeof(msg), "%s", err->msg);
+            return wlf_fail(err, field, "%s: entry %d: %s", where, i + 1,
+                            msg);
+        }
+    }
+    return 0;
+}
+
+static int allow_php_admin(void *cfg, const char *k, wlf_err *err)
+{
+    if (wlf_valid_ini_key(k, "php_admin_allowed", err) < 0)
+        return -1;
+    return wlf_config_allow_php_admin(cfg, k, err);
+}
+
+static int allow_php_value(void *cfg, const char *k, wlf_err *err)
+{
+    if (wlf_valid_ini_key(k, "php_value_allowed", err) < 0)
+        return -1;
+    return wlf_config_allow_php_value(cfg, k, err);
+}
+
+static int allow_extension(void *cfg, const char *e, wlf_err *err)
+{
+    return wlf_config_allow_extension(cfg, e, err);
+}
+
+static int add_extension(void *acct, const char *e, wlf_err *err)
+{
+    wlf_account *a = acct;
+
+    if (wlf_strlist_push(&a->extensions, &a->n_extensions, e) < 0)
+        return wlf_fail(err, "extensions", "out of memory");
+    return 0;
+}
+
+static int add_script_ext(void *acct, const char *e, wlf_err *err)
+{
+    return wlf_account_add_script_ext(acct, e, err);
+}
+
 static int parse_config(const config_t *lc, const char *where, void *out,
                         const void *ctx, wlf_err *err)
 {
@@ -343,6 +409,15 @@ static int parse_config(const config_t *lc, const char *where, void *out,
         if (each_pair(vs, php_version_keys, "php.versions", where, add_php,
                       cfg, err) < 0)
             return -1;
+        /* optional: the CLI of that version, else the one next to it */
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *e = config_setting_get_elem(vs,
+                                                                (unsigned)i);
+            const char *cli = lookup_string(e, "cli");
+            if (cli && wlf_config_set_php_cli(cfg, lookup_string(e,
+                                              "version"), cli, err) < 0)
+                return -1;
+        }
     }
     if (wlf_config_php(cfg, cfg->php_default) == NULL)
         return wlf_fail(err, "php.default", "%s: version '%s' is not in "
@@ -366,21 +441,23 @@ static int parse_config(const config_t *lc, const char *where, void *out,
 
     g = config_setting_get_member(root, "php_admin_allowed");
     if (g) {
-        int n = config_setting_length(g);
-        if (!config_setting_is_array(g) && !config_setting_is_list(g))
-            return wlf_fail(err, "php_admin_allowed", "%s: must be a list of "
-                            "strings", where);
-        for (int i = 0; i < n; i++) {
-            const char *k = config_setting_get_string_elem(g, i);
-            if (k == NULL ||
-                wlf_valid_ini_key(k, "php_admin_allowed", err) < 0)
-                return wlf_fail(err, "php_admin_allowed", "%s: entry %d is "
-                                "not an ini directive name", where, i + 1);
-            if (wlf_config_allow_php_admin(cfg, k, err) < 0)
-                return -1;
-        }
+        if (each_string(g, "php_admin_allowed", where, allow_php_admin, cfg,
+                        err) < 0)
+            return -1;
     }
     else if (wlf_config_allow_builtin_php_admin(cfg, err) < 0)
+        return -1;
+    g = config_setting_get_member(root, "php_value_allowed");
+    if (g) {
+        if (each_string(g, "php_value_allowed", where, allow_php_value, cfg,
+                        err) < 0)
+            return -1;
+    }
+    else if (wlf_config_allow_builtin_php_value(cfg, err) < 0)
+        return -1;
+    g = config_setting_get_member(root, "extensions_allowed");
+    if (g && each_string(g, "extensions_allowed", where, allow_extension,
+                         cfg, err) < 0)
         return -1;
     return 0;
 }
@@ -423,6 +500,22 @@ static int add_php_admin(void *acct, const char *key, const char *value,
 {
     if (wlf_account_set_php_admin(acct, key, value) < 0)
         return wlf_fail(err, "php_admin", "out of memory");
+    return 0;
+}
+
+static int add_php_value(void *acct, const char *key, const char *value,
+                         const char *where, wlf_err *err)
+{
+    if (wlf_account_set_php_value(acct, key, value) < 0)
+        return wlf_fail(err, "php_value", "out of memory");
+    return 0;
+}
+
+static int add_env(void *acct, const char *key, const char *value,
+                   const char *where, wlf_err *err)
+{
+    if (wlf_account_set_env(acct, key, value) < 0)
+        return wlf_fail(err, "env", "out of memory");
     return 0;
 }
 
@@ -476,6 +569,46 @@ static int parse_account(const config_t *lc, const char *where, void *out,
                             "{ name = \"...\"; value = \"...\"; }", where);
         if (each_pair(g, php_admin_keys, "php_admin", where, add_php_admin,
                       acct, err) < 0)
+            return -1;
+    }
+    g = config_setting_get_member(root, "php_value");
+    if (g) {
+        if (!config_setting_is_list(g))
+            return wlf_fail(err, "php_value", "%s: must be a list of "
+                            "{ name = \"...\"; value = \"...\"; }", where);
+        if (each_pair(g, php_admin_keys, "php_value", where, add_php_value,
+                      acct, err) < 0)
+            return -1;
+    }
+    g = config_setting_get_member(root, "env");
+    if (g) {
+        if (!config_setting_is_list(g))
+            return wlf_fail(err, "env", "%s: must be a list of "
+                            "{ name = \"...\"; value = \"...\"; }", where);
+        if (each_pair(g, php_admin_keys, "env", where, add_env, acct,
+                      err) < 0)
+            return -1;
+    }
+    g = config_setting_get_member(root, "extensions");
+    if (g && each_string(g, "extensions", where, add_extension, acct,
+                         err) < 0)
+        return -1;
+    g = config_setting_get_member(root, "script_extensions");
+    if (g && each_string(g, "script_extensions", where, add_script_ext, acct,
+                         err) < 0)
+        return -1;
+    g = config_setting_get_member(root, "suspended");
+    if (g) {
+        const char *since, *reason;
+        if (only_keys(g, suspended_keys, 0, where, err) < 0)
+            return -1;
+        if (!config_setting_is_group(g) ||
+            (since = lookup_string(g, "since")) == NULL ||
+            (reason = lookup_string(g, "reason")) == NULL)
+            return wlf_fail(err, "suspended", "%s, line %d: must be "
+                            "{ since = \"...\"; reason = \"...\"; }", where,
+                            config_setting_source_line(g));
+        if (wlf_account_suspend(acct, since, reason, err) < 0)
             return -1;
     }
     if (wlf_account_check(ctx->cfg, acct, err) < 0) {

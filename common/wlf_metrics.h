@@ -124,8 +124,8 @@ int wlf_metrics_usage(int systemd, const char *subtree,
                       wlf_cg_usage *u);
 
 /* Everything about one account: settings, masters, counters file, usage.
- * State is running or stopped; the caller may refine it (idle, suspended).
- */
+ * State is suspended (wlf_account_is_suspended(), or its NAME.sock link
+ * says so), running or stopped; the caller may refine it (idle). */
 void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
                          const wlf_cg_layout *lo, int timeout_ms,
                          wlf_acct_metrics *m);

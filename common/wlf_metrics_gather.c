@@ -5,6 +5,7 @@
 #include "wlf_metrics.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,19 @@ int wlf_metrics_usage(int systemd, const char *subtree,
     return wlf_cgroup_usage(lo, parent, slice, u);
 }
 
+/* Suspended by fpmctl suspend? The NAME.sock link is what httpd goes by
+ * (the module's account list may predate a suspend or a resume); the
+ * account file answers when the link is missing. */
+static int account_suspended(const wlf_config *cfg, const wlf_account *acct)
+{
+    char link[PATH_MAX];
+    char st = wlf_link_state(wlf_path_socket(cfg, acct->name, link,
+                                             sizeof(link)));
+
+    return st == WLF_LINK_SUSPENDED ||
+           (st == 0 && wlf_account_is_suspended(acct));
+}
+
 void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
                          const wlf_cg_layout *lo, int timeout_ms,
                          wlf_acct_metrics *m)
@@ -133,7 +147,11 @@ void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
     }
     wlf_metrics_gather(cfg->socket_dir, cfg->state_dir, acct->name,
                        timeout_ms, m);
-    m->state = m->up || m->total >= 0 ? WLF_ACCT_RUNNING : WLF_ACCT_STOPPED;
+    if (account_suspended(cfg, acct))
+        m->state = WLF_ACCT_SUSPENDED;
+    else
+        m->state = m->up || m->total >= 0 ? WLF_ACCT_RUNNING
+                                          : WLF_ACCT_STOPPED;
     m->have_usage = wlf_metrics_usage(cfg->service == WLF_SERVICE_SYSTEMD,
                                       cfg->cgroup_subtree, lo, acct->name,
                                       &m->usage) == 0;

@@ -34,6 +34,26 @@ static const char *const builtin_php_admin_allowed[] = {
 #define N_BUILTIN_PHP_ADMIN (sizeof(builtin_php_admin_allowed) / \
                              sizeof(builtin_php_admin_allowed[0]))
 
+/* ini settings an admin may set with php_value.<key> unless wlfcgi.conf
+ * lists its own: defaults a customer's .user.ini may change (their PHP
+ * modes are PHP_INI_PERDIR or PHP_INI_ALL), nothing that confines. */
+static const char *const builtin_php_value_allowed[] = {
+    "memory_limit", "max_input_time", "max_input_vars",
+    "max_input_nesting_level", "display_errors", "display_startup_errors",
+    "log_errors", "error_reporting", "html_errors", "date.timezone",
+    "default_charset", "default_socket_timeout", "short_open_tag",
+    "output_buffering", "zlib.output_compression", "max_file_uploads",
+    "session.gc_maxlifetime", "session.cookie_secure",
+    "session.cookie_httponly", "session.cookie_samesite",
+    "session.use_strict_mode", "session.name", "include_path",
+    "auto_prepend_file", "auto_append_file", "pcre.backtrack_limit",
+    "pcre.recursion_limit", "mbstring.language",
+    "mbstring.internal_encoding", "precision", "serialize_precision",
+};
+
+#define N_BUILTIN_PHP_VALUE (sizeof(builtin_php_value_allowed) / \
+                             sizeof(builtin_php_value_allowed[0]))
+
 /* ------------------------------------------------------------------ */
 /* lists of strings                                                    */
 
@@ -129,6 +149,8 @@ int wlf_config_builtin_limits(wlf_config *cfg, const char *prefix)
 
 void wlf_config_free(wlf_config *cfg)
 {
+    wlf_strlist_free(cfg->php_value_allowed, cfg->n_php_value_allowed);
+    wlf_strlist_free(cfg->extensions_allowed, cfg->n_extensions_allowed);
     free(cfg->file);
     free(cfg->httpd_group);
     free(cfg->accounts_dir);
@@ -141,11 +163,47 @@ void wlf_config_free(wlf_config *cfg)
     for (size_t i = 0; i < cfg->n_php_versions; i++) {
         free(cfg->php_versions[i].version);
         free(cfg->php_versions[i].fpm);
+        free(cfg->php_versions[i].cli);
     }
     free(cfg->php_versions);
     wlf_strlist_free(cfg->php_admin_allowed, cfg->n_php_admin_allowed);
     wlf_settings_free(&cfg->defaults);
     memset(cfg, 0, sizeof(*cfg));
+}
+
+/* .../sbin/php-fpm8.2 -> .../bin/php8.2; .../sbin/php-fpm -> .../bin/php
+ * (Debian, Fedora, RHEL and Remi lay them out so) */
+static char *cli_next_to(const char *fpm)
+{
+    const char *base = strrchr(fpm, '/');   /* fpm is an absolute path */
+    const char *version = strncmp(base + 1, "php-fpm", 7) == 0 ? base + 8
+                                                                : "";
+    int dir = (int)(base - fpm);
+    int sbin = dir >= 5 && strncmp(base - 5, "/sbin", 5) == 0;
+    char *out;
+
+    if (asprintf(&out, "%.*s%s/php%s", sbin ? dir - 5 : dir, fpm,
+                 sbin ? "/bin" : "", version) < 0)
+        return NULL;
+    return out;
+}
+
+int wlf_config_set_php_cli(wlf_config *cfg, const char *version,
+                           const char *cli, wlf_err *err)
+{
+    wlf_php_version *v = (wlf_php_version *)wlf_config_php(cfg, version);
+    char *c;
+
+    if (v == NULL)
+        return wlf_fail(err, "php.versions", "unknown version '%s'",
+                        version);
+    if (wlf_valid_abs_path(cli, "php.versions", err) < 0)
+        return -1;
+    if ((c = strdup(cli)) == NULL)
+        return wlf_fail(err, "php.versions", "out of memory");
+    free(v->cli);
+    v->cli = c;
+    return 0;
 }
 
 int wlf_config_add_php(wlf_config *cfg, const char *version, const char *fpm,
@@ -167,9 +225,11 @@ int wlf_config_add_php(wlf_config *cfg, const char *version, const char *fpm,
     v = &nv[cfg->n_php_versions];
     v->version = strdup(version);
     v->fpm = strdup(fpm);
-    if (v->version == NULL || v->fpm == NULL) {
+    v->cli = cli_next_to(fpm);
+    if (v->version == NULL || v->fpm == NULL || v->cli == NULL) {
         free(v->version);
         free(v->fpm);
+        free(v->cli);
         return wlf_fail(err, "php.versions", "out of memory");
     }
     cfg->n_php_versions++;
@@ -209,6 +269,115 @@ int wlf_config_php_admin_allowed(const wlf_config *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->n_php_admin_allowed; i++)
         if (strcmp(cfg->php_admin_allowed[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+int wlf_config_allow_php_value(wlf_config *cfg, const char *key,
+                               wlf_err *err)
+{
+    if (wlf_strlist_push(&cfg->php_value_allowed, &cfg->n_php_value_allowed,
+                         key) < 0)
+        return wlf_fail(err, "php_value_allowed", "out of memory");
+    return 0;
+}
+
+int wlf_config_allow_builtin_php_value(wlf_config *cfg, wlf_err *err)
+{
+    for (size_t i = 0; i < N_BUILTIN_PHP_VALUE; i++)
+        if (wlf_config_allow_php_value(cfg, builtin_php_value_allowed[i],
+                                       err) < 0)
+            return -1;
+    return 0;
+}
+
+int wlf_config_php_value_allowed(const wlf_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->n_php_value_allowed; i++)
+        if (strcmp(cfg->php_value_allowed[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+int wlf_config_allow_extension(wlf_config *cfg, const char *entry,
+                               wlf_err *err)
+{
+    const char *name = strncmp(entry, "zend:", 5) == 0 ? entry + 5 : entry;
+
+    if (wlf_valid_extension_name(name, "extensions_allowed", err) < 0)
+        return -1;
+    if (wlf_config_extension(cfg, name))
+        return wlf_fail(err, "extensions_allowed", "'%s' is listed twice",
+                        name);
+    if (wlf_strlist_push(&cfg->extensions_allowed,
+                         &cfg->n_extensions_allowed, entry) < 0)
+        return wlf_fail(err, "extensions_allowed", "out of memory");
+    return 0;
+}
+
+const char *wlf_config_extension(const wlf_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_extensions_allowed; i++) {
+        const char *e = cfg->extensions_allowed[i];
+        if (strcmp(strncmp(e, "zend:", 5) == 0 ? e + 5 : e, name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+const char *wlf_ini_key_managed(const char *key)
+{
+    static const struct {
+        const char *key;
+        const char *why;
+    } managed[] = {
+        { "post_max_size", "wlfcgi sends it with every request: set "
+          "max_upload, or WLFcgiMaxUpload for a location" },
+        { "upload_max_filesize", "wlfcgi sends it with every request: set "
+          "max_upload, or WLFcgiMaxUpload for a location" },
+        { "max_execution_time", "set max_execution_time" },
+        { "upload_tmp_dir", "wlfcgi points it at the account's own "
+          "directory" },
+        { "sys_temp_dir", "wlfcgi points it at the account's own "
+          "directory" },
+        { "session.save_path", "wlfcgi points it at the account's own "
+          "directory" },
+        { "error_log", "wlfcgi writes PHP's errors to the account's "
+          "php-error.log" },
+        { "extension", "set extensions= (from extensions_allowed)" },
+        { "zend_extension", "set extensions= (from extensions_allowed)" },
+        { "extension_dir", "the version's php-fpm has its own" },
+        { "opcache.memory_consumption", "set opcache_memory" },
+        { "opcache.interned_strings_buffer", "set "
+          "opcache_interned_strings" },
+        { "opcache.max_accelerated_files", "set opcache_max_files" },
+        { "opcache.validate_timestamps", "set "
+          "opcache_validate_timestamps" },
+        { "opcache.revalidate_freq", "set opcache_revalidate_freq" },
+        { "apc.shm_size", "set apcu_memory" },
+    };
+
+    for (size_t i = 0; i < sizeof(managed) / sizeof(managed[0]); i++)
+        if (strcmp(managed[i].key, key) == 0)
+            return managed[i].why;
+    return NULL;
+}
+
+int wlf_ini_key_startup(const char *key)
+{
+    static const char *const startup[] = {
+        "opcache.jit_buffer_size", "opcache.preload", "opcache.preload_user",
+        "opcache.huge_code_pages", "opcache.file_cache",
+        "opcache.file_cache_only", "opcache.file_cache_consistency_checks",
+        "opcache.lockfile_path", "opcache.max_wasted_percentage",
+        "opcache.force_restart_timeout", "opcache.log_verbosity_level",
+        "opcache.error_log", "apc.shm_segments", "apc.entries_hint",
+        "apc.gc_ttl", "apc.serializer", "apc.preload_path",
+        "apc.mmap_file_mask", "apc.slam_defense",
+    };
+
+    for (size_t i = 0; i < sizeof(startup) / sizeof(startup[0]); i++)
+        if (strcmp(startup[i], key) == 0)
             return 1;
     return 0;
 }
@@ -274,7 +443,8 @@ int wlf_config_init_defaults(wlf_config *cfg, const char *prefix,
     }
     if (wlf_setting_parse(&cfg->defaults, WLF_S_PHP, cfg->php_default,
                           err) < 0 ||
-        wlf_config_allow_builtin_php_admin(cfg, err) < 0)
+        wlf_config_allow_builtin_php_admin(cfg, err) < 0 ||
+        wlf_config_allow_builtin_php_value(cfg, err) < 0)
         goto fail;
     return 0;
 fail:
@@ -290,6 +460,8 @@ void wlf_account_init(wlf_account *acct)
     memset(acct, 0, sizeof(*acct));
 }
 
+static void pairs_free(wlf_php_admin *v, size_t n);
+
 void wlf_account_free(wlf_account *acct)
 {
     free(acct->user);
@@ -297,11 +469,13 @@ void wlf_account_free(wlf_account *acct)
     free(acct->home);
     wlf_strlist_free(acct->domains, acct->n_domains);
     wlf_settings_free(&acct->settings);
-    for (size_t i = 0; i < acct->n_php_admin; i++) {
-        free(acct->php_admin[i].key);
-        free(acct->php_admin[i].value);
-    }
-    free(acct->php_admin);
+    pairs_free(acct->php_admin, acct->n_php_admin);
+    pairs_free(acct->php_value, acct->n_php_value);
+    pairs_free(acct->env, acct->n_env);
+    wlf_strlist_free(acct->extensions, acct->n_extensions);
+    wlf_strlist_free(acct->script_exts, acct->n_script_exts);
+    free(acct->suspended_since);
+    free(acct->suspended_reason);
     memset(acct, 0, sizeof(*acct));
 }
 
@@ -314,6 +488,9 @@ int wlf_account_copy(wlf_account *dst, const wlf_account *src)
     dst->user = copy_or_null(src->user, &ok);
     dst->group = copy_or_null(src->group, &ok);
     dst->home = copy_or_null(src->home, &ok);
+    dst->suspended = src->suspended;
+    dst->suspended_since = copy_or_null(src->suspended_since, &ok);
+    dst->suspended_reason = copy_or_null(src->suspended_reason, &ok);
     if (!ok || wlf_settings_copy(&dst->settings, &src->settings) < 0)
         goto oom;
     for (size_t i = 0; i < src->n_domains; i++)
@@ -323,6 +500,22 @@ int wlf_account_copy(wlf_account *dst, const wlf_account *src)
     for (size_t i = 0; i < src->n_php_admin; i++)
         if (wlf_account_set_php_admin(dst, src->php_admin[i].key,
                                       src->php_admin[i].value) < 0)
+            goto oom;
+    for (size_t i = 0; i < src->n_php_value; i++)
+        if (wlf_account_set_php_value(dst, src->php_value[i].key,
+                                      src->php_value[i].value) < 0)
+            goto oom;
+    for (size_t i = 0; i < src->n_env; i++)
+        if (wlf_account_set_env(dst, src->env[i].key,
+                                src->env[i].value) < 0)
+            goto oom;
+    for (size_t i = 0; i < src->n_extensions; i++)
+        if (wlf_strlist_push(&dst->extensions, &dst->n_extensions,
+                             src->extensions[i]) < 0)
+            goto oom;
+    for (size_t i = 0; i < src->n_script_exts; i++)
+        if (wlf_strlist_push(&dst->script_exts, &dst->n_script_exts,
+                             src->script_exts[i]) < 0)
             goto oom;
     return 0;
 oom:
@@ -351,41 +544,149 @@ int wlf_account_add_domain(wlf_account *acct, const char *domain,
     return 0;
 }
 
-int wlf_account_set_php_admin(wlf_account *acct, const char *key,
-                              const char *value)
+/* Set, replace or (value NULL) remove KEY in a list of pairs */
+static int pairs_set(wlf_php_admin **list, size_t *count, const char *key,
+                     const char *value)
 {
-    wlf_php_admin *n;
-    char *k, *v;
+    wlf_php_admin *v = *list, *n;
+    char *k, *val;
 
-    for (size_t i = 0; i < acct->n_php_admin; i++) {
-        if (strcmp(acct->php_admin[i].key, key) != 0)
+    for (size_t i = 0; i < *count; i++) {
+        if (strcmp(v[i].key, key) != 0)
             continue;
         if (value == NULL) {
-            free(acct->php_admin[i].key);
-            free(acct->php_admin[i].value);
-            memmove(&acct->php_admin[i], &acct->php_admin[i + 1],
-                    (acct->n_php_admin - i - 1) * sizeof(wlf_php_admin));
-            acct->n_php_admin--;
+            free(v[i].key);
+            free(v[i].value);
+            memmove(&v[i], &v[i + 1], (*count - i - 1) * sizeof(*v));
+            (*count)--;
             return 0;
         }
-        if ((v = strdup(value)) == NULL)
+        if ((val = strdup(value)) == NULL)
             return -1;
-        free(acct->php_admin[i].value);
-        acct->php_admin[i].value = v;
+        free(v[i].value);
+        v[i].value = val;
         return 0;
     }
     if (value == NULL)
         return 0;
-    n = realloc(acct->php_admin, (acct->n_php_admin + 1) * sizeof(*n));
-    if (n == NULL)
+    if ((n = realloc(v, (*count + 1) * sizeof(*n))) == NULL)
         return -1;
-    acct->php_admin = n;
-    if (wlf_strdup_pair(key, value, &k, &v) < 0)
+    *list = n;
+    if (wlf_strdup_pair(key, value, &k, &val) < 0)
         return -1;
-    n[acct->n_php_admin].key = k;
-    n[acct->n_php_admin].value = v;
-    acct->n_php_admin++;
+    n[*count].key = k;
+    n[*count].value = val;
+    (*count)++;
     return 0;
+}
+
+static void pairs_free(wlf_php_admin *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].key);
+        free(v[i].value);
+    }
+    free(v);
+}
+
+const char *wlf_pairs_get(const wlf_php_admin *v, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].key, key) == 0)
+            return v[i].value;
+    return NULL;
+}
+
+int wlf_account_set_php_admin(wlf_account *acct, const char *key,
+                              const char *value)
+{
+    return pairs_set(&acct->php_admin, &acct->n_php_admin, key, value);
+}
+
+int wlf_account_set_php_value(wlf_account *acct, const char *key,
+                              const char *value)
+{
+    return pairs_set(&acct->php_value, &acct->n_php_value, key, value);
+}
+
+int wlf_account_set_env(wlf_account *acct, const char *name,
+                        const char *value)
+{
+    return pairs_set(&acct->env, &acct->n_env, name, value);
+}
+
+const char *const *wlf_account_script_exts(const wlf_account *acct,
+                                           size_t *n)
+{
+    static const char *const php[] = { ".php", NULL };
+
+    if (acct->n_script_exts == 0) {
+        *n = 1;
+        return php;
+    }
+    *n = acct->n_script_exts;
+    return (const char *const *)acct->script_exts;
+}
+
+int wlf_account_add_script_ext(wlf_account *acct, const char *ext,
+                               wlf_err *err)
+{
+    size_t len = strlen(ext);
+
+    if (len < 2 || len > 16 || ext[0] != '.')
+        return wlf_fail(err, "script_extensions", "'%.20s' is not an "
+                        "extension like .php", ext);
+    for (size_t i = 1; i < len; i++)
+        if (!((ext[i] >= 'a' && ext[i] <= 'z') ||
+              (ext[i] >= '0' && ext[i] <= '9') || ext[i] == '_' ||
+              ext[i] == '-'))
+            return wlf_fail(err, "script_extensions", "'%.20s' is not an "
+                            "extension like .php (lower case)", ext);
+    for (size_t i = 0; i < acct->n_script_exts; i++)
+        if (strcmp(acct->script_exts[i], ext) == 0)
+            return wlf_fail(err, "script_extensions", "'%s' is listed "
+                            "twice", ext);
+    if (acct->n_script_exts >= 16)
+        return wlf_fail(err, "script_extensions", "more than 16");
+    if (wlf_strlist_push(&acct->script_exts, &acct->n_script_exts, ext) < 0)
+        return wlf_fail(err, "script_extensions", "out of memory");
+    return 0;
+}
+
+int wlf_account_is_suspended(const wlf_account *acct)
+{
+    return acct->suspended != 0;
+}
+
+int wlf_account_suspend(wlf_account *acct, const char *since,
+                        const char *reason, wlf_err *err)
+{
+    char *s, *r;
+
+    if (wlf_valid_text(since, "suspended.since", 32, err) < 0 ||
+        wlf_valid_text(reason, "suspended.reason", WLF_REASON_MAX, err) < 0)
+        return -1;
+    s = strdup(since);
+    r = strdup(reason);
+    if (s == NULL || r == NULL) {
+        free(s);
+        free(r);
+        return wlf_fail(err, "suspended", "out of memory");
+    }
+    wlf_account_resume(acct);
+    acct->suspended = 1;
+    acct->suspended_since = s;
+    acct->suspended_reason = r;
+    return 0;
+}
+
+void wlf_account_resume(wlf_account *acct)
+{
+    free(acct->suspended_since);
+    free(acct->suspended_reason);
+    acct->suspended_since = NULL;
+    acct->suspended_reason = NULL;
+    acct->suspended = 0;
 }
 
 int wlf_valid_home(const char *home, wlf_err *err)
@@ -439,6 +740,12 @@ int wlf_account_check(const wlf_config *cfg, const wlf_account *acct,
                 return wlf_fail(err, "domain", "'%s' is listed twice",
                                 acct->domains[i]);
     }
+    if (acct->suspended &&
+        (wlf_valid_text(acct->suspended_since, "suspended.since", 32,
+                        err) < 0 ||
+         wlf_valid_text(acct->suspended_reason, "suspended.reason",
+                        WLF_REASON_MAX, err) < 0))
+        return -1;
     if (acct->settings.is_set[WLF_S_PHP] &&
         wlf_config_php(cfg, acct->settings.str[WLF_S_PHP]) == NULL)
         return wlf_fail(err, "php", "unknown PHP version '%s' (wlfcgi.conf "
@@ -454,6 +761,37 @@ int wlf_account_check(const wlf_config *cfg, const wlf_account *acct,
         if (!wlf_config_php_admin_allowed(cfg, acct->php_admin[i].key))
             return wlf_fail(err, field, "not in php_admin_allowed of "
                             "wlfcgi.conf");
+    }
+    for (size_t i = 0; i < acct->n_php_value; i++) {
+        char field[96];
+        snprintf(field, sizeof(field), "php_value.%.64s",
+                 acct->php_value[i].key);
+        if (wlf_valid_ini_key(acct->php_value[i].key, field, err) < 0 ||
+            wlf_valid_ini_value(acct->php_value[i].value, field, err) < 0)
+            return -1;
+        if (!wlf_config_php_value_allowed(cfg, acct->php_value[i].key))
+            return wlf_fail(err, field, "not in php_value_allowed of "
+                            "wlfcgi.conf");
+    }
+    for (size_t i = 0; i < acct->n_env; i++) {
+        char field[96];
+        snprintf(field, sizeof(field), "env.%.64s", acct->env[i].key);
+        if (wlf_valid_env_name(acct->env[i].key, field, err) < 0 ||
+            wlf_valid_ini_value(acct->env[i].value, field, err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < acct->n_extensions; i++) {
+        if (wlf_valid_extension_name(acct->extensions[i], "extensions",
+                                     err) < 0)
+            return -1;
+        if (wlf_config_extension(cfg, acct->extensions[i]) == NULL)
+            return wlf_fail(err, "extensions", "'%s' is not in "
+                            "extensions_allowed of wlfcgi.conf",
+                            acct->extensions[i]);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(acct->extensions[i], acct->extensions[j]) == 0)
+                return wlf_fail(err, "extensions", "'%s' is listed twice",
+                                acct->extensions[i]);
     }
     return 0;
 }

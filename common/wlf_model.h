@@ -28,6 +28,7 @@ int wlf_service_parse(const char *name, wlf_service *service);
 typedef struct {
     char *version;          /* "8.2" */
     char *fpm;              /* absolute path of the php-fpm binary */
+    char *cli;              /* the CLI of the same version (fpmctl php) */
 } wlf_php_version;
 
 typedef struct {
@@ -51,6 +52,10 @@ typedef struct {
     size_t n_php_versions;
     char **php_admin_allowed;
     size_t n_php_admin_allowed;
+    char **php_value_allowed;   /* keys `set NAME php_value.KEY=` takes */
+    size_t n_php_value_allowed;
+    char **extensions_allowed;  /* "redis", "zend:xdebug": in load order */
+    size_t n_extensions_allowed;
     wlf_settings defaults;      /* every setting set (builtin if not given) */
 } wlf_config;
 
@@ -74,6 +79,11 @@ int wlf_config_add_php(wlf_config *cfg, const char *version, const char *fpm,
                        const char *where, wlf_err *err);
 const wlf_php_version *wlf_config_php(const wlf_config *cfg,
                                       const char *version);
+/* Set the CLI binary of a version (php.versions[].cli); without it
+ * wlf_config_add_php() puts the one next to php-fpm: .../sbin/php-fpmX.Y
+ * -> .../bin/phpX.Y. */
+int wlf_config_set_php_cli(wlf_config *cfg, const char *version,
+                           const char *cli, wlf_err *err);
 
 /* php_admin_allowed: the builtin list (when wlfcgi.conf has none), one
  * more key, and the lookup. */
@@ -81,6 +91,31 @@ int wlf_config_allow_builtin_php_admin(wlf_config *cfg, wlf_err *err);
 int wlf_config_allow_php_admin(wlf_config *cfg, const char *key,
                                wlf_err *err);
 int wlf_config_php_admin_allowed(const wlf_config *cfg, const char *key);
+/* php_value_allowed: the same builtin list when wlfcgi.conf has none */
+int wlf_config_allow_php_value(wlf_config *cfg, const char *key,
+                               wlf_err *err);
+int wlf_config_allow_builtin_php_value(wlf_config *cfg, wlf_err *err);
+int wlf_config_php_value_allowed(const wlf_config *cfg, const char *key);
+/* extensions_allowed: "NAME" (extension=NAME) or "zend:NAME"
+ * (zend_extension=NAME). The entry of extension NAME, or NULL. */
+int wlf_config_allow_extension(wlf_config *cfg, const char *entry,
+                               wlf_err *err);
+const char *wlf_config_extension(const wlf_config *cfg, const char *name);
+
+/*
+ * ini settings that cannot be given to one account the ordinary way, for
+ * `set` and `check` to refuse with the reason: what wlfcgi manages itself
+ * (upload limits, its directories, cache sizes, extensions), with the
+ * setting to use instead. NULL for a key that may be set.
+ */
+const char *wlf_ini_key_managed(const char *key);
+/*
+ * ini settings PHP reads once, when the account's master starts (shared
+ * memory, preloading, JIT buffer): a php_admin value for them would be
+ * taken and ignored by the workers, so fpmctl writes them into the
+ * instance's own ini file instead, which the master reads.
+ */
+int wlf_ini_key_startup(const char *key);
 
 /* ---- accounts ---- */
 
@@ -99,7 +134,25 @@ typedef struct {
     wlf_settings settings;  /* overrides only; unset = global default */
     wlf_php_admin *php_admin;
     size_t n_php_admin;
+    wlf_php_admin *php_value;   /* php_value[KEY]: defaults the customer's
+                                   .user.ini may still change */
+    size_t n_php_value;
+    wlf_php_admin *env;         /* env[NAME] of the pool and of fpmctl php */
+    size_t n_env;
+    char **extensions;          /* names from extensions_allowed */
+    size_t n_extensions;
+    char **script_exts;         /* what php-fpm runs (".php"); none set:
+                                   wlf_account_script_exts() */
+    size_t n_script_exts;
+    /* `fpmctl suspend`: no PHP runs, the sites answer with the suspended
+     * page. Read it with wlf_account_is_suspended(). */
+    int suspended;
+    char *suspended_since;  /* when, ISO 8601 UTC ("2025-01-31T12:00:00Z") */
+    char *suspended_reason; /* the admin's note; "" when none was given */
 } wlf_account;
+
+/* Longest suspension reason (bytes) */
+#define WLF_REASON_MAX 200
 
 void wlf_account_init(wlf_account *acct);
 void wlf_account_free(wlf_account *acct);
@@ -109,6 +162,30 @@ int wlf_account_add_domain(wlf_account *acct, const char *domain,
                            wlf_err *err);
 int wlf_account_set_php_admin(wlf_account *acct, const char *key,
                               const char *value);  /* value NULL: remove */
+int wlf_account_set_php_value(wlf_account *acct, const char *key,
+                              const char *value);  /* value NULL: remove */
+int wlf_account_set_env(wlf_account *acct, const char *name,
+                        const char *value);        /* value NULL: remove */
+/* The file name extensions the account's php-fpm runs (its
+ * security.limit_extensions, and what mod_wlfcgi routes to it unless a
+ * vhost says WLFcgiExtensions): script_extensions, else ".php". */
+const char *const *wlf_account_script_exts(const wlf_account *acct,
+                                           size_t *n);
+/* Add one (".phtml": a dot and 1-15 of a-z, 0-9, '_', '-') */
+int wlf_account_add_script_ext(wlf_account *acct, const char *ext,
+                               wlf_err *err);
+
+/* The value of KEY in a list of pairs, or NULL */
+const char *wlf_pairs_get(const wlf_php_admin *v, size_t n, const char *key);
+
+/* Is the account suspended? The one answer for fpmctl, the module and
+ * the metrics: suspended accounts run no PHP and start on no request. */
+int wlf_account_is_suspended(const wlf_account *acct);
+/* Mark acct suspended since `since` for `reason` (validated), or lift
+ * it. -1 with err when a value is invalid or memory runs out. */
+int wlf_account_suspend(wlf_account *acct, const char *since,
+                        const char *reason, wlf_err *err);
+void wlf_account_resume(wlf_account *acct);
 
 /* An account's home as a path: absolute, not "/", no ':' (which would
  * add an open_basedir entry). Whether it exists is fpmctl's business. */

@@ -64,18 +64,36 @@ const char *wlf_path_account_file(const wlf_config *cfg, const char *name,
     return path(buf, len, "%s/%s.conf", cfg->accounts_dir, name);
 }
 
-char wlf_slot_of_link(const char *link_path)
+const char *wlf_suspended_target(const char *name, char *buf, size_t len)
 {
+    snprintf(buf, len, "%s.suspended", name);
+    return buf;
+}
+
+char wlf_link_state(const char *link_path)
+{
+    static const char suspended[] = ".suspended";
     char target[512];
     ssize_t n = readlink(link_path, target, sizeof(target) - 1);
 
-    /* target is "NAME.a.sock" or "NAME.b.sock" (relative, same dir) */
+    /* target is "NAME.a.sock" or "NAME.b.sock" (relative, same dir), or
+     * "NAME.suspended" */
     if (n < 7)
         return 0;
     target[n] = '\0';
+    if ((size_t)n > sizeof(suspended) - 1 &&
+        strcmp(target + n - (sizeof(suspended) - 1), suspended) == 0)
+        return WLF_LINK_SUSPENDED;
     if (strcmp(target + n - 5, ".sock") != 0 || target[n - 7] != '.')
         return 0;
     if (target[n - 6] == 'a' || target[n - 6] == 'b')
         return target[n - 6];
     return 0;
+}
+
+char wlf_slot_of_link(const char *link_path)
+{
+    char s = wlf_link_state(link_path);
+
+    return s == 'a' || s == 'b' ? s : 0;
 }

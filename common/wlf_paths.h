@@ -36,10 +36,20 @@ const char *wlf_path_account_file(const wlf_config *cfg, const char *name,
                                   char *buf, size_t len);
 
 /*
- * Which slot a NAME.sock symlink points at: 'a', 'b', or 0 when it is
- * missing or not one of ours. This is how mod_wlfcgi picks the live
- * instance per request (one readlink, no file read).
+ * What a NAME.sock symlink says, with one readlink (no file read): 'a' or
+ * 'b' (the live slot), WLF_LINK_SUSPENDED (the account is suspended: the
+ * link points at "NAME.suspended", which is never created, so nothing can
+ * connect through it), or 0 when it is missing or not one of ours. This
+ * is how mod_wlfcgi decides per request, without a restart of httpd.
  */
+#define WLF_LINK_SUSPENDED 's'
+char wlf_link_state(const char *link_path);
+
+/* The live slot of a NAME.sock symlink: 'a', 'b', or 0 (missing, not
+ * ours, or suspended). */
 char wlf_slot_of_link(const char *link_path);
+
+/* "NAME.suspended": the target of NAME.sock while NAME is suspended */
+const char *wlf_suspended_target(const char *name, char *buf, size_t len);
 
 #endif

@@ -19,9 +19,10 @@ const wlf_setting_def wlf_setting_defs[WLF_S_COUNT] = {
         "most PHP worker processes of the account (pm.max_children)" },
     [WLF_S_IDLE_TIMEOUT] = { "idle_timeout", WLF_T_INT, 1, 86400, "10",
         "seconds an idle worker lives (pm.process_idle_timeout)" },
-    [WLF_S_PM] = { "pm", WLF_T_CHOICE, 0, 1, "ondemand",
-        "ondemand (fork workers as needed) or static (keep max_children; "
-        "httpd reuses connections)", "ondemand|static" },
+    [WLF_S_PM] = { "pm", WLF_T_CHOICE, 0, 2, "ondemand",
+        "ondemand (fork workers as needed), static (keep max_children; "
+        "httpd reuses connections) or dynamic (keep spare workers)",
+        "ondemand|static|dynamic" },
     [WLF_S_MAX_UPLOAD] = { "max_upload", WLF_T_SIZE, 1 * WLF_KIB,
         1 * WLF_TIB, "8M",
         "largest request body (post_max_size, upload_max_filesize)" },
@@ -51,6 +52,25 @@ const wlf_setting_def wlf_setting_defs[WLF_S_COUNT] = {
         "APCu shared memory of the account (apc.shm_size)" },
     [WLF_S_PHP] = { "php", WLF_T_STRING, 0, 0, "",
         "PHP version, one of php.versions in wlfcgi.conf" },
+    [WLF_S_START_SERVERS] = { "start_servers", WLF_T_INT, 0, 5000, "0",
+        "workers started with pm = dynamic (pm.start_servers); 0 = "
+        "halfway between the spare counts" },
+    [WLF_S_MIN_SPARE_SERVERS] = { "min_spare_servers", WLF_T_INT, 1, 5000,
+        "1", "idle workers pm = dynamic keeps at least "
+        "(pm.min_spare_servers)" },
+    [WLF_S_MAX_SPARE_SERVERS] = { "max_spare_servers", WLF_T_INT, 1, 5000,
+        "3", "idle workers pm = dynamic keeps at most "
+        "(pm.max_spare_servers)" },
+    [WLF_S_MAX_REQUESTS] = { "max_requests", WLF_T_INT, 0, 10000000, "0",
+        "requests a worker serves before it is replaced (pm.max_requests); "
+        "0 = never" },
+    [WLF_S_SLOWLOG_TIMEOUT] = { "slowlog_timeout", WLF_T_INT, 0, 86400, "0",
+        "seconds after which a running request's PHP stack goes to the "
+        "account's slow.log (request_slowlog_timeout); 0 = off" },
+    [WLF_S_REQUEST_TERMINATE_TIMEOUT] = { "request_terminate_timeout",
+        WLF_T_INT, 0, 86400, "0", "seconds a request may run in PHP before "
+        "its worker is killed; 0 = max_execution_time + 60 (+ reading the "
+        "largest body from httpd)" },
     [WLF_S_CPU] = { "cpu", WLF_T_PERCENT, 0, 100000, "0",
         "CPU time of the whole account in percent of one core (150% = one "
         "and a half cores); 0 = no limit" },
@@ -67,6 +87,22 @@ const wlf_setting_def wlf_setting_defs[WLF_S_COUNT] = {
 
 /* Below this a memory limit leaves no room for the master itself. */
 #define WLF_MEMORY_MIN (32 * WLF_MIB)
+
+long long wlf_stream_seconds(const wlf_settings *eff)
+{
+    long long t = eff->num[WLF_S_REQUEST_TERMINATE_TIMEOUT] / 2;
+
+    if (eff->num[WLF_S_REQUEST_TERMINATE_TIMEOUT] <= 0 ||
+        t >= WLF_STREAM_SECONDS)
+        return WLF_STREAM_SECONDS;
+    return t > 0 ? t : 1;
+}
+
+long long wlf_stream_max(const wlf_settings *eff, long long upload_min_rate)
+{
+    return wlf_stream_seconds(eff) *
+           (upload_min_rate > 0 ? upload_min_rate : 1);
+}
 
 const char *wlf_type_name(wlf_type type)
 {
@@ -248,6 +284,28 @@ void wlf_settings_builtin(wlf_settings *s)
     for (int i = 0; i < WLF_S_COUNT; i++)
         if (wlf_setting_defs[i].type != WLF_T_STRING)
             wlf_setting_parse(s, i, wlf_setting_defs[i].builtin, NULL);
+}
+
+int wlf_settings_check_pm(const wlf_settings *eff, wlf_err *err)
+{
+    long long children = eff->num[WLF_S_MAX_CHILDREN];
+    long long lo = eff->num[WLF_S_MIN_SPARE_SERVERS];
+    long long hi = eff->num[WLF_S_MAX_SPARE_SERVERS];
+    long long start = eff->num[WLF_S_START_SERVERS];
+
+    if (eff->num[WLF_S_PM] != WLF_PM_DYNAMIC)
+        return 0;
+    if (hi > children)
+        return wlf_fail(err, "max_spare_servers", "%lld is above "
+                        "max_children %lld (pm = dynamic)", hi, children);
+    if (lo > hi)
+        return wlf_fail(err, "min_spare_servers", "%lld is above "
+                        "max_spare_servers %lld (pm = dynamic)", lo, hi);
+    if (start != 0 && (start < lo || start > hi))
+        return wlf_fail(err, "start_servers", "%lld is not between "
+                        "min_spare_servers %lld and max_spare_servers %lld "
+                        "(pm = dynamic)", start, lo, hi);
+    return 0;
 }
 
 int wlf_settings_effective(const wlf_settings *defaults,

@@ -28,6 +28,12 @@ typedef enum {
     WLF_S_OPCACHE_REVALIDATE_FREQ,
     WLF_S_APCU_MEMORY,
     WLF_S_PHP,
+    WLF_S_START_SERVERS,
+    WLF_S_MIN_SPARE_SERVERS,
+    WLF_S_MAX_SPARE_SERVERS,
+    WLF_S_MAX_REQUESTS,
+    WLF_S_SLOWLOG_TIMEOUT,
+    WLF_S_REQUEST_TERMINATE_TIMEOUT,
     WLF_S_CPU,
     WLF_S_MEMORY,
     WLF_S_TASKS,
@@ -56,8 +62,11 @@ typedef struct {
 /* values of the pm setting (index into its choices) */
 #define WLF_PM_ONDEMAND 0
 #define WLF_PM_STATIC   1
+#define WLF_PM_DYNAMIC  2
 
 extern const wlf_setting_def wlf_setting_defs[WLF_S_COUNT];
+
+
 
 /* The type's name as `fpmctl --list-settings` prints it ("size"). */
 const char *wlf_type_name(wlf_type type);
@@ -90,6 +99,29 @@ void wlf_settings_builtin(wlf_settings *s);
 void wlf_settings_unset(wlf_settings *s, int id);
 void wlf_settings_free(wlf_settings *s);
 int wlf_settings_copy(wlf_settings *dst, const wlf_settings *src);
+
+/*
+ * Request bodies and PHP's timeouts (fpmctl sizes the timeouts, the module
+ * decides per request): a body a client can send within
+ * WLF_STREAM_SECONDS at upload_min_rate is streamed to PHP as it arrives;
+ * a larger one is spooled by httpd (to its TMPDIR) and handed to PHP
+ * once complete, so no FPM worker waits for a slow client for longer,
+ * and the request timeout does not grow with the upload ceiling.
+ */
+#define WLF_STREAM_SECONDS 30LL
+/* How long a worker may wait for a client's body: WLF_STREAM_SECONDS, or
+ * half an explicit request_terminate_timeout if that is shorter. */
+long long wlf_stream_seconds(const wlf_settings *eff);
+/* The largest body streamed to PHP (bytes); larger ones are spooled */
+long long wlf_stream_max(const wlf_settings *eff, long long upload_min_rate);
+
+/*
+ * Do effective settings make a process manager php-fpm accepts? For pm =
+ * dynamic: min_spare_servers <= max_spare_servers <= max_children, and
+ * start_servers (0: php-fpm's own choice) between the two spare counts.
+ * Returns 0, or -1 with err naming the setting to change.
+ */
+int wlf_settings_check_pm(const wlf_settings *eff, wlf_err *err);
 
 /*
  * out = the overrides that are set, on top of defaults; the upload

@@ -146,6 +146,57 @@ int wlf_valid_ini_value(const char *value, const char *field, wlf_err *err)
     return 0;
 }
 
+int wlf_valid_extension_name(const char *name, const char *field,
+                             wlf_err *err)
+{
+    size_t len = name ? strlen(name) : 0;
+
+    if (len == 0 || len > 64)
+        return wlf_fail(err, field, "an extension name has 1 to 64 "
+                        "characters");
+    for (size_t i = 0; i < len; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') ||
+              (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+            return wlf_fail(err, field, "'%.64s' is not an extension name "
+                            "(a-z, 0-9, '_'; no path, no .so)", name);
+    return 0;
+}
+
+int wlf_valid_env_name(const char *name, const char *field, wlf_err *err)
+{
+    size_t len = name ? strlen(name) : 0;
+
+    if (len == 0 || len > 64)
+        return wlf_fail(err, field, "a variable name has 1 to 64 "
+                        "characters");
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              c == '_' || (i > 0 && c >= '0' && c <= '9')))
+            return wlf_fail(err, field, "'%.64s' is not a variable name "
+                            "(letters, digits, '_')", name);
+    }
+    return 0;
+}
+
+int wlf_valid_text(const char *text, const char *field, size_t max,
+                   wlf_err *err)
+{
+    size_t len = text ? strlen(text) : 0;
+
+    if (text == NULL)
+        return wlf_fail(err, field, "missing");
+    if (len > max)
+        return wlf_fail(err, field, "longer than %zu characters", max);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c == 0x7f)
+            return wlf_fail(err, field, "contains a line break or control "
+                            "character");
+    }
+    return 0;
+}
+
 int wlf_valid_abs_path(const char *path, const char *field, wlf_err *err)
 {
     char b[48];

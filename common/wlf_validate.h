@@ -43,6 +43,19 @@ int wlf_valid_ini_key(const char *key, const char *field, wlf_err *err);
  */
 int wlf_valid_ini_value(const char *value, const char *field, wlf_err *err);
 
+/* A PHP extension name as extension= takes it: [a-z0-9_]{1,64}, no
+ * path, no ".so" */
+int wlf_valid_extension_name(const char *name, const char *field,
+                             wlf_err *err);
+
+/* An environment variable name: [A-Za-z_][A-Za-z0-9_]{0,63} */
+int wlf_valid_env_name(const char *name, const char *field, wlf_err *err);
+
+/* A line of text for people (a reason, a date): at most `max` bytes, no
+ * control characters (UTF-8 is fine). */
+int wlf_valid_text(const char *text, const char *field, size_t max,
+                   wlf_err *err);
+
 /* An absolute path without "..", "//", control chars or quotes. */
 int wlf_valid_abs_path(const char *path, const char *field, wlf_err *err);
 

@@ -368,6 +368,11 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
         goto out;
     }
+    /* a suspended account's link stayed */
+    if (fpm_unlink_socket(&ctx->cfg, name, &err) < 0) {
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
+        goto out;
+    }
     wlf_path_account_file(&ctx->cfg, name, path, sizeof(path));
     if (fs_remove(path, &err) < 0) {
         rc = fpm_report(&err, FPM_EXIT_FAILED);

@@ -43,8 +43,8 @@ const char cmd_check_help[] =
     "data that removed accounts left (remove-account without --purge).\n"
     "Resource limits (cpu, memory, tasks, io_weight) must be enforceable\n"
     "on this host where accounts have them, and running instances must be\n"
-    "inside their account's cgroup; a last line says how limits are\n"
-    "enforced here, or that they are not and why.\n"
+    "inside their account's cgroup; a line before the verdict says how\n"
+    "limits are enforced here, or that they are not and why.\n"
     "Exit 0 only when there is no problem. --json: {\"ok\": bool,\n"
     "\"accounts\": N, \"limits\": {\"enforced\": bool, \"how\": text},\n"
     "\"problems\": [{\"account\": ..., \"problem\": ...}],\n"
@@ -175,6 +175,41 @@ static void check_user_path(checker *c, const char *account, const char *path,
                 (unsigned)(st.st_mode & 07777), (unsigned)want);
 }
 
+/*
+ * The account's logs are its group's to read and nobody else's: the
+ * directory and what the masters write (root's, 0640), and no other
+ * account shares that group (it could read them too).
+ */
+static void check_log_group(checker *c, const wlf_account_list *list,
+                            const wlf_account *acct, const char *dir)
+{
+    static const char *const files[] = { "", "fpm.a.log", "fpm.b.log",
+                                         "slow.log" };
+    struct group *gr = getgrnam(acct->group);
+    char p[PATH_MAX + 16];
+    struct stat st;
+
+    for (size_t i = 0; gr && i < sizeof(files) / sizeof(files[0]); i++) {
+        fs_path(p, sizeof(p), "%s/%s", dir, files[i]);
+        if (lstat(p, &st) < 0)
+            continue;       /* made at the next start */
+        if (st.st_gid != gr->gr_gid)
+            problem(c, acct->name, "%s: group gid %lu, expected the "
+                    "account's group %s (fpmctl rebuild %s)", p,
+                    (unsigned long)st.st_gid, acct->group, acct->name);
+        if (i > 0 && (st.st_uid != 0 || (st.st_mode & 07777) != 0640))
+            problem(c, acct->name, "%s: expected root's, mode 0640 (owner "
+                    "uid %lu, mode %04o)", p, (unsigned long)st.st_uid,
+                    (unsigned)(st.st_mode & 07777));
+    }
+    for (size_t i = 0; i < list->n; i++)
+        if (strcmp(list->items[i].name, acct->name) != 0 &&
+            strcmp(list->items[i].group, acct->group) == 0)
+            problem(c, acct->name, "shares group %s with account %s: each "
+                    "can read the other's logs", acct->group,
+                    list->items[i].name);
+}
+
 /* php-fpm -t on a fresh rendering, in a private temp directory */
 static void check_fpm_test(checker *c, const wlf_account *acct)
 {
@@ -252,8 +287,9 @@ static void check_limits(checker *c, const wlf_account *acct)
     }
 }
 
-static void check_account(checker *c, const wlf_account *acct,
-                          gid_t httpd_gid, int have_httpd_gid)
+static void check_account(checker *c, const wlf_account_list *list,
+                          const wlf_account *acct, gid_t httpd_gid,
+                          int have_httpd_gid)
 {
     const wlf_config *cfg = &c->ctx->cfg;
     struct passwd *pw = getpwnam(acct->user);
@@ -289,11 +325,13 @@ static void check_account(checker *c, const wlf_account *acct,
         }
     }
     wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
-    check_root_dir(c, acct->name, dir, 0755);
+    check_root_dir(c, acct->name, dir, 0750);
     if (have_user) {
         fs_path(p, sizeof(p), "%s/php-error.log", dir);
         check_user_path(c, acct->name, p, uid, 0, 0640);
     }
+    if (have_group)
+        check_log_group(c, list, acct, dir);
     if (!fpm_account_up_to_date(c->ctx, acct))
         problem(c, acct->name, "generated files differ from the account "
                 "file (run fpmctl rebuild %s)", acct->name);
@@ -301,6 +339,18 @@ static void check_account(checker *c, const wlf_account *acct,
 
     check_limits(c, acct);
     fpm_instance_probe(cfg, acct->name, 1, &probe);
+    if (wlf_account_is_suspended(acct)) {
+        char link[PATH_MAX];
+        wlf_path_socket(cfg, acct->name, link, sizeof(link));
+        if (probe.state == FPM_RUNNING)
+            problem(c, acct->name, "is suspended, but its PHP runs (slot "
+                    "%c, pid %ld): fpmctl suspend %s stops it", probe.slot,
+                    (long)probe.pid, acct->name);
+        else if (wlf_link_state(link) != WLF_LINK_SUSPENDED)
+            problem(c, acct->name, "is suspended, but %s does not say so: "
+                    "its sites do not show the suspended page (fpmctl start "
+                    "%s puts the link back)", link, acct->name);
+    }
     if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
         problem(c, acct->name, "instance is %s: %s",
                 fpm_state_name(probe.state), probe.error);
@@ -486,7 +536,8 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < list.n_errors; i++)
         problem(&c, NULL, "%s", fpm_load_error_text(&list.errors[i]));
     for (size_t i = 0; i < list.n; i++)
-        check_account(&c, &list.items[i], httpd_gid, have_httpd_gid);
+        check_account(&c, &list, &list.items[i], httpd_gid,
+                      have_httpd_gid);
     check_leftovers(&c);
     if (have_httpd_gid)
         fpm_side_doors(cfg, door_report, &c);
@@ -515,13 +566,17 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
         fpm_print(out);
         free(out);
     }
-    else if (c.n == 0)
-        fpm_say(ctx, "ok: %s and %zu account(s), no problems%s", cfg->file,
-                list.n, c.n_warnings ? " (see the warnings)" : "");
-    else
-        printf("%zu problem(s)\n", c.n);
-    if (!ctx->json && ctx->verbosity >= 0)
-        printf("%s%s\n", enforced ? "limits: " : "", how);
+    else {
+        /* the verdict comes last, so scripts can read the last line */
+        if (ctx->verbosity >= 0)
+            printf("%s%s\n", enforced ? "limits: " : "", how);
+        if (c.n == 0)
+            fpm_say(ctx, "ok: %s and %zu account(s), no problems%s",
+                    cfg->file, list.n,
+                    c.n_warnings ? " (see the warnings)" : "");
+        else
+            printf("%zu problem(s)\n", c.n);
+    }
     free_warnings(&c);
     wlf_account_list_free(&list);
     return c.n ? FPM_EXIT_FAILED : FPM_EXIT_OK;

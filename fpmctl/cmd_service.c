@@ -15,14 +15,18 @@ const char cmd_start_help[] =
     "Start the accounts' instances that are not running, from their\n"
     "account files (the live slot recorded in <state>/fpm/NAME.live), and\n"
     "point <sockets>/NAME.sock at them. At boot, wlfcgi.service runs\n"
-    "`fpmctl start --all`. Running instances are left alone.\n";
+    "`fpmctl start --all`. Running instances are left alone. Suspended\n"
+    "accounts are not started (their link is put back to say so); named\n"
+    "explicitly, that makes start exit 1: `fpmctl resume` starts them.\n";
 
 const char cmd_stop_usage[] = "stop NAME...|--all";
 const char cmd_stop_help[] =
     "Stop the accounts' instances gracefully: php-fpm gets SIGQUIT and\n"
     "finishes the requests in flight (up to the request timeout); one that\n"
     "does not exit by then gets SIGTERM, then SIGKILL. NAME.sock is removed,\n"
-    "so httpd answers 503 for the account until it is started again.\n";
+    "so httpd answers 503 for the account until it is started again\n"
+    "(a suspended account's link stays: its sites keep the suspended\n"
+    "page).\n";
 
 const char cmd_restart_usage[] = "restart NAME...|--all";
 const char cmd_restart_help[] =
@@ -43,7 +47,43 @@ const char cmd_reload_help[] =
 
 typedef enum { DO_START, DO_STOP, DO_RESTART, DO_RELOAD } service_op;
 
-static int one_account(fpm_ctx *ctx, service_op op, const char *name)
+/*
+ * start or restart of a suspended account: it stays suspended. A master
+ * that runs anyway (started by hand) is stopped, and the link is put
+ * back, which a reboot took away. Named explicitly, that is a failure:
+ * the account was asked to run and does not.
+ */
+static int keep_suspended(fpm_ctx *ctx, const wlf_account *acct,
+                          int explicit)
+{
+    wlf_err err;
+    char line[700];
+    int was_running;
+
+    if (!ctx->dry_run &&
+        (fpm_account_stop(ctx, acct->name,
+                          fpm_stop_wait_ms(&ctx->cfg, acct), &was_running,
+                          &err) < 0 ||
+         fpm_link_suspended(&ctx->cfg, acct->name, &err) < 0)) {
+        fpm_error("%s: suspended, but: %s", acct->name,
+                  fpm_err_text(&err, acct->name, line, sizeof(line)));
+        return FPM_EXIT_FAILED;
+    }
+    if (explicit) {
+        fpm_error("%s: suspended since %s%s%s: not started (fpmctl resume "
+                  "%s lifts it)", acct->name, acct->suspended_since,
+                  acct->suspended_reason[0] ? ": " : "",
+                  acct->suspended_reason, acct->name);
+        return FPM_EXIT_FAILED;
+    }
+    fpm_say(ctx, "%s: suspended since %s%s%s; not started", acct->name,
+            acct->suspended_since, acct->suspended_reason[0] ? ": " : "",
+            acct->suspended_reason);
+    return FPM_EXIT_OK;
+}
+
+static int one_account(fpm_ctx *ctx, service_op op, const char *name,
+                       int explicit)
 {
     wlf_account acct;
     wlf_err err;
@@ -78,7 +118,11 @@ static int one_account(fpm_ctx *ctx, service_op op, const char *name)
                   fpm_err_text(&err, name, line, sizeof(line)));
         goto out;
     }
-    fpm_instance_probe(&ctx->cfg, name, 0, &probe);
+    fpm_account_probe(&ctx->cfg, &acct, 0, &probe);
+    if (wlf_account_is_suspended(&acct) && op != DO_RELOAD) {
+        load_rc = keep_suspended(ctx, &acct, explicit);
+        goto out;
+    }
     if (ctx->dry_run) {
         static const char *const verbs[] = { "start", "stop", "restart",
                                              "reload" };
@@ -135,7 +179,9 @@ static int one_account(fpm_ctx *ctx, service_op op, const char *name)
                 (long)res.pid);
         break;
     default:
-        fpm_say(ctx, "%s: not running; files checked", name);
+        fpm_say(ctx, "%s: %s; files checked", name,
+                wlf_account_is_suspended(&acct) ? "suspended"
+                                                : "not running");
         break;
     }
 out:
@@ -148,13 +194,16 @@ static int run_op(fpm_ctx *ctx, service_op op, const char *usage, int argc,
 {
     size_t n_names;
     char **names;
-    int rc, worst = FPM_EXIT_OK;
+    int rc, all = 0, worst = FPM_EXIT_OK;
 
     if ((rc = fpm_targets_from_args(ctx, argc, argv, usage, &names,
                                     &n_names)))
         return rc;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0)
+            all = 1;
     for (size_t i = 0; i < n_names; i++) {
-        rc = one_account(ctx, op, names[i]);
+        rc = one_account(ctx, op, names[i], !all);
         if (rc > worst)
             worst = rc;
     }

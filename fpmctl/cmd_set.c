@@ -21,9 +21,18 @@ const char cmd_set_help[] =
     "Keys:\n"
     "  max_children=N            PHP worker processes (pm.max_children)\n"
     "  idle_timeout=SECONDS      idle worker lifetime (pm=ondemand)\n"
-    "  pm=ondemand|static        fork workers as needed, or keep\n"
+    "  pm=ondemand|static|dynamic  fork workers as needed; keep\n"
     "                            max_children running (httpd reuses\n"
-    "                            connections)\n"
+    "                            connections); or keep spare workers\n"
+    "  start_servers=N  min_spare_servers=N  max_spare_servers=N\n"
+    "                            pm=dynamic's workers (start_servers=0:\n"
+    "                            halfway between the spare counts)\n"
+    "  max_requests=N            replace a worker after N requests (0:\n"
+    "                            never; httpd then reuses no connection)\n"
+    "  slowlog_timeout=SECONDS   stack of requests running longer to\n"
+    "                            <logs>/NAME/slow.log (0: off)\n"
+    "  request_terminate_timeout=SECONDS  kill a request's worker after\n"
+    "                            it (0: max_execution_time + 60 s)\n"
     "  max_upload=SIZE           largest request body (8M, 2G, ...)\n"
     "  upload_ceiling=SIZE       largest body any location may allow\n"
     "  max_execution_time=SECONDS\n"
@@ -40,13 +49,22 @@ const char cmd_set_help[] =
     "  domains=a.example,b.example   the complete list (\"\" for none)\n"
     "  home=/path                base of open_basedir; must exist\n"
     "  php_admin.KEY=VALUE       an extra php_admin_value (KEY from\n"
-    "                            php_admin_allowed); empty VALUE removes it\n\n"
+    "                            php_admin_allowed); empty VALUE removes it;\n"
+    "                            what PHP reads only at start-up goes to\n"
+    "                            the instance's own ini file\n"
+    "  php_value.KEY=VALUE       a php_value: a default the customer's\n"
+    "                            .user.ini may change (php_value_allowed)\n"
+    "  env.NAME=VALUE            an env[NAME] of the pool and fpmctl php\n"
+    "  extensions=redis,...      extensions from extensions_allowed\n"
+    "  script_extensions=.php,.phtml  what php-fpm may run\n"
+    "                            (security.limit_extensions)\n\n"
     "KEY=default resets a setting to the global default of wlfcgi.conf;\n"
     "KEY=off does too, except for on/off settings, where it means off.\n"
     "user and group cannot be changed. A change that needs no new instance\n"
     "(domains) only rewrites the account file. httpd reads accounts when it\n"
     "starts: it sees changes of domains, max_upload, upload_ceiling, pm,\n"
-    "max_children and max_execution_time at its next graceful restart.\n"
+    "max_children, max_execution_time and max_requests at its next\n"
+    "graceful restart.\n"
     "Refused (exit 2) while the account's user is a member of httpd's\n"
     "group: its PHP could connect to every account's socket.\n"
     "Limits (cpu, memory, tasks, io_weight) apply to the running instance\n"
@@ -72,7 +90,7 @@ static int module_sees(const wlf_config *cfg, const wlf_account *a,
 {
     static const int ids[] = { WLF_S_MAX_UPLOAD, WLF_S_UPLOAD_CEILING,
                                WLF_S_PM, WLF_S_MAX_CHILDREN,
-                               WLF_S_MAX_EXECUTION_TIME };
+                               WLF_S_MAX_EXECUTION_TIME, WLF_S_MAX_REQUESTS };
     wlf_settings ea, eb;
     int differ = a->n_domains != b->n_domains;
 
@@ -143,6 +161,19 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         fpm_check_worker_identity(&ctx->cfg, acct.user, acct.group,
                                   &err) < 0)
         goto invalid;
+    {
+        wlf_settings eff;
+        int bad;
+        if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {
+            fpm_error("out of memory");
+            rc = FPM_EXIT_FAILED;
+            goto out;
+        }
+        bad = wlf_settings_check_pm(&eff, &err) < 0;
+        wlf_settings_free(&eff);
+        if (bad)
+            goto invalid;
+    }
 
     limits_of(&ctx->cfg, &old, &old_lim);
     limits_of(&ctx->cfg, &acct, &new_lim);
@@ -196,8 +227,10 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
                 res.slot, (long)res.pid);
         break;
     case FPM_DID_FILES:
-        fpm_say(ctx, "%s: %s (not running; takes effect at start)", name,
-                diff);
+        fpm_say(ctx, "%s: %s (%s)", name, diff,
+                wlf_account_is_suspended(&acct)
+                    ? "suspended; takes effect at resume"
+                    : "not running; takes effect at start");
         break;
     default:
         fpm_say(ctx, "%s: %s", name, diff);

@@ -3,9 +3,9 @@
  * they are configured, and how their instances are doing.
  *
  * The --json objects share stable fields: name, user, group, home,
- * domains, socket, slot, state, pid, max_children, max_upload (bytes) and
- * php. show adds every effective setting, status what the pool's own
- * status page says.
+ * domains, socket, slot, state, pid, max_children, max_upload (bytes),
+ * php and suspended. show adds every effective setting, status what the
+ * pool's own status page says.
  */
 #include <limits.h>
 #include <pwd.h>
@@ -30,15 +30,18 @@ const char cmd_list_help[] =
     "and domains. Account files that do not load are reported on stderr\n"
     "and make list exit 1. With --json: an array of objects with the\n"
     "fields name, user, group, home, domains, socket, slot, state, pid,\n"
-    "max_children, max_upload (bytes) and php.\n";
+    "max_children, max_upload (bytes), php and suspended (null, or since\n"
+    "and reason).\n";
 
 const char cmd_show_usage[] = "show NAME";
 const char cmd_show_help[] =
     "Show account NAME: identity, domains, files, the state of its\n"
     "instance, every setting with its effective value and whether the\n"
-    "account overrides the global default, its php_admin values and the\n"
-    "timeouts derived from them. --json gives the same as one object (the\n"
-    "fields of list, plus settings, overrides, php_admin, timeouts, files).\n";
+    "account overrides the global default, its php_admin and php_value\n"
+    "settings, env entries and extensions, and the timeouts derived from\n"
+    "them. --json gives the same as one object (the fields of list, plus\n"
+    "settings, overrides, php_admin, php_value, env, extensions, timeouts,\n"
+    "files).\n";
 
 const char cmd_status_usage[] = "status [--openmetrics] [NAME...]";
 const char cmd_status_help[] =
@@ -53,8 +56,9 @@ const char cmd_status_help[] =
     "                 instance is down (wlfcgi_up says so).\n"
     "States: running; stopped; dead\n"
     "(pid file but no master, or the socket refuses); unresponsive (the\n"
-    "master lives but did not answer within 3 s). Exit 0 when every listed\n"
-    "instance is running, 1 otherwise, 3 for an unknown NAME.\n";
+    "master lives but did not answer within 3 s); suspended (fpmctl\n"
+    "suspend). Exit 0 when every listed instance is running or suspended,\n"
+    "1 otherwise, 3 for an unknown NAME.\n";
 
 static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
                         const wlf_settings *eff, const fpm_probe *p)
@@ -87,6 +91,24 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
     jw_kint(w, "max_children", eff->num[WLF_S_MAX_CHILDREN]);
     jw_kint(w, "max_upload", eff->num[WLF_S_MAX_UPLOAD]);
     jw_kstr(w, "php", eff->str[WLF_S_PHP]);
+    jw_key(w, "suspended");
+    if (wlf_account_is_suspended(acct)) {
+        jw_obj(w);
+        jw_kstr(w, "since", acct->suspended_since);
+        jw_kstr(w, "reason", acct->suspended_reason);
+        jw_obj_end(w);
+    }
+    else
+        jw_null(w);
+}
+
+/* " since DATE: REASON" of a suspended account, for text output */
+static const char *suspension(const wlf_account *acct, char *buf,
+                              size_t len)
+{
+    snprintf(buf, len, " since %s%s%s", acct->suspended_since,
+             acct->suspended_reason[0] ? ": " : "", acct->suspended_reason);
+    return buf;
 }
 
 
@@ -267,7 +289,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
             rc = FPM_EXIT_FAILED;
             continue;
         }
-        fpm_instance_probe(&ctx->cfg, a->name, 0, &p);
+        fpm_account_probe(&ctx->cfg, a, 0, &p);
         if (ctx->json) {
             jw_obj(&w);
             json_stable(&w, ctx, a, &eff, &p);
@@ -301,6 +323,25 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+static void json_pairs(jw *w, const char *key, const wlf_php_admin *v,
+                       size_t n)
+{
+    jw_key(w, key);
+    jw_obj(w);
+    for (size_t i = 0; i < n; i++)
+        jw_kstr(w, v[i].key, v[i].value);
+    jw_obj_end(w);
+}
+
+static void text_pairs(const char *title, const wlf_php_admin *v, size_t n)
+{
+    if (n == 0)
+        return;
+    printf("%s:\n", title);
+    for (size_t i = 0; i < n; i++)
+        printf("  %s = %s\n", v[i].key, v[i].value);
+}
+
 int cmd_show(fpm_ctx *ctx, int argc, char **argv)
 {
     wlf_account acct;
@@ -320,7 +361,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
         fpm_error("out of memory");
         return FPM_EXIT_FAILED;
     }
-    fpm_instance_probe(&ctx->cfg, acct.name, 1, &p);
+    fpm_account_probe(&ctx->cfg, &acct, 1, &p);
     fpm_compute_timeouts(&eff, ctx->cfg.upload_min_rate, &t);
 
     if (ctx->json) {
@@ -347,11 +388,14 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
             if (acct.settings.is_set[i])
                 jw_str(&w, wlf_setting_defs[i].key);
         jw_arr_end(&w);
-        jw_key(&w, "php_admin");
-        jw_obj(&w);
-        for (size_t i = 0; i < acct.n_php_admin; i++)
-            jw_kstr(&w, acct.php_admin[i].key, acct.php_admin[i].value);
-        jw_obj_end(&w);
+        json_pairs(&w, "php_admin", acct.php_admin, acct.n_php_admin);
+        json_pairs(&w, "php_value", acct.php_value, acct.n_php_value);
+        json_pairs(&w, "env", acct.env, acct.n_env);
+        jw_key(&w, "extensions");
+        jw_arr(&w);
+        for (size_t i = 0; i < acct.n_extensions; i++)
+            jw_str(&w, acct.extensions[i]);
+        jw_arr_end(&w);
         json_limits(&w, ctx, acct.name, &eff);
         jw_key(&w, "timeouts");
         jw_obj(&w);
@@ -396,6 +440,9 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
                    fpm_state_name(p.state), p.slot, (long)p.pid);
         else
             printf("state        %s\n", fpm_state_name(p.state));
+        if (wlf_account_is_suspended(&acct))
+            printf("suspended   %s\n",
+                   suspension(&acct, buf, sizeof(buf)));
         if (p.error[0])
             printf("             %s\n", p.error);
         limits_text(ctx, acct.name, &eff, buf, sizeof(buf));
@@ -406,11 +453,14 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
             printf("  %-28s %-10s%s\n", wlf_setting_defs[i].key,
                    wlf_setting_format(&eff, i, v, sizeof(v)),
                    acct.settings.is_set[i] ? " *" : "");
-        if (acct.n_php_admin) {
-            printf("php_admin:\n");
-            for (size_t i = 0; i < acct.n_php_admin; i++)
-                printf("  %s = %s\n", acct.php_admin[i].key,
-                       acct.php_admin[i].value);
+        text_pairs("php_admin", acct.php_admin, acct.n_php_admin);
+        text_pairs("php_value", acct.php_value, acct.n_php_value);
+        text_pairs("env", acct.env, acct.n_env);
+        if (acct.n_extensions) {
+            printf("extensions:\n ");
+            for (size_t i = 0; i < acct.n_extensions; i++)
+                printf(" %s", acct.extensions[i]);
+            printf("\n");
         }
         printf("timeouts:\n"
                "  request_terminate_timeout    %llds\n"
@@ -499,8 +549,9 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
             all_running = 0;
             continue;
         }
-        fpm_instance_probe(&ctx->cfg, acct.name, 1, &p);
-        if (p.state != FPM_RUNNING)
+        fpm_account_probe(&ctx->cfg, &acct, 1, &p);
+        /* a suspended account is down on purpose */
+        if (p.state != FPM_RUNNING && p.state != FPM_SUSPENDED)
             all_running = 0;
         if (ctx->json) {
             jw_obj(&w);
@@ -523,6 +574,11 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
         }
         else if (p.state == FPM_STOPPED)
             printf("%s: stopped\n", acct.name);
+        else if (p.state == FPM_SUSPENDED) {
+            char why[300];
+            printf("%s: suspended%s\n", acct.name,
+                   suspension(&acct, why, sizeof(why)));
+        }
         else
             printf("%s: %s (pid %ld): %s\n", acct.name,
                    fpm_state_name(p.state), (long)p.pid, p.error);

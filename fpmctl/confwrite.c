@@ -33,6 +33,30 @@ static void put_entry(wlf_buf *b, const char *indent, const char *k1,
     wlf_buf_printf(b, "; }%s\n", last ? "" : ",");
 }
 
+/* name = [ "a", "b" ]; one string a line */
+static void put_list(wlf_buf *b, const char *name, char *const *v, size_t n)
+{
+    wlf_buf_printf(b, "%s = [%s", name, n ? "\n" : "");
+    for (size_t i = 0; i < n; i++) {
+        wlf_buf_printf(b, "  ");
+        put_quoted(b, v[i]);
+        wlf_buf_printf(b, "%s\n", i + 1 < n ? "," : "");
+    }
+    wlf_buf_printf(b, "];\n");
+}
+
+/* name = ( { name = "..."; value = "..."; }, ... ); if there are any */
+static void put_pairs(wlf_buf *b, const char *name, const wlf_php_admin *v,
+                      size_t n)
+{
+    if (n == 0)
+        return;
+    wlf_buf_printf(b, "%s = (\n", name);
+    for (size_t i = 0; i < n; i++)
+        put_entry(b, "  ", "name", v[i].key, "value", v[i].value, i + 1 == n);
+    wlf_buf_printf(b, ");\n");
+}
+
 char *wlf_config_render(const wlf_config *cfg)
 {
     wlf_buf b = { 0 };
@@ -80,9 +104,17 @@ char *wlf_config_render(const wlf_config *cfg)
               "drop-ins\n};\n\nphp = {\n  default = ");
     put_quoted(&b, cfg->php_default);
     wlf_buf_printf(&b, ";\n  versions = (\n");
-    for (size_t i = 0; i < cfg->n_php_versions; i++)
-        put_entry(&b, "    ", "version", cfg->php_versions[i].version, "fpm",
-                  cfg->php_versions[i].fpm, i + 1 == cfg->n_php_versions);
+    for (size_t i = 0; i < cfg->n_php_versions; i++) {
+        const wlf_php_version *pv = &cfg->php_versions[i];
+        wlf_buf_printf(&b, "    { version = ");
+        put_quoted(&b, pv->version);
+        wlf_buf_printf(&b, "; fpm = ");
+        put_quoted(&b, pv->fpm);
+        wlf_buf_printf(&b, ";\n      cli = ");
+        put_quoted(&b, pv->cli);
+        wlf_buf_printf(&b, "; }%s\n", i + 1 == cfg->n_php_versions ? ""
+                                                                     : ",");
+    }
     wlf_buf_printf(&b, "  );\n};\n\n# defaults for every account; "
                    "`fpmctl set NAME KEY=VALUE` overrides them\n"
                    "defaults = {\n");
@@ -99,15 +131,20 @@ char *wlf_config_render(const wlf_config *cfg)
             wlf_buf_printf(&b, "%s;\n", v);
     }
     wlf_buf_printf(&b, "};\n\n# ini settings "
-                   "`fpmctl set NAME php_admin.KEY=VALUE` may set\n"
-                   "php_admin_allowed = [\n");
-    for (size_t i = 0; i < cfg->n_php_admin_allowed; i++) {
-        wlf_buf_printf(&b, "  ");
-        put_quoted(&b, cfg->php_admin_allowed[i]);
-        wlf_buf_printf(&b, "%s\n",
-                       i + 1 < cfg->n_php_admin_allowed ? "," : "");
-    }
-    wlf_buf_printf(&b, "];\n");
+                   "`fpmctl set NAME php_admin.KEY=VALUE` may set\n");
+    put_list(&b, "php_admin_allowed", cfg->php_admin_allowed,
+             cfg->n_php_admin_allowed);
+    wlf_buf_printf(&b, "\n# ini settings `fpmctl set NAME "
+                   "php_value.KEY=VALUE` may set (defaults the\n# "
+                   "customer's .user.ini may still change)\n");
+    put_list(&b, "php_value_allowed", cfg->php_value_allowed,
+             cfg->n_php_value_allowed);
+    wlf_buf_printf(&b, "\n# extensions `fpmctl set NAME extensions=...` may "
+                   "load for one account, in\n# this order (\"zend:NAME\" "
+                   "for a zend_extension); disable them in the\n# "
+                   "distribution's own ini files (phpdismod -s fpm NAME)\n");
+    put_list(&b, "extensions_allowed", cfg->extensions_allowed,
+             cfg->n_extensions_allowed);
     return wlf_buf_finish(&b);
 }
 
@@ -140,12 +177,21 @@ char *wlf_account_render(const wlf_account *acct)
         else
             wlf_buf_printf(&b, "%s = \"%s\";\n", wlf_setting_defs[i].key, v);
     }
-    if (acct->n_php_admin) {
-        wlf_buf_printf(&b, "php_admin = (\n");
-        for (size_t i = 0; i < acct->n_php_admin; i++)
-            put_entry(&b, "  ", "name", acct->php_admin[i].key, "value",
-                      acct->php_admin[i].value, i + 1 == acct->n_php_admin);
-        wlf_buf_printf(&b, ");\n");
+    put_pairs(&b, "php_admin", acct->php_admin, acct->n_php_admin);
+    put_pairs(&b, "php_value", acct->php_value, acct->n_php_value);
+    put_pairs(&b, "env", acct->env, acct->n_env);
+    if (acct->n_extensions)
+        put_list(&b, "extensions", acct->extensions, acct->n_extensions);
+    if (acct->n_script_exts)
+        put_list(&b, "script_extensions", acct->script_exts,
+                 acct->n_script_exts);
+    if (wlf_account_is_suspended(acct)) {
+        wlf_buf_printf(&b, "# fpmctl suspend: no PHP runs, the sites answer "
+                       "503; fpmctl resume lifts it\nsuspended = { since = ");
+        put_quoted(&b, acct->suspended_since ? acct->suspended_since : "");
+        wlf_buf_printf(&b, "; reason = ");
+        put_quoted(&b, acct->suspended_reason ? acct->suspended_reason : "");
+        wlf_buf_printf(&b, "; };\n");
     }
     return wlf_buf_finish(&b);
 }

@@ -55,7 +55,9 @@ typedef int (*fpm_cmd_fn)(fpm_ctx *ctx, int argc, char **argv);
 enum {
     CMD_NEEDS_CONFIG = 1,       /* load wlfcgi.conf first */
     CMD_NEEDS_LOCK = 2,         /* take the writer lock (not with --dry-run) */
-    CMD_LOCKS_ITSELF = 4        /* init: locks once its directory exists */
+    CMD_LOCKS_ITSELF = 4,       /* init: locks once its directory exists */
+    CMD_RAW_ARGS = 8            /* global options after it are its own
+                                   (php: `fpmctl php NAME -v`) */
 };
 
 typedef struct {
@@ -116,6 +118,9 @@ FPM_DECLARE_COMMAND(cmd_start);
 FPM_DECLARE_COMMAND(cmd_stop);
 FPM_DECLARE_COMMAND(cmd_restart);
 FPM_DECLARE_COMMAND(cmd_reload);
+FPM_DECLARE_COMMAND(cmd_suspend);
+FPM_DECLARE_COMMAND(cmd_resume);
+FPM_DECLARE_COMMAND(cmd_php);
 FPM_DECLARE_COMMAND(cmd_check);
 FPM_DECLARE_COMMAND(cmd_rebuild);
 

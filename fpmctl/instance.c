@@ -42,7 +42,7 @@ void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
     wlf_path_slot_socket(cfg, name, slot, s->sock, sizeof(s->sock));
     wlf_path_slot_pid(cfg, name, slot, s->pidfile, sizeof(s->pidfile));
     wlf_path_log_dir(cfg, name, logdir, sizeof(logdir));
-    fs_path(s->log, sizeof(s->log), "%s/fpm.log", logdir);
+    fs_path(s->log, sizeof(s->log), "%s/fpm.%c.log", logdir, slot);
     snprintf(s->unit, sizeof(s->unit), "wlfcgi-fpm@%s.%c.service", name,
              slot);
 }
@@ -198,6 +198,11 @@ int fpm_slot_remove(const fpm_slot *s, wlf_err *err)
 
 /* ---- running php-fpm ---- */
 
+static long long file_size(const char *path);
+static int text_complaint(char *text, char *msg, size_t len);
+static int log_complaint(const char *log, long long from, char *msg,
+                         size_t len);
+
 static void slot_env(const fpm_slot *s, char *scan, size_t len,
                      char *envp[3])
 {
@@ -217,6 +222,8 @@ int fpm_slot_test(const fpm_slot *s, wlf_err *err)
                      (char *)s->conf, NULL };
     proc_result r;
 
+    long long log_from = file_size(s->log);
+
     slot_env(s, scan, sizeof(scan), envp);
     if (proc_run(argv, envp, 30000, &r, err) < 0)
         return -1;
@@ -226,6 +233,14 @@ int fpm_slot_test(const fpm_slot *s, wlf_err *err)
                  line);
         proc_result_free(&r);
         return -1;
+    }
+    /* php-fpm -t loads the extensions and the ini files and only warns
+     * (an extension missing or loaded twice), on standard error or in
+     * its log: what the master would say when it starts */
+    if (text_complaint(r.out, line, sizeof(line)) ||
+        log_complaint(s->log, log_from, line, sizeof(line))) {
+        proc_result_free(&r);
+        return wlf_fail(err, s->name, "php-fpm -t: %s", line);
     }
     proc_result_free(&r);
     return 0;
@@ -285,22 +300,17 @@ static long long file_size(const char *path)
  * catch_workers_output, e.g. a php_admin value PHP refused). Returns 1 and
  * the line in msg when there is one.
  */
-static int log_complaint(const char *log, long long from, char *msg,
-                         size_t len)
+static int text_complaint(char *text, char *msg, size_t len)
 {
     static const char *const bad[] = {
         "ERROR:", "ALERT:", "PHP Warning:", "PHP Fatal error:",
         "PHP Parse error:", "PHP Startup:", NULL
     };
-    char *data, *p;
+    char *p;
     size_t n;
     int found = 0;
 
-    if (fs_read_file(log, &data, &n) < 0)
-        return 0;
-    if (from > (long long)n)
-        from = 0;   /* rotated meanwhile */
-    for (p = data + from; p && *p && !found;) {
+    for (p = text; p && *p && !found;) {
         char *eol = strchr(p, '\n');
         if (eol)
             *eol = '\0';
@@ -325,6 +335,21 @@ static int log_complaint(const char *log, long long from, char *msg,
         }
         p = eol ? eol + 1 : NULL;
     }
+    return found;
+}
+
+static int log_complaint(const char *log, long long from, char *msg,
+                         size_t len)
+{
+    char *data;
+    size_t n;
+    int found;
+
+    if (fs_read_file(log, &data, &n) < 0)
+        return 0;
+    if (from > (long long)n)
+        from = 0;   /* rotated meanwhile */
+    found = text_complaint(data + from, msg, len);
     free(data);
     return found;
 }
@@ -561,6 +586,17 @@ int fpm_switch_live(const wlf_config *cfg, const char *name, char slot,
     return fs_symlink_atomic(target, path, err);
 }
 
+int fpm_link_suspended(const wlf_config *cfg, const char *name,
+                       wlf_err *err)
+{
+    char path[PATH_MAX], target[WLF_NAME_MAX + 16];
+
+    wlf_path_socket(cfg, name, path, sizeof(path));
+    return fs_symlink_atomic(wlf_suspended_target(name, target,
+                                                  sizeof(target)),
+                             path, err);
+}
+
 int fpm_unlink_socket(const wlf_config *cfg, const char *name, wlf_err *err)
 {
     char path[PATH_MAX];
@@ -577,6 +613,7 @@ const char *fpm_state_name(fpm_state st)
     case FPM_RUNNING: return "running";
     case FPM_DEAD: return "dead";
     case FPM_UNRESPONSIVE: return "unresponsive";
+    case FPM_SUSPENDED: return "suspended";
     case FPM_STOPPED: break;
     }
     return "stopped";
@@ -606,6 +643,10 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
     p->pid = fpm_slot_pid(&s);
     if (p->pid == 0) {
         pid_t stale = fpm_slot_pidfile(&s);
+        char link[PATH_MAX];
+        if (wlf_link_state(wlf_path_socket(cfg, name, link, sizeof(link)))
+            == WLF_LINK_SUSPENDED)
+            p->state = FPM_SUSPENDED;
         if (stale) {
             p->state = FPM_DEAD;
             p->pid = stale;

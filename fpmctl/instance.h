@@ -32,7 +32,8 @@ typedef struct {
     char bin[PATH_MAX];         /* dir/php-fpm -> the version's binary */
     char sock[PATH_MAX];        /* <socket_dir>/NAME.SLOT.sock */
     char pidfile[PATH_MAX];     /* <socket_dir>/NAME.SLOT.pid */
-    char log[PATH_MAX];         /* <log_dir>/NAME/fpm.log */
+    char log[PATH_MAX];         /* <log_dir>/NAME/fpm.SLOT.log: this
+                                   master's own log */
     char unit[WLF_NAME_MAX + 32];   /* wlfcgi-fpm@NAME.SLOT.service */
 } fpm_slot;
 
@@ -101,6 +102,12 @@ char fpm_live_slot(const wlf_config *cfg, const char *name);
 /* Point NAME.sock (and NAME.live) at `slot`. */
 int fpm_switch_live(const wlf_config *cfg, const char *name, char slot,
                     wlf_err *err);
+/* Point NAME.sock at "NAME.suspended" (which never exists): mod_wlfcgi
+ * answers the account's sites with the suspended page from the next
+ * request on, and nothing can connect through the link. NAME.live
+ * stays, so resume starts from the slot that served last. */
+int fpm_link_suspended(const wlf_config *cfg, const char *name,
+                       wlf_err *err);
 /* Remove NAME.sock (instance stopped); NAME.live stays. */
 int fpm_unlink_socket(const wlf_config *cfg, const char *name, wlf_err *err);
 /* <state>/fpm/NAME.live */
@@ -111,7 +118,8 @@ typedef enum {
     FPM_STOPPED,        /* no master, no pid file */
     FPM_RUNNING,        /* master alive (and answered, when asked) */
     FPM_DEAD,           /* pid file but no master, or socket refusing */
-    FPM_UNRESPONSIVE    /* master alive, status page did not answer */
+    FPM_UNRESPONSIVE,   /* master alive, status page did not answer */
+    FPM_SUSPENDED       /* suspended (fpmctl suspend), no master */
 } fpm_state;
 
 const char *fpm_state_name(fpm_state st);

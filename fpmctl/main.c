@@ -45,6 +45,12 @@ static const fpm_command fpm_commands[] = {
       cmd_restart_usage,        cmd_restart_help },
     { "reload",         cmd_reload,         CONFIG_AND_LOCK,
       cmd_reload_usage,         cmd_reload_help },
+    { "suspend",        cmd_suspend,        CONFIG_AND_LOCK,
+      cmd_suspend_usage,        cmd_suspend_help },
+    { "resume",         cmd_resume,         CONFIG_AND_LOCK,
+      cmd_resume_usage,         cmd_resume_help },
+    { "php",            cmd_php,            CMD_NEEDS_CONFIG | CMD_RAW_ARGS,
+      cmd_php_usage,            cmd_php_help },
     { "status",         cmd_status,         CMD_NEEDS_CONFIG,
       cmd_status_usage,         cmd_status_help },
     { "check",          cmd_check,          CMD_NEEDS_CONFIG,
@@ -163,7 +169,11 @@ static int run(int argc, char **argv)
     cmd_argc = argc - g.command_index;
     cmd_argv = argv + g.command_index;
     g.help = 0;
-    cmd_argc = fpm_globals_extract(cmd_argc, cmd_argv, &g, &err);
+    if (!(cmd->flags & CMD_RAW_ARGS))
+        cmd_argc = fpm_globals_extract(cmd_argc, cmd_argv, &g, &err);
+    else if (cmd_argc > 1 && (strcmp(cmd_argv[1], "--help") == 0 ||
+                              strcmp(cmd_argv[1], "-h") == 0))
+        g.help = 1;     /* `fpmctl php --help`; after NAME it is php's */
     if (cmd_argc < 0)
         return fpm_report(&err, FPM_EXIT_USAGE);
     if (g.help) {

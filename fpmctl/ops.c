@@ -120,15 +120,21 @@ int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err)
 int fpm_ensure_log_dir(const wlf_config *cfg, const char *name, wlf_err *err)
 {
     char p[PATH_MAX];
+    struct stat st;
 
     wlf_path_log_dir(cfg, name, p, sizeof(p));
-    return fs_ensure_dir(p, 0755, 0, 0, err);
+    /* its group is the account's once fpm_ensure_account_dirs() ran */
+    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    return fs_ensure_dir(p, 0750, 0, 0, err);
 }
 
 int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
                             wlf_err *err)
 {
     static const char *const subdirs[] = { "tmp", "upload", "sessions" };
+    static const char *const master_logs[] = { "fpm.a.log", "fpm.b.log",
+                                               "slow.log" };
     char dir[PATH_MAX], p[PATH_MAX + 32];
     uid_t uid;
     gid_t gid;
@@ -144,11 +150,24 @@ int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
         if (fs_ensure_dir(p, 0700, uid, gid, err) < 0)
             return -1;
     }
-    if (fpm_ensure_log_dir(cfg, acct->name, err) < 0)
-        return -1;
+    /* the account's logs: root's directory (no link or file of the
+     * user's can appear in it), readable by the account's group only */
     wlf_path_log_dir(cfg, acct->name, dir, sizeof(dir));
+    if (fs_ensure_dir(dir, 0750, 0, gid, err) < 0)
+        return -1;
+    /* PHP's errors: its workers write them, as the user */
     fs_path(p, sizeof(p), "%s/php-error.log", dir);
-    return fs_ensure_file(p, 0640, uid, gid, err);
+    if (fs_ensure_file(p, 0640, uid, gid, err) < 0)
+        return -1;
+    /* what the masters write (as root): made here, so that php-fpm finds
+     * them with the account's group instead of creating them 0600 */
+    for (size_t i = 0; i < sizeof(master_logs) / sizeof(master_logs[0]);
+         i++) {
+        fs_path(p, sizeof(p), "%s/%s", dir, master_logs[i]);
+        if (fs_ensure_file(p, 0640, 0, gid, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int fpm_check_worker_identity(const wlf_config *cfg, const char *user,
@@ -518,6 +537,7 @@ out:
 int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
                      int *was_running, wlf_err *err)
 {
+    char link[PATH_MAX];
     int any = 0, rc = 0;
 
     for (char slot = 'a'; slot <= 'b'; slot++) {
@@ -528,10 +548,23 @@ int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
             rc = -1;
         any |= was;
     }
-    if (fpm_unlink_socket(&ctx->cfg, name, err) < 0)
+    /* a suspended account's link keeps saying so: its sites keep the
+     * suspended page */
+    wlf_path_socket(&ctx->cfg, name, link, sizeof(link));
+    if (wlf_link_state(link) != WLF_LINK_SUSPENDED &&
+        fpm_unlink_socket(&ctx->cfg, name, err) < 0)
         rc = -1;
     *was_running = any;
     return rc;
+}
+
+void fpm_account_probe(const wlf_config *cfg, const wlf_account *acct,
+                       int ask_pool, fpm_probe *p)
+{
+    fpm_instance_probe(cfg, acct->name, ask_pool, p);
+    /* also before `start --all` put the link back after a reboot */
+    if (p->state == FPM_STOPPED && wlf_account_is_suspended(acct))
+        p->state = FPM_SUSPENDED;
 }
 
 void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid)

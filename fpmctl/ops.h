@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "fpmctl.h"
+#include "instance.h"
 
 /* Load accounts_dir/NAME.conf. Returns an exit code: 0, FPM_EXIT_USAGE
  * (invalid name), FPM_EXIT_NO_ACCOUNT, or FPM_EXIT_FAILED (the file does
@@ -55,11 +56,14 @@ int fpm_check_home(const char *home, wlf_err *err);
 /* Create what is missing of the global directories (init fixes modes);
  * the socket directory's owner and mode are always put right. */
 int fpm_ensure_base_dirs(const wlf_config *cfg, int fix, wlf_err *err);
-/* <log_dir>/NAME: root-owned, so the user cannot plant symlinks there. */
+/* <log_dir>/NAME, if missing: root-owned, so the user cannot plant
+ * symlinks there. */
 int fpm_ensure_log_dir(const wlf_config *cfg, const char *name,
                        wlf_err *err);
-/* <state>/accounts/NAME/{tmp,upload,sessions} (the user's, 0700) and
- * <log_dir>/NAME/php-error.log (the user's, 0640). */
+/* <state>/accounts/NAME/{tmp,upload,sessions} (the user's, 0700), and
+ * <log_dir>/NAME (root:group 0750) with php-error.log (the user's, 0640),
+ * fpm.a.log, fpm.b.log and slow.log (root:group 0640): the account reads
+ * its logs, no other account does. */
 int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
                             wlf_err *err);
 
@@ -98,9 +102,15 @@ int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct);
 /* How long a graceful stop may take for this account (ms). */
 long long fpm_stop_wait_ms(const wlf_config *cfg, const wlf_account *acct);
 
-/* Stop both slots and remove NAME.sock. */
+/* Stop both slots and remove NAME.sock, unless it says the account is
+ * suspended (that stays; remove-account unlinks it itself). */
 int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
                      int *was_running, wlf_err *err);
+
+/* fpm_instance_probe(), and FPM_SUSPENDED for a suspended account
+ * without a master also while its link is not there (after a reboot). */
+void fpm_account_probe(const wlf_config *cfg, const wlf_account *acct,
+                       int ask_pool, fpm_probe *p);
 
 /* Remember an old master to quit after drain_time. */
 void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid);

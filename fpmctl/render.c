@@ -5,6 +5,7 @@
 
 #include "fsutil.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,9 +26,21 @@ void fpm_compute_timeouts(const wlf_settings *eff, long long upload_min_rate,
     if (upload_min_rate < 1)
         upload_min_rate = 1;
     t->upload_time = (u + upload_min_rate - 1) / upload_min_rate;
-    t->max_input_time = t->upload_time + 60;
-    t->request_terminate_timeout = eff->num[WLF_S_MAX_EXECUTION_TIME] +
-                                   t->upload_time + 60;
+    /* mod_wlfcgi spools a body that could take longer than
+     * wlf_stream_seconds() at upload_min_rate before PHP gets it: the
+     * worker then reads it from httpd at local speed */
+    t->local_read_time = (u + FPM_LOCAL_RATE - 1) / FPM_LOCAL_RATE;
+    if (t->upload_time > wlf_stream_seconds(eff))
+        t->upload_time = wlf_stream_seconds(eff);
+    if (t->local_read_time < t->upload_time)
+        t->local_read_time = t->upload_time;
+    t->max_input_time = t->local_read_time + 60;
+    if (eff->num[WLF_S_REQUEST_TERMINATE_TIMEOUT] > 0)
+        t->request_terminate_timeout =
+            eff->num[WLF_S_REQUEST_TERMINATE_TIMEOUT];
+    else
+        t->request_terminate_timeout = eff->num[WLF_S_MAX_EXECUTION_TIME] +
+                                       t->local_read_time + 60;
     /* php-fpm keeps seconds in an int */
     if (t->request_terminate_timeout > INT_MAX)
         t->request_terminate_timeout = INT_MAX;
@@ -70,6 +83,38 @@ static int put_admin(wlf_buf *b, const char *key, const char *value,
 
     snprintf(k, sizeof(k), "php_admin_value[%s]", key);
     return put_quoted(b, k, value, err);
+}
+
+/*
+ * `LINE[key] = "value"` for each pair (startup 0: the keys PHP reads at any
+ * time, as pool lines), or `key = "value"` (startup 1: those PHP reads
+ * only when the master starts, for its ini file).
+ */
+static int put_pairs(wlf_buf *b, const char *what, const char *line,
+                     const wlf_php_admin *v, size_t n, int startup,
+                     wlf_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        char field[96], k[160];
+        snprintf(field, sizeof(field), "%s.%.64s", what, v[i].key);
+        if ((strcmp(what, "env") == 0
+                 ? wlf_valid_env_name(v[i].key, field, err)
+                 : wlf_valid_ini_key(v[i].key, field, err)) < 0)
+            return -1;
+        if (strcmp(what, "env") != 0 &&
+            wlf_ini_key_startup(v[i].key) != startup)
+            continue;
+        if (!fpm_safe_quoted(v[i].value))
+            return wlf_fail(err, field, "value cannot be written safely to "
+                            "the php-fpm configuration");
+        if (startup)
+            snprintf(k, sizeof(k), "%s", v[i].key);
+        else
+            snprintf(k, sizeof(k), "%s[%s]", line, v[i].key);
+        if (put_quoted(b, k, v[i].value, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int admin_overrides(const wlf_account *acct, const char *key)
@@ -137,7 +182,9 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
     wlf_buf_printf(&b, "[global]\n");
     if (put_quoted(&b, "pid", pid, err) < 0)
         goto fail;
-    fs_path(v, sizeof(v), "%s/fpm.log", logdir);
+    /* each slot's master its own log: no line of the old instance is
+     * taken for one of the new during a switch */
+    fs_path(v, sizeof(v), "%s/fpm.%c.log", logdir, slot);
     if (put_quoted(&b, "error_log", v, err) < 0)
         goto fail;
     wlf_buf_printf(&b, "log_level = notice\n"
@@ -159,36 +206,86 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
     if (put_quoted(&b, "listen.group", cfg->httpd_group, err) < 0)
         goto fail;
     wlf_buf_printf(&b, "listen.mode = 0660\n");
-    if (eff->num[WLF_S_PM] == WLF_PM_STATIC)
+    if (wlf_settings_check_pm(eff, err) < 0)
+        goto fail;
+    switch (eff->num[WLF_S_PM]) {
+    case WLF_PM_STATIC:
         wlf_buf_printf(&b, "; static: httpd may keep connections to these "
-                       "workers open (reuse)\n"
-                       "pm = static\n"
-                       "pm.max_children = %lld\n",
-                       eff->num[WLF_S_MAX_CHILDREN]);
-    else
+                  "workers open (reuse)\n"
+                  "pm = static\n"
+                  "pm.max_children = %lld\n", eff->num[WLF_S_MAX_CHILDREN]);
+        break;
+    case WLF_PM_DYNAMIC:
+        wlf_buf_printf(&b, "pm = dynamic\n"
+                  "pm.max_children = %lld\n"
+                  "pm.min_spare_servers = %lld\n"
+                  "pm.max_spare_servers = %lld\n",
+                  eff->num[WLF_S_MAX_CHILDREN],
+                  eff->num[WLF_S_MIN_SPARE_SERVERS],
+                  eff->num[WLF_S_MAX_SPARE_SERVERS]);
+        if (eff->num[WLF_S_START_SERVERS] > 0)
+            wlf_buf_printf(&b, "pm.start_servers = %lld\n",
+                           eff->num[WLF_S_START_SERVERS]);
+        break;
+    default:
         wlf_buf_printf(&b, "pm = ondemand\n"
-                       "pm.max_children = %lld\n"
-                       "pm.process_idle_timeout = %llds\n",
-                       eff->num[WLF_S_MAX_CHILDREN],
-                       eff->num[WLF_S_IDLE_TIMEOUT]);
-    wlf_buf_printf(&b, "; no recycling: it would close connections httpd "
-                   "keeps open\n"
-                   "pm.max_requests = 0\n"
-                   "pm.status_path = " WLF_FPM_STATUS_PATH "\n"
-                   "ping.path = " WLF_FPM_PING_PATH "\n"
-                   "security.limit_extensions = .php\n"
-                   "; startup errors of workers (rejected php_admin values) "
-                   "go to error_log\n"
-                   "catch_workers_output = yes\n"
-                   "clear_env = yes\n"
-                   "env[PATH] = \"/usr/local/bin:/usr/bin:/bin\"\n");
+                  "pm.max_children = %lld\n"
+                  "pm.process_idle_timeout = %llds\n",
+                  eff->num[WLF_S_MAX_CHILDREN],
+                  eff->num[WLF_S_IDLE_TIMEOUT]);
+        break;
+    }
+    wlf_buf_printf(&b, "%s"
+              "pm.max_requests = %lld\n"
+              "pm.status_path = " WLF_FPM_STATUS_PATH "\n"
+              "ping.path = " WLF_FPM_PING_PATH "\n"
+              "; startup errors of workers (rejected php_admin values) go "
+              "to error_log\n"
+              "catch_workers_output = yes\n"
+              "clear_env = yes\n"
+              "env[PATH] = \"/usr/local/bin:/usr/bin:/bin\"\n",
+              eff->num[WLF_S_MAX_REQUESTS] ? "; recycled workers close "
+              "their connections: httpd keeps none open (no reuse)\n"
+              : "; no recycling: httpd may keep connections to workers "
+              "open\n", eff->num[WLF_S_MAX_REQUESTS]);
+    {
+        /* what mod_wlfcgi routes to the account (it matches file names
+         * case-insensitively, php-fpm does not) */
+        size_t n_ext;
+        const char *const *ext = wlf_account_script_exts(acct, &n_ext);
+        wlf_buf_printf(&b, "security.limit_extensions =");
+        for (size_t i = 0; i < n_ext; i++) {
+            char up[32];
+            size_t k;
+            for (k = 0; ext[i][k] && k < sizeof(up) - 1; k++)
+                up[k] = (char)toupper((unsigned char)ext[i][k]);
+            up[k] = '\0';
+            if (strchr(ext[i], ' ') || strchr(ext[i], '\n')) {
+                wlf_fail(err, "script_extensions", "invalid extension");
+                goto fail;
+            }
+            wlf_buf_printf(&b, " %s %s", ext[i], up);
+        }
+        wlf_buf_printf(&b, "\n");
+    }
+    if (eff->num[WLF_S_SLOWLOG_TIMEOUT] > 0) {
+        fs_path(v, sizeof(v), "%s/slow.log", logdir);
+        if (put_quoted(&b, "slowlog", v, err) < 0)
+            goto fail;
+        wlf_buf_printf(&b, "request_slowlog_timeout = %llds\n"
+                       "request_slowlog_trace_depth = 20\n",
+                       eff->num[WLF_S_SLOWLOG_TIMEOUT]);
+    }
     fs_path(v, sizeof(v), "%s/tmp", acctdir);
     if (put_quoted(&b, "env[TMPDIR]", v, err) < 0)
         goto fail;
-    wlf_buf_printf(&b, "; max_execution_time + the slowest accepted upload "
-                   "(%llds) + 60s\n"
-                   "request_terminate_timeout = %llds\n",
-                   t.upload_time, t.request_terminate_timeout);
+    if (eff->num[WLF_S_REQUEST_TERMINATE_TIMEOUT] > 0)
+        wlf_buf_printf(&b, "; request_terminate_timeout of the account\n");
+    else
+        wlf_buf_printf(&b, "; max_execution_time + reading the largest body "
+                       "from httpd (%llds) + 60s\n", t.local_read_time);
+    wlf_buf_printf(&b, "request_terminate_timeout = %llds\n",
+                   t.request_terminate_timeout);
 
     /* what wlfcgi manages; an admin's php_admin.<key> replaces ours */
     if (!admin_overrides(acct, "open_basedir")) {
@@ -225,22 +322,22 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
             goto fail;
     }
     if (acct->n_php_admin)
-        wlf_buf_printf(&b, "; fpmctl set %s php_admin.KEY=VALUE\n", name);
-    for (size_t i = 0; i < acct->n_php_admin; i++) {
-        char field[96];
-        snprintf(field, sizeof(field), "php_admin.%.64s",
-                 acct->php_admin[i].key);
-        if (wlf_valid_ini_key(acct->php_admin[i].key, field, err) < 0)
-            goto fail;
-        if (!fpm_safe_quoted(acct->php_admin[i].value)) {
-            wlf_fail(err, field, "value cannot be written safely to the "
-                     "php-fpm configuration");
-            goto fail;
-        }
-        if (put_admin(&b, acct->php_admin[i].key, acct->php_admin[i].value,
-                      err) < 0)
-            goto fail;
-    }
+        wlf_buf_printf(&b, "; fpmctl set %s php_admin.KEY=VALUE (those PHP "
+                       "reads at the master's start are in its ini file)\n",
+                       name);
+    if (put_pairs(&b, "php_admin", "php_admin_value", acct->php_admin,
+                  acct->n_php_admin, 0, err) < 0)
+        goto fail;
+    if (acct->n_php_value)
+        wlf_buf_printf(&b, "; fpmctl set %s php_value.KEY=VALUE: defaults a "
+                       ".user.ini may change\n", name);
+    if (put_pairs(&b, "php_value", "php_value", acct->php_value,
+                  acct->n_php_value, 0, err) < 0)
+        goto fail;
+    if (acct->n_env)
+        wlf_buf_printf(&b, "; fpmctl set %s env.NAME=VALUE\n", name);
+    if (put_pairs(&b, "env", "env", acct->env, acct->n_env, 0, err) < 0)
+        goto fail;
     {
         char *out = wlf_buf_finish(&b);
         if (out == NULL)
@@ -257,8 +354,8 @@ static long long ceil_mib(long long bytes)
     return (bytes + MIB - 1) / MIB;
 }
 
-char *fpm_render_ini(const wlf_account *acct, const wlf_settings *eff,
-                     wlf_err *err)
+char *fpm_render_ini(const wlf_config *cfg, const wlf_account *acct,
+                     const wlf_settings *eff, wlf_err *err)
 {
     wlf_buf b = { 0 };
     char *out;
@@ -286,6 +383,38 @@ char *fpm_render_ini(const wlf_account *acct, const wlf_settings *eff,
                    eff->num[WLF_S_OPCACHE_VALIDATE_TIMESTAMPS] ? 1 : 0,
                    eff->num[WLF_S_OPCACHE_REVALIDATE_FREQ],
                    ceil_mib(eff->num[WLF_S_APCU_MEMORY]));
+    /* php_admin values PHP reads only when the master starts: here the
+     * master reads them, so they work per account (a php_admin_value
+     * would be taken by the workers and ignored) */
+    for (size_t i = 0, first = 1; i < acct->n_php_admin; i++)
+        if (wlf_ini_key_startup(acct->php_admin[i].key) && first) {
+            wlf_buf_printf(&b, "; fpmctl set %s php_admin.KEY=VALUE, read "
+                           "when the master starts\n", acct->name);
+            first = 0;
+        }
+    if (put_pairs(&b, "php_admin", NULL, acct->php_admin,
+                  acct->n_php_admin, 1, err) < 0) {
+        wlf_buf_free(&b);
+        return NULL;
+    }
+    /* extensions the admin allows, in extensions_allowed's order */
+    if (acct->n_extensions)
+        wlf_buf_printf(&b, "; fpmctl set %s extensions=...\n", acct->name);
+    for (size_t i = 0; i < cfg->n_extensions_allowed; i++) {
+        const char *e = cfg->extensions_allowed[i];
+        int zend = strncmp(e, "zend:", 5) == 0;
+        const char *name = zend ? e + 5 : e;
+        for (size_t j = 0; j < acct->n_extensions; j++) {
+            if (strcmp(acct->extensions[j], name) != 0)
+                continue;
+            if (wlf_valid_extension_name(name, "extensions", err) < 0) {
+                wlf_buf_free(&b);
+                return NULL;
+            }
+            wlf_buf_printf(&b, "%s=%s\n", zend ? "zend_extension"
+                                                : "extension", name);
+        }
+    }
     out = wlf_buf_finish(&b);
     if (out == NULL)
         wlf_fail(err, "render", "out of memory");
@@ -310,7 +439,7 @@ int fpm_render_all(const wlf_config *cfg, const wlf_account *acct, char slot,
     }
     out->conf = fpm_render_conf(cfg, acct, &eff, slot, err);
     if (out->conf)
-        out->ini = fpm_render_ini(acct, &eff, err);
+        out->ini = fpm_render_ini(cfg, acct, &eff, err);
     if (out->ini && (out->bin = strdup(php->fpm)) == NULL)
         wlf_fail(err, "render", "out of memory");
     wlf_settings_free(&eff);

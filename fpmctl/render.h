@@ -17,20 +17,35 @@
  * its mode 0660, so only root and httpd's group can connect. */
 #define FPM_SOCKET_OWNER "root"
 
+/*
+ * mod_wlfcgi streams a request body to PHP only when the client can send
+ * it within wlf_stream_seconds() at upload_min_rate (wlf_settings.h); a
+ * larger one is spooled by httpd first and reaches the
+ * worker at local speed, assumed to be at least FPM_LOCAL_RATE. So no
+ * FPM worker waits for a slow client longer than that, and the request
+ * timeout does not grow with the upload ceiling.
+ */
+#define FPM_LOCAL_RATE (64LL * 1024 * 1024)
+
 /* Seconds; see fpm_compute_timeouts(). */
 typedef struct {
-    long long upload_time;               /* ceil(U / upload_min_rate) */
-    long long max_input_time;            /* upload_time + 60 */
-    long long request_terminate_timeout; /* max_execution_time + above */
+    long long upload_time;      /* what a worker may wait for a client:
+                                   ceil(U / upload_min_rate), at most
+                                   wlf_stream_seconds() */
+    long long local_read_time;  /* reading the largest body: the larger of
+                                   upload_time and ceil(U / FPM_LOCAL_RATE) */
+    long long max_input_time;            /* local_read_time + 60 */
+    long long request_terminate_timeout; /* the setting, else
+                                            max_execution_time +
+                                            local_read_time + 60 */
 } fpm_timeouts;
 
 /*
- * Size the timeouts so that a client uploading the largest body the
- * account may accept (U = effective upload_ceiling, never below max_upload)
- * at upload_min_rate bytes/s is not cut off, while max_execution_time still
- * bounds the script itself:
- *   max_input_time            = ceil(U / rate) + 60
- *   request_terminate_timeout = max_execution_time + ceil(U / rate) + 60
+ * Size the timeouts for the largest body the account may accept (U =
+ * effective upload_ceiling, never below max_upload):
+ *   max_input_time            = local_read_time + 60
+ *   request_terminate_timeout = request_terminate_timeout if set, else
+ *                               max_execution_time + local_read_time + 60
  */
 void fpm_compute_timeouts(const wlf_settings *eff, long long upload_min_rate,
                           fpm_timeouts *t);
@@ -46,9 +61,11 @@ typedef struct {
 char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
                       const wlf_settings *eff, char slot, wlf_err *err);
 
-/* ini/wlfcgi.ini: OpCache and APCu sizes of the account's master. */
-char *fpm_render_ini(const wlf_account *acct, const wlf_settings *eff,
-                     wlf_err *err);
+/* ini/wlfcgi.ini, read by the account's master: OpCache and APCu sizes,
+ * the php_admin values PHP reads only at start-up (wlf_ini_key_startup),
+ * and the account's extensions. */
+char *fpm_render_ini(const wlf_config *cfg, const wlf_account *acct,
+                     const wlf_settings *eff, wlf_err *err);
 
 /* Everything of one slot. Returns 0, or -1 with err set. */
 int fpm_render_all(const wlf_config *cfg, const wlf_account *acct, char slot,

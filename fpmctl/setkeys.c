@@ -19,7 +19,8 @@ const char *fpm_set_keys_help(void)
             off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s, ",
                                     wlf_setting_defs[i].key);
         snprintf(buf + off, sizeof(buf) - off,
-                 "domains, home, php_admin.<ini>");
+                 "domains, home, php_admin.<ini>, php_value.<ini>, "
+                 "env.<NAME>, extensions, script_extensions");
     }
     return buf;
 }
@@ -66,6 +67,74 @@ static int set_domains(wlf_account *acct, const char *value, wlf_err *err)
     return rc;
 }
 
+/* extensions=a,b: the complete list, each from extensions_allowed */
+static int set_extensions(const wlf_config *cfg, wlf_account *acct,
+                          const char *value, wlf_err *err)
+{
+    char **v = NULL, *copy, *p, *tok;
+    size_t n = 0;
+    int rc = 0;
+
+    if ((copy = strdup(value)) == NULL)
+        return wlf_fail(err, "extensions", "out of memory");
+    for (p = copy; rc == 0 && (tok = strsep(&p, ",")) != NULL;) {
+        while (*tok == ' ')
+            tok++;
+        for (char *e = tok + strlen(tok); e > tok && e[-1] == ' ';)
+            *--e = '\0';
+        if (*tok == '\0' && value[0] == '\0')
+            continue;
+        if (wlf_valid_extension_name(tok, "extensions", err) < 0)
+            rc = -1;
+        else if (wlf_config_extension(cfg, tok) == NULL)
+            rc = wlf_fail(err, "extensions", "'%s' is not in "
+                          "extensions_allowed of wlfcgi.conf", tok);
+        else if (wlf_strlist_push(&v, &n, tok) < 0)
+            rc = wlf_fail(err, "extensions", "out of memory");
+    }
+    free(copy);
+    if (rc < 0) {
+        wlf_strlist_free(v, n);
+        return -1;
+    }
+    wlf_strlist_free(acct->extensions, acct->n_extensions);
+    acct->extensions = v;
+    acct->n_extensions = n;
+    return 0;
+}
+
+/* script_extensions=.php,.phtml: the complete list; "default": .php */
+static int set_script_exts(wlf_account *acct, const char *value,
+                           wlf_err *err)
+{
+    wlf_account tmp;
+    char *copy, *p, *tok;
+    int rc = 0;
+
+    wlf_account_init(&tmp);
+    if (strcmp(value, "default") != 0) {
+        if ((copy = strdup(value)) == NULL)
+            return wlf_fail(err, "script_extensions", "out of memory");
+        for (p = copy; rc == 0 && (tok = strsep(&p, ",")) != NULL;) {
+            while (*tok == ' ')
+                tok++;
+            for (char *e = tok + strlen(tok); e > tok && e[-1] == ' ';)
+                *--e = '\0';
+            rc = wlf_account_add_script_ext(&tmp, tok, err);
+        }
+        free(copy);
+    }
+    if (rc == 0) {
+        wlf_strlist_free(acct->script_exts, acct->n_script_exts);
+        acct->script_exts = tmp.script_exts;
+        acct->n_script_exts = tmp.n_script_exts;
+        tmp.script_exts = NULL;
+        tmp.n_script_exts = 0;
+    }
+    wlf_account_free(&tmp);
+    return rc;
+}
+
 int fpm_set_apply(const wlf_config *cfg, wlf_account *acct, const char *item,
                   wlf_err *err)
 {
@@ -106,20 +175,48 @@ int fpm_set_apply(const wlf_config *cfg, wlf_account *acct, const char *item,
         acct->home = h;
         return 0;
     }
-    if (strncmp(key, "php_admin.", 10) == 0) {
-        const char *ini = key + 10;
+    if (strncmp(key, "php_admin.", 10) == 0 ||
+        strncmp(key, "php_value.", 10) == 0) {
+        int admin = key[4] == 'a';
+        const char *ini = key + 10, *why;
         if (wlf_valid_ini_key(ini, key, err) < 0)
             return -1;
-        if (!wlf_config_php_admin_allowed(cfg, ini))
-            return wlf_fail(err, key, "not in php_admin_allowed of "
-                            "wlfcgi.conf");
+        if (value[0] != '\0' && (why = wlf_ini_key_managed(ini)) != NULL)
+            return wlf_fail(err, key, "cannot be set per account: %s", why);
+        if (!admin && value[0] != '\0' && wlf_ini_key_startup(ini))
+            return wlf_fail(err, key, "PHP reads it once, when the "
+                            "account's instance starts, so .user.ini "
+                            "cannot change it: set php_admin.%s", ini);
+        if (admin ? !wlf_config_php_admin_allowed(cfg, ini)
+                  : !wlf_config_php_value_allowed(cfg, ini))
+            return wlf_fail(err, key, "not in %s of wlfcgi.conf",
+                            admin ? "php_admin_allowed" : "php_value_allowed");
         if (value[0] != '\0' && wlf_valid_ini_value(value, key, err) < 0)
             return -1;
-        if (wlf_account_set_php_admin(acct, ini,
-                                      value[0] ? value : NULL) < 0)
+        if ((admin ? wlf_account_set_php_admin(acct, ini,
+                                               value[0] ? value : NULL)
+                   : wlf_account_set_php_value(acct, ini,
+                                               value[0] ? value : NULL)) < 0)
             return wlf_fail(err, key, "out of memory");
         return 0;
     }
+    if (strncmp(key, "env.", 4) == 0) {
+        const char *name = key + 4;
+        if (wlf_valid_env_name(name, key, err) < 0)
+            return -1;
+        if (strcmp(name, "PATH") == 0 || strcmp(name, "TMPDIR") == 0)
+            return wlf_fail(err, key, "cannot be set per account: wlfcgi "
+                            "sets it");
+        if (value[0] != '\0' && wlf_valid_ini_value(value, key, err) < 0)
+            return -1;
+        if (wlf_account_set_env(acct, name, value[0] ? value : NULL) < 0)
+            return wlf_fail(err, key, "out of memory");
+        return 0;
+    }
+    if (strcmp(key, "extensions") == 0)
+        return set_extensions(cfg, acct, value, err);
+    if (strcmp(key, "script_extensions") == 0)
+        return set_script_exts(acct, value, err);
     id = wlf_setting_find(key);
     if (id < 0)
         return wlf_fail(err, key, "unknown setting (known: %s)",
@@ -149,12 +246,41 @@ static void join_domains(wlf_buf *b, const wlf_account *a)
         wlf_buf_printf(b, "%s%s", i ? "," : "", a->domains[i]);
 }
 
-static const char *admin_value(const wlf_account *a, const char *key)
+/* "PREFIX.KEY old -> new" for each KEY that differs; returns the new
+ * count of items */
+static int diff_pairs(wlf_buf *b, int n, const char *prefix,
+                      const wlf_php_admin *v1, size_t n1,
+                      const wlf_php_admin *v2, size_t n2)
 {
-    for (size_t i = 0; i < a->n_php_admin; i++)
-        if (strcmp(a->php_admin[i].key, key) == 0)
-            return a->php_admin[i].value;
-    return NULL;
+    for (size_t i = 0; i < n1; i++) {
+        const char *now = wlf_pairs_get(v2, n2, v1[i].key);
+        if (now == NULL || strcmp(now, v1[i].value) != 0)
+            wlf_buf_printf(b, "%s%s.%s %s -> %s", n++ ? ", " : "", prefix,
+                           v1[i].key, v1[i].value, now ? now : "(unset)");
+    }
+    for (size_t i = 0; i < n2; i++)
+        if (wlf_pairs_get(v1, n1, v2[i].key) == NULL)
+            wlf_buf_printf(b, "%s%s.%s (unset) -> %s", n++ ? ", " : "",
+                           prefix, v2[i].key, v2[i].value);
+    return n;
+}
+
+static int same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static void join_list(wlf_buf *b, char *const *v, size_t n)
+{
+    if (n == 0)
+        wlf_buf_printf(b, "(none)");
+    for (size_t i = 0; i < n; i++)
+        wlf_buf_printf(b, "%s%s", i ? "," : "", v[i]);
 }
 
 char *fpm_account_diff(const wlf_config *cfg, const wlf_account *before,
@@ -194,18 +320,25 @@ char *fpm_account_diff(const wlf_config *cfg, const wlf_account *before,
                after->home ? after->home : "") != 0)
         wlf_buf_printf(&b, "%shome %s -> %s", n++ ? ", " : "",
                        before->home ? before->home : "", after->home);
-    for (size_t i = 0; i < before->n_php_admin; i++) {
-        const char *k = before->php_admin[i].key;
-        const char *v2 = admin_value(after, k);
-        if (v2 == NULL || strcmp(v2, before->php_admin[i].value) != 0)
-            wlf_buf_printf(&b, "%sphp_admin.%s %s -> %s", n++ ? ", " : "", k,
-                           before->php_admin[i].value, v2 ? v2 : "(unset)");
+    n = diff_pairs(&b, n, "php_admin", before->php_admin,
+                   before->n_php_admin, after->php_admin, after->n_php_admin);
+    n = diff_pairs(&b, n, "php_value", before->php_value,
+                   before->n_php_value, after->php_value, after->n_php_value);
+    n = diff_pairs(&b, n, "env", before->env, before->n_env, after->env,
+                   after->n_env);
+    if (!same_list(before->script_exts, before->n_script_exts,
+                   after->script_exts, after->n_script_exts)) {
+        wlf_buf_printf(&b, "%sscript_extensions ", n++ ? ", " : "");
+        join_list(&b, before->script_exts, before->n_script_exts);
+        wlf_buf_printf(&b, " -> ");
+        join_list(&b, after->script_exts, after->n_script_exts);
     }
-    for (size_t i = 0; i < after->n_php_admin; i++) {
-        const char *k = after->php_admin[i].key;
-        if (admin_value(before, k) == NULL)
-            wlf_buf_printf(&b, "%sphp_admin.%s (unset) -> %s", n++ ? ", " : "",
-                           k, after->php_admin[i].value);
+    if (!same_list(before->extensions, before->n_extensions,
+                   after->extensions, after->n_extensions)) {
+        wlf_buf_printf(&b, "%sextensions ", n++ ? ", " : "");
+        join_list(&b, before->extensions, before->n_extensions);
+        wlf_buf_printf(&b, " -> ");
+        join_list(&b, after->extensions, after->n_extensions);
     }
     wlf_settings_free(&e1);
     wlf_settings_free(&e2);

@@ -31,6 +31,7 @@
 #include "wlf_config.h"
 #include "wlf_log.h"
 #include "wlf_map.h"
+#include "wlf_policy.h"
 #include "wlf_reuse.h"
 #include "wlf_upload.h"
 
@@ -136,6 +137,8 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
     x->upload_ceiling = eff.num[WLF_S_UPLOAD_CEILING];
     x->max_children = eff.num[WLF_S_MAX_CHILDREN];
     x->max_execution_time = eff.num[WLF_S_MAX_EXECUTION_TIME];
+    x->max_requests = eff.num[WLF_S_MAX_REQUESTS];
+    x->stream_max = wlf_stream_max(&eff, g->cfg.upload_min_rate);
     x->fpm_pm = apr_pstrdup(p, wlf_setting_format(&eff, WLF_S_PM, pm,
                                                   sizeof(pm)));
     wlf_settings_free(&eff);
@@ -282,9 +285,18 @@ static int make_accounts(apr_pool_t *pconf, wlf_global *g,
     return OK;
 }
 
-/* The extensions routed in vhost c: its WLFcgiExtensions, else .php */
-static void resolve_extensions(wlf_srv_conf *c)
+/* The extensions routed in vhost c: its WLFcgiExtensions, else what its
+ * account's php-fpm runs (script_extensions), else .php. One that the
+ * account's php-fpm would refuse ("Access denied") stops httpd. */
+static int resolve_extensions(wlf_srv_conf *c, const wlf_account *acct,
+                              const char *label)
 {
+    const char *const *runs = NULL;
+    const char *bad;
+    size_t n_runs = 0;
+
+    if (acct)
+        runs = wlf_account_script_exts(acct, &n_runs);
     if (c->exts_none) {
         c->ext_list = NULL;
         c->n_ext = 0;
@@ -292,11 +304,26 @@ static void resolve_extensions(wlf_srv_conf *c)
     else if (c->exts && c->exts->nelts) {
         c->ext_list = (const char **)c->exts->elts;
         c->n_ext = c->exts->nelts;
+        if (acct && (bad = wlf_ext_not_run(c->ext_list, (size_t)c->n_ext,
+                                           runs, n_runs)) != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                         WLFLOG_EXT_NOT_RUN ": vhost %s: WLFcgiExtensions "
+                         "%s: account %s's php-fpm does not run it "
+                         "(security.limit_extensions); run `fpmctl set %s "
+                         "script_extensions=...` with it", label, bad,
+                         acct->name, acct->name);
+            return -1;
+        }
+    }
+    else if (runs) {
+        c->ext_list = (const char **)runs;
+        c->n_ext = (int)n_runs;
     }
     else {
         c->ext_list = (const char **)default_exts;
         c->n_ext = 1;
     }
+    return 0;
 }
 
 /* Map every vhost to its account; every conflict is logged before
@@ -333,7 +360,10 @@ static int map_vhosts(apr_pool_t *ptemp, wlf_global *g, server_rec *main_s)
         c->acct = acct ? apr_hash_get(g->by_name, acct->name,
                                       APR_HASH_KEY_STRING)
                        : NULL;
-        resolve_extensions(c);
+        if (resolve_extensions(c, acct, d.label) < 0) {
+            failed = 1;
+            continue;
+        }
         if (!first_pass())
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_s,
                          WLFLOG_VHOST_MAPPED ": vhost %s: %s%s%s", d.label,
@@ -368,7 +398,8 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
         return rv;
     resolve_socket_dir(pconf, g);
     if ((rv = make_accounts(pconf, g, config_file)) != OK ||
-        (rv = map_vhosts(ptemp, g, main_s)) != OK)
+        (rv = map_vhosts(ptemp, g, main_s)) != OK ||
+        (rv = wlfcgi_load_suspended_pages(pconf, main_s)) != OK)
         return rv;
     if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST)
         wlfcgi_warn_upload_ceilings(ptemp, main_s);
@@ -461,6 +492,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
         wlf_reuse_plan_for(a->max_children, a->max_execution_time, threads,
                            processes, a->fpm_pm, &a->reuse);
+        wlf_reuse_check_recycling(a->max_requests, &a->reuse);
         if (define_slot_workers(pconf, ptemp, pc, a) != OK)
             return HTTP_INTERNAL_SERVER_ERROR;
         if (!first_pass())
@@ -606,6 +638,10 @@ static void register_hooks(apr_pool_t *p)
      * mod_proxy's child_init, which every post_config precedes */
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_child_init(child_init, after_proxy, NULL, APR_HOOK_MIDDLE);
+    /* before mod_rewrite, mod_alias and every .htaccess: a suspended
+     * site answers nothing else */
+    ap_hook_translate_name(wlfcgi_suspended_check, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
     ap_hook_post_perdir_config(wlfcgi_contain_perdir, NULL, NULL,
                                APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(wlfcgi_contain_before_core, NULL, core,

@@ -53,6 +53,8 @@ void *wlfcgi_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->account_where = add->account_where;
     c->exts = add->exts ? add->exts : base->exts;
     c->exts_none = add->exts ? add->exts_none : base->exts_none;
+    c->suspended_file = add->suspended_file ? add->suspended_file
+                                            : base->suspended_file;
     c->allow_handlers = add->allow_handlers ? add->allow_handlers
                                             : base->allow_handlers;
     return c;
@@ -178,6 +180,18 @@ static const char *cmd_max_upload(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+static const char *cmd_suspended_page(cmd_parms *cmd, void *dummy,
+                                      const char *arg)
+{
+    wlf_srv_conf *c = wlfcgi_srv_conf(cmd->server);
+
+    c->suspended_file = ap_server_root_relative(cmd->pool, arg);
+    if (c->suspended_file == NULL)
+        return apr_pstrcat(cmd->pool, "WLFcgiSuspendedPage: invalid path ",
+                           arg, NULL);
+    return NULL;
+}
+
 static const char *cmd_allow_handlers(cmd_parms *cmd, void *dummy,
                                       const char *arg)
 {
@@ -217,6 +231,9 @@ const command_rec wlfcgi_cmds[] = {
     AP_INIT_TAKE1("WLFcgiMaxUpload", cmd_max_upload, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "largest request body in this scope, e.g. 8M or 3G"),
+    AP_INIT_TAKE1("WLFcgiSuspendedPage", cmd_suspended_page, NULL,
+                  RSRC_CONF, "the HTML page a suspended account's sites "
+                  "answer with (503)"),
     AP_INIT_ITERATE("WLFcgiAllowHandlers", cmd_allow_handlers, NULL,
                     RSRC_CONF,
                     "handlers a customer's .htaccess may choose besides the "

@@ -1,8 +1,9 @@
 /*
  * mod_wlfcgi_filters.c - request bodies sent to an account: a body of
- * unknown length is read up to the upload limit before mod_proxy_fcgi
- * sees it (413 with one log line, or handed on with its length), and
- * large bodies are read in large pieces.
+ * unknown length, or one a slow client may take long to send, is read
+ * whole (up to the upload limit) before mod_proxy_fcgi contacts FPM (413
+ * with one log line, or handed on with its length), and large bodies are
+ * read in large pieces.
  */
 #include "httpd.h"
 #include "http_log.h"
@@ -101,6 +102,8 @@ int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a)
     apr_status_t rv;
     int eos = 0;
 
+    /* read from the client in large pieces, as mod_proxy_fcgi would */
+    ap_add_input_filter(WLF_GATHER_FILTER, NULL, r, r->connection);
     while (!eos) {
         apr_off_t len = 0;
 
@@ -138,7 +141,7 @@ int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a)
             if ((rv = spool_to_file(r, &file, mem)) != APR_SUCCESS) {
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                               WLFLOG_SPOOL_FAILED ": account %s: cannot "
-                              "spool the chunked body of %s to a temporary "
+                              "spool the body of %s to a temporary "
                               "file (TMPDIR)", a->name, r->uri);
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -229,7 +232,8 @@ static apr_status_t gather_filter(ap_filter_t *f, apr_bucket_brigade *bb,
 
 void wlfcgi_gather_body(request_rec *r, long long length)
 {
-    /* a chunked body was spooled already (wlfcgi_spool_body) */
+    /* not for a spooled body: wlfcgi_spool_body() read it through this
+     * filter, which stays in place above the spooled one */
     if (length >= WLF_GATHER_FROM)
         ap_add_input_filter(WLF_GATHER_FILTER, NULL, r, r->connection);
 }

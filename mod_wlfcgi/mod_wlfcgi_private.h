@@ -8,7 +8,7 @@
  *   mod_wlfcgi_config.c   per-server and per-dir records, directives, the
  *                         effective upload limit
  *   mod_wlfcgi_request.c  routing fixup, proxy pre_request, request_status
- *   mod_wlfcgi_filters.c  request body input filters (limit, gather)
+ *   mod_wlfcgi_filters.c  request bodies: read whole (spool), gather
  *   mod_wlfcgi_status.c   the wlfcgi-status handler
  *   mod_wlfcgi_contain.c  what a .htaccess may choose (proxy targets,
  *                         handlers, Options), whose files httpd sends
@@ -46,6 +46,8 @@ typedef struct {
     long long max_execution_time;
     const char *php_admin;      /* PHP_ADMIN_VALUE for max_upload */
     const char *fpm_pm;         /* the account's pm: "ondemand", "static" */
+    long long max_requests;     /* its pm.max_requests (0: never recycled) */
+    long long stream_max;       /* larger bodies are spooled by httpd */
     wlf_reuse_plan reuse;
     uid_t uid;                  /* its user's: whose files httpd may send */
 } wlf_acct;
@@ -55,6 +57,8 @@ typedef struct {
     const char *account_name;       /* WLFcgiAccount (vhost) */
     const char *account_where;      /* "file:line" of it */
     apr_array_header_t *exts;       /* WLFcgiExtensions; NULL: inherit */
+    const char *suspended_file;     /* WLFcgiSuspendedPage; NULL: inherit */
+    const char *suspended_page;     /* its text, read at start-up */
     int exts_none;                  /* "WLFcgiExtensions none": hands off */
     apr_array_header_t *allow_handlers; /* WLFcgiAllowHandlers (const char *) */
     /* resolved at start-up */
@@ -128,14 +132,24 @@ int wlfcgi_request_status(int *status, request_rec *r);
 
 /* ---- mod_wlfcgi_filters.c ---- */
 void wlfcgi_register_filters(void);
-/* Read a body of unknown length (chunked) before mod_proxy_fcgi does:
+/* Read a whole body before mod_proxy_fcgi contacts FPM (one of unknown
+ * length, or one a slow client may take long to send):
  * HTTP_REQUEST_ENTITY_TOO_LARGE past `limit` (one info line), else OK
  * and the body is handed on from memory or a temp file, with its
  * Content-Length set */
 int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a);
 /* Read large bodies in large pieces; `length` is the
- * Content-Length (announced, or of a spooled body), or -1 */
+ * announced Content-Length, or -1 (a spooled body has it already) */
 void wlfcgi_gather_body(request_rec *r, long long length);
+
+/* ---- mod_wlfcgi_suspend.c ---- */
+/* Read every vhost's WLFcgiSuspendedPage (at start-up, in pconf) */
+int wlfcgi_load_suspended_pages(apr_pool_t *pconf, server_rec *main_s);
+/* translate_name: a suspended account's site answers 503 with the
+ * suspended page, static files included */
+int wlfcgi_suspended_check(request_rec *r);
+/* The suspended answer for a request of account a */
+int wlfcgi_suspended_answer(request_rec *r, const wlf_acct *a);
 
 /* ---- mod_wlfcgi_status.c ---- */
 int wlfcgi_status_handler(request_rec *r);

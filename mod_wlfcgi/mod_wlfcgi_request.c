@@ -13,8 +13,9 @@
  *                        worker of the live slot (one readlink), scrub
  *                        PHP_VALUE/PHP_ADMIN_VALUE, send our own
  *                        PHP_ADMIN_VALUE with the upload limit, refuse a
- *                        Content-Length over the limit (413) or count a
- *                        chunked body, and put the vhost's own
+ *                        Content-Length over the limit (413), read a
+ *                        chunked body (up to the limit) or a long one
+ *                        whole before FPM sees it, and put the vhost's own
  *                        mod_proxy_fcgi config back in place so that
  *                        .htaccess ProxyFCGISetEnvIf never runs.
  *   request_status     503 from our worker: add Retry-After, log which
@@ -132,9 +133,15 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     const char *php_admin;
     long long limit = wlfcgi_upload_limit(d, a, &php_admin);
     long long length;
-    char slot = wlf_slot_of_link(a->link);
+    wlf_body_verdict body;
+    char slot = wlf_link_state(a->link);
     /* for request_status(): which account a 503 is about */
-    wlf_req *rq = wlfcgi_req(r);
+    wlf_req *rq;
+
+    /* suspended since translate_name looked */
+    if (slot == WLF_LINK_SUSPENDED)
+        return wlfcgi_suspended_answer(r, a);
+    rq = wlfcgi_req(r);
 
     rq->acct = a;
     rq->slot = slot;
@@ -146,9 +153,10 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
         return HTTP_SERVICE_UNAVAILABLE;
     }
 
-    switch (wlf_body_check(apr_table_get(r->headers_in, "Content-Length"),
-                           apr_table_get(r->headers_in, "Transfer-Encoding"),
-                           limit, &length)) {
+    body = wlf_body_check(apr_table_get(r->headers_in, "Content-Length"),
+                          apr_table_get(r->headers_in, "Transfer-Encoding"),
+                          limit, &length);
+    switch (body) {
     case WLF_BODY_TOO_LARGE:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BODY_TOO_LARGE
                       ": account %s: Content-Length %" APR_INT64_T_FMT
@@ -160,20 +168,23 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BAD_LENGTH
                       ": invalid Content-Length");
         return HTTP_BAD_REQUEST;
-    case WLF_BODY_CHUNKED: {
-        /* PHP needs a CONTENT_LENGTH (it reads nothing without one), and
-         * a body over the limit is refused before mod_proxy_fcgi reads
-         * any of it */
-        int rv = wlfcgi_spool_body(r, limit, a);
-        if (rv != OK)
-            return rv;
-        length = apr_atoi64(apr_table_get(r->headers_in, "Content-Length"));
-        break;
-    }
     default:
         break;
     }
-    wlfcgi_gather_body(r, length);
+    /* Read whole before FPM is contacted: a chunked body (PHP needs a
+     * CONTENT_LENGTH, and one over the limit is refused before PHP sees
+     * any of it), and a body a client sending upload_min_rate may take
+     * longer than wlf_stream_seconds() to send (no FPM worker waits long
+     * for a slow client, so the request timeout need not cover it) */
+    if (body == WLF_BODY_CHUNKED ||
+        (body == WLF_BODY_FITS && length > a->stream_max)) {
+        int rv = wlfcgi_spool_body(r, limit, a);
+        if (rv != OK)
+            return rv;
+    }
+    else {
+        wlfcgi_gather_body(r, length);
+    }
 
     for (size_t i = 0; wlf_env_scrubbed[i]; i++)
         apr_table_unset(r->subprocess_env, wlf_env_scrubbed[i]);
@@ -293,7 +304,8 @@ int wlfcgi_request_status(int *status, request_rec *r)
                       ": account %s: a PHP worker ended the request for %s "
                       "without an answer (crashed, killed, or over "
                       "request_terminate_timeout; see the account's "
-                      "fpm.log); 503", rq->acct->name, r->uri);
+                      "fpm.a.log or fpm.b.log); 503", rq->acct->name,
+                      r->uri);
     else
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_POOL_DOWN
                       ": account %s: PHP pool not answering on %s (live "

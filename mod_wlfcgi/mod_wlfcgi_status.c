@@ -44,8 +44,12 @@ static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
     if (pr)
         return pr;
     pr = apr_pcalloc(r->pool, sizeof(*pr));
-    slot = wlf_slot_of_link(a->link);
-    if (slot == 0) {
+    slot = wlf_link_state(a->link);
+    if (slot == WLF_LINK_SUSPENDED) {
+        pr->error = "suspended (fpmctl suspend): its sites get the "
+                    "suspended page";
+    }
+    else if (slot == 0) {
         pr->error = apr_psprintf(r->pool, "no live instance: %s is missing "
                                  "or no slot link", a->link);
     }
@@ -130,6 +134,8 @@ int wlfcgi_status_handler(request_rec *r)
             d = ap_get_module_config(s->lookup_defaults, &wlfcgi_module);
             e->max_upload = wlfcgi_upload_limit(d, c->acct, NULL);
             e->reuse_hmax = c->acct->reuse.enabled ? c->acct->reuse.hmax : 0;
+            e->suspended = wlf_link_state(c->acct->link) ==
+                           WLF_LINK_SUSPENDED;
         }
     }
     page.config = wlf_g->cfg.file;

@@ -22,7 +22,7 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_REUSE_PLAN, "info",
       "how many FastCGI connections per httpd process the account's proxy "
       "workers keep, or why connection reuse is off for it (too few "
-      "max_children, FPM pm = ondemand)" },
+      "max_children, FPM pm not static, workers recycled by max_requests)" },
     { WLFLOG_WORKER_DEFINE, "emerg",
       "mod_proxy refused to define an account's proxy worker" },
     { WLFLOG_NO_PROXY_FCGI, "emerg",
@@ -43,6 +43,12 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_ACCOUNT_USER, "warn",
       "an account's Unix user does not exist (deleted after the account was "
       "added): its vhosts send no file and run no script of its own" },
+    { WLFLOG_EXT_NOT_RUN, "emerg",
+      "a vhost's WLFcgiExtensions lists an extension its account's php-fpm "
+      "does not run (script_extensions); httpd does not start" },
+    { WLFLOG_SUSPENDED_PAGE, "emerg",
+      "the file named by WLFcgiSuspendedPage could not be read; httpd "
+      "does not start" },
     { WLFLOG_FOREIGN_SOCKET, "error",
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },
@@ -70,6 +76,9 @@ const wlf_log_code wlf_log_codes[] = {
       "the account's instance took the request but its worker ended it "
       "without an answer: a crash, a kill or request_terminate_timeout "
       "(503)" },
+    { WLFLOG_SUSPENDED, "info",
+      "a request for a suspended account's site got the suspended page "
+      "(503 with Retry-After)" },
     { WLFLOG_PROXY_REFUSED, "error",
       "a proxy target that a .htaccess may have chosen is not the vhost's "
       "own account (TCP, http:, another socket, garbage; any target in a "
@@ -93,8 +102,9 @@ const wlf_log_code wlf_log_codes[] = {
       "a .htaccess switched on Options ExecCGI or Includes with exec; they "
       "are off for the request" },
     { WLFLOG_SPOOL_FAILED, "error",
-      "a chunked request body could not be written to a temporary file "
-      "(httpd's TMPDIR full or not writable): 500" },
+      "a request body read whole before PHP is contacted (chunked, or slow "
+      "to send) could not be written to a temporary file (httpd's TMPDIR "
+      "full or not writable): 500" },
 };
 
 const size_t wlf_log_codes_count =

@@ -23,6 +23,19 @@ int wlf_ext_valid(const char *ext, wlf_err *err)
     return 0;
 }
 
+const char *wlf_ext_not_run(const char *const *routed, size_t n_routed,
+                            const char *const *runs, size_t n_runs)
+{
+    for (size_t i = 0; i < n_routed; i++) {
+        int found = 0;
+        for (size_t j = 0; j < n_runs && !found; j++)
+            found = strcasecmp(routed[i], runs[j]) == 0;
+        if (!found)
+            return routed[i];
+    }
+    return NULL;
+}
+
 int wlf_ext_match(const char *const *exts, size_t n_exts, const char *path)
 {
     size_t plen = path ? strlen(path) : 0;

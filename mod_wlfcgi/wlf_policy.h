@@ -22,6 +22,12 @@ int wlf_ext_valid(const char *ext, wlf_err *err);
  * "x.PHP" goes to FPM instead of out as source)? */
 int wlf_ext_match(const char *const *exts, size_t n_exts, const char *path);
 
+/* The first extension of `routed` (a vhost's WLFcgiExtensions) that is not
+ * in `runs` (its account's script_extensions: what php-fpm runs), case
+ * ignored; NULL when php-fpm runs every one. */
+const char *wlf_ext_not_run(const char *const *routed, size_t n_routed,
+                            const char *const *runs, size_t n_runs);
+
 /* ---- unix sockets ---- */
 
 typedef enum {

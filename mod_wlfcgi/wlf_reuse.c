@@ -58,3 +58,13 @@ void wlf_reuse_plan_for(long long max_children, long long max_execution_time,
              plan->hmax, plan->hmax == 1 ? "" : "s", plan->pinned,
              max_children, plan->ttl);
 }
+
+void wlf_reuse_check_recycling(long long max_requests, wlf_reuse_plan *plan)
+{
+    if (max_requests <= 0 || !plan->enabled)
+        return;
+    memset(plan, 0, sizeof(*plan));
+    snprintf(plan->why, sizeof(plan->why), "reuse off: the account's "
+             "workers are recycled after %lld requests (max_requests), "
+             "which closes their connections", max_requests);
+}

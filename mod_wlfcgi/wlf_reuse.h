@@ -64,4 +64,12 @@ void wlf_reuse_plan_for(long long max_children, long long max_execution_time,
                         int threads, int processes, const char *fpm_pm,
                         wlf_reuse_plan *plan);
 
+/*
+ * Workers php-fpm recycles (pm.max_requests > 0) close their connection
+ * when they exit, and httpd could send the next request on it before it
+ * noticed: reuse is off for such an account. Call after
+ * wlf_reuse_plan_for().
+ */
+void wlf_reuse_check_recycling(long long max_requests, wlf_reuse_plan *plan);
+
 #endif

@@ -51,8 +51,8 @@ char *wlf_status_text(const wlf_status_page *page)
                                   : "-",
                        reuse, e->socket ? e->socket : "-");
         if (e->account)
-            wlf_buf_printf(&b, " -> %s",
-                           e->live ? e->live : "(no live instance)");
+            wlf_buf_printf(&b, " -> %s", e->suspended ? "(suspended)"
+                           : e->live ? e->live : "(no live instance)");
         if (e->error)
             wlf_buf_printf(&b, " (%s)", e->error);
         wlf_buf_puts(&b, "\n");
@@ -97,7 +97,8 @@ char *wlf_status_json(const wlf_status_page *page)
         else {
             wlf_buf_puts(&b, ",\"max_upload\":null,\"max_upload_text\":null");
         }
-        wlf_buf_printf(&b, ",\"reuse_connections\":%d}", e->reuse_hmax);
+        wlf_buf_printf(&b, ",\"reuse_connections\":%d,\"suspended\":%s}",
+                       e->reuse_hmax, e->suspended ? "true" : "false");
     }
     wlf_buf_puts(&b, "]}\n");
     return wlf_buf_finish(&b);

@@ -18,6 +18,7 @@ typedef struct {
     const char *error;          /* why it does not answer, or NULL */
     long long max_upload;       /* effective limit at the vhost level */
     int reuse_hmax;             /* 0: connection reuse off */
+    int suspended;              /* the account is suspended */
 } wlf_status_entry;
 
 typedef struct {

@@ -168,7 +168,8 @@ def test_markdown_names_only_what_exists(path):
     for d in set(re.findall(r"\bWLFcgi[A-Z]\w*", text)):
         assert d in known, f"{os.path.basename(path)}: no directive {d}"
     commands = fpmctl_commands() | {"help"}
-    settable = set(setting_keys()) | {"domains", "home"}
+    settable = set(setting_keys()) | {"domains", "home", "extensions",
+                                      "script_extensions"}
     for code in code_spans(text):
         for m in re.finditer(r"(?:^|[\s`(])fpmctl(?: -\S+| -c \S+)* "
                              r"([a-z][a-z-]*)", code, re.M):
@@ -180,7 +181,8 @@ def test_markdown_names_only_what_exists(path):
                 key = item.split("=", 1)[0]
                 if key.isupper():
                     continue            # a placeholder: KEY=VALUE
-                assert key in settable or key.startswith("php_admin."), \
+                assert key in settable or key.startswith(
+                    ("php_admin.", "php_value.", "env.")), \
                     f"{os.path.basename(path)}: set {key}"
 
 

@@ -611,7 +611,7 @@ def test_bash_completion(instroot):
         cmds = complete(instroot, ["fpmctl", ""])
         assert set(cmds) == {name for name, _, _ in table}
         assert complete(instroot, ["fpmctl", "re"]) == \
-            ["remove-account", "restart", "reload", "rebuild"]
+            ["remove-account", "restart", "reload", "resume", "rebuild"]
         assert complete(instroot, ["fpmctl", "-c", cfg, "start", ""]) == \
             ["alice", "bob", "carol"]
         assert complete(instroot, ["fpmctl", "-c", cfg, "reload", "alice",
@@ -633,7 +633,7 @@ def test_bash_completion(instroot):
         assert "php_admin." in offered
         assert complete(instroot, ["fpmctl", "-c", cfg, "set", "alice",
                                    "pm="]) == \
-            ["pm=ondemand", "pm=static", "pm=default"]
+            ["pm=ondemand", "pm=static", "pm=dynamic", "pm=default"]
         # every option of every command (its usage line) is offered
         for cmd, _, usage in table:
             for opt in set(re.findall(r"--[a-z][a-z-]*", usage)):

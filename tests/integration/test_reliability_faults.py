@@ -195,7 +195,8 @@ def test_worker_crash_costs_only_its_request(farm, expect_log, script,
     victim, other = "kf02", "kf03"
     expect_log(*WORKER_DIED_LOG)
     master = sb.master_pid(victim)
-    log = os.path.join(sb.paths["logs"], victim, "fpm.log")
+    log = os.path.join(sb.paths["logs"], victim,
+                       f"fpm.{sb.live_slot(victim)}.log")
     log_from = os.path.getsize(log)
     results = {}
 

@@ -233,8 +233,8 @@ static void test_setting_out_of_range_names_its_bounds(void **state)
     assert_int_equal(wlf_setting_parse(&s, WLF_S_MAX_UPLOAD, "512", &e), -1);
     assert_string_equal(e.field, "max_upload");
     assert_non_null(strstr(e.msg, "between 1K and 1T"));
-    assert_int_equal(wlf_setting_parse(&s, WLF_S_PM, "dynamic", &e), -1);
-    assert_non_null(strstr(e.msg, "ondemand|static"));
+    assert_int_equal(wlf_setting_parse(&s, WLF_S_PM, "adaptive", &e), -1);
+    assert_non_null(strstr(e.msg, "ondemand|static|dynamic"));
     assert_false(s.is_set[WLF_S_MAX_UPLOAD]);
     wlf_settings_free(&s);
 }
@@ -428,6 +428,10 @@ static const refused_case account_misspelt_key_refused = {
     "max_chidlren = 3;", "max_chidlren" };
 static const refused_case account_setting_out_of_range_refused = {
     "max_children = 0;", "max_children" };
+static const refused_case account_suspension_without_its_fields_refused = {
+    "suspended = true;", "suspended" };
+static const refused_case account_suspension_with_other_fields_refused = {
+    "suspended = { since = \"x\"; note = \"y\"; };", "note" };
 
 static void test_account_refused(void **state)
 {
@@ -484,6 +488,42 @@ static void test_written_account_loads_back_identically(void **state)
     free(text);
     free(again);
     wlf_account_free(&b);
+}
+
+static void test_suspended_account_loads_back_with_its_reason(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_account b;
+    wlf_err e;
+    char *text;
+
+    assert_int_equal(wlf_account_is_suspended(&fx->a), 0);
+    assert_int_equal(wlf_account_suspend(&fx->a, "2025-01-31T12:00:00Z",
+                                         "unpaid \"invoice\" 42", &e), 0);
+    text = wlf_account_render(&fx->a);
+    if (wlf_account_load_string(&fx->cfg, text, "alice", &b, &e) != 0)
+        fail_msg("%s: %s\n%s", e.field, e.msg, text);
+    assert_true(wlf_account_is_suspended(&b));
+    assert_string_equal(b.suspended_since, "2025-01-31T12:00:00Z");
+    assert_string_equal(b.suspended_reason, "unpaid \"invoice\" 42");
+    wlf_account_resume(&b);
+    assert_int_equal(wlf_account_is_suspended(&b), 0);
+    free(text);
+    wlf_account_free(&b);
+}
+
+static void test_suspension_reason_is_one_short_line(void **state)
+{
+    acct_fx *fx = *state;
+    char longer[WLF_REASON_MAX + 2];
+    wlf_err e;
+
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    assert_int_equal(wlf_account_suspend(&fx->a, "now", "a\nb", &e), -1);
+    assert_string_equal(e.field, "suspended.reason");
+    assert_int_equal(wlf_account_suspend(&fx->a, "now", longer, &e), -1);
+    assert_int_equal(wlf_account_is_suspended(&fx->a), 0);
 }
 
 static void test_account_copy_is_equal_and_independent(void **state)
@@ -759,6 +799,26 @@ static void test_slot_of_link_reads_our_links_only(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_suspended_link_is_no_slot(void **state)
+{
+    char dir[] = "/tmp/wlf-link-XXXXXX", link[64], target[64];
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(link, sizeof(link), "%s/alice.sock", dir);
+    assert_int_equal(wlf_link_state(link), 0);
+    assert_int_equal(symlink(wlf_suspended_target("alice", target,
+                                                  sizeof(target)), link), 0);
+    assert_string_equal(target, "alice.suspended");
+    assert_int_equal(wlf_link_state(link), WLF_LINK_SUSPENDED);
+    assert_int_equal(wlf_slot_of_link(link), 0);
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink("alice.a.sock", link), 0);
+    assert_int_equal(wlf_link_state(link), 'a');
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* ---- helpers ---- */
 
 static void test_buf_grows_past_its_first_block(void **state)
@@ -1004,6 +1064,8 @@ int main(void)
         ACCT_TEST(test_account_domains_are_lower_case_and_unique),
         ACCT_TEST(test_account_php_admin_set_replace_remove),
         ACCT_TEST(test_written_account_loads_back_identically),
+        ACCT_TEST(test_suspended_account_loads_back_with_its_reason),
+        ACCT_TEST(test_suspension_reason_is_one_short_line),
         ACCT_TEST(test_account_copy_is_equal_and_independent),
         ACCT_TEST(test_effective_settings_are_overrides_on_defaults),
         ACCT_TEST(test_upload_ceiling_is_never_below_max_upload),
@@ -1012,6 +1074,8 @@ int main(void)
         REFUSED_TEST(account_php_admin_key_not_allowed_refused),
         REFUSED_TEST(account_misspelt_key_refused),
         REFUSED_TEST(account_setting_out_of_range_refused),
+        REFUSED_TEST(account_suspension_without_its_fields_refused),
+        REFUSED_TEST(account_suspension_with_other_fields_refused),
         ACCT_TEST(test_account_home_with_colon_refused),
         DIR_TEST(test_account_files_are_the_sorted_names),
         DIR_TEST(test_accounts_load_lists_files_that_do_not_load),
@@ -1020,6 +1084,7 @@ int main(void)
         DIR_TEST(test_host_matching_prefers_exact_then_longest_wildcard),
         cmocka_unit_test(test_paths_derive_from_the_four_directories),
         cmocka_unit_test(test_slot_of_link_reads_our_links_only),
+        cmocka_unit_test(test_suspended_link_is_no_slot),
         cmocka_unit_test(test_buf_grows_past_its_first_block),
         cmocka_unit_test(test_buf_empty_finishes_as_empty_string),
         cmocka_unit_test(test_json_string_escapes_quotes_and_controls),

@@ -16,6 +16,7 @@
 #include "args.h"
 #include "instance.h"
 #include "json.h"
+#include "phpcli.h"
 #include "render.h"
 #include "setkeys.h"
 #include "unit_accounts.h"
@@ -155,24 +156,42 @@ static void test_timeouts_leave_room_for_the_default_upload(void **state)
     assert_int_equal(t.request_terminate_timeout, 98);
 }
 
-static void test_timeouts_grow_with_the_upload_ceiling(void **state)
+static void test_timeouts_do_not_grow_with_a_slow_clients_upload(
+    void **state)
 {
     fpm_timeouts t;
 
-    /* upload_ceiling 2G: a 1 MB/s client needs 2048 s, not cut off */
+    /* upload_ceiling 2G: a 1 MB/s client would need 2048 s; httpd spools
+     * what takes longer than 30 s, and the worker reads 2G from httpd at
+     * 64M/s (32 s) */
     set(*state, "upload_ceiling=2G");
     timeouts(*state, 0, &t);
-    assert_int_equal(t.upload_time, 2048);
-    assert_int_equal(t.request_terminate_timeout, 30 + 2048 + 60);
+    assert_int_equal(t.upload_time, WLF_STREAM_SECONDS);
+    assert_int_equal(t.local_read_time, 32);
+    assert_int_equal(t.request_terminate_timeout, 30 + 32 + 60);
+    assert_int_equal(t.max_input_time, 32 + 60);
+}
+
+static void test_request_terminate_timeout_setting_wins(void **state)
+{
+    fpm_timeouts t;
+
+    set(*state, "upload_ceiling=1G");
+    set(*state, "request_terminate_timeout=45");
+    timeouts(*state, 0, &t);
+    assert_int_equal(t.request_terminate_timeout, 45);
+    set(*state, "request_terminate_timeout=default");
+    timeouts(*state, 0, &t);
+    assert_int_equal(t.request_terminate_timeout, 30 + 30 + 60);
 }
 
 static void test_upload_time_rounds_an_uneven_rate_up(void **state)
 {
     fpm_timeouts t;
 
-    set(*state, "upload_ceiling=2G");
+    set(*state, "max_upload=64M");
     timeouts(*state, 3 * 1024 * 1024, &t);
-    assert_int_equal(t.upload_time, 683);
+    assert_int_equal(t.upload_time, 22);
 }
 
 static void test_upload_ceiling_follows_a_larger_max_upload(void **state)
@@ -182,7 +201,7 @@ static void test_upload_ceiling_follows_a_larger_max_upload(void **state)
     set(*state, "upload_ceiling=2G");
     set(*state, "max_upload=4G");
     timeouts(*state, 0, &t);
-    assert_int_equal(t.upload_time, 4096);
+    assert_int_equal(t.local_read_time, 64);
 }
 
 /* ---- php-fpm.conf and the cache ini ---- */
@@ -190,7 +209,7 @@ static void test_upload_ceiling_follows_a_larger_max_upload(void **state)
 static const rendered_case conf_global_section_is_the_slots = { 0, {
     "[global]",
     "pid = \"/srv/w/run/alice.b.pid\"",
-    "error_log = \"/srv/w/log/alice/fpm.log\"",
+    "error_log = \"/srv/w/log/alice/fpm.b.log\"",
     "daemonize = yes",
     NULL } };
 
@@ -213,15 +232,15 @@ static const rendered_case conf_pool_manager_and_private_pages = { 0, {
     "pm.max_requests = 0",
     "pm.status_path = " WLF_FPM_STATUS_PATH,
     "ping.path = " WLF_FPM_PING_PATH,
-    "security.limit_extensions = .php",
+    "security.limit_extensions = .php .PHP",
     "clear_env = yes",
     NULL } };
 
 static const rendered_case conf_timeouts_cover_the_slowest_upload = { 0, {
-    /* 30 + ceil(64M / 1M) + 60 */
-    "request_terminate_timeout = 154s",
-    "process_control_timeout = 154s",
-    "php_admin_value[max_input_time] = \"124\"",
+    /* 30 + min(ceil(64M / 1M), 30) + 60 */
+    "request_terminate_timeout = 120s",
+    "process_control_timeout = 120s",
+    "php_admin_value[max_input_time] = \"90\"",
     "php_admin_value[max_execution_time] = \"30\"",
     NULL } };
 
@@ -284,6 +303,124 @@ static void test_conf_static_pool_keeps_its_workers(void **state)
     assert_line(f->r.conf, "pm = static");
     assert_line(f->r.conf, "pm.max_children = 5");
     assert_null(strstr(f->r.conf, "pm.process_idle_timeout"));
+}
+
+static void test_conf_dynamic_pool_keeps_spare_workers(void **state)
+{
+    fx *f = *state;
+
+    set(f, "pm=dynamic");
+    set(f, "max_children=8");
+    set(f, "min_spare_servers=2");
+    set(f, "max_spare_servers=4");
+    set(f, "start_servers=3");
+    render(f, 'a');
+    assert_line(f->r.conf, "pm = dynamic");
+    assert_line(f->r.conf, "pm.max_children = 8");
+    assert_line(f->r.conf, "pm.min_spare_servers = 2");
+    assert_line(f->r.conf, "pm.max_spare_servers = 4");
+    assert_line(f->r.conf, "pm.start_servers = 3");
+    assert_null(strstr(f->r.conf, "pm.process_idle_timeout"));
+    set(f, "start_servers=0");
+    render(f, 'a');
+    assert_null(strstr(f->r.conf, "pm.start_servers"));
+}
+
+static void test_conf_dynamic_spares_php_fpm_refuses_are_refused(
+    void **state)
+{
+    fx *f = *state;
+
+    set(f, "pm=dynamic");
+    set(f, "max_children=2");
+    assert_render_refused(f, "max_spare_servers");
+    set(f, "max_spare_servers=2");
+    set(f, "min_spare_servers=3");
+    assert_render_refused(f, "min_spare_servers");
+    set(f, "min_spare_servers=1");
+    set(f, "start_servers=5");
+    assert_render_refused(f, "start_servers");
+    /* the same values are fine for a pool that does not use them */
+    set(f, "pm=ondemand");
+    render(f, 'a');
+}
+
+static void test_conf_recycling_and_slow_log(void **state)
+{
+    fx *f = *state;
+
+    set(f, "max_requests=500");
+    set(f, "slowlog_timeout=5");
+    render(f, 'a');
+    assert_line(f->r.conf, "pm.max_requests = 500");
+    assert_line(f->r.conf, "slowlog = \"/srv/w/log/alice/slow.log\"");
+    assert_line(f->r.conf, "request_slowlog_timeout = 5s");
+    set(f, "slowlog_timeout=0");
+    render(f, 'a');
+    assert_null(strstr(f->r.conf, "slowlog"));
+}
+
+static void test_conf_php_values_env_and_script_extensions(void **state)
+{
+    fx *f = *state;
+
+    set(f, "php_value.memory_limit=99M");
+    set(f, "env.APP_ENV=production");
+    set(f, "script_extensions=.php,.phtml");
+    render(f, 'a');
+    assert_line(f->r.conf, "php_value[memory_limit] = \"99M\"");
+    assert_line(f->r.conf, "env[APP_ENV] = \"production\"");
+    assert_line(f->r.conf, "security.limit_extensions = .php .PHP .phtml "
+                ".PHTML");
+}
+
+static void test_startup_settings_go_to_the_instance_ini(void **state)
+{
+    fx *f = *state;
+
+    set(f, "php_admin.opcache.jit_buffer_size=16M");
+    set(f, "php_admin.memory_limit=256M");
+    render(f, 'a');
+    assert_line(f->r.ini, "opcache.jit_buffer_size = \"16M\"");
+    assert_null(strstr(f->r.conf, "jit_buffer_size"));
+    assert_line(f->r.conf, "php_admin_value[memory_limit] = \"256M\"");
+    assert_null(strstr(f->r.ini, "memory_limit"));
+}
+
+static void test_managed_settings_are_refused_with_the_reason(void **state)
+{
+    fx *f = *state;
+    wlf_err e;
+
+    assert_int_equal(fpm_set_apply(&f->cfg, &f->a,
+                                   "php_admin.post_max_size=1G", &e), -1);
+    assert_non_null(strstr(e.msg, "max_upload"));
+    assert_int_equal(fpm_set_apply(&f->cfg, &f->a,
+                                   "php_value.opcache.preload=/x.php", &e),
+                     -1);
+    assert_non_null(strstr(e.msg, "php_admin.opcache.preload"));
+    assert_int_equal(fpm_set_apply(&f->cfg, &f->a, "env.TMPDIR=/tmp", &e),
+                     -1);
+    assert_int_equal(fpm_set_apply(&f->cfg, &f->a, "env.1X=y", &e), -1);
+    assert_int_equal(fpm_set_apply(&f->cfg, &f->a, "extensions=redis", &e),
+                     -1);
+    assert_non_null(strstr(e.msg, "extensions_allowed"));
+}
+
+static void test_extensions_load_in_the_allow_lists_order(void **state)
+{
+    fx *f = *state;
+    wlf_err e;
+
+    assert_int_equal(wlf_config_allow_extension(&f->cfg, "igbinary", &e), 0);
+    assert_int_equal(wlf_config_allow_extension(&f->cfg, "redis", &e), 0);
+    assert_int_equal(wlf_config_allow_extension(&f->cfg, "zend:xdebug", &e),
+                     0);
+    assert_int_equal(wlf_config_allow_extension(&f->cfg, "../x", &e), -1);
+    set(f, "extensions=xdebug,redis,igbinary");
+    render(f, 'a');
+    assert_non_null(strstr(f->r.ini, "extension=igbinary\nextension=redis\n"
+                           "zend_extension=xdebug\n"));
 }
 
 static void test_instance_runs_the_accounts_php_version(void **state)
@@ -883,6 +1020,54 @@ static void test_unit_text_wants_the_unit_by_its_exact_name(void **state)
                                      "php-fpm.service"));
 }
 
+/* ---- fpmctl php ---- */
+
+static void test_php_options_that_drop_settings_are_found(void **state)
+{
+    char *n[] = { "-n", "-r", "echo 1;" };
+    char *d[] = { "-l", "-dopen_basedir=", "x.php" };
+    char *lng[] = { "--define=a=b" };
+    char *after[] = { "x.php", "-d", "a=b" };
+    char *code[] = { "-r", "-d", "--", "-n" };
+    char *file[] = { "-f", "x.php", "-n" };
+
+    (void)state;
+    assert_string_equal(fpm_php_refused_option(3, n), "-n");
+    assert_string_equal(fpm_php_refused_option(3, d), "-dopen_basedir=");
+    assert_string_equal(fpm_php_refused_option(1, lng), "--define=a=b");
+    /* a script's own arguments, code and what follows -- or -f FILE */
+    assert_null(fpm_php_refused_option(3, after));
+    assert_null(fpm_php_refused_option(4, code));
+    assert_null(fpm_php_refused_option(3, file));
+}
+
+static void test_php_argv_carries_the_accounts_settings(void **state)
+{
+    fx *f = *state;
+    char *args[] = { "cron.php", "x" };
+    char **v;
+    wlf_err e;
+    char all[4096] = "";
+
+    set(f, "php=8.3");
+    set(f, "php_admin.memory_limit=256M");
+    v = fpm_php_argv(&f->cfg, &f->a, 2, args, &e);
+    assert_non_null(v);
+    /* the CLI next to the version's php-fpm */
+    assert_string_equal(v[0], "/usr/bin/php8.3");
+    for (char **a = v + 1; *a; a++) {
+        strncat(all, *a, sizeof(all) - strlen(all) - 2);
+        strcat(all, " ");
+    }
+    assert_non_null(strstr(all, "-d open_basedir=/home/alice/:"
+                           "/srv/w/lib/accounts/alice/ "));
+    assert_non_null(strstr(all, "-d sys_temp_dir=/srv/w/lib/accounts/alice/"
+                           "tmp "));
+    assert_non_null(strstr(all, "-d memory_limit=256M "));
+    assert_non_null(strstr(all, "cron.php x "));
+    fpm_php_argv_free(v);
+}
+
 #define FX_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define ARGS_REFUSED_TEST(c) { "test_" #c, test_args_refused, NULL, NULL, \
                                (void *)&c }
@@ -894,14 +1079,24 @@ static void test_unit_text_wants_the_unit_by_its_exact_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_php_options_that_drop_settings_are_found),
+        FX_TEST(test_php_argv_carries_the_accounts_settings),
         FX_TEST(test_timeouts_leave_room_for_the_default_upload),
-        FX_TEST(test_timeouts_grow_with_the_upload_ceiling),
+        FX_TEST(test_timeouts_do_not_grow_with_a_slow_clients_upload),
+        FX_TEST(test_request_terminate_timeout_setting_wins),
         FX_TEST(test_upload_time_rounds_an_uneven_rate_up),
         FX_TEST(test_upload_ceiling_follows_a_larger_max_upload),
         RENDERED_TEST(conf_global_section_is_the_slots),
         RENDERED_TEST(conf_pool_runs_as_the_account_on_its_socket),
         RENDERED_TEST(conf_pool_manager_and_private_pages),
         FX_TEST(test_conf_static_pool_keeps_its_workers),
+        FX_TEST(test_conf_dynamic_pool_keeps_spare_workers),
+        FX_TEST(test_conf_dynamic_spares_php_fpm_refuses_are_refused),
+        FX_TEST(test_conf_recycling_and_slow_log),
+        FX_TEST(test_conf_php_values_env_and_script_extensions),
+        FX_TEST(test_startup_settings_go_to_the_instance_ini),
+        FX_TEST(test_managed_settings_are_refused_with_the_reason),
+        FX_TEST(test_extensions_load_in_the_allow_lists_order),
         RENDERED_TEST(conf_timeouts_cover_the_slowest_upload),
         RENDERED_TEST(conf_confines_php_to_the_account),
         RENDERED_TEST(conf_upload_limits_are_in_bytes),

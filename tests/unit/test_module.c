@@ -259,6 +259,17 @@ static void test_extension_syntax(void **state)
 
 static const char *exts[] = { ".php", ".phtml" };
 
+static void test_extension_fpm_would_deny_is_named(void **state)
+{
+    const char *runs[] = { ".php", ".phtml" };
+    const char *fine[] = { ".PHP", ".phtml" };
+    const char *bad[] = { ".php", ".php5" };
+
+    (void)state;
+    assert_null(wlf_ext_not_run(fine, 2, runs, 2));
+    assert_string_equal(wlf_ext_not_run(bad, 2, runs, 2), ".php5");
+}
+
 static void test_extension_match_ignores_case(void **state)
 {
     (void)state;
@@ -522,8 +533,19 @@ static void test_reuse_only_with_pm_static(void **state)
     assert_false(reuse(72, 30, 32, 2, "ondemand"));
     assert_non_null(strstr(plan.why, "pm = ondemand"));
     assert_false(reuse(72, 30, 32, 2, NULL));
-    /* accounts have no pm = dynamic; anything but static is off */
+    /* pm = dynamic forks its spares once a second: off too */
     assert_false(reuse(72, 30, 32, 2, "dynamic"));
+}
+
+static void test_reuse_off_for_recycled_workers(void **state)
+{
+    (void)state;
+    assert_true(reuse(72, 30, 32, 2, "static"));
+    wlf_reuse_check_recycling(0, &plan);
+    assert_true(plan.enabled);
+    wlf_reuse_check_recycling(500, &plan);
+    assert_false(plan.enabled);
+    assert_non_null(strstr(plan.why, "max_requests"));
 }
 
 static void test_reuse_never_pins_more_than_children_less_one(void **state)
@@ -563,8 +585,8 @@ static int status_setup(void **state)
 {
     static const wlf_status_entry e[2] = {
         { "alice.example", 80, "alice", "/run/wlfcgi/alice.sock",
-          "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4 },
-        { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0 },
+          "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4, 0 },
+        { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0, 0 },
     };
     wlf_status_page p = { "/etc/wlfcgi/wlfcgi.conf", "0.1", 3,
                           status_entries, 2 };
@@ -593,7 +615,21 @@ static void test_status_json_escapes_and_nulls(void **state)
     assert_contains(j, "\"account\":\"alice\"", "\"answers\":true",
                     "\"max_upload\":8388608", "\"vhost\":\"odd\\\"name\"",
                     "\"error\":\"line\\nbreak\"", "\"answers\":null",
-                    "\"accounts\":3", NULL);
+                    "\"accounts\":3", "\"suspended\":false", NULL);
+    free(j);
+}
+
+static void test_status_of_a_suspended_account(void **state)
+{
+    char *t, *j;
+
+    (void)state;
+    status_entries[0].suspended = 1;
+    t = wlf_status_text(&status_page);
+    j = wlf_status_json(&status_page);
+    assert_contains(t, "(suspended)", NULL);
+    assert_contains(j, "\"suspended\":true", NULL);
+    free(t);
     free(j);
 }
 
@@ -651,6 +687,7 @@ int main(void)
         MAP_TEST(test_map_explicit_skipped_account_says_skipped),
         MAP_TEST(test_map_explicit_account_against_anothers_name),
         cmocka_unit_test(test_extension_syntax),
+        cmocka_unit_test(test_extension_fpm_would_deny_is_named),
         cmocka_unit_test(test_extension_match_ignores_case),
         cmocka_unit_test(test_extension_match_needs_the_suffix),
         cmocka_unit_test(test_extension_file_named_just_dot_php_is_a_script),
@@ -674,10 +711,12 @@ int main(void)
         cmocka_unit_test(test_reuse_prefork_one_connection_per_process),
         cmocka_unit_test(test_reuse_idle_time_below_request_timeout),
         cmocka_unit_test(test_reuse_only_with_pm_static),
+        cmocka_unit_test(test_reuse_off_for_recycled_workers),
         cmocka_unit_test(test_reuse_never_pins_more_than_children_less_one),
         STATUS_TEST(test_status_text_lists_vhost_socket_limit),
         STATUS_TEST(test_status_json_escapes_and_nulls),
         STATUS_TEST(test_status_of_an_instance_that_does_not_answer),
+        STATUS_TEST(test_status_of_a_suspended_account),
         cmocka_unit_test(test_log_tags_unique_ascending_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,10 +69,12 @@ static void test_packaged_config_is_what_init_writes(void **state)
     for (size_t i = 0; i < fresh.n_php_versions; i++) {
         free(fresh.php_versions[i].version);
         free(fresh.php_versions[i].fpm);
+        free(fresh.php_versions[i].cli);
     }
     fresh.n_php_versions = 1;
     fresh.php_versions[0].version = strdup("system");
     fresh.php_versions[0].fpm = strdup("/usr/sbin/php-fpm");
+    fresh.php_versions[0].cli = strdup("/usr/bin/php");
     free(fresh.php_default);
     fresh.php_default = strdup("system");
     wlf_settings_unset(&fresh.defaults, WLF_S_PHP);
