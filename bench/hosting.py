@@ -276,6 +276,13 @@ http {{
     server {{
         listen 127.0.0.1:{self.port};
         root {docroot};
+        # the same with nginx's default, request buffering on (the body
+        # goes to a temporary file first); only uploads use it
+        location ~ ^/buffered(/.*\\.php)$ {{
+            {self.location.replace("fastcgi_request_buffering off;", "")}
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $document_root$1;
+        }}
         location ~ \\.php$ {{
             {self.location}
             include /etc/nginx/fastcgi_params;
@@ -334,22 +341,31 @@ class Hosting:
     """
 
     def __init__(self, mpm="bench", account_args=(), scripts=None,
-                 module_vhost_extra="", static=True):
+                 module_vhost_extra="", static=True, config=None):
         self.work = tempfile.mkdtemp(prefix="wlfb", dir="/tmp")
         os.chmod(self.work, 0o755)
         self.servers = []
         self.sb = None
         try:
             self._setup(mpm, account_args, scripts or {},
-                        module_vhost_extra, static)
+                        module_vhost_extra, static, config or {})
         except BaseException:
             self.close()
             raise
 
     def _setup(self, mpm, account_args, scripts, module_vhost_extra,
-               static):
+               static, config):
         ensure_user(USER)
         self.sb = Sandbox()
+        # string settings of wlfcgi.conf ({"upload_min_rate": "200M"})
+        with open(self.sb.conf) as f:
+            text = f.read()
+        for k, v in config.items():
+            text, n = re.subn(rf'(?m)^{k} = .*;$', f'{k} = "{v}";', text)
+            if n != 1:
+                raise KeyError(k)
+        with open(self.sb.conf, "w") as f:
+            f.write(text)
         self.homes = {}
         for name in ("wlf", "stock"):
             home = self.sb.make_home(name, USER)

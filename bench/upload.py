@@ -8,20 +8,30 @@ file (stream_copy_to_stream) and answers with the byte count. PHP itself
 spools the body first (php://input), so the body is written to disk
 twice in every set-up. The set-ups (bench/hosting.py):
 
-  wlfcgi  httpd with mod_wlfcgi, account wlf
-  stock   httpd without the module, FilesMatch SetHandler, account stock
-  nginx   nginx, client_max_body_size 0, fastcgi_request_buffering off,
-          account stock
+  wlfcgi          httpd with mod_wlfcgi, account wlf
+  stock           httpd without the module, FilesMatch SetHandler,
+                  account stock
+  nginx           nginx, client_max_body_size 0,
+                  fastcgi_request_buffering off, account stock
+  nginx-buffered  the same with nginx's default, request buffering on:
+                  nginx reads the whole body (into a temporary file)
+                  before it contacts FPM
 
 Both accounts are made by fpmctl with its defaults (pm = ondemand) and
 --max-upload of the body size (post_max_size in the pool, the module's
-limit). Rounds are interleaved; each prints MiB/s, the web server's CPU
+limit). With wlfcgi.conf's default upload_min_rate (1M) the module reads
+every body over 30 MiB whole before it contacts FPM, as nginx-buffered
+does, so that no PHP worker waits for a slow client; --stream raises
+upload_min_rate so that the body is streamed, as with nginx unbuffered. Rounds are interleaved; each prints MiB/s, the web server's CPU
 seconds per GiB (user + system of all its processes), PHP's, and the
 largest web server process' RSS (sampled every 100 ms) with its growth
 over the idle value; then the medians and ratios.
 
-Usage: bench/upload.py [--size MIB] [--rounds N] [--static]
+Usage: bench/upload.py [--size MIB] [--rounds N] [--static] [--stream]
+                       [--configs wlfcgi,stock,nginx,nginx-buffered]
   --static   pm = static, max_children 8 for both accounts (tuned)
+  --stream   upload_min_rate 1G in wlfcgi.conf: the module streams bodies
+             up to 30 GiB
 Needs root and a build (make all).
 """
 import argparse
@@ -36,7 +46,7 @@ from hosting import (Hosting, cpu_seconds, loadavg, log, median, ratio,
 from wlf.php import SINK  # noqa: E402  (hosting put tests/ on the path)
 
 
-CONFIGS = ("wlfcgi", "stock", "nginx")
+CONFIGS = ("wlfcgi", "stock", "nginx", "nginx-buffered")
 
 
 def make_source(path, mib):
@@ -67,6 +77,7 @@ def main():
     ap.add_argument("--size", type=int, default=2048, help="MiB")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--static", action="store_true")
+    ap.add_argument("--stream", action="store_true")
     ap.add_argument("--configs", default=",".join(CONFIGS))
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -76,7 +87,8 @@ def main():
     limit = f"{args.size + 1024}M"
     log(f"load average at start: {loadavg()}")
     h = Hosting(account_args=("--max-upload", limit),
-                scripts={"sink.php": SINK}, static=False)
+                scripts={"sink.php": SINK}, static=False,
+                config={"upload_min_rate": "1G"} if args.stream else None)
     try:
         if args.static:
             h.tune("pm=static", "max_children=8")
@@ -88,18 +100,22 @@ def main():
         small = os.path.join(h.work, "small.bin")
         with open(small, "wb") as f:
             f.write(b"x" * 1000)
-        url = {"wlfcgi": (h.module.port, "wlf.bench"),
-               "stock": (h.stock.port, "stock.bench"),
-               "nginx": (h.nginx.port, "localhost")}
-        server = {"wlfcgi": h.module, "stock": h.stock, "nginx": h.nginx}
-        acct = {"wlfcgi": "wlf", "stock": "stock", "nginx": "stock"}
+        url = {"wlfcgi": (h.module.port, "wlf.bench", "/sink.php"),
+               "stock": (h.stock.port, "stock.bench", "/sink.php"),
+               "nginx": (h.nginx.port, "localhost", "/sink.php"),
+               "nginx-buffered": (h.nginx.port, "localhost",
+                                  "/buffered/sink.php")}
+        server = {"wlfcgi": h.module, "stock": h.stock, "nginx": h.nginx,
+                  "nginx-buffered": h.nginx}
+        acct = {"wlfcgi": "wlf", "stock": "stock", "nginx": "stock",
+                "nginx-buffered": "stock"}
 
         def put(c, path):
-            port, vhost = url[c]
+            port, vhost, script = url[c]
             r = subprocess.run(
                 ["curl", "-s", "-T", path, "-H", "Expect:", "-H",
                  f"Host: {vhost}", "-w", "\n%{http_code}",
-                 f"http://127.0.0.1:{port}/sink.php"],
+                 f"http://127.0.0.1:{port}{script}"],
                 capture_output=True, text=True, timeout=3600)
             lines = r.stdout.strip().split("\n")
             return lines[-1], lines[0]
@@ -110,7 +126,9 @@ def main():
                 sys.exit(f"{c}: {code} {got!r}")
         log(f"{args.size} MiB PUT from a file in the page cache; pm = "
             f"{h.settings('wlf')['pm']}, max_children "
-            f"{h.settings('wlf')['max_children']}")
+            f"{h.settings('wlf')['max_children']}; mod_wlfcgi "
+            + ("streams the body" if args.stream else
+               "reads the body whole first (upload_min_rate 1M)"))
         res = {c: {"mibs": [], "cpu": [], "php": [], "peak": [],
                    "grow": []} for c in configs}
         for rnd in range(1, args.rounds + 1):
@@ -138,7 +156,7 @@ def main():
                 peak = max(sampler.peak, idle)
                 r["peak"].append(peak)
                 r["grow"].append(peak - idle)
-                log(f"round {rnd}  {c:7s} {r['mibs'][-1]:7.1f} MiB/s "
+                log(f"round {rnd}  {c:14s} {r['mibs'][-1]:7.1f} MiB/s "
                     f"{t1 - t0:6.1f} s  server CPU {r['cpu'][-1]:5.2f} "
                     f"s/GiB  PHP CPU {r['php'][-1]:5.2f} s/GiB  peak RSS "
                     f"{peak} KiB (+{peak - idle})  load {loadavg()}")
@@ -147,7 +165,7 @@ def main():
         for c in configs:
             r = res[c]
             med[c] = median(r["mibs"])
-            log(f"{c:7s} {med[c]:7.1f} MiB/s  ("
+            log(f"{c:14s} {med[c]:7.1f} MiB/s  ("
                 + " / ".join(f"{x:.1f}" for x in r["mibs"])
                 + f")  server CPU {median(r['cpu']):.2f} s/GiB  PHP CPU "
                 f"{median(r['php']):.2f} s/GiB  peak RSS "
@@ -160,6 +178,9 @@ def main():
             log(f"server CPU per GiB, mod_wlfcgi / nginx : "
                 f"{ratio(median(res['wlfcgi']['cpu']), median(res['nginx']['cpu'])):.2f}"
                 "  (target <= 1.00)")
+        if "nginx-buffered" in med and "wlfcgi" in med:
+            log(f"mod_wlfcgi / nginx buffered   : "
+                f"{ratio(med['wlfcgi'], med['nginx-buffered']):.2f}")
         if "stock" in med and "wlfcgi" in med:
             log(f"mod_wlfcgi / stock SetHandler : "
                 f"{ratio(med['wlfcgi'], med['stock']):.2f}")

@@ -14,6 +14,8 @@
 #include "apr_file_io.h"
 #include "apr_strings.h"
 
+#include <sys/uio.h>
+
 #include "mod_wlfcgi_private.h"
 #include "wlf_log.h"
 
@@ -27,6 +29,10 @@ APLOG_USE_MODULE(wlfcgi);
 
 /* A body spooled in memory up to this size, in a temp file beyond it */
 #define WLF_SPOOL_MEM       (64 * 1024)
+/* How much of it is read per round (the gather filter collects what has
+ * arrived), and written to the file with one writev */
+#define WLF_SPOOL_ROUND     (512 * 1024)
+#define WLF_SPOOL_IOV       128
 
 /*
  * Hands on a body read in full by wlfcgi_spool_body(): the spooled
@@ -76,15 +82,27 @@ static apr_status_t spool_to_file(request_rec *r, apr_file_t **file,
                 APR_SUCCESS)
             return rv;
     }
+    /* one writev per round of reading, not one write per 8000 bytes */
     for (apr_bucket *e = APR_BRIGADE_FIRST(mem);
-         e != APR_BRIGADE_SENTINEL(mem); e = APR_BUCKET_NEXT(e)) {
-        const char *data;
-        apr_size_t len;
+         e != APR_BRIGADE_SENTINEL(mem);) {
+        struct iovec vec[WLF_SPOOL_IOV];
+        int n = 0;
 
-        if ((rv = apr_bucket_read(e, &data, &len, APR_BLOCK_READ)) !=
-                APR_SUCCESS ||
-            (rv = apr_file_write_full(*file, data, len, NULL)) !=
-                APR_SUCCESS)
+        for (; n < WLF_SPOOL_IOV && e != APR_BRIGADE_SENTINEL(mem);
+             e = APR_BUCKET_NEXT(e)) {
+            const char *data;
+            apr_size_t len;
+
+            if ((rv = apr_bucket_read(e, &data, &len, APR_BLOCK_READ)) !=
+                    APR_SUCCESS)
+                return rv;
+            if (len == 0)
+                continue;
+            vec[n].iov_base = (void *)data;
+            vec[n++].iov_len = len;
+        }
+        if (n && (rv = apr_file_writev_full(*file, vec, (apr_size_t)n,
+                                            NULL)) != APR_SUCCESS)
             return rv;
     }
     apr_brigade_cleanup(mem);
@@ -108,7 +126,7 @@ int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a)
         apr_off_t len = 0;
 
         rv = ap_get_brigade(r->input_filters, in, AP_MODE_READBYTES,
-                            APR_BLOCK_READ, WLF_SPOOL_MEM);
+                            APR_BLOCK_READ, WLF_SPOOL_ROUND);
         if (rv != APR_SUCCESS) {
             /* a client that went away or sent broken chunks: httpd's
              * own filter said why */
