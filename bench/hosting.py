@@ -115,6 +115,23 @@ def cpu_seconds(pid):
     return total / HZ
 
 
+def waits(pid):
+    """Voluntary context switches of every thread in the tree under pid:
+    how often its processes blocked (for data, for room, for the disk).
+    Reaped processes are not counted."""
+    total = 0
+    for p in tree(pid):
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/status") as f:
+                    for line in f:
+                        if line.startswith("voluntary_ctxt_switches:"):
+                            total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
 def rss_kib(pid):
     """Largest VmRSS among the processes of the tree under pid."""
     best = 0

@@ -23,8 +23,10 @@ limit). With wlfcgi.conf's default upload_min_rate (1M) the module reads
 every body over 30 MiB whole before it contacts FPM, as nginx-buffered
 does, so that no PHP worker waits for a slow client; --stream raises
 upload_min_rate so that the body is streamed, as with nginx unbuffered. Rounds are interleaved; each prints MiB/s, the web server's CPU
-seconds per GiB (user + system of all its processes), PHP's, and the
-largest web server process' RSS (sampled every 100 ms) with its growth
+seconds per GiB (user + system of all its processes), PHP's, how often
+per GiB each side blocked (voluntary context switches: PHP waiting for
+data, the server for room or for the client), and the largest web
+server process' RSS (sampled every 100 ms) with its growth
 over the idle value; then the medians and ratios.
 
 Usage: bench/upload.py [--size MIB] [--rounds N] [--static] [--stream]
@@ -42,7 +44,7 @@ import threading
 import time
 
 from hosting import (Hosting, cpu_seconds, loadavg, log, median, ratio,
-                     rss_kib)
+                     rss_kib, waits)
 from wlf.php import SINK  # noqa: E402  (hosting put tests/ on the path)
 
 
@@ -130,7 +132,7 @@ def main():
             + ("streams the body" if args.stream else
                "reads the body whole first (upload_min_rate 1M)"))
         res = {c: {"mibs": [], "cpu": [], "php": [], "peak": [],
-                   "grow": []} for c in configs}
+                   "grow": [], "sw": [], "pw": []} for c in configs}
         for rnd in range(1, args.rounds + 1):
             for c in configs:
                 spid = server[c].pid
@@ -139,10 +141,12 @@ def main():
                 sampler = RssSampler(spid)
                 sampler.start()
                 c0, p0 = cpu_seconds(spid), cpu_seconds(fpm)
+                w0, v0 = waits(spid), waits(fpm)
                 t0 = time.monotonic()
                 code, got = put(c, src)
                 t1 = time.monotonic()
                 c1, p1 = cpu_seconds(spid), cpu_seconds(fpm)
+                w1, v1 = waits(spid), waits(fpm)
                 sampler.stop = True
                 sampler.join()
                 if code != "200" or got != str(size):
@@ -153,12 +157,15 @@ def main():
                 r["mibs"].append(args.size / (t1 - t0))
                 r["cpu"].append((c1 - c0) / gib)
                 r["php"].append((p1 - p0) / gib)
+                r["sw"].append((w1 - w0) / gib)
+                r["pw"].append((v1 - v0) / gib)
                 peak = max(sampler.peak, idle)
                 r["peak"].append(peak)
                 r["grow"].append(peak - idle)
                 log(f"round {rnd}  {c:14s} {r['mibs'][-1]:7.1f} MiB/s "
                     f"{t1 - t0:6.1f} s  server CPU {r['cpu'][-1]:5.2f} "
-                    f"s/GiB  PHP CPU {r['php'][-1]:5.2f} s/GiB  peak RSS "
+                    f"s/GiB  PHP CPU {r['php'][-1]:5.2f} s/GiB  waits/GiB "
+                    f"server {r['sw'][-1]:.0f} PHP {r['pw'][-1]:.0f}  peak RSS "
                     f"{peak} KiB (+{peak - idle})  load {loadavg()}")
         log(f"\n== medians over {args.rounds} rounds")
         med = {}
@@ -168,7 +175,8 @@ def main():
             log(f"{c:14s} {med[c]:7.1f} MiB/s  ("
                 + " / ".join(f"{x:.1f}" for x in r["mibs"])
                 + f")  server CPU {median(r['cpu']):.2f} s/GiB  PHP CPU "
-                f"{median(r['php']):.2f} s/GiB  peak RSS "
+                f"{median(r['php']):.2f} s/GiB  waits/GiB server "
+                f"{median(r['sw']):.0f} PHP {median(r['pw']):.0f}  peak RSS "
                 f"{median(r['peak']):.0f} KiB, growth max "
                 f"{max(r['grow'])} KiB")
         log("")
