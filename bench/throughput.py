@@ -9,7 +9,8 @@ MPM settings (--mpm: "bench" = mpm_event, 2 processes x 32 threads, all
 started; "debian" = the distribution's mpm_event.conf). The script is
 <?php echo 'ok'; and the static file holds 2 bytes.
 
-Two phases, each with its rounds interleaved over the set-ups:
+Two phases, each with its rounds interleaved over the set-ups (each
+round starts with the next one):
 
   default  the accounts as `fpmctl add-account` makes them (pm = ondemand,
            max_children 5); nginx with a plain fastcgi_pass (a new
@@ -82,7 +83,10 @@ def run_phase(h, name, configs, args):
         wrk(f"http://127.0.0.1:{srv.port}{path}", host, 2)
     res = {c: {"rps": [], "ws": [], "php": [], "cli": []} for c in configs}
     for rnd in range(1, args.rounds + 1):
-        for c in configs:
+        # each round starts with the next set-up: none always runs right
+        # after the same one
+        k = (rnd - 1) % len(configs)
+        for c in configs[k:] + configs[:k]:
             srv, host, path = url[c]
             fpm = h.fpm_master(pool[c]) if pool[c] else None
             samples = []

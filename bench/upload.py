@@ -22,7 +22,7 @@ Both accounts are made by fpmctl with its defaults (pm = ondemand) and
 limit). With wlfcgi.conf's default upload_min_rate (1M) the module reads
 every body over 30 MiB whole before it contacts FPM, as nginx-buffered
 does, so that no PHP worker waits for a slow client; --stream raises
-upload_min_rate so that the body is streamed, as with nginx unbuffered. Rounds are interleaved; each prints MiB/s, the web server's CPU
+upload_min_rate so that the body is streamed, as with nginx unbuffered. Rounds are interleaved (each starts with the next set-up); each prints MiB/s, the web server's CPU
 seconds per GiB (user + system of all its processes), PHP's, how often
 per GiB each side blocked (voluntary context switches: PHP waiting for
 data, the server for room or for the client), and the largest web
@@ -134,7 +134,10 @@ def main():
         res = {c: {"mibs": [], "cpu": [], "php": [], "peak": [],
                    "grow": [], "sw": [], "pw": []} for c in configs}
         for rnd in range(1, args.rounds + 1):
-            for c in configs:
+            # each round starts with the next set-up: none always runs
+            # right after the same one
+            k = (rnd - 1) % len(configs)
+            for c in configs[k:] + configs[:k]:
                 spid = server[c].pid
                 fpm = h.fpm_master(acct[c])
                 idle = rss_kib(spid)
