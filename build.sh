@@ -30,6 +30,11 @@ DEB_PKGS=(
     valgrind python3-prometheus-client
     # package (rpm/build-rpm.sh, tests/integration/test_packaging.py)
     rpm rpmlint elfutils file bzip2 checkpolicy semodule-utils logrotate
+    # real applications (tests/integration/test_apps.py): their files are
+    # copied into test accounts; mariadb-server-core has the server
+    # without a service; php (with php-fpm present) keeps wordpress from
+    # pulling in libapache2-mod-php
+    wordpress dokuwiki mariadb-server-core php
 )
 RPM_PKGS=(
     gcc make pkgconf-pkg-config httpd httpd-devel apr-devel apr-util-devel
@@ -39,6 +44,8 @@ RPM_PKGS=(
     systemd ShellCheck cppcheck procps-ng rpm-build rpmlint
     systemd-rpm-macros elfutils file bzip2 checkpolicy policycoreutils
     selinux-policy-devel logrotate
+    wordpress dokuwiki mariadb-server php-mysqlnd php-gd php-xml
+    php-mbstring php-intl
 )
 
 deps() {
@@ -55,6 +62,11 @@ deps() {
         [ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
         say "installing: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
+        # dokuwiki would enable a site in the system's apache2 config
+        printf '%s\n' \
+            'dokuwiki dokuwiki/system/configure-webserver multiselect ' \
+            'dokuwiki dokuwiki/system/restart-webserver boolean false' |
+            debconf-set-selections
         apt-get update -q >/dev/null
         # services must not start from package scripts (no init here)
         apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -95,7 +95,7 @@ def main():
                      "min %.0f, max %.0f ms; target <= 500 ms"
                      % (ms(min(times)), ms(max(times)))))
         for i in range(args.samples):
-            sb.fpmctl("remove-account", f"s{i:03d}", "--purge")
+            sb.fpmctl("remove-account", f"s{i:03d}", "--purge", "--yes")
 
         # 2. 200 accounts, one after the other
         avail0 = mem_available_kib()

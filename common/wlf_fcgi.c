@@ -599,3 +599,28 @@ int wlf_fpm_status_fetch(const char *sock_path, const char *path,
     return wlf_fail(err, "socket", "%s: status page answered %d without a "
                     "pool line", sock_path, status);
 }
+
+int wlf_fpm_time_iso8601(const char *fpm, char *out, size_t len)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char mon[4], sign;
+    int day, year, h, m, sec, off, n = 0;
+    const char *found;
+
+    if (len)
+        out[0] = '\0';
+    if (sscanf(fpm, "%2d/%3[A-Za-z]/%4d:%2d:%2d:%2d %c%4d%n", &day, mon,
+               &year, &h, &m, &sec, &sign, &off, &n) != 8 ||
+        fpm[n] != '\0' || (sign != '+' && sign != '-') ||
+        (found = strstr(months, mon)) == NULL ||
+        (found - months) % 3 != 0 || strlen(mon) != 3)
+        return -1;
+    if ((size_t)snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+                         year, (int)(found - months) / 3 + 1, day, h, m, sec,
+                         sign, off / 100, off % 100) >= len) {
+        if (len)
+            out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}

@@ -141,6 +141,13 @@ typedef struct {
  * least the pool line was found, else -1. */
 int wlf_fpm_status_parse(const char *text, size_t len, wlf_fpm_status *st);
 
+/*
+ * php-fpm's "start time" ("03/Dec/2026:10:42:29 +0000", its access log
+ * format) as ISO 8601 ("2026-12-03T10:42:29+00:00") into out. Returns 0,
+ * or -1 (out empty) when fpm is not in that form.
+ */
+int wlf_fpm_time_iso8601(const char *fpm, char *out, size_t len);
+
 /* Fetch and parse `path` (php-fpm's pm.status_path). */
 int wlf_fpm_status_fetch(const char *sock_path, const char *path,
                          int timeout_ms, wlf_fpm_status *st, wlf_err *err);

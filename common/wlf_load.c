@@ -61,6 +61,102 @@ static int settings_from_group(const config_setting_t *group,
 typedef int (*parse_fn)(const config_t *lc, const char *where, void *out,
                         const void *ctx, wlf_err *err);
 
+/*
+ * libconfig reports a syntax error on the line where it noticed it: for a
+ * quote left open, the line of the next quote; for a bracket left open,
+ * past the end of the file. Admins look for the line they got wrong, so
+ * these two are found by a scan of our own (no string of these files
+ * spans lines); anything else keeps libconfig's line, but never one past
+ * the last line with text. Returns the line; *why is set to a better
+ * message where the scan found one.
+ */
+static int syntax_error_line(const char *text, int reported,
+                             const char **why)
+{
+    int line = 1, last_text = 1, depth = 0, open_line[64];
+    char open_char[64];
+    static char msg[64];
+    const char *p = text;
+
+    *why = NULL;
+    while (*p) {
+        char c = *p;
+        if (c == '\n') {
+            line++;
+            p++;
+            continue;
+        }
+        if (c != ' ' && c != '\t' && c != '\r')
+            last_text = line;
+        if (c == '#' || (c == '/' && p[1] == '/')) {
+            p += strcspn(p, "\n");
+            continue;
+        }
+        if (c == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            for (const char *q = p; *q && (end == NULL || q < end); q++)
+                line += *q == '\n';
+            p = end ? end + 2 : p + strlen(p);
+            continue;
+        }
+        if (c == '"') {
+            for (p++; *p && *p != '"' && *p != '\n'; p++)
+                if (*p == '\\' && p[1] && p[1] != '\n')
+                    p++;
+            if (*p != '"') {
+                *why = "the string that starts here is not closed on its "
+                       "line (a \" missing?)";
+                return line;
+            }
+            p++;
+            continue;
+        }
+        if (c == '{' || c == '(' || c == '[') {
+            if (depth < 64) {
+                open_char[depth] = c;
+                open_line[depth] = line;
+            }
+            depth++;
+        }
+        else if (c == '}' || c == ')' || c == ']') {
+            char want = c == '}' ? '{' : c == ')' ? '(' : '[';
+            if (depth == 0 || (depth <= 64 && open_char[depth - 1] != want)) {
+                snprintf(msg, sizeof(msg), "unexpected '%c'", c);
+                *why = msg;
+                return line;
+            }
+            depth--;
+        }
+        p++;
+    }
+    if (depth > 0 && depth <= 64) {
+        snprintf(msg, sizeof(msg), "'%c' is not closed",
+                 open_char[depth - 1]);
+        *why = msg;
+        return open_line[depth - 1];
+    }
+    return reported > last_text ? last_text : reported;
+}
+
+/* The whole of a small file, or NULL. */
+static char *read_small_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf;
+    size_t n;
+
+    if (f == NULL)
+        return NULL;
+    if ((buf = malloc(1 << 20)) == NULL) {
+        fclose(f);
+        return NULL;
+    }
+    n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
 static int with_libconfig(const char *path, const char *text,
                           const char *where, parse_fn fn, void *out,
                           const void *ctx, wlf_err *err)
@@ -82,9 +178,17 @@ static int with_libconfig(const char *path, const char *text,
         rc = config_read_string(&lc, text);
     }
     if (rc != CONFIG_TRUE) {
-        wlf_fail(err, where, "line %d: %s", config_error_line(&lc),
-                 config_error_text(&lc) ? config_error_text(&lc)
-                                        : "syntax error");
+        char *copy = path ? read_small_file(path) : NULL;
+        const char *src = path ? copy : text, *why = NULL;
+        int line = config_error_line(&lc);
+
+        if (src)
+            line = syntax_error_line(src, line, &why);
+        if (why == NULL)
+            why = config_error_text(&lc) ? config_error_text(&lc)
+                                         : "syntax error";
+        wlf_fail(err, where, "line %d: %s", line, why);
+        free(copy);
         config_destroy(&lc);
         return -1;
     }
@@ -719,11 +823,12 @@ int wlf_account_files(const wlf_config *cfg, char ***names, size_t *n,
     return 0;
 }
 
-static int add_load_error(wlf_account_list *list, const char *file,
-                          const char *msg)
+static int add_load_error(wlf_account_list *list, const char *name,
+                          const char *file, const char *msg)
 {
     wlf_load_error e, *n;
 
+    wlf_copy(e.name, sizeof(e.name), name);
     if (wlf_strdup_pair(file, msg, &e.file, &e.msg) < 0)
         return -1;
     n = realloc(list->errors, (list->n_errors + 1) * sizeof(*n));
@@ -777,12 +882,13 @@ static int load_into(const wlf_config *cfg, const char *name,
 
     wlf_path_account_file(cfg, name, path, sizeof(path));
     if (wlf_account_load(cfg, path, &acct, &e) < 0)
-        return add_load_error(list, path, wlf_err_line(&e, msg, sizeof(msg)));
+        return add_load_error(list, name, path,
+                              wlf_err_line(&e, msg, sizeof(msg)));
     if ((owner = domain_clash(list, &acct, &domain)) != NULL) {
         snprintf(msg, sizeof(msg), "domain '%s' of account '%s' is "
                  "already owned by account '%s'; account '%s' skipped",
                  domain, acct.name, owner->name, acct.name);
-        if (add_load_error(list, path, msg) == 0 &&
+        if (add_load_error(list, name, path, msg) == 0 &&
             add_account(&list->skipped, &list->n_skipped, &acct) == 0)
             return 0;
     }

@@ -840,6 +840,44 @@ const wlf_account *wlf_accounts_find_domain(const wlf_account_list *list,
     return NULL;
 }
 
+/* The i-th account of list with `changed` in place of its namesake;
+ * i == list->n: `changed` itself when the list has no such account. */
+static const wlf_account *shadow_item(const wlf_account_list *list,
+                                      const wlf_account *changed, size_t i,
+                                      int changed_listed)
+{
+    if (i == list->n)
+        return changed && !changed_listed ? changed : NULL;
+    if (changed && strcmp(list->items[i].name, changed->name) == 0)
+        return changed;
+    return &list->items[i];
+}
+
+void wlf_accounts_shadowed(const wlf_account_list *list,
+                           const wlf_account *changed, wlf_shadow_fn fn,
+                           void *arg)
+{
+    int listed = changed && wlf_accounts_find(list, changed->name) != NULL;
+
+    for (size_t i = 0; i <= list->n; i++) {
+        const wlf_account *b = shadow_item(list, changed, i, listed);
+        for (size_t d = 0; b && d < b->n_domains; d++) {
+            const char *domain = b->domains[d];
+            if (domain[0] == '*')
+                continue;
+            for (size_t j = 0; j <= list->n; j++) {
+                const wlf_account *a = shadow_item(list, changed, j, listed);
+                if (a == NULL || a == b || strcmp(a->name, b->name) == 0)
+                    continue;
+                for (size_t w = 0; w < a->n_domains; w++)
+                    if (a->domains[w][0] == '*' &&
+                        wlf_domain_matches(a->domains[w], domain))
+                        fn(b, domain, a, a->domains[w], arg);
+            }
+        }
+    }
+}
+
 const wlf_account *wlf_accounts_match_host(const wlf_account_list *list,
                                            const char *host)
 {

@@ -202,6 +202,7 @@ int wlf_account_effective(const wlf_config *cfg, const wlf_account *acct,
 /* ---- the list of all accounts (wlf_accounts_load() fills it) ---- */
 
 typedef struct {
+    char name[WLF_NAME_MAX + 1];    /* the file's NAME (NAME.conf) */
     char *file;
     char *msg;
 } wlf_load_error;
@@ -228,6 +229,22 @@ const wlf_account *wlf_accounts_find_domain(const wlf_account_list *list,
  * NULL if none. Exact matches win over wildcards. */
 const wlf_account *wlf_accounts_match_host(const wlf_account_list *list,
                                            const char *host);
+
+/*
+ * Every exact domain of one account that a wildcard of another account
+ * also matches ("foo.shop.example" of b inside "*.shop.example" of a):
+ * fn(owner, domain, wild_owner, wildcard, arg) for each, in list order.
+ * The exact name wins (wlf_accounts_match_host), but httpd hands a
+ * request to the first vhost whose name matches, so the vhost order
+ * must agree. `changed` (may be NULL) stands in for the list's account
+ * of its name, or is added: what a change would make.
+ */
+typedef void (*wlf_shadow_fn)(const wlf_account *owner, const char *domain,
+                              const wlf_account *wild_owner,
+                              const char *wildcard, void *arg);
+void wlf_accounts_shadowed(const wlf_account_list *list,
+                           const wlf_account *changed, wlf_shadow_fn fn,
+                           void *arg);
 
 /* ---- lists of strings ---- */
 

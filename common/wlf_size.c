@@ -31,6 +31,12 @@ int wlf_size_parse(const char *text, const char *field, long long *bytes,
     }
     if (shift && (*p == 'i' || *p == 'I') && (p[1] == 'B' || p[1] == 'b'))
         p += 2;
+    else if (shift && (*p == 'B' || *p == 'b') && p[1] == '\0')
+        /* "8MB": 8 MiB here, 8 bytes to PHP (it ignores what follows the
+         * M), 8 000 000 to a disk vendor: refused rather than guessed */
+        return wlf_fail(err, field, "'%.40s' is ambiguous: sizes are "
+                        "binary, write %.*s or %.*siB", text,
+                        (int)(p - text), text, (int)(p - text), text);
     else if (*p == 'B' || *p == 'b')
         p++;
     if (*p != '\0')

@@ -1,9 +1,10 @@
 /*
  * wlf_size.h - byte sizes as admins write them: "512", "64K", "8M", "3G", "1T".
  *
- * Suffixes are binary (K = 1024) and case-insensitive; an optional trailing
- * "B" or "iB" is accepted ("8MB", "8MiB"). Anything else is rejected, as are
- * negative numbers and values that do not fit in 63 bits.
+ * Suffixes are binary (K = 1024) and case-insensitive; "iB" may follow
+ * them ("8MiB") and "B" a plain number ("512B"). "8MB" is refused as
+ * ambiguous (PHP reads it as 8 bytes), as is anything else, negative
+ * numbers and values that do not fit in 63 bits.
  */
 #ifndef WLF_SIZE_H
 #define WLF_SIZE_H

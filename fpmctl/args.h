@@ -1,11 +1,12 @@
 /*
  * args.h - command-line parsing for fpmctl, kept pure for unit tests.
  *
- *   fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] COMMAND [ARGS]
+ *   fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] [-y] COMMAND [ARGS]
  *
- * The flag-type global options (--json, --dry-run, -q, -v) are also
- * accepted after the command name, as admins type them there; -c only
- * before it. Each command then parses its own options with fpm_args_parse().
+ * The global options (-c FILE, --json, --dry-run, -q, -v, -y) are also
+ * accepted after the command name, as admins type them there. Each
+ * command then parses its own options with fpm_args_parse(). Mistyped
+ * commands and options get the nearest known one as a hint.
  */
 #ifndef FPM_ARGS_H
 #define FPM_ARGS_H
@@ -20,6 +21,7 @@ typedef struct {
     int dry_run;
     int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
     int help;               /* -h / --help */
+    int yes;                /* -y / --yes: no questions, go ahead */
     int version;
     int list_commands;      /* hidden, for the docs tests: the command */
     int list_settings;      /* table, the settings table, the keys of */
@@ -34,11 +36,24 @@ typedef struct {
 int fpm_globals_parse(int argc, char **argv, fpm_globals *g, wlf_err *err);
 
 /*
- * Take --json, --dry-run, -q/--quiet, -v/--verbose and -h/--help out of a
- * command's arguments (argv[1..argc), up to a "--"), setting them in g.
- * argv is compacted in place; returns the new argc.
+ * Take -c FILE, --json, --dry-run, -q/--quiet, -v/--verbose, -y/--yes and
+ * -h/--help
+ * out of a command's arguments (argv[1..argc), up to a "--"), setting them
+ * in g. argv is compacted in place; returns the new argc, or -1 with err
+ * set.
  */
 int fpm_globals_extract(int argc, char **argv, fpm_globals *g, wlf_err *err);
+
+/* Longest word fpm_nearest() compares; most options a command has. */
+#define FPM_NEAREST_MAX 40
+#define FPM_MAX_OPTS 16
+
+/*
+ * The candidate (NULL-terminated list) `word` most likely meant: one at
+ * most 2 edits away (fewer than half of word's length), else the only one
+ * that starts with word; NULL when none is close.
+ */
+const char *fpm_nearest(const char *word, const char *const *candidates);
 
 typedef struct {
     const char *name;       /* long name without "--" */

@@ -57,7 +57,9 @@ const char cmd_remove_account_help[] =
     "Without --purge those stay, and the name cannot be given to a new\n"
     "account until they are gone: add-account refuses it. For a name that\n"
     "was removed that way, remove-account NAME --purge deletes them.\n"
-    "The account's home directory is never touched.\n";
+    "The account's home directory is never touched. A running account's\n"
+    "sites stop serving PHP: that is said and asked first on a terminal;\n"
+    "scripts add -y (--yes), without which nothing is changed (exit 2).\n";
 
 enum { OPT_USER, OPT_GROUP, OPT_HOME, OPT_DOMAIN, OPT_MAX_CHILDREN,
        OPT_MAX_UPLOAD, OPT_PHP };
@@ -209,6 +211,7 @@ int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
     }
     if (fpm_check_domains(ctx, &acct, &err) < 0)
         goto invalid;
+    fpm_warn_shadowed(ctx, &acct, NULL);
 
     wlf_path_socket(&ctx->cfg, name, sock, sizeof(sock));
     if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {
@@ -230,6 +233,7 @@ int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
         /* none of it existed before: leave the name as clean as it was */
         fpm_purge_account_data(&ctx->cfg, name, &e2);
+        fpm_drain_forget(ctx, name);
         goto out;
     }
     fpm_say(ctx, "%s: added (user %s, php %s, socket %s, pid %ld)", name,
@@ -311,12 +315,35 @@ static int remove_leftovers(fpm_ctx *ctx, const char *name, int purge,
         if (fpm_slot_remove(&s, &err) < 0)
             rc = fpm_report(&err, FPM_EXIT_FAILED);
     }
+    fpm_drain_forget(ctx, name);
     if (fpm_purge_account_data(&ctx->cfg, name, &err) < 0)
         return fpm_report(&err, FPM_EXIT_FAILED);
     if (rc == FPM_EXIT_OK)
         fpm_say(ctx, "%s: purged what a removed account left: %s", name,
                 what);
     return rc;
+}
+
+/* A running account's sites stop serving PHP: say so, ask (or -y) */
+static int confirm_removal(fpm_ctx *ctx, const char *name,
+                           const wlf_account *acct)
+{
+    fpm_probe p;
+    char what[1400], doms[1000] = "";
+    size_t off = 0;
+
+    fpm_instance_probe(&ctx->cfg, name, 0, &p);
+    if (p.state != FPM_RUNNING)
+        return FPM_EXIT_OK;
+    for (size_t i = 0; acct && i < acct->n_domains && off < sizeof(doms);
+         i++)
+        off += (size_t)snprintf(doms + off, sizeof(doms) - off, "%s%s",
+                                i ? ", " : "", acct->domains[i]);
+    snprintf(what, sizeof(what), "is running (slot %c, pid %ld)%s%s; "
+             "remove-account stops it, and %s PHP requests fail (503, after "
+             "httpd's next graceful restart 500)", p.slot, (long)p.pid,
+             doms[0] ? " for " : "", doms, doms[0] ? "their" : "its");
+    return fpm_confirm(ctx, name, what, "Remove it?");
 }
 
 int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
@@ -362,6 +389,9 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
                 "directories and its logs" : "");
         goto out;
     }
+    if ((rc = confirm_removal(ctx, name, loaded ? &acct : NULL)) !=
+        FPM_EXIT_OK)
+        goto out;
     if (fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
                                                      loaded ? &acct : NULL),
                          &was_running, &err) < 0) {
@@ -392,6 +422,7 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
         if (fpm_slot_remove(&s, &err) < 0)
             rc = fpm_report(&err, FPM_EXIT_FAILED);
     }
+    fpm_drain_forget(ctx, name);
     if (purge && fpm_purge_account_data(&ctx->cfg, name, &err) < 0)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
     if (rc == FPM_EXIT_OK)

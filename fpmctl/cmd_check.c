@@ -483,18 +483,21 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
     int have_httpd_gid = 0;
     char p[PATH_MAX];
     struct stat st;
-
+    const char **ops;
+    size_t n_ops;
+    int rc;
     char how[700];
     int enforced;
 
     memset(&c, 0, sizeof(c));
     c.ctx = ctx;
-    if (argc > 1)
-        return fpm_usage_error(cmd_check_usage, "unexpected argument "
-                               "'%.40s'", argv[1]);
+    if ((rc = fpm_operands(argc, argv, cmd_check_usage, 0, &ops, &n_ops)))
+        return rc;
+    free(ops);
     enforced = fpm_limits_describe(ctx, how, sizeof(how));
     if (ctx->json) {
         jw_obj(&c.w);
+        jw_kint(&c.w, "schema", FPM_JSON_SCHEMA);
         jw_key(&c.w, "limits");
         jw_obj(&c.w);
         jw_kbool(&c.w, "enforced", enforced);
@@ -534,7 +537,8 @@ int cmd_check(fpm_ctx *ctx, int argc, char **argv)
         memset(&list, 0, sizeof(list));
     }
     for (size_t i = 0; i < list.n_errors; i++)
-        problem(&c, NULL, "%s", fpm_load_error_text(&list.errors[i]));
+        problem(&c, list.errors[i].name, "%s",
+                fpm_load_error_text(&list.errors[i]));
     for (size_t i = 0; i < list.n; i++)
         check_account(&c, &list, &list.items[i], httpd_gid,
                       have_httpd_gid);

@@ -20,8 +20,10 @@ const char cmd_rebuild_help[] =
     "whose files changed are reloaded (the same way as `reload`); stopped\n"
     "accounts only get their files rewritten. Also re-creates missing\n"
     "per-account directories, and puts the accounts' limits (cpu, memory,\n"
-    "tasks, io_weight) into force for running instances. On a terminal each account is shown as\n"
-    "[i/n] NAME: what happened; otherwise only changes are printed.\n";
+    "tasks, io_weight) into force for running instances. On a terminal\n"
+    "each account is shown as [i/n] NAME: what happened; otherwise only\n"
+    "changes are printed, and \"nothing to change\" when there are none\n"
+    "(also with --dry-run).\n";
 
 static int apply_limits(fpm_ctx *ctx, const wlf_account *acct,
                         wlf_err *err)
@@ -43,6 +45,7 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
     wlf_err err;
     int rc, worst = FPM_EXIT_OK;
     size_t reloaded = 0, updated = 0, unchanged = 0, failed = 0;
+    size_t would = 0;
 
     if ((rc = fpm_targets_from_args(ctx, argc, argv, cmd_rebuild_usage,
                                     &names, &n_names)))
@@ -67,10 +70,12 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
                 snprintf(what, sizeof(what), "unchanged");
                 changed = 0;
             }
-            else
+            else {
                 snprintf(what, sizeof(what), "%s",
                          probe.state == FPM_RUNNING ? "would reload"
                          : "would rewrite its files (not running)");
+                would++;
+            }
         }
         else if (fpm_account_apply(ctx, &acct, 0, &res, &err) < 0) {
             fpm_error("[%zu/%zu] %s: failed; %s", i + 1, n_names, names[i],
@@ -120,7 +125,11 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
             fpm_say(ctx, "%s: %s", names[i], what);
         wlf_account_free(&acct);
     }
-    if (ctx->tty && n_names > 1 && !ctx->dry_run)
+    if (n_names == 0)
+        fpm_say(ctx, "rebuild: no accounts");
+    else if (failed == 0 && reloaded + updated + would == 0)
+        fpm_say(ctx, "rebuild: nothing to change");
+    else if (ctx->tty && n_names > 1 && !ctx->dry_run)
         fpm_say(ctx, "rebuild: %zu reloaded, %zu updated, %zu unchanged, "
                 "%zu failed", reloaded, updated, unchanged, failed);
     wlf_strlist_free(names, n_names);

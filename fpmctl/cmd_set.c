@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "fpmctl.h"
+#include "instance.h"
 #include "ops.h"
 #include "resources.h"
 #include "setkeys.h"
@@ -46,7 +47,9 @@ const char cmd_set_help[] =
     "                            included (1G); 0 = no limit\n"
     "  tasks=N                   processes + threads; 0 = no limit\n"
     "  io_weight=N               disk time share, 1-10000; 0 = not set\n"
-    "  domains=a.example,b.example   the complete list (\"\" for none)\n"
+    "  domains=a.example,b.example   the complete list (\"\" for none);\n"
+    "                            taking names from a running account is\n"
+    "                            asked first (-y for scripts)\n"
     "  home=/path                base of open_basedir; must exist\n"
     "  php_admin.KEY=VALUE       an extra php_admin_value (KEY from\n"
     "                            php_admin_allowed); empty VALUE removes it;\n"
@@ -60,6 +63,8 @@ const char cmd_set_help[] =
     "                            (security.limit_extensions)\n\n"
     "KEY=default resets a setting to the global default of wlfcgi.conf;\n"
     "KEY=off does too, except for on/off settings, where it means off.\n"
+    "The value an account has from the default stores no override. SIZE\n"
+    "counts in powers of 1024: 8M or 8MiB (8MB is refused as ambiguous).\n"
     "user and group cannot be changed. A change that needs no new instance\n"
     "(domains) only rewrites the account file. httpd reads accounts when it\n"
     "starts: it sees changes of domains, max_upload, upload_ceiling, pm,\n"
@@ -107,6 +112,37 @@ static int module_sees(const wlf_config *cfg, const wlf_account *a,
     wlf_settings_free(&ea);
     wlf_settings_free(&eb);
     return differ;
+}
+
+/* Domains a running account loses: their vhosts lose its PHP at httpd's
+ * next graceful restart. Say so, ask (or -y). */
+static int confirm_unmapping(fpm_ctx *ctx, const wlf_account *old,
+                             const wlf_account *acct)
+{
+    char gone[1000] = "", what[1400];
+    size_t off = 0, n = 0;
+    fpm_probe p;
+
+    for (size_t i = 0; i < old->n_domains && off < sizeof(gone); i++) {
+        int kept = 0;
+        for (size_t j = 0; j < acct->n_domains; j++)
+            kept |= strcmp(old->domains[i], acct->domains[j]) == 0;
+        if (!kept) {
+            off += (size_t)snprintf(gone + off, sizeof(gone) - off, "%s%s",
+                                    n ? ", " : "", old->domains[i]);
+            n++;
+        }
+    }
+    if (n == 0)
+        return FPM_EXIT_OK;
+    fpm_instance_probe(&ctx->cfg, acct->name, 0, &p);
+    if (p.state != FPM_RUNNING)
+        return FPM_EXIT_OK;
+    snprintf(what, sizeof(what), "%s will no longer be %s's: after httpd's "
+             "next graceful restart %s PHP requests fail (500) unless "
+             "another account takes %s", gone, acct->name,
+             n > 1 ? "their" : "its", n > 1 ? "them" : "it");
+    return fpm_confirm(ctx, acct->name, what, "Change the domains?");
 }
 
 int cmd_set(fpm_ctx *ctx, int argc, char **argv)
@@ -191,6 +227,9 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         rc = FPM_EXIT_OK;
         goto out;
     }
+    fpm_warn_shadowed(ctx, &acct, &old);
+    if ((rc = confirm_unmapping(ctx, &old, &acct)) != FPM_EXIT_OK)
+        goto out;
     if (ctx->dry_run) {
         fpm_say(ctx, "%s: would change %s%s", name, diff,
                 fpm_account_up_to_date(ctx, &acct) ? ""

@@ -2,10 +2,11 @@
  * cmd_show.c - fpmctl list, show and status: what accounts there are, how
  * they are configured, and how their instances are doing.
  *
- * The --json objects share stable fields: name, user, group, home,
- * domains, socket, slot, state, pid, max_children, max_upload (bytes),
- * php and suspended. show adds every effective setting, status what the
- * pool's own status page says.
+ * The --json objects share stable fields: schema (FPM_JSON_SCHEMA), name,
+ * user, group, home, domains, socket, slot, state, pid, max_children,
+ * max_upload (bytes), max_upload_text, php and suspended. show adds every
+ * effective setting (typed values), status what the pool's own status
+ * page says (its start time in ISO 8601). fpmctl(8) documents them.
  */
 #include <limits.h>
 #include <pwd.h>
@@ -27,11 +28,12 @@ const char cmd_list_usage[] = "list";
 const char cmd_list_help[] =
     "List every account with its state (from pid files and /proc; use\n"
     "status to ask the instances themselves), user, PHP version, limits\n"
-    "and domains. Account files that do not load are reported on stderr\n"
-    "and make list exit 1. With --json: an array of objects with the\n"
-    "fields name, user, group, home, domains, socket, slot, state, pid,\n"
-    "max_children, max_upload (bytes), php and suspended (null, or since\n"
-    "and reason).\n";
+    "and domains. An account whose file does not load is listed as broken\n"
+    "(the reason on stderr) and makes list exit 1. Without accounts it says\n"
+    "so. With --json: an array of objects with the fields name, user,\n"
+    "group, home, domains, socket, slot, state, pid, max_children,\n"
+    "max_upload (bytes), php and suspended (null, or since and reason); a\n"
+    "broken one has name, state, file and error.\n";
 
 const char cmd_show_usage[] = "show NAME";
 const char cmd_show_help[] =
@@ -41,7 +43,7 @@ const char cmd_show_help[] =
     "settings, env entries and extensions, and the timeouts derived from\n"
     "them. --json gives the same as one object (the fields of list, plus\n"
     "settings, overrides, php_admin, php_value, env, extensions, timeouts,\n"
-    "files).\n";
+    "files; fpmctl(8) describes them).\n";
 
 const char cmd_status_usage[] = "status [--openmetrics] [NAME...]";
 const char cmd_status_help[] =
@@ -57,14 +59,16 @@ const char cmd_status_help[] =
     "States: running; stopped; dead\n"
     "(pid file but no master, or the socket refuses); unresponsive (the\n"
     "master lives but did not answer within 3 s); suspended (fpmctl\n"
-    "suspend). Exit 0 when every listed instance is running or suspended,\n"
+    "suspend); broken (the account file does not load: the reason\n"
+    "follows). Exit 0 when every listed instance is running or suspended,\n"
     "1 otherwise, 3 for an unknown NAME.\n";
 
 static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
                         const wlf_settings *eff, const fpm_probe *p)
 {
-    char sock[PATH_MAX];
+    char sock[PATH_MAX], size[32];
 
+    jw_kint(w, "schema", FPM_JSON_SCHEMA);
     jw_kstr(w, "name", acct->name);
     jw_kstr(w, "user", acct->user);
     jw_kstr(w, "group", acct->group);
@@ -90,6 +94,8 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
         jw_null(w);
     jw_kint(w, "max_children", eff->num[WLF_S_MAX_CHILDREN]);
     jw_kint(w, "max_upload", eff->num[WLF_S_MAX_UPLOAD]);
+    jw_kstr(w, "max_upload_text", wlf_size_format(eff->num[WLF_S_MAX_UPLOAD],
+                                                  size, sizeof(size)));
     jw_kstr(w, "php", eff->str[WLF_S_PHP]);
     jw_key(w, "suspended");
     if (wlf_account_is_suspended(acct)) {
@@ -111,6 +117,27 @@ static const char *suspension(const wlf_account *acct, char *buf,
     return buf;
 }
 
+/* A setting's value as JSON: a number (sizes in bytes, cpu in percent of
+ * one core), true/false, or a string (choices, the PHP version). */
+static void json_setting(jw *w, const wlf_settings *s, int id)
+{
+    char buf[64];
+
+    switch (wlf_setting_defs[id].type) {
+    case WLF_T_INT:
+    case WLF_T_SIZE:
+    case WLF_T_PERCENT:         /* of one CPU core */
+        jw_int(w, s->num[id]);
+        break;
+    case WLF_T_BOOL:
+        jw_bool(w, s->num[id] != 0);
+        break;
+    case WLF_T_CHOICE:
+    case WLF_T_STRING:
+        jw_str(w, wlf_setting_format(s, id, buf, sizeof(buf)));
+        break;
+    }
+}
 
 /* ---- limits and usage ---- */
 
@@ -260,63 +287,95 @@ static void join_domains(const wlf_account *acct, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
+/* An account file that does not load: listed as broken, not left out. */
+static void list_broken(const fpm_ctx *ctx, jw *w, const wlf_load_error *e)
+{
+    if (ctx->json) {
+        jw_obj(w);
+        jw_kint(w, "schema", FPM_JSON_SCHEMA);
+        jw_kstr(w, "name", e->name);
+        jw_kstr(w, "state", FPM_STATE_BROKEN);
+        jw_kstr(w, "file", e->file);
+        jw_kstr(w, "error", fpm_load_error_why(e));
+        jw_obj_end(w);
+    }
+    else
+        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", e->name,
+               FPM_STATE_BROKEN, "-", "-", "-", "-", "-", "-", "-");
+}
+
+static int list_account(const fpm_ctx *ctx, jw *w, const wlf_account *a)
+{
+    wlf_settings eff;
+    fpm_probe p;
+    char up[32], doms[512], pid[16], slot[2] = { '-', '\0' };
+
+    if (wlf_account_effective(&ctx->cfg, a, &eff) < 0) {
+        fpm_error("%s: out of memory", a->name);
+        return -1;
+    }
+    fpm_account_probe(&ctx->cfg, a, 0, &p);
+    if (ctx->json) {
+        jw_obj(w);
+        json_stable(w, ctx, a, &eff, &p);
+        jw_obj_end(w);
+    }
+    else {
+        join_domains(a, doms, sizeof(doms));
+        snprintf(pid, sizeof(pid), "%ld", (long)p.pid);
+        if (p.slot)
+            slot[0] = p.slot;
+        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8lld %-10s %s\n",
+               a->name, fpm_state_name(p.state), slot,
+               p.pid ? pid : "-", a->user, eff.str[WLF_S_PHP],
+               eff.num[WLF_S_MAX_CHILDREN],
+               wlf_size_format(eff.num[WLF_S_MAX_UPLOAD], up,
+                               sizeof(up)), doms);
+    }
+    wlf_settings_free(&eff);
+    return 0;
+}
+
 int cmd_list(fpm_ctx *ctx, int argc, char **argv)
 {
     wlf_account_list list;
     wlf_err err;
     jw w = { 0 };
     int rc = FPM_EXIT_OK;
+    const char **ops;
+    size_t n_ops, i = 0, j = 0;
 
-    if (argc > 1)
-        return fpm_usage_error(cmd_list_usage, "unexpected argument "
-                               "'%.40s'", argv[1]);
+    if ((rc = fpm_operands(argc, argv, cmd_list_usage, 0, &ops, &n_ops)))
+        return rc;
+    free(ops);
     if (wlf_accounts_load(&ctx->cfg, &list, &err) < 0)
         return fpm_report(&err, FPM_EXIT_FAILED);
     if (ctx->json)
         jw_arr(&w);
-    else if (list.n)
+    else if (list.n || list.n_errors)
         printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", "NAME",
                "STATE", "SLOT", "PID", "USER", "PHP", "CHILDREN",
                "MAX_UPLOAD", "DOMAINS");
-    for (size_t i = 0; i < list.n; i++) {
-        const wlf_account *a = &list.items[i];
-        wlf_settings eff;
-        fpm_probe p;
-        char up[32], doms[512], pid[16], slot[2] = { '-', '\0' };
-
-        if (wlf_account_effective(&ctx->cfg, a, &eff) < 0) {
-            fpm_error("%s: out of memory", a->name);
+    /* both lists are sorted by name: merge them */
+    while (i < list.n || j < list.n_errors) {
+        if (j < list.n_errors &&
+            (i == list.n ||
+             strcmp(list.errors[j].name, list.items[i].name) < 0))
+            list_broken(ctx, &w, &list.errors[j++]);
+        else if (list_account(ctx, &w, &list.items[i++]) < 0)
             rc = FPM_EXIT_FAILED;
-            continue;
-        }
-        fpm_account_probe(&ctx->cfg, a, 0, &p);
-        if (ctx->json) {
-            jw_obj(&w);
-            json_stable(&w, ctx, a, &eff, &p);
-            jw_obj_end(&w);
-        }
-        else {
-            join_domains(a, doms, sizeof(doms));
-            snprintf(pid, sizeof(pid), "%ld", (long)p.pid);
-            if (p.slot)
-                slot[0] = p.slot;
-            printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8lld %-10s %s\n",
-                   a->name, fpm_state_name(p.state), slot,
-                   p.pid ? pid : "-", a->user, eff.str[WLF_S_PHP],
-                   eff.num[WLF_S_MAX_CHILDREN],
-                   wlf_size_format(eff.num[WLF_S_MAX_UPLOAD], up,
-                                   sizeof(up)), doms);
-        }
-        wlf_settings_free(&eff);
     }
     if (ctx->json) {
         jw_arr_end(&w);
         if (print_json(&w) < 0)
             rc = FPM_EXIT_FAILED;
     }
+    else if (list.n == 0 && list.n_errors == 0)
+        printf("no accounts (`fpmctl add-account NAME --user USER` adds "
+               "one)\n");
     fpm_flush_stdout();
-    for (size_t i = 0; i < list.n_errors; i++)
-        fpm_error("%s", fpm_load_error_text(&list.errors[i]));
+    for (j = 0; j < list.n_errors; j++)
+        fpm_error("%s", fpm_load_error_text(&list.errors[j]));
     if (list.n_errors)
         rc = FPM_EXIT_FAILED;
     wlf_account_list_free(&list);
@@ -349,12 +408,20 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
     wlf_err err;
     fpm_probe p;
     fpm_timeouts t;
-    char buf[PATH_MAX], v[64], d[64];
+    char buf[PATH_MAX], v[64];
     int rc;
+    const char **ops;
+    size_t n_ops;
 
-    if (argc != 2)
+    if ((rc = fpm_operands(argc, argv, cmd_show_usage, 1, &ops, &n_ops)))
+        return rc;
+    if (n_ops != 1) {
+        free(ops);
         return fpm_usage_error(cmd_show_usage, "name one account");
-    if ((rc = fpm_account_load(ctx, argv[1], &acct, &err)) != FPM_EXIT_OK)
+    }
+    rc = fpm_account_load(ctx, ops[0], &acct, &err);
+    free(ops);
+    if (rc != FPM_EXIT_OK)
         return fpm_report(&err, rc);
     if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {
         wlf_account_free(&acct);
@@ -375,9 +442,11 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
         for (int i = 0; i < WLF_S_COUNT; i++) {
             jw_key(&w, wlf_setting_defs[i].key);
             jw_obj(&w);
-            jw_kstr(&w, "value", wlf_setting_format(&eff, i, v, sizeof(v)));
-            jw_kstr(&w, "default", wlf_setting_format(&ctx->cfg.defaults, i,
-                                                      d, sizeof(d)));
+            jw_key(&w, "value");
+            json_setting(&w, &eff, i);
+            jw_kstr(&w, "text", wlf_setting_format(&eff, i, v, sizeof(v)));
+            jw_key(&w, "default");
+            json_setting(&w, &ctx->cfg.defaults, i);
             jw_kbool(&w, "override", acct.settings.is_set[i]);
             jw_obj_end(&w);
         }
@@ -482,6 +551,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
 static void json_status(jw *w, const fpm_probe *p)
 {
     const wlf_fpm_status *s = &p->status;
+    char iso[40];
 
     if (!p->have_status) {
         if (p->error[0])
@@ -490,7 +560,9 @@ static void json_status(jw *w, const fpm_probe *p)
     }
     jw_kstr(w, "pool", s->pool);
     jw_kstr(w, "process_manager", s->process_manager);
-    jw_kstr(w, "start_time", s->start_time);
+    jw_kstr(w, "start_time", wlf_fpm_time_iso8601(s->start_time, iso,
+                                                  sizeof(iso)) == 0
+                             ? iso : NULL);
     jw_kint(w, "start_since", s->start_since);
     jw_kint(w, "accepted_conn", s->accepted_conn);
     jw_kint(w, "listen_queue", s->listen_queue);
@@ -504,25 +576,68 @@ static void json_status(jw *w, const fpm_probe *p)
     jw_kint(w, "slow_requests", s->slow_requests);
 }
 
+/* An account whose file does not load: shown, not left out. */
+static void status_broken(const fpm_ctx *ctx, jw *w, const char *name,
+                          const wlf_err *err)
+{
+    char file[PATH_MAX], line[700];
+    const char *why;
+
+    wlf_path_account_file(&ctx->cfg, name, file, sizeof(file));
+    why = strcmp(err->field, file) == 0 ? err->msg
+          : wlf_err_line(err, line, sizeof(line));
+    if (ctx->json) {
+        jw_obj(w);
+        jw_kint(w, "schema", FPM_JSON_SCHEMA);
+        jw_kstr(w, "name", name);
+        jw_kstr(w, "state", FPM_STATE_BROKEN);
+        jw_kstr(w, "file", file);
+        jw_kstr(w, "error", why);
+        jw_obj_end(w);
+    }
+    else
+        printf("%s: %s: %s: %s\n", name, FPM_STATE_BROKEN, file, why);
+}
+
 int cmd_status(fpm_ctx *ctx, int argc, char **argv)
 {
     char **names;
     size_t n;
-    int rc, all_running = 1, openmetrics = 0, ops = 0;
+    static const fpm_optdef status_opts[] = {
+        { "openmetrics", 0, 0 },
+        { NULL, 0, 0 }
+    };
+    int rc, all_running = 1, openmetrics = 0;
     jw w = { 0 };
+    fpm_arg *args;
+    const char **ops = NULL;
+    size_t n_ops = 0, n_args;
+    wlf_err perr;
 
-    /* operands and --openmetrics, in any order */
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--openmetrics") == 0)
-            openmetrics = 1;
-        else if (argv[i][0] == '-' && strcmp(argv[i], "--") != 0)
-            return fpm_usage_error(cmd_status_usage, "unknown option "
-                                   "'%.40s'", argv[i]);
-        else if (strcmp(argv[i], "--") != 0)
-            argv[1 + ops++] = argv[i];
+    if ((args = calloc((size_t)argc, sizeof(*args))) == NULL ||
+        (ops = calloc((size_t)argc, sizeof(*ops))) == NULL) {
+        free(args);
+        fpm_error("out of memory");
+        return FPM_EXIT_FAILED;
     }
-    rc = fpm_targets(ctx, (const char *const *)argv + 1, (size_t)ops,
-                     ops == 0, cmd_status_usage, &names, &n);
+    /* operands and --openmetrics, in any order */
+    if (fpm_args_parse(argc, argv, status_opts, args, (size_t)argc,
+                       &n_args, &perr) < 0) {
+        free(args);
+        free(ops);
+        return fpm_usage_error(cmd_status_usage, "%s: %s", perr.field,
+                               perr.msg);
+    }
+    for (size_t i = 0; i < n_args; i++) {
+        if (args[i].opt == 0)
+            openmetrics = 1;
+        else
+            ops[n_ops++] = args[i].value;
+    }
+    free(args);
+    rc = fpm_targets(ctx, ops, n_ops, n_ops == 0, cmd_status_usage, &names,
+                     &n);
+    free(ops);
     if (rc)
         return rc;
     if (openmetrics) {
@@ -539,8 +654,11 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
         fpm_probe p;
 
         if ((rc = fpm_account_load(ctx, names[i], &acct, &err)) != 0) {
-            fpm_report(&err, rc);
             all_running = 0;
+            if (rc == FPM_EXIT_FAILED)
+                status_broken(ctx, &w, names[i], &err);
+            else
+                fpm_report(&err, rc);
             continue;
         }
         if (wlf_account_effective(&ctx->cfg, &acct, &eff) < 0) {

@@ -36,10 +36,17 @@ typedef struct {
     long long due_ms;           /* CLOCK_MONOTONIC ms */
 } fpm_pending_quit;
 
+/* The drain lock of an account this run holds (fpm_wait_drain()). */
+typedef struct {
+    char name[WLF_NAME_MAX + 1];
+    int fd;
+} fpm_drain_lock;
+
 typedef struct fpm_ctx {
     const char *config_path;
     int json;
     int dry_run;
+    int yes;                    /* -y: no questions */
     int verbosity;              /* -1 quiet, 0 normal, 1 verbose */
     int tty;                    /* stdout is a terminal */
     wlf_config cfg;
@@ -47,6 +54,9 @@ typedef struct fpm_ctx {
     int lock_fd;                /* -1 when not locked */
     fpm_pending_quit *pending;
     size_t n_pending;
+    fpm_drain_lock *drains;     /* accounts this run may change */
+    size_t n_drains;
+    int drain_timed_out;        /* an account's drain lock was not free */
 } fpm_ctx;
 
 typedef int (*fpm_cmd_fn)(fpm_ctx *ctx, int argc, char **argv);
@@ -90,6 +100,16 @@ const char *fpm_err_text(const wlf_err *err, const char *name, char *buf,
 /* A file that did not load, as "FILE: why" (once, even when the loader's
  * message already starts with the file). Static buffer. */
 const char *fpm_load_error_text(const wlf_load_error *e);
+/* The same without the file: "line 5: syntax error". */
+const char *fpm_load_error_why(const wlf_load_error *e);
+/*
+ * Before a change that stops serving sites: go ahead with -y, or when the
+ * admin answers y on a terminal to "`what` `question` [y/N]". Otherwise
+ * say so (on stderr, naming -y) and return the exit code: 2 when there
+ * is no terminal to ask, 1 when the answer was no. FPM_EXIT_OK: go on.
+ */
+int fpm_confirm(const fpm_ctx *ctx, const char *name, const char *what,
+                const char *question);
 /* Write a whole string to stdout. */
 void fpm_print(const char *s);
 /* Flush stdout (before writing to stderr, or forking), remembering a

@@ -396,13 +396,52 @@ void fs_sweep_temps(const char *dir)
     closedir(d);
 }
 
-/* Who holds the flock on `fd`'s file, from /proc/locks; 0 if unknown. */
+/* Another live process with the file of `st` open: one that inherited
+ * a lock from the process that took it (fpmctl's drainer). 0 if none. */
+static pid_t open_by_other(const struct stat *st)
+{
+    DIR *proc = opendir("/proc");
+    struct dirent *de;
+    pid_t found = 0, self = getpid();
+
+    if (proc == NULL)
+        return 0;
+    while (found == 0 && (de = readdir(proc)) != NULL) {
+        char path[64];
+        DIR *fds;
+        struct dirent *fe;
+        long pid = strtol(de->d_name, NULL, 10);
+
+        if (pid <= 0 || pid == self)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+        if ((fds = opendir(path)) == NULL)
+            continue;
+        while ((fe = readdir(fds)) != NULL) {
+            char fdpath[64 + NAME_MAX + 2];
+            struct stat fst;
+            snprintf(fdpath, sizeof(fdpath), "%s/%s", path, fe->d_name);
+            if (fe->d_name[0] != '.' && stat(fdpath, &fst) == 0 &&
+                fst.st_dev == st->st_dev && fst.st_ino == st->st_ino) {
+                found = (pid_t)pid;
+                break;
+            }
+        }
+        closedir(fds);
+    }
+    closedir(proc);
+    return found;
+}
+
+/* Who holds the flock on `fd`'s file, from /proc/locks (or, when the
+ * process that took it is gone, who has the file open); 0 if unknown. */
 static pid_t lock_holder(int fd)
 {
     struct stat st;
     FILE *f;
     char line[256];
     pid_t holder = 0;
+    int listed = 0;
 
     if (fstat(fd, &st) < 0 || (f = fopen("/proc/locks", "re")) == NULL)
         return 0;
@@ -414,12 +453,17 @@ static pid_t lock_holder(int fd)
         if (sscanf(line, "%*d: %15s %15s %15s %ld %x:%x:%llu", type, adv,
                    mode, &pid, &maj, &min, &ino) == 7 &&
             strcmp(type, "FLOCK") == 0 && ino == (unsigned long long)st.st_ino
-            && pid > 0 && kill((pid_t)pid, 0) == 0) {
-            holder = (pid_t)pid;
-            break;
+            && pid > 0) {
+            listed = 1;
+            if (kill((pid_t)pid, 0) == 0) {
+                holder = (pid_t)pid;
+                break;
+            }
         }
     }
     fclose(f);
+    if (holder == 0 && listed)
+        holder = open_by_other(&st);
     return holder;
 }
 
@@ -454,15 +498,52 @@ int fs_lock(const char *path, long long timeout_s, int *timed_out,
     }
     *timed_out = 1;
     {
-        pid_t holder = lock_holder(fd);
-        char who[48] = "another fpmctl";
-        if (holder > 0)
-            snprintf(who, sizeof(who), "another fpmctl (pid %ld)",
-                     (long)holder);
+        char who[160];
+        fs_lock_holder(fd, who, sizeof(who));
         wlf_fail(err, "lock", "%s holds %s and did not release it within "
                  "%lld s (lock_timeout in wlfcgi.conf); try again later",
                  who, path, timeout_s);
     }
     close(fd);
     return -1;
+}
+
+const char *fs_lock_holder(int fd, char *buf, size_t len)
+{
+    pid_t holder = lock_holder(fd);
+    char cmd[120], path[64];
+    size_t n = 0;
+    FILE *f;
+
+    snprintf(buf, len, "another process");
+    if (holder <= 0)
+        return buf;
+    /* its command line, so the admin sees what it is doing */
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)holder);
+    if ((f = fopen(path, "re")) != NULL) {
+        n = fread(cmd, 1, sizeof(cmd) - 1, f);
+        fclose(f);
+    }
+    while (n > 0 && cmd[n - 1] == '\0')
+        n--;
+    cmd[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (cmd[i] == '\0')
+            cmd[i] = ' ';
+        else if ((unsigned char)cmd[i] < 0x20)
+            cmd[i] = '?';
+    if (n == 0) {
+        snprintf(buf, len, "pid %ld", (long)holder);
+    }
+    else {
+        /* the program's name without its directory */
+        const char *start = cmd;
+        size_t word = strcspn(cmd, " ");
+        for (size_t i = 0; i < word; i++)
+            if (cmd[i] == '/')
+                start = cmd + i + 1;
+        snprintf(buf, len, "pid %ld (%s%s)", (long)holder, start,
+                 n == sizeof(cmd) - 1 ? "..." : "");
+    }
+    return buf;
 }

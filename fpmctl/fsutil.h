@@ -65,6 +65,10 @@ int fs_sync_dir(const char *dir);
 int fs_lock(const char *path, long long timeout_s, int *timed_out,
             wlf_err *err);
 
+/* Who holds the flock on fd's file, for messages: "pid 1234 (fpmctl set
+ * alice max_children=3)", or "another process". Returns buf. */
+const char *fs_lock_holder(int fd, char *buf, size_t len);
+
 /* Remove the temp file being written if the process is interrupted. */
 void fs_install_signal_cleanup(void);
 

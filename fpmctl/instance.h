@@ -124,6 +124,10 @@ typedef enum {
 
 const char *fpm_state_name(fpm_state st);
 
+/* What list and status say of an account whose file does not load (no
+ * instance state: its instance is not looked at). */
+#define FPM_STATE_BROKEN "broken"
+
 typedef struct {
     fpm_state state;
     char slot;                  /* live slot, 0 if none recorded */

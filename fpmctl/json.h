@@ -12,6 +12,14 @@
 
 #define JW_DEPTH 16
 
+/*
+ * The version of fpmctl's --json output, the "schema" member of every
+ * object at its top (each element of list's and status's arrays, the
+ * object of show and check). It goes up when a member changes meaning
+ * or goes away, not when members are added. Documented in fpmctl(8).
+ */
+#define FPM_JSON_SCHEMA 1
+
 typedef struct {
     wlf_buf b;
     int depth;

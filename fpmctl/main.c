@@ -1,7 +1,7 @@
 /*
  * main.c - fpmctl: global options, the command table, dispatch.
  *
- *   fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] COMMAND [ARGS]
+ *   fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] [-y] COMMAND [ARGS]
  *
  * main() parses the global options, finds the command in fpm_commands,
  * loads wlfcgi.conf and takes the writer lock if the command's flags say
@@ -10,6 +10,7 @@
  * `--list-settings` the settings table (key, type, builtin default, doc),
  * `--list-keys` the keys of the files (file, key).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,25 +100,71 @@ static void print_key(const char *file, const char *key, void *arg)
 static void general_help(FILE *out)
 {
     fprintf(out,
-        "usage: fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] COMMAND "
+        "usage: fpmctl [-c FILE] [--json] [--dry-run] [-q|-v] [-y] COMMAND "
         "[ARGS]\n\n"
         "Manage per-account PHP-FPM instances (one master per account).\n\n"
         "Commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %s\n", fpm_commands[i].usage);
     fprintf(out,
-        "\nGlobal options:\n"
-        "  -c FILE      configuration (default: $WLFCGI_CONFIG, else "
-        FPM_DEFAULT_CONFIG ")\n"
-        "  --json       machine-readable output (list, show, status, "
-        "check)\n"
-        "  --dry-run    show what would change; change nothing\n"
-        "  -q           no output on success\n"
-        "  -v           tell each step\n\n"
+        "\nGlobal options (before or after COMMAND):\n"
+        "  -c, --config FILE  configuration (default: $WLFCGI_CONFIG, else\n"
+        "                     " FPM_DEFAULT_CONFIG ")\n"
+        "  --json             machine-readable output (list, show, status,\n"
+        "                     check)\n"
+        "  --dry-run          show what would change; change nothing\n"
+        "  -q, --quiet        no output on success\n"
+        "  -v, --verbose      tell each step\n"
+        "  -y, --yes          no questions: go ahead with what stops\n"
+        "                     serving sites\n"
+        "  -h, --help         this, or with COMMAND its help\n"
+        "  --version          fpmctl's version\n\n"
         "`fpmctl COMMAND --help` explains a command; fpmctl(8) has it "
         "all.\n"
         "Exit codes: 0 ok, 1 failed, 2 usage or invalid input, "
         "3 no such account,\n4 lock timeout.\n");
+}
+
+/* Commands that change anything are root's: they run php-fpm as other
+ * users and write root-only files. Others may read what they can. */
+static int check_user(const fpm_command *cmd, const fpm_ctx *ctx)
+{
+    if (geteuid() == 0)
+        return FPM_EXIT_OK;
+    if ((cmd->flags & CMD_LOCKS_ITSELF) ||
+        ((cmd->flags & CMD_NEEDS_LOCK) && !ctx->dry_run)) {
+        fpm_error("%s must be run as root", cmd->name);
+        return FPM_EXIT_USAGE;
+    }
+    return FPM_EXIT_OK;
+}
+
+/* A missing or unreadable wlfcgi.conf in one line that says what to do. */
+static int config_readable(const fpm_command *cmd, const char *path)
+{
+    if (access(path, R_OK) == 0)
+        return FPM_EXIT_OK;
+    if (errno == ENOENT) {
+        fpm_error("no configuration %s: run `fpmctl init` to write one, "
+                  "or name another with -c FILE", path);
+        return FPM_EXIT_USAGE;
+    }
+    if (errno == EACCES && geteuid() != 0) {
+        fpm_error("%s must be run as root (cannot read %s)", cmd->name,
+                  path);
+        return FPM_EXIT_USAGE;
+    }
+    return FPM_EXIT_OK;         /* the loader says what else is wrong */
+}
+
+static int accounts_readable(const fpm_command *cmd, const fpm_ctx *ctx)
+{
+    if (geteuid() == 0 || access(ctx->cfg.accounts_dir, R_OK | X_OK) == 0 ||
+        errno != EACCES)
+        return FPM_EXIT_OK;
+    fpm_error("%s must be run as root (cannot read %s)", cmd->name,
+              ctx->cfg.accounts_dir);
+    return FPM_EXIT_USAGE;
 }
 
 static int run(int argc, char **argv)
@@ -132,7 +179,7 @@ static int run(int argc, char **argv)
     if (fpm_globals_parse(argc, argv, &g, &err) < 0) {
         fpm_report(&err, FPM_EXIT_USAGE);
         fprintf(stderr, "usage: fpmctl [-c FILE] [--json] [--dry-run] "
-                "[-q|-v] COMMAND [ARGS]\n");
+                "[-q|-v] [-y] COMMAND [ARGS]\n");
         return FPM_EXIT_USAGE;
     }
     if (g.version) {
@@ -162,8 +209,17 @@ static int run(int argc, char **argv)
         return FPM_EXIT_OK;
     }
     if ((cmd = find_command(argv[g.command_index])) == NULL) {
-        fpm_error("unknown command '%.40s' (see fpmctl --help)",
-                  argv[g.command_index]);
+        const char *names[N_COMMANDS + 1], *near;
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            names[i] = fpm_commands[i].name;
+        names[N_COMMANDS] = NULL;
+        near = fpm_nearest(argv[g.command_index], names);
+        if (near)
+            fpm_error("unknown command '%.40s'; did you mean '%s'? (see "
+                      "fpmctl --help)", argv[g.command_index], near);
+        else
+            fpm_error("unknown command '%.40s' (see fpmctl --help)",
+                      argv[g.command_index]);
         return FPM_EXIT_USAGE;
     }
     cmd_argc = argc - g.command_index;
@@ -185,6 +241,7 @@ static int run(int argc, char **argv)
     ctx.lock_fd = -1;
     ctx.json = g.json;
     ctx.dry_run = g.dry_run;
+    ctx.yes = g.yes;
     ctx.verbosity = g.verbosity;
     ctx.tty = isatty(STDOUT_FILENO);
     ctx.config_path = g.config;
@@ -195,10 +252,18 @@ static int run(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     fs_install_signal_cleanup();
 
+    if ((rc = check_user(cmd, &ctx)) != FPM_EXIT_OK)
+        return rc;
     if (cmd->flags & CMD_NEEDS_CONFIG) {
+        if ((rc = config_readable(cmd, ctx.config_path)) != FPM_EXIT_OK)
+            return rc;
         if (wlf_config_load(ctx.config_path, &ctx.cfg, &err) < 0)
             return fpm_report(&err, FPM_EXIT_FAILED);
         ctx.have_cfg = 1;
+        if ((rc = accounts_readable(cmd, &ctx)) != FPM_EXIT_OK) {
+            wlf_config_free(&ctx.cfg);
+            return rc;
+        }
     }
     if ((cmd->flags & CMD_NEEDS_LOCK) && !ctx.dry_run &&
         (rc = fpm_take_lock(&ctx, ctx.config_path)) != 0) {
@@ -206,6 +271,9 @@ static int run(int argc, char **argv)
         return rc;
     }
     rc = cmd->fn(&ctx, cmd_argc, cmd_argv);
+    /* waited in vain for another fpmctl: the lock's exit code */
+    if (rc == FPM_EXIT_FAILED && ctx.drain_timed_out)
+        rc = FPM_EXIT_LOCKED;
     fpm_run_pending(&ctx);
     free(ctx.pending);
     if (ctx.have_cfg)

@@ -400,6 +400,8 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
     int running, rc = -1, started = 0, wrote_account = 0;
 
     memset(res, 0, sizeof(*res));
+    if (fpm_wait_drain(ctx, name, err) < 0)
+        return -1;
     fpm_slot_init(cfg, name, live ? live : 'a', &old_slot);
     old_pid = fpm_slot_pid(&old_slot);
     running = old_pid != 0;
@@ -540,6 +542,9 @@ int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
     char link[PATH_MAX];
     int any = 0, rc = 0;
 
+    *was_running = 0;
+    if (fpm_wait_drain(ctx, name, err) < 0)
+        return -1;
     for (char slot = 'a'; slot <= 'b'; slot++) {
         fpm_slot s;
         int was = 0;
@@ -556,6 +561,53 @@ int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
         rc = -1;
     *was_running = any;
     return rc;
+}
+
+static void drain_path(const wlf_config *cfg, const char *name, char *path,
+                       size_t len)
+{
+    /* a dot file: no account name, and check's leftover scan skips it */
+    fs_path(path, len, "%s/fpm/.%s.drain", cfg->state_dir, name);
+}
+
+int fpm_wait_drain(fpm_ctx *ctx, const char *name, wlf_err *err)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+    fpm_drain_lock *n;
+    int fd, timed_out;
+
+    for (size_t i = 0; i < ctx->n_drains; i++)
+        if (strcmp(ctx->drains[i].name, name) == 0)
+            return 0;
+    fs_path(dir, sizeof(dir), "%s/fpm", ctx->cfg.state_dir);
+    if (access(dir, F_OK) != 0)
+        return 0;               /* no instance ever: nothing drains */
+    n = realloc(ctx->drains, (ctx->n_drains + 1) * sizeof(*n));
+    if (n == NULL)
+        return wlf_fail(err, name, "out of memory");
+    ctx->drains = n;
+    drain_path(&ctx->cfg, name, path, sizeof(path));
+    fpm_info(ctx, "%s: waiting for an earlier change's drain", name);
+    if ((fd = fs_lock(path, ctx->cfg.lock_timeout, &timed_out, err)) < 0) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        ctx->drain_timed_out = timed_out;
+        return wlf_fail(err, name, "an old instance of a previous change "
+                        "is still draining: %s", msg);
+    }
+    wlf_copy(n[ctx->n_drains].name, sizeof(n->name), name);
+    n[ctx->n_drains].fd = fd;
+    ctx->n_drains++;
+    return 0;
+}
+
+void fpm_drain_forget(fpm_ctx *ctx, const char *name)
+{
+    char path[PATH_MAX];
+    wlf_err err;
+
+    drain_path(&ctx->cfg, name, path, sizeof(path));
+    (void)fs_remove(path, &err);
 }
 
 void fpm_account_probe(const wlf_config *cfg, const wlf_account *acct,
@@ -608,23 +660,54 @@ static void quit_all(fpm_ctx *ctx)
     }
 }
 
+static int is_pending(const fpm_ctx *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->n_pending; i++)
+        if (strcmp(ctx->pending[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static void release_drains(fpm_ctx *ctx, int keep_pending)
+{
+    for (size_t i = 0; i < ctx->n_drains; i++)
+        if (!(keep_pending && is_pending(ctx, ctx->drains[i].name)))
+            close(ctx->drains[i].fd);
+    if (!keep_pending) {
+        free(ctx->drains);
+        ctx->drains = NULL;
+        ctx->n_drains = 0;
+    }
+}
+
 void fpm_run_pending(fpm_ctx *ctx)
 {
     pid_t pid;
     int fd;
 
-    if (ctx->n_pending == 0)
+    if (ctx->n_pending == 0) {
+        release_drains(ctx, 0);
         return;
+    }
     fpm_flush_stdout();
     fflush(NULL);
     pid = fork();
     if (pid != 0) {
         if (pid < 0)
             quit_all(ctx);      /* cannot fork: wait here instead */
+        /* the child's copies keep the drain locks it needs */
+        release_drains(ctx, 0);
         return;
     }
-    /* the drainer: detached, silent, still holding the writer lock so no
-     * other change can reuse the old slot before it was told to quit */
+    /* the drainer: detached and silent. It lets go of the writer lock,
+     * so changes of other accounts go ahead, and keeps the drain locks
+     * of its accounts: no change of theirs can reuse an old slot before
+     * its master was told to quit */
+    if (ctx->lock_fd >= 0) {
+        close(ctx->lock_fd);
+        ctx->lock_fd = -1;
+    }
+    release_drains(ctx, 1);
     setsid();
     if ((fd = open("/dev/null", O_RDWR)) >= 0) {
         dup2(fd, 0);
@@ -710,6 +793,43 @@ int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
     return FPM_EXIT_OK;
 }
 
+int fpm_operands(int argc, char **argv, const char *usage, size_t max,
+                 const char ***ops, size_t *n)
+{
+    static const fpm_optdef no_opts[] = { { NULL, 0, 0 } };
+    fpm_arg *args;
+    size_t n_args;
+    wlf_err err;
+
+    *ops = NULL;
+    *n = 0;
+    if ((args = calloc((size_t)argc, sizeof(*args))) == NULL ||
+        (*ops = calloc((size_t)argc, sizeof(**ops))) == NULL) {
+        free(args);
+        fpm_error("out of memory");
+        return FPM_EXIT_FAILED;
+    }
+    if (fpm_args_parse(argc, argv, no_opts, args, (size_t)argc, &n_args,
+                       &err) < 0) {
+        free(args);
+        free(*ops);
+        *ops = NULL;
+        return fpm_usage_error(usage, "%s: %s", err.field, err.msg);
+    }
+    for (size_t i = 0; i < n_args; i++)
+        (*ops)[(*n)++] = args[i].value;
+    free(args);
+    if (*n > max) {
+        int rc = fpm_usage_error(usage, "unexpected argument '%.40s'",
+                                 (*ops)[max]);
+        free(*ops);
+        *ops = NULL;
+        *n = 0;
+        return rc;
+    }
+    return FPM_EXIT_OK;
+}
+
 int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
                           const char *usage, char ***names, size_t *n)
 {
@@ -748,6 +868,56 @@ int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
     free(args);
     free(ops);
     return rc;
+}
+
+typedef struct {
+    const wlf_account *acct, *before;
+} shadow_ctx;
+
+static int had_domain(const wlf_account *a, const char *domain)
+{
+    for (size_t i = 0; a && i < a->n_domains; i++)
+        if (strcmp(a->domains[i], domain) == 0)
+            return 1;
+    return 0;
+}
+
+static void warn_shadow(const wlf_account *owner, const char *domain,
+                        const wlf_account *wild_owner, const char *wildcard,
+                        void *arg)
+{
+    const shadow_ctx *c = arg;
+    const char *mine;
+
+    if (strcmp(owner->name, c->acct->name) == 0)
+        mine = domain;
+    else if (strcmp(wild_owner->name, c->acct->name) == 0)
+        mine = wildcard;
+    else
+        return;
+    if (had_domain(c->before, mine))
+        return;
+    fpm_error("warning: %s (account %s) lies inside %s (account %s): it is "
+              "%s's, as exact names win; httpd gives a request to the first "
+              "vhost whose name matches, so %s's vhost for %s must come "
+              "before %s's for %s (mod_wlfcgi says so at start-up and "
+              "answers 421 otherwise)", domain, owner->name, wildcard,
+              wild_owner->name, owner->name, owner->name, domain,
+              wild_owner->name, wildcard);
+}
+
+void fpm_warn_shadowed(const fpm_ctx *ctx, const wlf_account *acct,
+                       const wlf_account *before)
+{
+    wlf_account_list list;
+    wlf_err err;
+    shadow_ctx c = { acct, before };
+
+    if (acct->n_domains == 0 ||
+        wlf_accounts_load(&ctx->cfg, &list, &err) < 0)
+        return;
+    wlf_accounts_shadowed(&list, acct, warn_shadow, &c);
+    wlf_account_list_free(&list);
 }
 
 int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,

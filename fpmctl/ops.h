@@ -107,6 +107,16 @@ long long fpm_stop_wait_ms(const wlf_config *cfg, const wlf_account *acct);
 int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
                      int *was_running, wlf_err *err);
 
+/*
+ * Before this run changes account `name`'s instances: wait (up to
+ * lock_timeout) until no earlier fpmctl is still letting an old instance
+ * of it drain, and keep others off it until this run's own drain is
+ * done. Changes of other accounts do not wait. 0, or -1 with err set
+ * (ctx->drain_timed_out when it waited in vain).
+ */
+int fpm_wait_drain(fpm_ctx *ctx, const char *name, wlf_err *err);
+/* Remove the drain lock file of a removed account. */
+void fpm_drain_forget(fpm_ctx *ctx, const char *name);
 /* fpm_instance_probe(), and FPM_SUSPENDED for a suspended account
  * without a master also while its link is not there (after a reboot). */
 void fpm_account_probe(const wlf_config *cfg, const wlf_account *acct,
@@ -115,7 +125,9 @@ void fpm_account_probe(const wlf_config *cfg, const wlf_account *acct,
 /* Remember an old master to quit after drain_time. */
 void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid);
 /* At exit: tell the queued masters to quit once drain_time has passed.
- * A child keeps the lock meanwhile, so fpmctl itself returns at once. */
+ * A child does it and keeps their accounts' drain locks meanwhile (not
+ * the writer lock), so fpmctl itself returns at once and changes of
+ * other accounts need not wait. Releases every drain lock of ctx. */
 void fpm_run_pending(fpm_ctx *ctx);
 
 /* Take the writer lock (<dir of wlfcgi.conf>/.lock) and sweep leftovers of
@@ -131,9 +143,22 @@ int fpm_take_lock(fpm_ctx *ctx, const char *config_path);
 int fpm_targets(const fpm_ctx *ctx, const char *const *operands, size_t n_ops,
                 int all, const char *usage, char ***names, size_t *n);
 
+/* The operands of a command that has no options of its own (at most
+ * `max`; an option or one operand too many is a usage error). *ops is
+ * malloc'd (free it), its strings are argv's. Returns an exit code. */
+int fpm_operands(int argc, char **argv, const char *usage, size_t max,
+                 const char ***ops, size_t *n);
+
 /* fpm_targets() for a command's arguments `NAME...|--all` (--all, -a). */
 int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
                           const char *usage, char ***names, size_t *n);
+
+/* Warn (stderr) about each exact domain of acct inside another account's
+ * wildcard, or of another account inside acct's, that `before` (the
+ * account as it was; NULL for a new one) did not already have: which
+ * account it belongs to, and that httpd's vhost order must agree. */
+void fpm_warn_shadowed(const fpm_ctx *ctx, const wlf_account *acct,
+                       const wlf_account *before);
 
 /* Every domain of acct is free or already acct's: invalid input if another
  * account owns one. */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wlf_sys.h"
 
@@ -87,6 +88,29 @@ int fpm_usage_error(const char *usage, const char *fmt, ...)
     return FPM_EXIT_USAGE;
 }
 
+int fpm_confirm(const fpm_ctx *ctx, const char *name, const char *what,
+                const char *question)
+{
+    char answer[16];
+
+    if (ctx->yes || ctx->dry_run)
+        return FPM_EXIT_OK;
+    fpm_flush_stdout();
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+        /* no one to ask: a script says -y */
+        fpm_error("%s: %s; nothing was changed: add -y (--yes) to go "
+                  "ahead", name, what);
+        return FPM_EXIT_USAGE;
+    }
+    fprintf(stderr, "%s: %s\n%s [y/N] ", name, what, question);
+    fflush(stderr);
+    if (fgets(answer, sizeof(answer), stdin) != NULL &&
+        (answer[0] == 'y' || answer[0] == 'Y'))
+        return FPM_EXIT_OK;
+    fpm_error("%s: aborted; nothing was changed", name);
+    return FPM_EXIT_FAILED;
+}
+
 void fpm_print(const char *s)
 {
     fputs(s, stdout);
@@ -113,6 +137,15 @@ const char *fpm_load_error_text(const wlf_load_error *e)
     else
         snprintf(buf, sizeof(buf), "%s: %s", e->file, e->msg);
     return buf;
+}
+
+const char *fpm_load_error_why(const wlf_load_error *e)
+{
+    size_t n = strlen(e->file);
+
+    if (strncmp(e->msg, e->file, n) == 0 && e->msg[n] == ':')
+        return e->msg + n + 1 + (e->msg[n + 1] == ' ');
+    return e->msg;
 }
 
 int fpm_finish_output(int rc)

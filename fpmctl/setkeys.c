@@ -67,6 +67,16 @@ static int set_domains(wlf_account *acct, const char *value, wlf_err *err)
     return rc;
 }
 
+static int same_as_default(const wlf_config *cfg, const wlf_settings *s,
+                           int id)
+{
+    const wlf_settings *d = &cfg->defaults;
+
+    if (wlf_setting_defs[id].type == WLF_T_STRING)
+        return s->str[id] && d->str[id] && strcmp(s->str[id], d->str[id]) == 0;
+    return s->num[id] == d->num[id];
+}
+
 /* extensions=a,b: the complete list, each from extensions_allowed */
 static int set_extensions(const wlf_config *cfg, wlf_account *acct,
                           const char *value, wlf_err *err)
@@ -142,7 +152,7 @@ int fpm_set_apply(const wlf_config *cfg, wlf_account *acct, const char *item,
     char key[80];
     const char *value;
     size_t klen;
-    int id;
+    int id, was_set;
 
     if (eq == NULL)
         return wlf_fail(err, "set", "'%.60s' is not KEY=VALUE", item);
@@ -230,11 +240,16 @@ int fpm_set_apply(const wlf_config *cfg, wlf_account *acct, const char *item,
     if (value[0] == '\0')
         return wlf_fail(err, key, "empty value (use %s=default to go back "
                         "to the global default)", key);
+    was_set = acct->settings.is_set[id];
     if (wlf_setting_parse(&acct->settings, id, value, err) < 0)
         return -1;
     if (id == WLF_S_PHP && wlf_config_php(cfg, value) == NULL)
         return wlf_fail(err, "php", "unknown PHP version '%.20s' (php.versions "
                         "in wlfcgi.conf lists the available ones)", value);
+    /* the value it has already, from the global default: no override
+     * that would keep it there when the default changes */
+    if (!was_set && same_as_default(cfg, &acct->settings, id))
+        wlf_settings_unset(&acct->settings, id);
     return 0;
 }
 

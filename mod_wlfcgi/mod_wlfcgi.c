@@ -53,9 +53,26 @@ static const char *const default_exts[] = { ".php" };
 /* ------------------------------------------------------------------ */
 /* start-up                                                            */
 
+int wlfcgi_proxy_loaded(void)
+{
+    return &proxy_module != NULL && proxy_hook_pre_request != NULL &&
+           ap_proxy_define_worker_ex != NULL;
+}
+
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     wlf_g = NULL;
+    if (!wlfcgi_proxy_loaded()) {
+        /* its symbols were missing when httpd loaded us: they do not come
+         * later, so nothing of the module could work */
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                     WLFLOG_PROXY_ORDER ": mod_wlfcgi was loaded before "
+                     "mod_proxy: put \"LoadModule wlfcgi_module ...\" after "
+                     "\"LoadModule proxy_module ...\" and \"LoadModule "
+                     "proxy_fcgi_module ...\" (Debian: a2enmod proxy_fcgi "
+                     "wlfcgi; the packaged load files are in that order)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     wlfcgi_config_pre_config(pconf);
     return OK;
 }
@@ -189,10 +206,19 @@ static int check_unconfigured(apr_pool_t *ptemp, server_rec *main_s)
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    if (!first_pass())
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_s,
+    /* also under apachectl -t: a set-up that forgot it looks fine there */
+    if (should_report()) {
+        const char *where = wlfcgi_first_upload_decl();
+        int test = ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST;
+        ap_log_error(APLOG_MARK, (test ? APLOG_STARTUP : 0) | APLOG_WARNING,
+                     0, test ? NULL : main_s,
                      WLFLOG_NOT_CONFIGURED ": mod_wlfcgi is loaded but "
-                     "WLFcgiConfig is not set; it does nothing");
+                     "WLFcgiConfig is not set, so it does nothing: no vhost "
+                     "is mapped to an account%s%s%s; add \"WLFcgiConfig "
+                     "/etc/wlfcgi/wlfcgi.conf\" to the main server config",
+                     where ? ", and WLFcgiMaxUpload at " : "",
+                     where ? where : "", where ? " has no effect" : "");
+    }
     return OK;
 }
 
@@ -375,6 +401,97 @@ static int map_vhosts(apr_pool_t *ptemp, wlf_global *g, server_rec *main_s)
     return failed ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
+/* For the shadow table: owner's wlf_acct under the lower-case domain */
+typedef struct {
+    apr_pool_t *p;
+    wlf_global *g;
+} shadow_build;
+
+static void note_shadowed(const wlf_account *owner, const char *domain,
+                          const wlf_account *wild_owner,
+                          const char *wildcard, void *arg)
+{
+    shadow_build *sb = arg;
+    char *key = apr_pstrdup(sb->p, domain);
+
+    (void)wild_owner;
+    (void)wildcard;
+    ap_str_tolower(key);
+    if (sb->g->shadowed == NULL)
+        sb->g->shadowed = apr_hash_make(sb->p);
+    apr_hash_set(sb->g->shadowed, key, APR_HASH_KEY_STRING,
+                 apr_hash_get(sb->g->by_name, owner->name,
+                              APR_HASH_KEY_STRING));
+}
+
+/* Does a name of vhost s (exact, or a ServerAlias pattern) take host? */
+static const char *vhost_takes(apr_pool_t *p, server_rec *s,
+                               const char *host)
+{
+    size_t n;
+    const char **names = vhost_names(p, s, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        if (names[i] == NULL)
+            continue;
+        if (strcasecmp(names[i], host) == 0 ||
+            (strpbrk(names[i], "*?") &&
+             apr_fnmatch(names[i], host, APR_FNM_CASE_BLIND) == APR_SUCCESS))
+            return names[i];
+    }
+    return NULL;
+}
+
+/* Exact names win over wildcards in the account map, but httpd gives a
+ * request to the first vhost (in configuration order) with a matching
+ * name: where that is a vhost of another account, say so */
+static void check_vhost_order(apr_pool_t *pconf, apr_pool_t *ptemp,
+                              wlf_global *g, server_rec *main_s)
+{
+    shadow_build sb = { pconf, g };
+    apr_hash_index_t *hi;
+    apr_array_header_t *order;
+
+    g->shadowed = NULL;
+    wlf_accounts_shadowed(&g->accounts, NULL, note_shadowed, &sb);
+    if (g->shadowed == NULL)
+        return;
+    /* httpd links each <VirtualHost> in front of the ones read before:
+     * the chain runs backwards through the configuration */
+    order = apr_array_make(ptemp, 8, sizeof(server_rec *));
+    for (server_rec *s = main_s->next; s; s = s->next)
+        APR_ARRAY_PUSH(order, server_rec *) = s;
+    for (hi = apr_hash_first(ptemp, g->shadowed); hi;
+         hi = apr_hash_next(hi)) {
+        const void *key;
+        void *val;
+        const char *host, *name = NULL;
+        wlf_acct *owner;
+        server_rec *s;
+
+        apr_hash_this(hi, &key, NULL, &val);
+        host = key;
+        owner = val;
+        s = NULL;
+        for (int i = order->nelts - 1; i >= 0 && s == NULL; i--) {
+            server_rec *v = APR_ARRAY_IDX(order, i, server_rec *);
+            if ((name = vhost_takes(ptemp, v, host)) != NULL)
+                s = v;
+        }
+        if (s == NULL || owner == NULL || wlfcgi_srv_conf(s)->acct == NULL ||
+            wlfcgi_srv_conf(s)->acct == owner || !should_report())
+            continue;
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+                     WLFLOG_VHOST_ORDER ": %s is account %s's, but httpd "
+                     "gives its requests to vhost %s of account %s (by %s), "
+                     "the first vhost whose name matches: they are refused "
+                     "(421) until a vhost of account %s for %s comes before "
+                     "it", host, owner->name, vhost_label(ptemp, s),
+                     wlfcgi_srv_conf(s)->acct->name, name, owner->name,
+                     host);
+    }
+}
+
 /*
  * check_config runs after the vhosts are set up and also for
  * `apachectl -t`: every error that should stop httpd is found here.
@@ -401,6 +518,7 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
         (rv = map_vhosts(ptemp, g, main_s)) != OK ||
         (rv = wlfcgi_load_suspended_pages(pconf, main_s)) != OK)
         return rv;
+    check_vhost_order(pconf, ptemp, g, main_s);
     if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST)
         wlfcgi_warn_upload_ceilings(ptemp, main_s);
     wlf_g = g;
@@ -649,12 +767,16 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_fixups(wlfcgi_contain_after_core, core, NULL,
                    APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(wlfcgi_fixups, after_rewrite, NULL, APR_HOOK_LAST);
+    ap_hook_post_read_request(wlfcgi_misdirected, NULL, NULL,
+                              APR_HOOK_MIDDLE);
     ap_hook_insert_filter(wlfcgi_contain_insert_filter, NULL, NULL,
                           APR_HOOK_MIDDLE);
     ap_hook_handler(wlfcgi_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    /* before mod_proxy_balancer: we must see every proxied request */
-    proxy_hook_pre_request(wlfcgi_pre_request, NULL, NULL,
-                           APR_HOOK_REALLY_FIRST);
+    /* before mod_proxy_balancer: we must see every proxied request;
+     * without mod_proxy, pre_config says what to do */
+    if (wlfcgi_proxy_loaded())
+        proxy_hook_pre_request(wlfcgi_pre_request, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
     APR_OPTIONAL_HOOK(proxy, request_status, wlfcgi_request_status, NULL,
                       NULL, APR_HOOK_MIDDLE);
     wlfcgi_register_filters();

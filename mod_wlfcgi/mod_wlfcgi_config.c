@@ -254,6 +254,13 @@ void wlfcgi_config_pre_config(apr_pool_t *pconf)
     wlf_upload_decls = apr_array_make(pconf, 4, sizeof(wlf_upload_decl));
 }
 
+const char *wlfcgi_first_upload_decl(void)
+{
+    if (wlf_upload_decls == NULL || wlf_upload_decls->nelts == 0)
+        return NULL;
+    return ((wlf_upload_decl *)wlf_upload_decls->elts)[0].where;
+}
+
 void wlfcgi_warn_upload_ceilings(apr_pool_t *p, server_rec *main_s)
 {
     apr_hash_t *said = apr_hash_make(p);

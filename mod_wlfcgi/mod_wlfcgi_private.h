@@ -32,6 +32,15 @@
 
 extern module AP_MODULE_DECLARE_DATA wlfcgi_module;
 
+/* What the module takes from mod_proxy, weak: loaded before mod_proxy,
+ * mod_wlfcgi still loads and then says how to fix the order (WLF00018)
+ * instead of failing with dlopen's "undefined symbol: proxy_module".
+ * wlfcgi_proxy_loaded() says whether they are there. */
+#pragma weak proxy_module
+#pragma weak proxy_hook_pre_request
+#pragma weak ap_proxy_define_worker_ex
+int wlfcgi_proxy_loaded(void);
+
 /* One account, resolved at start-up. */
 typedef struct {
     const char *name;
@@ -82,6 +91,10 @@ typedef struct {
     apr_array_header_t *accts;      /* the same, as wlf_acct *, by name */
     const char *sock_dir;           /* socket dir, symlinks resolved */
     module *fcgi_module;            /* mod_proxy_fcgi */
+    /* exact domains inside another account's wildcard -> their owner's
+     * wlf_acct: a request for one that reached another account's vhost
+     * is refused (421); NULL when there are none */
+    apr_hash_t *shadowed;
     int n_conf_slots;               /* per-dir vector entries in use */
 } wlf_global;
 
@@ -116,6 +129,8 @@ void *wlfcgi_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 wlf_srv_conf *wlfcgi_srv_conf(server_rec *s);
 /* Start recording WLFcgiMaxUpload directives for this config generation */
 void wlfcgi_config_pre_config(apr_pool_t *pconf);
+/* "file:line" of the first WLFcgiMaxUpload of this generation, or NULL */
+const char *wlfcgi_first_upload_decl(void);
 /* Warn about each WLFcgiMaxUpload above its account's upload_ceiling */
 void wlfcgi_warn_upload_ceilings(apr_pool_t *p, server_rec *main_s);
 /* The upload limit that holds in scope `d` for account `a`: the innermost
@@ -126,6 +141,9 @@ long long wlfcgi_upload_limit(const wlf_dir_conf *d, const wlf_acct *a,
 
 /* ---- mod_wlfcgi_request.c ---- */
 int wlfcgi_fixups(request_rec *r);
+/* 421 for a request whose host name is another account's (exact) domain
+ * that httpd gave to a vhost of the account owning a wildcard of it */
+int wlfcgi_misdirected(request_rec *r);
 int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
                        request_rec *r, proxy_server_conf *conf, char **url);
 int wlfcgi_request_status(int *status, request_rec *r);

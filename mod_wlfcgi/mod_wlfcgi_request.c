@@ -54,6 +54,29 @@ static int is_routable(request_rec *r, wlf_srv_conf *c)
            wlf_ext_match(c->ext_list, (size_t)c->n_ext, r->filename);
 }
 
+int wlfcgi_misdirected(request_rec *r)
+{
+    wlf_acct *owner, *vhost_acct;
+    char *host;
+
+    if (wlf_g == NULL || wlf_g->shadowed == NULL || r->hostname == NULL)
+        return DECLINED;
+    host = apr_pstrdup(r->pool, r->hostname);
+    ap_str_tolower(host);
+    owner = apr_hash_get(wlf_g->shadowed, host, APR_HASH_KEY_STRING);
+    vhost_acct = wlfcgi_srv_conf(r->server)->acct;
+    if (owner == NULL || vhost_acct == NULL || owner == vhost_acct)
+        return DECLINED;
+    /* exact names win: never the wildcard owner's site for it */
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_MISDIRECTED
+                  ": %s is account %s's, but httpd gave it to vhost %s of "
+                  "account %s (vhost order, see WLF00017): 421", host,
+                  owner->name, r->server->server_hostname
+                                   ? r->server->server_hostname : "(none)",
+                  vhost_acct->name);
+    return HTTP_MISDIRECTED_REQUEST;
+}
+
 int wlfcgi_fixups(request_rec *r)
 {
     wlf_srv_conf *c;

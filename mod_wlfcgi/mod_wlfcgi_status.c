@@ -1,8 +1,8 @@
 /*
  * mod_wlfcgi_status.c - the status page (SetHandler wlfcgi-status): vhost,
  * account, socket, whether the live instance answers a FastCGI ping, and
- * the upload limit that holds; as text, or JSON with ?json. In a
- * customer's vhost it shows only that customer's vhosts.
+ * the upload limit that holds; as text, HTML (?html, or for a browser)
+ * or JSON (?json).
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -50,8 +50,8 @@ static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
                     "suspended page";
     }
     else if (slot == 0) {
-        pr->error = apr_psprintf(r->pool, "no live instance: %s is missing "
-                                 "or no slot link", a->link);
+        pr->error = apr_psprintf(r->pool, "%s is missing or points to no "
+                                 "slot", a->link);
     }
     else if (wlf_fcgi_ping(a->slot_sock[slot - 'a'], WLF_FPM_PING_PATH,
                            WLF_PING_MS, &e) == 0) {
@@ -64,6 +64,21 @@ static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
     return pr;
 }
 
+/* ServerAlias names of s, plain ones first, then wildcards */
+static const char *const *server_aliases(apr_pool_t *p, server_rec *s,
+                                         size_t *n)
+{
+    apr_array_header_t *lists[2] = { s->names, s->wild_names };
+    apr_array_header_t *a = apr_array_make(p, 4, sizeof(const char *));
+
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; lists[l] && i < lists[l]->nelts; i++)
+            APR_ARRAY_PUSH(a, const char *) =
+                APR_ARRAY_IDX(lists[l], i, const char *);
+    *n = (size_t)a->nelts;
+    return (const char *const *)a->elts;
+}
+
 int wlfcgi_status_handler(request_rec *r)
 {
     apr_array_header_t *entries;
@@ -71,14 +86,14 @@ int wlfcgi_status_handler(request_rec *r)
     wlf_status_page page;
     wlf_req *rq;
     char *out;
-    int json;
+    wlf_status_form form;
 
     if (r->handler == NULL || strcmp(r->handler, WLF_STATUS_HANDLER) != 0)
         return DECLINED;
     if (r->method_number != M_GET)
         return HTTP_METHOD_NOT_ALLOWED;
-    json = r->args && (strcmp(r->args, "json") == 0 ||
-                       strncmp(r->args, "json&", 5) == 0);
+    form = wlf_status_form_of(r->args, apr_table_get(r->headers_in,
+                                                     "Accept"));
     if (wlf_g == NULL) {
         ap_set_content_type(r, "text/plain; charset=utf-8");
         ap_rputs("mod_wlfcgi: not configured (no WLFcgiConfig)\n", r);
@@ -97,8 +112,7 @@ int wlfcgi_status_handler(request_rec *r)
                       rq->ht_dir ? rq->ht_dir : r->filename, r->uri);
         return HTTP_FORBIDDEN;
     }
-    if (r->args && (strcmp(r->args, "openmetrics") == 0 ||
-                    strncmp(r->args, "openmetrics&", 12) == 0)) {
+    if (form == WLF_STATUS_OPENMETRICS) {
         /* the same exposition as fpmctl status --openmetrics */
         out = wlf_metrics_page(&wlf_g->cfg, &wlf_g->accounts, NULL,
                                WLF_PING_MS);
@@ -121,6 +135,7 @@ int wlfcgi_status_handler(request_rec *r)
         e = apr_array_push(entries);
         memset(e, 0, sizeof(*e));
         e->vhost = s->server_hostname ? s->server_hostname : "(none)";
+        e->aliases = server_aliases(r->pool, s, &e->n_aliases);
         e->port = s->addrs ? s->addrs->host_port : s->port;
         e->answers = -1;
         if (c->acct) {
@@ -143,11 +158,24 @@ int wlfcgi_status_handler(request_rec *r)
     page.n_accounts = wlf_g->accounts.n;
     page.entries = (const wlf_status_entry *)entries->elts;
     page.n_entries = (size_t)entries->nelts;
-    out = json ? wlf_status_json(&page) : wlf_status_text(&page);
+    switch (form) {
+    case WLF_STATUS_JSON:
+        out = wlf_status_json(&page);
+        ap_set_content_type(r, "application/json");
+        break;
+    case WLF_STATUS_HTML:
+        out = wlf_status_html(&page);
+        ap_set_content_type(r, "text/html; charset=utf-8");
+        break;
+    default:
+        out = wlf_status_text(&page);
+        ap_set_content_type(r, "text/plain; charset=utf-8");
+        break;
+    }
     if (out == NULL)
         return HTTP_INTERNAL_SERVER_ERROR;
-    ap_set_content_type(r, json ? "application/json"
-                                : "text/plain; charset=utf-8");
+    /* the form may follow Accept */
+    apr_table_mergen(r->headers_out, "Vary", "Accept");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (!r->header_only)
         ap_rputs(out, r);

@@ -33,7 +33,8 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_VHOST_MAPPED, "debug",
       "which account a vhost was mapped to, and how" },
     { WLFLOG_NOT_CONFIGURED, "warn",
-      "the module is loaded but no WLFcgiConfig is set: it does nothing" },
+      "the module is loaded but no WLFcgiConfig is set: it does nothing "
+      "(also said by apachectl -t)" },
     { WLFLOG_ACCOUNT_SETTINGS, "emerg",
       "an account's effective settings could not be worked out (out of "
       "memory); httpd does not start" },
@@ -49,6 +50,14 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_SUSPENDED_PAGE, "emerg",
       "the file named by WLFcgiSuspendedPage could not be read; httpd "
       "does not start" },
+    { WLFLOG_VHOST_ORDER, "warn",
+      "an account's exact domain lies inside another account's wildcard, "
+      "and a vhost of the other account comes first in httpd's "
+      "configuration: its requests are refused (421) until the vhost "
+      "order agrees" },
+    { WLFLOG_PROXY_ORDER, "emerg",
+      "mod_wlfcgi was loaded before mod_proxy (or without it); httpd does "
+      "not start: load mod_proxy and mod_proxy_fcgi first" },
     { WLFLOG_FOREIGN_SOCKET, "error",
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },
@@ -105,6 +114,9 @@ const wlf_log_code wlf_log_codes[] = {
       "a request body read whole before PHP is contacted (chunked, or slow "
       "to send) could not be written to a temporary file (httpd's TMPDIR "
       "full or not writable): 500" },
+    { WLFLOG_MISDIRECTED, "info",
+      "a request for an account's exact domain reached a vhost of the "
+      "account owning a wildcard of it (vhost order): 421" },
 };
 
 const size_t wlf_log_codes_count =

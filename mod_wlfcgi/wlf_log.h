@@ -32,6 +32,8 @@
 #define WLFLOG_ACCOUNT_USER       "WLF00014"
 #define WLFLOG_EXT_NOT_RUN        "WLF00015"
 #define WLFLOG_SUSPENDED_PAGE     "WLF00016"
+#define WLFLOG_VHOST_ORDER        "WLF00017"
+#define WLFLOG_PROXY_ORDER        "WLF00018"
 /* ---- per request ---- */
 #define WLFLOG_FOREIGN_SOCKET     "WLF00020"
 #define WLFLOG_FORGED_WORKER      "WLF00021"
@@ -50,6 +52,7 @@
 #define WLFLOG_HTACCESS_REFUSED   "WLF00034"
 #define WLFLOG_OPTIONS_MASKED     "WLF00035"
 #define WLFLOG_SPOOL_FAILED       "WLF00036"
+#define WLFLOG_MISDIRECTED        "WLF00037"
 
 typedef struct {
     const char *tag;        /* "WLF00001" */

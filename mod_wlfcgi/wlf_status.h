@@ -1,12 +1,17 @@
 /*
  * wlf_status.h - the status page (SetHandler wlfcgi-status), rendered as
- * plain text or, with ?json, as JSON. Pure: the handler collects the
- * entries (and pings the sockets), this file only formats them.
+ * plain text, as HTML (?html, or a browser's Accept: text/html) or, with
+ * ?json, as JSON. Pure: the handler collects the entries (and pings the
+ * sockets), this file only formats them.
  */
 #ifndef WLF_STATUS_H
 #define WLF_STATUS_H
 
 #include <stddef.h>
+
+/* The version of the JSON form ("schema"): it goes up when a member
+ * changes meaning or goes away, not when members are added. */
+#define WLF_STATUS_SCHEMA 1
 
 typedef struct {
     const char *vhost;          /* ServerName */
@@ -19,6 +24,8 @@ typedef struct {
     long long max_upload;       /* effective limit at the vhost level */
     int reuse_hmax;             /* 0: connection reuse off */
     int suspended;              /* the account is suspended */
+    const char *const *aliases; /* its ServerAlias names (wildcards too) */
+    size_t n_aliases;
 } wlf_status_entry;
 
 typedef struct {
@@ -29,8 +36,18 @@ typedef struct {
     size_t n_entries;
 } wlf_status_page;
 
-/* Both return a malloc'd NUL-terminated string, or NULL (out of memory). */
+/* Each returns a malloc'd NUL-terminated string, or NULL (out of
+ * memory). */
 char *wlf_status_text(const wlf_status_page *page);
+char *wlf_status_html(const wlf_status_page *page);
 char *wlf_status_json(const wlf_status_page *page);
+
+typedef enum { WLF_STATUS_TEXT, WLF_STATUS_HTML, WLF_STATUS_JSON,
+               WLF_STATUS_OPENMETRICS } wlf_status_form;
+
+/* The form a request asks for: its query ("json", "html", "text",
+ * "openmetrics", each maybe followed by "&..."), else HTML when its
+ * Accept header names text/html (a browser), else text. */
+wlf_status_form wlf_status_form_of(const char *args, const char *accept);
 
 #endif

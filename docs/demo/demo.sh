@@ -506,7 +506,7 @@ cmd_clean() {
     if [ -f "$CONF" ]; then
         for acct in "${ACCOUNTS[@]}"; do
             "$FPMCTL" -q show "$acct" >/dev/null 2>&1 &&
-                "$FPMCTL" remove-account "$acct" --purge
+                "$FPMCTL" remove-account "$acct" --purge --yes
         done
     fi
     rm -rf "$DIR"

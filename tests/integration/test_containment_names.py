@@ -37,7 +37,7 @@ def test_removed_name_is_refused_until_purged(sandbox):
     acctdir = os.path.join(sb.paths["state"], "accounts", "bob")
     logdir = os.path.join(sb.paths["logs"], "bob")
     errlog = os.path.join(logdir, "php-error.log")
-    sb.fpmctl("remove-account", "bob", check=True)
+    sb.fpmctl("remove-account", "bob", "--yes", check=True)
     assert os.path.isdir(acctdir) and os.path.isdir(logdir)
 
     # check: a warning (text and JSON), not a problem

@@ -207,3 +207,19 @@ def slug(heading):
     s = heading.strip().lower()
     s = re.sub(r"[^\w\- ]", "", s)
     return s.replace(" ", "-")
+
+
+def test_docs_offer_every_process_manager_fpmctl_has():
+    """The pm setting has choices: no doc may say fpmctl always runs one,
+    and the migration guide's pool translation maps pm to it."""
+    choices = next(row[1] for row in fpmctl_table("--list-settings")
+                   if row[0] == "pm").split("|")
+    assert len(choices) > 1
+    for path in MARKDOWN:
+        text = read(path)
+        assert not re.search(r"always runs `pm = \w+`", text), path
+    rows = [line.split("|") for line in read(os.path.join(
+        ROOT, "docs", "migrating.md")).splitlines()
+        if re.match(r"^\s*\| `", line)]
+    pm = [r for r in rows if "`pm`" in re.findall(r"`[\w.]+`", r[1])]
+    assert pm and "`pm`" in pm[0][2], pm

@@ -286,7 +286,15 @@ def test_set_reloads_only_its_account(two):
 def test_domain_change_needs_no_reload(two):
     sb = two
     pid = sb.master_pid("alice")
+    # www.alice.example goes: a running account asks first
     r = sb.fpmctl("set", "alice", "domains=alice.example,shop.alice.example")
+    assert r.rc == 2, r
+    assert r.err == ("fpmctl: alice: www.alice.example will no longer be "
+                     "alice's: after httpd's next graceful restart its PHP "
+                     "requests fail (500) unless another account takes it; "
+                     "nothing was changed: add -y (--yes) to go ahead\n")
+    r = sb.fpmctl("set", "alice", "domains=alice.example,shop.alice.example",
+                  "--yes")
     assert r.rc == 0, r
     assert "reloaded" not in r.out
     assert sb.master_pid("alice") == pid
@@ -320,7 +328,8 @@ def test_json_output(two):
                 "opcache_interned_strings", "opcache_max_files",
                 "opcache_validate_timestamps", "opcache_revalidate_freq",
                 "apcu_memory", "php"):
-        assert set(show["settings"][key]) == {"value", "default", "override"}
+        assert set(show["settings"][key]) == {"value", "text", "default",
+                                              "override"}
     assert show["timeouts"]["request_terminate_timeout"] == 98
     st = sb.json("status")
     assert [s["name"] for s in st] == ["alice", "bob"]
@@ -346,8 +355,9 @@ def test_set_and_reset_to_default(two):
     assert r.rc == 0, r
     s = sb.json("show", "bob")
     assert s["max_upload"] == 64 << 20
-    assert s["settings"]["max_upload"] == {"value": "64M", "default":
-                                           default, "override": True}
+    assert s["settings"]["max_upload"] == {
+        "value": 64 << 20, "text": "64M", "default": default,
+        "override": True}
     assert "max_upload" in s["overrides"]
     assert sb.php("bob", "<?php echo ini_get('post_max_size');").text \
         == str(64 << 20)
@@ -355,8 +365,9 @@ def test_set_and_reset_to_default(two):
     assert r.rc == 0, r
     assert "max_upload 64M -> 8M (default)" in r.out
     s = sb.json("show", "bob")
-    assert s["settings"]["max_upload"] == {"value": default, "default":
-                                           default, "override": False}
+    assert s["settings"]["max_upload"] == {
+        "value": default, "text": "8M", "default": default,
+        "override": False}
     assert s["max_upload"] == 8 << 20 and "max_upload" not in s["overrides"]
     with open(sb.account_file("bob")) as f:
         assert "max_upload" not in f.read()
@@ -390,7 +401,16 @@ def test_remove_account_and_purge(sandbox):
     acctdir = os.path.join(sb.paths["state"], "accounts", "alice")
     logdir = os.path.join(sb.paths["logs"], "alice")
 
+    before = sb.tree_snapshot(exclude=("var/log",))
     r = sb.fpmctl("remove-account", "alice")
+    assert r.rc == 2 and r.err.startswith(
+        f"fpmctl: alice: is running (slot a, pid {master}); remove-account "
+        "stops it, and its PHP requests fail"), r
+    assert r.err.endswith("nothing was changed: add -y (--yes) to go "
+                          "ahead\n")
+    assert pid_alive(master)
+    assert sb.tree_snapshot(exclude=("var/log",)) == before
+    r = sb.fpmctl("-y", "remove-account", "alice")
     assert r.rc == 0 and r.out.startswith("alice: removed"), r
     assert not pid_alive(master)
     assert not os.path.lexists(sb.socket("alice"))
@@ -410,7 +430,7 @@ def test_remove_account_and_purge(sandbox):
     assert r.rc == 0 and "purged" in r.out, r
     assert not os.path.exists(acctdir) and not os.path.exists(logdir)
     sb.add_account("alice")
-    r = sb.fpmctl("remove-account", "alice", "--purge")
+    r = sb.fpmctl("remove-account", "alice", "--purge", "--yes")
     assert r.rc == 0 and "purged" in r.out, r
     assert not os.path.exists(acctdir) and not os.path.exists(logdir)
     assert open(marker).read() == "mine" and os.path.isdir(alice.home)
@@ -486,8 +506,8 @@ def test_check_lists_every_problem(sandbox):
     assert r.rc == 0 and r.out.splitlines()[-1].startswith("ok:"), r
     checked = sb.json("check")
     assert checked.pop("limits")["how"]
-    assert checked == {"problems": [], "warnings": [], "ok": True,
-                       "accounts": 2}
+    assert checked == {"schema": 1, "problems": [], "warnings": [],
+                       "ok": True, "accounts": 2}
     tmp = os.path.join(sb.paths["state"], "accounts", "alice", "tmp")
     os.chmod(tmp, 0o777)
     os.chown(os.path.join(sb.paths["logs"], "bob", "php-error.log"), 0, 0)
@@ -513,7 +533,7 @@ def test_rebuild_reloads_only_what_changed(sandbox):
     sb.add_account("bob")
     a0, b0 = sb.master_pid("alice"), sb.master_pid("bob")
     r = sb.fpmctl("rebuild", "--all")
-    assert r.rc == 0 and r.out == "", r       # nothing changed, no TTY
+    assert (r.rc, r.out) == (0, "rebuild: nothing to change\n"), r
     assert (sb.master_pid("alice"), sb.master_pid("bob")) == (a0, b0)
     # a new global default changes bob's instance, not alice's override
     with open(sb.conf) as f:

@@ -42,7 +42,7 @@ def test_every_command_documented():
     out = subprocess.run([FPMCTL, "--help"], capture_output=True, text=True,
                          check=True).stdout
     listed = re.findall(r"^  ([a-z][a-z-]*)\b", out.split("Commands:")[1]
-                        .split("Global options:")[0], re.M)
+                        .split("Global options")[0], re.M)
     assert listed == [name for name, _, _ in table]
     for name, flags, usage in table:
         assert re.search(rf"^\.SS {re.escape(name)}\b", man, re.M), name
@@ -70,3 +70,70 @@ def test_every_setting_and_exit_code_documented(sandbox):
         assert re.search(rf"^\.BR? {opt}\b", man, re.M), opt
         assert f"`{opt}`" in guide, opt
     assert '.BI -c " FILE"' in man and "`-c FILE`" in guide
+
+
+# ---------------------------------------------------------- completion --
+
+COMPLETION = os.path.join(ROOT, "rpm", "fpmctl.bash-completion")
+
+
+def complete(words, config):
+    """What the bash completion offers for the last of `words`."""
+    script = (f"source {COMPLETION}\n"
+              f"export WLFCGI_CONFIG={config}\n"
+              "COMP_WORDS=(" + " ".join(f"'{w}'" for w in words) + ")\n"
+              "COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
+              "_fpmctl\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n")
+    p = subprocess.run(["bash", "--norc", "-c", script], capture_output=True,
+                       text=True, check=True)
+    return [w for w in p.stdout.splitlines() if w]
+
+
+def global_options():
+    """The long and short global options `fpmctl --help` lists."""
+    out = subprocess.run([FPMCTL, "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    part = out.split("Global options")[1].split("\n\n")[0]
+    return set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", part))
+
+
+def test_completion_covers_every_command_option_and_key(sandbox):
+    sandbox.add_account("alice")
+    conf = sandbox.conf
+    table = commands()
+    names = [name for name, _, _ in table]
+    assert set(complete(["fpmctl", ""], conf)) == set(names) | {"help"}
+    assert set(complete(["fpmctl", "help", ""], conf)) == set(names)
+    # the global options, before the command and after it
+    gopts = global_options()
+    assert {"--json", "--dry-run", "--yes", "--config"} <= gopts
+    assert set(complete(["fpmctl", "-"], conf)) >= gopts
+    for name, _, usage in table:
+        offered = set(complete(["fpmctl", name, "-"], conf))
+        # `fpmctl php NAME ARGS`: what follows is php's, options included
+        if name != "php":
+            assert offered >= gopts - {"--version"}, (name, gopts - offered)
+        for opt in set(re.findall(r"--[a-z][a-z-]*", usage)):
+            assert opt in offered, (name, opt)
+    # every key of `set`, and the values of the ones that have choices
+    offered = complete(["fpmctl", "set", "alice", ""], conf)
+    for key, typ, _, _ in fpmctl_table("--list-settings"):
+        assert f"{key}=" in offered, key
+        if typ == "bool":
+            assert complete(["fpmctl", "set", "alice", f"{key}="], conf) \
+                == [f"{key}=on", f"{key}=off", f"{key}=default"], key
+        elif "|" in typ:
+            assert complete(["fpmctl", "set", "alice", f"{key}="], conf) \
+                == [f"{key}={c}" for c in typ.split("|")] + \
+                [f"{key}=default"], key
+    for key in ("domains=", "home=", "php_admin."):
+        assert key in offered, key
+    # php_admin. goes on with the ini keys wlfcgi.conf allows
+    with open(conf) as f:
+        allowed = re.findall(r'^\s+"([a-z_.]+)",?$', f.read().split(
+            "php_admin_allowed")[1].split("];")[0], re.M)
+    assert "memory_limit" in allowed
+    assert complete(["fpmctl", "set", "alice", "php_admin."], conf) == \
+        [f"php_admin.{k}=" for k in allowed]
+    assert complete(["fpmctl", "set", "alice", "php_admin.mem"], conf) == \
+        ["php_admin.memory_limit="]

@@ -247,7 +247,8 @@ def test_lock_timeout_exit_4(pair):
                        "--home", "/tmp")
     assert r.rc == 4 and r2.rc == 4, (r, r2)
     assert 1.0 <= took < 4, took
-    assert f"another fpmctl (pid {os.getpid()}) holds {lock}" in r.err
+    assert f"fpmctl: lock: pid {os.getpid()} (" in r.err
+    assert f") holds {lock} and did not release it within 1 s" in r.err
     assert "lock_timeout" in r.err and len(r.err.splitlines()) == 1
     assert sb.tree_snapshot(exclude=("var/log",)) == before
     # readers do not need the lock
@@ -256,6 +257,54 @@ def test_lock_timeout_exit_4(pair):
         assert sb.fpmctl("list").rc == 0
         assert sb.fpmctl("status", "alice").rc == 0
     assert sb.fpmctl("set", "alice", "max_children=2").rc == 0
+
+
+def test_lock_timeout_names_the_holders_command(pair):
+    sb = pair
+    sb.set_config(lock_timeout=1)
+    lock = os.path.join(os.path.dirname(sb.conf), ".lock")
+    holder = subprocess.Popen(["flock", lock, "sleep", "30"])
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with open("/proc/locks") as f:
+                if f" {holder.pid} " in f.read():
+                    break
+            time.sleep(0.02)
+        r = sb.fpmctl("set", "alice", "max_children=2")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert r.rc == 4
+    assert r.err == (f"fpmctl: lock: pid {holder.pid} (flock {lock} sleep "
+                     f"30) holds {lock} and did not release it within 1 s "
+                     "(lock_timeout in wlfcgi.conf); try again later\n")
+
+
+def test_a_change_does_not_wait_for_another_accounts_drain(pair):
+    """The old instance of a change drains for drain_time after fpmctl
+    returned; a change of another account goes ahead meanwhile, one of
+    the same account waits for it."""
+    sb = pair
+    sb.set_config(drain_time=3000)
+    t0 = time.monotonic()
+    sb.fpmctl("set", "alice", "max_children=2", check=True)
+    t1 = time.monotonic()
+    sb.fpmctl("set", "bob", "max_children=2", check=True)
+    t2 = time.monotonic()
+    assert t2 - t1 < 2.0, (t1 - t0, t2 - t1)
+    sb.fpmctl("set", "alice", "max_children=3", check=True)
+    t3 = time.monotonic()
+    assert t3 - t0 >= 3.0, (t1 - t0, t2 - t1, t3 - t2)
+    # and one whose drain outlasts lock_timeout is refused with exit 4,
+    # naming the drainer
+    sb.set_config(lock_timeout=1, drain_time=4000)
+    sb.fpmctl("set", "bob", "max_children=3", check=True)
+    r = sb.fpmctl("set", "bob", "max_children=4")
+    assert r.rc == 4, r
+    assert r.err.startswith("fpmctl: bob: not changed: an old instance of "
+                            "a previous change is still draining: pid ")
+    assert "(fpmctl set bob max_children=3) holds " in r.err
 
 
 def test_dry_run_changes_nothing(pair):

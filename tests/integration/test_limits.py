@@ -166,7 +166,8 @@ def test_set_writes_limits_and_moves_the_running_instance(lsb):
                               "io_weight": 0}
     assert show["usage"]["tasks"] >= 2
     assert show["usage"]["memory"] > 0
-    assert show["settings"]["cpu"]["value"] == "50%"
+    assert show["settings"]["cpu"]["value"] == 50
+    assert show["settings"]["cpu"]["text"] == "50%"
     r = sb.fpmctl("show", "alice")
     assert re.search(r"limits +cpu 50% \(used [0-9.]+ s\), memory 256M "
                      r"\(uses \d+M\), tasks 64 \(\d+ now\)", r.out), r.out
@@ -233,7 +234,7 @@ def test_remove_account_removes_its_group(lsb):
     sb.add_account("alice")
     assert sb.fpmctl("set", "alice", "tasks=50").rc == 0
     assert os.path.isdir(sb.group("pids", "alice"))
-    assert sb.fpmctl("remove-account", "alice").rc == 0
+    assert sb.fpmctl("remove-account", "alice", "--yes").rc == 0
     assert not os.path.exists(sb.group("pids", "alice"))
 
 

@@ -175,3 +175,94 @@ def test_extensions_directive(world, httpd_factory):
         h.stop()
         os.unlink(src)
         world.sandbox.set("alice", script_extensions="default")
+
+
+def test_loaded_before_mod_proxy_says_how_to_fix_the_order(conf, world):
+    """A LoadModule order mistake gets the module's own message, not
+    dlopen's 'undefined symbol: proxy_module'."""
+    h = conf.httpd
+    h.write(f"WLFcgiConfig {world.sandbox.config}\n")
+    with open(h.conf) as f:
+        lines = f.read().splitlines()
+    ours = next(ln for ln in lines if ln.startswith("LoadModule wlfcgi_"))
+    lines.remove(ours)
+    first = next(i for i, ln in enumerate(lines)
+                 if ln.startswith("LoadModule proxy_module"))
+    lines.insert(first, ours)
+    with open(h.conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    line = refused(h.configtest(), "WLF00018")
+    assert "mod_wlfcgi was loaded before mod_proxy" in line
+    assert 'after "LoadModule proxy_module' in line
+    assert "undefined symbol" not in h.configtest()[1]
+
+
+def test_a_set_up_without_wlfcgi_config_is_warned_at_configtest(conf):
+    """httpd -t passes (a module loaded for later is no error), but says
+    that nothing is mapped and which directives have no effect."""
+    h = conf.httpd
+    h.write(vhost(h.port, "alice.test",
+                  extra="  <Location /upload>\n    WLFcgiMaxUpload 64M\n"
+                        "  </Location>\n"))
+    rc, out = h.configtest()
+    assert rc == 0 and "Syntax OK" in out, out
+    line = log_line(out, "WLF00011")
+    assert "WLFcgiConfig is not set, so it does nothing" in line
+    assert f"WLFcgiMaxUpload at {h.conf}:" in line
+    assert 'add "WLFcgiConfig /etc/wlfcgi/wlfcgi.conf"' in line
+
+
+def shop_vhost(port, name, aliases, root):
+    return vhost(port, name, aliases, root=root,
+                 extra=f"  <Directory {root}>\n    Require all granted\n"
+                       "  </Directory>\n")
+
+
+def test_an_exact_domain_inside_anothers_wildcard_is_its_owners(
+        sandbox_factory, httpd_factory, expect_log):
+    """foo.shop.test is account exact's, *.shop.test account wild's: exact
+    names win. httpd hands a request to the first vhost whose name
+    matches, so with wild's vhost first the module warns at start-up and
+    refuses foo.shop.test there (421) instead of running wild's PHP for
+    it; in the right order each gets its own."""
+    sb = sandbox_factory()
+    wild = sb.add_account("wild", domains=["shop.test", "*.shop.test"])
+    exact = sb.add_account("exact", domains=["foo.shop.test"])
+    script = "<?php echo posix_getpwuid(posix_geteuid())['name'];"
+    for acct in (wild, exact):
+        sb.write_php(acct.name, script, "who.php")
+    h = httpd_factory()
+    wild_vh = shop_vhost("PORT", "shop.test", ["*.shop.test"], wild.home)
+    exact_vh = shop_vhost("PORT", "foo.shop.test", [], exact.home)
+    head = f"WLFcgiConfig {sb.conf}\n"
+
+    h.write((head + wild_vh + exact_vh).replace("PORT", str(h.port)))
+    rc, out = h.configtest()
+    assert rc == 0, out
+    line = log_line(out, "WLF00017")
+    assert "foo.shop.test is account exact's, but httpd gives its " \
+        "requests to vhost shop.test" in line
+    assert "of account wild (by *.shop.test)" in line
+    expect_log(r"WLF00017: foo\.shop\.test is account exact's")
+    h.start()
+    try:
+        expect_log(r"WLF00037: foo\.shop\.test is account exact's, but "
+                   r"httpd gave it to vhost shop\.test of account wild")
+        r = h.get("/who.php", host="foo.shop.test")
+        assert r.status == 421 and "wlft-wild" not in r.text
+        r = h.get("/who.php", host="bar.shop.test")
+        assert r.status == 200 and r.text == "wlft-wild"
+    finally:
+        h.stop()
+
+    h.write((head + exact_vh + wild_vh).replace("PORT", str(h.port)))
+    rc, out = h.configtest()
+    assert rc == 0 and "WLF00017" not in out, out
+    h.start()
+    try:
+        r = h.get("/who.php", host="foo.shop.test")
+        assert r.status == 200 and r.text == "wlft-exact"
+        r = h.get("/who.php", host="bar.shop.test")
+        assert r.status == 200 and r.text == "wlft-wild"
+    finally:
+        h.stop()

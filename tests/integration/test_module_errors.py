@@ -63,6 +63,13 @@ def test_missing_link_gives_503(world, expect_log):
         assert r.status == 503
         assert r.header("Retry-After") == "10"
         assert world.get("/info.php", "bob.test").status == 200
+        # the status page says why, once
+        text = world.get("/wlfcgi-status", "admin.test").text
+        line = [ln for ln in text.splitlines()
+                if ln.startswith("alice.test:")][0]
+        assert line.endswith(f"-> (no live instance: {link} is missing or "
+                             "points to no slot)"), line
+        assert line.count("no live instance") == 1
     finally:
         os.symlink(target, link)
     assert world.get("/info.php", "alice.test").status == 200

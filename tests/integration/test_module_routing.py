@@ -212,6 +212,33 @@ def test_status_page(world):
     assert j["accounts"] == 2
 
 
+def test_status_page_lists_aliases_and_has_an_html_view(world):
+    port = world.httpd.port
+    text = world.get("/wlfcgi-status", "admin.test").text
+    rows = text.splitlines()
+    i = next(i for i, ln in enumerate(rows)
+             if ln.startswith(f"alice.test:{port} "))
+    assert rows[i + 1] == "  alias www.alice.test"
+    j = world.get("/wlfcgi-status?json", "admin.test").json()
+    assert j["schema"] == 1
+    by = {v["vhost"]: v for v in j["vhosts"]}
+    assert by["alice.test"]["aliases"] == ["www.alice.test"]
+    assert by["bob.test"]["aliases"] == []
+    # a browser gets HTML; ?html and ?text choose
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    r = world.get("/wlfcgi-status", "admin.test", headers=browser)
+    assert r.status == 200
+    assert r.header("Content-Type") == "text/html; charset=utf-8"
+    assert "Accept" in r.header("Vary")
+    assert r.text.startswith("<!DOCTYPE html>")
+    assert f"<td>alice.test:{port}</td><td>www.alice.test</td>" \
+        "<td>alice</td><td>yes</td><td>8M</td>" in r.text
+    assert world.get("/wlfcgi-status?html", "admin.test").text == r.text
+    r = world.get("/wlfcgi-status?text", "admin.test", headers=browser)
+    assert r.header("Content-Type").startswith("text/plain")
+    assert r.text.startswith("mod_wlfcgi ")
+
+
 def test_status_page_never_from_a_customers_htaccess(world, expect_log):
     """It names every account: a .htaccess cannot switch it on."""
     expect_log(r"WLF00031: vhost bob\.test \(account bob\): .* "

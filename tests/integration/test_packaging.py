@@ -609,7 +609,7 @@ def test_bash_completion(instroot):
         keys = [line.split("\t")[0] for line in
                 run([fpmctl, "--list-settings"]).stdout.splitlines()]
         cmds = complete(instroot, ["fpmctl", ""])
-        assert set(cmds) == {name for name, _, _ in table}
+        assert set(cmds) == {name for name, _, _ in table} | {"help"}
         assert complete(instroot, ["fpmctl", "re"]) == \
             ["remove-account", "restart", "reload", "resume", "rebuild"]
         assert complete(instroot, ["fpmctl", "-c", cfg, "start", ""]) == \
@@ -619,7 +619,7 @@ def test_bash_completion(instroot):
         assert complete(instroot, ["fpmctl", "-c", cfg, "show", "alice",
                                    ""]) == []
         assert complete(instroot, ["fpmctl", "stop", "--a"]) == ["--all"]
-        assert complete(instroot, ["fpmctl", "remove-account", "--"]) == \
+        assert complete(instroot, ["fpmctl", "remove-account", "--p"]) == \
             ["--purge"]
         assert complete(instroot, ["fpmctl", "init", "--service", ""]) == \
             ["direct", "systemd"]

@@ -39,7 +39,7 @@ def test_dynamic_pool_keeps_spare_workers(sandbox):
     assert sb.php("alice", "<?php echo 'ok';").text == "ok"
     j = sb.json("show", "alice")["settings"]
     assert j["pm"]["value"] == "dynamic"
-    assert j["max_spare_servers"]["value"] == "3"
+    assert j["max_spare_servers"]["value"] == 3
 
 
 def test_spare_counts_php_fpm_would_refuse_are_refused(sandbox):

@@ -126,7 +126,10 @@ def test_reload_of_a_saturated_pool_drops_no_queued_request(
     assert bad == {}, (bad, farm.httpd.new_log_lines())
 
 
-LONG_PHP = SLOW_PHP.replace("+ 1.0;", "+ 5.0;")
+# runs 8 s and says when it started, so the reloads surely come while
+# it runs in the first slot (a loaded machine may delay its start)
+LONG_PHP = SLOW_PHP.replace("+ 1.0;", "+ 8.0;").replace(
+    "<?php\n", "<?php\ntouch(__DIR__ . '/long.started');\n", 1)
 
 
 def test_second_reload_keeps_a_long_request_of_the_first(sandbox):
@@ -145,9 +148,14 @@ def test_second_reload_keeps_a_long_request_of_the_first(sandbox):
         except OSError as e:
             result["r"] = e
 
+    started = os.path.join(os.path.dirname(script), "long.started")
     t = threading.Thread(target=long_request)
     t.start()
-    time.sleep(0.5)
+    for _ in range(100):
+        if os.path.exists(started):
+            break
+        time.sleep(0.05)
+    assert os.path.exists(started), "the long request never started"
     assert sb.fpmctl("reload", "longrq").rc == 0
     time.sleep(0.5)
     live = sb.live_slot("longrq")

@@ -92,7 +92,7 @@ def test_suspend_stops_php_and_survives_start_all_reload_rebuild(sandbox):
     assert sb.json("show", "alice")["suspended"] is None
     assert openmetrics_state(sb, "alice") == "running"
     assert sb.json("show", "alice")["settings"]["max_children"]["value"] \
-        == "4"
+        == 4
     assert sb.fpmctl("resume", "alice").out == "alice: not suspended\n"
 
 

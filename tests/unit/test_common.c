@@ -58,7 +58,7 @@ static void test_size_suffixes_are_binary_and_any_case(void **state)
 
 static void test_size_refuses_what_is_not_a_size(void **state)
 {
-    const char *bad[] = { "-1", "", "8 M", "12X", NULL };
+    const char *bad[] = { "-1", "", "8 M", "12X", "8MB", "1gb", NULL };
     long long v;
     wlf_err e;
 
@@ -68,6 +68,19 @@ static void test_size_refuses_what_is_not_a_size(void **state)
             fail_msg("accepted '%s'", bad[i]);
         assert_string_equal(e.field, "max_upload");
     }
+}
+
+static void test_size_with_a_decimal_looking_unit_says_what_to_write(
+    void **state)
+{
+    long long v;
+    wlf_err e;
+
+    (void)state;
+    assert_int_equal(wlf_size_parse("8MB", "max_upload", &v, &e), -1);
+    assert_string_equal(e.msg, "'8MB' is ambiguous: sizes are binary, write "
+                        "8M or 8MiB");
+    assert_size("512B", 512);
 }
 
 static void test_size_refuses_overflow(void **state)
@@ -266,6 +279,47 @@ static void load_base(wlf_config *cfg)
 
     if (wlf_config_load_string(base_conf, "t", cfg, &e) != 0)
         fail_msg("%s: %s", e.field, e.msg);
+}
+
+/* A file with a syntax error, and the line (and words) the message must
+ * name: the line the admin got wrong. Cases of
+ * test_syntax_error_line(). */
+typedef struct {
+    const char *text;
+    const char *want;
+} syntax_case;
+
+static const syntax_case syntax_unclosed_quote_is_on_its_own_line = {
+    "name = \"alice\";\nuser = \"a;\nhome = \"/h\";\n",
+    "line 2: the string that starts here is not closed" };
+static const syntax_case syntax_unclosed_bracket_is_where_it_opens = {
+    "name = \"alice\";\ndomains = [ \"a.example\";\nhome = \"/h\";\n",
+    "line 2: '[' is not closed" };
+static const syntax_case syntax_unclosed_group_at_the_end_is_where_it_opens = {
+    "name = \"alice\";\nphp_admin = ( { name = \"x\";\n\n\n",
+    "line 2: '{' is not closed" };
+static const syntax_case syntax_stray_closing_bracket_is_named = {
+    "name = \"alice\";\n}\nhome = \"/h\";\n", "line 2: unexpected '}'" };
+static const syntax_case syntax_other_errors_keep_libconfigs_line = {
+    "name = \"alice\";\nmax_children = ;\nhome = \"/h\";\n",
+    "line 2: syntax error" };
+static const syntax_case syntax_quotes_in_comments_do_not_count = {
+    "# a \"quoted\" word and a ( in a comment\nname = \"alice\";\n"
+    "max_children = 5x;\n", "line 3: syntax error" };
+
+static void test_syntax_error_line(void **state)
+{
+    const syntax_case *c = *state;
+    wlf_config cfg;
+    wlf_account a;
+    wlf_err e;
+
+    load_base(&cfg);
+    assert_int_equal(wlf_account_load_string(&cfg, c->text, "alice", &a,
+                                             &e), -1);
+    if (strncmp(e.msg, c->want, strlen(c->want)) != 0)
+        fail_msg("got '%s', want '%s...'", e.msg, c->want);
+    wlf_config_free(&cfg);
 }
 
 static void test_config_loads_given_values_over_builtins(void **state)
@@ -716,6 +770,52 @@ static void test_accounts_load_keeps_a_clashing_account_apart(void **state)
     wlf_account_list_free(&list);
 }
 
+/* What wlf_accounts_shadowed() reported, one "b:foo<a:*.foo" a line. */
+static void note_shadow(const wlf_account *owner, const char *domain,
+                        const wlf_account *wild_owner, const char *wildcard,
+                        void *arg)
+{
+    char *out = arg;
+    size_t n = strlen(out);
+
+    snprintf(out + n, 512 - n, "%s:%s<%s:%s\n", owner->name, domain,
+             wild_owner->name, wildcard);
+}
+
+static void test_exact_domains_inside_anothers_wildcard_are_found(
+    void **state)
+{
+    acct_dir *d = *state;
+    wlf_account_list list;
+    wlf_account change;
+    wlf_err e;
+    char out[512] = "";
+
+    put_account(d, "a.conf", "a", "*.shop.example");
+    put_account(d, "b.conf", "b", "foo.shop.example");
+    put_account(d, "c.conf", "c", "shop.example");  /* not inside */
+    assert_int_equal(wlf_accounts_load(&d->cfg, &list, &e), 0);
+    wlf_accounts_shadowed(&list, NULL, note_shadow, out);
+    assert_string_equal(out, "b:foo.shop.example<a:*.shop.example\n");
+    /* what a change would make: c takes a name under a's wildcard */
+    unit_alice(&change, 0);
+    snprintf(change.name, sizeof(change.name), "c");
+    assert_int_equal(wlf_account_add_domain(&change, "bar.shop.example",
+                                            &e), 0);
+    out[0] = '\0';
+    wlf_accounts_shadowed(&list, &change, note_shadow, out);
+    assert_string_equal(out, "b:foo.shop.example<a:*.shop.example\n"
+                             "c:bar.shop.example<a:*.shop.example\n");
+    /* or a new account, not in the list yet */
+    snprintf(change.name, sizeof(change.name), "zed");
+    out[0] = '\0';
+    wlf_accounts_shadowed(&list, &change, note_shadow, out);
+    assert_string_equal(out, "b:foo.shop.example<a:*.shop.example\n"
+                             "zed:bar.shop.example<a:*.shop.example\n");
+    wlf_account_free(&change);
+    wlf_account_list_free(&list);
+}
+
 static void test_accounts_load_fails_without_its_directory(void **state)
 {
     acct_dir *d = *state;
@@ -1018,6 +1118,26 @@ static void test_fpm_status_page_is_parsed(void **state)
     assert_int_equal(st.listen_queue_len, 4096);
 }
 
+static void test_fpm_start_time_as_iso_8601(void **state)
+{
+    char out[40];
+
+    (void)state;
+    assert_int_equal(wlf_fpm_time_iso8601("03/Dec/2026:10:42:29 +0000", out,
+                                          sizeof(out)), 0);
+    assert_string_equal(out, "2026-12-03T10:42:29+00:00");
+    assert_int_equal(wlf_fpm_time_iso8601("29/Feb/2028:23:59:59 -0530", out,
+                                          sizeof(out)), 0);
+    assert_string_equal(out, "2028-02-29T23:59:59-05:30");
+    assert_int_equal(wlf_fpm_time_iso8601("03/Xyz/2026:10:42:29 +0000", out,
+                                          sizeof(out)), -1);
+    assert_string_equal(out, "");
+    assert_int_equal(wlf_fpm_time_iso8601("1700000000", out, sizeof(out)),
+                     -1);
+    assert_int_equal(wlf_fpm_time_iso8601("03/Dec/2026:10:42:29 +0000 x",
+                                          out, sizeof(out)), -1);
+}
+
 static void test_fpm_status_without_pool_line_is_refused(void **state)
 {
     wlf_fpm_status st;
@@ -1033,12 +1153,16 @@ static void test_fpm_status_without_pool_line_is_refused(void **state)
                           acct_teardown, (void *)&c }
 #define DIR_TEST(f) cmocka_unit_test_setup_teardown(f, dir_setup, \
                                                     dir_teardown)
+#define SYNTAX_TEST(c) { "test_" #c, test_syntax_error_line, NULL, NULL, \
+                         (void *)&c }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_suffixes_are_binary_and_any_case),
         cmocka_unit_test(test_size_refuses_what_is_not_a_size),
+        cmocka_unit_test(
+            test_size_with_a_decimal_looking_unit_says_what_to_write),
         cmocka_unit_test(test_size_refuses_overflow),
         cmocka_unit_test(test_size_format_is_the_shortest_exact_form),
         cmocka_unit_test(test_account_names_that_are_valid),
@@ -1056,6 +1180,12 @@ int main(void)
         cmocka_unit_test(
             test_config_without_php_admin_list_allows_builtin_keys),
         cmocka_unit_test(test_config_errors_name_the_field_or_line),
+        SYNTAX_TEST(syntax_unclosed_quote_is_on_its_own_line),
+        SYNTAX_TEST(syntax_unclosed_bracket_is_where_it_opens),
+        SYNTAX_TEST(syntax_unclosed_group_at_the_end_is_where_it_opens),
+        SYNTAX_TEST(syntax_stray_closing_bracket_is_named),
+        SYNTAX_TEST(syntax_other_errors_keep_libconfigs_line),
+        SYNTAX_TEST(syntax_quotes_in_comments_do_not_count),
         cmocka_unit_test(test_service_modes_have_one_spelling),
         cmocka_unit_test(test_init_defaults_put_every_path_under_the_prefix),
         cmocka_unit_test(
@@ -1080,6 +1210,7 @@ int main(void)
         DIR_TEST(test_account_files_are_the_sorted_names),
         DIR_TEST(test_accounts_load_lists_files_that_do_not_load),
         DIR_TEST(test_accounts_load_keeps_a_clashing_account_apart),
+        DIR_TEST(test_exact_domains_inside_anothers_wildcard_are_found),
         DIR_TEST(test_accounts_load_fails_without_its_directory),
         DIR_TEST(test_host_matching_prefers_exact_then_longest_wildcard),
         cmocka_unit_test(test_paths_derive_from_the_four_directories),
@@ -1097,6 +1228,7 @@ int main(void)
         cmocka_unit_test(test_fcgi_other_protocol_version_is_refused),
         cmocka_unit_test(test_fcgi_status_header_and_body),
         cmocka_unit_test(test_fpm_status_page_is_parsed),
+        cmocka_unit_test(test_fpm_start_time_as_iso_8601),
         cmocka_unit_test(test_fpm_status_without_pool_line_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -658,6 +658,71 @@ static void test_output_flags_after_the_command_are_taken_out(void **state)
     assert_int_equal(g.verbosity, 1);
 }
 
+static void test_config_option_after_the_command_is_taken_out(void **state)
+{
+    fpm_globals g;
+    wlf_err e;
+    char *v[] = { "list", "-c", "/x.conf", "--json", NULL };
+    char *v2[] = { "show", "alice", "--config=/y.conf", NULL };
+    char *bad[] = { "list", "-c", NULL };
+
+    (void)state;
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(fpm_globals_extract(4, v, &g, &e), 1);
+    assert_string_equal(g.config, "/x.conf");
+    assert_true(g.json);
+    assert_int_equal(fpm_globals_extract(3, v2, &g, &e), 2);
+    assert_string_equal(g.config, "/y.conf");
+    assert_string_equal(v2[1], "alice");
+    assert_int_equal(fpm_globals_extract(2, bad, &g, &e), -1);
+    assert_string_equal(e.field, "-c");
+}
+
+static void test_a_mistyped_global_option_gets_a_hint(void **state)
+{
+    fpm_globals g;
+    wlf_err e;
+    char *v[] = { "fpmctl", "--dryrun", "list", NULL };
+
+    (void)state;
+    assert_int_equal(fpm_globals_parse(3, v, &g, &e), -1);
+    assert_string_equal(e.field, "--dryrun");
+    assert_non_null(strstr(e.msg, "did you mean --dry-run?"));
+}
+
+/* ---- the nearest word ---- */
+
+static const char *const command_names[] = {
+    "init", "add-account", "remove-account", "list", "show", "set", "start",
+    "stop", "restart", "reload", "status", "check", "rebuild", NULL };
+
+static void test_nearest_finds_typos(void **state)
+{
+    (void)state;
+    assert_string_equal(fpm_nearest("stauts", command_names), "status");
+    assert_string_equal(fpm_nearest("lst", command_names), "list");
+    assert_string_equal(fpm_nearest("relaod", command_names), "reload");
+    assert_string_equal(fpm_nearest("rebiuld", command_names), "rebuild");
+}
+
+static void test_nearest_finds_the_only_word_with_that_start(void **state)
+{
+    (void)state;
+    assert_string_equal(fpm_nearest("remove", command_names),
+                        "remove-account");
+    assert_string_equal(fpm_nearest("add", command_names), "add-account");
+    /* "re" starts several: no guess */
+    assert_null(fpm_nearest("re", command_names));
+}
+
+static void test_nearest_does_not_guess_wildly(void **state)
+{
+    (void)state;
+    assert_null(fpm_nearest("frobnicate", command_names));
+    assert_null(fpm_nearest("x", command_names));
+    assert_null(fpm_nearest("", command_names));
+}
+
 /* ---- a command's options ---- */
 
 static const fpm_optdef add_like[] = {
@@ -752,6 +817,22 @@ static void test_set_changes_settings(void **state)
     assert_int_equal(f->a.settings.num[WLF_S_MAX_CHILDREN], 3);
     assert_int_equal(f->a.settings.num[WLF_S_MAX_UPLOAD], 2LL << 30);
     assert_string_equal(f->a.settings.str[WLF_S_PHP], "8.3");
+}
+
+static void test_set_to_the_default_it_has_pins_no_override(void **state)
+{
+    fx *f = *state;
+
+    set(f, "max_upload=8M");            /* wlfcgi.conf's default */
+    set(f, "php=8.2");
+    set(f, "opcache_validate_timestamps=on");
+    assert_false(f->a.settings.is_set[WLF_S_MAX_UPLOAD]);
+    assert_false(f->a.settings.is_set[WLF_S_PHP]);
+    assert_false(f->a.settings.is_set[WLF_S_OPCACHE_VALIDATE_TIMESTAMPS]);
+    /* an override already there keeps being one */
+    set(f, "max_children=3");
+    set(f, "max_children=5");
+    assert_true(f->a.settings.is_set[WLF_S_MAX_CHILDREN]);
 }
 
 static void test_set_off_on_an_on_off_setting_means_false(void **state)
@@ -1121,6 +1202,11 @@ int main(void)
         cmocka_unit_test(test_config_option_needs_a_file),
         cmocka_unit_test(test_no_command_leaves_the_index_at_argc),
         cmocka_unit_test(test_output_flags_after_the_command_are_taken_out),
+        cmocka_unit_test(test_config_option_after_the_command_is_taken_out),
+        cmocka_unit_test(test_a_mistyped_global_option_gets_a_hint),
+        cmocka_unit_test(test_nearest_finds_typos),
+        cmocka_unit_test(test_nearest_finds_the_only_word_with_that_start),
+        cmocka_unit_test(test_nearest_does_not_guess_wildly),
         cmocka_unit_test(test_args_long_short_attached_and_operands),
         ARGS_REFUSED_TEST(args_unknown_option_is_named),
         ARGS_REFUSED_TEST(args_option_without_its_value_is_refused),
@@ -1128,6 +1214,7 @@ int main(void)
         ARGS_REFUSED_TEST(args_more_than_room_are_refused),
         cmocka_unit_test(test_args_of_set_are_operands_only),
         FX_TEST(test_set_changes_settings),
+        FX_TEST(test_set_to_the_default_it_has_pins_no_override),
         FX_TEST(test_set_off_on_an_on_off_setting_means_false),
         FX_TEST(test_set_default_and_off_go_back_to_the_global_default),
         FX_TEST(test_set_domains_is_the_complete_lower_case_list),

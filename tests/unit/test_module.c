@@ -585,8 +585,9 @@ static int status_setup(void **state)
 {
     static const wlf_status_entry e[2] = {
         { "alice.example", 80, "alice", "/run/wlfcgi/alice.sock",
-          "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4, 0 },
-        { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0, 0 },
+          "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4, 0, NULL, 0 },
+        { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0, 0,
+          NULL, 0 },
     };
     wlf_status_page p = { "/etc/wlfcgi/wlfcgi.conf", "0.1", 3,
                           status_entries, 2 };
@@ -647,6 +648,88 @@ static void test_status_of_an_instance_that_does_not_answer(void **state)
     assert_contains(j, "\"answers\":false", "\"live_socket\":null", NULL);
     free(t);
     free(j);
+}
+
+static void test_status_lists_server_aliases(void **state)
+{
+    static const char *const aliases[] = { "www.alice.example",
+                                           "*.shop.alice.example" };
+    char *t, *j, *h;
+
+    (void)state;
+    status_entries[0].aliases = aliases;
+    status_entries[0].n_aliases = 2;
+    t = wlf_status_text(&status_page);
+    j = wlf_status_json(&status_page);
+    h = wlf_status_html(&status_page);
+    assert_contains(t, "\n  alias www.alice.example, *.shop.alice.example\n",
+                    NULL);
+    assert_contains(j, "\"aliases\":[\"www.alice.example\","
+                    "\"*.shop.alice.example\"]", "\"aliases\":[]", NULL);
+    assert_contains(h, "<td>www.alice.example<br>*.shop.alice.example</td>",
+                    NULL);
+    free(t);
+    free(j);
+    free(h);
+}
+
+static void test_status_says_no_live_instance_once(void **state)
+{
+    char *t, *h;
+
+    (void)state;
+    status_entries[0].answers = 0;
+    status_entries[0].live = NULL;
+    status_entries[0].error = "/run/wlfcgi/alice.sock is missing or points "
+                              "to no slot";
+    t = wlf_status_text(&status_page);
+    h = wlf_status_html(&status_page);
+    assert_contains(t, "-> (no live instance: /run/wlfcgi/alice.sock is "
+                    "missing or points to no slot)\n", NULL);
+    assert_null(strstr(strstr(t, "no live instance") + 1,
+                       "no live instance"));
+    assert_contains(h, "(no live instance: /run/wlfcgi/alice.sock", NULL);
+    free(t);
+    free(h);
+}
+
+static void test_status_html_is_escaped(void **state)
+{
+    char *h = wlf_status_html(&status_page);
+
+    (void)state;
+    assert_contains(h, "<!DOCTYPE html>", "<td>odd&quot;name</td>",
+                    "<td>alice.example:80</td>", "<td>alice</td>",
+                    "line\nbreak", "href=\"?json\"", NULL);
+    assert_null(strstr(h, "odd\"name"));
+    free(h);
+}
+
+static void test_status_json_has_a_schema(void **state)
+{
+    char *j = wlf_status_json(&status_page);
+
+    (void)state;
+    assert_int_equal(strncmp(j, "{\"schema\":1,", 12), 0);
+    free(j);
+}
+
+static void test_status_form_follows_the_query_then_accept(void **state)
+{
+    (void)state;
+    assert_int_equal(wlf_status_form_of("json", NULL), WLF_STATUS_JSON);
+    assert_int_equal(wlf_status_form_of("json&x=1", "text/html"),
+                     WLF_STATUS_JSON);
+    assert_int_equal(wlf_status_form_of("html", NULL), WLF_STATUS_HTML);
+    assert_int_equal(wlf_status_form_of("openmetrics", NULL),
+                     WLF_STATUS_OPENMETRICS);
+    assert_int_equal(wlf_status_form_of("text", "text/html,*/*"),
+                     WLF_STATUS_TEXT);
+    assert_int_equal(wlf_status_form_of(NULL, "text/html,application/"
+                     "xhtml+xml"), WLF_STATUS_HTML);
+    assert_int_equal(wlf_status_form_of(NULL, "*/*"), WLF_STATUS_TEXT);
+    assert_int_equal(wlf_status_form_of(NULL, NULL), WLF_STATUS_TEXT);
+    assert_int_equal(wlf_status_form_of("jsonx", NULL), WLF_STATUS_TEXT);
 }
 
 /* ---- log tags ---- */
@@ -717,6 +800,11 @@ int main(void)
         STATUS_TEST(test_status_json_escapes_and_nulls),
         STATUS_TEST(test_status_of_an_instance_that_does_not_answer),
         STATUS_TEST(test_status_of_a_suspended_account),
+        STATUS_TEST(test_status_lists_server_aliases),
+        STATUS_TEST(test_status_says_no_live_instance_once),
+        STATUS_TEST(test_status_html_is_escaped),
+        STATUS_TEST(test_status_json_has_a_schema),
+        cmocka_unit_test(test_status_form_follows_the_query_then_accept),
         cmocka_unit_test(test_log_tags_unique_ascending_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

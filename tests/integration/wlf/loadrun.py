@@ -333,7 +333,7 @@ class Chaos:
                           user.pw_name, "--home", home)
                 self.sb.register_account(self.add_name, user.pw_name, home)
             elif what == "remove" and self.remove_name:
-                self._run(t0, "remove-account", self.remove_name)
+                self._run(t0, "remove-account", self.remove_name, "--yes")
         rest = t0 + self.seconds - time.monotonic()
         if rest > 0:
             time.sleep(rest)

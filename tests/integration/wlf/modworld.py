@@ -131,7 +131,7 @@ class Accounts:
         return self.sb.master_pid(name, slot)
 
     def remove_account(self, name):
-        self.sb.fpmctl("remove-account", name, "--purge")
+        self.sb.fpmctl("remove-account", name, "--purge", "--yes")
         self.accounts.pop(name, None)
 
     def close(self):
