@@ -103,6 +103,10 @@ typedef struct {
     /* mod_wlfcgi_request.c: the account a proxied request was sent to */
     wlf_acct *acct;
     char slot;                      /* 'a', 'b', or 0: no live slot */
+    /* mod_wlfcgi_suspend.c: the account's link as translate_name read it
+     * (wlf_link_state()), so that a PHP request reads it once */
+    int link_read;
+    char link_state;
     /* mod_wlfcgi_contain.c */
     unsigned ht;                    /* WLF_HT_*: what its .htaccess files
                                        configured */

@@ -157,14 +157,17 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     long long limit = wlfcgi_upload_limit(d, a, &php_admin);
     long long length;
     wlf_body_verdict body;
-    char slot = wlf_link_state(a->link);
     /* for request_status(): which account a 503 is about */
-    wlf_req *rq;
+    wlf_req *rq = wlfcgi_req(r);
+    /* the link translate_name read for this request and vhost, if it did:
+     * one readlink per request */
+    char slot = rq->link_read && wlfcgi_srv_conf(r->server)->acct == a
+                    ? rq->link_state : wlf_link_state(a->link);
 
-    /* suspended since translate_name looked */
+    /* suspended since translate_name looked (a subrequest, an internal
+     * redirect, another vhost's link) */
     if (slot == WLF_LINK_SUSPENDED)
         return wlfcgi_suspended_answer(r, a);
-    rq = wlfcgi_req(r);
 
     rq->acct = a;
     rq->slot = slot;
