@@ -152,7 +152,10 @@ endif
 	sed 's|/etc/wlfcgi/|$(WLF_CONFDIR)/|g' \
 	    $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf >$(BUILD)/wlfcgi.httpd.conf
 	$(INSTALL) -m 0644 $(BUILD)/wlfcgi.httpd.conf $(DESTDIR)$(HTTPD_CONFDIR)/wlfcgi.conf
-	$(INSTALL) -m 0644 rpm/wlfcgi-fpm@.service rpm/wlfcgi.service $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 0644 rpm/wlfcgi-fpm@.service rpm/wlfcgi.service rpm/wlfcgi-serve.service $(DESTDIR)$(UNITDIR)/
+	sed 's|^SocketGroup=apache$$|SocketGroup=$(HTTPD_GROUP)|' \
+	    rpm/wlfcgi-fpm@.socket >$(BUILD)/wlfcgi-fpm@.socket
+	$(INSTALL) -m 0644 $(BUILD)/wlfcgi-fpm@.socket $(DESTDIR)$(UNITDIR)/
 	sed 's|^d /run/wlfcgi 0750 root apache -$$|d /run/wlfcgi 0750 root $(HTTPD_GROUP) -|' \
 	    rpm/wlfcgi.tmpfiles >$(BUILD)/wlfcgi.tmpfiles
 	$(INSTALL) -m 0644 $(BUILD)/wlfcgi.tmpfiles $(DESTDIR)$(TMPFILESDIR)/wlfcgi.conf

@@ -166,10 +166,8 @@ static int wait_fd(int fd, short events, long long deadline)
     }
 }
 
-/* One request: BEGIN_REQUEST (FCGI_KEEP_CONN when `keep`), PARAMS in one
- * record, the empty PARAMS and STDIN that end them. */
-static int build_request(const char *const *params, int keep,
-                         unsigned char **out, size_t *out_len)
+int wlf_fcgi_build_request(const char *const *params, int keep,
+                           unsigned char **out, size_t *out_len)
 {
     unsigned char pairs[8192], *buf;
     size_t plen = 0, len;
@@ -356,7 +354,7 @@ int wlf_fcgi_request(const char *sock_path, const char *const *params,
     int fd, rc;
 
     memset(resp, 0, sizeof(*resp));
-    if (build_request(params, 0, &req, &req_len) < 0)
+    if (wlf_fcgi_build_request(params, 0, &req, &req_len) < 0)
         return wlf_fail(err, "socket", "request parameters too large");
     if ((fd = connect_unix(sock_path, deadline, timeout_ms, err)) < 0) {
         free(req);
@@ -458,7 +456,7 @@ int wlf_fcgi_warm(const char *sock_path, const char *path, int n,
     if ((fds = calloc((size_t)n, sizeof(int))) == NULL)
         return wlf_fail(err, "socket", "out of memory");
     get_params(params, path, "");
-    if (build_request(params, 1, &req, &req_len) < 0) {
+    if (wlf_fcgi_build_request(params, 1, &req, &req_len) < 0) {
         free(fds);
         return wlf_fail(err, "socket", "request parameters too large");
     }

@@ -61,6 +61,14 @@ void wlf_fcgi_header(unsigned char *out, unsigned char type,
 size_t wlf_fcgi_encode_pair(unsigned char *out, size_t cap, const char *name,
                             const char *value);
 
+/*
+ * One whole request without a body (params: name, value, ..., NULL):
+ * BEGIN_REQUEST (FCGI_KEEP_CONN when `keep`), the PARAMS in one record,
+ * the empty PARAMS and STDIN that end them. *out is malloc'd.
+ */
+int wlf_fcgi_build_request(const char *const *params, int keep,
+                           unsigned char **out, size_t *out_len);
+
 typedef struct {
     char *out;              /* FCGI_STDOUT, NUL-terminated */
     size_t out_len;

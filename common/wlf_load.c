@@ -205,8 +205,8 @@ static int with_libconfig(const char *path, const char *text,
  * (wlf_setting_defs) are accepted besides where only_keys() says so. */
 static const char *const config_keys[] = {
     "service", "httpd_group", "min_uid", "lock_timeout", "start_timeout",
-    "drain_time", "upload_min_rate", "cgroup_subtree", "paths", "php",
-    "defaults", "php_admin_allowed", "php_value_allowed",
+    "drain_time", "upload_min_rate", "max_running", "cgroup_subtree",
+    "paths", "php", "defaults", "php_admin_allowed", "php_value_allowed",
     "extensions_allowed", NULL };
 static const char *const config_path_keys[] = {
     "accounts", "sockets", "state", "logs", "units", NULL };
@@ -455,6 +455,8 @@ static int parse_config(const config_t *lc, const char *where, void *out,
         get_int(root, "start_timeout", where, 1, 600, &cfg->start_timeout,
                 err) < 0 ||
         get_int(root, "drain_time", where, 0, 600000, &cfg->drain_time,
+                err) < 0 ||
+        get_int(root, "max_running", where, 0, 1000000, &cfg->max_running,
                 err) < 0)
         return -1;
     if (get_string(root, "upload_min_rate", where, 0, &rate, err) < 0)
@@ -845,12 +847,15 @@ static int add_load_error(wlf_account_list *list, const char *name,
 /* Append acct (moved, not copied) to *v; -1 when out of memory. */
 static int add_account(wlf_account **v, size_t *n, wlf_account *acct)
 {
-    wlf_account *nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-    if (nv == NULL)
-        return -1;
-    *v = nv;
-    nv[(*n)++] = *acct;
+    /* room doubles at every power of two: 10,000 accounts are not
+     * copied 10,000 times */
+    if (*n == 0 || (*n >= 8 && (*n & (*n - 1)) == 0)) {
+        wlf_account *nv = realloc(*v, (*n ? *n * 2 : 8) * sizeof(*nv));
+        if (nv == NULL)
+            return -1;
+        *v = nv;
+    }
+    (*v)[(*n)++] = *acct;
     return 0;
 }
 
@@ -892,8 +897,11 @@ static int load_into(const wlf_config *cfg, const char *name,
             add_account(&list->skipped, &list->n_skipped, &acct) == 0)
             return 0;
     }
-    else if (add_account(&list->items, &list->n, &acct) == 0)
+    else if (add_account(&list->items, &list->n, &acct) == 0) {
+        /* no index (out of memory) only means slower lookups */
+        wlf_account_index_add(list);
         return 0;
+    }
     wlf_account_free(&acct);
     return -1;
 }

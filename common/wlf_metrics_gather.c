@@ -135,12 +135,15 @@ void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
                          wlf_acct_metrics *m)
 {
     wlf_settings eff;
+    int on_demand = 0;
+    char stopped[512];
 
     memset(m, 0, sizeof(*m));
     wlf_copy(m->name, sizeof(m->name), acct->name);
     m->max_children = -1;
     if (wlf_account_effective(cfg, acct, &eff) == 0) {
         m->max_children = eff.num[WLF_S_MAX_CHILDREN];
+        on_demand = eff.num[WLF_S_ACTIVATION] == WLF_ACTIVATION_ON_DEMAND;
         wlf_settings_limits(&eff, &m->limits.cpu, &m->limits.memory,
                             &m->limits.tasks, &m->limits.io_weight);
         wlf_settings_free(&eff);
@@ -152,6 +155,12 @@ void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
     else
         m->state = m->up || m->total >= 0 ? WLF_ACCT_RUNNING
                                           : WLF_ACCT_STOPPED;
+    /* an on-demand account without a master is idle (its first request
+     * starts it) unless `fpmctl stop` marked it stopped */
+    wlf_path_stopped(cfg, acct->name, stopped, sizeof(stopped));
+    if (m->state == WLF_ACCT_STOPPED && on_demand &&
+        access(stopped, F_OK) != 0)
+        m->state = WLF_ACCT_IDLE;
     m->have_usage = wlf_metrics_usage(cfg->service == WLF_SERVICE_SYSTEMD,
                                       cfg->cgroup_subtree, lo, acct->name,
                                       &m->usage) == 0;

@@ -129,6 +129,7 @@ void wlf_config_builtin(wlf_config *cfg)
     cfg->start_timeout = 10;
     cfg->drain_time = 1000;
     cfg->upload_min_rate = 1 * WLF_MIB;
+    cfg->max_running = 500;
     wlf_settings_builtin(&cfg->defaults);
 }
 
@@ -446,6 +447,10 @@ int wlf_config_init_defaults(wlf_config *cfg, const char *prefix,
         wlf_config_allow_builtin_php_admin(cfg, err) < 0 ||
         wlf_config_allow_builtin_php_value(cfg, err) < 0)
         goto fail;
+    /* a systemd host holds idle accounts' sockets in socket units, at no
+     * cost: there an account's master starts with its first request */
+    if (service == WLF_SERVICE_SYSTEMD)
+        cfg->defaults.num[WLF_S_ACTIVATION] = WLF_ACTIVATION_ON_DEMAND;
     return 0;
 fail:
     wlf_config_free(cfg);
@@ -805,6 +810,152 @@ int wlf_account_effective(const wlf_config *cfg, const wlf_account *acct,
 /* ------------------------------------------------------------------ */
 /* the account list                                                    */
 
+/*
+ * The account index: open-addressing hash tables from name and from
+ * (lower-case) exact domain to an item's position, plus the wildcard
+ * patterns, so that the module maps 10,000 vhosts against 10,000 accounts
+ * and the loader finds domain clashes without comparing every pair.
+ */
+typedef struct {
+    const char *key;            /* a domain: the item's own string (they
+                                   stay put); a name: a copy (the names
+                                   live in the items, which move) */
+    size_t item;
+} wlf_ix_slot;
+
+typedef struct {
+    wlf_ix_slot *slots;
+    size_t cap, used;           /* cap: a power of two */
+} wlf_ix_table;
+
+struct wlf_account_index {
+    size_t n_items;             /* list->n it describes */
+    wlf_ix_table names, domains;
+    wlf_ix_slot *wild;          /* "*.example.com" patterns */
+    size_t n_wild;
+};
+
+static size_t ix_hash(const char *s, int fold)
+{
+    size_t h = 14695981039346656037ULL;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (fold && c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        h = (h ^ c) * 1099511628211ULL;
+    }
+    return h;
+}
+
+static int ix_equal(const char *a, const char *b, int fold)
+{
+    return fold ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
+}
+
+/* The item of key, or (size_t)-1. */
+static size_t ix_get(const wlf_ix_table *t, const char *key, int fold)
+{
+    if (t->cap == 0)
+        return (size_t)-1;
+    for (size_t i = ix_hash(key, fold) & (t->cap - 1);; i = (i + 1) &
+         (t->cap - 1)) {
+        if (t->slots[i].key == NULL)
+            return (size_t)-1;
+        if (ix_equal(t->slots[i].key, key, fold))
+            return t->slots[i].item;
+    }
+}
+
+static int ix_put(wlf_ix_table *t, const char *key, size_t item, int fold)
+{
+    size_t i;
+
+    if ((t->used + 1) * 2 > t->cap) {
+        wlf_ix_table bigger = { NULL, t->cap ? t->cap * 2 : 64, 0 };
+        if ((bigger.slots = calloc(bigger.cap, sizeof(wlf_ix_slot))) == NULL)
+            return -1;
+        for (size_t k = 0; k < t->cap; k++)
+            if (t->slots[k].key)
+                ix_put(&bigger, t->slots[k].key, t->slots[k].item, fold);
+        free(t->slots);
+        *t = bigger;
+    }
+    for (i = ix_hash(key, fold) & (t->cap - 1); t->slots[i].key;
+         i = (i + 1) & (t->cap - 1))
+        if (ix_equal(t->slots[i].key, key, fold))
+            return 0;           /* the first one keeps it */
+    t->slots[i].key = key;
+    t->slots[i].item = item;
+    t->used++;
+    return 0;
+}
+
+static void index_free(struct wlf_account_index *ix)
+{
+    if (ix == NULL)
+        return;
+    for (size_t i = 0; i < ix->names.cap; i++)
+        free((char *)ix->names.slots[i].key);
+    free(ix->names.slots);
+    free(ix->domains.slots);
+    free(ix->wild);
+    free(ix);
+}
+
+int wlf_account_index_add(wlf_account_list *list)
+{
+    struct wlf_account_index *ix = list->index;
+    const wlf_account *a;
+    size_t item;
+
+    if (list->n == 0)
+        return 0;
+    item = list->n - 1;
+    a = &list->items[item];
+    if (ix == NULL) {
+        if (item != 0 || (ix = calloc(1, sizeof(*ix))) == NULL)
+            return item == 0 ? -1 : 0;   /* no index: lookups scan */
+        list->index = ix;
+    }
+    if (ix->n_items != item)
+        goto fail;              /* the list changed behind the index */
+    {
+        char *name = strdup(a->name);
+        if (name == NULL || ix_get(&ix->names, name, 0) != (size_t)-1 ||
+            ix_put(&ix->names, name, item, 0) < 0) {
+            free(name);
+            goto fail;
+        }
+    }
+    for (size_t d = 0; d < a->n_domains; d++) {
+        const char *p = a->domains[d];
+        if (p[0] == '*') {
+            wlf_ix_slot *nw = realloc(ix->wild, (ix->n_wild + 1) *
+                                                sizeof(*nw));
+            if (nw == NULL)
+                goto fail;
+            ix->wild = nw;
+            nw[ix->n_wild].key = p;
+            nw[ix->n_wild++].item = item;
+        }
+        else if (ix_put(&ix->domains, p, item, 1) < 0)
+            goto fail;
+    }
+    ix->n_items = list->n;
+    return 0;
+fail:
+    index_free(ix);
+    list->index = NULL;
+    return -1;
+}
+
+/* The index, if it describes the list as it is. */
+static const struct wlf_account_index *index_of(const wlf_account_list *l)
+{
+    return l->index && l->index->n_items == l->n ? l->index : NULL;
+}
+
 void wlf_account_list_free(wlf_account_list *list)
 {
     for (size_t i = 0; i < list->n; i++)
@@ -818,12 +969,19 @@ void wlf_account_list_free(wlf_account_list *list)
         free(list->errors[i].msg);
     }
     free(list->errors);
+    index_free(list->index);
     memset(list, 0, sizeof(*list));
 }
 
 const wlf_account *wlf_accounts_find(const wlf_account_list *list,
                                      const char *name)
 {
+    const struct wlf_account_index *ix = index_of(list);
+
+    if (ix) {
+        size_t i = ix_get(&ix->names, name, 0);
+        return i == (size_t)-1 ? NULL : &list->items[i];
+    }
     for (size_t i = 0; i < list->n; i++)
         if (strcmp(list->items[i].name, name) == 0)
             return &list->items[i];
@@ -833,6 +991,19 @@ const wlf_account *wlf_accounts_find(const wlf_account_list *list,
 const wlf_account *wlf_accounts_find_domain(const wlf_account_list *list,
                                             const char *domain)
 {
+    const struct wlf_account_index *ix = index_of(list);
+
+    if (ix) {
+        size_t i;
+        if (domain[0] != '*') {
+            i = ix_get(&ix->domains, domain, 1);
+            return i == (size_t)-1 ? NULL : &list->items[i];
+        }
+        for (i = 0; i < ix->n_wild; i++)
+            if (strcasecmp(ix->wild[i].key, domain) == 0)
+                return &list->items[ix->wild[i].item];
+        return NULL;
+    }
     for (size_t i = 0; i < list->n; i++)
         for (size_t d = 0; d < list->items[i].n_domains; d++)
             if (strcasecmp(list->items[i].domains[d], domain) == 0)
@@ -881,9 +1052,24 @@ void wlf_accounts_shadowed(const wlf_account_list *list,
 const wlf_account *wlf_accounts_match_host(const wlf_account_list *list,
                                            const char *host)
 {
+    const struct wlf_account_index *ix = index_of(list);
     const wlf_account *wild = NULL;
     size_t wild_len = 0;
 
+    if (ix) {
+        size_t i = ix_get(&ix->domains, host, 1);
+        if (i != (size_t)-1)
+            return &list->items[i];
+        /* the longest wildcard wins: *.a.example over *.example */
+        for (size_t k = 0; k < ix->n_wild; k++) {
+            const char *p = ix->wild[k].key;
+            if (wlf_domain_matches(p, host) && strlen(p) > wild_len) {
+                wild = &list->items[ix->wild[k].item];
+                wild_len = strlen(p);
+            }
+        }
+        return wild;
+    }
     for (size_t i = 0; i < list->n; i++) {
         for (size_t d = 0; d < list->items[i].n_domains; d++) {
             const char *p = list->items[i].domains[d];

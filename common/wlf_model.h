@@ -41,6 +41,7 @@ typedef struct {
     long long drain_time;       /* ms an old instance keeps serving after a
                                    switch before it is told to quit */
     long long upload_min_rate;  /* bytes/s a client uploads at least */
+    long long max_running;      /* on-demand masters at once; 0: no cap */
     char *accounts_dir;
     char *socket_dir;
     char *state_dir;
@@ -217,9 +218,15 @@ typedef struct {
     wlf_load_error *errors;     /* files that could not be loaded or were
                                    skipped, and why */
     size_t n_errors;
+    /* lookups by name and domain without a scan (the loader keeps it; a
+     * list built otherwise has none and is scanned) */
+    struct wlf_account_index *index;
 } wlf_account_list;
 
 void wlf_account_list_free(wlf_account_list *list);
+/* For the loader: list->items[list->n - 1] was just appended. -1: out
+ * of memory (the index is then dropped; lookups scan). */
+int wlf_account_index_add(wlf_account_list *list);
 const wlf_account *wlf_accounts_find(const wlf_account_list *list,
                                      const char *name);
 /* The account that owns `domain` (exact string after lower-casing). */

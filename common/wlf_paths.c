@@ -40,6 +40,12 @@ const char *wlf_path_slot_pid(const wlf_config *cfg, const char *name,
     return path(buf, len, "%s/%s.%c.pid", cfg->socket_dir, name, slot);
 }
 
+const char *wlf_path_stopped(const wlf_config *cfg, const char *name,
+                             char *buf, size_t len)
+{
+    return path(buf, len, "%s/%s.stopped", cfg->socket_dir, name);
+}
+
 const char *wlf_path_instance_dir(const wlf_config *cfg, const char *name,
                                   char slot, char *buf, size_t len)
 {

@@ -22,6 +22,10 @@ const char *wlf_path_slot_socket(const wlf_config *cfg, const char *name,
 /* <socket_dir>/NAME.<slot>.pid */
 const char *wlf_path_slot_pid(const wlf_config *cfg, const char *name,
                               char slot, char *buf, size_t len);
+/* <socket_dir>/NAME.stopped: an on-demand account stopped by fpmctl stop
+ * (requests do not start it). Beside the pid files, where httpd sees it. */
+const char *wlf_path_stopped(const wlf_config *cfg, const char *name,
+                             char *buf, size_t len);
 /* <state_dir>/fpm/NAME.<slot>: rendered php-fpm.conf, ini/, php-fpm link */
 const char *wlf_path_instance_dir(const wlf_config *cfg, const char *name,
                                   char slot, char *buf, size_t len);

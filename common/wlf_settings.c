@@ -83,6 +83,14 @@ const wlf_setting_def wlf_setting_defs[WLF_S_COUNT] = {
     [WLF_S_IO_WEIGHT] = { "io_weight", WLF_T_INT, 0, 10000, "0",
         "share of disk time against other accounts, 1-10000 (100 is the "
         "kernel's default); 0 = not set" },
+    /* builtin "always": a wlfcgi.conf written before this setting keeps
+     * its behaviour; init writes on-demand for systemd hosts */
+    [WLF_S_ACTIVATION] = { "activation", WLF_T_CHOICE, 0, 1, "always",
+        "always (the master runs all the time) or on-demand (its first "
+        "request starts it)", "always|on-demand" },
+    [WLF_S_IDLE_STOP] = { "idle_stop", WLF_T_INT, 0, 604800, "600",
+        "seconds without a request after which an on-demand master is "
+        "stopped (0: never)" },
 };
 
 /* Below this a memory limit leaves no room for the master itself. */

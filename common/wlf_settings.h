@@ -38,6 +38,8 @@ typedef enum {
     WLF_S_MEMORY,
     WLF_S_TASKS,
     WLF_S_IO_WEIGHT,
+    WLF_S_ACTIVATION,
+    WLF_S_IDLE_STOP,
     WLF_S_COUNT
 } wlf_setting_id;
 
@@ -63,6 +65,9 @@ typedef struct {
 #define WLF_PM_ONDEMAND 0
 #define WLF_PM_STATIC   1
 #define WLF_PM_DYNAMIC  2
+/* values of the activation setting */
+#define WLF_ACTIVATION_ALWAYS    0
+#define WLF_ACTIVATION_ON_DEMAND 1
 
 extern const wlf_setting_def wlf_setting_defs[WLF_S_COUNT];
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "args.h"
 #include "fpmctl.h"
 #include "fsutil.h"
@@ -25,7 +26,10 @@ const char cmd_add_account_usage[] =
 const char cmd_add_account_help[] =
     "Create account NAME and start its own php-fpm instance: one master\n"
     "with one pool [NAME] running as the account's user, listening on\n"
-    "<sockets>/NAME.sock, with its own OpCache and APCu memory.\n\n"
+    "<sockets>/NAME.sock, with its own OpCache and APCu memory. An\n"
+    "on-demand account (activation) is not started: its files are checked\n"
+    "without php-fpm and its socket handed to fpmctl serve or its socket\n"
+    "unit; its first request starts it.\n\n"
     "  --user U          Unix user the PHP workers run as (default: NAME);\n"
     "                    must exist, may not be root and needs a uid of at\n"
     "                    least min_uid (wlfcgi.conf)\n"
@@ -236,8 +240,18 @@ int cmd_add_account(fpm_ctx *ctx, int argc, char **argv)
         fpm_drain_forget(ctx, name);
         goto out;
     }
-    fpm_say(ctx, "%s: added (user %s, php %s, socket %s, pid %ld)", name,
-            acct.user, eff.str[WLF_S_PHP], sock, (long)res.pid);
+    fpm_domain_index_update(ctx, NULL, &acct);
+    if (res.did == FPM_DID_ARMED) {
+        fpm_say(ctx, "%s: added (user %s, php %s, socket %s, on-demand: "
+                "idle until its first request)", name, acct.user,
+                eff.str[WLF_S_PHP], sock);
+        if (!res.serve)
+            fpm_error("%s: note: fpmctl serve is not running; requests get "
+                      "503 until it runs", name);
+    }
+    else
+        fpm_say(ctx, "%s: added (user %s, php %s, socket %s, pid %ld)",
+                name, acct.user, eff.str[WLF_S_PHP], sock, (long)res.pid);
     wlf_settings_free(&eff);
     rc = FPM_EXIT_OK;
     goto out;
@@ -353,7 +367,7 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
     wlf_err err;
     wlf_account acct;
     const char *name = NULL;
-    int purge = 0, was_running, loaded, rc = FPM_EXIT_OK;
+    int purge = 0, was_running, loaded, held = 0, rc = FPM_EXIT_OK;
     char path[PATH_MAX];
 
     if (fpm_args_parse(argc, argv, remove_opts, args, 16, &n, &err) < 0)
@@ -392,7 +406,9 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
     if ((rc = confirm_removal(ctx, name, loaded ? &acct : NULL)) !=
         FPM_EXIT_OK)
         goto out;
-    if (fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
+    /* fpmctl serve lets go of the account only once its files are gone */
+    if ((held = fpm_serve_lock(ctx, name, &err)) < 0 ||
+        fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
                                                      loaded ? &acct : NULL),
                          &was_running, &err) < 0) {
         rc = fpm_report(&err, FPM_EXIT_FAILED);
@@ -409,8 +425,11 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
         goto out;
     }
     fpm_live_path(&ctx->cfg, name, path, sizeof(path));
-    if (fs_remove(path, &err) < 0)
+    if (fs_remove(path, &err) < 0 ||
+        fpm_set_stopped(&ctx->cfg, name, 0, &err) < 0)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
+    if (loaded)
+        fpm_domain_index_update(ctx, &acct, NULL);
     if (fpm_limits_remove(ctx, name, &err) < 0)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
     wlf_counters_path(ctx->cfg.state_dir, name, path, sizeof(path));
@@ -431,6 +450,8 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
                 purge ? "; tmp, upload, session directories and logs purged"
                       : "");
 out:
+    if (held > 0)
+        fpm_serve_unlock(ctx, name);
     if (loaded)
         wlf_account_free(&acct);
     return rc;

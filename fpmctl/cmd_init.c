@@ -18,7 +18,8 @@
 #include "wlf_sys.h"
 
 const char cmd_init_usage[] =
-    "init [--prefix DIR] [--service direct|systemd] [--force]";
+    "init [--prefix DIR] [--service direct|systemd] "
+    "[--activation always|on-demand] [--force]";
 const char cmd_init_help[] =
     "Write the global configuration and create every directory wlfcgi\n"
     "uses. With --prefix every path lies under DIR (DIR/etc/wlfcgi/\n"
@@ -30,6 +31,11 @@ const char cmd_init_help[] =
     "  --service MODE   how instances run: systemd (wlfcgi-fpm@ units) or\n"
     "                   direct (fpmctl starts php-fpm). Default: systemd\n"
     "                   when /run/systemd/system exists, else direct\n"
+    "  --activation A   the default of every account: on-demand (its\n"
+    "                   master starts with its first request and stops\n"
+    "                   when idle) or always. Default: on-demand with\n"
+    "                   systemd (socket units hold the sockets), always in\n"
+    "                   direct mode (on-demand needs `fpmctl serve`)\n"
     "  --force          overwrite an existing wlfcgi.conf that differs\n\n"
     "The httpd group is apache when that group exists, else www-data.\n"
     "PHP versions are the php-fpm binaries found in /usr/sbin.\n"
@@ -37,11 +43,12 @@ const char cmd_init_help[] =
     "and says so; a different existing file is kept (exit 1) unless\n"
     "--force is given.\n";
 
-enum { OPT_PREFIX, OPT_SERVICE, OPT_FORCE };
+enum { OPT_PREFIX, OPT_SERVICE, OPT_ACTIVATION, OPT_FORCE };
 
 static const fpm_optdef init_opts[] = {
     [OPT_PREFIX] = { "prefix", 0, 1 },
     [OPT_SERVICE] = { "service", 0, 1 },
+    [OPT_ACTIVATION] = { "activation", 0, 1 },
     [OPT_FORCE] = { "force", 0, 0 },
     { NULL, 0, 0 }
 };
@@ -69,7 +76,7 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
     size_t n;
     wlf_err err;
     char prefix[PATH_MAX] = "", path[PATH_MAX], dir[PATH_MAX];
-    const char *service_arg = NULL, *group;
+    const char *service_arg = NULL, *activation_arg = NULL, *group;
     int force = 0, rc;
     wlf_service service;
     wlf_config cfg;
@@ -91,6 +98,9 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
         case OPT_SERVICE:
             service_arg = args[i].value;
             break;
+        case OPT_ACTIVATION:
+            activation_arg = args[i].value;
+            break;
         case OPT_FORCE:
             force = 1;
             break;
@@ -111,6 +121,12 @@ int cmd_init(fpm_ctx *ctx, int argc, char **argv)
 
     if (wlf_config_init_defaults(&cfg, prefix, service, group, &err) < 0)
         return fpm_report(&err, FPM_EXIT_USAGE);
+    if (activation_arg &&
+        wlf_setting_parse(&cfg.defaults, WLF_S_ACTIVATION, activation_arg,
+                          &err) < 0) {
+        wlf_config_free(&cfg);
+        return fpm_report(&err, FPM_EXIT_USAGE);
+    }
     if ((text = wlf_config_render(&cfg)) == NULL) {
         wlf_config_free(&cfg);
         fpm_error("out of memory");

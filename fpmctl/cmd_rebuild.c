@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation.h"
 #include "args.h"
 #include "fpmctl.h"
 #include "instance.h"
@@ -43,13 +44,15 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
     size_t n_names;
     char **names;
     wlf_err err;
-    int rc, worst = FPM_EXIT_OK;
+    int rc, worst = FPM_EXIT_OK, all = 0;
     size_t reloaded = 0, updated = 0, unchanged = 0, failed = 0;
     size_t would = 0;
 
     if ((rc = fpm_targets_from_args(ctx, argc, argv, cmd_rebuild_usage,
                                     &names, &n_names)))
         return rc;
+    for (int i = 1; i < argc; i++)
+        all |= strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "-a") == 0;
     for (size_t i = 0; i < n_names; i++) {
         wlf_account acct;
         fpm_apply_result res;
@@ -93,7 +96,9 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
                 reloaded++;
                 break;
             case FPM_DID_FILES:
-                snprintf(what, sizeof(what), "files updated (not running)");
+                snprintf(what, sizeof(what), "files updated (%s)",
+                         fpm_is_on_demand(&ctx->cfg, &acct) ? "idle"
+                                                            : "not running");
                 updated++;
                 break;
             default:
@@ -111,8 +116,11 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
                           fpm_err_text(&err, names[i], line, sizeof(line)));
                 worst = FPM_EXIT_FAILED;
             }
-            /* directories a cleanup may have taken away */
-            if (probe.state == FPM_RUNNING &&
+            /* directories a cleanup may have taken away (an idle
+             * on-demand account may start any moment) */
+            if ((probe.state == FPM_RUNNING ||
+                 (fpm_is_on_demand(&ctx->cfg, &acct) &&
+                  !fpm_is_stopped(&ctx->cfg, acct.name))) &&
                 fpm_ensure_account_dirs(&ctx->cfg, &acct, &err) < 0) {
                 fpm_error("%s: %s", names[i],
                           fpm_err_text(&err, names[i], line, sizeof(line)));
@@ -124,6 +132,16 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
         else if (changed || ctx->verbosity > 0)
             fpm_say(ctx, "%s: %s", names[i], what);
         wlf_account_free(&acct);
+    }
+    if (all && !ctx->dry_run) {
+        /* the domain index is derived too */
+        wlf_account_list list;
+        if (wlf_accounts_load(&ctx->cfg, &list, &err) < 0 ||
+            fpm_domain_index_build(&ctx->cfg, &list, &err) < 0) {
+            fpm_error("domain index: %s", err.msg);
+            worst = FPM_EXIT_FAILED;
+        }
+        wlf_account_list_free(&list);
     }
     if (n_names == 0)
         fpm_say(ctx, "rebuild: no accounts");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation.h"
 #include "args.h"
 #include "fpmctl.h"
 #include "instance.h"
@@ -15,18 +16,21 @@ const char cmd_start_help[] =
     "Start the accounts' instances that are not running, from their\n"
     "account files (the live slot recorded in <state>/fpm/NAME.live), and\n"
     "point <sockets>/NAME.sock at them. At boot, wlfcgi.service runs\n"
-    "`fpmctl start --all`. Running instances are left alone. Suspended\n"
-    "accounts are not started (their link is put back to say so); named\n"
-    "explicitly, that makes start exit 1: `fpmctl resume` starts them.\n";
+    "`fpmctl start --all`. Running instances are left alone. On-demand\n"
+    "accounts are armed, not started: their socket listens (fpmctl serve\n"
+    "or the socket unit) and the first request starts them. Suspended\n"
+    "accounts are neither started nor armed (their link is put back to say\n"
+    "so); named explicitly, that makes start exit 1: `fpmctl resume`\n"
+    "starts them.\n";
 
 const char cmd_stop_usage[] = "stop NAME...|--all";
 const char cmd_stop_help[] =
     "Stop the accounts' instances gracefully: php-fpm gets SIGQUIT and\n"
     "finishes the requests in flight (up to the request timeout); one that\n"
     "does not exit by then gets SIGTERM, then SIGKILL. NAME.sock is removed,\n"
-    "so httpd answers 503 for the account until it is started again\n"
-    "(a suspended account's link stays: its sites keep the suspended\n"
-    "page).\n";
+    "so httpd answers 503 for the account until it is started again; an\n"
+    "on-demand account is not started by requests until fpmctl start (a\n"
+    "suspended account's link stays: its sites keep the suspended page).\n";
 
 const char cmd_restart_usage[] = "restart NAME...|--all";
 const char cmd_restart_help[] =
@@ -42,8 +46,8 @@ const char cmd_reload_help[] =
     "(it is told to quit after drain_time ms). No request is dropped or\n"
     "delayed. If the new instance fails, the old one keeps serving and\n"
     "reload exits 1 quoting php-fpm. php-fpm's own reload (SIGUSR2) is\n"
-    "never used. An account that is not running only gets its files\n"
-    "checked and rewritten.\n";
+    "never used. An account that is not running (an idle on-demand one\n"
+    "too) only gets its files checked and rewritten.\n";
 
 typedef enum { DO_START, DO_STOP, DO_RESTART, DO_RELOAD } service_op;
 
@@ -89,28 +93,38 @@ static int one_account(fpm_ctx *ctx, service_op op, const char *name,
     wlf_err err;
     fpm_apply_result res;
     fpm_probe probe;
-    int load_rc, was_running;
+    int load_rc, was_running, od, held;
     char line[700];
 
     load_rc = fpm_account_load(ctx, name, &acct, &err);
+    od = load_rc == FPM_EXIT_OK && fpm_is_on_demand(&ctx->cfg, &acct);
     if (op == DO_STOP) {
         if (ctx->dry_run) {
             fpm_instance_probe(&ctx->cfg, name, 0, &probe);
             fpm_say(ctx, "%s: would stop (%s)", name,
                     fpm_state_name(probe.state));
+            load_rc = FPM_EXIT_OK;
+            goto out;
         }
-        else if (fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
-                                  load_rc == FPM_EXIT_OK ? &acct : NULL),
-                                  &was_running, &err) < 0) {
+        held = fpm_serve_lock(ctx, name, &err);
+        if (held < 0 ||
+            fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg,
+                             load_rc == FPM_EXIT_OK ? &acct : NULL),
+                             &was_running, &err) < 0 ||
+            /* on-demand: requests must not start it again */
+            (od && fpm_set_stopped(&ctx->cfg, name, 1, &err) < 0)) {
             fpm_error("%s: stop failed: %s", name,
                       fpm_err_text(&err, name, line, sizeof(line)));
             load_rc = FPM_EXIT_FAILED;
-            goto out;
         }
-        else
+        else {
             fpm_say(ctx, "%s: %s", name, was_running ? "stopped"
-                                                     : "not running");
-        load_rc = FPM_EXIT_OK;
+                    : od ? "stopped (requests do not start it until "
+                           "fpmctl start)" : "not running");
+            load_rc = FPM_EXIT_OK;
+        }
+        if (held > 0)
+            fpm_serve_unlock(ctx, name);
         goto out;
     }
     if (load_rc != FPM_EXIT_OK) {
@@ -146,13 +160,20 @@ static int one_account(fpm_ctx *ctx, service_op op, const char *name,
                 probe.slot, (long)probe.pid);
         goto out;
     }
-    if (op == DO_RESTART &&
-        fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg, &acct),
-                         &was_running, &err) < 0) {
-        fpm_error("%s: stop failed: %s", name,
-                  fpm_err_text(&err, name, line, sizeof(line)));
-        load_rc = FPM_EXIT_FAILED;
-        goto out;
+    if (op == DO_RESTART) {
+        held = fpm_serve_lock(ctx, name, &err);
+        if (held < 0 ||
+            fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg, &acct),
+                             &was_running, &err) < 0) {
+            fpm_error("%s: stop failed: %s", name,
+                      fpm_err_text(&err, name, line, sizeof(line)));
+            load_rc = FPM_EXIT_FAILED;
+            if (held > 0)
+                fpm_serve_unlock(ctx, name);
+            goto out;
+        }
+        if (held > 0)
+            fpm_serve_unlock(ctx, name);
     }
     if (fpm_account_apply(ctx, &acct, op == DO_RELOAD ? FPM_APPLY_SWAP
                                                       : FPM_APPLY_START,
@@ -178,10 +199,24 @@ static int one_account(fpm_ctx *ctx, service_op op, const char *name,
                 op == DO_RESTART ? "restarted" : "started", res.slot,
                 (long)res.pid);
         break;
+    case FPM_DID_ARMED:
+        if (!res.serve) {
+            fpm_error("%s: on-demand, but fpmctl serve is not running: "
+                      "nothing answers on its socket until it does", name);
+            load_rc = FPM_EXIT_FAILED;
+            break;
+        }
+        fpm_say(ctx, "%s: %s; idle (on-demand: its first request starts "
+                "it)", name, op == DO_RESTART ? "restarted" : "started");
+        break;
     default:
-        fpm_say(ctx, "%s: %s; files checked", name,
-                wlf_account_is_suspended(&acct) ? "suspended"
-                                                : "not running");
+        if (wlf_account_is_suspended(&acct))
+            fpm_say(ctx, "%s: suspended; files checked", name);
+        else if (od)
+            fpm_say(ctx, "%s: idle; files checked (its next start uses "
+                    "them)", name);
+        else
+            fpm_say(ctx, "%s: not running; files checked", name);
         break;
     }
 out:

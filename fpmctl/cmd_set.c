@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation.h"
 #include "args.h"
 #include "fpmctl.h"
 #include "instance.h"
@@ -41,6 +42,11 @@ const char cmd_set_help[] =
     "  opcache_max_files=N  opcache_validate_timestamps=on|off\n"
     "  opcache_revalidate_freq=SECONDS  apcu_memory=SIZE\n"
     "  php=VERSION               one of php.versions in wlfcgi.conf\n"
+    "  activation=always|on-demand  run the master all the time, or start\n"
+    "                            it with the first request (an idle account\n"
+    "                            made always is started)\n"
+    "  idle_stop=SECONDS         on-demand: stop the master after this long\n"
+    "                            without a request (0: never)\n"
     "  cpu=PERCENT               CPU of the whole account, in % of one\n"
     "                            core (50%, 150%); 0 = no limit\n"
     "  memory=SIZE               RAM+swap of the whole account, workers\n"
@@ -237,6 +243,12 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         rc = FPM_EXIT_OK;
         goto out;
     }
+    /* an idle on-demand account answers requests; made `always`, it
+     * must be running to go on doing so */
+    if (fpm_is_on_demand(&ctx->cfg, &old) &&
+        !fpm_is_on_demand(&ctx->cfg, &acct) &&
+        !fpm_is_stopped(&ctx->cfg, name) && !wlf_account_is_suspended(&acct))
+        flags |= FPM_APPLY_START;
     /* systemd: an instance outside the account's slice must be replaced
      * for limits to reach it */
     if (limits_changed && wlf_limits_any(&new_lim) &&
@@ -249,6 +261,7 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         rc = FPM_EXIT_FAILED;
         goto out;
     }
+    fpm_domain_index_update(ctx, &old, &acct);
     if (limits_changed && fpm_limits_apply_now(ctx, name, &new_lim,
                                                &err) < 0) {
         char line[700];
@@ -266,10 +279,19 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
                 res.slot, (long)res.pid);
         break;
     case FPM_DID_FILES:
-        fpm_say(ctx, "%s: %s (%s)", name, diff,
-                wlf_account_is_suspended(&acct)
-                    ? "suspended; takes effect at resume"
-                    : "not running; takes effect at start");
+        if (wlf_account_is_suspended(&acct))
+            fpm_say(ctx, "%s: %s (suspended; takes effect at resume)", name,
+                    diff);
+        else if (fpm_is_on_demand(&ctx->cfg, &acct))
+            fpm_say(ctx, "%s: %s (idle; its next start uses it)", name,
+                    diff);
+        else
+            fpm_say(ctx, "%s: %s (not running; takes effect at start)",
+                    name, diff);
+        break;
+    case FPM_DID_START:
+        fpm_say(ctx, "%s: %s; started (slot %c, pid %ld)", name, diff,
+                res.slot, (long)res.pid);
         break;
     default:
         fpm_say(ctx, "%s: %s", name, diff);

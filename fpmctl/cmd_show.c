@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activation.h"
 #include "args.h"
 #include "fpmctl.h"
 #include "instance.h"
@@ -87,6 +88,9 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
     else
         jw_kstr(w, "slot", NULL);
     jw_kstr(w, "state", fpm_state_name(p->state));
+    jw_kstr(w, "activation", eff->num[WLF_S_ACTIVATION] ==
+                             WLF_ACTIVATION_ON_DEMAND ? "on-demand"
+                                                      : "always");
     jw_key(w, "pid");
     if (p->pid)
         jw_int(w, p->pid);
@@ -115,6 +119,34 @@ static const char *suspension(const wlf_account *acct, char *buf,
     snprintf(buf, len, " since %s%s%s", acct->suspended_since,
              acct->suspended_reason[0] ? ": " : "", acct->suspended_reason);
     return buf;
+}
+
+/* What serve says about every on-demand account (NULL, 0 without it). */
+typedef struct {
+    int runs;
+    fpm_serve_state *v;
+    size_t n;
+} serve_view;
+
+static void serve_view_load(fpm_ctx *ctx, serve_view *sv)
+{
+    wlf_err err;
+    int fd = fpm_serve_conn(ctx);
+
+    memset(sv, 0, sizeof(*sv));
+    sv->runs = fd >= 0;
+    if (fd >= 0 && fpm_serve_list(fd, &sv->v, &sv->n, &err) < 0)
+        fpm_info(ctx, "%s", err.msg);
+}
+
+static void probe_account(const fpm_ctx *ctx, const serve_view *sv,
+                          const wlf_account *a, int ask_pool, fpm_probe *p)
+{
+    fpm_account_probe(&ctx->cfg, a, ask_pool, p);
+    if (fpm_is_on_demand(&ctx->cfg, a))
+        fpm_probe_on_demand(&ctx->cfg, a->name,
+                            fpm_serve_find(sv->v, sv->n, a->name), sv->runs,
+                            p);
 }
 
 /* A setting's value as JSON: a number (sizes in bytes, cpu in percent of
@@ -304,7 +336,8 @@ static void list_broken(const fpm_ctx *ctx, jw *w, const wlf_load_error *e)
                FPM_STATE_BROKEN, "-", "-", "-", "-", "-", "-", "-");
 }
 
-static int list_account(const fpm_ctx *ctx, jw *w, const wlf_account *a)
+static int list_account(const fpm_ctx *ctx, const serve_view *sv, jw *w,
+                        const wlf_account *a)
 {
     wlf_settings eff;
     fpm_probe p;
@@ -314,7 +347,7 @@ static int list_account(const fpm_ctx *ctx, jw *w, const wlf_account *a)
         fpm_error("%s: out of memory", a->name);
         return -1;
     }
-    fpm_account_probe(&ctx->cfg, a, 0, &p);
+    probe_account(ctx, sv, a, 0, &p);
     if (ctx->json) {
         jw_obj(w);
         json_stable(w, ctx, a, &eff, &p);
@@ -339,6 +372,7 @@ static int list_account(const fpm_ctx *ctx, jw *w, const wlf_account *a)
 int cmd_list(fpm_ctx *ctx, int argc, char **argv)
 {
     wlf_account_list list;
+    serve_view sv;
     wlf_err err;
     jw w = { 0 };
     int rc = FPM_EXIT_OK;
@@ -350,6 +384,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     free(ops);
     if (wlf_accounts_load(&ctx->cfg, &list, &err) < 0)
         return fpm_report(&err, FPM_EXIT_FAILED);
+    serve_view_load(ctx, &sv);
     if (ctx->json)
         jw_arr(&w);
     else if (list.n || list.n_errors)
@@ -362,7 +397,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
             (i == list.n ||
              strcmp(list.errors[j].name, list.items[i].name) < 0))
             list_broken(ctx, &w, &list.errors[j++]);
-        else if (list_account(ctx, &w, &list.items[i++]) < 0)
+        else if (list_account(ctx, &sv, &w, &list.items[i++]) < 0)
             rc = FPM_EXIT_FAILED;
     }
     if (ctx->json) {
@@ -379,6 +414,7 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     if (list.n_errors)
         rc = FPM_EXIT_FAILED;
     wlf_account_list_free(&list);
+    free(sv.v);
     return rc;
 }
 
@@ -407,6 +443,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
     wlf_settings eff;
     wlf_err err;
     fpm_probe p;
+    serve_view sv;
     fpm_timeouts t;
     char buf[PATH_MAX], v[64];
     int rc;
@@ -428,7 +465,9 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
         fpm_error("out of memory");
         return FPM_EXIT_FAILED;
     }
-    fpm_account_probe(&ctx->cfg, &acct, 1, &p);
+    serve_view_load(ctx, &sv);
+    probe_account(ctx, &sv, &acct, 1, &p);
+    free(sv.v);
     fpm_compute_timeouts(&eff, ctx->cfg.upload_min_rate, &t);
 
     if (ctx->json) {
@@ -608,6 +647,7 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
         { NULL, 0, 0 }
     };
     int rc, all_running = 1, openmetrics = 0;
+    serve_view sv;
     jw w = { 0 };
     fpm_arg *args;
     const char **ops = NULL;
@@ -645,6 +685,7 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
         wlf_strlist_free(names, n);
         return rc;
     }
+    serve_view_load(ctx, &sv);
     if (ctx->json)
         jw_arr(&w);
     for (size_t i = 0; i < n; i++) {
@@ -667,9 +708,11 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
             all_running = 0;
             continue;
         }
-        fpm_account_probe(&ctx->cfg, &acct, 1, &p);
-        /* a suspended account is down on purpose */
-        if (p.state != FPM_RUNNING && p.state != FPM_SUSPENDED)
+        probe_account(ctx, &sv, &acct, 1, &p);
+        /* idle and starting are how an on-demand account is fine; a
+         * suspended account is down on purpose */
+        if (p.state != FPM_RUNNING && p.state != FPM_IDLE &&
+            p.state != FPM_STARTING && p.state != FPM_SUSPENDED)
             all_running = 0;
         if (ctx->json) {
             jw_obj(&w);
@@ -690,6 +733,14 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
                    eff.num[WLF_S_MAX_CHILDREN], s->listen_queue,
                    s->max_listen_queue, s->max_children_reached);
         }
+        else if (p.state == FPM_IDLE)
+            printf("%s: idle (on-demand, slot %c: its first request starts "
+                   "php-fpm)\n", acct.name, p.slot ? p.slot : 'a');
+        else if (p.state == FPM_STARTING)
+            printf("%s: starting (on-demand, slot %c)\n", acct.name,
+                   p.slot ? p.slot : 'a');
+        else if (p.state == FPM_STOPPED && p.error[0])
+            printf("%s: stopped (%s)\n", acct.name, p.error);
         else if (p.state == FPM_STOPPED)
             printf("%s: stopped\n", acct.name);
         else if (p.state == FPM_SUSPENDED) {
@@ -714,5 +765,6 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
             all_running = 0;
     }
     wlf_strlist_free(names, n);
+    free(sv.v);
     return all_running ? FPM_EXIT_OK : FPM_EXIT_FAILED;
 }

@@ -16,6 +16,7 @@
 #include "confwrite.h"
 #include "fpmctl.h"
 #include "fsutil.h"
+#include "activation.h"
 #include "instance.h"
 #include "ops.h"
 
@@ -36,7 +37,9 @@ const char cmd_resume_usage[] = "resume NAME";
 const char cmd_resume_help[] =
     "Lift the suspension of account NAME: start its instance (checked as\n"
     "every start is) and switch its sites back to PHP. If the instance\n"
-    "does not start, the account stays suspended and resume exits 1.\n";
+    "does not start, the account stays suspended and resume exits 1. An\n"
+    "on-demand account is armed, not started: its socket listens again and\n"
+    "its first request starts it.\n";
 
 /* "2025-01-31T12:00:00Z" */
 static void now_iso(char *buf, size_t len)
@@ -101,7 +104,7 @@ int cmd_suspend(fpm_ctx *ctx, int argc, char **argv)
     wlf_account acct, old;
     wlf_err err;
     char since[32], line[700];
-    int rc, was_running = 0, again;
+    int rc, was_running = 0, again, held;
 
     if ((rc = one_name(argc, argv, opts, cmd_suspend_usage, &name,
                        &reason)) != FPM_EXIT_OK)
@@ -130,16 +133,23 @@ int cmd_suspend(fpm_ctx *ctx, int argc, char **argv)
     }
     /* the file first: whatever happens next, nothing starts it again;
      * then the link, so the sites answer "suspended" at once; then the
-     * instances stop, finishing what they have */
-    if (write_account(ctx, &acct, &err) < 0 ||
+     * instances stop, finishing what they have. fpmctl serve leaves an
+     * on-demand account alone meanwhile and, let go, holds nothing of it
+     * (no socket, so no request can start it). */
+    held = fpm_serve_lock(ctx, name, &err);
+    if (held < 0 || write_account(ctx, &acct, &err) < 0 ||
         fpm_link_suspended(&ctx->cfg, name, &err) < 0 ||
         fpm_account_stop(ctx, name, fpm_stop_wait_ms(&ctx->cfg, &acct),
                          &was_running, &err) < 0) {
         fpm_error("%s: suspend failed: %s", name,
                   fpm_err_text(&err, name, line, sizeof(line)));
+        if (held > 0)
+            fpm_serve_unlock(ctx, name);
         rc = FPM_EXIT_FAILED;
         goto out;
     }
+    if (held > 0)
+        fpm_serve_unlock(ctx, name);
     fpm_say(ctx, "%s: suspended%s%s%s", name,
             acct.suspended_reason[0] ? " (" : "", acct.suspended_reason,
             acct.suspended_reason[0] ? ")" : "");
@@ -192,9 +202,19 @@ int cmd_resume(fpm_ctx *ctx, int argc, char **argv)
         rc = FPM_EXIT_FAILED;
         goto out;
     }
-    fpm_say(ctx, "%s: resumed (slot %c, pid %ld)", name, res.slot,
-            (long)res.pid);
     rc = FPM_EXIT_OK;
+    if (res.did == FPM_DID_ARMED && !res.serve) {
+        fpm_error("%s: resumed; on-demand, but fpmctl serve is not "
+                  "running: nothing answers on its socket until it does",
+                  name);
+        rc = FPM_EXIT_FAILED;
+    }
+    else if (res.did == FPM_DID_ARMED)
+        fpm_say(ctx, "%s: resumed; idle (on-demand: its first request "
+                "starts it)", name);
+    else
+        fpm_say(ctx, "%s: resumed (slot %c, pid %ld)", name, res.slot,
+                (long)res.pid);
 out:
     wlf_account_free(&acct);
     return rc;

@@ -88,7 +88,11 @@ char *wlf_config_render(const wlf_config *cfg)
                    "parent slice NAME.slice (systemd) of the accounts\n"
                    "cgroup_subtree = ");
     put_quoted(&b, cfg->cgroup_subtree ? cfg->cgroup_subtree : "wlfcgi");
-    wlf_buf_printf(&b, ";\n\n");
+    wlf_buf_printf(&b, ";\n");
+    wlf_buf_printf(&b, "# on-demand masters that may run at once (0: no "
+                   "limit); at the cap the\n# least recently used idle one "
+                   "is stopped first\nmax_running = %lld;\n\n",
+                   cfg->max_running);
     wlf_buf_printf(&b, "paths = {\n  accounts = ");
     put_quoted(&b, cfg->accounts_dir);
     wlf_buf_printf(&b, ";   # one NAME.conf per account\n  sockets  = ");

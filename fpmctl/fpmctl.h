@@ -54,6 +54,9 @@ typedef struct fpm_ctx {
     int lock_fd;                /* -1 when not locked */
     fpm_pending_quit *pending;
     size_t n_pending;
+    char dirty_marker[4096];    /* set by fpm_take_lock() */
+    int serve_fd;               /* control connection to fpmctl serve */
+    int serve_tried;            /* serve_fd is valid (-1: none runs) */
     fpm_drain_lock *drains;     /* accounts this run may change */
     size_t n_drains;
     int drain_timed_out;        /* an account's drain lock was not free */
@@ -143,5 +146,6 @@ FPM_DECLARE_COMMAND(cmd_resume);
 FPM_DECLARE_COMMAND(cmd_php);
 FPM_DECLARE_COMMAND(cmd_check);
 FPM_DECLARE_COMMAND(cmd_rebuild);
+FPM_DECLARE_COMMAND(cmd_serve);
 
 #endif

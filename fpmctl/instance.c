@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "fsutil.h"
 #include "proc.h"
 #include "resources.h"
@@ -45,6 +46,8 @@ void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
     fs_path(s->log, sizeof(s->log), "%s/fpm.%c.log", logdir, slot);
     snprintf(s->unit, sizeof(s->unit), "wlfcgi-fpm@%s.%c.service", name,
              slot);
+    snprintf(s->socket_unit, sizeof(s->socket_unit),
+             "wlfcgi-fpm@%s.%c.socket", name, slot);
 }
 
 const char *fpm_systemctl(void)
@@ -198,10 +201,7 @@ int fpm_slot_remove(const fpm_slot *s, wlf_err *err)
 
 /* ---- running php-fpm ---- */
 
-static long long file_size(const char *path);
 static int text_complaint(char *text, char *msg, size_t len);
-static int log_complaint(const char *log, long long from, char *msg,
-                         size_t len);
 
 static void slot_env(const fpm_slot *s, char *scan, size_t len,
                      char *envp[3])
@@ -221,8 +221,7 @@ int fpm_slot_test(const fpm_slot *s, wlf_err *err)
     char *argv[] = { (char *)s->bin, (char *)"-t", (char *)"--fpm-config",
                      (char *)s->conf, NULL };
     proc_result r;
-
-    long long log_from = file_size(s->log);
+    long long log_from = fpm_file_size(s->log);
 
     slot_env(s, scan, sizeof(scan), envp);
     if (proc_run(argv, envp, 30000, &r, err) < 0)
@@ -238,7 +237,7 @@ int fpm_slot_test(const fpm_slot *s, wlf_err *err)
      * (an extension missing or loaded twice), on standard error or in
      * its log: what the master would say when it starts */
     if (text_complaint(r.out, line, sizeof(line)) ||
-        log_complaint(s->log, log_from, line, sizeof(line))) {
+        fpm_log_complaint(s->log, log_from, line, sizeof(line))) {
         proc_result_free(&r);
         return wlf_fail(err, s->name, "php-fpm -t: %s", line);
     }
@@ -287,7 +286,7 @@ pid_t fpm_slot_pid(const fpm_slot *s)
     return pid && is_slot_master(s, pid) ? pid : 0;
 }
 
-static long long file_size(const char *path)
+long long fpm_file_size(const char *path)
 {
     struct stat st;
 
@@ -338,8 +337,8 @@ static int text_complaint(char *text, char *msg, size_t len)
     return found;
 }
 
-static int log_complaint(const char *log, long long from, char *msg,
-                         size_t len)
+int fpm_log_complaint(const char *log, long long from, char *msg,
+                      size_t len)
 {
     char *data;
     size_t n;
@@ -354,20 +353,20 @@ static int log_complaint(const char *log, long long from, char *msg,
     return found;
 }
 
-int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid_out,
-                   wlf_err *err)
+int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
+                   pid_t *pid_out, wlf_err *err)
 {
-    return fpm_slot_start_with(ctx, s, NULL, pid_out, err);
+    return fpm_slot_start_with(ctx, s, NULL, inherit_fd, pid_out, err);
 }
 
 int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
-                        const wlf_limits *limits, pid_t *pid_out,
-                        wlf_err *err)
+                        const wlf_limits *limits, int inherit_fd,
+                        pid_t *pid_out, wlf_err *err)
 {
     const wlf_config *cfg = &ctx->cfg;
     long long t0 = wlf_now_ms();
     long long deadline = t0 + cfg->start_timeout * 1000;
-    long long log_from = file_size(s->log);
+    long long log_from = fpm_file_size(s->log);
     char line[400];
     proc_result r;
     wlf_err perr;
@@ -388,7 +387,7 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
         if (r.status != 0 || r.timed_out) {
             proc_pick_line(r.out, NULL, line, sizeof(line));
             proc_result_free(&r);
-            if (log_complaint(s->log, log_from, line, sizeof(line)))
+            if (fpm_log_complaint(s->log, log_from, line, sizeof(line)))
                 return wlf_fail(err, s->name, "php-fpm did not start: %s",
                                 line);
             return wlf_fail(err, s->name, "systemctl start %s failed: %s",
@@ -397,15 +396,23 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
         proc_result_free(&r);
     }
     else {
-        char scan[PATH_MAX + 32];
-        char *envp[3];
+        char scan[PATH_MAX + 32], sockets[PATH_MAX + 64];
+        char *envp[4];
         char *argv[] = { (char *)s->bin, (char *)"--fpm-config",
                          (char *)s->conf, NULL };
         slot_env(s, scan, sizeof(scan), envp);
+        if (inherit_fd >= 0) {
+            /* on-demand: php-fpm takes the socket we bound (activation.h) */
+            envp[2] = (char *)fpm_inherit_env(cfg, s->name, s->slot,
+                                              inherit_fd, sockets,
+                                              sizeof(sockets));
+            envp[3] = NULL;
+        }
         fpm_info(ctx, "%s: starting %s --fpm-config %s", s->name, s->bin,
                  s->conf);
-        if (proc_run_in(argv, envp, join.n ? join.join : NULL,
-                        (int)(cfg->start_timeout * 1000), &r, err) < 0)
+        if (proc_run_fd_in(argv, envp, join.n ? join.join : NULL,
+                           inherit_fd, (int)(cfg->start_timeout * 1000), &r,
+                           err) < 0)
             return -1;
         if (r.status != 0 || r.timed_out) {
             proc_pick_line(r.out, "ERROR:", line, sizeof(line));
@@ -413,7 +420,7 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
                 snprintf(line, sizeof(line), "no answer within %lld s",
                          cfg->start_timeout);
             else if (strstr(r.out, "ERROR:") == NULL)
-                log_complaint(s->log, log_from, line, sizeof(line));
+                fpm_log_complaint(s->log, log_from, line, sizeof(line));
             proc_result_free(&r);
             return wlf_fail(err, s->name, "php-fpm did not start: %s", line);
         }
@@ -439,7 +446,7 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
     /* the worker that answered has applied the php_admin values; give the
      * master a moment to log what it said at startup */
     proc_sleep_ms(20);
-    if (log_complaint(s->log, log_from, line, sizeof(line)))
+    if (fpm_log_complaint(s->log, log_from, line, sizeof(line)))
         return wlf_fail(err, s->name, "php-fpm: %s", line);
     while ((pid = fpm_slot_pid(s)) == 0 && wlf_now_ms() < deadline)
         proc_sleep_ms(5);
@@ -448,6 +455,22 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
                         "file %s", s->pidfile);
     *pid_out = pid;
     return 0;
+}
+
+/* Was the slot rendered for an on-demand account (its listen line names
+ * an inherited socket's key, <sockets>/NAME.SLOT.fd)? Then systemd mode
+ * has a socket unit for it as well. */
+static int slot_is_on_demand(const fpm_slot *s)
+{
+    char *conf = read_text(s->conf), *line;
+    int od = 0;
+
+    if (conf && (line = strstr(conf, "\nlisten = \"")) != NULL) {
+        char *eol = strchr(line + 1, '\n');
+        od = eol && eol - line > 5 && strncmp(eol - 4, ".fd\"", 4) == 0;
+    }
+    free(conf);
+    return od;
 }
 
 static void kill_all(pid_t *pids, size_t n, int sig)
@@ -469,9 +492,12 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
         fpm_retire_counters(&ctx->cfg, s->name, s->sock, pid);
     if (ctx->cfg.service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
-                         (char *)s->unit, NULL };
+                         (char *)s->unit, NULL, NULL };
+        if (slot_is_on_demand(s))
+            argv[3] = (char *)s->socket_unit;
         proc_result r;
-        fpm_info(ctx, "%s: systemctl stop %s", s->name, s->unit);
+        fpm_info(ctx, "%s: systemctl stop %s %s", s->name, s->unit,
+                 s->socket_unit);
         if (proc_run(argv, NULL, (int)(wait_ms + 5000), &r, err) == 0) {
             if (r.status != 0) {
                 char line[300];
@@ -520,6 +546,27 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
     return 0;
 }
 
+int fpm_slot_start_socket_unit(const fpm_ctx *ctx, const fpm_slot *s,
+                               wlf_err *err)
+{
+    char *argv[] = { (char *)fpm_systemctl(), (char *)"start",
+                     (char *)s->socket_unit, NULL };
+    char line[400];
+    proc_result r;
+
+    fpm_info(ctx, "%s: systemctl start %s", s->name, s->socket_unit);
+    if (proc_run(argv, NULL, 30000, &r, err) < 0)
+        return -1;
+    if (r.status != 0 || r.timed_out) {
+        proc_pick_line(r.out, NULL, line, sizeof(line));
+        proc_result_free(&r);
+        return wlf_fail(err, s->name, "systemctl start %s failed: %s",
+                        s->socket_unit, line);
+    }
+    proc_result_free(&r);
+    return 0;
+}
+
 void fpm_slot_quit(const fpm_ctx *ctx, const fpm_slot *s, pid_t pid)
 {
     /* its counts go to the account's totals before it goes */
@@ -527,7 +574,9 @@ void fpm_slot_quit(const fpm_ctx *ctx, const fpm_slot *s, pid_t pid)
         fpm_retire_counters(&ctx->cfg, s->name, s->sock, pid);
     if (ctx->cfg.service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"stop",
-                         (char *)"--no-block", (char *)s->unit, NULL };
+                         (char *)"--no-block", (char *)s->unit, NULL, NULL };
+        if (slot_is_on_demand(s))
+            argv[4] = (char *)s->socket_unit;
         proc_result r;
         wlf_err err;
         if (proc_run(argv, NULL, 10000, &r, &err) == 0)
@@ -583,6 +632,9 @@ int fpm_switch_live(const wlf_config *cfg, const char *name, char slot,
         return -1;
     snprintf(target, sizeof(target), "%s.%c", name, slot);
     fpm_live_path(cfg, name, path, sizeof(path));
+    /* already so (serve arming thousands of accounts at boot): no write */
+    if (same_link(path, target))
+        return 0;
     return fs_symlink_atomic(target, path, err);
 }
 
@@ -613,6 +665,8 @@ const char *fpm_state_name(fpm_state st)
     case FPM_RUNNING: return "running";
     case FPM_DEAD: return "dead";
     case FPM_UNRESPONSIVE: return "unresponsive";
+    case FPM_IDLE: return "idle";
+    case FPM_STARTING: return "starting";
     case FPM_SUSPENDED: return "suspended";
     case FPM_STOPPED: break;
     }
@@ -624,6 +678,7 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
 {
     fpm_slot s;
     wlf_err err;
+    pid_t stale;
 
     memset(p, 0, sizeof(*p));
     p->state = FPM_STOPPED;
@@ -640,9 +695,10 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
         }
     }
     fpm_slot_init(cfg, name, p->slot ? p->slot : 'a', &s);
-    p->pid = fpm_slot_pid(&s);
+    /* the pid file once: list and check read it for every account */
+    stale = fpm_slot_pidfile(&s);
+    p->pid = stale && is_slot_master(&s, stale) ? stale : 0;
     if (p->pid == 0) {
-        pid_t stale = fpm_slot_pidfile(&s);
         char link[PATH_MAX];
         if (wlf_link_state(wlf_path_socket(cfg, name, link, sizeof(link)))
             == WLF_LINK_SUSPENDED)
@@ -656,6 +712,8 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
         }
         return;
     }
+    if (p->pid == 0)
+        return;
     p->state = FPM_RUNNING;
     if (!ask_pool)
         return;

@@ -35,6 +35,8 @@ typedef struct {
     char log[PATH_MAX];         /* <log_dir>/NAME/fpm.SLOT.log: this
                                    master's own log */
     char unit[WLF_NAME_MAX + 32];   /* wlfcgi-fpm@NAME.SLOT.service */
+    char socket_unit[WLF_NAME_MAX + 32];    /* ...@NAME.SLOT.socket: holds
+                                               an on-demand slot's socket */
 } fpm_slot;
 
 void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
@@ -75,24 +77,32 @@ pid_t fpm_slot_pidfile(const fpm_slot *s);
  * Start the slot and verify it: the master comes up, answers a FastCGI
  * ping on its own socket within start_timeout, and its workers log no
  * startup error (a php_admin value PHP rejected, ...). On failure err
- * quotes php-fpm and the caller stops the slot.
+ * quotes php-fpm and the caller stops the slot. inherit_fd >= 0: the
+ * listening socket of an on-demand account, handed over (FPM_SOCKETS).
  */
-int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, pid_t *pid,
-                   wlf_err *err);
+int fpm_slot_start(const fpm_ctx *ctx, const fpm_slot *s, int inherit_fd,
+                   pid_t *pid, wlf_err *err);
 /* The same with the account's limits given (a change that is about to
  * write them), not read from its file. Both start the master inside the
  * account's cgroup or slice (fpm_limits_enter, resources.h). */
 int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
-                        const wlf_limits *limits, pid_t *pid, wlf_err *err);
+                        const wlf_limits *limits, int inherit_fd, pid_t *pid,
+                        wlf_err *err);
 
 /*
  * Stop the slot gracefully (SIGQUIT: requests in flight finish), wait up
  * to wait_ms, then SIGTERM and SIGKILL, also for workers left holding the
  * socket. Removes a stale pid file and socket. *was_running tells whether
- * a master was found.
+ * a master was found. In systemd mode the slot's socket unit is stopped
+ * too (an on-demand slot).
  */
 int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
                   int *was_running, wlf_err *err);
+
+/* systemd mode: start the slot's socket unit (an on-demand account's
+ * socket, held by systemd; the first connection starts the instance). */
+int fpm_slot_start_socket_unit(const fpm_ctx *ctx, const fpm_slot *s,
+                               wlf_err *err);
 
 /* Tell the master `pid` of slot s to quit, without waiting. */
 void fpm_slot_quit(const fpm_ctx *ctx, const fpm_slot *s, pid_t pid);
@@ -119,6 +129,9 @@ typedef enum {
     FPM_RUNNING,        /* master alive (and answered, when asked) */
     FPM_DEAD,           /* pid file but no master, or socket refusing */
     FPM_UNRESPONSIVE,   /* master alive, status page did not answer */
+    FPM_IDLE,           /* on-demand, no master: its socket is held and
+                           the first request starts one */
+    FPM_STARTING,       /* on-demand: a request started the master */
     FPM_SUSPENDED       /* suspended (fpmctl suspend), no master */
 } fpm_state;
 
@@ -141,6 +154,17 @@ typedef struct {
  * over FastCGI; without, only pid files and /proc are looked at. */
 void fpm_instance_probe(const wlf_config *cfg, const char *name,
                         int ask_pool, fpm_probe *p);
+
+/*
+ * Lines php-fpm logged to `log` since byte `from` that say an instance is
+ * not right: FPM errors, and PHP startup messages of its workers (with
+ * catch_workers_output, e.g. a php_admin value PHP refused). Returns 1 and
+ * the line in msg when there is one.
+ */
+int fpm_log_complaint(const char *log, long long from, char *msg,
+                      size_t len);
+/* Size of a file, 0 if missing. */
+long long fpm_file_size(const char *path);
 
 /* The systemctl to run: $WLFCGI_SYSTEMCTL or "systemctl" from PATH. */
 const char *fpm_systemctl(void);

@@ -58,6 +58,8 @@ static const fpm_command fpm_commands[] = {
       cmd_check_usage,          cmd_check_help },
     { "rebuild",        cmd_rebuild,        CONFIG_AND_LOCK,
       cmd_rebuild_usage,        cmd_rebuild_help },
+    { "serve",          cmd_serve,          CMD_NEEDS_CONFIG,
+      cmd_serve_usage,          cmd_serve_help },
 };
 
 #define N_COMMANDS (sizeof(fpm_commands) / sizeof(fpm_commands[0]))
@@ -271,6 +273,10 @@ static int run(int argc, char **argv)
         return rc;
     }
     rc = cmd->fn(&ctx, cmd_argc, cmd_argv);
+    fpm_release_lock(&ctx);
+    /* the drainer must not keep serve's connection (and our holds) open */
+    if (ctx.serve_tried && ctx.serve_fd >= 0)
+        close(ctx.serve_fd);
     /* waited in vain for another fpmctl: the lock's exit code */
     if (rc == FPM_EXIT_FAILED && ctx.drain_timed_out)
         rc = FPM_EXIT_LOCKED;

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "fpmctl.h"
+#include "render.h"
 #include "instance.h"
 
 /* Load accounts_dir/NAME.conf. Returns an exit code: 0, FPM_EXIT_USAGE
@@ -77,7 +78,9 @@ typedef enum {
     FPM_DID_NOTHING,    /* files were already as rendered */
     FPM_DID_FILES,      /* files updated; not running, not started */
     FPM_DID_START,      /* was not running; started */
-    FPM_DID_RELOAD      /* new instance serving, old one draining */
+    FPM_DID_RELOAD,     /* new instance serving, old one draining */
+    FPM_DID_ARMED       /* on-demand, not running: its first request
+                           starts it (fpmctl serve or a socket unit) */
 } fpm_did;
 
 typedef struct {
@@ -85,16 +88,32 @@ typedef struct {
     char slot;          /* the live slot afterwards */
     pid_t pid;          /* its master */
     pid_t old_pid;      /* the master told to quit after drain_time */
+    int serve;          /* fpmctl serve runs (and was told) */
 } fpm_apply_result;
 
 /*
  * Make the account's derived files and instance match `acct`. On any
  * failure before the switch, the new instance is stopped, the files are
  * put back and the old instance keeps serving; err quotes the cause
- * (php-fpm's own line where it has one).
+ * (php-fpm's own line where it has one). An on-demand account that is
+ * not running is never started (FPM_APPLY_START arms it: FPM_DID_ARMED);
+ * one that runs switches like any other, its new socket bound here and
+ * handed to php-fpm and to fpmctl serve. While it works, fpmctl serve
+ * (if it runs) leaves the account alone.
  */
 int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
                       fpm_apply_result *res, wlf_err *err);
+
+/*
+ * What `php-fpm -t` would reject in a rendering of ours, checked without
+ * running it: the rendering itself refuses values that could leave their
+ * quotes (and php-fpm -t accepts any php_admin value); what is left is the
+ * system around it: the binary, a pool user that is not root, socket
+ * paths that fit. uid/gid: the account's (fpm_account_ids()).
+ */
+int fpm_validate_rendering(const wlf_config *cfg, const wlf_account *acct,
+                           char slot, const fpm_rendered *r, uid_t uid,
+                           gid_t gid, wlf_err *err);
 
 /* Do the derived files of the live slot match what acct renders to? */
 int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct);
@@ -131,8 +150,13 @@ void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid);
 void fpm_run_pending(fpm_ctx *ctx);
 
 /* Take the writer lock (<dir of wlfcgi.conf>/.lock) and sweep leftovers of
- * killed runs. Returns 0 or an exit code (FPM_EXIT_LOCKED, _FAILED). */
+ * killed runs: a run leaves <dir>/.fpmctl-dirty while it holds the lock
+ * (fpm_release_lock() removes it), so leftovers are looked for only after
+ * a run that did not end. Returns 0 or an exit code (FPM_EXIT_LOCKED,
+ * _FAILED). */
 int fpm_take_lock(fpm_ctx *ctx, const char *config_path);
+/* The command is done writing: remove the marker of fpm_take_lock(). */
+void fpm_release_lock(fpm_ctx *ctx);
 
 /*
  * The accounts a command acts on: the operands (each a valid name of an
@@ -153,6 +177,14 @@ int fpm_operands(int argc, char **argv, const char *usage, size_t max,
 int fpm_targets_from_args(const fpm_ctx *ctx, int argc, char **argv,
                           const char *usage, char ***names, size_t *n);
 
+/* The domain index (<state>/domains, DOMAIN -> NAME symlinks): written
+ * whole from `list`, and kept up to date by add-account, set and
+ * remove-account (old or acct NULL: none before/after). */
+int fpm_domain_index_build(const wlf_config *cfg, const wlf_account_list *l,
+                           wlf_err *err);
+void fpm_domain_index_update(const fpm_ctx *ctx, const wlf_account *old,
+                             const wlf_account *acct);
+
 /* Warn (stderr) about each exact domain of acct inside another account's
  * wildcard, or of another account inside acct's, that `before` (the
  * account as it was; NULL for a new one) did not already have: which
@@ -161,7 +193,8 @@ void fpm_warn_shadowed(const fpm_ctx *ctx, const wlf_account *acct,
                        const wlf_account *before);
 
 /* Every domain of acct is free or already acct's: invalid input if another
- * account owns one. */
+ * account owns one. Uses the domain index (one readlink per domain) or,
+ * without one, reads every account file and writes the index. */
 int fpm_check_domains(const fpm_ctx *ctx, const wlf_account *acct,
                       wlf_err *err);
 

@@ -36,7 +36,7 @@ void proc_sleep_ms(long long ms)
 
 /* Close every descriptor above 2: a daemon must not keep fds that
  * whoever ran fpmctl happened to leave open. */
-static void close_inherited(void)
+static void close_inherited(int keep)
 {
     int fds[1024];
     size_t n = 0;
@@ -45,12 +45,13 @@ static void close_inherited(void)
 
     if (d == NULL) {
         for (int fd = 3; fd < 1024; fd++)
-            close(fd);
+            if (fd != keep)
+                close(fd);
         return;
     }
     while ((de = readdir(d)) != NULL && n < sizeof(fds) / sizeof(fds[0])) {
         int fd = atoi(de->d_name);
-        if (fd > 2 && fd != dirfd(d))
+        if (fd > 2 && fd != dirfd(d) && fd != keep)
             fds[n++] = fd;
     }
     closedir(d);
@@ -74,11 +75,14 @@ static void child_join(const char *const *join)
     }
 }
 
+/* keep_fd >= 0: the one descriptor the program inherits (a listening
+ * socket); close_others 0: the caller's other descriptors are all
+ * close-on-exec and need no closing one by one. */
 static void child_exec(char *const argv[], char *const envp[], int out_fd,
-                       const char *const *join)
+                       const char *const *join, int keep_fd, int close_others)
 {
     sigset_t none;
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
     /* the daemon must not share our session, signal mask or handlers */
     setsid();
@@ -90,7 +94,10 @@ static void child_exec(char *const argv[], char *const envp[], int out_fd,
         dup2(out_fd, 2) < 0)
         _exit(126);
     child_join(join);
-    close_inherited();
+    if (close_others)
+        close_inherited(keep_fd);
+    if (keep_fd > 2 && fcntl(keep_fd, F_SETFD, 0) < 0)
+        _exit(126);
     if (envp)
         execve(argv[0], argv, envp);
     else
@@ -126,6 +133,28 @@ int proc_run_in(char *const argv[], char *const envp[],
                 const char *const *join, int timeout_ms, proc_result *res,
                 wlf_err *err)
 {
+    return proc_run_fd_in(argv, envp, join, -1, timeout_ms, res, err);
+}
+
+pid_t proc_spawn(char *const argv[], char *const envp[],
+                 const char *const *join, int keep_fd, int out_fd,
+                 wlf_err *err)
+{
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return wlf_fail(err, argv[0], "fork: %s", strerror(errno));
+    /* serve holds a socket per account, all close-on-exec: listing
+     * /proc/self/fd (thousands) would only delay the start */
+    if (pid == 0)
+        child_exec(argv, envp, out_fd, join, keep_fd, 0);
+    return pid;
+}
+
+int proc_run_fd_in(char *const argv[], char *const envp[],
+                   const char *const *join, int keep_fd, int timeout_ms,
+                   proc_result *res, wlf_err *err)
+{
     int fds[2];
     pid_t pid;
     long long deadline = wlf_now_ms() + timeout_ms, exited_at = 0;
@@ -146,7 +175,7 @@ int proc_run_in(char *const argv[], char *const envp[],
         return wlf_fail(err, argv[0], "fork: %s", strerror(errno));
     }
     if (pid == 0)
-        child_exec(argv, envp, fds[1], join);
+        child_exec(argv, envp, fds[1], join, keep_fd, 1);
     close(fds[1]);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
 
@@ -382,7 +411,13 @@ size_t proc_socket_holders(const char *path, pid_t *out, size_t cap)
         DIR *fds;
         struct dirent *fe;
         int found = 0;
+        char cmd[64];
         if (!numeric(de->d_name) || atol(de->d_name) == (long)getpid())
+            continue;
+        /* only php-fpm's own processes: the socket of an on-demand
+         * account is also held by fpmctl serve, which must live on */
+        if (proc_cmdline((pid_t)atol(de->d_name), cmd, sizeof(cmd)) < 0 ||
+            strncmp(cmd, "php-fpm", 7) != 0)
             continue;
         if ((size_t)snprintf(fddir, sizeof(fddir), "/proc/%s/fd",
                              de->d_name) >= sizeof(fddir))
@@ -412,4 +447,58 @@ size_t proc_socket_holders(const char *path, pid_t *out, size_t cap)
     }
     closedir(d);
     return n;
+}
+
+size_t proc_unix_listeners(const char *path, unsigned long *inodes,
+                           size_t cap)
+{
+    char line[PATH_MAX + 128];
+    FILE *f = fopen("/proc/net/unix", "re");
+    size_t n = 0;
+
+    if (f == NULL)
+        return 0;
+    /* Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 is
+     * __SO_ACCEPTCON: a listening socket */
+    while (fgets(line, sizeof(line), f) && n < cap) {
+        unsigned long inode, flags;
+        char p[PATH_MAX];
+        if (sscanf(line, "%*s %*s %*s %lx %*s %*s %lu %4095s", &flags,
+                   &inode, p) == 3 && (flags & 0x10000) &&
+            strcmp(p, path) == 0)
+            inodes[n++] = inode;
+    }
+    fclose(f);
+    return n;
+}
+
+int proc_fd_of_socket(pid_t pid, const unsigned long *inodes, size_t n)
+{
+    char fddir[64];
+    DIR *d;
+    struct dirent *de;
+    int found = -1;
+
+    snprintf(fddir, sizeof(fddir), "/proc/%ld/fd", (long)pid);
+    if ((d = opendir(fddir)) == NULL)
+        return -1;
+    while (found < 0 && (de = readdir(d)) != NULL) {
+        char lp[400], target[64];
+        ssize_t len;
+        unsigned long ino;
+        if (!numeric(de->d_name))
+            continue;
+        snprintf(lp, sizeof(lp), "%s/%s", fddir, de->d_name);
+        len = readlink(lp, target, sizeof(target) - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        if (sscanf(target, "socket:[%lu]", &ino) != 1)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (inodes[i] == ino)
+                found = atoi(de->d_name);
+    }
+    closedir(d);
+    return found;
 }

@@ -33,6 +33,17 @@ int proc_run_in(char *const argv[], char *const envp[],
                 const char *const *join, int timeout_ms, proc_result *res,
                 wlf_err *err);
 void proc_result_free(proc_result *res);
+/* proc_run_in(), and the program inherits keep_fd (a listening socket). */
+int proc_run_fd_in(char *const argv[], char *const envp[],
+                   const char *const *join, int keep_fd, int timeout_ms,
+                   proc_result *res, wlf_err *err);
+/* Start argv like proc_run_fd_in() does, output to out_fd, without
+ * waiting: the pid, or -1 with err set. Every descriptor of the caller but
+ * keep_fd and out_fd must be close-on-exec (they are not closed one by
+ * one). */
+pid_t proc_spawn(char *const argv[], char *const envp[],
+                 const char *const *join, int keep_fd, int out_fd,
+                 wlf_err *err);
 
 /* The first line of `out` that contains `needle` (or the first non-empty
  * line), without a leading "[date time] " stamp, into buf. */
@@ -49,7 +60,13 @@ int proc_cmdline(pid_t pid, char *buf, size_t len);
 int proc_wait_gone(pid_t pid, long long timeout_ms);
 /* Direct children of ppid; returns how many were stored. */
 size_t proc_children(pid_t ppid, pid_t *out, size_t cap);
-/* Processes holding a listening unix socket bound to `path`. */
+/* php-fpm processes holding a unix socket bound to `path`. */
 size_t proc_socket_holders(const char *path, pid_t *out, size_t cap);
+/* Inodes of the listening unix sockets bound to `path` (/proc/net/unix). */
+size_t proc_unix_listeners(const char *path, unsigned long *inodes,
+                           size_t cap);
+/* The descriptor number under which `pid` holds one of those sockets,
+ * or -1. */
+int proc_fd_of_socket(pid_t pid, const unsigned long *inodes, size_t n);
 
 #endif

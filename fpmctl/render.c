@@ -196,16 +196,30 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
 
     wlf_buf_printf(&b, "[%s]\n", name);
     if (put_quoted(&b, "user", acct->user, err) < 0 ||
-        put_quoted(&b, "group", acct->group, err) < 0 ||
-        put_quoted(&b, "listen", sock, err) < 0)
+        put_quoted(&b, "group", acct->group, err) < 0)
         goto fail;
-    /* Whoever can connect controls the pool's admin settings
-     * (PHP_ADMIN_VALUE): httpd and root only, never the account's own
-     * PHP, so the socket is not the account user's. */
-    wlf_buf_puts(&b, "listen.owner = \"" FPM_SOCKET_OWNER "\"\n");
-    if (put_quoted(&b, "listen.group", cfg->httpd_group, err) < 0)
-        goto fail;
-    wlf_buf_printf(&b, "listen.mode = 0660\n");
+    if (eff->num[WLF_S_ACTIVATION] == WLF_ACTIVATION_ON_DEMAND) {
+        /* the socket exists before the master and outlives it: php-fpm
+         * inherits it (FPM_SOCKETS=<this key>=fd) and unlinks this key,
+         * never the socket's own path, when it exits */
+        fs_path(v, sizeof(v), "%s/%s.%c.fd", cfg->socket_dir, name, slot);
+        wlf_buf_printf(&b, "; on-demand: %s is bound by fpmctl (root, group "
+                  "%s, 0660) and\n; handed to this master; the key below "
+                  "names it in FPM_SOCKETS\n", sock, cfg->httpd_group);
+        if (put_quoted(&b, "listen", v, err) < 0)
+            goto fail;
+    }
+    else {
+        if (put_quoted(&b, "listen", sock, err) < 0)
+            goto fail;
+        /* Whoever can connect controls the pool's admin settings
+         * (PHP_ADMIN_VALUE): httpd and root only, never the account's
+         * own PHP, so the socket is not the account user's. */
+        wlf_buf_puts(&b, "listen.owner = \"" FPM_SOCKET_OWNER "\"\n");
+        if (put_quoted(&b, "listen.group", cfg->httpd_group, err) < 0)
+            goto fail;
+        wlf_buf_printf(&b, "listen.mode = 0660\n");
+    }
     if (wlf_settings_check_pm(eff, err) < 0)
         goto fail;
     switch (eff->num[WLF_S_PM]) {

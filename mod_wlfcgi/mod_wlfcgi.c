@@ -13,6 +13,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "ap_mpm.h"
+#include "apr_atomic.h"
 #include "apr_hash.h"
 #include "apr_reslist.h"
 #include "apr_thread_cond.h"
@@ -147,7 +148,6 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
      * SCRIPT_FILENAME must come out exactly as in a stock SetHandler */
     x->handler = apr_psprintf(p, "proxy:unix:%s|fcgi://wlf-%s", x->link,
                               a->name);
-    x->worker_index[0] = x->worker_index[1] = -1;
     if (wlf_account_effective(&g->cfg, a, &eff) < 0)
         return NULL;
     x->max_upload = eff.num[WLF_S_MAX_UPLOAD];
@@ -158,6 +158,11 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
     x->stream_max = wlf_stream_max(&eff, g->cfg.upload_min_rate);
     x->fpm_pm = apr_pstrdup(p, wlf_setting_format(&eff, WLF_S_PM, pm,
                                                   sizeof(pm)));
+    x->on_demand = eff.num[WLF_S_ACTIVATION] == WLF_ACTIVATION_ON_DEMAND;
+    for (int k = 0; k < 2; k++)
+        x->slot_pid[k] = apr_pstrdup(p, wlf_path_slot_pid(&g->cfg, a->name,
+                                                          (char)('a' + k),
+                                                          buf, sizeof(buf)));
     wlf_settings_free(&eff);
     x->php_admin = apr_pstrdup(p, wlf_upload_php_admin(x->max_upload, buf,
                                                        sizeof(buf)));
@@ -537,69 +542,61 @@ static int conf_slots_in_use(void)
     return n;
 }
 
-/* The two slot workers of account a, tuned for FPM and for its reuse
- * plan; their indices go into a->worker_index. */
-static int define_slot_workers(apr_pool_t *pconf, apr_pool_t *ptemp,
-                               proxy_server_conf *pc, wlf_acct *a)
+/* Slot k's worker of account a in pool p, tuned for FPM and for its
+ * reuse plan; NULL and *why when mod_proxy refuses it. */
+static proxy_worker *define_slot_worker(apr_pool_t *p, wlf_acct *a, int k,
+                                        const char **why)
 {
-    for (int k = 0; k < 2; k++) {
-        proxy_worker *w;
-        const char *url = apr_psprintf(ptemp, "unix:%s|fcgi://wlf-%s.%c/",
-                                       a->slot_sock[k], a->name, 'a' + k);
-        const char *err = ap_proxy_define_worker_ex(
-            pconf, &w, NULL, pc, url, AP_PROXY_WORKER_IS_PREFIX);
-        if (err) {
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
-                         WLFLOG_WORKER_DEFINE ": account %s: cannot define "
-                         "proxy worker %s: %s", a->name, url, err);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        /* the address of w moves as the array grows: keep the index */
-        a->worker_index[k] = (int)(w - (proxy_worker *)pc->workers->elts);
-        /* a restarted instance must be usable at once */
-        w->s->retry = 0;
-        w->s->retry_set = 1;
-        /* bodies in rounds of several FastCGI records */
-        w->s->io_buffer_size = WLF_IO_BUFFER;
-        w->s->io_buffer_size_set = 1;
-        w->s->disablereuse_set = 1;
-        if (a->reuse.enabled) {
-            w->s->disablereuse = 0;
-            w->s->hmax = a->reuse.hmax;
-            /* smax 0 + ttl: every idle connection older than ttl is
-             * closed on the next release, and never handed out */
-            w->s->smax = 0;
-            w->s->min = 0;
-            w->s->ttl = apr_time_from_sec(a->reuse.ttl);
-        }
-        else {
-            w->s->disablereuse = 1;
-        }
+    proxy_worker *w;
+    const char *url = apr_psprintf(p, "unix:%s|fcgi://wlf-%s.%c/",
+                                   a->slot_sock[k], a->name, 'a' + k);
+
+    /* in no proxy config: mod_proxy neither shares nor initialises it in
+     * every child */
+    if ((*why = ap_proxy_define_worker_ex(p, &w, NULL, NULL, url,
+                                          AP_PROXY_WORKER_IS_PREFIX)))
+        return NULL;
+    /* a restarted instance must be usable at once */
+    w->s->retry = 0;
+    w->s->retry_set = 1;
+    /* bodies in rounds of several FastCGI records */
+    w->s->io_buffer_size = WLF_IO_BUFFER;
+    w->s->io_buffer_size_set = 1;
+    w->s->disablereuse_set = 1;
+    if (a->reuse.enabled) {
+        w->s->disablereuse = 0;
+        w->s->hmax = a->reuse.hmax;
+        /* smax 0 + ttl: every idle connection older than ttl is closed
+         * on the next release, and never handed out */
+        w->s->smax = 0;
+        w->s->min = 0;
+        w->s->ttl = apr_time_from_sec(a->reuse.ttl);
     }
-    return OK;
+    else {
+        w->s->disablereuse = 1;
+    }
+    return w;
 }
 
 /*
- * Define the two slot workers of every account in the main server's
- * proxy config, here in post_config: vhosts were merged already, so they
- * do not get copies (each copy would get its own connection pool per
- * process, multiplying the connections the reuse sizing allows), and
- * mod_proxy's child_init still initialises them (connection pool,
- * reslist) in every child. (Vhosts without proxy directives share the
- * main server's proxy config record, array included; those with their
- * own got a copy of the array at merge time, before this runs. Either
- * way each worker exists once, with one connection pool per process.)
+ * Plan connection reuse for every account. Its two slot workers are not
+ * defined here: a child defines and initialises a worker when it first
+ * sends a request to it (wlfcgi_worker_ready). Workers in mod_proxy's
+ * config records would be initialised by every child at start (two APR
+ * pools each, and a reslist on threaded MPMs), and even defined ones cost
+ * 4 KiB each in every process (proxy_worker_shared): with 10,000 accounts
+ * about 300 and 80 MiB per child, whether a child ever serves an account
+ * or not. Each worker still exists once per process, with one connection
+ * pool, as the reuse sizing assumes.
  */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
                        apr_pool_t *ptemp, server_rec *main_s)
 {
-    proxy_server_conf *pc;
     apr_hash_index_t *hi;
     int threads = 1, processes = 1;
 
     if (wlf_g == NULL)
         return OK;
-    pc = ap_get_module_config(main_s->module_config, &proxy_module);
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &processes);
     wlf_g->n_conf_slots = conf_slots_in_use();
@@ -611,21 +608,11 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
         wlf_reuse_plan_for(a->max_children, a->max_execution_time, threads,
                            processes, a->fpm_pm, &a->reuse);
         wlf_reuse_check_recycling(a->max_requests, &a->reuse);
-        if (define_slot_workers(pconf, ptemp, pc, a) != OK)
-            return HTTP_INTERNAL_SERVER_ERROR;
         if (!first_pass())
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_s,
                          WLFLOG_REUSE_PLAN ": account %s: %s (%d threads, "
                          "ServerLimit %d)", a->name, a->reuse.why, threads,
                          processes);
-    }
-    /* now that the array no longer grows, the addresses are final */
-    for (hi = apr_hash_first(ptemp, wlf_g->by_name); hi;
-         hi = apr_hash_next(hi)) {
-        wlf_acct *a = apr_hash_this_val(hi);
-        for (int k = 0; k < 2; k++)
-            a->worker[k] = &((proxy_worker *)pc->workers->elts)
-                               [a->worker_index[k]];
     }
     wlfcgi_contain_post_config(pconf, main_s);
     if (!first_pass())
@@ -658,6 +645,7 @@ typedef struct {
 
 static void release_idle(proxy_worker *w)
 {
+    /* NULL: this child has not used the worker, it has no connections */
     if (w && w->cp && w->cp->res)
         apr_reslist_maintain(w->cp->res);
 }
@@ -677,8 +665,10 @@ static void *APR_THREAD_FUNC janitor_main(apr_thread_t *t, void *data)
         for (int i = 0; i < n; i++) {
             if (!accts[i]->reuse.enabled)
                 continue;
-            release_idle(accts[i]->worker[0]);
-            release_idle(accts[i]->worker[1]);
+            release_idle(apr_atomic_casptr(
+                (volatile void **)&accts[i]->worker[0], NULL, NULL));
+            release_idle(apr_atomic_casptr(
+                (volatile void **)&accts[i]->worker[1], NULL, NULL));
         }
         apr_thread_mutex_lock(j->lock);
     }
@@ -701,8 +691,57 @@ static apr_status_t janitor_stop(void *data)
 }
 #endif
 
+/* this child's pool, where its workers live, and the lock that makes
+ * one thread define each */
+static apr_pool_t *child_pool;
+#if APR_HAS_THREADS
+static apr_thread_mutex_t *worker_lock;
+#endif
+
+proxy_worker *wlfcgi_worker_ready(request_rec *r, wlf_acct *a, int k)
+{
+    proxy_worker *w = apr_atomic_casptr((volatile void **)&a->worker[k],
+                                        NULL, NULL);
+    apr_pool_t *p = child_pool ? child_pool : r->server->process->pool;
+    const char *why = NULL;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (w)
+        return w;       /* published only once initialised */
+#if APR_HAS_THREADS
+    if (worker_lock)
+        apr_thread_mutex_lock(worker_lock);
+#endif
+    if ((w = a->worker[k]) == NULL) {
+        /* mod_proxy's own initialisation (as for workers added at run
+         * time): connection pool, reslist */
+        if ((w = define_slot_worker(p, a, k, &why)) != NULL &&
+            (rv = ap_proxy_initialize_worker(w, r->server, p)) ==
+                APR_SUCCESS)
+            apr_atomic_xchgptr((volatile void **)&a->worker[k], w);
+        else
+            w = NULL;
+    }
+#if APR_HAS_THREADS
+    if (worker_lock)
+        apr_thread_mutex_unlock(worker_lock);
+#endif
+    if (w == NULL)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, WLFLOG_WORKER_DEFINE
+                      ": account %s: cannot set up the proxy worker of "
+                      "slot %c: %s", a->name, 'a' + k,
+                      why ? why : "initialisation failed");
+    return w;
+}
+
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    child_pool = pchild;
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&worker_lock, APR_THREAD_MUTEX_DEFAULT,
+                                pchild) != APR_SUCCESS)
+        worker_lock = NULL;     /* then prefork-like: one thread */
+#endif
 #if APR_HAS_THREADS
     wlf_janitor *j;
     apr_status_t rv;

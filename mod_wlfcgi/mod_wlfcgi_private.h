@@ -47,7 +47,8 @@ typedef struct {
     const char *link;           /* <dir>/NAME.sock -> NAME.a.sock|.b.sock */
     const char *slot_sock[2];   /* <dir>/NAME.a.sock, <dir>/NAME.b.sock */
     const char *handler;        /* proxy:unix:<link>|fcgi://wlf-NAME */
-    int worker_index[2];        /* in the main server's proxy workers */
+    /* the slots' proxy workers, outside mod_proxy's lists: NULL until a
+     * child first sends a request there (wlfcgi_worker_ready) */
     proxy_worker *worker[2];
     long long max_upload;       /* the account's effective max_upload */
     long long upload_ceiling;   /* ... and upload_ceiling */
@@ -58,6 +59,8 @@ typedef struct {
     long long max_requests;     /* its pm.max_requests (0: never recycled) */
     long long stream_max;       /* larger bodies are spooled by httpd */
     wlf_reuse_plan reuse;
+    int on_demand;              /* activation = on-demand */
+    const char *slot_pid[2];    /* <dir>/NAME.a.pid, <dir>/NAME.b.pid */
     uid_t uid;                  /* its user's: whose files httpd may send */
 } wlf_acct;
 
@@ -151,6 +154,12 @@ int wlfcgi_misdirected(request_rec *r);
 int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
                        request_rec *r, proxy_server_conf *conf, char **url);
 int wlfcgi_request_status(int *status, request_rec *r);
+
+/* ---- mod_wlfcgi.c ---- */
+/* Slot k's worker of account a, defined and initialised in this child
+ * (connection pool, reslist) on its first use; NULL if that failed
+ * (logged). */
+proxy_worker *wlfcgi_worker_ready(request_rec *r, wlf_acct *a, int k);
 
 /* ---- mod_wlfcgi_filters.c ---- */
 void wlfcgi_register_filters(void);

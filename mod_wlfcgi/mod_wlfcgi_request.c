@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mod_wlfcgi_private.h"
 #include "wlf_fcgi.h"
@@ -222,7 +223,8 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
      * scripts see the same $_SERVER here. mod_proxy_fcgi ignores it. */
     apr_table_setn(r->subprocess_env, "proxy-nokeepalive", "1");
     use_vhost_fcgi_conf(r);
-    *worker = a->worker[slot - 'a'];
+    if ((*worker = wlfcgi_worker_ready(r, a, slot - 'a')) == NULL)
+        return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
 }
 
@@ -324,8 +326,11 @@ int wlfcgi_request_status(int *status, request_rec *r)
     if (rq->slot == 0)
         return OK;
     /* a pool that is down refuses connections; one that still accepts
-     * them lost a worker in the middle of this request */
-    if (wlf_socket_accepts(rq->acct->slot_sock[rq->slot - 'a']))
+     * them lost a worker in the middle of this request. (An on-demand
+     * account without a master is not probed: that would start one.) */
+    if ((!rq->acct->on_demand ||
+         access(rq->acct->slot_pid[rq->slot - 'a'], F_OK) == 0) &&
+        wlf_socket_accepts(rq->acct->slot_sock[rq->slot - 'a']))
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_WORKER_GONE
                       ": account %s: a PHP worker ended the request for %s "
                       "without an answer (crashed, killed, or over "

@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mod_wlfcgi_private.h"
 #include "wlf_log.h"
@@ -32,30 +33,56 @@ APLOG_USE_MODULE(wlfcgi);
 typedef struct {
     int answers;
     const char *error;
+    const char *state;
 } ping_result;
 
 static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
                                  wlf_acct *a)
 {
     ping_result *pr = apr_hash_get(cache, a->name, APR_HASH_KEY_STRING);
-    char slot;
+    struct stat st;
+    char slot, path[512];
     wlf_err e;
 
     if (pr)
         return pr;
     pr = apr_pcalloc(r->pool, sizeof(*pr));
+    pr->state = "down";
     slot = wlf_link_state(a->link);
     if (slot == WLF_LINK_SUSPENDED) {
+        pr->state = "suspended";
         pr->error = "suspended (fpmctl suspend): its sites get the "
                     "suspended page";
+    }
+    else if (a->on_demand &&
+             stat(wlf_path_stopped(&wlf_g->cfg, a->name, path, sizeof(path)),
+                  &st) == 0) {
+        /* not activated by requests until fpmctl start */
+        pr->state = "stopped";
+        pr->error = "stopped by fpmctl stop: requests get 503 until "
+                    "fpmctl start";
     }
     else if (slot == 0) {
         pr->error = apr_psprintf(r->pool, "%s is missing or points to no "
                                  "slot", a->link);
     }
+    else if (a->on_demand && stat(a->slot_pid[slot - 'a'], &st) != 0) {
+        /* no master: a ping would start one. The socket is held (by
+         * fpmctl serve or a socket unit) if its file is there */
+        if (stat(a->slot_sock[slot - 'a'], &st) == 0 &&
+            S_ISSOCK(st.st_mode)) {
+            pr->answers = 1;
+            pr->state = "idle";
+        }
+        else
+            pr->error = apr_psprintf(r->pool, "on-demand, and nothing holds "
+                                     "%s (is fpmctl serve running?)",
+                                     a->slot_sock[slot - 'a']);
+    }
     else if (wlf_fcgi_ping(a->slot_sock[slot - 'a'], WLF_FPM_PING_PATH,
                            WLF_PING_MS, &e) == 0) {
         pr->answers = 1;
+        pr->state = "running";
     }
     else {
         pr->error = apr_pstrdup(r->pool, e.msg);
@@ -146,6 +173,7 @@ int wlfcgi_status_handler(request_rec *r)
             e->live = slot ? c->acct->slot_sock[slot - 'a'] : NULL;
             e->answers = pr->answers;
             e->error = pr->error;
+            e->state = pr->state;
             d = ap_get_module_config(s->lookup_defaults, &wlfcgi_module);
             e->max_upload = wlfcgi_upload_limit(d, c->acct, NULL);
             e->reuse_hmax = c->acct->reuse.enabled ? c->acct->reuse.hmax : 0;

@@ -19,9 +19,12 @@ static void put_json_string(wlf_buf *b, const char *s)
         wlf_buf_json_string(b, s);
 }
 
-static const char *answer_word(int answers)
+static const char *answer_word(const wlf_status_entry *e)
 {
-    return answers > 0 ? "yes" : answers == 0 ? "NO" : "-";
+    /* an idle on-demand account accepts: its first request starts it */
+    if (e->answers > 0 && e->state && strcmp(e->state, "idle") == 0)
+        return "idle";
+    return e->answers > 0 ? "yes" : e->answers == 0 ? "NO" : "-";
 }
 
 /* "-> SOCKET", "-> (suspended)", or "-> (no live instance: why)": said
@@ -76,8 +79,7 @@ char *wlf_status_text(const wlf_status_page *page)
         vhost_label(e, vh, sizeof(vh));
         reuse_label(e, reuse, sizeof(reuse));
         wlf_buf_printf(&b, "%-32s %-16s %-6s %-9s %-8s %s", vh,
-                       e->account ? e->account : "-",
-                       answer_word(e->answers),
+                       e->account ? e->account : "-", answer_word(e),
                        e->account ? wlf_size_format(e->max_upload, size,
                                                     sizeof(size))
                                   : "-",
@@ -152,7 +154,7 @@ char *wlf_status_html(const wlf_status_page *page)
         wlf_buf_puts(&b, "</td>");
         html_cell(&b, e->account);
         wlf_buf_printf(&b, "<td%s>%s</td>", e->answers == 0
-                       ? " class=\"no\"" : "", answer_word(e->answers));
+                       ? " class=\"no\"" : "", answer_word(e));
         html_cell(&b, e->account ? wlf_size_format(e->max_upload, size,
                                                    sizeof(size)) : NULL);
         html_cell(&b, reuse);
@@ -235,6 +237,8 @@ char *wlf_status_json(const wlf_status_page *page)
             wlf_buf_puts(&b, "null");
         else
             wlf_buf_puts(&b, e->answers ? "true" : "false");
+        wlf_buf_puts(&b, ",\"state\":");
+        put_json_string(&b, e->state);
         wlf_buf_puts(&b, ",\"error\":");
         put_json_string(&b, e->error);
         if (e->account) {

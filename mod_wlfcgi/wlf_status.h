@@ -23,6 +23,10 @@ typedef struct {
     const char *error;          /* why it does not answer, or NULL */
     long long max_upload;       /* effective limit at the vhost level */
     int reuse_hmax;             /* 0: connection reuse off */
+    const char *state;          /* running, idle (on-demand, no master:
+                                   the first request starts it), down, stopped,
+                                   suspended;
+                                   NULL: unmapped */
     int suspended;              /* the account is suspended */
     const char *const *aliases; /* its ServerAlias names (wildcards too) */
     size_t n_aliases;

@@ -14,8 +14,12 @@
 # Everything lives under DEMO_DIR: a wlfcgi installation made with
 # `fpmctl init --prefix`, the accounts' homes and document roots, and
 # httpd's configuration, pid file and logs. php-fpm instances run in
-# fpmctl's direct mode; httpd runs daemonized. `stop` ends both by pid.
-# Starting again, running or not, is safe.
+# fpmctl's direct mode; httpd runs daemonized. alice's php-fpm runs all the
+# time; bob's account is on-demand: `fpmctl serve` (started here, in the
+# background) holds its socket, his first request starts his php-fpm and
+# BOB_IDLE_STOP seconds (default 60) without one stop it again. `stop` ends
+# httpd, the instances and serve by pid. Starting again, running or not,
+# is safe.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,12 +27,15 @@ ROOT=$(cd "$HERE/../.." && pwd)
 DIR=${DEMO_DIR:-/tmp/wlfcgi-demo}
 PORT=${PORT:-8080}
 BIG_LIMIT=1G            # WLFcgiMaxUpload of every site's /big/ location
+BOB_IDLE_STOP=${BOB_IDLE_STOP:-60}  # bob's on-demand php-fpm stops after this
 FPMCTL=$ROOT/build/fpmctl
 MODULE=$ROOT/build/mod_wlfcgi.so
 CONF=$DIR/etc/wlfcgi/wlfcgi.conf
 HDIR=$DIR/httpd
 HCONF=$HDIR/httpd.conf
 HPID=$HDIR/httpd.pid
+SPID=$DIR/serve.pid
+SLOG=$DIR/serve.log
 export WLFCGI_CONFIG=$CONF
 
 # account  user           sites (each: a vhost on its own port)
@@ -374,6 +381,11 @@ PHP runs as, a counter in APCu that both of alice's sites share, the other
 account's APCu key it cannot read, the account's cache usage and two upload
 forms: one with the account's limit (8M), one under <code>/big/</code>
 with <code>WLFcgiMaxUpload $BIG_LIMIT</code>.</p>
+<p>alice's php-fpm runs all the time. bob's account is
+<em>on-demand</em>: while nobody visits his site no php-fpm of his runs
+(<code>fpmctl list</code> says <code>idle</code>); the first request starts
+it and is answered by it, and ${BOB_IDLE_STOP} seconds without a request
+stop it again (<code>$SLOG</code> shows both).</p>
 <p><a href="/wlfcgi-status">mod_wlfcgi's status page</a>
 (<a href="/wlfcgi-status?json">JSON</a>): every vhost, its account, socket,
 whether it answers, its upload limit.</p>
@@ -399,6 +411,66 @@ start_accounts() {
         "$FPMCTL" add-account "$acct" --user "${USER_OF[$acct]}" \
             --home "$DIR/home/$acct" "${args[@]}"
     done
+    # bob's php-fpm runs only while his sites get requests; restarted,
+    # it is idle (armed) until the first one
+    "$FPMCTL" set bob activation=on-demand idle_stop="$BOB_IDLE_STOP"
+    "$FPMCTL" restart bob
+}
+
+# ------------------------------------------------------ fpmctl serve --
+
+serve_running() {
+    local pid
+    pid=$(cat "$SPID" 2>/dev/null) || return 1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    grep -qF -- "$CONF" "/proc/$pid/cmdline" 2>/dev/null || return 1
+    ! grep -q '^State:.*[ZX]' "/proc/$pid/status" 2>/dev/null
+}
+
+# fpmctl serve holds the sockets of on-demand accounts (direct mode); it
+# runs in the foreground, so here in the background with its own log
+start_serve() {
+    local i
+    if serve_running; then
+        say "fpmctl serve is running (pid $(cat "$SPID"))"
+        return
+    fi
+    setsid "$FPMCTL" -c "$CONF" serve </dev/null >>"$SLOG" 2>&1 &
+    echo $! >"$SPID"
+    for ((i = 0; i < 100; i++)); do
+        [ -S "$DIR/run/wlfcgi/.serve.ctl" ] && break
+        serve_running || { cat "$SLOG" >&2; die "fpmctl serve did not start"; }
+        sleep 0.05
+    done
+    say "started fpmctl serve (pid $(cat "$SPID")), log $SLOG"
+}
+
+stop_serve() {
+    local pid i
+    serve_running || return 0
+    pid=$(cat "$SPID")
+    # SIGTERM: it stops the masters it started (gracefully), then itself
+    kill -TERM "$pid"
+    for ((i = 0; i < 300; i++)); do
+        serve_running || break
+        sleep 0.05
+    done
+    serve_running && kill -KILL "$pid"
+    say "stopped fpmctl serve (pid $pid)"
+}
+
+# bob's account waking up: idle, one request, running
+show_wake_up() {
+    local url
+    url="http://127.0.0.1:$(site_port www.bob.test)/"
+    say ""
+    say "bob's account is on-demand. Now:"
+    "$FPMCTL" list | awk 'NR == 1 || $1 == "bob"' | sed 's/^/  /'
+    say "a request to www.bob.test (port $(site_port www.bob.test)) ..."
+    curl -s -o /dev/null -w '  HTTP %{http_code} in %{time_total} s\n' "$url"
+    "$FPMCTL" list | awk '$1 == "bob"' | sed 's/^/  /'
+    grep 'bob: starting php-fpm' "$SLOG" | tail -n 1 | sed 's/^/  /'
+    say "After ${BOB_IDLE_STOP} s without a request serve stops it again."
 }
 
 # pids of processes whose command line contains $1 (read without running
@@ -446,6 +518,7 @@ cmd_start() {
         fi
     done
     install_sites
+    start_serve
     start_accounts
     start_httpd
     local site
@@ -459,10 +532,11 @@ cmd_start() {
     done
     printf '  %-38s %s\n' "http://127.0.0.1:$PORT/wlfcgi-status" \
         "mod_wlfcgi's status page"
+    show_wake_up
     cat <<EOF
 
 Accounts: build/fpmctl -c $CONF list
-Logs:     $DIR/var/log/wlfcgi/NAME/, $HDIR/error.log
+Logs:     $DIR/var/log/wlfcgi/NAME/, $HDIR/error.log, $SLOG
 Stop:     $(stop_command)
 EOF
 }
@@ -473,6 +547,7 @@ cmd_stop() {
     if [ -f "$CONF" ] && [ -x "$FPMCTL" ]; then
         "$FPMCTL" stop --all
     fi
+    stop_serve
     for ((i = 0; i < 100; i++)); do
         left=$(demo_pids)
         [ -z "$left" ] && break
@@ -494,6 +569,11 @@ cmd_status() {
             "$(sed -n 's/^Listen //p' "$HCONF" | tr '\n' ' ')"
     else
         say "httpd: stopped"
+    fi
+    if serve_running; then
+        say "fpmctl serve: running (pid $(cat "$SPID")), log $SLOG"
+    else
+        say "fpmctl serve: stopped"
     fi
     if [ -f "$CONF" ]; then
         "$FPMCTL" list || true

@@ -183,6 +183,12 @@ def test_demo_start_pages_uploads_stop_restart(demo):
                        f"http://127.0.0.1:{p}/wlfcgi-status"], r.stdout
     assert "demo stop" in r.stdout and demo.dir in r.stdout
     blog, shop, bob = site_urls
+    # bob's on-demand account woke up for the demo's own request
+    assert re.search(r"^  bob +idle +[ab] +- ", r.stdout, re.M), r.stdout
+    assert re.search(r"^  HTTP 200 in ", r.stdout, re.M), r.stdout
+    assert re.search(r"^  bob +running +[ab] +\d+ ", r.stdout, re.M), \
+        r.stdout
+    assert "bob: starting php-fpm" in r.stdout
 
     # ---- every printed URL answers; the index links the sites
     pages = {}
@@ -261,7 +267,7 @@ def test_demo_start_pages_uploads_stop_restart(demo):
     running = demo.processes()
     masters = [pid for pid, c in running.items()
                if c.startswith("php-fpm: master process")]
-    assert len(masters) == 2, running
+    assert len(masters) == 2, [running[p] for p in masters]
     httpd_pid = int(open(os.path.join(demo.dir, "httpd", "httpd.pid")).read())
     assert httpd_pid in running
     cmdlines = proc_cmdlines()

@@ -191,6 +191,35 @@ def test_set_writes_limits_and_moves_the_running_instance(lsb):
     assert sb.fpmctl("check").rc == 0
 
 
+def test_a_master_woken_by_serve_is_inside_the_accounts_group(lsb):
+    """An on-demand account with limits: setting them starts nothing, and
+    the master fpmctl serve starts for the first request, with its
+    workers, runs inside the account's group from its first instruction."""
+    need("pids")
+    sb = lsb
+    sb.set_defaults(activation="on-demand", idle_stop=600)
+    sb.start_serve()
+    sb.add_account("odl")
+    r = sb.fpmctl("set", "odl", "tasks=64")
+    assert r.rc == 0, r
+    assert sb.master_pid("odl") is None, "set started an idle account"
+    assert sb.cg_read("pids", "odl", "pids.max") == "64"
+    assert sb.cg_procs("pids", "odl") == set()
+    r = sb.php("odl", "<?php echo getmypid();")
+    assert r.status == 200, r
+    assert "odl: starting php-fpm" in sb.serve_output()
+    master = sb.master_pid("odl")
+    assert master, "serve did not start the master"
+    procs = sb.cg_procs("pids", "odl")
+    assert master in procs and int(r.text) in procs, (master, r.text, procs)
+    if "memory" in LAYOUT:
+        r = sb.fpmctl("set", "odl", "memory=256M")
+        assert r.rc == 0, r
+        assert master in sb.cg_procs("memory", "odl")
+    r = sb.fpmctl("check")
+    assert r.rc == 0, r
+
+
 def test_rebuild_puts_a_changed_default_into_force(lsb):
     """A default limit set in wlfcgi.conf reaches running instances with
     `fpmctl rebuild --all`, no reload needed; an account's own value
@@ -320,10 +349,11 @@ def test_cpu_limit_holds_a_spinning_account_to_its_share(lsb, capsys):
     # she got her half core where the machine had it to give
     if limited + spare_l >= 0.6:
         assert limited >= 0.35, (limited, spare_l)
-    # the hole without the limit: two spinning workers take more when the
-    # machine has room for them
+    # the hole without the limit: two spinning workers take clearly more
+    # than the cap allows when the machine has room for them (the idle
+    # share is sampled, so leave the noise some slack)
     if unlimited + spare_u >= 1.0:
-        assert unlimited >= 0.8, (unlimited, spare_u)
+        assert unlimited >= 0.65, (unlimited, spare_u)
     assert med_load <= med_base * 3 + 0.02, (med_base, med_load)
     if limited + spare_l < 0.6 or unlimited + spare_u < 1.0:
         pytest.skip(f"the limit held ({limited:.2f} cores at cpu=50%), but "
@@ -629,6 +659,12 @@ def test_systemd_mode_writes_a_slice_per_account(sandbox_factory, tmp_path):
     with open(inst + "/php-fpm", "w") as f:
         f.write("#!/bin/sh\nexit 0\n")
     os.chmod(inst + "/php-fpm", 0o755)
+    # the instance's ExecStart is a /bin/sh line (FPM_SOCKETS for a socket
+    # activated on-demand slot)
+    os.makedirs(root + "/bin", exist_ok=True)
+    with open(root + "/bin/sh", "w") as f:
+        f.write("#!/bin/sh\n")
+    os.chmod(root + "/bin/sh", 0o755)
     p = subprocess.run(["systemd-analyze", "verify", "--root", root,
                         slice_name, "wlfcgi-fpm@my-site.a.service"],
                        capture_output=True, text=True, cwd=root,

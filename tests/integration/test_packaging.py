@@ -118,6 +118,8 @@ EXPECTED_FILES = {
     "/etc/logrotate.d/wlfcgi": ("-rw-r--r--", True),
     UNITDIR + "/wlfcgi.service": ("-rw-r--r--", False),
     UNITDIR + "/wlfcgi-fpm@.service": ("-rw-r--r--", False),
+    UNITDIR + "/wlfcgi-fpm@.socket": ("-rw-r--r--", False),
+    UNITDIR + "/wlfcgi-serve.service": ("-rw-r--r--", False),
     "/usr/lib/tmpfiles.d/wlfcgi.conf": ("-rw-r--r--", False),
     "/usr/share/bash-completion/completions/fpmctl": ("-rw-r--r--", False),
     "/usr/share/man/man8/fpmctl.8.gz": ("-rw-r--r--", False),
@@ -278,7 +280,15 @@ def test_files_where_httpd_systemd_and_tools_look(instroot):
     with open(r + UNITDIR + "/wlfcgi-fpm@.service") as f:
         unit = f.read()
     m = re.search(r'^\s*state\s*=\s*"([^"]+)"', conf, re.M)
-    assert f"ExecStart={m.group(1)}/fpm/%i/php-fpm " in unit
+    # a /bin/sh line: FPM_SOCKETS when the socket unit passed a socket
+    assert re.search(r"^ExecStart=/bin/sh -c '.*exec " +
+                     re.escape(m.group(1)) + r"/fpm/%i/php-fpm ", unit, re.M)
+    with open(r + UNITDIR + "/wlfcgi-fpm@.socket") as f:
+        sock = f.read()
+    s = re.search(r'^\s*sockets\s*=\s*"([^"]+)"', conf, re.M)
+    assert f"ListenStream={s.group(1)}/%i.sock\n" in sock
+    assert re.search(r"^SocketGroup=apache$", sock, re.M)
+    assert re.search(r"^SocketMode=0660$", sock, re.M)
     assert f"PHP_INI_SCAN_DIR=:{m.group(1)}/fpm/%i/ini" in unit
 
 
@@ -334,9 +344,17 @@ def test_units_pass_systemd_analyze_verify(instroot):
     with open(inst + "/php-fpm", "w") as f:
         f.write("#!/bin/sh\nexit 0\n")
     os.chmod(inst + "/php-fpm", 0o755)
+    # the instance's ExecStart is a /bin/sh line (FPM_SOCKETS for a socket
+    # it inherits)
+    if not os.path.lexists(r + "/bin/sh"):
+        os.makedirs(r + "/bin", exist_ok=True)
+        with open(r + "/bin/sh", "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(r + "/bin/sh", 0o755)
     env = dict(os.environ, MANPATH=r + "/usr/share/man")
     p = run(["systemd-analyze", "verify", "--root", r,
-             "wlfcgi-fpm@alice.b.service", "wlfcgi.service"],
+             "wlfcgi-fpm@alice.b.service", "wlfcgi-fpm@alice.b.socket",
+             "wlfcgi.service", "wlfcgi-serve.service"],
             check=False, env=env, cwd=r)
     assert p.returncode == 0 and p.stdout == "" and p.stderr == "", \
         p.stdout + p.stderr
@@ -485,6 +503,8 @@ def test_debian_layout_make_install(instroot):
         with open(dest + "/usr/lib/tmpfiles.d/wlfcgi.conf") as f:
             assert re.search(r"^d /run/wlfcgi 0750 root www-data -$",
                              f.read(), re.M)
+        with open(dest + UNITDIR + "/wlfcgi-fpm@.socket") as f:
+            assert re.search(r"^SocketGroup=www-data$", f.read(), re.M)
         assert oct(os.stat(dest + "/etc/wlfcgi/accounts.d").st_mode
                    & 0o777) == "0o750"
         # Debian gets its wlfcgi.conf from `fpmctl init`, not the RHEL one

@@ -851,6 +851,54 @@ static void test_host_matching_prefers_exact_then_longest_wildcard(
     wlf_account_list_free(&list);
 }
 
+/* With many accounts the loader's index answers: the same as a scan. */
+static void test_account_index_agrees_with_a_scan(void **state)
+{
+    acct_dir *d = *state;
+    wlf_account_list list;
+    struct wlf_account_index *ix;
+    wlf_err e;
+    char file[64], name[64], dom[64], host[64];
+
+    for (int i = 0; i < 300; i++) {
+        snprintf(file, sizeof(file), "a%03d.conf", i);
+        snprintf(name, sizeof(name), "a%03d", i);
+        if (i % 50 == 0)
+            snprintf(dom, sizeof(dom), "*.w%03d.example", i);
+        else
+            snprintf(dom, sizeof(dom), "a%03d.EXAMPLE", i);
+        put_account(d, file, name, dom);
+    }
+    put_account(d, "zz.conf", "zz", "A007.example");     /* a clash */
+    assert_int_equal(wlf_accounts_load(&d->cfg, &list, &e), 0);
+    assert_int_equal(list.n, 300);
+    assert_int_equal(list.n_skipped, 1);
+    assert_non_null(list.index);
+    for (int i = 0; i < 320; i++) {
+        const wlf_account *fast[4], *slow[4];
+        snprintf(name, sizeof(name), "a%03d", i);
+        snprintf(host, sizeof(host), i % 3 ? "A%03d.example" : "x.w%03d.example",
+                 i);
+        snprintf(dom, sizeof(dom), "a%03d.example", i);
+        fast[0] = wlf_accounts_find(&list, name);
+        fast[1] = wlf_accounts_match_host(&list, host);
+        fast[2] = wlf_accounts_find_domain(&list, dom);
+        fast[3] = wlf_accounts_find_domain(&list, "*.W050.example");
+        ix = list.index;
+        list.index = NULL;
+        slow[0] = wlf_accounts_find(&list, name);
+        slow[1] = wlf_accounts_match_host(&list, host);
+        slow[2] = wlf_accounts_find_domain(&list, dom);
+        slow[3] = wlf_accounts_find_domain(&list, "*.W050.example");
+        list.index = ix;
+        for (int k = 0; k < 4; k++)
+            assert_ptr_equal(fast[k], slow[k]);
+    }
+    assert_string_equal(wlf_accounts_match_host(&list, "x.w050.example")
+                            ->name, "a050");
+    wlf_account_list_free(&list);
+}
+
 /* ---- derived paths ---- */
 
 static void test_paths_derive_from_the_four_directories(void **state)
@@ -1213,6 +1261,7 @@ int main(void)
         DIR_TEST(test_exact_domains_inside_anothers_wildcard_are_found),
         DIR_TEST(test_accounts_load_fails_without_its_directory),
         DIR_TEST(test_host_matching_prefers_exact_then_longest_wildcard),
+        DIR_TEST(test_account_index_agrees_with_a_scan),
         cmocka_unit_test(test_paths_derive_from_the_four_directories),
         cmocka_unit_test(test_slot_of_link_reads_our_links_only),
         cmocka_unit_test(test_suspended_link_is_no_slot),

@@ -585,8 +585,9 @@ static int status_setup(void **state)
 {
     static const wlf_status_entry e[2] = {
         { "alice.example", 80, "alice", "/run/wlfcgi/alice.sock",
-          "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4, 0, NULL, 0 },
-        { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0, 0,
+          "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4, "running", 0,
+          NULL, 0 },
+        { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0, NULL, 0,
           NULL, 0 },
     };
     wlf_status_page p = { "/etc/wlfcgi/wlfcgi.conf", "0.1", 3,
@@ -646,6 +647,21 @@ static void test_status_of_an_instance_that_does_not_answer(void **state)
     j = wlf_status_json(&status_page);
     assert_contains(t, "NO", "no live instance", NULL);
     assert_contains(j, "\"answers\":false", "\"live_socket\":null", NULL);
+    free(t);
+    free(j);
+}
+
+/* An idle on-demand account: its socket accepts, no master runs. */
+static void test_status_of_an_idle_on_demand_account(void **state)
+{
+    char *t, *j;
+
+    (void)state;
+    status_entries[0].state = "idle";
+    t = wlf_status_text(&status_page);
+    j = wlf_status_json(&status_page);
+    assert_contains(t, " idle ", NULL);
+    assert_contains(j, "\"state\":\"idle\"", "\"answers\":true", NULL);
     free(t);
     free(j);
 }
@@ -799,6 +815,7 @@ int main(void)
         STATUS_TEST(test_status_text_lists_vhost_socket_limit),
         STATUS_TEST(test_status_json_escapes_and_nulls),
         STATUS_TEST(test_status_of_an_instance_that_does_not_answer),
+        STATUS_TEST(test_status_of_an_idle_on_demand_account),
         STATUS_TEST(test_status_of_a_suspended_account),
         STATUS_TEST(test_status_lists_server_aliases),
         STATUS_TEST(test_status_says_no_live_instance_once),

@@ -32,6 +32,7 @@ Sandbox API (see the class for details): ``fpmctl(*args)`` -> Result
 (rc, out, err; unpacks as a tuple), ``json(*args)``, ``add_account()``,
 ``socket(name)``, ``php(name, code)``, ``request(name, script)``,
 ``master_pid(name)``, ``worker_pids(pid)``, ``set_config(**ints)``,
+``set_defaults(**settings)``, ``start_serve()``, ``stop_serve()``,
 ``register_account()``,
 ``add_php_version()``, ``tree_snapshot()``, ``paths``, ``env``,
 ``sysroot`` (an empty directory that ``fpmctl check`` takes for the
@@ -50,6 +51,7 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -151,6 +153,8 @@ units = [a for a in args[1:] if not a.startswith("-")]
 no_block = "--no-block" in args
 rc = 0
 for unit in units:
+    if unit.endswith(".socket"):
+        continue        # socket units (on-demand accounts): only logged
     inst = unit[len("wlfcgi-fpm@"):-len(".service")]
     d = os.path.join(STATE, "fpm", inst)
     name, slot = inst.rsplit(".", 1)
@@ -226,8 +230,13 @@ class Sandbox:
         self.accounts = {}
         self.service = service
         self.systemctl_log = os.path.join(self.root, "systemctl.log")
+        self.serve, self.serve_log = None, None
         self._closed = False
-        r = self.fpmctl("init", "--prefix", self.root, "--service", service)
+        # accounts run always unless a test asks for on-demand
+        # (set_defaults(activation="on-demand")); init would pick
+        # on-demand for systemd mode
+        r = self.fpmctl("init", "--prefix", self.root, "--service", service,
+                        "--activation", "always")
         if r.rc != 0:
             self.close()
             raise RuntimeError(f"fpmctl init failed: {r}")
@@ -303,6 +312,79 @@ class Sandbox:
                 raise KeyError(k)
         with open(self.conf, "w") as f:
             f.write(text)
+
+    def set_defaults(self, **values):
+        """Change settings in the defaults section of wlfcgi.conf:
+        set_defaults(activation="on-demand", idle_stop=2). Strings are
+        quoted, numbers not."""
+        with open(self.conf) as f:
+            text = f.read()
+        for k, v in values.items():
+            val = f'"{v}"' if isinstance(v, str) else str(int(v))
+            text, n = re.subn(rf"(?m)^  {k} = .*;$", f"  {k} = {val};", text)
+            if n != 1:
+                raise KeyError(k)
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    # -- fpmctl serve (on-demand accounts in direct mode) --
+    def start_serve(self, *args, timeout=10.0):
+        """Start `fpmctl -v serve` in the background (its log goes to
+        ``self.serve_log``) and wait until it answers on its control
+        socket. Stopped with SIGTERM by stop_serve() or close()."""
+        if self.serve is not None and self.serve.poll() is None:
+            raise RuntimeError("fpmctl serve already runs")
+        self.serve_log = os.path.join(self.root, "serve.log")
+        log = open(self.serve_log, "a")
+        self.serve = subprocess.Popen([FPMCTL, "-v", *args, "serve"],
+                                      env=self.env, stdout=log, stderr=log,
+                                      stdin=subprocess.DEVNULL)
+        log.close()
+        ctl = os.path.join(self.paths["sockets"], ".serve.ctl")
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.serve.poll() is not None:
+                raise AssertionError("fpmctl serve exited with "
+                                     f"{self.serve.returncode}:\n"
+                                     + self.serve_output())
+            try:
+                # answered once serve has armed every account
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(max(0.1, deadline - time.monotonic()))
+                s.connect(ctl)
+                s.sendall(b"state -\n")
+                reply = s.recv(512)
+                s.close()
+                if reply:
+                    return self.serve
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("fpmctl serve did not come up:\n"
+                                     + self.serve_output())
+            time.sleep(0.02)
+
+    def stop_serve(self, timeout=60.0):
+        """SIGTERM to fpmctl serve; wait for it; return its exit code."""
+        if self.serve is None:
+            return None
+        if self.serve.poll() is None:
+            self.serve.send_signal(signal.SIGTERM)
+            try:
+                self.serve.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.serve.kill()
+                self.serve.wait()
+        rc, self.serve = self.serve.returncode, None
+        return rc
+
+    def serve_output(self):
+        """What fpmctl serve logged so far."""
+        try:
+            with open(self.serve_log) as f:
+                return f.read()
+        except (OSError, TypeError):
+            return ""
 
     def add_php_version(self, version, fpm):
         """Add { version, fpm } to php.versions of wlfcgi.conf."""
@@ -509,6 +591,7 @@ class Sandbox:
         if self._closed:
             return
         self._closed = True
+        self.stop_serve()
         if os.path.exists(self.conf):
             try:
                 self.fpmctl("-q", "stop", "--all", timeout=120)
