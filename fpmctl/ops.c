@@ -416,7 +416,8 @@ int fpm_validate_rendering(const wlf_config *cfg, const wlf_account *acct,
 }
 
 /* An on-demand account that is not running is only written: its first
- * request starts it, so php-fpm -t is not run on the way. */
+ * request starts it, so php-fpm -t is not run on the way. Neither before
+ * the first start of an account: the start itself is the test. */
 static int validate_without_fpm(const wlf_config *cfg,
                                 const wlf_account *acct,
                                 const fpm_slot *s, const fpm_rendered *r,
@@ -510,6 +511,17 @@ static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
     if (od && !running) {
         /* nothing starts now: check what php-fpm -t would, without it */
         fpm_info(ctx, "%s: checking slot %c without php-fpm -t", name, next);
+        if (validate_without_fpm(cfg, acct, &new_slot, &r, err) < 0)
+            goto restore;
+    }
+    else if (!running && (flags & FPM_APPLY_START)) {
+        /* the first start: php-fpm checks the same files as it starts,
+         * and says as much as -t would (its exit status, standard error,
+         * the log); a failed start is undone below, and no instance of
+         * the account serves meanwhile. A second full php-fpm start-up
+         * for -t would double the time until PHP answers. */
+        fpm_info(ctx, "%s: checking slot %c without php-fpm -t (the start "
+                 "checks it)", name, next);
         if (validate_without_fpm(cfg, acct, &new_slot, &r, err) < 0)
             goto restore;
     }
