@@ -156,6 +156,7 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
     x->max_execution_time = eff.num[WLF_S_MAX_EXECUTION_TIME];
     x->max_requests = eff.num[WLF_S_MAX_REQUESTS];
     x->stream_max = wlf_stream_max(&eff, g->cfg.upload_min_rate);
+    x->stream_seconds = wlf_stream_seconds(&eff);
     x->fpm_pm = apr_pstrdup(p, wlf_setting_format(&eff, WLF_S_PM, pm,
                                                   sizeof(pm)));
     x->on_demand = eff.num[WLF_S_ACTIVATION] == WLF_ACTIVATION_ON_DEMAND;

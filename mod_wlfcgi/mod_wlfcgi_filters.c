@@ -34,23 +34,31 @@ APLOG_USE_MODULE(wlfcgi);
 #define WLF_SPOOL_ROUND     (512 * 1024)
 #define WLF_SPOOL_IOV       128
 
+typedef struct {
+    apr_bucket_brigade *spooled;
+    int rest_streams;           /* the body goes on in the connection */
+} spooled_ctx;
+
 /*
- * Hands on a body read in full by wlfcgi_spool_body(): the spooled
- * buckets (memory or one temp file), then EOS. It never reads from the
- * connection again: the body ended there already.
+ * Hands on a body read by wlfcgi_spool_body(): the spooled buckets
+ * (memory or one temp file), then EOS when it was read in full, or the
+ * rest of it from the connection when the client kept pace.
  */
 static apr_status_t spooled_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                    ap_input_mode_t mode,
                                    apr_read_type_e block,
                                    apr_off_t readbytes)
 {
-    apr_bucket_brigade *src = f->ctx;
+    spooled_ctx *ctx = f->ctx;
+    apr_bucket_brigade *src = ctx->spooled;
     apr_bucket *after;
     apr_status_t rv;
 
     if (mode != AP_MODE_READBYTES)
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     if (APR_BRIGADE_EMPTY(src)) {
+        if (ctx->rest_streams)
+            return ap_get_brigade(f->next, bb, mode, block, readbytes);
         APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(
             f->c->bucket_alloc));
         return APR_SUCCESS;
@@ -109,16 +117,20 @@ static apr_status_t spool_to_file(request_rec *r, apr_file_t **file,
     return APR_SUCCESS;
 }
 
-int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a)
+int wlfcgi_spool_body(request_rec *r, long long limit, long long length,
+                      const wlf_acct *a)
 {
     apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
     apr_bucket_brigade *in = apr_brigade_create(r->pool, ba);
     apr_bucket_brigade *mem = apr_brigade_create(r->pool, ba);
-    apr_bucket_brigade *out = apr_brigade_create(r->pool, ba);
+    spooled_ctx *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     apr_file_t *file = NULL;
     apr_off_t total = 0, in_mem = 0;
+    apr_time_t start = apr_time_now();
     apr_status_t rv;
     int eos = 0;
+
+    ctx->spooled = apr_brigade_create(r->pool, ba);
 
     /* read from the client in large pieces, as mod_proxy_fcgi would */
     ap_add_input_filter(WLF_GATHER_FILTER, NULL, r, r->connection);
@@ -165,16 +177,34 @@ int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a)
             }
             in_mem = 0;
         }
+        if (!eos && length >= 0 &&
+            wlf_client_keeps_pace(total, length, apr_time_now() - start,
+                                  a->stream_seconds)) {
+            /* it sends the rest within the time a worker may wait: no
+             * more of it needs to go through the spool */
+            ctx->rest_streams = 1;
+            break;
+        }
     }
     if (file) {
-        apr_off_t start = 0;
-        apr_file_seek(file, APR_SET, &start);
-        apr_brigade_insert_file(out, file, 0, total, r->pool);
+        apr_off_t at = 0;
+
+        if (!APR_BRIGADE_EMPTY(mem) &&
+            (rv = spool_to_file(r, &file, mem)) != APR_SUCCESS)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        apr_file_seek(file, APR_SET, &at);
+        apr_brigade_insert_file(ctx->spooled, file, 0, total, r->pool);
     }
     else {
-        APR_BRIGADE_CONCAT(out, mem);
+        APR_BRIGADE_CONCAT(ctx->spooled, mem);
     }
-    ap_add_input_filter(WLF_SPOOLED_FILTER, out, r, r->connection);
+    ap_add_input_filter(WLF_SPOOLED_FILTER, ctx, r, r->connection);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "account %s: %s after %"
+                  APR_OFF_T_FMT " bytes in %" APR_TIME_T_FMT " us",
+                  a->name, ctx->rest_streams ? "the rest of the body "
+                  "streams" : "body spooled", total, apr_time_now() - start);
+    if (ctx->rest_streams)
+        return OK;
     /* now the length is known: mod_proxy_fcgi streams the body and PHP
      * gets its CONTENT_LENGTH */
     apr_table_setn(r->headers_in, "Content-Length",

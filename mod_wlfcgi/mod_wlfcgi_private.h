@@ -58,6 +58,7 @@ typedef struct {
     const char *fpm_pm;         /* the account's pm: "ondemand", "static" */
     long long max_requests;     /* its pm.max_requests (0: never recycled) */
     long long stream_max;       /* larger bodies are spooled by httpd */
+    long long stream_seconds;   /* ... unless the client keeps pace */
     wlf_reuse_plan reuse;
     int on_demand;              /* activation = on-demand */
     const char *slot_pid[2];    /* <dir>/NAME.a.pid, <dir>/NAME.b.pid */
@@ -167,8 +168,11 @@ void wlfcgi_register_filters(void);
  * length, or one a slow client may take long to send):
  * HTTP_REQUEST_ENTITY_TOO_LARGE past `limit` (one info line), else OK
  * and the body is handed on from memory or a temp file, with its
- * Content-Length set */
-int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a);
+ * Content-Length set. `length`: the announced Content-Length, or -1;
+ * with a length, a client that keeps pace (wlf_client_keeps_pace) gets
+ * the rest of its body streamed after the part read so far. */
+int wlfcgi_spool_body(request_rec *r, long long limit, long long length,
+                      const wlf_acct *a);
 /* Read large bodies in large pieces; `length` is the
  * announced Content-Length, or -1 (a spooled body has it already) */
 void wlfcgi_gather_body(request_rec *r, long long length);

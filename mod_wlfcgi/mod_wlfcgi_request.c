@@ -202,10 +202,12 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
      * CONTENT_LENGTH, and one over the limit is refused before PHP sees
      * any of it), and a body a client sending upload_min_rate may take
      * longer than wlf_stream_seconds() to send (no FPM worker waits long
-     * for a slow client, so the request timeout need not cover it) */
+     * for a slow client, so the request timeout need not cover it),
+     * unless the client shows that it sends the rest within that time */
     if (body == WLF_BODY_CHUNKED ||
         (body == WLF_BODY_FITS && length > a->stream_max)) {
-        int rv = wlfcgi_spool_body(r, limit, a);
+        int rv = wlfcgi_spool_body(r, limit, body == WLF_BODY_FITS ?
+                                   length : -1, a);
         if (rv != OK)
             return rv;
     }
