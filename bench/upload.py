@@ -19,15 +19,19 @@ twice in every set-up. The set-ups (bench/hosting.py):
 
 Both accounts are made by fpmctl with its defaults (pm = ondemand) and
 --max-upload of the body size (post_max_size in the pool, the module's
-limit). With wlfcgi.conf's default upload_min_rate (1M) the module reads
-every body over 30 MiB whole before it contacts FPM, as nginx-buffered
-does, so that no PHP worker waits for a slow client; --stream raises
-upload_min_rate so that the body is streamed, as with nginx unbuffered. Rounds are interleaved (each starts with the next set-up); each prints MiB/s, the web server's CPU
-seconds per GiB (user + system of all its processes), PHP's, how often
-per GiB each side blocked (voluntary context switches: PHP waiting for
-data, the server for room or for the client), and the largest web
-server process' RSS (sampled every 100 ms) with its growth
-over the idle value; then the medians and ratios.
+limit). With wlfcgi.conf's default upload_min_rate (1M) a body over 30
+MiB is one a slow client could take longer than 30 s to send: the module
+reads its first 16 MiB into a spool and streams the rest only if the
+client sends it within the 30 s at the pace seen so far (else it reads
+the whole body first, as nginx-buffered does), so that no PHP worker
+waits long for a slow client; --stream raises upload_min_rate so that
+every body is streamed, as with nginx unbuffered. Rounds are interleaved
+(each starts with the next set-up); each prints MiB/s, the web server's
+CPU seconds per GiB (user + system of all its processes), PHP's, how
+often per GiB each side blocked (voluntary context switches: PHP waiting
+for data, the server for room or for the client), and the largest web
+server process' RSS (sampled every 100 ms) with its growth over the idle
+value; then the medians and ratios.
 
 Usage: bench/upload.py [--size MIB] [--rounds N] [--static] [--stream]
                        [--configs wlfcgi,stock,nginx,nginx-buffered]
@@ -130,7 +134,8 @@ def main():
             f"{h.settings('wlf')['pm']}, max_children "
             f"{h.settings('wlf')['max_children']}; mod_wlfcgi "
             + ("streams the body" if args.stream else
-               "reads the body whole first (upload_min_rate 1M)"))
+               "spools 16 MiB, streams the rest if the client keeps pace "
+               "(upload_min_rate 1M)"))
         res = {c: {"mibs": [], "cpu": [], "php": [], "peak": [],
                    "grow": [], "sw": [], "pw": []} for c in configs}
         for rnd in range(1, args.rounds + 1):
