@@ -215,9 +215,11 @@ static const char *const php_version_keys[] = { "version", "fpm", "cli",
                                                 NULL };
 static const char *const account_keys[] = {
     "name", "user", "group", "home", "domains", "php_admin", "php_value",
-    "env", "extensions", "script_extensions", "suspended", NULL };
+    "env", "extensions", "script_extensions", "suspended", "domain_php",
+    NULL };
 static const char *const php_admin_keys[] = { "name", "value", NULL };
 static const char *const suspended_keys[] = { "since", "reason", NULL };
+static const char *const domain_php_keys[] = { "domain", "php", NULL };
 
 static const struct {
     const char *file;
@@ -233,6 +235,7 @@ static const struct {
     { "account", "php_value[].", php_admin_keys },
     { "account", "env[].", php_admin_keys },
     { "account", "suspended.", suspended_keys },
+    { "account", "domain_php[].", domain_php_keys },
 };
 
 void wlf_load_keys(wlf_key_fn fn, void *arg)
@@ -609,6 +612,14 @@ static int add_php_admin(void *acct, const char *key, const char *value,
     return 0;
 }
 
+static int add_domain_php(void *acct, const char *domain, const char *php,
+                          const char *where, wlf_err *err)
+{
+    if (wlf_account_set_domain_php(acct, domain, php) < 0)
+        return wlf_fail(err, "domain_php", "out of memory");
+    return 0;
+}
+
 static int add_php_value(void *acct, const char *key, const char *value,
                          const char *where, wlf_err *err)
 {
@@ -675,6 +686,15 @@ static int parse_account(const config_t *lc, const char *where, void *out,
                             "{ name = \"...\"; value = \"...\"; }", where);
         if (each_pair(g, php_admin_keys, "php_admin", where, add_php_admin,
                       acct, err) < 0)
+            return -1;
+    }
+    g = config_setting_get_member(root, "domain_php");
+    if (g) {
+        if (!config_setting_is_list(g))
+            return wlf_fail(err, "domain_php", "%s: must be a list of "
+                            "{ domain = \"...\"; php = \"...\"; }", where);
+        if (each_pair(g, domain_php_keys, "domain_php", where,
+                      add_domain_php, acct, err) < 0)
             return -1;
     }
     g = config_setting_get_member(root, "php_value");

@@ -109,13 +109,15 @@ const char *wlf_counters_path(const char *state_dir, const char *name,
 void wlf_counters_read(const char *path, wlf_counters *c);
 
 /*
- * Ask both slots' masters of an account (status page over their own
- * sockets, timeout_ms each), then read the counters file, and fold. The
- * caller fills name, state, max_children and limits, and the usage.
+ * Ask both slots' masters of each of the account's instances (keys: NAME,
+ * then NAME.vVERSION of its other PHP versions; status page over their
+ * own sockets, timeout_ms each), then read the counters file, and fold.
+ * Up and start time are those of the first key's live master. The caller
+ * fills name, state, max_children and limits, and the usage.
  */
 void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
-                        const char *name, int timeout_ms,
-                        wlf_acct_metrics *m);
+                        const char *name, const char *const *keys,
+                        size_t n_keys, int timeout_ms, wlf_acct_metrics *m);
 
 /* Usage of the account's cgroup: its own group (direct mode) or its slice
  * (systemd mode). 0, or -1 when it has none. */

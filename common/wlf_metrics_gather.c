@@ -53,27 +53,39 @@ static long long read_pid(const char *path)
 }
 
 void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
-                        const char *name, int timeout_ms,
-                        wlf_acct_metrics *m)
+                        const char *name, const char *const *keys,
+                        size_t n_keys, int timeout_ms, wlf_acct_metrics *m)
 {
-    wlf_master_seen seen[2];
+    wlf_master_seen *seen = calloc(2 * (n_keys ? n_keys : 1), sizeof(*seen));
     wlf_counters ret;
     size_t n = 0, n_silent = 0;
-    long long silent[2];
+    long long silent[2 * WLF_MAX_INSTANCES];
     char link[512], path[512];
     char live;
     time_t now = time(NULL);
 
-    snprintf(link, sizeof(link), "%s/%s.sock", socket_dir, name);
+    if (seen == NULL || n_keys > WLF_MAX_INSTANCES) {
+        /* no memory to look: say nothing rather than something low */
+        free(seen);
+        memset(&ret, 0, sizeof(ret));
+        wlf_metrics_fold(m, NULL, 0, &ret);
+        m->counts_known = 0;
+        return;
+    }
+    snprintf(link, sizeof(link), "%s/%s.sock", socket_dir, keys[0]);
     live = wlf_slot_of_link(link);
-    for (char slot = 'a'; slot <= 'b'; slot++) {
+    /* every slot of every instance (the account's own PHP version's,
+     * keys[0], and those of other versions): one account's numbers */
+    for (size_t k = 0; k < 2 * n_keys; k++) {
+        char slot = k % 2 ? 'b' : 'a';
+        const char *key = keys[k / 2];
         wlf_err err;
         wlf_master_seen *s = &seen[n];
-        snprintf(path, sizeof(path), "%s/%s.%c.pid", socket_dir, name, slot);
+        snprintf(path, sizeof(path), "%s/%s.%c.pid", socket_dir, key, slot);
         memset(s, 0, sizeof(*s));
         if ((s->pid = read_pid(path)) <= 0)
             continue;
-        snprintf(path, sizeof(path), "%s/%s.%c.sock", socket_dir, name, slot);
+        snprintf(path, sizeof(path), "%s/%s.%c.sock", socket_dir, key, slot);
         if (access(path, F_OK) != 0 ||
             wlf_fpm_status_fetch(path, WLF_FPM_STATUS_PATH, timeout_ms,
                                  &s->status, &err) < 0) {
@@ -85,13 +97,14 @@ void wlf_metrics_gather(const char *socket_dir, const char *state_dir,
         }
         s->started = s->status.start_since >= 0
                          ? (long long)now - s->status.start_since : 0;
-        s->live = slot == live;
+        s->live = k < 2 && slot == live;
         n++;
     }
     /* after the masters: a master retired meanwhile is in the file */
     wlf_counters_read(wlf_counters_path(state_dir, name, path, sizeof(path)),
                       &ret);
     wlf_metrics_fold(m, seen, n, &ret);
+    free(seen);
     /* a silent master that fpmctl retired (it is quitting after a switch
      * or a stop) is in the file already; any other one is not */
     for (size_t i = 0; i < n_silent; i++) {
@@ -135,9 +148,14 @@ void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
                          wlf_acct_metrics *m)
 {
     wlf_settings eff;
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    const char *keys[WLF_MAX_INSTANCES];
+    size_t n_inst = wlf_account_instances(cfg, acct, inst);
     int on_demand = 0;
     char stopped[512];
 
+    for (size_t i = 0; i < n_inst; i++)
+        keys[i] = inst[i].key;
     memset(m, 0, sizeof(*m));
     wlf_copy(m->name, sizeof(m->name), acct->name);
     m->max_children = -1;
@@ -148,8 +166,8 @@ void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
                             &m->limits.tasks, &m->limits.io_weight);
         wlf_settings_free(&eff);
     }
-    wlf_metrics_gather(cfg->socket_dir, cfg->state_dir, acct->name,
-                       timeout_ms, m);
+    wlf_metrics_gather(cfg->socket_dir, cfg->state_dir, acct->name, keys,
+                       n_inst, timeout_ms, m);
     if (account_suspended(cfg, acct))
         m->state = WLF_ACCT_SUSPENDED;
     else
@@ -161,6 +179,17 @@ void wlf_metrics_account(const wlf_config *cfg, const wlf_account *acct,
     if (m->state == WLF_ACCT_STOPPED && on_demand &&
         access(stopped, F_OK) != 0)
         m->state = WLF_ACCT_IDLE;
+    /* only its own version is on demand: the instances of other versions
+     * its domains use run while it idles */
+    if (m->state == WLF_ACCT_RUNNING && on_demand && n_inst > 1) {
+        char pid[512];
+        int primary = 0;
+        for (char slot = 'a'; slot <= 'b' && !primary; slot++)
+            primary = access(wlf_path_slot_pid(cfg, acct->name, slot, pid,
+                                               sizeof(pid)), F_OK) == 0;
+        if (!primary)
+            m->state = WLF_ACCT_IDLE;
+    }
     m->have_usage = wlf_metrics_usage(cfg->service == WLF_SERVICE_SYSTEMD,
                                       cfg->cgroup_subtree, lo, acct->name,
                                       &m->usage) == 0;

@@ -218,6 +218,9 @@ int wlf_config_add_php(wlf_config *cfg, const char *version, const char *fpm,
     if (wlf_config_php(cfg, version))
         return wlf_fail(err, "php.versions", "%s: version %s is listed twice",
                         where, version);
+    if (cfg->n_php_versions >= WLF_MAX_PHP_VERSIONS)
+        return wlf_fail(err, "php.versions", "%s: more than %d versions",
+                        where, WLF_MAX_PHP_VERSIONS);
     nv = realloc(cfg->php_versions,
                  (cfg->n_php_versions + 1) * sizeof(*nv));
     if (nv == NULL)
@@ -481,6 +484,11 @@ void wlf_account_free(wlf_account *acct)
     wlf_strlist_free(acct->script_exts, acct->n_script_exts);
     free(acct->suspended_since);
     free(acct->suspended_reason);
+    for (size_t i = 0; i < acct->n_domain_php; i++) {
+        free(acct->domain_php[i].domain);
+        free(acct->domain_php[i].php);
+    }
+    free(acct->domain_php);
     memset(acct, 0, sizeof(*acct));
 }
 
@@ -505,6 +513,10 @@ int wlf_account_copy(wlf_account *dst, const wlf_account *src)
     for (size_t i = 0; i < src->n_php_admin; i++)
         if (wlf_account_set_php_admin(dst, src->php_admin[i].key,
                                       src->php_admin[i].value) < 0)
+            goto oom;
+    for (size_t i = 0; i < src->n_domain_php; i++)
+        if (wlf_account_set_domain_php(dst, src->domain_php[i].domain,
+                                       src->domain_php[i].php) < 0)
             goto oom;
     for (size_t i = 0; i < src->n_php_value; i++)
         if (wlf_account_set_php_value(dst, src->php_value[i].key,
@@ -583,6 +595,149 @@ static int pairs_set(wlf_php_admin **list, size_t *count, const char *key,
     n[*count].value = val;
     (*count)++;
     return 0;
+}
+
+int wlf_account_set_domain_php(wlf_account *acct, const char *domain,
+                               const char *php)
+{
+    char d[WLF_DOMAIN_MAX + 2];
+    wlf_domain_php *n;
+    char *k, *v;
+
+    snprintf(d, sizeof(d), "%s", domain);
+    wlf_domain_lower(d);
+    for (size_t i = 0; i < acct->n_domain_php; i++) {
+        if (strcmp(acct->domain_php[i].domain, d) != 0)
+            continue;
+        if (php == NULL) {
+            free(acct->domain_php[i].domain);
+            free(acct->domain_php[i].php);
+            memmove(&acct->domain_php[i], &acct->domain_php[i + 1],
+                    (acct->n_domain_php - i - 1) * sizeof(*n));
+            acct->n_domain_php--;
+            return 0;
+        }
+        if ((v = strdup(php)) == NULL)
+            return -1;
+        free(acct->domain_php[i].php);
+        acct->domain_php[i].php = v;
+        return 0;
+    }
+    if (php == NULL)
+        return 0;
+    n = realloc(acct->domain_php, (acct->n_domain_php + 1) * sizeof(*n));
+    if (n == NULL)
+        return -1;
+    acct->domain_php = n;
+    if (wlf_strdup_pair(d, php, &k, &v) < 0)
+        return -1;
+    n[acct->n_domain_php].domain = k;
+    n[acct->n_domain_php].php = v;
+    acct->n_domain_php++;
+    return 0;
+}
+
+const char *wlf_account_domain_php(const wlf_account *acct,
+                                   const char *domain)
+{
+    for (size_t i = 0; i < acct->n_domain_php; i++)
+        if (strcasecmp(acct->domain_php[i].domain, domain) == 0)
+            return acct->domain_php[i].php;
+    return NULL;
+}
+
+static int has_domain(const wlf_account *acct, const char *domain)
+{
+    for (size_t i = 0; i < acct->n_domains; i++)
+        if (strcmp(acct->domains[i], domain) == 0)
+            return 1;
+    return 0;
+}
+
+size_t wlf_account_prune_domain_php(wlf_account *acct)
+{
+    size_t gone = 0;
+
+    for (size_t i = 0; i < acct->n_domain_php;) {
+        if (has_domain(acct, acct->domain_php[i].domain)) {
+            i++;
+            continue;
+        }
+        /* removing a pin never allocates */
+        (void)wlf_account_set_domain_php(acct, acct->domain_php[i].domain,
+                                         NULL);
+        gone++;
+    }
+    return gone;
+}
+
+const char *wlf_account_php(const wlf_config *cfg, const wlf_account *acct)
+{
+    if (acct->settings.is_set[WLF_S_PHP] && acct->settings.str[WLF_S_PHP])
+        return acct->settings.str[WLF_S_PHP];
+    if (cfg->defaults.is_set[WLF_S_PHP] && cfg->defaults.str[WLF_S_PHP])
+        return cfg->defaults.str[WLF_S_PHP];
+    return cfg->php_default;
+}
+
+int wlf_account_domain_for_host(const wlf_account *acct, const char *host)
+{
+    int wild = -1;
+    size_t wild_len = 0;
+
+    for (size_t d = 0; d < acct->n_domains; d++) {
+        const char *p = acct->domains[d];
+        if (p[0] != '*') {
+            if (strcasecmp(p, host) == 0)
+                return (int)d;
+        }
+        else if (wlf_domain_matches(p, host) && strlen(p) > wild_len) {
+            wild = (int)d;
+            wild_len = strlen(p);
+        }
+    }
+    return wild;
+}
+
+size_t wlf_account_instances(const wlf_config *cfg, const wlf_account *acct,
+                             wlf_instance *out)
+{
+    const char *own = wlf_account_php(cfg, acct);
+    size_t n = 1;
+
+    memset(out, 0, sizeof(*out));
+    out[0].version = own;
+    out[0].primary = 1;
+    wlf_instance_key(acct->name, NULL, out[0].key, sizeof(out[0].key));
+    for (size_t v = 0; v < cfg->n_php_versions; v++) {
+        const char *ver = cfg->php_versions[v].version;
+        int used = 0;
+        if (own && strcmp(ver, own) == 0)
+            continue;
+        for (size_t i = 0; i < acct->n_domain_php && !used; i++)
+            used = strcmp(acct->domain_php[i].php, ver) == 0;
+        if (!used)
+            continue;
+        memset(&out[n], 0, sizeof(out[n]));
+        out[n].version = ver;
+        wlf_instance_key(acct->name, ver, out[n].key, sizeof(out[n].key));
+        n++;
+    }
+    return n;
+}
+
+const wlf_instance *wlf_instance_for_domain(const wlf_config *cfg,
+                                            const wlf_account *acct,
+                                            const wlf_instance *inst,
+                                            size_t n, const char *domain)
+{
+    const char *pin = wlf_account_domain_php(acct, domain);
+
+    (void)cfg;
+    for (size_t i = 1; pin && i < n; i++)
+        if (strcmp(inst[i].version, pin) == 0)
+            return &inst[i];
+    return &inst[0];
 }
 
 static void pairs_free(wlf_php_admin *v, size_t n)
@@ -766,6 +921,30 @@ int wlf_account_check(const wlf_config *cfg, const wlf_account *acct,
         if (!wlf_config_php_admin_allowed(cfg, acct->php_admin[i].key))
             return wlf_fail(err, field, "not in php_admin_allowed of "
                             "wlfcgi.conf");
+    }
+    for (size_t i = 0; i < acct->n_domain_php; i++) {
+        const wlf_domain_php *p = &acct->domain_php[i];
+        char field[WLF_DOMAIN_MAX + 8], key[WLF_NAME_MAX + 3 +
+                                            WLF_VERSION_MAX];
+        snprintf(field, sizeof(field), "php@%s", p->domain);
+        if (!has_domain(acct, p->domain))
+            return wlf_fail(err, field, "'%s' is not one of the account's "
+                            "domains", p->domain);
+        if (wlf_config_php(cfg, p->php) == NULL)
+            return wlf_fail(err, field, "unknown PHP version '%.20s' "
+                            "(wlfcgi.conf lists the available ones)",
+                            p->php);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(acct->domain_php[j].domain, p->domain) == 0)
+                return wlf_fail(err, field, "set twice");
+        wlf_instance_key(acct->name, p->php, key, sizeof(key));
+        if (strcmp(p->php, wlf_account_php(cfg, acct) ?
+                   wlf_account_php(cfg, acct) : "") != 0 &&
+            !wlf_instance_key_fits(cfg, key))
+            return wlf_fail(err, field, "the socket of instance %s would "
+                            "not fit in the 108 bytes of a socket path "
+                            "(a shorter version label or socket directory "
+                            "would)", key);
     }
     for (size_t i = 0; i < acct->n_php_value; i++) {
         char field[96];

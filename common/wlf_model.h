@@ -25,6 +25,11 @@ const char *wlf_service_name(wlf_service service);
 /* The mode a name means; -1 if it is neither. */
 int wlf_service_parse(const char *name, wlf_service *service);
 
+/* php.versions holds at most this many; an account runs at most one
+ * instance per version */
+#define WLF_MAX_PHP_VERSIONS 32
+#define WLF_MAX_INSTANCES (WLF_MAX_PHP_VERSIONS + 1)
+
 typedef struct {
     char *version;          /* "8.2" */
     char *fpm;              /* absolute path of the php-fpm binary */
@@ -125,6 +130,12 @@ typedef struct {
     char *value;
 } wlf_php_admin;
 
+/* A domain of the account with a PHP version of its own (php@DOMAIN). */
+typedef struct {
+    char *domain;           /* one of the account's domains, as listed */
+    char *php;              /* a version of php.versions */
+} wlf_domain_php;
+
 typedef struct {
     char name[WLF_NAME_MAX + 1];
     char *user;
@@ -135,6 +146,8 @@ typedef struct {
     wlf_settings settings;  /* overrides only; unset = global default */
     wlf_php_admin *php_admin;
     size_t n_php_admin;
+    wlf_domain_php *domain_php;
+    size_t n_domain_php;
     wlf_php_admin *php_value;   /* php_value[KEY]: defaults the customer's
                                    .user.ini may still change */
     size_t n_php_value;
@@ -187,6 +200,46 @@ int wlf_account_is_suspended(const wlf_account *acct);
 int wlf_account_suspend(wlf_account *acct, const char *since,
                         const char *reason, wlf_err *err);
 void wlf_account_resume(wlf_account *acct);
+
+/* Pin `domain` (lower-cased here) to PHP version `php`; php NULL removes
+ * the pin. Nothing is checked (wlf_account_check() does). -1: out of
+ * memory, nothing changed. */
+int wlf_account_set_domain_php(wlf_account *acct, const char *domain,
+                               const char *php);
+/* The version pinned for domain entry `domain`, or NULL. */
+const char *wlf_account_domain_php(const wlf_account *acct,
+                                   const char *domain);
+/* Drop the pins of domains the account no longer lists (after a change
+ * of its domains); returns how many went. */
+size_t wlf_account_prune_domain_php(wlf_account *acct);
+/* The account's own PHP version: its `php`, else php.default. */
+const char *wlf_account_php(const wlf_config *cfg, const wlf_account *acct);
+/* The index of the domain entry that maps host name `host` (exact over
+ * wildcard, the longest wildcard first, as wlf_accounts_match_host()),
+ * or -1. */
+int wlf_account_domain_for_host(const wlf_account *acct, const char *host);
+
+/*
+ * The PHP instances an account runs: one per version in use. [0] is the
+ * primary (the account's own version, keyed NAME); then every other
+ * version a domain is pinned to, in the order of php.versions, keyed
+ * NAME.vVERSION. `out` holds room for WLF_MAX_INSTANCES entries;
+ * versions point into cfg. Returns the count (at least 1).
+ */
+typedef struct {
+    const char *version;
+    char key[WLF_NAME_MAX + 3 + WLF_VERSION_MAX];
+    int primary;
+} wlf_instance;
+
+size_t wlf_account_instances(const wlf_config *cfg, const wlf_account *acct,
+                             wlf_instance *out);
+/* The instance that serves domain entry `domain` (the primary when it
+ * has no pin, or its pin is the account's version). */
+const wlf_instance *wlf_instance_for_domain(const wlf_config *cfg,
+                                            const wlf_account *acct,
+                                            const wlf_instance *inst,
+                                            size_t n, const char *domain);
 
 /* An account's home as a path: absolute, not "/", no ':' (which would
  * add an open_basedir entry). Whether it exists is fpmctl's business. */

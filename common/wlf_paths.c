@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wlf_validate.h"
+
 static const char *path(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -20,6 +22,40 @@ static const char *path(char *buf, size_t len, const char *fmt, ...)
     vsnprintf(buf, len, fmt, ap);
     va_end(ap);
     return buf;
+}
+
+const char *wlf_instance_key(const char *name, const char *version,
+                             char *buf, size_t len)
+{
+    if (version == NULL || *version == '\0')
+        return path(buf, len, "%s", name);
+    return path(buf, len, "%s.v%s", name, version);
+}
+
+int wlf_instance_key_parse(const char *key, char *name, size_t name_len,
+                           char *version, size_t version_len)
+{
+    const char *dot = strchr(key, '.');
+    size_t n = dot ? (size_t)(dot - key) : strlen(key);
+    char buf[WLF_NAME_MAX + 1];
+
+    if (n == 0 || n > WLF_NAME_MAX)
+        return -1;
+    memcpy(buf, key, n);
+    buf[n] = '\0';
+    if (wlf_valid_account_name(buf, NULL) < 0)
+        return -1;
+    if (dot && (dot[1] != 'v' || wlf_valid_php_version(dot + 2, NULL) < 0))
+        return -1;
+    wlf_copy(name, name_len, buf);
+    wlf_copy(version, version_len, dot ? dot + 2 : "");
+    return 0;
+}
+
+int wlf_instance_key_fits(const wlf_config *cfg, const char *key)
+{
+    /* <dir>/KEY.a.sock and its NUL */
+    return strlen(cfg->socket_dir) + 1 + strlen(key) + 7 + 1 <= WLF_SUN_PATH;
 }
 
 const char *wlf_path_socket(const wlf_config *cfg, const char *name,
@@ -56,6 +92,42 @@ const char *wlf_path_account_dir(const wlf_config *cfg, const char *name,
                                  char *buf, size_t len)
 {
     return path(buf, len, "%s/accounts/%s", cfg->state_dir, name);
+}
+
+const char *wlf_path_fpm_log(const wlf_config *cfg, const char *name,
+                             const char *version, char slot, char *buf,
+                             size_t len)
+{
+    if (version == NULL || *version == '\0')
+        return path(buf, len, "%s/%s/fpm.%c.log", cfg->log_dir, name, slot);
+    return path(buf, len, "%s/%s/fpm.v%s.%c.log", cfg->log_dir, name,
+                version, slot);
+}
+
+const char *wlf_path_routes(const wlf_config *cfg, const char *name,
+                            char *buf, size_t len)
+{
+    return path(buf, len, "%s/%s.routes", cfg->socket_dir, name);
+}
+
+const char *wlf_path_route(const wlf_config *cfg, const char *name,
+                           const char *domain, char *buf, size_t len)
+{
+    return path(buf, len, "%s/%s.routes/%s", cfg->socket_dir, name, domain);
+}
+
+int wlf_route_target_key(const char *target, char *key, size_t len)
+{
+    size_t n = strlen(target);
+
+    /* "../KEY.sock" */
+    if (strncmp(target, "../", 3) != 0 || n <= 3 + 5 ||
+        strcmp(target + n - 5, ".sock") != 0 || n - 8 >= len ||
+        memchr(target + 3, '/', n - 3) != NULL)
+        return -1;
+    memcpy(key, target + 3, n - 8);
+    key[n - 8] = '\0';
+    return 0;
 }
 
 const char *wlf_path_log_dir(const wlf_config *cfg, const char *name,

@@ -13,6 +13,22 @@
 /* sun_path holds 108 bytes: DIR/NAME(32).a.sock must fit */
 #define WLF_SOCKET_DIR_MAX 64
 
+/*
+ * Per instance the functions below take its key where they say NAME: the
+ * account name for the primary instance, NAME.vVERSION for an instance of
+ * another PHP version of the account (wlf_model.h: wlf_account_instances).
+ */
+
+/* KEY of account `name`'s instance of `version` (NULL: the primary) */
+const char *wlf_instance_key(const char *name, const char *version,
+                             char *buf, size_t len);
+/* Split KEY into the account name (the text before its first '.') and
+ * the version ("" for the primary). 0, or -1 if it is no key. */
+int wlf_instance_key_parse(const char *key, char *name, size_t name_len,
+                           char *version, size_t version_len);
+/* Does <socket_dir>/KEY.a.sock fit in sun_path? */
+int wlf_instance_key_fits(const wlf_config *cfg, const char *key);
+
 /* <socket_dir>/NAME.sock: a symlink to the live instance's socket */
 const char *wlf_path_socket(const wlf_config *cfg, const char *name,
                             char *buf, size_t len);
@@ -32,12 +48,28 @@ const char *wlf_path_instance_dir(const wlf_config *cfg, const char *name,
 /* <state_dir>/accounts/NAME: tmp/, upload/, sessions/ owned by the user */
 const char *wlf_path_account_dir(const wlf_config *cfg, const char *name,
                                  char *buf, size_t len);
+/* <log_dir>/NAME/fpm.SLOT.log: the log of a slot's master (version NULL
+ * or "": the primary instance), else fpm.vVERSION.SLOT.log */
+const char *wlf_path_fpm_log(const wlf_config *cfg, const char *name,
+                             const char *version, char slot, char *buf,
+                             size_t len);
+/* <socket_dir>/NAME.routes: the routes of the account's pinned domains */
+const char *wlf_path_routes(const wlf_config *cfg, const char *name,
+                            char *buf, size_t len);
+/* <socket_dir>/NAME.routes/DOMAIN -> ../KEY.sock */
+const char *wlf_path_route(const wlf_config *cfg, const char *name,
+                           const char *domain, char *buf, size_t len);
+/* The KEY a route's target ("../KEY.sock") names; 0, or -1. */
+int wlf_route_target_key(const char *target, char *key, size_t len);
 /* <log_dir>/NAME */
 const char *wlf_path_log_dir(const wlf_config *cfg, const char *name,
                              char *buf, size_t len);
 /* <accounts_dir>/NAME.conf */
 const char *wlf_path_account_file(const wlf_config *cfg, const char *name,
                                   char *buf, size_t len);
+
+/* sun_path: a socket path and its NUL */
+#define WLF_SUN_PATH 108
 
 /*
  * What a NAME.sock symlink says, with one readlink (no file read): 'a' or

@@ -227,7 +227,7 @@ int wlf_valid_php_version(const char *version, wlf_err *err)
     char b[48];
     size_t len = version ? strlen(version) : 0;
 
-    if (len == 0 || len > 16 || !is_lower_alnum(version[0]))
+    if (len == 0 || len > WLF_VERSION_MAX || !is_lower_alnum(version[0]))
         return wlf_fail(err, "php", "'%s' is not a valid PHP version label",
                         version ? shown(version, b, sizeof(b)) : "");
     for (size_t i = 0; i < len; i++)
@@ -235,6 +235,11 @@ int wlf_valid_php_version(const char *version, wlf_err *err)
             version[i] != '-' && version[i] != '_')
             return wlf_fail(err, "php", "'%s' is not a valid PHP version "
                             "label", shown(version, b, sizeof(b)));
+    if (len >= 2 && version[len - 2] == '.' &&
+        (version[len - 1] == 'a' || version[len - 1] == 'b'))
+        return wlf_fail(err, "php", "'%s': a PHP version label may not end "
+                        "in '.a' or '.b' (those name instance slots)",
+                        shown(version, b, sizeof(b)));
     return 0;
 }
 

@@ -60,7 +60,9 @@ int wlf_valid_text(const char *text, const char *field, size_t max,
 int wlf_valid_abs_path(const char *path, const char *field, wlf_err *err);
 
 /* A PHP version label such as "8.2", "8.3-zts" or "system":
- * [a-z0-9][a-z0-9._-]{0,15} */
+ * [a-z0-9][a-z0-9._-]{0,15}, not ending in ".a" or ".b" (an instance
+ * NAME.vLABEL would read as slot a or b of another one). */
+#define WLF_VERSION_MAX 16
 int wlf_valid_php_version(const char *version, wlf_err *err);
 
 /* cgroup_subtree: a-z first, then a-z, 0-9, '_' (no '-': in a systemd

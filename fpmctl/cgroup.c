@@ -3,6 +3,7 @@
  */
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "wlf_validate.h"
 
 /* The hierarchies an account's group lives in: each mount once (on v2,
  * and where v1 mounts cpu and cpuacct together, several controllers share
@@ -283,8 +285,9 @@ static int put_file(const char *path, const char *text, int *changed,
 }
 
 int fpm_slice_write(const char *unit_dir, const char *subtree,
-                    const char *name, const wlf_limits *l, int *changed,
-                    int *new_dropin, wlf_err *err)
+                    const char *name, const char *const *keys, size_t n_keys,
+                    const wlf_limits *l, int *changed, int *new_dropin,
+                    wlf_err *err)
 {
     char slice[160], path[PATH_MAX], dir[PATH_MAX];
     char *text;
@@ -301,9 +304,11 @@ int fpm_slice_write(const char *unit_dir, const char *subtree,
     free(text);
     if (rc < 0)
         return -1;
-    for (char slot = 'a'; slot <= 'b'; slot++) {
+    /* every instance of the account (NAME, NAME.vV) in the one slice */
+    for (size_t k = 0; k < n_keys * 2; k++) {
+        char slot = k % 2 ? 'b' : 'a';
         if (fs_path(dir, sizeof(dir), "%s/wlfcgi-fpm@%s.%c.service.d",
-                    unit_dir, name, slot) < 0 ||
+                    unit_dir, keys[k / 2], slot) < 0 ||
             fs_path(path, sizeof(path), "%s/50-wlfcgi-limits.conf",
                     dir) < 0)
             return wlf_fail(err, "cgroup", "unit path too long");
@@ -323,7 +328,9 @@ int fpm_slice_write(const char *unit_dir, const char *subtree,
 int fpm_slice_remove(const char *unit_dir, const char *subtree,
                      const char *name, int *changed, wlf_err *err)
 {
-    char slice[160], path[PATH_MAX], dir[PATH_MAX];
+    char slice[160], path[PATH_MAX], dir[PATH_MAX], prefix[WLF_NAME_MAX + 16];
+    DIR *d;
+    struct dirent *de;
     int rc = 0;
 
     *changed = 0;
@@ -333,9 +340,17 @@ int fpm_slice_remove(const char *unit_dir, const char *subtree,
         *changed = 1;
         rc |= fs_remove(path, err);
     }
-    for (char slot = 'a'; slot <= 'b'; slot++) {
-        if (fs_path(dir, sizeof(dir), "%s/wlfcgi-fpm@%s.%c.service.d",
-                    unit_dir, name, slot) < 0 ||
+    /* the drop-ins of every instance: wlfcgi-fpm@NAME.*.service.d ('.'
+     * never occurs in a name, so no other account's match) */
+    if ((d = opendir(unit_dir)) == NULL)
+        return rc ? -1 : 0;
+    snprintf(prefix, sizeof(prefix), "wlfcgi-fpm@%s.", name);
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || len < 10 ||
+            strcmp(de->d_name + len - 10, ".service.d") != 0)
+            continue;
+        if (fs_path(dir, sizeof(dir), "%s/%s", unit_dir, de->d_name) < 0 ||
             fs_path(path, sizeof(path), "%s/50-wlfcgi-limits.conf",
                     dir) < 0)
             continue;
@@ -345,5 +360,6 @@ int fpm_slice_remove(const char *unit_dir, const char *subtree,
             rmdir(dir);
         }
     }
+    closedir(d);
     return rc ? -1 : 0;
 }

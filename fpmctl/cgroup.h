@@ -57,15 +57,18 @@ int fpm_cgroup_holds(const fpm_cg_join *join, pid_t pid);
 /* ---- systemd ---- */
 
 /*
- * Write <unit_dir>/<slice> and the drop-ins of both instance units of the
- * account. *changed says whether any file changed (then the caller runs
- * `systemctl daemon-reload`); *new_dropin whether the instances were not
- * in the slice before (a running one only enters it at its next start).
+ * Write <unit_dir>/<slice> and the drop-ins of both slot units of each
+ * instance in keys (NAME, NAME.vV: all in the account's slice). *changed
+ * says whether any file changed (then the caller runs `systemctl
+ * daemon-reload`); *new_dropin whether the instances were not in the
+ * slice before (a running one only enters it at its next start).
  */
 int fpm_slice_write(const char *unit_dir, const char *subtree,
-                    const char *name, const wlf_limits *l, int *changed,
-                    int *new_dropin, wlf_err *err);
-/* Remove the slice and the drop-ins. *changed as above. */
+                    const char *name, const char *const *keys, size_t n_keys,
+                    const wlf_limits *l, int *changed, int *new_dropin,
+                    wlf_err *err);
+/* Remove the slice and the drop-ins of all the account's instances.
+ * *changed as above. */
 int fpm_slice_remove(const char *unit_dir, const char *subtree,
                      const char *name, int *changed, wlf_err *err);
 

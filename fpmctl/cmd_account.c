@@ -287,6 +287,11 @@ static int has_instance_files(const wlf_config *cfg, const char *name)
         found |= lstat(s.dir, &st) == 0 || lstat(s.sock, &st) == 0 ||
                  lstat(s.pidfile, &st) == 0;
     }
+    {
+        /* instances of its other PHP versions */
+        char v[1][WLF_VERSION_MAX + 1];
+        found |= fpm_instances_on_disk(cfg, name, v, 1) > 0;
+    }
     return found;
 }
 
@@ -298,7 +303,7 @@ static int has_instance_files(const wlf_config *cfg, const char *name)
 static int remove_leftovers(fpm_ctx *ctx, const char *name, int purge,
                             const wlf_err *no_account)
 {
-    char left[2 * PATH_MAX + 8], what[sizeof(left) + 32], path[PATH_MAX];
+    char left[2 * PATH_MAX + 8], what[sizeof(left) + 32];
     wlf_err err;
     int was_running, rc = FPM_EXIT_OK;
 
@@ -321,14 +326,8 @@ static int remove_leftovers(fpm_ctx *ctx, const char *name, int purge,
     }
     if (fpm_account_stop(ctx, name, 2000, &was_running, &err) < 0)
         return fpm_report(&err, FPM_EXIT_FAILED);
-    fpm_live_path(&ctx->cfg, name, path, sizeof(path));
-    fs_remove(path, &err);
-    for (char slot = 'a'; slot <= 'b'; slot++) {
-        fpm_slot s;
-        fpm_slot_init(&ctx->cfg, name, slot, &s);
-        if (fpm_slot_remove(&s, &err) < 0)
-            rc = fpm_report(&err, FPM_EXIT_FAILED);
-    }
+    if (fpm_account_remove_instances(ctx, name, &err) < 0)
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
     fpm_drain_forget(ctx, name);
     if (fpm_purge_account_data(&ctx->cfg, name, &err) < 0)
         return fpm_report(&err, FPM_EXIT_FAILED);
@@ -424,9 +423,8 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
         goto out;
     }
-    fpm_live_path(&ctx->cfg, name, path, sizeof(path));
-    if (fs_remove(path, &err) < 0 ||
-        fpm_set_stopped(&ctx->cfg, name, 0, &err) < 0)
+    /* the live records go with the instances below */
+    if (fpm_set_stopped(&ctx->cfg, name, 0, &err) < 0)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
     if (loaded)
         fpm_domain_index_update(ctx, &acct, NULL);
@@ -435,12 +433,8 @@ int cmd_remove_account(fpm_ctx *ctx, int argc, char **argv)
     wlf_counters_path(ctx->cfg.state_dir, name, path, sizeof(path));
     if (fs_remove(path, &err) < 0)
         rc = fpm_report(&err, FPM_EXIT_FAILED);
-    for (char slot = 'a'; slot <= 'b'; slot++) {
-        fpm_slot s;
-        fpm_slot_init(&ctx->cfg, name, slot, &s);
-        if (fpm_slot_remove(&s, &err) < 0)
-            rc = fpm_report(&err, FPM_EXIT_FAILED);
-    }
+    if (fpm_account_remove_instances(ctx, name, &err) < 0)
+        rc = fpm_report(&err, FPM_EXIT_FAILED);
     fpm_drain_forget(ctx, name);
     if (purge && fpm_purge_account_data(&ctx->cfg, name, &err) < 0)
         rc = fpm_report(&err, FPM_EXIT_FAILED);

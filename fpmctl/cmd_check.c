@@ -343,10 +343,19 @@ static void check_log_group(checker *c, const wlf_account *acct,
     const wlf_account_list *list = c->list;
     char p[PATH_MAX + 16];
     struct stat st;
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    size_t n_inst = wlf_account_instances(&c->ctx->cfg, acct, inst);
+    size_t n_files = sizeof(files) / sizeof(files[0]);
     size_t *hit, lo, hi;
 
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        fs_path(p, sizeof(p), "%s/%s", dir, files[i]);
+    /* besides, the master logs of its other PHP versions' instances */
+    for (size_t i = 0; i < n_files + 2 * (n_inst - 1); i++) {
+        if (i < n_files)
+            fs_path(p, sizeof(p), "%s/%s", dir, files[i]);
+        else
+            wlf_path_fpm_log(&c->ctx->cfg, acct->name,
+                             inst[1 + (i - n_files) / 2].version,
+                             (i - n_files) % 2 ? 'b' : 'a', p, sizeof(p));
         if (lstat(p, &st) < 0)
             continue;       /* made at the next start */
         if (st.st_gid != gr->gr_gid)
@@ -380,8 +389,10 @@ static void check_log_group(checker *c, const wlf_account *acct,
     }
 }
 
-/* php-fpm -t on a fresh rendering, in a private temp directory */
-static void check_fpm_test(checker *c, const wlf_account *acct, char slot,
+/* php-fpm -t on a fresh rendering of the account's instance of `version`
+ * (NULL: its own), in a private temp directory */
+static void check_fpm_test(checker *c, const wlf_account *acct,
+                           const char *version, char slot,
                            const fpm_rendered *r)
 {
     char tmpl[] = "/tmp/fpmctl-check-XXXXXX", dir[PATH_MAX];
@@ -393,7 +404,7 @@ static void check_fpm_test(checker *c, const wlf_account *acct, char slot,
                 strerror(errno));
         return;
     }
-    fpm_slot_init(&c->ctx->cfg, acct->name, slot, &s);
+    fpm_slot_init_version(&c->ctx->cfg, acct->name, version, slot, &s);
     fs_path(dir, sizeof(dir), "%s/i", tmpl);
     fpm_slot_set_dir(&s, dir);
     if (fpm_slot_write(&s, r, &err) < 0)
@@ -431,26 +442,27 @@ static void ini_key(char *key, const char *bin, const char *ini)
  * ini; it accepts any php_admin value), so that check stays fast with
  * thousands of accounts.
  */
-static void check_rendering(checker *c, const wlf_account *acct,
-                            const struct passwd *pw, const struct group *gr)
+static int check_rendering(checker *c, const wlf_account *acct,
+                           const char *version, const struct passwd *pw,
+                           const struct group *gr)
 {
     const wlf_config *cfg = &c->ctx->cfg;
-    char slot = fpm_live_slot(cfg, acct->name);
+    char slot;
     fpm_rendered r;
     fpm_slot s;
     wlf_err err;
     char *key;
-    int tested = 0;
+    int tested = 0, same;
 
+    fpm_slot_init_version(cfg, acct->name, version, 'a', &s);
+    slot = fpm_live_slot(cfg, s.key);
     slot = slot ? slot : 'a';
-    if (fpm_render_all(cfg, acct, slot, &r, &err) < 0) {
+    if (fpm_render_instance(cfg, acct, version, slot, &r, &err) < 0) {
         problem(c, acct->name, "cannot render: %s", err.msg);
-        return;
+        return 1;
     }
-    fpm_slot_init(cfg, acct->name, slot, &s);
-    if (!fpm_slot_matches(&s, &r))
-        problem(c, acct->name, "generated files differ from the account "
-                "file (run fpmctl rebuild %s)", acct->name);
+    fpm_slot_init_version(cfg, acct->name, version, slot, &s);
+    same = fpm_slot_matches(&s, &r);
     if (pw && gr &&
         fpm_validate_rendering(cfg, acct, slot, &r, pw->pw_uid, gr->gr_gid,
                                &err) < 0)
@@ -458,7 +470,7 @@ static void check_rendering(checker *c, const wlf_account *acct,
     if (c->no_fpm_test || (key = malloc(strlen(r.bin) + strlen(r.ini) + 3))
                           == NULL) {
         fpm_rendered_free(&r);
-        return;
+        return same;
     }
     ini_key(key, r.bin, r.ini);
     for (size_t i = 0; i < c->n_tested && !tested; i++)
@@ -470,10 +482,11 @@ static void check_rendering(checker *c, const wlf_account *acct,
             nv[c->n_tested++] = key;
             key = NULL;
         }
-        check_fpm_test(c, acct, slot, &r);
+        check_fpm_test(c, acct, version, slot, &r);
     }
     free(key);
     fpm_rendered_free(&r);
+    return same;
 }
 
 /* Limits the account has must be enforceable, and a running master must
@@ -510,14 +523,23 @@ static void check_limits(checker *c, const wlf_account *acct)
             join.n = 1;
         }
     }
-    for (char slot = 'a'; slot <= 'b'; slot++) {
-        fpm_slot s;
-        pid_t pid;
-        fpm_slot_init(cfg, acct->name, slot, &s);
-        if ((pid = fpm_slot_pid(&s)) != 0 && !fpm_cgroup_holds(&join, pid))
-            problem(c, acct->name, "master %ld (slot %c) runs outside the "
-                    "account's cgroup: its limits do not hold (fpmctl "
-                    "reload %s)", (long)pid, slot, acct->name);
+    {
+        /* every instance, those of other PHP versions too */
+        wlf_instance inst[WLF_MAX_INSTANCES];
+        size_t n = wlf_account_instances(cfg, acct, inst);
+        for (size_t k = 0; k < 2 * n; k++) {
+            char slot = k % 2 ? 'b' : 'a';
+            fpm_slot s;
+            pid_t pid;
+            fpm_slot_init_version(cfg, acct->name, inst[k / 2].primary
+                                  ? NULL : inst[k / 2].version, slot, &s);
+            if ((pid = fpm_slot_pid(&s)) != 0 &&
+                !fpm_cgroup_holds(&join, pid))
+                problem(c, acct->name, "master %ld (%s, slot %c) runs "
+                        "outside the account's cgroup: its limits do not "
+                        "hold (fpmctl reload %s)", (long)pid, s.key, slot,
+                        acct->name);
+        }
     }
 }
 
@@ -527,7 +549,8 @@ static void check_limits(checker *c, const wlf_account *acct)
  * connect, and NAME.sock points at it. Looked at, never connected to: a
  * connection to an idle account's socket would start it.
  */
-static void check_slot_socket(checker *c, const wlf_account *acct, char slot,
+static void check_slot_socket(checker *c, const wlf_account *acct,
+                              const char *version, char slot,
                               const char *what, gid_t httpd_gid,
                               int have_httpd_gid)
 {
@@ -536,7 +559,7 @@ static void check_slot_socket(checker *c, const wlf_account *acct, char slot,
     struct stat st;
     char link[PATH_MAX];
 
-    fpm_slot_init(cfg, acct->name, slot, &s);
+    fpm_slot_init_version(cfg, acct->name, version, slot, &s);
     if (stat(s.sock, &st) < 0 || !S_ISSOCK(st.st_mode))
         problem(c, acct->name, "%s is not a socket", s.sock);
     else {
@@ -554,10 +577,28 @@ static void check_slot_socket(checker *c, const wlf_account *acct, char slot,
             problem(c, acct->name, "%s: mode %04o, expected 0660",
                     s.sock, (unsigned)(st.st_mode & 0777));
     }
-    wlf_path_socket(cfg, acct->name, link, sizeof(link));
+    wlf_path_socket(cfg, s.key, link, sizeof(link));
     if (wlf_slot_of_link(link) != slot)
         problem(c, acct->name, "%s does not point at %s (slot %c)", link,
                 what, slot);
+}
+
+/* A running instance of another PHP version: like the primary's */
+static void check_instance(checker *c, const wlf_account *acct,
+                           const char *version, gid_t httpd_gid,
+                           int have_httpd_gid)
+{
+    fpm_probe probe;
+    fpm_slot s;
+
+    fpm_instance_probe_version(&c->ctx->cfg, acct->name, version, 1, &probe);
+    fpm_slot_init_version(&c->ctx->cfg, acct->name, version, 'a', &s);
+    if (probe.state == FPM_DEAD || probe.state == FPM_UNRESPONSIVE)
+        problem(c, acct->name, "instance %s is %s: %s", s.key,
+                fpm_state_name(probe.state), probe.error);
+    if (probe.state == FPM_RUNNING && probe.slot)
+        check_slot_socket(c, acct, version, probe.slot,
+                          "the running instance", httpd_gid, have_httpd_gid);
 }
 
 /*
@@ -578,7 +619,7 @@ static void check_on_demand(checker *c, const wlf_account *acct,
                         c->serve_runs, probe);
     switch (probe->state) {
     case FPM_IDLE:
-        check_slot_socket(c, acct, probe->slot ? probe->slot : 'a',
+        check_slot_socket(c, acct, NULL, probe->slot ? probe->slot : 'a',
                           "its held socket", httpd_gid, have_httpd_gid);
         break;
     case FPM_STOPPED:
@@ -624,6 +665,10 @@ static void check_account(checker *c, const wlf_account *acct,
     uid_t uid = pw ? pw->pw_uid : 0;
     char dir[PATH_MAX], p[PATH_MAX + 32];
     fpm_probe probe;
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    size_t n_inst = wlf_account_instances(cfg, acct, inst);
+    char on_disk[1][WLF_VERSION_MAX + 1];
+    int same = 1;
     wlf_err err;
 
     if (!have_user)
@@ -666,7 +711,19 @@ static void check_account(checker *c, const wlf_account *acct,
     }
     if (have_group)
         check_log_group(c, acct, gr, dir);
-    check_rendering(c, acct, pw, gr);
+    /* each PHP version the account runs: its rendering */
+    for (size_t i = 0; i < n_inst; i++)
+        same &= check_rendering(c, acct, inst[i].primary ? NULL
+                                                      : inst[i].version,
+                                pw, gr);
+    /* and with versions besides its own, or left over: the routes and
+     * the instances no domain needs any more */
+    if (same && (n_inst > 1 || fpm_instances_on_disk(cfg, acct->name,
+                                                      on_disk, 1) > 0))
+        same = fpm_account_up_to_date(c->ctx, acct);
+    if (!same)
+        problem(c, acct->name, "generated files differ from the account "
+                "file (run fpmctl rebuild %s)", acct->name);
 
     check_limits(c, acct);
     fpm_account_probe(cfg, acct, 1, &probe);
@@ -688,8 +745,11 @@ static void check_account(checker *c, const wlf_account *acct,
         problem(c, acct->name, "instance is %s: %s",
                 fpm_state_name(probe.state), probe.error);
     if (probe.state == FPM_RUNNING && probe.slot)
-        check_slot_socket(c, acct, probe.slot, "the running instance",
+        check_slot_socket(c, acct, NULL, probe.slot, "the running instance",
                           httpd_gid, have_httpd_gid);
+    /* the instances of its other PHP versions */
+    for (size_t i = 1; i < n_inst; i++)
+        check_instance(c, acct, inst[i].version, httpd_gid, have_httpd_gid);
 }
 
 /*

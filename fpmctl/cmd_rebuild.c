@@ -101,11 +101,19 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
                                                             : "not running");
                 updated++;
                 break;
-            default:
-                snprintf(what, sizeof(what), "unchanged");
-                unchanged++;
-                changed = 0;
+            default: {
+                /* the primary is; another version's instance may not be */
+                int others = res.n_retired > 0;
+                for (size_t k = 1; k < res.n_instances; k++)
+                    others |= res.instances[k].did != FPM_DID_NOTHING;
+                snprintf(what, sizeof(what), "%s", others
+                         ? "instances of other PHP versions changed"
+                         : "unchanged");
+                unchanged += !others;
+                reloaded += others;
+                changed = others;
                 break;
+            }
             }
             fpm_instance_probe(&ctx->cfg, acct.name, 0, &probe);
             /* limits are not in the instance's files: a default changed
@@ -131,6 +139,8 @@ int cmd_rebuild(fpm_ctx *ctx, int argc, char **argv)
             fpm_say(ctx, "[%zu/%zu] %s: %s", i + 1, n_names, names[i], what);
         else if (changed || ctx->verbosity > 0)
             fpm_say(ctx, "%s: %s", names[i], what);
+        if (!ctx->dry_run)
+            fpm_say_instances(ctx, names[i], &res);
         wlf_account_free(&acct);
     }
     if (all && !ctx->dry_run) {

@@ -542,7 +542,8 @@ static void start_master(od_acct *a)
     if (out < 0)
         out = open("/dev/null", O_WRONLY | O_CLOEXEC);
     /* inside the account's limits, as every master of it (resources.h) */
-    if (fpm_limits_enter(S.ctx, a->name, &a->limits, &join, &err) < 0)
+    if (fpm_limits_enter(S.ctx, a->name, a->name, &a->limits, &join,
+                         &err) < 0)
         pid = -1;
     else
         pid = proc_spawn(argv, envp, join.n ? join.join : NULL, fd, out,

@@ -13,7 +13,8 @@
 
 const char cmd_start_usage[] = "start NAME...|--all";
 const char cmd_start_help[] =
-    "Start the accounts' instances that are not running, from their\n"
+    "Start the accounts' instances that are not running (one per PHP\n"
+    "version the account's domains use), from their\n"
     "account files (the live slot recorded in <state>/fpm/NAME.live), and\n"
     "point <sockets>/NAME.sock at them. At boot, wlfcgi.service runs\n"
     "`fpmctl start --all`. Running instances are left alone. On-demand\n"
@@ -25,7 +26,8 @@ const char cmd_start_help[] =
 
 const char cmd_stop_usage[] = "stop NAME...|--all";
 const char cmd_stop_help[] =
-    "Stop the accounts' instances gracefully: php-fpm gets SIGQUIT and\n"
+    "Stop the accounts' instances (of every PHP version) gracefully:\n"
+    "php-fpm gets SIGQUIT and\n"
     "finishes the requests in flight (up to the request timeout); one that\n"
     "does not exit by then gets SIGTERM, then SIGKILL. NAME.sock is removed,\n"
     "so httpd answers 503 for the account until it is started again; an\n"
@@ -40,7 +42,8 @@ const char cmd_restart_help[] =
 
 const char cmd_reload_usage[] = "reload NAME...|--all";
 const char cmd_reload_help[] =
-    "Start a new instance of each account from its account file in the\n"
+    "Start a new instance (one per PHP version in use) of each account\n"
+    "from its account file in the\n"
     "idle slot, check it (php-fpm -t, FastCGI ping, startup errors),\n"
     "switch NAME.sock to it and let the old instance finish its requests\n"
     "(it is told to quit after drain_time ms). No request is dropped or\n"
@@ -152,12 +155,21 @@ static int one_account(fpm_ctx *ctx, service_op op, const char *name,
     }
     if (op == DO_START && probe.state == FPM_RUNNING) {
         /* after a crash the link may be gone while the master lives */
-        if (fpm_switch_live(&ctx->cfg, name, probe.slot, &err) < 0) {
+        if (fpm_account_relink(ctx, &acct, &err) < 0) {
             load_rc = fpm_report(&err, FPM_EXIT_FAILED);
+            goto out;
+        }
+        /* instances of other PHP versions that do not run start now */
+        if (fpm_account_apply(ctx, &acct, FPM_APPLY_START, &res,
+                              &err) < 0) {
+            fpm_error("%s: start failed: %s", name,
+                      fpm_err_text(&err, name, line, sizeof(line)));
+            load_rc = FPM_EXIT_FAILED;
             goto out;
         }
         fpm_say(ctx, "%s: already running (slot %c, pid %ld)", name,
                 probe.slot, (long)probe.pid);
+        fpm_say_instances(ctx, name, &res);
         goto out;
     }
     if (op == DO_RESTART) {
@@ -219,6 +231,7 @@ static int one_account(fpm_ctx *ctx, service_op op, const char *name,
             fpm_say(ctx, "%s: not running; files checked", name);
         break;
     }
+    fpm_say_instances(ctx, name, &res);
 out:
     wlf_account_free(&acct);
     return load_rc;

@@ -66,7 +66,11 @@ const char cmd_set_help[] =
     "  env.NAME=VALUE            an env[NAME] of the pool and fpmctl php\n"
     "  extensions=redis,...      extensions from extensions_allowed\n"
     "  script_extensions=.php,.phtml  what php-fpm may run\n"
-    "                            (security.limit_extensions)\n\n"
+    "                            (security.limit_extensions)\n"
+    "  php@DOMAIN=VERSION        the PHP version of one of the account's\n"
+    "                            domains (=default: the account's); it runs\n"
+    "                            in an instance of its own, and httpd follows\n"
+    "                            at once\n\n"
     "KEY=default resets a setting to the global default of wlfcgi.conf;\n"
     "KEY=off does too, except for on/off settings, where it means off.\n"
     "The value an account has from the default stores no override. SIZE\n"
@@ -103,6 +107,7 @@ static int module_sees(const wlf_config *cfg, const wlf_account *a,
                                WLF_S_PM, WLF_S_MAX_CHILDREN,
                                WLF_S_MAX_EXECUTION_TIME, WLF_S_MAX_REQUESTS };
     wlf_settings ea, eb;
+    /* not php, php@DOMAIN: routing follows the links at once */
     int differ = a->n_domains != b->n_domains;
 
     for (size_t i = 0; !differ && i < a->n_domains; i++)
@@ -297,6 +302,7 @@ int cmd_set(fpm_ctx *ctx, int argc, char **argv)
         fpm_say(ctx, "%s: %s", name, diff);
         break;
     }
+    fpm_say_instances(ctx, name, &res);
     if (module_sees(&ctx->cfg, &old, &acct))
         fpm_say(ctx, "%s: httpd sees this at its next graceful restart "
                 "(apachectl graceful)", name);

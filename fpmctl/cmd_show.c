@@ -101,6 +101,12 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
     jw_kstr(w, "max_upload_text", wlf_size_format(eff->num[WLF_S_MAX_UPLOAD],
                                                   size, sizeof(size)));
     jw_kstr(w, "php", eff->str[WLF_S_PHP]);
+    /* domains with a PHP version of their own */
+    jw_key(w, "domain_php");
+    jw_obj(w);
+    for (size_t i = 0; i < acct->n_domain_php; i++)
+        jw_kstr(w, acct->domain_php[i].domain, acct->domain_php[i].php);
+    jw_obj_end(w);
     jw_key(w, "suspended");
     if (wlf_account_is_suspended(acct)) {
         jw_obj(w);
@@ -110,6 +116,88 @@ static void json_stable(jw *w, const fpm_ctx *ctx, const wlf_account *acct,
     }
     else
         jw_null(w);
+}
+
+static void json_status(jw *w, const fpm_probe *p);
+
+/* "instances": one object per PHP version the account runs, the
+ * account's own first (its state is the account's: `primary`, which knows
+ * an on-demand account's idle and starting); with ask_pool, each one's
+ * status page too */
+static void json_instances(jw *w, const fpm_ctx *ctx,
+                           const wlf_account *acct, int ask_pool,
+                           const fpm_probe *primary)
+{
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    size_t n = wlf_account_instances(&ctx->cfg, acct, inst);
+    char sock[PATH_MAX];
+
+    jw_key(w, "instances");
+    jw_arr(w);
+    for (size_t i = 0; i < n; i++) {
+        fpm_probe p;
+        if (inst[i].primary)
+            p = *primary;
+        else
+            fpm_instance_probe_version(&ctx->cfg, acct->name,
+                                       inst[i].version, ask_pool, &p);
+        jw_obj(w);
+        jw_kstr(w, "php", inst[i].version);
+        jw_kstr(w, "key", inst[i].key);
+        jw_kbool(w, "primary", inst[i].primary);
+        jw_kstr(w, "socket", wlf_path_socket(&ctx->cfg, inst[i].key, sock,
+                                             sizeof(sock)));
+        if (p.slot) {
+            char s[2] = { p.slot, '\0' };
+            jw_kstr(w, "slot", s);
+        }
+        else
+            jw_kstr(w, "slot", NULL);
+        jw_kstr(w, "state", fpm_state_name(p.state));
+        jw_key(w, "pid");
+        if (p.pid)
+            jw_int(w, p.pid);
+        else
+            jw_null(w);
+        if (ask_pool)
+            json_status(w, &p);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
+/* show: a line per instance of another PHP version */
+static void print_other_instances(const fpm_ctx *ctx, const wlf_account *acct)
+{
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    size_t n = wlf_account_instances(&ctx->cfg, acct, inst);
+    char sock[PATH_MAX];
+
+    for (size_t i = 1; i < n; i++) {
+        fpm_probe p;
+        fpm_instance_probe_version(&ctx->cfg, acct->name, inst[i].version,
+                                   0, &p);
+        printf("php %-8s %s, %s", inst[i].version,
+               wlf_path_socket(&ctx->cfg, inst[i].key, sock, sizeof(sock)),
+               fpm_state_name(p.state));
+        if (p.slot && p.pid)
+            printf(" (slot %c, pid %ld)", p.slot, (long)p.pid);
+        printf("\n");
+    }
+}
+
+/* "8.2", or "8.2+8.1" when domains run other versions */
+static const char *versions_text(const fpm_ctx *ctx, const wlf_account *acct,
+                                 char *buf, size_t len)
+{
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    size_t n = wlf_account_instances(&ctx->cfg, acct, inst), off = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "+" : "",
+                                inst[i].version ? inst[i].version : "?");
+    return buf;
 }
 
 /* " since DATE: REASON" of a suspended account, for text output */
@@ -341,7 +429,7 @@ static int list_account(const fpm_ctx *ctx, const serve_view *sv, jw *w,
 {
     wlf_settings eff;
     fpm_probe p;
-    char up[32], doms[512], pid[16], slot[2] = { '-', '\0' };
+    char up[32], doms[512], pid[16], slot[2] = { '-', '\0' }, php[96];
 
     if (wlf_account_effective(&ctx->cfg, a, &eff) < 0) {
         fpm_error("%s: out of memory", a->name);
@@ -351,6 +439,7 @@ static int list_account(const fpm_ctx *ctx, const serve_view *sv, jw *w,
     if (ctx->json) {
         jw_obj(w);
         json_stable(w, ctx, a, &eff, &p);
+        json_instances(w, ctx, a, 0, &p);
         jw_obj_end(w);
     }
     else {
@@ -360,7 +449,8 @@ static int list_account(const fpm_ctx *ctx, const serve_view *sv, jw *w,
             slot[0] = p.slot;
         printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8lld %-10s %s\n",
                a->name, fpm_state_name(p.state), slot,
-               p.pid ? pid : "-", a->user, eff.str[WLF_S_PHP],
+               p.pid ? pid : "-", a->user,
+               versions_text(ctx, a, php, sizeof(php)),
                eff.num[WLF_S_MAX_CHILDREN],
                wlf_size_format(eff.num[WLF_S_MAX_UPLOAD], up,
                                sizeof(up)), doms);
@@ -505,6 +595,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
             jw_str(&w, acct.extensions[i]);
         jw_arr_end(&w);
         json_limits(&w, ctx, acct.name, &eff);
+        json_instances(&w, ctx, &acct, 0, &p);
         jw_key(&w, "timeouts");
         jw_obj(&w);
         jw_kint(&w, "request_terminate_timeout", t.request_terminate_timeout);
@@ -541,6 +632,9 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
         printf("group        %s\n", acct.group);
         printf("home         %s\n", acct.home);
         printf("domains      %s\n", doms);
+        for (size_t i = 0; i < acct.n_domain_php; i++)
+            printf("  php@%s = %s\n", acct.domain_php[i].domain,
+                   acct.domain_php[i].php);
         printf("socket       %s\n", wlf_path_socket(&ctx->cfg, acct.name,
                                                     buf, sizeof(buf)));
         if (p.slot)
@@ -553,6 +647,7 @@ int cmd_show(fpm_ctx *ctx, int argc, char **argv)
                    suspension(&acct, buf, sizeof(buf)));
         if (p.error[0])
             printf("             %s\n", p.error);
+        print_other_instances(ctx, &acct);
         limits_text(ctx, acct.name, &eff, buf, sizeof(buf));
         printf("limits       %s\n", buf);
         printf("settings (* = set for this account, else wlfcgi.conf "
@@ -613,6 +708,41 @@ static void json_status(jw *w, const fpm_probe *p)
     jw_kint(w, "max_active_processes", s->max_active_processes);
     jw_kint(w, "max_children_reached", s->max_children_reached);
     jw_kint(w, "slow_requests", s->slow_requests);
+}
+
+/* status: a line per instance of another PHP version (quiet: only
+ * look); whether all of them run */
+static int others_running(const fpm_ctx *ctx, const wlf_account *acct,
+                          int quiet)
+{
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    size_t n = wlf_account_instances(&ctx->cfg, acct, inst);
+    int all = 1;
+
+    for (size_t i = 1; i < n; i++) {
+        fpm_probe p;
+        fpm_instance_probe_version(&ctx->cfg, acct->name, inst[i].version,
+                                   !quiet, &p);
+        if (p.state != FPM_RUNNING)
+            all = 0;
+        if (quiet)
+            continue;
+        if (p.have_status)
+            printf("%s (PHP %s): running (slot %c, pid %ld) since %s (%lld "
+                   "s), accepted conn %lld, processes %lld active / %lld "
+                   "idle / %lld total\n", acct->name, inst[i].version,
+                   p.slot, (long)p.pid, p.status.start_time,
+                   p.status.start_since, p.status.accepted_conn,
+                   p.status.active_processes, p.status.idle_processes,
+                   p.status.total_processes);
+        else if (p.state == FPM_STOPPED)
+            printf("%s (PHP %s): stopped\n", acct->name, inst[i].version);
+        else
+            printf("%s (PHP %s): %s (pid %ld): %s\n", acct->name,
+                   inst[i].version, fpm_state_name(p.state), (long)p.pid,
+                   p.error);
+    }
+    return all;
 }
 
 /* An account whose file does not load: shown, not left out. */
@@ -714,11 +844,14 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
         if (p.state != FPM_RUNNING && p.state != FPM_IDLE &&
             p.state != FPM_STARTING && p.state != FPM_SUSPENDED)
             all_running = 0;
+        if (!others_running(ctx, &acct, 1))
+            all_running = 0;
         if (ctx->json) {
             jw_obj(&w);
             json_stable(&w, ctx, &acct, &eff, &p);
             json_status(&w, &p);
             json_limits(&w, ctx, acct.name, &eff);
+            json_instances(&w, ctx, &acct, 1, &p);
             jw_obj_end(&w);
         }
         else if (p.have_status) {
@@ -753,6 +886,7 @@ int cmd_status(fpm_ctx *ctx, int argc, char **argv)
                    fpm_state_name(p.state), (long)p.pid, p.error);
         if (!ctx->json) {
             char lim[400];
+            others_running(ctx, &acct, 0);
             limits_text(ctx, acct.name, &eff, lim, sizeof(lim));
             printf("  limits: %s\n", lim);
         }

@@ -197,5 +197,15 @@ char *wlf_account_render(const wlf_account *acct)
         put_quoted(&b, acct->suspended_reason ? acct->suspended_reason : "");
         wlf_buf_printf(&b, "; };\n");
     }
+    if (acct->n_domain_php) {
+        wlf_buf_printf(&b, "# domains with a PHP version of their own "
+                       "(fpmctl set NAME php@DOMAIN=VERSION)\n"
+                       "domain_php = (\n");
+        for (size_t i = 0; i < acct->n_domain_php; i++)
+            put_entry(&b, "  ", "domain", acct->domain_php[i].domain, "php",
+                      acct->domain_php[i].php,
+                      i + 1 == acct->n_domain_php);
+        wlf_buf_printf(&b, ");\n");
+    }
     return wlf_buf_finish(&b);
 }

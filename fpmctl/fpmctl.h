@@ -31,6 +31,7 @@ enum {
 /* An old instance to tell to quit once drain_time has passed. */
 typedef struct {
     char name[WLF_NAME_MAX + 1];
+    char version[WLF_VERSION_MAX + 1];  /* "": the primary instance */
     char slot;
     pid_t pid;
     long long due_ms;           /* CLOCK_MONOTONIC ms */

@@ -30,24 +30,32 @@ void fpm_slot_set_dir(fpm_slot *s, const char *dir)
     fs_path(s->bin, sizeof(s->bin), "%s/php-fpm", dir);
 }
 
-void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
-                   fpm_slot *s)
+void fpm_slot_init_version(const wlf_config *cfg, const char *name,
+                           const char *version, char slot, fpm_slot *s)
 {
-    char logdir[PATH_MAX], dir[PATH_MAX];
+    char dir[PATH_MAX];
 
     memset(s, 0, sizeof(*s));
     wlf_copy(s->name, sizeof(s->name), name);
+    wlf_copy(s->version, sizeof(s->version), version ? version : "");
+    wlf_instance_key(name, s->version, s->key, sizeof(s->key));
     s->slot = slot;
-    fpm_slot_set_dir(s, wlf_path_instance_dir(cfg, name, slot, dir,
+    fpm_slot_set_dir(s, wlf_path_instance_dir(cfg, s->key, slot, dir,
                                               sizeof(dir)));
-    wlf_path_slot_socket(cfg, name, slot, s->sock, sizeof(s->sock));
-    wlf_path_slot_pid(cfg, name, slot, s->pidfile, sizeof(s->pidfile));
-    wlf_path_log_dir(cfg, name, logdir, sizeof(logdir));
-    fs_path(s->log, sizeof(s->log), "%s/fpm.%c.log", logdir, slot);
-    snprintf(s->unit, sizeof(s->unit), "wlfcgi-fpm@%s.%c.service", name,
+    wlf_path_slot_socket(cfg, s->key, slot, s->sock, sizeof(s->sock));
+    wlf_path_slot_pid(cfg, s->key, slot, s->pidfile, sizeof(s->pidfile));
+    /* each master its own log */
+    wlf_path_fpm_log(cfg, name, s->version, slot, s->log, sizeof(s->log));
+    snprintf(s->unit, sizeof(s->unit), "wlfcgi-fpm@%s.%c.service", s->key,
              slot);
     snprintf(s->socket_unit, sizeof(s->socket_unit),
-             "wlfcgi-fpm@%s.%c.socket", name, slot);
+             "wlfcgi-fpm@%s.%c.socket", s->key, slot);
+}
+
+void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
+                   fpm_slot *s)
+{
+    fpm_slot_init_version(cfg, name, NULL, slot, s);
 }
 
 const char *fpm_systemctl(void)
@@ -112,7 +120,7 @@ int fpm_slot_snapshot(const fpm_slot *s, fpm_snapshot *snap, wlf_err *err)
         failed = s->bin;
     if (failed == NULL)
         return 0;
-    wlf_fail(err, s->name, "cannot read %s to keep it: %s", failed,
+    wlf_fail(err, s->key, "cannot read %s to keep it: %s", failed,
              strerror(errno));
     fpm_snapshot_free(snap);
     return -1;
@@ -228,7 +236,7 @@ int fpm_slot_test(const fpm_slot *s, wlf_err *err)
         return -1;
     if (r.status != 0 || r.timed_out) {
         proc_pick_line(r.out, "ERROR:", line, sizeof(line));
-        wlf_fail(err, s->name, "php-fpm -t rejected the configuration: %s",
+        wlf_fail(err, s->key, "php-fpm -t rejected the configuration: %s",
                  line);
         proc_result_free(&r);
         return -1;
@@ -375,12 +383,12 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
 
     *pid_out = 0;
     /* every master of the account starts inside its limits */
-    if (fpm_limits_enter(ctx, s->name, limits, &join, err) < 0)
+    if (fpm_limits_enter(ctx, s->name, s->key, limits, &join, err) < 0)
         return -1;
     if (cfg->service == WLF_SERVICE_SYSTEMD) {
         char *argv[] = { (char *)fpm_systemctl(), (char *)"start",
                          (char *)s->unit, NULL };
-        fpm_info(ctx, "%s: systemctl start %s", s->name, s->unit);
+        fpm_info(ctx, "%s: systemctl start %s", s->key, s->unit);
         if (proc_run(argv, NULL, (int)(cfg->start_timeout * 1000 + 5000),
                      &r, err) < 0)
             return -1;
@@ -388,9 +396,9 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
             proc_pick_line(r.out, NULL, line, sizeof(line));
             proc_result_free(&r);
             if (fpm_log_complaint(s->log, log_from, line, sizeof(line)))
-                return wlf_fail(err, s->name, "php-fpm did not start: %s",
+                return wlf_fail(err, s->key, "php-fpm did not start: %s",
                                 line);
-            return wlf_fail(err, s->name, "systemctl start %s failed: %s",
+            return wlf_fail(err, s->key, "systemctl start %s failed: %s",
                             s->unit, line);
         }
         proc_result_free(&r);
@@ -408,7 +416,7 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
                                               sizeof(sockets));
             envp[3] = NULL;
         }
-        fpm_info(ctx, "%s: starting %s --fpm-config %s", s->name, s->bin,
+        fpm_info(ctx, "%s: starting %s --fpm-config %s", s->key, s->bin,
                  s->conf);
         if (proc_run_fd_in(argv, envp, join.n ? join.join : NULL,
                            inherit_fd, (int)(cfg->start_timeout * 1000), &r,
@@ -422,7 +430,7 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
             else if (strstr(r.out, "ERROR:") == NULL)
                 fpm_log_complaint(s->log, log_from, line, sizeof(line));
             proc_result_free(&r);
-            return wlf_fail(err, s->name, "php-fpm did not start: %s", line);
+            return wlf_fail(err, s->key, "php-fpm did not start: %s", line);
         }
         /* what php-fpm -t would have warned about (an extension missing
          * or loaded twice) the master says on standard error as well */
@@ -438,7 +446,7 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
     for (;;) {
         long long left = deadline - wlf_now_ms();
         if (left <= 0)
-            return wlf_fail(err, s->name, "the new instance did not answer "
+            return wlf_fail(err, s->key, "the new instance did not answer "
                             "a FastCGI ping within %lld s (%s)",
                             cfg->start_timeout, perr.msg[0] ? perr.msg
                                                             : "no answer");
@@ -448,16 +456,16 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
         proc_sleep_ms(5);
     }
     fpm_info(ctx, "%s: slot %c answered a FastCGI ping after %lld ms",
-             s->name, s->slot, wlf_now_ms() - t0);
+             s->key, s->slot, wlf_now_ms() - t0);
     /* the worker that answered has applied the php_admin values; give the
      * master a moment to log what it said at startup */
     proc_sleep_ms(20);
     if (fpm_log_complaint(s->log, log_from, line, sizeof(line)))
-        return wlf_fail(err, s->name, "php-fpm: %s", line);
+        return wlf_fail(err, s->key, "php-fpm: %s", line);
     while ((pid = fpm_slot_pid(s)) == 0 && wlf_now_ms() < deadline)
         proc_sleep_ms(5);
     if (pid == 0)
-        return wlf_fail(err, s->name, "the new instance wrote no usable pid "
+        return wlf_fail(err, s->key, "the new instance wrote no usable pid "
                         "file %s", s->pidfile);
     *pid_out = pid;
     return 0;
@@ -502,12 +510,12 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
         if (slot_is_on_demand(s))
             argv[3] = (char *)s->socket_unit;
         proc_result r;
-        fpm_info(ctx, "%s: systemctl stop %s %s", s->name, s->unit,
-                 s->socket_unit);
+        fpm_info(ctx, "%s: systemctl stop %s%s%s", s->key, s->unit,
+                 argv[3] ? " " : "", argv[3] ? argv[3] : "");
         if (proc_run(argv, NULL, (int)(wait_ms + 5000), &r, err) == 0) {
             if (r.status != 0) {
                 char line[300];
-                fpm_info(ctx, "%s: systemctl stop %s: %s", s->name, s->unit,
+                fpm_info(ctx, "%s: systemctl stop %s: %s", s->key, s->unit,
                          proc_pick_line(r.out, NULL, line, sizeof(line)));
             }
             proc_result_free(&r);
@@ -518,13 +526,13 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
             proc_wait_gone(pid, 1000);
     }
     if (pid && proc_alive(pid)) {
-        fpm_info(ctx, "%s: SIGQUIT to master %ld of slot %c", s->name,
+        fpm_info(ctx, "%s: SIGQUIT to master %ld of slot %c", s->key,
                  (long)pid, s->slot);
         kill(pid, SIGQUIT);
         if (!proc_wait_gone(pid, wait_ms)) {
             n = proc_children(pid, kids, 512);
             fpm_info(ctx, "%s: master %ld still running after %lld ms; "
-                     "SIGTERM", s->name, (long)pid, wait_ms);
+                     "SIGTERM", s->key, (long)pid, wait_ms);
             kill(pid, SIGTERM);
             if (!proc_wait_gone(pid, 2000)) {
                 n = proc_children(pid, kids, 512);
@@ -538,13 +546,13 @@ int fpm_slot_stop(const fpm_ctx *ctx, const fpm_slot *s, long long wait_ms,
     n = proc_socket_holders(s->sock, kids, 512);
     if (n) {
         fpm_info(ctx, "%s: killing %zu orphaned worker(s) of slot %c",
-                 s->name, n, s->slot);
+                 s->key, n, s->slot);
         kill_all(kids, n, SIGKILL);
         for (size_t i = 0; i < n; i++)
             proc_wait_gone(kids[i], 2000);
     }
     if (fpm_slot_pid(s) != 0)
-        return wlf_fail(err, s->name, "master of slot %c did not exit",
+        return wlf_fail(err, s->key, "master of slot %c did not exit",
                         s->slot);
     /* a master that was killed leaves these behind */
     if (fs_remove(s->pidfile, err) < 0 || fs_remove(s->sock, err) < 0)
@@ -682,25 +690,33 @@ const char *fpm_state_name(fpm_state st)
 void fpm_instance_probe(const wlf_config *cfg, const char *name,
                         int ask_pool, fpm_probe *p)
 {
+    fpm_instance_probe_version(cfg, name, NULL, ask_pool, p);
+}
+
+void fpm_instance_probe_version(const wlf_config *cfg, const char *name,
+                                const char *version, int ask_pool,
+                                fpm_probe *p)
+{
     fpm_slot s;
     wlf_err err;
     pid_t stale;
 
     memset(p, 0, sizeof(*p));
     p->state = FPM_STOPPED;
-    p->slot = fpm_live_slot(cfg, name);
+    fpm_slot_init_version(cfg, name, version, 'a', &s);
+    p->slot = fpm_live_slot(cfg, s.key);
     if (p->slot == 0) {
         /* nothing recorded (a first start was interrupted): whichever
          * slot has a master */
-        fpm_slot_init(cfg, name, 'b', &s);
+        fpm_slot_init_version(cfg, name, version, 'b', &s);
         p->slot = fpm_slot_pid(&s) ? 'b' : 'a';
         if (p->slot == 'a') {
-            fpm_slot_init(cfg, name, 'a', &s);
+            fpm_slot_init_version(cfg, name, version, 'a', &s);
             if (fpm_slot_pid(&s) == 0 && fpm_slot_pidfile(&s) == 0)
                 p->slot = 0;
         }
     }
-    fpm_slot_init(cfg, name, p->slot ? p->slot : 'a', &s);
+    fpm_slot_init_version(cfg, name, version, p->slot ? p->slot : 'a', &s);
     /* the pid file once: list and check read it for every account */
     stale = fpm_slot_pidfile(&s);
     p->pid = stale && is_slot_master(&s, stale) ? stale : 0;
@@ -731,4 +747,38 @@ void fpm_instance_probe(const wlf_config *cfg, const char *name,
     wlf_copy(p->error, sizeof(p->error), err.msg);
     p->state = strstr(err.msg, "timed out") || strstr(err.msg, "no answer")
                    ? FPM_UNRESPONSIVE : FPM_DEAD;
+}
+
+size_t fpm_instances_on_disk(const wlf_config *cfg, const char *name,
+                             char (*versions)[WLF_VERSION_MAX + 1],
+                             size_t max)
+{
+    /* what an instance of KEY leaves: in <state>/fpm and in <sockets> */
+    static const char *const state[] = { ".live", ".a", ".b" };
+    static const char *const run[] = { ".sock", ".a.sock", ".b.sock",
+                                       ".a.pid", ".b.pid" };
+    size_t n = 0;
+
+    /* one lstat per candidate, not a scan of directories that hold every
+     * account's files; versions no longer in php.versions are left to
+     * `fpmctl check`, which reports whatever names it finds there */
+    for (size_t v = 0; v < cfg->n_php_versions && n < max; v++) {
+        char key[FPM_KEY_MAX + 1], path[PATH_MAX];
+        struct stat st;
+        int found = 0;
+
+        wlf_instance_key(name, cfg->php_versions[v].version, key,
+                         sizeof(key));
+        for (size_t i = 0; i < 3 && !found; i++)
+            found = fs_path(path, sizeof(path), "%s/fpm/%s%s",
+                            cfg->state_dir, key, state[i]) == 0 &&
+                    lstat(path, &st) == 0;
+        for (size_t i = 0; i < 5 && !found; i++)
+            found = fs_path(path, sizeof(path), "%s/%s%s", cfg->socket_dir,
+                            key, run[i]) == 0 && lstat(path, &st) == 0;
+        if (found)
+            wlf_copy(versions[n++], sizeof(versions[0]),
+                     cfg->php_versions[v].version);
+    }
+    return n;
 }

@@ -22,8 +22,14 @@
 #include "wlf_cgroup.h"
 #include "wlf_fcgi.h"
 
+/* An instance's key (wlf_paths.h): NAME, or NAME.vVERSION */
+#define FPM_KEY_MAX (WLF_NAME_MAX + 2 + WLF_VERSION_MAX)
+
 typedef struct {
-    char name[WLF_NAME_MAX + 1];
+    char name[WLF_NAME_MAX + 1];    /* the account */
+    char version[WLF_VERSION_MAX + 1];  /* "" for the primary instance */
+    char key[FPM_KEY_MAX + 1];      /* the instance: NAME or NAME.vV; the
+                                       paths below say KEY as NAME */
     char slot;
     char dir[PATH_MAX];         /* <state>/fpm/NAME.SLOT */
     char conf[PATH_MAX];        /* dir/php-fpm.conf */
@@ -32,15 +38,20 @@ typedef struct {
     char bin[PATH_MAX];         /* dir/php-fpm -> the version's binary */
     char sock[PATH_MAX];        /* <socket_dir>/NAME.SLOT.sock */
     char pidfile[PATH_MAX];     /* <socket_dir>/NAME.SLOT.pid */
-    char log[PATH_MAX];         /* <log_dir>/NAME/fpm.SLOT.log: this
-                                   master's own log */
-    char unit[WLF_NAME_MAX + 32];   /* wlfcgi-fpm@NAME.SLOT.service */
-    char socket_unit[WLF_NAME_MAX + 32];    /* ...@NAME.SLOT.socket: holds
+    char log[PATH_MAX];         /* <log_dir>/NAME/fpm.SLOT.log (fpm.vV.SLOT.log
+                                   for another PHP version): this master's
+                                   own log */
+    char unit[FPM_KEY_MAX + 32];    /* wlfcgi-fpm@NAME.SLOT.service */
+    char socket_unit[FPM_KEY_MAX + 32];     /* ...@NAME.SLOT.socket: holds
                                                an on-demand slot's socket */
 } fpm_slot;
 
+/* A slot of the account's primary instance */
 void fpm_slot_init(const wlf_config *cfg, const char *name, char slot,
                    fpm_slot *s);
+/* A slot of the account's instance of `version` ("" or NULL: primary) */
+void fpm_slot_init_version(const wlf_config *cfg, const char *name,
+                           const char *version, char slot, fpm_slot *s);
 /* Place the slot's files (php-fpm.conf, ini/, the php-fpm link) in dir
  * instead of the instance directory: `check` tests a rendering there. */
 void fpm_slot_set_dir(fpm_slot *s, const char *dir);
@@ -107,10 +118,11 @@ int fpm_slot_start_socket_unit(const fpm_ctx *ctx, const fpm_slot *s,
 /* Tell the master `pid` of slot s to quit, without waiting. */
 void fpm_slot_quit(const fpm_ctx *ctx, const fpm_slot *s, pid_t pid);
 
-/* The live slot of an account: NAME.sock's target, else NAME.live; 0. */
-char fpm_live_slot(const wlf_config *cfg, const char *name);
-/* Point NAME.sock (and NAME.live) at `slot`. */
-int fpm_switch_live(const wlf_config *cfg, const char *name, char slot,
+/* The functions below take an instance KEY (NAME for the primary). */
+/* The live slot of an instance: KEY.sock's target, else KEY.live; 0. */
+char fpm_live_slot(const wlf_config *cfg, const char *key);
+/* Point KEY.sock (and KEY.live) at `slot`. */
+int fpm_switch_live(const wlf_config *cfg, const char *key, char slot,
                     wlf_err *err);
 /* Point NAME.sock at "NAME.suspended" (which never exists): mod_wlfcgi
  * answers the account's sites with the suspended page from the next
@@ -118,10 +130,10 @@ int fpm_switch_live(const wlf_config *cfg, const char *name, char slot,
  * stays, so resume starts from the slot that served last. */
 int fpm_link_suspended(const wlf_config *cfg, const char *name,
                        wlf_err *err);
-/* Remove NAME.sock (instance stopped); NAME.live stays. */
-int fpm_unlink_socket(const wlf_config *cfg, const char *name, wlf_err *err);
-/* <state>/fpm/NAME.live */
-const char *fpm_live_path(const wlf_config *cfg, const char *name, char *buf,
+/* Remove KEY.sock (instance stopped); KEY.live stays. */
+int fpm_unlink_socket(const wlf_config *cfg, const char *key, wlf_err *err);
+/* <state>/fpm/KEY.live */
+const char *fpm_live_path(const wlf_config *cfg, const char *key, char *buf,
                           size_t len);
 
 typedef enum {
@@ -154,6 +166,19 @@ typedef struct {
  * over FastCGI; without, only pid files and /proc are looked at. */
 void fpm_instance_probe(const wlf_config *cfg, const char *name,
                         int ask_pool, fpm_probe *p);
+/* The same for its instance of `version` ("" or NULL: the primary). */
+void fpm_instance_probe_version(const wlf_config *cfg, const char *name,
+                                const char *version, int ask_pool,
+                                fpm_probe *p);
+
+/* The versions (of php.versions) of the instances other than the primary
+ * that account `name` has on disk (instance directories, live records,
+ * links, sockets, pid files), whether its account file still names them
+ * or not: up to `max` labels into versions[i] (WLF_VERSION_MAX + 1 each).
+ * Returns the count. */
+size_t fpm_instances_on_disk(const wlf_config *cfg, const char *name,
+                             char (*versions)[WLF_VERSION_MAX + 1],
+                             size_t max);
 
 /*
  * Lines php-fpm logged to `log` since byte `from` that say an instance is

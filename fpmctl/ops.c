@@ -3,6 +3,7 @@
  */
 #include "ops.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -171,6 +172,18 @@ int fpm_ensure_account_dirs(const wlf_config *cfg, const wlf_account *acct,
         if (fs_ensure_file(p, 0640, 0, gid, err) < 0)
             return -1;
     }
+    {
+        /* and those of the masters of its other PHP versions */
+        wlf_instance inst[WLF_MAX_INSTANCES];
+        size_t n = wlf_account_instances(cfg, acct, inst);
+        for (size_t i = 1; i < n; i++)
+            for (char slot = 'a'; slot <= 'b'; slot++) {
+                wlf_path_fpm_log(cfg, acct->name, inst[i].version, slot, p,
+                                 sizeof(p));
+                if (fs_ensure_file(p, 0640, 0, gid, err) < 0)
+                    return -1;
+            }
+    }
     return 0;
 }
 
@@ -290,20 +303,88 @@ long long fpm_stop_wait_ms(const wlf_config *cfg, const wlf_account *acct)
     return (t.request_terminate_timeout + 5) * 1000;
 }
 
-int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct)
+/* The files of instance `version` of acct (its live slot, else 'a')
+ * match the rendering? */
+static int instance_up_to_date(const fpm_ctx *ctx, const wlf_account *acct,
+                               const char *version)
 {
-    char slot = fpm_live_slot(&ctx->cfg, acct->name);
     fpm_slot s;
     fpm_rendered r;
     wlf_err err;
+    char key[FPM_KEY_MAX + 1], slot;
     int same;
 
-    fpm_slot_init(&ctx->cfg, acct->name, slot ? slot : 'a', &s);
-    if (fpm_render_all(&ctx->cfg, acct, s.slot, &r, &err) < 0)
+    wlf_instance_key(acct->name, version, key, sizeof(key));
+    slot = fpm_live_slot(&ctx->cfg, key);
+    fpm_slot_init_version(&ctx->cfg, acct->name, version, slot ? slot : 'a',
+                          &s);
+    if (fpm_render_instance(&ctx->cfg, acct, version, s.slot, &r, &err) < 0)
         return 0;
     same = fpm_slot_matches(&s, &r);
     fpm_rendered_free(&r);
     return same;
+}
+
+static int routes_up_to_date(const wlf_config *cfg, const wlf_account *acct,
+                             const wlf_instance *inst, size_t n);
+
+/* Does the account's primary instance run (the account "runs")? */
+static int primary_runs(const wlf_config *cfg, const char *name)
+{
+    fpm_slot p;
+    char live = fpm_live_slot(cfg, name);
+
+    fpm_slot_init(cfg, name, live ? live : 'a', &p);
+    return fpm_slot_pid(&p) != 0;
+}
+
+/* An on-demand account whose primary is armed: its first request starts
+ * it (NAME.sock names a slot, and `fpmctl stop` did not mark it stopped) */
+static int primary_armed(const wlf_config *cfg, const char *name)
+{
+    char link[PATH_MAX];
+
+    return !fpm_is_stopped(cfg, name) &&
+           wlf_slot_of_link(wlf_path_socket(cfg, name, link,
+                                            sizeof(link))) != 0;
+}
+
+/* Versions on disk that acct does not run (any more) */
+static size_t stray_versions(const fpm_ctx *ctx, const wlf_account *acct,
+                             const wlf_instance *inst, size_t n_inst,
+                             char (*out)[WLF_VERSION_MAX + 1])
+{
+    char found[WLF_MAX_INSTANCES][WLF_VERSION_MAX + 1];
+    size_t n = fpm_instances_on_disk(&ctx->cfg, acct->name, found,
+                                     WLF_MAX_INSTANCES), k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int needed = 0;
+        for (size_t j = 1; j < n_inst && !needed; j++)
+            needed = strcmp(inst[j].version, found[i]) == 0;
+        if (!needed)
+            wlf_copy(out[k++], sizeof(out[0]), found[i]);
+    }
+    return k;
+}
+
+int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct)
+{
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    char stray[WLF_MAX_INSTANCES][WLF_VERSION_MAX + 1];
+    size_t n = wlf_account_instances(&ctx->cfg, acct, inst);
+
+    if (stray_versions(ctx, acct, inst, n, stray) > 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!instance_up_to_date(ctx, acct, inst[i].primary ? NULL
+                                                           : inst[i].version))
+            return 0;
+    /* a running account's routes too */
+    return !(primary_runs(&ctx->cfg, acct->name) ||
+             (fpm_is_on_demand(&ctx->cfg, acct) &&
+              primary_armed(&ctx->cfg, acct->name))) ||
+           routes_up_to_date(&ctx->cfg, acct, inst, n);
 }
 
 /* *text: the account file as it is (NULL when there is none), to put
@@ -417,7 +498,7 @@ int fpm_validate_rendering(const wlf_config *cfg, const wlf_account *acct,
 
 /* An on-demand account that is not running is only written: its first
  * request starts it, so php-fpm -t is not run on the way. Neither before
- * the first start of an account: the start itself is the test. */
+ * an instance's first start: the start itself is the test. */
 static int validate_without_fpm(const wlf_config *cfg,
                                 const wlf_account *acct,
                                 const fpm_slot *s, const fpm_rendered *r,
@@ -434,6 +515,340 @@ static int validate_without_fpm(const wlf_config *cfg,
     return 0;
 }
 
+/* One instance of the account in a change. */
+typedef struct {
+    char version[WLF_VERSION_MAX + 1];  /* "" for the primary */
+    fpm_slot old_slot, new_slot;
+    pid_t old_pid, new_pid;
+    int running;            /* its master ran before the change */
+    int touched;            /* new_slot's files were rewritten */
+    int started;            /* a new master runs in new_slot */
+    int od;                 /* the primary of an on-demand account */
+    int arm;                /* od, not running: armed at the switch */
+    int sock_fd;            /* od: the new slot's socket, bound here */
+    fpm_rendered r;
+    fpm_snapshot snap;
+} inst_change;
+
+/*
+ * The one-instance change of docs/internals.md ("Two slots"), up to the
+ * switch: render into the idle slot, php-fpm -t, and if `run`, start the
+ * new master and check it. Nothing is switched here; an instance whose
+ * files are up to date (and that runs if it is to) is left alone. The
+ * primary of an on-demand account that does not run is only written (its
+ * first request starts it); `start` arms it at the switch.
+ */
+static int instance_prepare(fpm_ctx *ctx, const wlf_account *acct,
+                            const wlf_limits *lim, int run, int start,
+                            int swap, inst_change *c, wlf_err *err)
+{
+    const wlf_config *cfg = &ctx->cfg;
+    const char *name = acct->name;
+    char live, next;
+    fpm_slot *ns = &c->new_slot;
+
+    fpm_slot_init_version(cfg, name, c->version, 'a', &c->old_slot);
+    live = fpm_live_slot(cfg, c->old_slot.key);
+    fpm_slot_init_version(cfg, name, c->version, live ? live : 'a',
+                          &c->old_slot);
+    c->old_pid = fpm_slot_pid(&c->old_slot);
+    c->running = c->old_pid != 0;
+    if (!swap && (c->running || !(c->od ? start : run)) &&
+        instance_up_to_date(ctx, acct, c->version))
+        return 0;
+
+    next = c->running ? fpm_other_slot(c->old_slot.slot) : c->old_slot.slot;
+    fpm_slot_init_version(cfg, name, c->version, next, ns);
+    if (fpm_render_instance(cfg, acct, c->version, next, &c->r, err) < 0)
+        return -1;
+    if (fpm_ensure_base_dirs(cfg, 0, err) < 0 ||
+        fpm_ensure_log_dir(cfg, name, err) < 0)
+        return -1;
+    fs_sweep_temps(ns->dir);
+    fs_sweep_temps(ns->ini_dir);
+    fpm_info(ctx, "%s: rendering slot %c in %s", ns->key, next, ns->dir);
+    if (fpm_slot_snapshot(ns, &c->snap, err) < 0)
+        return -1;
+    c->touched = 1;
+    if (fpm_slot_write(ns, &c->r, err) < 0)
+        return -1;
+    if (c->od && !c->running) {
+        /* nothing starts now: check what php-fpm -t would, without it */
+        fpm_info(ctx, "%s: checking slot %c without php-fpm -t", ns->key,
+                 next);
+        if (validate_without_fpm(cfg, acct, ns, &c->r, err) < 0)
+            return -1;
+        c->arm = start;
+        return 0;
+    }
+    if (!c->running && run) {
+        /* the first start: php-fpm checks the same files as it starts,
+         * and says as much as -t would (its exit status, standard error,
+         * the log); a failed start is undone, and no instance of this
+         * one serves meanwhile. A second full php-fpm start-up for -t
+         * would double the time until PHP answers. */
+        fpm_info(ctx, "%s: checking slot %c without php-fpm -t (the start "
+                 "checks it)", ns->key, next);
+        if (validate_without_fpm(cfg, acct, ns, &c->r, err) < 0)
+            return -1;
+    }
+    else {
+        fpm_info(ctx, "%s: php-fpm -t --fpm-config %s", ns->key, ns->conf);
+        if (fpm_slot_test(ns, err) < 0)
+            return -1;
+    }
+    if (!run)
+        return 0;
+
+    /* never start workers that could reach the sockets (a user added to
+     * httpd's group after the account was made) */
+    if (fpm_check_worker_identity(cfg, acct->user, acct->group, err) < 0 ||
+        fpm_ensure_account_dirs(cfg, acct, err) < 0)
+        return -1;
+    /* the idle slot may still hold an instance that is draining, or one a
+     * killed fpmctl left behind */
+    if (clear_slot(ctx, acct, ns, err) < 0)
+        return -1;
+    if (!c->running) {
+        fpm_slot other;
+        fpm_slot_init_version(cfg, name, c->version, fpm_other_slot(next),
+                              &other);
+        if (clear_slot(ctx, acct, &other, err) < 0)
+            return -1;
+    }
+    c->started = 1;
+    /* on-demand: the new slot's socket exists before its master, held by
+     * its socket unit, or bound here and handed over */
+    if (c->od && cfg->service == WLF_SERVICE_SYSTEMD &&
+        fpm_slot_start_socket_unit(ctx, ns, err) < 0)
+        return -1;
+    if (c->od && cfg->service == WLF_SERVICE_DIRECT &&
+        (c->sock_fd = fpm_listen_socket(cfg, ns->sock, NULL, err)) < 0)
+        return -1;
+    return fpm_slot_start_with(ctx, ns, lim, c->sock_fd, &c->new_pid, err);
+}
+
+/* Put an instance back as it was before instance_prepare(). */
+static void instance_undo(fpm_ctx *ctx, inst_change *c)
+{
+    wlf_err e2;
+    char line[700];
+    int was;
+
+    if (c->started) {
+        fpm_info(ctx, "%s: stopping the new instance in slot %c",
+                 c->new_slot.key, c->new_slot.slot);
+        if (fpm_slot_stop(ctx, &c->new_slot, 2000, &was, &e2) < 0)
+            fpm_error("%s: undoing the change: %s", c->new_slot.key,
+                      fpm_err_text(&e2, c->new_slot.name, line,
+                                   sizeof(line)));
+    }
+    if (c->touched && fpm_slot_restore(&c->new_slot, &c->snap, &e2) < 0)
+        fpm_error("%s: undoing the change: %s", c->new_slot.key,
+                  fpm_err_text(&e2, c->new_slot.name, line, sizeof(line)));
+}
+
+/* Switch an instance that got a new master to it (or arm the primary of
+ * an on-demand account). */
+static int instance_switch(fpm_ctx *ctx, const wlf_account *acct,
+                           int serve, inst_change *c, wlf_err *err)
+{
+    const wlf_config *cfg = &ctx->cfg;
+
+    if (c->arm) {
+        /* armed, not started. The socket is bound by serve when the
+         * account is let go (direct mode) or by the slot's socket unit;
+         * the first request starts the instance. */
+        if (fpm_ensure_account_dirs(cfg, acct, err) < 0 ||
+            fpm_set_stopped(cfg, acct->name, 0, err) < 0 ||
+            (cfg->service == WLF_SERVICE_SYSTEMD &&
+             fpm_slot_start_socket_unit(ctx, &c->new_slot, err) < 0) ||
+            fpm_switch_live(cfg, acct->name, c->new_slot.slot, err) < 0)
+            return -1;
+        return 0;
+    }
+    if (!c->started)
+        return 0;
+    if (c->running)
+        warm_up(ctx, acct, &c->new_slot, c->old_pid);
+    fpm_info(ctx, "%s: switching %s.sock to slot %c", c->new_slot.key,
+             c->new_slot.key, c->new_slot.slot);
+    if (fpm_switch_live(&ctx->cfg, c->new_slot.key, c->new_slot.slot,
+                        err) < 0)
+        return -1;
+    if (c->od && serve && c->sock_fd >= 0) {
+        /* serve keeps the socket from now on, also once this master is
+         * stopped for idleness */
+        char cmd[WLF_NAME_MAX + 48], reply[256];
+        wlf_err e2;
+        snprintf(cmd, sizeof(cmd), "adopt %s %c %ld", acct->name,
+                 c->new_slot.slot, (long)c->new_pid);
+        if (fpm_serve_call(fpm_serve_conn(ctx), cmd, c->sock_fd, reply,
+                           sizeof(reply), &e2) < 0)
+            fpm_info(ctx, "%s: %s", acct->name, e2.msg);
+    }
+    if (c->running) {
+        fpm_queue_quit(ctx, acct->name, c->version, c->old_slot.slot,
+                       c->old_pid);
+        fpm_info(ctx, "%s: old master %ld (slot %c) quits after %lld ms",
+                 c->old_slot.key, (long)c->old_pid, c->old_slot.slot,
+                 ctx->cfg.drain_time);
+    }
+    return 0;
+}
+
+/* ---- routes: <sockets>/NAME.routes/DOMAIN -> ../KEY.sock ---- */
+
+static int route_set(const wlf_config *cfg, const char *name,
+                     const char *domain, const char *key, wlf_err *err)
+{
+    char dir[PATH_MAX], path[PATH_MAX], target[FPM_KEY_MAX + 16], cur[256];
+    gid_t httpd_gid = (gid_t)-1;
+    ssize_t n;
+
+    wlf_path_route(cfg, name, domain, path, sizeof(path));
+    snprintf(target, sizeof(target), "../%s.sock", key);
+    n = readlink(path, cur, sizeof(cur) - 1);
+    if (n >= 0 && (size_t)n == strlen(target) &&
+        memcmp(cur, target, (size_t)n) == 0)
+        return 0;
+    /* httpd reads the routes (search permission is all readlink needs) */
+    if (fpm_httpd_gid(cfg, &httpd_gid, err) < 0 ||
+        fs_ensure_dir(wlf_path_routes(cfg, name, dir, sizeof(dir)),
+                      FPM_SOCKET_DIR_MODE, 0, httpd_gid, err) < 0)
+        return -1;
+    return fs_symlink_atomic(target, path, err);
+}
+
+/* Remove the routes of domains acct does not pin (acct NULL: all, and
+ * the directory). */
+static int routes_prune(const wlf_config *cfg, const char *name,
+                        const wlf_account *acct, wlf_err *err)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    DIR *d;
+    struct dirent *de;
+    int rc = 0;
+
+    wlf_path_routes(cfg, name, dir, sizeof(dir));
+    if ((d = opendir(dir)) == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+                                     strcmp(de->d_name, "..") == 0))
+            continue;
+        if (acct && wlf_account_domain_php(acct, de->d_name))
+            continue;
+        if (fs_path(path, sizeof(path), "%s/%s", dir, de->d_name) < 0 ||
+            fs_remove(path, err) < 0)
+            rc = -1;
+    }
+    closedir(d);
+    if (acct == NULL || acct->n_domain_php == 0)
+        rmdir(dir);
+    return rc;
+}
+
+/* Point the routes of the pinned domains served by `inst` (primary or
+ * not, as asked) at their instance. */
+static int routes_update(const wlf_config *cfg, const wlf_account *acct,
+                         const wlf_instance *inst, size_t n, int primary,
+                         wlf_err *err)
+{
+    for (size_t i = 0; i < acct->n_domain_php; i++) {
+        const char *domain = acct->domain_php[i].domain;
+        const wlf_instance *to = wlf_instance_for_domain(cfg, acct, inst, n,
+                                                         domain);
+        if (to->primary == primary &&
+            route_set(cfg, acct->name, domain, to->key, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Are the routes on disk those of acct? */
+static int routes_up_to_date(const wlf_config *cfg, const wlf_account *acct,
+                             const wlf_instance *inst, size_t n)
+{
+    char dir[PATH_MAX], path[PATH_MAX], cur[256], target[FPM_KEY_MAX + 16];
+    size_t found = 0;
+    DIR *d;
+    struct dirent *de;
+
+    for (size_t i = 0; i < acct->n_domain_php; i++) {
+        const wlf_instance *to = wlf_instance_for_domain(
+            cfg, acct, inst, n, acct->domain_php[i].domain);
+        ssize_t len;
+        wlf_path_route(cfg, acct->name, acct->domain_php[i].domain, path,
+                       sizeof(path));
+        snprintf(target, sizeof(target), "../%s.sock", to->key);
+        len = readlink(path, cur, sizeof(cur) - 1);
+        if (len < 0 || (size_t)len != strlen(target) ||
+            memcmp(cur, target, (size_t)len) != 0)
+            return 0;
+    }
+    /* and nothing else */
+    if ((d = opendir(wlf_path_routes(cfg, acct->name, dir,
+                                     sizeof(dir)))) == NULL)
+        return 1;
+    while ((de = readdir(d)) != NULL)
+        found += de->d_name[0] != '.';
+    closedir(d);
+    return found == acct->n_domain_php;
+}
+
+/* An instance the account does not run any more: its link and live
+ * record go, its masters quit after drain_time, its files go. */
+static int instance_retire(fpm_ctx *ctx, const char *name,
+                           const char *version, int *had_master,
+                           wlf_err *err)
+{
+    const wlf_config *cfg = &ctx->cfg;
+    char path[PATH_MAX];
+    fpm_slot s;
+    int rc = 0;
+
+    *had_master = 0;
+    fpm_slot_init_version(cfg, name, version, 'a', &s);
+    if (fpm_unlink_socket(cfg, s.key, err) < 0 ||
+        fs_remove(fpm_live_path(cfg, s.key, path, sizeof(path)), err) < 0)
+        rc = -1;
+    for (char slot = 'a'; slot <= 'b'; slot++) {
+        pid_t pid;
+        fpm_slot_init_version(cfg, name, version, slot, &s);
+        if ((pid = fpm_slot_pid(&s)) != 0) {
+            *had_master = 1;
+            fpm_queue_quit(ctx, name, version, slot, pid);
+        }
+        if (fpm_slot_remove(&s, err) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+static void note_instance(fpm_apply_result *res, const inst_change *c,
+                          fpm_did did)
+{
+    fpm_instance_result *o;
+
+    if (res->n_instances >= WLF_MAX_INSTANCES)
+        return;
+    o = &res->instances[res->n_instances++];
+    wlf_copy(o->version, sizeof(o->version), c->version);
+    o->did = did;
+    o->slot = c->started || c->arm ? c->new_slot.slot : c->old_slot.slot;
+    o->pid = c->started ? c->new_pid : c->old_pid;
+}
+
+static fpm_did instance_did(const inst_change *c)
+{
+    if (c->arm)
+        return FPM_DID_ARMED;
+    if (c->started)
+        return c->running ? FPM_DID_RELOAD : FPM_DID_START;
+    return c->touched ? FPM_DID_FILES : FPM_DID_NOTHING;
+}
+
 /* The account's part of a change, while fpmctl serve (if it runs) leaves
  * the account alone. */
 static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
@@ -441,32 +856,24 @@ static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
 {
     const wlf_config *cfg = &ctx->cfg;
     const char *name = acct->name;
-    char live = fpm_live_slot(cfg, name), next;
-    fpm_slot old_slot, new_slot;
-    fpm_rendered r;
-    fpm_snapshot snap = { 0 };
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    inst_change *ch;
+    char stray[WLF_MAX_INSTANCES][WLF_VERSION_MAX + 1];
+    size_t n, n_stray;
     char *acct_text = NULL, *old_text = NULL;
-    pid_t old_pid, new_pid = 0;
-    int running, rc = -1, started = 0, wrote_account = 0, sock_fd = -1;
+    wlf_limits lim;
+    int run, rc = -1, wrote_account = 0, switched = 0, any = 0;
     int od = fpm_is_on_demand(cfg, acct);
 
     memset(res, 0, sizeof(*res));
+    /* an earlier run may still let an old instance of this account
+     * drain: every instance of it waits for that */
     if (fpm_wait_drain(ctx, name, err) < 0)
         return -1;
     res->serve = serve;
     /* nothing starts or arms a suspended account: resume lifts it first */
     if (wlf_account_is_suspended(acct))
         flags &= ~FPM_APPLY_START;
-    fpm_slot_init(cfg, name, live ? live : 'a', &old_slot);
-    old_pid = fpm_slot_pid(&old_slot);
-    running = old_pid != 0;
-
-    if ((flags & FPM_APPLY_WRITE_ACCOUNT) &&
-        (acct_text = wlf_account_render(acct)) == NULL)
-        return wlf_fail(err, name, "out of memory");
-    if (read_account_text(cfg, name, &old_text, err) < 0)
-        goto out;
-
     /* serve holds the sockets of on-demand accounts: one that is not
      * on-demand (any more) gets them back from serve first */
     if (serve && !od) {
@@ -475,188 +882,222 @@ static int apply_held(fpm_ctx *ctx, const wlf_account *acct, int flags,
         snprintf(cmd, sizeof(cmd), "release %s", name);
         if (fpm_serve_call(fpm_serve_conn(ctx), cmd, -1, reply,
                            sizeof(reply), err) < 0)
-            goto out;
+            return -1;
     }
-
-    /* the instance files already say this (a domain change, say): at most
-     * the account file changes, no instance needs to */
-    if (!(flags & FPM_APPLY_SWAP) &&
-        (running || !(flags & FPM_APPLY_START)) &&
-        fpm_account_up_to_date(ctx, acct)) {
-        if (acct_text && !(old_text && strcmp(old_text, acct_text) == 0) &&
-            write_account_text(cfg, name, acct_text, err) < 0)
-            goto out;
-        res->did = FPM_DID_NOTHING;
-        res->slot = live;
-        res->pid = old_pid;
-        rc = 0;
-        goto out;
+    n = wlf_account_instances(cfg, acct, inst);
+    n_stray = stray_versions(ctx, acct, inst, n, stray);
+    if ((ch = calloc(n, sizeof(*ch))) == NULL)
+        return wlf_fail(err, name, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        wlf_copy(ch[i].version, sizeof(ch[i].version),
+                 inst[i].primary ? "" : inst[i].version);
+        ch[i].sock_fd = -1;
     }
-
-    next = running ? fpm_other_slot(old_slot.slot) : old_slot.slot;
-    fpm_slot_init(cfg, name, next, &new_slot);
-    if (fpm_render_all(cfg, acct, next, &r, err) < 0)
-        goto out;
-    if (fpm_ensure_base_dirs(cfg, 0, err) < 0 ||
-        fpm_ensure_log_dir(cfg, name, err) < 0)
-        goto out_render;
-    fs_sweep_temps(new_slot.dir);
-    fs_sweep_temps(new_slot.ini_dir);
-
-    fpm_info(ctx, "%s: rendering slot %c in %s", name, next, new_slot.dir);
-    if (fpm_slot_snapshot(&new_slot, &snap, err) < 0)
-        goto out_render;
-    if (fpm_slot_write(&new_slot, &r, err) < 0)
-        goto restore;
-    if (od && !running) {
-        /* nothing starts now: check what php-fpm -t would, without it */
-        fpm_info(ctx, "%s: checking slot %c without php-fpm -t", name, next);
-        if (validate_without_fpm(cfg, acct, &new_slot, &r, err) < 0)
-            goto restore;
-    }
-    else if (!running && (flags & FPM_APPLY_START)) {
-        /* the first start: php-fpm checks the same files as it starts,
-         * and says as much as -t would (its exit status, standard error,
-         * the log); a failed start is undone below, and no instance of
-         * the account serves meanwhile. A second full php-fpm start-up
-         * for -t would double the time until PHP answers. */
-        fpm_info(ctx, "%s: checking slot %c without php-fpm -t (the start "
-                 "checks it)", name, next);
-        if (validate_without_fpm(cfg, acct, &new_slot, &r, err) < 0)
-            goto restore;
-    }
-    else {
-        fpm_info(ctx, "%s: php-fpm -t --fpm-config %s", name, new_slot.conf);
-        if (fpm_slot_test(&new_slot, err) < 0)
-            goto restore;
-    }
-
-    if (!running && (!(flags & FPM_APPLY_START) || od)) {
-        if (acct_text && write_account_text(cfg, name, acct_text, err) < 0)
-            goto restore;
-        res->did = FPM_DID_FILES;
-        res->slot = live;
-        if (od && (flags & FPM_APPLY_START)) {
-            /* on-demand: armed, not started. The socket is bound by serve
-             * when the account is let go (direct mode) or by the slot's
-             * socket unit; the first request starts the instance. */
-            if (fpm_ensure_account_dirs(cfg, acct, err) < 0 ||
-                fpm_set_stopped(cfg, name, 0, err) < 0 ||
-                (cfg->service == WLF_SERVICE_SYSTEMD &&
-                 fpm_slot_start_socket_unit(ctx, &new_slot, err) < 0) ||
-                fpm_switch_live(cfg, name, next, err) < 0)
-                goto restore;
-            res->did = FPM_DID_ARMED;
-            res->slot = next;
-            if (cfg->service == WLF_SERVICE_SYSTEMD)
-                res->serve = 1;     /* systemd holds the socket */
-        }
-        rc = 0;
-        goto out_render;
-    }
-
-    /* never start workers that could reach the sockets (a user added to
-     * httpd's group after the account was made) */
-    if (fpm_check_worker_identity(cfg, acct->user, acct->group, err) < 0 ||
-        fpm_ensure_account_dirs(cfg, acct, err) < 0)
-        goto restore;
-    /* the idle slot may still hold an instance that is draining, or one a
-     * killed fpmctl left behind */
-    if (clear_slot(ctx, acct, &new_slot, err) < 0)
-        goto restore;
-    if (!running) {
-        fpm_slot other;
-        fpm_slot_init(cfg, name, fpm_other_slot(next), &other);
-        if (clear_slot(ctx, acct, &other, err) < 0)
-            goto restore;
-    }
-    started = 1;
-    /* on-demand: the new slot's socket exists before its master, held by
-     * its socket unit, or bound here and handed over */
-    if (od && cfg->service == WLF_SERVICE_SYSTEMD &&
-        fpm_slot_start_socket_unit(ctx, &new_slot, err) < 0)
-        goto restore;
-    if (od && cfg->service == WLF_SERVICE_DIRECT &&
-        (sock_fd = fpm_listen_socket(cfg, new_slot.sock, NULL, err)) < 0)
-        goto restore;
+    /* only the primary is started on demand: the instances of other
+     * versions run whenever the account is started or armed */
+    ch[0].od = od;
     {
         wlf_settings eff;
-        wlf_limits lim;
         if (wlf_account_effective(cfg, acct, &eff) < 0) {
-            wlf_fail(err, name, "out of memory");
-            goto restore;
+            free(ch);
+            return wlf_fail(err, name, "out of memory");
         }
         fpm_limits_of(&eff, &lim);
         wlf_settings_free(&eff);
-        if (fpm_slot_start_with(ctx, &new_slot, &lim, sock_fd, &new_pid,
-                                err) < 0)
-            goto restore;
     }
-    if (acct_text) {
+
+    if ((flags & FPM_APPLY_WRITE_ACCOUNT) &&
+        (acct_text = wlf_account_render(acct)) == NULL) {
+        free(ch);
+        return wlf_fail(err, name, "out of memory");
+    }
+    if (read_account_text(cfg, name, &old_text, err) < 0)
+        goto out;
+
+    /* the account runs when its primary instance does (or is to start,
+     * or is armed for on-demand activation): then every instance it needs
+     * runs */
+    run = primary_runs(cfg, name) || (flags & FPM_APPLY_START) ||
+          (od && primary_armed(cfg, name));
+    /* or another version's instance runs (an on-demand account made
+     * always-on while its own version idled) */
+    for (size_t i = 1; i < n && !run; i++) {
+        fpm_slot s;
+        char live;
+        fpm_slot_init_version(cfg, name, inst[i].version, 'a', &s);
+        live = fpm_live_slot(cfg, s.key);
+        fpm_slot_init_version(cfg, name, inst[i].version, live ? live : 'a',
+                              &s);
+        run = fpm_slot_pid(&s) != 0;
+    }
+
+    /* 1. every instance up to its switch; all or none */
+    for (size_t i = 0; i < n; i++) {
+        if (instance_prepare(ctx, acct, &lim, run, flags & FPM_APPLY_START,
+                             flags & FPM_APPLY_SWAP, &ch[i], err) < 0) {
+            for (size_t j = 0; j <= i; j++)
+                instance_undo(ctx, &ch[j]);
+            goto out;
+        }
+        any |= ch[i].touched;
+    }
+    /* 2. the account file */
+    if (acct_text && !(old_text && strcmp(old_text, acct_text) == 0)) {
         fpm_info(ctx, "%s: writing the account file", name);
-        if (write_account_text(cfg, name, acct_text, err) < 0)
-            goto restore;
+        if (write_account_text(cfg, name, acct_text, err) < 0) {
+            for (size_t j = 0; j < n; j++)
+                instance_undo(ctx, &ch[j]);
+            goto out;
+        }
         wrote_account = 1;
     }
-    if (running)
-        warm_up(ctx, acct, &new_slot, old_pid);
-    fpm_info(ctx, "%s: switching %s.sock to slot %c", name, name, next);
-    if (fpm_switch_live(cfg, name, next, err) < 0)
-        goto restore;
-    if (od && serve && sock_fd >= 0) {
-        /* serve keeps the socket from now on, also once this master is
-         * stopped for idleness */
-        char cmd[WLF_NAME_MAX + 48], reply[256];
-        wlf_err e2;
-        snprintf(cmd, sizeof(cmd), "adopt %s %c %ld", name, next,
-                 (long)new_pid);
-        if (fpm_serve_call(fpm_serve_conn(ctx), cmd, sock_fd, reply,
-                           sizeof(reply), &e2) < 0)
-            fpm_info(ctx, "%s: %s", name, e2.msg);
+    if (!run) {
+        /* nothing runs: files only; instances no longer needed go */
+        for (size_t k = 0; k < n_stray; k++) {
+            int had;
+            if (instance_retire(ctx, name, stray[k], &had, err) < 0)
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            note_instance(res, &ch[i], instance_did(&ch[i]));
+        res->did = any ? FPM_DID_FILES : FPM_DID_NOTHING;
+        res->slot = fpm_live_slot(cfg, name);
+        rc = 0;
+        goto out;
     }
-    if (running) {
-        fpm_queue_quit(ctx, name, old_slot.slot, old_pid);
-        fpm_info(ctx, "%s: old master %ld (slot %c) quits after %lld ms",
-                 name, (long)old_pid, old_slot.slot, cfg->drain_time);
-    }
-    res->did = running ? FPM_DID_RELOAD : FPM_DID_START;
-    res->slot = next;
-    res->pid = new_pid;
-    res->old_pid = running ? old_pid : 0;
-    rc = 0;
-    goto out_render;
 
-restore:
-    {
-        /* the change failed (err says why); what cannot be undone is said
-         * too, on a line of its own */
-        wlf_err e2;
-        char line[700];
-        int was;
-        if (started) {
-            fpm_info(ctx, "%s: stopping the new instance in slot %c", name,
-                     next);
-            if (fpm_slot_stop(ctx, &new_slot, 2000, &was, &e2) < 0)
+    /* 3. the other versions' instances, then the routes to them */
+    for (size_t i = 1; i < n; i++) {
+        if (instance_switch(ctx, acct, serve, &ch[i], err) < 0)
+            goto switch_failed;
+        switched |= ch[i].started;
+    }
+    if (routes_update(cfg, acct, inst, n, 0, err) < 0)
+        goto switch_failed;
+    /* 4. the primary, the routes to it, and away with unpinned ones */
+    if (instance_switch(ctx, acct, serve, &ch[0], err) < 0)
+        goto switch_failed;
+    switched |= ch[0].started;
+    if (routes_update(cfg, acct, inst, n, 1, err) < 0 ||
+        routes_prune(cfg, name, acct, err) < 0)
+        goto switch_failed;
+    /* 5. instances no domain needs any more */
+    for (size_t k = 0; k < n_stray; k++) {
+        int had;
+        if (instance_retire(ctx, name, stray[k], &had, err) < 0)
+            goto out;
+        if (res->n_retired < WLF_MAX_INSTANCES)
+            wlf_copy(res->retired[res->n_retired++], sizeof(res->retired[0]),
+                     stray[k]);
+    }
+
+    for (size_t i = 0; i < n; i++)
+        note_instance(res, &ch[i], instance_did(&ch[i]));
+    res->did = res->instances[0].did;
+    res->slot = res->instances[0].slot;
+    res->pid = res->instances[0].pid;
+    res->old_pid = ch[0].started && ch[0].running ? ch[0].old_pid : 0;
+    if (ch[0].arm && cfg->service == WLF_SERVICE_SYSTEMD)
+        res->serve = 1;         /* systemd holds the socket */
+    rc = 0;
+    goto out;
+
+switch_failed:
+    if (!switched) {
+        /* nothing serves from the new masters yet: undo it all */
+        for (size_t j = 0; j < n; j++)
+            instance_undo(ctx, &ch[j]);
+        if (wrote_account) {
+            wlf_err e2;
+            char line[700];
+            if (write_account_text(cfg, name, old_text, &e2) < 0)
                 fpm_error("%s: undoing the change: %s", name,
                           fpm_err_text(&e2, name, line, sizeof(line)));
         }
-        if (wrote_account && write_account_text(cfg, name, old_text,
-                                                &e2) < 0)
-            fpm_error("%s: undoing the change: %s", name,
-                      fpm_err_text(&e2, name, line, sizeof(line)));
-        if (fpm_slot_restore(&new_slot, &snap, &e2) < 0)
-            fpm_error("%s: undoing the change: %s", name,
-                      fpm_err_text(&e2, name, line, sizeof(line)));
     }
-out_render:
-    fpm_rendered_free(&r);
+    /* else the new masters serve already: they stay; a later reload
+     * finishes what is left */
 out:
-    if (sock_fd >= 0)
-        close(sock_fd);
-    fpm_snapshot_free(&snap);
+    for (size_t i = 0; i < n; i++) {
+        if (ch[i].sock_fd >= 0)
+            close(ch[i].sock_fd);
+        fpm_rendered_free(&ch[i].r);
+        fpm_snapshot_free(&ch[i].snap);
+    }
+    free(ch);
     free(acct_text);
     free(old_text);
     return rc;
+}
+
+int fpm_account_remove_instances(const fpm_ctx *ctx, const char *name,
+                                 wlf_err *err)
+{
+    char versions[WLF_MAX_INSTANCES][WLF_VERSION_MAX + 1];
+    size_t n = 1 + fpm_instances_on_disk(&ctx->cfg, name, versions + 1,
+                                         WLF_MAX_INSTANCES - 1);
+    char path[PATH_MAX];
+    int rc = 0;
+
+    versions[0][0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        fpm_slot s;
+        for (char slot = 'a'; slot <= 'b'; slot++) {
+            fpm_slot_init_version(&ctx->cfg, name, versions[i], slot, &s);
+            if (fpm_slot_remove(&s, err) < 0)
+                rc = -1;
+        }
+        if (fs_remove(fpm_live_path(&ctx->cfg, s.key, path, sizeof(path)),
+                      err) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+void fpm_say_instances(const fpm_ctx *ctx, const char *name,
+                       const fpm_apply_result *res)
+{
+    for (size_t i = 1; i < res->n_instances; i++) {
+        const fpm_instance_result *o = &res->instances[i];
+        switch (o->did) {
+        case FPM_DID_RELOAD:
+        case FPM_DID_START:
+            fpm_say(ctx, "%s: PHP %s instance %s (slot %c, pid %ld)", name,
+                    o->version, o->did == FPM_DID_START ? "started"
+                                                        : "reloaded",
+                    o->slot, (long)o->pid);
+            break;
+        case FPM_DID_FILES:
+            fpm_say(ctx, "%s: PHP %s instance: files updated (not "
+                    "running)", name, o->version);
+            break;
+        default:
+            break;
+        }
+    }
+    for (size_t i = 0; i < res->n_retired; i++)
+        fpm_say(ctx, "%s: PHP %s instance retired: no domain uses it any "
+                "more", name, res->retired[i]);
+}
+
+/* Point each running instance's link at its master again (after a
+ * crash the link may be gone while the master lives). */
+int fpm_account_relink(const fpm_ctx *ctx, const wlf_account *acct,
+                       wlf_err *err)
+{
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    size_t n = wlf_account_instances(&ctx->cfg, acct, inst);
+
+    for (size_t i = 0; i < n; i++) {
+        fpm_probe p;
+        fpm_instance_probe_version(&ctx->cfg, acct->name,
+                                   inst[i].primary ? NULL : inst[i].version,
+                                   0, &p);
+        if (p.state == FPM_RUNNING &&
+            fpm_switch_live(&ctx->cfg, inst[i].key, p.slot, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
@@ -675,26 +1116,36 @@ int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
 int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
                      int *was_running, wlf_err *err)
 {
+    char versions[WLF_MAX_INSTANCES][WLF_VERSION_MAX + 1];
+    size_t n = 1 + fpm_instances_on_disk(&ctx->cfg, name, versions + 1,
+                                         WLF_MAX_INSTANCES - 1);
     char link[PATH_MAX];
     int any = 0, rc = 0;
 
     *was_running = 0;
     if (fpm_wait_drain(ctx, name, err) < 0)
         return -1;
-    for (char slot = 'a'; slot <= 'b'; slot++) {
-        fpm_slot s;
-        int was = 0;
-        fpm_slot_init(&ctx->cfg, name, slot, &s);
-        if (fpm_slot_stop(ctx, &s, wait_ms, &was, err) < 0)
-            rc = -1;
-        any |= was;
-    }
-    /* a suspended account's link keeps saying so: its sites keep the
-     * suspended page */
-    wlf_path_socket(&ctx->cfg, name, link, sizeof(link));
-    if (wlf_link_state(link) != WLF_LINK_SUSPENDED &&
-        fpm_unlink_socket(&ctx->cfg, name, err) < 0)
+    /* every instance: the primary and those of other PHP versions; the
+     * routes go first, so that every domain falls back to NAME.sock */
+    versions[0][0] = '\0';
+    if (routes_prune(&ctx->cfg, name, NULL, err) < 0)
         rc = -1;
+    for (size_t i = 0; i < n; i++) {
+        fpm_slot s;
+        for (char slot = 'a'; slot <= 'b'; slot++) {
+            int was = 0;
+            fpm_slot_init_version(&ctx->cfg, name, versions[i], slot, &s);
+            if (fpm_slot_stop(ctx, &s, wait_ms, &was, err) < 0)
+                rc = -1;
+            any |= was;
+        }
+        /* a suspended account's link keeps saying so: its sites keep
+         * the suspended page */
+        wlf_path_socket(&ctx->cfg, s.key, link, sizeof(link));
+        if (wlf_link_state(link) != WLF_LINK_SUSPENDED &&
+            fpm_unlink_socket(&ctx->cfg, s.key, err) < 0)
+            rc = -1;
+    }
     *was_running = any;
     return rc;
 }
@@ -755,7 +1206,8 @@ void fpm_account_probe(const wlf_config *cfg, const wlf_account *acct,
         p->state = FPM_SUSPENDED;
 }
 
-void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid)
+void fpm_queue_quit(fpm_ctx *ctx, const char *name, const char *version,
+                    char slot, pid_t pid)
 {
     fpm_pending_quit *n = realloc(ctx->pending, (ctx->n_pending + 1) *
                                                 sizeof(*n));
@@ -763,12 +1215,14 @@ void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid)
 
     if (n == NULL) {
         /* no memory to wait: tell it now rather than never */
-        fpm_slot_init(&ctx->cfg, name, slot, &s);
+        fpm_slot_init_version(&ctx->cfg, name, version, slot, &s);
         fpm_slot_quit(ctx, &s, pid);
         return;
     }
     ctx->pending = n;
     wlf_copy(n[ctx->n_pending].name, sizeof(n->name), name);
+    wlf_copy(n[ctx->n_pending].version, sizeof(n->version),
+             version ? version : "");
     n[ctx->n_pending].slot = slot;
     n[ctx->n_pending].pid = pid;
     n[ctx->n_pending].due_ms = wlf_now_ms() + ctx->cfg.drain_time;
@@ -781,8 +1235,9 @@ static void quit_all(fpm_ctx *ctx)
         fpm_slot s;
         wlf_err err;
         proc_sleep_ms(ctx->pending[i].due_ms - wlf_now_ms());
-        fpm_slot_init(&ctx->cfg, ctx->pending[i].name, ctx->pending[i].slot,
-                      &s);
+        fpm_slot_init_version(&ctx->cfg, ctx->pending[i].name,
+                              ctx->pending[i].version, ctx->pending[i].slot,
+                              &s);
         /* A SIGQUIT closes the listening socket, and the kernel resets
          * every connection still waiting in its backlog: requests httpd
          * queued there before the switch, while all max_children were

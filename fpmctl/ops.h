@@ -83,22 +83,41 @@ typedef enum {
                            starts it (fpmctl serve or a socket unit) */
 } fpm_did;
 
+/* What a change did to one instance of the account. */
 typedef struct {
+    char version[WLF_VERSION_MAX + 1];  /* "": the primary */
+    fpm_did did;
+    char slot;
+    pid_t pid;
+} fpm_instance_result;
+
+typedef struct {
+    /* the primary instance (the account's own PHP version) */
     fpm_did did;
     char slot;          /* the live slot afterwards */
     pid_t pid;          /* its master */
     pid_t old_pid;      /* the master told to quit after drain_time */
+    /* every instance the account runs, [0] the primary */
+    fpm_instance_result instances[WLF_MAX_INSTANCES];
+    size_t n_instances;
+    /* versions whose instance no domain needs any more: retired */
+    char retired[WLF_MAX_INSTANCES][WLF_VERSION_MAX + 1];
+    size_t n_retired;
     int serve;          /* fpmctl serve runs (and was told) */
 } fpm_apply_result;
 
 /*
- * Make the account's derived files and instance match `acct`. On any
- * failure before the switch, the new instance is stopped, the files are
- * put back and the old instance keeps serving; err quotes the cause
- * (php-fpm's own line where it has one). An on-demand account that is
- * not running is never started (FPM_APPLY_START arms it: FPM_DID_ARMED);
- * one that runs switches like any other, its new socket bound here and
- * handed to php-fpm and to fpmctl serve. While it works, fpmctl serve
+ * Make the account's derived files and instances match `acct`: one
+ * instance per PHP version in use (docs/internals.md, "PHP versions per
+ * domain"), the routes of its pinned domains, and the retirement of
+ * instances no domain needs. On any failure before the switch, every new
+ * instance is stopped, the files are put back and the old instances keep
+ * serving; err quotes the cause (php-fpm's own line where it has one).
+ * The primary of an on-demand account that is not running is never
+ * started (FPM_APPLY_START arms it: FPM_DID_ARMED); one that runs switches
+ * like any other, its new socket bound here and handed to php-fpm and to
+ * fpmctl serve. The instances of other versions are not on demand: they
+ * run while the account is started or armed. While it works, fpmctl serve
  * (if it runs) leaves the account alone.
  */
 int fpm_account_apply(fpm_ctx *ctx, const wlf_account *acct, int flags,
@@ -115,14 +134,30 @@ int fpm_validate_rendering(const wlf_config *cfg, const wlf_account *acct,
                            char slot, const fpm_rendered *r, uid_t uid,
                            gid_t gid, wlf_err *err);
 
-/* Do the derived files of the live slot match what acct renders to? */
+/* Remove the live records and instance directories of every instance of
+ * the account (after fpm_account_stop()). */
+int fpm_account_remove_instances(const fpm_ctx *ctx, const char *name,
+                                 wlf_err *err);
+
+/* One line per instance of another PHP version that the change started,
+ * reloaded, rewrote or retired (the primary's line is the caller's). */
+void fpm_say_instances(const fpm_ctx *ctx, const char *name,
+                       const fpm_apply_result *res);
+/* Point each running instance's link at its master again. */
+int fpm_account_relink(const fpm_ctx *ctx, const wlf_account *acct,
+                       wlf_err *err);
+
+/* Do the derived files of every instance's live slot match what acct
+ * renders to, with no instance left that it does not need? */
 int fpm_account_up_to_date(const fpm_ctx *ctx, const wlf_account *acct);
 
 /* How long a graceful stop may take for this account (ms). */
 long long fpm_stop_wait_ms(const wlf_config *cfg, const wlf_account *acct);
 
-/* Stop both slots and remove NAME.sock, unless it says the account is
- * suspended (that stays; remove-account unlinks it itself). */
+/* Stop both slots of every instance of the account (those of other PHP
+ * versions too) and remove their links and the routes, except NAME.sock
+ * when it says the account is suspended (that stays; remove-account
+ * unlinks it itself). */
 int fpm_account_stop(fpm_ctx *ctx, const char *name, long long wait_ms,
                      int *was_running, wlf_err *err);
 
@@ -141,8 +176,10 @@ void fpm_drain_forget(fpm_ctx *ctx, const char *name);
 void fpm_account_probe(const wlf_config *cfg, const wlf_account *acct,
                        int ask_pool, fpm_probe *p);
 
-/* Remember an old master to quit after drain_time. */
-void fpm_queue_quit(fpm_ctx *ctx, const char *name, char slot, pid_t pid);
+/* Remember an old master to quit after drain_time (version: its
+ * instance, "" or NULL for the primary). */
+void fpm_queue_quit(fpm_ctx *ctx, const char *name, const char *version,
+                    char slot, pid_t pid);
 /* At exit: tell the queued masters to quit once drain_time has passed.
  * A child does it and keeps their accounts' drain locks meanwhile (not
  * the writer lock), so fpmctl itself returns at once and changes of

@@ -67,9 +67,23 @@ char *fpm_render_conf(const wlf_config *cfg, const wlf_account *acct,
 char *fpm_render_ini(const wlf_config *cfg, const wlf_account *acct,
                      const wlf_settings *eff, wlf_err *err);
 
+/* The same for the account's instance of `version` (NULL or "": the
+ * primary, whose files are exactly those of fpm_render_conf()): its own
+ * socket, pid file and fpm.vVERSION.log; the pool, its user, limits and
+ * directories are the account's. */
+char *fpm_render_instance_conf(const wlf_config *cfg,
+                               const wlf_account *acct, const char *version,
+                               const wlf_settings *eff, char slot,
+                               wlf_err *err);
+
 /* Everything of one slot. Returns 0, or -1 with err set. */
 int fpm_render_all(const wlf_config *cfg, const wlf_account *acct, char slot,
                    fpm_rendered *out, wlf_err *err);
+/* ... of one slot of the instance of `version` (NULL: the primary), with
+ * that version's php-fpm binary. */
+int fpm_render_instance(const wlf_config *cfg, const wlf_account *acct,
+                        const char *version, char slot, fpm_rendered *out,
+                        wlf_err *err);
 void fpm_rendered_free(fpm_rendered *r);
 
 /*

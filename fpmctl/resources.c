@@ -59,13 +59,38 @@ static int systemd_reload(const fpm_ctx *ctx, wlf_err *err)
     return rc;
 }
 
+/* The keys of the account's instances: NAME, and NAME.vV for each other
+ * version it has on disk. */
+typedef struct {
+    char keys[WLF_MAX_INSTANCES][FPM_KEY_MAX + 1];
+    const char *ptrs[WLF_MAX_INSTANCES];
+    char versions[WLF_MAX_INSTANCES][WLF_VERSION_MAX + 1];
+    size_t n;
+} instance_keys;
+
+static void keys_on_disk(const wlf_config *cfg, const char *name,
+                         instance_keys *k)
+{
+    size_t nv = fpm_instances_on_disk(cfg, name, k->versions + 1,
+                                      WLF_MAX_INSTANCES - 1);
+
+    k->versions[0][0] = '\0';
+    k->n = nv + 1;
+    for (size_t i = 0; i < k->n; i++) {
+        wlf_instance_key(name, k->versions[i], k->keys[i],
+                         sizeof(k->keys[i]));
+        k->ptrs[i] = k->keys[i];
+    }
+}
+
 static int write_slice(const fpm_ctx *ctx, const char *name,
+                       const char *const *keys, size_t n_keys,
                        const wlf_limits *l, int *new_dropin, wlf_err *err)
 {
     int changed;
 
-    if (fpm_slice_write(ctx->cfg.unit_dir, ctx->cfg.cgroup_subtree, name, l,
-                        &changed, new_dropin, err) < 0)
+    if (fpm_slice_write(ctx->cfg.unit_dir, ctx->cfg.cgroup_subtree, name,
+                        keys, n_keys, l, &changed, new_dropin, err) < 0)
         return -1;
     return changed ? systemd_reload(ctx, err) : 0;
 }
@@ -79,7 +104,7 @@ static int slice_exists(const fpm_ctx *ctx, const char *name)
                    slice) == 0 && access(path, F_OK) == 0;
 }
 
-int fpm_limits_enter(const fpm_ctx *ctx, const char *name,
+int fpm_limits_enter(const fpm_ctx *ctx, const char *name, const char *key,
                      const wlf_limits *known, fpm_cg_join *join,
                      wlf_err *err)
 {
@@ -97,7 +122,7 @@ int fpm_limits_enter(const fpm_ctx *ctx, const char *name,
         /* the unit's drop-in puts it in the slice; systemd does the rest */
         if (!wlf_limits_any(&l) && !slice_exists(ctx, name))
             return 0;
-        return write_slice(ctx, name, &l, &new_dropin, err);
+        return write_slice(ctx, name, &key, 1, &l, &new_dropin, err);
     }
     wlf_cgroup_detect_host(&lo);
     if (lo.mode == WLF_CG_NONE) {
@@ -151,9 +176,11 @@ int fpm_limits_apply_now(const fpm_ctx *ctx, const char *name,
     wlf_cg_layout lo;
     fpm_cg_join join;
     int new_dropin;
+    instance_keys k = { 0 };
 
+    keys_on_disk(cfg, name, &k);
     if (cfg->service == WLF_SERVICE_SYSTEMD)
-        return write_slice(ctx, name, l, &new_dropin, err);
+        return write_slice(ctx, name, k.ptrs, k.n, l, &new_dropin, err);
     wlf_cgroup_detect_host(&lo);
     if (lo.mode == WLF_CG_NONE)
         return wlf_limits_any(l) ? wlf_fail(err, "cgroup", "limits cannot "
@@ -164,18 +191,20 @@ int fpm_limits_apply_now(const fpm_ctx *ctx, const char *name,
         return 0;
     if (fpm_cgroup_apply(&lo, cfg->cgroup_subtree, name, l, &join, err) < 0)
         return -1;
-    /* a master started before the account had limits, and its workers */
-    for (char slot = 'a'; slot <= 'b'; slot++) {
+    /* a master started before the account had limits, and its workers,
+     * of every instance of the account */
+    for (size_t i = 0; i < k.n * 2; i++) {
+        char slot = i % 2 ? 'b' : 'a';
         fpm_slot s;
         pid_t pids[513];
         size_t n;
-        fpm_slot_init(cfg, name, slot, &s);
+        fpm_slot_init_version(cfg, name, k.versions[i / 2], slot, &s);
         if ((pids[0] = fpm_slot_pid(&s)) == 0 ||
             fpm_cgroup_holds(&join, pids[0]))
             continue;
         n = 1 + proc_children(pids[0], pids + 1, 512);
         fpm_info(ctx, "%s: moving master %ld of slot %c and %zu worker(s) "
-                 "into its cgroup", name, (long)pids[0], slot, n - 1);
+                 "into its cgroup", s.key, (long)pids[0], slot, n - 1);
         if (fpm_cgroup_move(&join, pids, n, err) < 0)
             return -1;
     }

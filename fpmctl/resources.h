@@ -20,11 +20,12 @@ void fpm_limits_of(const wlf_settings *eff, wlf_limits *l);
 void fpm_account_limits(const wlf_config *cfg, const char *name,
                         wlf_limits *l);
 
-/* Before a master of `name` starts: see above. join->n == 0: start it
+/* Before a master of account `name`'s instance `key` (NAME or NAME.vV)
+ * starts: see above; all instances of an account share its limits. join->n == 0: start it
  * where fpmctl runs (no limits, or the host cannot enforce them: then a
  * warning is printed). known: the limits, when the caller has them (NULL:
  * read the account file). -1 with err when the group cannot be set up. */
-int fpm_limits_enter(const fpm_ctx *ctx, const char *name,
+int fpm_limits_enter(const fpm_ctx *ctx, const char *name, const char *key,
                      const wlf_limits *known, fpm_cg_join *join,
                      wlf_err *err);
 

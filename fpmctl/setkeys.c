@@ -20,7 +20,8 @@ const char *fpm_set_keys_help(void)
                                     wlf_setting_defs[i].key);
         snprintf(buf + off, sizeof(buf) - off,
                  "domains, home, php_admin.<ini>, php_value.<ini>, "
-                 "env.<NAME>, extensions, script_extensions");
+                 "env.<NAME>, extensions, script_extensions, "
+                 "php@<domain>");
     }
     return buf;
 }
@@ -62,6 +63,8 @@ static int set_domains(wlf_account *acct, const char *value, wlf_err *err)
         acct->n_domains = tmp.n_domains;
         tmp.domains = NULL;
         tmp.n_domains = 0;
+        /* a domain that goes takes its PHP version with it */
+        wlf_account_prune_domain_php(acct);
     }
     wlf_account_free(&tmp);
     return rc;
@@ -210,6 +213,30 @@ int fpm_set_apply(const wlf_config *cfg, wlf_account *acct, const char *item,
             return wlf_fail(err, key, "out of memory");
         return 0;
     }
+    if (strncmp(key, "php@", 4) == 0) {
+        char domain[WLF_DOMAIN_MAX + 2];
+        int known = 0;
+        snprintf(domain, sizeof(domain), "%s", key + 4);
+        wlf_domain_lower(domain);
+        if (wlf_valid_domain(domain, err) < 0)
+            return wlf_fail(err, key, "'%.60s' is not a domain", key + 4);
+        for (size_t i = 0; i < acct->n_domains; i++)
+            known |= strcmp(acct->domains[i], domain) == 0;
+        if (!known)
+            return wlf_fail(err, key, "'%s' is not one of the account's "
+                            "domains (set domains= first)", domain);
+        if (value[0] == '\0' || strcmp(value, "default") == 0 ||
+            strcmp(value, "off") == 0)
+            value = NULL;
+        else if (wlf_valid_php_version(value, err) < 0 ||
+                 wlf_config_php(cfg, value) == NULL)
+            return wlf_fail(err, key, "unknown PHP version '%.20s' "
+                            "(php.versions in wlfcgi.conf lists the "
+                            "available ones)", value);
+        if (wlf_account_set_domain_php(acct, domain, value) < 0)
+            return wlf_fail(err, key, "out of memory");
+        return 0;
+    }
     if (strncmp(key, "env.", 4) == 0) {
         const char *name = key + 4;
         if (wlf_valid_env_name(name, key, err) < 0)
@@ -354,6 +381,23 @@ char *fpm_account_diff(const wlf_config *cfg, const wlf_account *before,
         join_list(&b, before->extensions, before->n_extensions);
         wlf_buf_printf(&b, " -> ");
         join_list(&b, after->extensions, after->n_extensions);
+    }
+    for (size_t i = 0; i < before->n_domain_php; i++) {
+        const wlf_domain_php *p = &before->domain_php[i];
+        const char *v2 = wlf_account_domain_php(after, p->domain);
+        int still = 0;
+        for (size_t d = 0; d < after->n_domains; d++)
+            still |= strcmp(after->domains[d], p->domain) == 0;
+        if (v2 == NULL || strcmp(v2, p->php) != 0)
+            wlf_buf_printf(&b, "%sphp@%s %s -> %s", n++ ? ", " : "",
+                           p->domain, p->php, v2 ? v2 : still
+                           ? "(the account's)" : "(gone with the domain)");
+    }
+    for (size_t i = 0; i < after->n_domain_php; i++) {
+        const wlf_domain_php *p = &after->domain_php[i];
+        if (wlf_account_domain_php(before, p->domain) == NULL)
+            wlf_buf_printf(&b, "%sphp@%s (the account's) -> %s",
+                           n++ ? ", " : "", p->domain, p->php);
     }
     wlf_settings_free(&e1);
     wlf_settings_free(&e2);

@@ -8,6 +8,9 @@
  *   domains=a.example,b    the complete domain list ("" for none)
  *   home=/path             base of open_basedir
  *   php_admin.<ini>=VALUE  an extra php_admin_value; an empty VALUE removes it
+ *   php@<domain>=VERSION   the PHP version of one of the account's domains;
+ *                          "default" (or "off", "") goes back to the
+ *                          account's; domains= without it drops it too
  *
  * user and group are fixed once the account exists. Pure: nothing is looked
  * up on the system here (the caller checks that home exists).

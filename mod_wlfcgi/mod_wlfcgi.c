@@ -57,7 +57,8 @@ static const char *const default_exts[] = { ".php" };
 int wlfcgi_proxy_loaded(void)
 {
     return &proxy_module != NULL && proxy_hook_pre_request != NULL &&
-           ap_proxy_define_worker_ex != NULL;
+           ap_proxy_define_worker_ex != NULL &&
+           ap_proxy_initialize_worker != NULL;
 }
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -133,17 +134,47 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
 {
     wlf_acct *x = apr_pcalloc(p, sizeof(*x));
     wlf_settings eff;
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    size_t n_inst = wlf_account_instances(&g->cfg, a, inst);
     char buf[PATH_MAX], pm[16];
 
     x->name = apr_pstrdup(p, a->name);
-    x->link = apr_pstrdup(p, wlf_path_socket(&g->cfg, a->name, buf,
-                                             sizeof(buf)));
-    x->slot_sock[0] = apr_pstrdup(p, wlf_path_slot_socket(&g->cfg, a->name,
-                                                          'a', buf,
-                                                          sizeof(buf)));
-    x->slot_sock[1] = apr_pstrdup(p, wlf_path_slot_socket(&g->cfg, a->name,
-                                                          'b', buf,
-                                                          sizeof(buf)));
+    /* one instance per PHP version in use, [0] the account's own; then
+     * the other configured versions: a domain pinned to one after httpd
+     * started is served through a worker of its own too (workers are
+     * defined on first use) */
+    for (size_t v = 0; v < g->cfg.n_php_versions &&
+                       n_inst < WLF_MAX_INSTANCES; v++) {
+        const char *ver = g->cfg.php_versions[v].version;
+        int known = 0;
+        for (size_t i = 0; i < n_inst && !known; i++)
+            known = inst[i].version && strcmp(inst[i].version, ver) == 0;
+        if (known)
+            continue;
+        memset(&inst[n_inst], 0, sizeof(inst[n_inst]));
+        inst[n_inst].version = ver;
+        wlf_instance_key(a->name, ver, inst[n_inst].key,
+                         sizeof(inst[n_inst].key));
+        n_inst++;
+    }
+    x->inst = apr_pcalloc(p, n_inst * sizeof(*x->inst));
+    x->n_inst = (int)wlf_account_instances(&g->cfg, a, inst);
+    x->n_known = (int)n_inst;
+    for (size_t i = 0; i < n_inst; i++) {
+        wlf_inst *in = &x->inst[i];
+        in->key = apr_pstrdup(p, inst[i].key);
+        in->version = apr_pstrdup(p, inst[i].version ? inst[i].version
+                                                     : "");
+        in->link = apr_pstrdup(p, wlf_path_socket(&g->cfg, in->key, buf,
+                                                  sizeof(buf)));
+        for (int k = 0; k < 2; k++) {
+            in->slot_sock[k] = apr_pstrdup(p, wlf_path_slot_socket(
+                &g->cfg, in->key, (char)('a' + k), buf, sizeof(buf)));
+        }
+    }
+    x->link = x->inst[0].link;
+    x->slot_sock[0] = x->inst[0].slot_sock[0];
+    x->slot_sock[1] = x->inst[0].slot_sock[1];
     /* no slash after the host: mod_proxy appends r->filename, and
      * SCRIPT_FILENAME must come out exactly as in a stock SetHandler */
     x->handler = apr_psprintf(p, "proxy:unix:%s|fcgi://wlf-%s", x->link,
@@ -302,13 +333,16 @@ static int make_accounts(apr_pool_t *pconf, wlf_global *g,
                              g->accounts.items[i].user);
         }
         /* mod_proxy keeps a worker's socket path in 96 bytes */
-        if (strlen(a->slot_sock[0]) >= PROXY_WORKER_MAX_NAME_SIZE) {
+        for (int k = 0; k < a->n_inst; k++) {
+            if (strlen(a->inst[k].slot_sock[0]) <
+                PROXY_WORKER_MAX_NAME_SIZE)
+                continue;
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
                          WLFLOG_WORKER_DEFINE ": account %s: socket path %s "
                          "is longer than mod_proxy allows (%d bytes); use a "
                          "shorter paths.sockets in %s", a->name,
-                         a->slot_sock[0], PROXY_WORKER_MAX_NAME_SIZE - 1,
-                         config_file);
+                         a->inst[k].slot_sock[0],
+                         PROXY_WORKER_MAX_NAME_SIZE - 1, config_file);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         apr_hash_set(g->by_name, a->name, APR_HASH_KEY_STRING, a);
@@ -358,9 +392,56 @@ static int resolve_extensions(wlf_srv_conf *c, const wlf_account *acct,
     return 0;
 }
 
+/*
+ * The domain entry of acct a vhost serves: the one that maps its
+ * ServerName, else the first ServerAlias that maps. Its route (a link
+ * fpmctl makes when the domain has a PHP version of its own) is read per
+ * request, so versions change without a restart. Names that map to
+ * entries with different versions are reported: the vhost runs one.
+ */
+static void resolve_domain(apr_pool_t *pconf, wlf_global *g,
+                           const wlf_account *acct, const wlf_vhost_desc *d,
+                           wlf_srv_conf *c)
+{
+    char buf[PATH_MAX];
+    const char *own = wlf_account_php(&g->cfg, acct), *chosen = NULL;
+    int first = -1;
+
+    c->domain = NULL;
+    c->route = NULL;
+    for (size_t i = 0; i < d->n_names; i++) {
+        int e = wlf_account_domain_for_host(acct, d->names[i]);
+        const char *v;
+        if (e < 0)
+            continue;
+        v = wlf_account_domain_php(acct, acct->domains[e]);
+        v = v ? v : own;
+        if (first < 0) {
+            first = e;
+            chosen = v;
+        }
+        else if (chosen && v && strcmp(chosen, v) != 0 && should_report())
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+                         WLFLOG_VHOST_VERSIONS ": vhost %s: %s runs PHP %s "
+                         "(domain %s), but its name %s belongs to domain %s "
+                         "with PHP %s; the vhost runs %s for all its names "
+                         "(fpmctl set %s php@%s=...)", d->label,
+                         d->names[0], chosen, acct->domains[first],
+                         d->names[i], acct->domains[e], v, chosen,
+                         acct->name, acct->domains[e]);
+    }
+    if (first < 0)
+        return;
+    c->domain = apr_pstrdup(pconf, acct->domains[first]);
+    c->route = apr_pstrdup(pconf, wlf_path_route(&g->cfg, acct->name,
+                                                 c->domain, buf,
+                                                 sizeof(buf)));
+}
+
 /* Map every vhost to its account; every conflict is logged before
  * httpd is stopped, so that one start shows them all */
-static int map_vhosts(apr_pool_t *ptemp, wlf_global *g, server_rec *main_s)
+static int map_vhosts(apr_pool_t *pconf, apr_pool_t *ptemp, wlf_global *g,
+                      server_rec *main_s)
 {
     int failed = 0;
 
@@ -392,6 +473,8 @@ static int map_vhosts(apr_pool_t *ptemp, wlf_global *g, server_rec *main_s)
         c->acct = acct ? apr_hash_get(g->by_name, acct->name,
                                       APR_HASH_KEY_STRING)
                        : NULL;
+        if (acct)
+            resolve_domain(pconf, g, acct, &d, c);
         if (resolve_extensions(c, acct, d.label) < 0) {
             failed = 1;
             continue;
@@ -521,7 +604,7 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
         return rv;
     resolve_socket_dir(pconf, g);
     if ((rv = make_accounts(pconf, g, config_file)) != OK ||
-        (rv = map_vhosts(ptemp, g, main_s)) != OK ||
+        (rv = map_vhosts(pconf, ptemp, g, main_s)) != OK ||
         (rv = wlfcgi_load_suspended_pages(pconf, main_s)) != OK)
         return rv;
     check_vhost_order(pconf, ptemp, g, main_s);
@@ -543,14 +626,16 @@ static int conf_slots_in_use(void)
     return n;
 }
 
-/* Slot k's worker of account a in pool p, tuned for FPM and for its
- * reuse plan; NULL and *why when mod_proxy refuses it. */
-static proxy_worker *define_slot_worker(apr_pool_t *p, wlf_acct *a, int k,
+/* Slot k's worker of instance `in` of account a in pool p, tuned for FPM
+ * and for the account's reuse plan; NULL and *why when mod_proxy refuses
+ * it. */
+static proxy_worker *define_slot_worker(apr_pool_t *p, const wlf_acct *a,
+                                        const wlf_inst *in, int k,
                                         const char **why)
 {
     proxy_worker *w;
     const char *url = apr_psprintf(p, "unix:%s|fcgi://wlf-%s.%c/",
-                                   a->slot_sock[k], a->name, 'a' + k);
+                                   in->slot_sock[k], in->key, 'a' + k);
 
     /* in no proxy config: mod_proxy neither shares nor initialises it in
      * every child */
@@ -666,10 +751,10 @@ static void *APR_THREAD_FUNC janitor_main(apr_thread_t *t, void *data)
         for (int i = 0; i < n; i++) {
             if (!accts[i]->reuse.enabled)
                 continue;
-            release_idle(apr_atomic_casptr(
-                (volatile void **)&accts[i]->worker[0], NULL, NULL));
-            release_idle(apr_atomic_casptr(
-                (volatile void **)&accts[i]->worker[1], NULL, NULL));
+            for (int k = 0; k < 2 * accts[i]->n_known; k++)
+                release_idle(apr_atomic_casptr(
+                    (volatile void **)&accts[i]->inst[k / 2].worker[k % 2],
+                    NULL, NULL));
         }
         apr_thread_mutex_lock(j->lock);
     }
@@ -699,9 +784,10 @@ static apr_pool_t *child_pool;
 static apr_thread_mutex_t *worker_lock;
 #endif
 
-proxy_worker *wlfcgi_worker_ready(request_rec *r, wlf_acct *a, int k)
+proxy_worker *wlfcgi_worker_ready(request_rec *r, const wlf_acct *a,
+                                  wlf_inst *in, int k)
 {
-    proxy_worker *w = apr_atomic_casptr((volatile void **)&a->worker[k],
+    proxy_worker *w = apr_atomic_casptr((volatile void **)&in->worker[k],
                                         NULL, NULL);
     apr_pool_t *p = child_pool ? child_pool : r->server->process->pool;
     const char *why = NULL;
@@ -713,13 +799,13 @@ proxy_worker *wlfcgi_worker_ready(request_rec *r, wlf_acct *a, int k)
     if (worker_lock)
         apr_thread_mutex_lock(worker_lock);
 #endif
-    if ((w = a->worker[k]) == NULL) {
+    if ((w = in->worker[k]) == NULL) {
         /* mod_proxy's own initialisation (as for workers added at run
          * time): connection pool, reslist */
-        if ((w = define_slot_worker(p, a, k, &why)) != NULL &&
+        if ((w = define_slot_worker(p, a, in, k, &why)) != NULL &&
             (rv = ap_proxy_initialize_worker(w, r->server, p)) ==
                 APR_SUCCESS)
-            apr_atomic_xchgptr((volatile void **)&a->worker[k], w);
+            apr_atomic_xchgptr((volatile void **)&in->worker[k], w);
         else
             w = NULL;
     }
@@ -730,7 +816,7 @@ proxy_worker *wlfcgi_worker_ready(request_rec *r, wlf_acct *a, int k)
     if (w == NULL)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, WLFLOG_WORKER_DEFINE
                       ": account %s: cannot set up the proxy worker of "
-                      "slot %c: %s", a->name, 'a' + k,
+                      "%s slot %c: %s", a->name, in->key, 'a' + k,
                       why ? why : "initialisation failed");
     return w;
 }
@@ -801,6 +887,9 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_translate_name(wlfcgi_suspended_check, NULL, NULL,
                            APR_HOOK_REALLY_FIRST);
     ap_hook_post_perdir_config(wlfcgi_contain_perdir, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
+    /* the client's own request, before any redirect (upload limits) */
+    ap_hook_post_perdir_config(wlfcgi_note_client_scope, NULL, NULL,
                                APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(wlfcgi_contain_before_core, NULL, core,
                    APR_HOOK_REALLY_FIRST);

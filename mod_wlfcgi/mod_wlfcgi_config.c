@@ -93,6 +93,65 @@ long long wlfcgi_upload_limit(const wlf_dir_conf *d, const wlf_acct *a,
                                 a->max_upload);
 }
 
+/*
+ * Upload limits belong to the URL the client sent. A front controller's
+ * .htaccess sends /wp-json/... on to /index.php by an internal redirect
+ * (a new request_rec, r->prev the old one); ErrorDocument does the same;
+ * DirectoryIndex and MultiViews overwrite the request's own per-dir
+ * config with a subrequest's (ap_internal_fast_redirect, in type_checker
+ * and fixups). So the scope is taken where the client's request has its
+ * complete per-dir config and nothing has redirected it yet: right after
+ * the walks, in post_perdir_config. A rewrite can then neither lower the
+ * admin's limit for the URL nor raise it to another URL's.
+ */
+int wlfcgi_note_client_scope(request_rec *r)
+{
+    wlf_req *rq;
+
+    if (wlf_g == NULL || r->main || r->prev ||
+        wlfcgi_srv_conf(r->server)->acct == NULL)
+        return DECLINED;
+    rq = wlfcgi_req(r);
+    if (rq->client_scope == NULL) {
+        rq->client_scope = ap_get_module_config(r->per_dir_config,
+                                                &wlfcgi_module);
+        rq->client_uri = r->uri;
+    }
+    return DECLINED;
+}
+
+long long wlfcgi_request_upload_limit(request_rec *r, const wlf_acct *a,
+                                      const char **php_admin,
+                                      const char **client_uri)
+{
+    request_rec *first = r;
+    const wlf_dir_conf *d;
+    wlf_req *rq;
+
+    /* internal redirects chain through prev, subrequests through main,
+     * in any mix (an ErrorDocument of a subrequest) */
+    for (;;) {
+        if (first->main)
+            first = first->main;
+        else if (first->prev)
+            first = first->prev;
+        else
+            break;
+    }
+    rq = wlfcgi_req_get(first);
+    if (rq && rq->client_scope) {
+        d = rq->client_scope;
+        *client_uri = rq->client_uri;
+    }
+    else {
+        /* the client's request ended before its walks were done (an
+         * error, then an ErrorDocument): its config is as far as it got */
+        d = ap_get_module_config(first->per_dir_config, &wlfcgi_module);
+        *client_uri = first->uri;
+    }
+    return wlfcgi_upload_limit(d, a, php_admin);
+}
+
 /* ------------------------------------------------------------------ */
 /* directives                                                          */
 

@@ -118,7 +118,7 @@ static apr_status_t spool_to_file(request_rec *r, apr_file_t **file,
 }
 
 int wlfcgi_spool_body(request_rec *r, long long limit, long long length,
-                      const wlf_acct *a)
+                      const wlf_acct *a, const char *client_uri)
 {
     apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
     apr_bucket_brigade *in = apr_brigade_create(r->pool, ba);
@@ -156,7 +156,8 @@ int wlfcgi_spool_body(request_rec *r, long long limit, long long length,
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           WLFLOG_CHUNKED_TOO_LARGE ": account %s: chunked "
                           "body passed the upload limit %" APR_INT64_T_FMT
-                          " of %s", a->name, (apr_int64_t)limit, r->uri);
+                          " of %s", a->name, (apr_int64_t)limit,
+                          client_uri);
             apr_brigade_cleanup(in);
             apr_brigade_cleanup(mem);
             return HTTP_REQUEST_ENTITY_TOO_LARGE;

@@ -39,17 +39,36 @@ extern module AP_MODULE_DECLARE_DATA wlfcgi_module;
 #pragma weak proxy_module
 #pragma weak proxy_hook_pre_request
 #pragma weak ap_proxy_define_worker_ex
+#pragma weak ap_proxy_initialize_worker
 int wlfcgi_proxy_loaded(void);
+
+/* One PHP instance of an account: the primary (the account's own
+ * version, keyed NAME) or one of another version a domain is pinned to
+ * (keyed NAME.vVERSION). */
+typedef struct {
+    const char *key;
+    const char *version;
+    const char *link;           /* <dir>/KEY.sock -> KEY.a.sock|.b.sock */
+    const char *slot_sock[2];   /* <dir>/KEY.a.sock, <dir>/KEY.b.sock */
+    /* the slots' proxy workers, outside mod_proxy's lists: NULL until a
+     * child first sends a request there (wlfcgi_worker_ready) */
+    proxy_worker *worker[2];
+    int transient;              /* made for one request: no workers */
+} wlf_inst;
 
 /* One account, resolved at start-up. */
 typedef struct {
     const char *name;
+    /* the primary instance's (inst[0]) */
     const char *link;           /* <dir>/NAME.sock -> NAME.a.sock|.b.sock */
     const char *slot_sock[2];   /* <dir>/NAME.a.sock, <dir>/NAME.b.sock */
     const char *handler;        /* proxy:unix:<link>|fcgi://wlf-NAME */
-    /* the slots' proxy workers, outside mod_proxy's lists: NULL until a
-     * child first sends a request there (wlfcgi_worker_ready) */
-    proxy_worker *worker[2];
+    /* every instance the account file names at start-up, [0] the primary
+     * (the fields above are its), then those of the other configured PHP
+     * versions (a domain may be pinned to one while httpd runs) */
+    wlf_inst *inst;
+    int n_inst;                 /* in use at start-up */
+    int n_known;                /* all of them */
     long long max_upload;       /* the account's effective max_upload */
     long long upload_ceiling;   /* ... and upload_ceiling */
     long long max_children;
@@ -76,6 +95,11 @@ typedef struct {
     apr_array_header_t *allow_handlers; /* WLFcgiAllowHandlers (const char *) */
     /* resolved at start-up */
     wlf_acct *acct;                 /* NULL: the vhost has no account */
+    const char *domain;             /* the account's domain entry the vhost
+                                       serves (ServerName's, else the
+                                       first alias's), or NULL */
+    const char *route;              /* <dir>/NAME.routes/DOMAIN: the
+                                       instance of a pinned domain */
     const char **ext_list;
     int n_ext;
 } wlf_srv_conf;
@@ -107,10 +131,18 @@ typedef struct {
     /* mod_wlfcgi_request.c: the account a proxied request was sent to */
     wlf_acct *acct;
     char slot;                      /* 'a', 'b', or 0: no live slot */
+    const char *link;               /* the instance link it went through */
+    const char *sock;               /* the slot socket (slot != 0) */
     /* mod_wlfcgi_suspend.c: the account's link as translate_name read it
      * (wlf_link_state()), so that a PHP request reads it once */
     int link_read;
     char link_state;
+    /* mod_wlfcgi_config.c, on the request the client sent (the first of
+     * its chain of internal redirects and subrequests): its per-dir
+     * config once complete, and its URL; the upload limit of the whole
+     * chain is taken from these */
+    const wlf_dir_conf *client_scope;
+    const char *client_uri;
     /* mod_wlfcgi_contain.c */
     unsigned ht;                    /* WLF_HT_*: what its .htaccess files
                                        configured */
@@ -146,8 +178,25 @@ void wlfcgi_warn_upload_ceilings(apr_pool_t *p, server_rec *main_s);
  * NULL) gets the PHP_ADMIN_VALUE that tells FPM the same limit. */
 long long wlfcgi_upload_limit(const wlf_dir_conf *d, const wlf_acct *a,
                               const char **php_admin);
+/* post_perdir_config: remember the scope of the request the client sent */
+int wlfcgi_note_client_scope(request_rec *r);
+/* The upload limit for request `r` of account `a`: the limit of the URL
+ * the client sent, whatever internal redirects, rewrites and subrequests
+ * led to `r`. *client_uri gets that URL (for log lines). */
+long long wlfcgi_request_upload_limit(request_rec *r, const wlf_acct *a,
+                                      const char **php_admin,
+                                      const char **client_uri);
 
 /* ---- mod_wlfcgi_request.c ---- */
+/* The instance that serves vhost c now (its route, else the primary),
+ * with its live slot (0: none) and that slot's socket. A route to an
+ * instance of a version httpd does not know (added to php.versions since
+ * it started) gives a wlf_inst made in pool p, with `transient` set.
+ * primary_known: *slot holds the primary's link state already (read
+ * once per request), so it is not read again. */
+wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
+                               int primary_known, char *slot,
+                               const char **sock);
 int wlfcgi_fixups(request_rec *r);
 /* 421 for a request whose host name is another account's (exact) domain
  * that httpd gave to a vhost of the account owning a wildcard of it */
@@ -157,22 +206,24 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
 int wlfcgi_request_status(int *status, request_rec *r);
 
 /* ---- mod_wlfcgi.c ---- */
-/* Slot k's worker of account a, defined and initialised in this child
- * (connection pool, reslist) on its first use; NULL if that failed
- * (logged). */
-proxy_worker *wlfcgi_worker_ready(request_rec *r, wlf_acct *a, int k);
+/* Slot k's worker of instance `in` of account a, defined and initialised
+ * in this child (connection pool, reslist) on its first use; NULL if that
+ * failed (logged). */
+proxy_worker *wlfcgi_worker_ready(request_rec *r, const wlf_acct *a,
+                                  wlf_inst *in, int k);
 
 /* ---- mod_wlfcgi_filters.c ---- */
 void wlfcgi_register_filters(void);
 /* Read a whole body before mod_proxy_fcgi contacts FPM (one of unknown
  * length, or one a slow client may take long to send):
- * HTTP_REQUEST_ENTITY_TOO_LARGE past `limit` (one info line), else OK
- * and the body is handed on from memory or a temp file, with its
- * Content-Length set. `length`: the announced Content-Length, or -1;
- * with a length, a client that keeps pace (wlf_client_keeps_pace) gets
- * the rest of its body streamed after the part read so far. */
+ * HTTP_REQUEST_ENTITY_TOO_LARGE past `limit`, the limit of `client_uri`
+ * (one info line), else OK and the body is handed on from memory or a
+ * temp file, with its Content-Length set. `length`: the announced
+ * Content-Length, or -1; with a length, a client that keeps pace
+ * (wlf_client_keeps_pace) gets the rest of its body streamed after the
+ * part read so far. */
 int wlfcgi_spool_body(request_rec *r, long long limit, long long length,
-                      const wlf_acct *a);
+                      const wlf_acct *a, const char *client_uri);
 /* Read large bodies in large pieces; `length` is the
  * announced Content-Length, or -1 (a spooled body has it already) */
 void wlfcgi_gather_body(request_rec *r, long long length);

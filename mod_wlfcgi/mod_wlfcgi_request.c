@@ -151,32 +151,82 @@ static void use_vhost_fcgi_conf(request_rec *r)
     r->per_dir_config = v;
 }
 
-static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
+wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
+                               int primary_known, char *slot,
+                               const char **sock)
 {
-    wlf_dir_conf *d = ap_get_module_config(r->per_dir_config, &wlfcgi_module);
-    const char *php_admin;
-    long long limit = wlfcgi_upload_limit(d, a, &php_admin);
+    const wlf_acct *a = c->acct;
+    wlf_inst *in = &a->inst[0];
+    char target[PATH_MAX], key[128];
+    ssize_t n;
+
+    /* a domain with a PHP version of its own has a route to its
+     * instance's link; every other one goes to the account's NAME.sock */
+    if (c->route && (n = readlink(c->route, target,
+                                  sizeof(target) - 1)) > 0) {
+        target[n] = '\0';
+        if (wlf_route_target_key(target, key, sizeof(key)) == 0) {
+            wlf_inst *made;
+            for (int i = 0; i < a->n_known; i++)
+                if (strcmp(a->inst[i].key, key) == 0) {
+                    in = &a->inst[i];
+                    goto found;
+                }
+            /* a version configured since httpd's start: no workers */
+            made = apr_pcalloc(p, sizeof(*made));
+            made->transient = 1;
+            made->key = apr_pstrdup(p, key);
+            made->link = apr_psprintf(p, "%s/%s.sock", wlf_g->cfg.socket_dir,
+                                      key);
+            made->slot_sock[0] = apr_psprintf(p, "%s/%s.a.sock",
+                                              wlf_g->cfg.socket_dir, key);
+            made->slot_sock[1] = apr_psprintf(p, "%s/%s.b.sock",
+                                              wlf_g->cfg.socket_dir, key);
+            in = made;
+        }
+    }
+found:
+    if (in == &a->inst[0] && primary_known)
+        *slot = *slot == WLF_LINK_SUSPENDED ? 0 : *slot;
+    else
+        *slot = wlf_slot_of_link(in->link);
+    *sock = *slot ? in->slot_sock[*slot - 'a'] : NULL;
+    return in;
+}
+
+static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker,
+                           proxy_server_conf *conf)
+{
+    const char *php_admin, *client_uri, *sock;
+    long long limit = wlfcgi_request_upload_limit(r, a, &php_admin,
+                                                  &client_uri);
     long long length;
     wlf_body_verdict body;
+    wlf_srv_conf *c = wlfcgi_srv_conf(r->server);
+    wlf_inst *in;
     /* for request_status(): which account a 503 is about */
     wlf_req *rq = wlfcgi_req(r);
     /* the link translate_name read for this request and vhost, if it did:
      * one readlink per request */
-    char slot = rq->link_read && wlfcgi_srv_conf(r->server)->acct == a
-                    ? rq->link_state : wlf_link_state(a->link);
+    char slot = rq->link_read && c->acct == a ? rq->link_state
+                                                : wlf_link_state(a->link);
 
     /* suspended since translate_name looked (a subrequest, an internal
      * redirect, another vhost's link) */
     if (slot == WLF_LINK_SUSPENDED)
         return wlfcgi_suspended_answer(r, a);
 
+    /* a is the vhost's own account: requests for others were refused */
+    in = wlfcgi_pick_instance(r->pool, c, 1, &slot, &sock);
     rq->acct = a;
     rq->slot = slot;
+    rq->link = in->link;
+    rq->sock = sock;
     if (slot == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_NO_LIVE_SLOT
                       ": account %s: no live instance (%s is missing or not "
-                      "a link to %s.a.sock or %s.b.sock)", a->name, a->link,
-                      a->name, a->name);
+                      "a link to %s.a.sock or %s.b.sock)", a->name, in->link,
+                      in->key, in->key);
         return HTTP_SERVICE_UNAVAILABLE;
     }
 
@@ -187,9 +237,11 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     case WLF_BODY_TOO_LARGE:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BODY_TOO_LARGE
                       ": account %s: Content-Length %" APR_INT64_T_FMT
-                      " is over the upload limit %" APR_INT64_T_FMT " of %s",
-                      a->name, (apr_int64_t)length, (apr_int64_t)limit,
-                      r->uri);
+                      " is over the upload limit %" APR_INT64_T_FMT
+                      " of %s%s%s", a->name, (apr_int64_t)length,
+                      (apr_int64_t)limit, client_uri,
+                      strcmp(client_uri, r->uri) ? ", served as " : "",
+                      strcmp(client_uri, r->uri) ? r->uri : "");
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     case WLF_BODY_BAD:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WLFLOG_BAD_LENGTH
@@ -207,7 +259,7 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
     if (body == WLF_BODY_CHUNKED ||
         (body == WLF_BODY_FITS && length > a->stream_max)) {
         int rv = wlfcgi_spool_body(r, limit, body == WLF_BODY_FITS ?
-                                   length : -1, a);
+                                   length : -1, a, client_uri);
         if (rv != OK)
             return rv;
     }
@@ -225,8 +277,22 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker)
      * scripts see the same $_SERVER here. mod_proxy_fcgi ignores it. */
     apr_table_setn(r->subprocess_env, "proxy-nokeepalive", "1");
     use_vhost_fcgi_conf(r);
-    if ((*worker = wlfcgi_worker_ready(r, a, slot - 'a')) == NULL)
-        return HTTP_INTERNAL_SERVER_ERROR;
+    if (!in->transient) {
+        if ((*worker = wlfcgi_worker_ready(r, a, in, slot - 'a')) == NULL)
+            return HTTP_INTERNAL_SERVER_ERROR;
+        return OK;
+    }
+    /* an instance of a version configured after httpd's start has no
+     * worker of its own: mod_proxy's default one, connecting to the
+     * slot's socket */
+    if (conf == NULL || conf->reverse == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_NO_LIVE_SLOT
+                      ": account %s: instance %s has no proxy worker; "
+                      "restart httpd gracefully", a->name, in->key);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    apr_table_setn(r->notes, "uds_path", sock);
+    *worker = conf->reverse;
     return OK;
 }
 
@@ -251,7 +317,7 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
      * the only one it gets */
     if (rq && rq->customer_proxy) {
         if (own && *balancer == NULL)
-            return send_to_account(r, own, worker);
+            return send_to_account(r, own, worker, conf);
         return HTTP_FORBIDDEN;
     }
     if (*balancer != NULL)
@@ -263,7 +329,7 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     if (uds) {
         /* the routed case: the exact path we put in the handler */
         if (own && strcmp(uds, own->link) == 0)
-            return send_to_account(r, own, worker);
+            return send_to_account(r, own, worker, conf);
         /* anything else is resolved first: symlinks in a docroot,
          * "..", another spelling of the socket directory */
         resolved = realpath(uds, real) != NULL;
@@ -271,7 +337,7 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
                                   own ? own->name : NULL, owner,
                                   sizeof(owner))) {
         case WLF_SOCK_OWN:
-            return send_to_account(r, own, worker);
+            return send_to_account(r, own, worker, conf);
         case WLF_SOCK_FOREIGN:
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_SOCKET
                           ": vhost %s (account %s) tried to reach account "
@@ -308,7 +374,7 @@ int wlfcgi_pre_request(proxy_worker **worker, proxy_balancer **balancer,
     host = *url ? url_host(r, *url) : NULL;
     if (wlf_worker_host_account(host, owner, sizeof(owner))) {
         if (own && strcmp(owner, own->name) == 0)
-            return send_to_account(r, own, worker);
+            return send_to_account(r, own, worker, conf);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FORGED_WORKER
                       ": vhost %s (account %s) used the reserved worker name "
                       "%s: refused", r->server->server_hostname,
@@ -322,17 +388,19 @@ int wlfcgi_request_status(int *status, request_rec *r)
 {
     wlf_req *rq = ap_get_module_config(r->request_config, &wlfcgi_module);
 
-    if (rq == NULL || *status != HTTP_SERVICE_UNAVAILABLE)
+    if (rq == NULL || rq->acct == NULL ||
+        *status != HTTP_SERVICE_UNAVAILABLE)
         return DECLINED;
     apr_table_setn(r->err_headers_out, "Retry-After", WLF_RETRY_AFTER);
     if (rq->slot == 0)
         return OK;
     /* a pool that is down refuses connections; one that still accepts
      * them lost a worker in the middle of this request. (An on-demand
-     * account without a master is not probed: that would start one.) */
-    if ((!rq->acct->on_demand ||
+     * account's primary without a master is not probed: that would start
+     * one.) */
+    if ((!rq->acct->on_demand || strcmp(rq->link, rq->acct->link) != 0 ||
          access(rq->acct->slot_pid[rq->slot - 'a'], F_OK) == 0) &&
-        wlf_socket_accepts(rq->acct->slot_sock[rq->slot - 'a']))
+        wlf_socket_accepts(rq->sock))
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_WORKER_GONE
                       ": account %s: a PHP worker ended the request for %s "
                       "without an answer (crashed, killed, or over "
@@ -343,7 +411,6 @@ int wlfcgi_request_status(int *status, request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_POOL_DOWN
                       ": account %s: PHP pool not answering on %s (live "
                       "slot of %s); 503 with Retry-After " WLF_RETRY_AFTER,
-                      rq->acct->name, rq->acct->slot_sock[rq->slot - 'a'],
-                      rq->acct->link);
+                      rq->acct->name, rq->sock, rq->link);
     return OK;
 }

@@ -36,10 +36,14 @@ typedef struct {
     const char *state;
 } ping_result;
 
-static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
-                                 wlf_acct *a)
+/* Ping instance `in` of account a (its live slot `sock`), once a page;
+ * never the primary of an idle on-demand account */
+static ping_result *ping_instance(request_rec *r, apr_hash_t *cache,
+                                  const wlf_acct *a, const wlf_inst *in,
+                                  const char *sock)
 {
-    ping_result *pr = apr_hash_get(cache, a->name, APR_HASH_KEY_STRING);
+    const char *link = in->link;
+    ping_result *pr = apr_hash_get(cache, link, APR_HASH_KEY_STRING);
     struct stat st;
     char slot, path[512];
     wlf_err e;
@@ -48,7 +52,7 @@ static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
         return pr;
     pr = apr_pcalloc(r->pool, sizeof(*pr));
     pr->state = "down";
-    slot = wlf_link_state(a->link);
+    slot = wlf_link_state(link);
     if (slot == WLF_LINK_SUSPENDED) {
         pr->state = "suspended";
         pr->error = "suspended (fpmctl suspend): its sites get the "
@@ -62,33 +66,41 @@ static ping_result *ping_account(request_rec *r, apr_hash_t *cache,
         pr->error = "stopped by fpmctl stop: requests get 503 until "
                     "fpmctl start";
     }
-    else if (slot == 0) {
+    else if (slot == 0 || sock == NULL) {
         pr->error = apr_psprintf(r->pool, "%s is missing or points to no "
-                                 "slot", a->link);
+                                 "slot", link);
     }
-    else if (a->on_demand && stat(a->slot_pid[slot - 'a'], &st) != 0) {
+    else if (a->on_demand && in == &a->inst[0] &&
+             stat(a->slot_pid[slot - 'a'], &st) != 0) {
         /* no master: a ping would start one. The socket is held (by
          * fpmctl serve or a socket unit) if its file is there */
-        if (stat(a->slot_sock[slot - 'a'], &st) == 0 &&
-            S_ISSOCK(st.st_mode)) {
+        if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode)) {
             pr->answers = 1;
             pr->state = "idle";
         }
         else
             pr->error = apr_psprintf(r->pool, "on-demand, and nothing holds "
-                                     "%s (is fpmctl serve running?)",
-                                     a->slot_sock[slot - 'a']);
+                                     "%s (is fpmctl serve running?)", sock);
     }
-    else if (wlf_fcgi_ping(a->slot_sock[slot - 'a'], WLF_FPM_PING_PATH,
-                           WLF_PING_MS, &e) == 0) {
+    else if (wlf_fcgi_ping(sock, WLF_FPM_PING_PATH, WLF_PING_MS, &e) == 0) {
         pr->answers = 1;
         pr->state = "running";
     }
     else {
         pr->error = apr_pstrdup(r->pool, e.msg);
     }
-    apr_hash_set(cache, a->name, APR_HASH_KEY_STRING, pr);
+    apr_hash_set(cache, link, APR_HASH_KEY_STRING, pr);
     return pr;
+}
+
+/* The PHP version of instance in: its label, else from its key */
+static const char *version_of(const wlf_inst *in)
+{
+    const char *v = strstr(in->key, ".v");
+
+    if (in->version && *in->version)
+        return in->version;
+    return v ? v + 2 : NULL;
 }
 
 /* ServerAlias names of s, plain ones first, then wildcards */
@@ -166,11 +178,17 @@ int wlfcgi_status_handler(request_rec *r)
         e->port = s->addrs ? s->addrs->host_port : s->port;
         e->answers = -1;
         if (c->acct) {
-            ping_result *pr = ping_account(r, cache, c->acct);
-            char slot = wlf_slot_of_link(c->acct->link);
+            char slot;
+            const char *sock;
+            /* the instance the vhost's domain runs in now */
+            const wlf_inst *in = wlfcgi_pick_instance(r->pool, c, 0, &slot,
+                                                      &sock);
+            ping_result *pr = ping_instance(r, cache, c->acct, in, sock);
             e->account = c->acct->name;
-            e->socket = c->acct->link;
-            e->live = slot ? c->acct->slot_sock[slot - 'a'] : NULL;
+            e->php = version_of(in);
+            e->domain = c->domain;
+            e->socket = in->link;
+            e->live = sock;
             e->answers = pr->answers;
             e->error = pr->error;
             e->state = pr->state;

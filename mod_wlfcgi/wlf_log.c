@@ -58,6 +58,10 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_PROXY_ORDER, "emerg",
       "mod_wlfcgi was loaded before mod_proxy (or without it); httpd does "
       "not start: load mod_proxy and mod_proxy_fcgi first" },
+    { WLFLOG_VHOST_VERSIONS, "warn",
+      "a vhost's names belong to domains of its account with different "
+      "PHP versions (php@DOMAIN); the vhost runs the version of its "
+      "ServerName's domain for all of them" },
     { WLFLOG_FOREIGN_SOCKET, "error",
       "a request was bound for another account's FPM socket (403); "
       "usually a customer's SetHandler or RewriteRule" },

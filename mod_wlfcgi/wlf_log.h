@@ -34,6 +34,7 @@
 #define WLFLOG_SUSPENDED_PAGE     "WLF00016"
 #define WLFLOG_VHOST_ORDER        "WLF00017"
 #define WLFLOG_PROXY_ORDER        "WLF00018"
+#define WLFLOG_VHOST_VERSIONS     "WLF00019"
 /* ---- per request ---- */
 #define WLFLOG_FOREIGN_SOCKET     "WLF00020"
 #define WLFLOG_FORGED_WORKER      "WLF00021"

@@ -2,6 +2,7 @@
  * wlf_policy.c - extension matching, socket policy, env scrub rules.
  */
 #include "wlf_policy.h"
+#include "wlf_paths.h"
 
 #include <string.h>
 #include <strings.h>
@@ -50,12 +51,15 @@ int wlf_ext_match(const char *const *exts, size_t n_exts, const char *path)
     return 0;
 }
 
-/* NAME from "NAME.sock", "NAME.a.sock", "NAME.b.sock"; 0 if not that */
+/* NAME from "KEY.sock", "KEY.a.sock", "KEY.b.sock", where KEY is an
+ * instance key: NAME, or NAME.vVERSION for the account's instance of
+ * another PHP version; 0 if not that */
 static int account_of_socket_file(const char *base, char *name,
                                   size_t name_len)
 {
     size_t len = strlen(base);
-    char buf[WLF_NAME_MAX + 8];
+    char buf[WLF_NAME_MAX + WLF_VERSION_MAX + 8];
+    char acct[WLF_NAME_MAX + 1], version[WLF_VERSION_MAX + 1];
 
     if (len <= 5 || strcmp(base + len - 5, ".sock") != 0)
         return 0;
@@ -63,13 +67,14 @@ static int account_of_socket_file(const char *base, char *name,
     if (len >= 3 && base[len - 2] == '.' &&
         (base[len - 1] == 'a' || base[len - 1] == 'b'))
         len -= 2;
-    if (len == 0 || len > WLF_NAME_MAX)
+    if (len == 0 || len >= sizeof(buf))
         return 0;
     memcpy(buf, base, len);
     buf[len] = '\0';
-    if (wlf_valid_account_name(buf, NULL) < 0)
+    if (wlf_instance_key_parse(buf, acct, sizeof(acct), version,
+                               sizeof(version)) < 0)
         return 0;
-    wlf_copy(name, name_len, buf);
+    wlf_copy(name, name_len, acct);
     return 1;
 }
 

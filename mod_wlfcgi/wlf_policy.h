@@ -32,7 +32,9 @@ const char *wlf_ext_not_run(const char *const *routed, size_t n_routed,
 
 typedef enum {
     WLF_SOCK_OUTSIDE,   /* not in the socket directory: not ours to judge */
-    WLF_SOCK_OWN,       /* NAME.sock / NAME.a.sock / NAME.b.sock of `own` */
+    WLF_SOCK_OWN,       /* NAME.sock / NAME.a.sock / NAME.b.sock of `own`,
+                           or the same of one of its instances of another
+                           PHP version (NAME.vVERSION.sock, ...) */
     WLF_SOCK_FOREIGN,   /* the same for another account: refuse */
     WLF_SOCK_OTHER      /* something else inside the directory: refuse */
 } wlf_sock_class;

@@ -71,15 +71,17 @@ char *wlf_status_text(const wlf_status_page *page)
     wlf_buf_printf(&b, "mod_wlfcgi %s\nconfig: %s\naccounts: %zu\n\n",
                    page->version ? page->version : "",
                    page->config ? page->config : "-", page->n_accounts);
-    wlf_buf_printf(&b, "%-32s %-16s %-6s %-9s %-8s %s\n", "vhost",
-                   "account", "answers", "upload", "reuse", "socket");
+    wlf_buf_printf(&b, "%-32s %-16s %-8s %-6s %-9s %-8s %s\n", "vhost",
+                   "account", "php", "answers", "upload", "reuse",
+                   "socket");
     for (size_t i = 0; i < page->n_entries; i++) {
         const wlf_status_entry *e = &page->entries[i];
         char reuse[16];
         vhost_label(e, vh, sizeof(vh));
         reuse_label(e, reuse, sizeof(reuse));
-        wlf_buf_printf(&b, "%-32s %-16s %-6s %-9s %-8s %s", vh,
-                       e->account ? e->account : "-", answer_word(e),
+        wlf_buf_printf(&b, "%-32s %-16s %-8s %-6s %-9s %-8s %s", vh,
+                       e->account ? e->account : "-",
+                       e->php ? e->php : "-", answer_word(e),
                        e->account ? wlf_size_format(e->max_upload, size,
                                                     sizeof(size))
                                   : "-",
@@ -135,7 +137,8 @@ char *wlf_status_html(const wlf_status_page *page)
     wlf_buf_puts(&b, "</h1>\n<p>config: ");
     put_html(&b, page->config ? page->config : "-");
     wlf_buf_printf(&b, "; accounts: %zu</p>\n<table>\n<tr><th>vhost</th>"
-                   "<th>aliases</th><th>account</th><th>answers</th>"
+                   "<th>aliases</th><th>account</th><th>php</th>"
+                   "<th>answers</th>"
                    "<th>upload</th><th>reuse</th><th>socket</th></tr>\n",
                    page->n_accounts);
     for (size_t i = 0; i < page->n_entries; i++) {
@@ -153,6 +156,7 @@ char *wlf_status_html(const wlf_status_page *page)
         }
         wlf_buf_puts(&b, "</td>");
         html_cell(&b, e->account);
+        html_cell(&b, e->php);
         wlf_buf_printf(&b, "<td%s>%s</td>", e->answers == 0
                        ? " class=\"no\"" : "", answer_word(e));
         html_cell(&b, e->account ? wlf_size_format(e->max_upload, size,
@@ -250,8 +254,13 @@ char *wlf_status_json(const wlf_status_page *page)
         else {
             wlf_buf_puts(&b, ",\"max_upload\":null,\"max_upload_text\":null");
         }
-        wlf_buf_printf(&b, ",\"reuse_connections\":%d,\"suspended\":%s}",
-                       e->reuse_hmax, e->suspended ? "true" : "false");
+        wlf_buf_printf(&b, ",\"reuse_connections\":%d,\"suspended\":%s,"
+                       "\"php\":", e->reuse_hmax,
+                       e->suspended ? "true" : "false");
+        put_json_string(&b, e->php);
+        wlf_buf_puts(&b, ",\"domain\":");
+        put_json_string(&b, e->domain);
+        wlf_buf_puts(&b, "}");
     }
     wlf_buf_puts(&b, "]}\n");
     return wlf_buf_finish(&b);

@@ -17,7 +17,9 @@ typedef struct {
     const char *vhost;          /* ServerName */
     unsigned port;              /* 0: any */
     const char *account;        /* NULL: unmapped */
-    const char *socket;         /* NAME.sock (the link) */
+    const char *socket;         /* NAME.sock (the link), or the link of
+                                   the instance its domain's PHP version
+                                   runs in (NAME.vVERSION.sock) */
     const char *live;           /* the slot socket it points to, or NULL */
     int answers;                /* 1 yes, 0 no, -1 not asked (unmapped) */
     const char *error;          /* why it does not answer, or NULL */
@@ -30,6 +32,8 @@ typedef struct {
     int suspended;              /* the account is suspended */
     const char *const *aliases; /* its ServerAlias names (wildcards too) */
     size_t n_aliases;
+    const char *php;            /* the PHP version it runs now, or NULL */
+    const char *domain;         /* the account's domain entry it serves */
 } wlf_status_entry;
 
 typedef struct {

@@ -231,8 +231,9 @@ def test_status_page_lists_aliases_and_has_an_html_view(world):
     assert r.header("Content-Type") == "text/html; charset=utf-8"
     assert "Accept" in r.header("Vary")
     assert r.text.startswith("<!DOCTYPE html>")
+    php = by["alice.test"]["php"]       # php.default of this machine
     assert f"<td>alice.test:{port}</td><td>www.alice.test</td>" \
-        "<td>alice</td><td>yes</td><td>8M</td>" in r.text
+        f"<td>alice</td><td>{php}</td><td>yes</td><td>8M</td>" in r.text
     assert world.get("/wlfcgi-status?html", "admin.test").text == r.text
     r = world.get("/wlfcgi-status?text", "admin.test", headers=browser)
     assert r.header("Content-Type").startswith("text/plain")

@@ -4,6 +4,9 @@ worker, httpd's memory stays flat, slow clients finish.
 
 alice: max_upload 8M (the default), upload_ceiling 5G; /big has
 WLFcgiMaxUpload 3G, /huge 5G. bob: max_children 1, /big 64M.
+wp.test (alice's): a front controller site whose .htaccess files move
+requests to other URLs; /wp-json/ and /dirindex/ 64M, /big 64M, /small
+and /denied 1M. The limit of the URL the client sent holds.
 """
 import threading
 import time
@@ -172,3 +175,97 @@ def test_slow_upload_finishes(world):
     assert r.json()["input_bytes"] == 30 * MiB
     assert r.json()["input_sha256"] == body.hexdigest
     assert r.elapsed > 25
+
+
+# ---- limits follow the URL the client sent ----
+
+def expect_log_line(world, expect_log, pattern):
+    """A log line the test provokes, and must provoke."""
+    expect_log(pattern)
+    assert world.httpd.wait_log(pattern), pattern
+
+
+def test_front_controller_upload_gets_the_requested_urls_limit(world):
+    """WordPress's REST API: /wp-json/wp/v2/media is rewritten to
+    /index.php by the site's .htaccess. The admin's 64M for /wp-json/
+    holds, not the 8M of /index.php."""
+    body = client.Body(20 * MiB, seed=7)
+    mp = client.Multipart(body)
+    r = client.send(world.httpd.port, "/wp-json/wp/v2/media", "wp.test",
+                    body=mp, content_type=mp.content_type, timeout=60)
+    assert r.status == 200, r
+    j = r.json()
+    assert j["script_name"] == "/index.php"
+    assert j["request_uri"] == "/wp-json/wp/v2/media"
+    assert j["files"]["f"]["size"] == 20 * MiB
+    assert j["files"]["f"]["sha256"] == body.hexdigest
+    assert j["post_max_size"] == str(64 * MiB)
+    assert j["upload_max_filesize"] == str(64 * MiB)
+
+
+def test_front_controller_keeps_the_limit_of_other_urls(world, expect_log):
+    """The same rewrite from a URL without a raised limit: it keeps the
+    account's 8M, and the log names the URL the client sent."""
+    r = client.send(world.httpd.port, "/shop/cart", "wp.test",
+                    body=client.Body(20 * MiB), method="PUT", timeout=30)
+    assert r.status == 413
+    expect_log_line(world, expect_log,
+                    r"WLF00025: account alice: Content-Length 20971520 is "
+                    r"over the upload limit 8388608 of /shop/cart, served "
+                    r"as /index\.php")
+    small = client.send(world.httpd.port, "/shop/cart", "wp.test",
+                        body=client.Body(1 * MiB), method="PUT")
+    assert small.status == 200, small
+    assert small.json()["post_max_size"] == str(8 * MiB)
+
+
+def test_rewrite_does_not_raise_the_limit(world, expect_log):
+    """A customer's .htaccess rewrites /small/... (1M) to /big/upload.php
+    (64M): the body is held to /small's 1M, with or without a length."""
+    r = client.send(world.httpd.port, "/small/x", "wp.test",
+                    body=client.Body(2 * MiB), method="PUT")
+    assert r.status == 413
+    expect_log_line(world, expect_log,
+                    r"WLF00025: account alice: Content-Length 2097152 is "
+                    r"over the upload limit 1048576 of /small/x, served as "
+                    r"/big/upload\.php")
+    r = client.send(world.httpd.port, "/small/y", "wp.test",
+                    body=client.Body(2 * MiB), method="PUT", chunked=True)
+    assert r.status == 413
+    expect_log_line(world, expect_log,
+                    r"WLF00026: account alice: chunked body passed the "
+                    r"upload limit 1048576 of /small/y")
+    # within /small's limit the rewrite works, and PHP is told 1M
+    ok = client.send(world.httpd.port, "/small/z", "wp.test",
+                     body=client.Body(512 * 1024), method="PUT")
+    assert ok.status == 200, ok
+    assert ok.json()["script_name"] == "/big/upload.php"
+    assert ok.json()["post_max_size"] == str(1 * MiB)
+
+
+def test_directory_index_keeps_the_requested_urls_limit(world):
+    """`DirectoryIndex /index.php` in .htaccess serves /dirindex/ (64M)
+    with /index.php (8M) in the same request: the 64M holds."""
+    r = client.send(world.httpd.port, "/dirindex/", "wp.test",
+                    body=client.Body(20 * MiB), method="POST",
+                    content_type="application/octet-stream", timeout=60)
+    assert r.status == 200, r
+    assert r.json()["script_name"] == "/index.php"
+    assert r.json()["input_bytes"] == 20 * MiB
+    assert r.json()["post_max_size"] == str(64 * MiB)
+
+
+def test_error_document_does_not_raise_the_limit(world, expect_log):
+    """/denied (1M) is refused by the customer's own rule and answered by
+    ErrorDocument /big/upload.php (64M): the body the refused request
+    left unread does not reach PHP through the error page."""
+    expect_log(r"AH01630: client denied by server configuration: "
+               r".*/denied/secret\.php")
+    r = client.send(world.httpd.port, "/denied/secret.php", "wp.test",
+                    body=client.Body(2 * MiB), method="PUT")
+    assert r.status == 403, r
+    assert b"input_bytes" not in r.body
+    expect_log_line(world, expect_log,
+                    r"WLF00025: account alice: Content-Length 2097152 is "
+                    r"over the upload limit 1048576 of /denied/secret\.php, "
+                    r"served as /big/upload\.php")

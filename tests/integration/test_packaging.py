@@ -651,6 +651,16 @@ def test_bash_completion(instroot):
         for k in keys:
             assert f"{k}=" in offered, k
         assert "php_admin." in offered
+        assert "php@" in offered
+        # php@ offers the account's domains, then the versions
+        with open(f"{tmp}/accounts.d/alice.conf", "w") as f:
+            f.write('domains = [ "a.example", "*.b.example" ];\n')
+        assert complete(instroot, ["fpmctl", "-c", cfg, "set", "alice",
+                                   "php@"]) == \
+            ["php@a.example=", "php@*.b.example="]
+        assert complete(instroot, ["fpmctl", "-c", cfg, "set", "alice",
+                                   "php@a.example="]) == \
+            ["php@a.example=system", "php@a.example=default"]
         assert complete(instroot, ["fpmctl", "-c", cfg, "set", "alice",
                                    "pm="]) == \
             ["pm=ondemand", "pm=static", "pm=dynamic", "pm=default"]

@@ -482,6 +482,13 @@ static const refused_case account_misspelt_key_refused = {
     "max_chidlren = 3;", "max_chidlren" };
 static const refused_case account_setting_out_of_range_refused = {
     "max_children = 0;", "max_children" };
+static const refused_case account_version_of_a_foreign_domain_refused = {
+    "domain_php = ( { domain = \"x.example\"; php = \"8.3\"; } );",
+    "php@x.example" };
+static const refused_case account_domain_version_unknown_refused = {
+    "domains = [ \"x.example\" ];\n"
+    "domain_php = ( { domain = \"x.example\"; php = \"7.0\"; } );",
+    "php@x.example" };
 static const refused_case account_suspension_without_its_fields_refused = {
     "suspended = true;", "suspended" };
 static const refused_case account_suspension_with_other_fields_refused = {
@@ -526,6 +533,71 @@ static void test_account_php_admin_set_replace_remove(void **state)
     assert_int_equal(fx->a.n_php_admin, 0);
 }
 
+static void test_domain_php_set_replace_remove_and_prune(void **state)
+{
+    acct_fx *fx = *state;
+
+    /* alice's domains: alice.example, *.alice.example */
+    assert_int_equal(wlf_account_set_domain_php(&fx->a, "*.ALICE.example",
+                                                "8.2"), 0);
+    assert_string_equal(wlf_account_domain_php(&fx->a, "*.alice.example"),
+                        "8.2");
+    assert_int_equal(wlf_account_set_domain_php(&fx->a, "*.alice.example",
+                                                "8.3"), 0);
+    assert_int_equal(fx->a.n_domain_php, 1);
+    assert_string_equal(fx->a.domain_php[0].php, "8.3");
+    assert_null(wlf_account_domain_php(&fx->a, "alice.example"));
+    /* the domain goes: its version too */
+    free(fx->a.domains[1]);
+    fx->a.n_domains = 1;
+    assert_int_equal(wlf_account_prune_domain_php(&fx->a), 1);
+    assert_int_equal(fx->a.n_domain_php, 0);
+}
+
+static void test_instances_are_one_per_version_in_use(void **state)
+{
+    acct_fx *fx = *state;
+    wlf_instance inst[WLF_MAX_INSTANCES];
+    size_t n;
+
+    /* alice runs 8.3; a pin to 8.3 needs no instance of its own */
+    assert_int_equal(wlf_account_instances(&fx->cfg, &fx->a, inst), 1);
+    assert_string_equal(inst[0].key, "alice");
+    assert_true(inst[0].primary);
+    assert_int_equal(wlf_account_set_domain_php(&fx->a, "alice.example",
+                                                "8.3"), 0);
+    assert_int_equal(wlf_account_instances(&fx->cfg, &fx->a, inst), 1);
+    assert_int_equal(wlf_account_set_domain_php(&fx->a, "*.alice.example",
+                                                "8.2"), 0);
+    n = wlf_account_instances(&fx->cfg, &fx->a, inst);
+    assert_int_equal(n, 2);
+    assert_string_equal(inst[1].key, "alice.v8.2");
+    assert_string_equal(inst[1].version, "8.2");
+    assert_false(inst[1].primary);
+    assert_string_equal(wlf_instance_for_domain(&fx->cfg, &fx->a, inst, n,
+                                                "*.alice.example")->key,
+                        "alice.v8.2");
+    assert_string_equal(wlf_instance_for_domain(&fx->cfg, &fx->a, inst, n,
+                                                "alice.example")->key,
+                        "alice");
+}
+
+static void test_domain_for_host_prefers_exact_then_longest_wildcard(
+    void **state)
+{
+    acct_fx *fx = *state;
+    wlf_err e;
+
+    /* alice.example, *.alice.example and now *.example */
+    assert_int_equal(wlf_account_add_domain(&fx->a, "*.example", &e), 0);
+    assert_int_equal(wlf_account_domain_for_host(&fx->a, "alice.example"),
+                     0);
+    assert_int_equal(wlf_account_domain_for_host(&fx->a, "x.alice.example"),
+                     1);
+    assert_int_equal(wlf_account_domain_for_host(&fx->a, "bob.example"), 2);
+    assert_int_equal(wlf_account_domain_for_host(&fx->a, "other.test"), -1);
+}
+
 static void test_written_account_loads_back_identically(void **state)
 {
     acct_fx *fx = *state;
@@ -533,8 +605,12 @@ static void test_written_account_loads_back_identically(void **state)
     wlf_err e;
     char *text, *again;
 
+    assert_int_equal(wlf_account_set_domain_php(&fx->a, "*.alice.example",
+                                                "8.2"), 0);
     assert_int_equal(wlf_account_check(&fx->cfg, &fx->a, &e), 0);
     text = wlf_account_render(&fx->a);
+    assert_non_null(strstr(text, "domain_php = (\n  { domain = "
+                                 "\"*.alice.example\"; php = \"8.2\"; }"));
     if (wlf_account_load_string(&fx->cfg, text, "alice", &b, &e) != 0)
         fail_msg("%s: %s\n%s", e.field, e.msg, text);
     again = wlf_account_render(&b);
@@ -930,6 +1006,61 @@ static void test_paths_derive_from_the_four_directories(void **state)
     wlf_config_free(&cfg);
 }
 
+static void test_instance_keys_name_account_and_version(void **state)
+{
+    char key[64], name[40], version[20];
+    wlf_config cfg;
+
+    (void)state;
+    assert_string_equal(wlf_instance_key("alice", NULL, key, sizeof(key)),
+                        "alice");
+    assert_string_equal(wlf_instance_key("alice", "8.1", key, sizeof(key)),
+                        "alice.v8.1");
+    assert_int_equal(wlf_instance_key_parse("alice.v8.1", name, sizeof(name),
+                                            version, sizeof(version)), 0);
+    assert_string_equal(name, "alice");
+    assert_string_equal(version, "8.1");
+    assert_int_equal(wlf_instance_key_parse("alice", name, sizeof(name),
+                                            version, sizeof(version)), 0);
+    assert_string_equal(version, "");
+    /* a slot, a routes directory, garbage: no keys */
+    assert_int_equal(wlf_instance_key_parse("alice.a", name, sizeof(name),
+                                            version, sizeof(version)), -1);
+    assert_int_equal(wlf_instance_key_parse("alice.routes", name,
+                                            sizeof(name), version,
+                                            sizeof(version)), -1);
+    assert_int_equal(wlf_instance_key_parse("Alice.v8", name, sizeof(name),
+                                            version, sizeof(version)), -1);
+    /* a route's target */
+    assert_int_equal(wlf_route_target_key("../alice.v8.1.sock", key,
+                                          sizeof(key)), 0);
+    assert_string_equal(key, "alice.v8.1");
+    assert_int_equal(wlf_route_target_key("/run/x.sock", key, sizeof(key)),
+                     -1);
+    assert_int_equal(wlf_route_target_key("../a/b.sock", key, sizeof(key)),
+                     -1);
+    /* sockets must fit in sun_path */
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.socket_dir = (char *)"/run/wlfcgi";
+    assert_true(wlf_instance_key_fits(&cfg, "alice.v8.1"));
+    cfg.socket_dir = (char *)"/a/very/long/socket/directory/that/is/just/"
+                             "about/sixty-four/bytes/long";
+    assert_false(wlf_instance_key_fits(
+        &cfg, "an-account-name-of-32-characters.v8.3-zts-debug1"));
+}
+
+static void test_version_labels_ending_like_a_slot_are_refused(void **state)
+{
+    wlf_err e;
+
+    (void)state;
+    assert_int_equal(wlf_valid_php_version("8.2", &e), 0);
+    assert_int_equal(wlf_valid_php_version("8.a1", &e), 0);
+    assert_int_equal(wlf_valid_php_version("8.a", &e), -1);
+    assert_int_equal(wlf_valid_php_version("x.b", &e), -1);
+    assert_string_equal(e.field, "php");
+}
+
 static void test_slot_of_link_reads_our_links_only(void **state)
 {
     char dir[] = "/tmp/wlf-link-XXXXXX", link[64];
@@ -1278,6 +1409,11 @@ int main(void)
         REFUSED_TEST(account_php_admin_key_not_allowed_refused),
         REFUSED_TEST(account_misspelt_key_refused),
         REFUSED_TEST(account_setting_out_of_range_refused),
+        REFUSED_TEST(account_version_of_a_foreign_domain_refused),
+        REFUSED_TEST(account_domain_version_unknown_refused),
+        ACCT_TEST(test_domain_php_set_replace_remove_and_prune),
+        ACCT_TEST(test_instances_are_one_per_version_in_use),
+        ACCT_TEST(test_domain_for_host_prefers_exact_then_longest_wildcard),
         REFUSED_TEST(account_suspension_without_its_fields_refused),
         REFUSED_TEST(account_suspension_with_other_fields_refused),
         ACCT_TEST(test_account_home_with_colon_refused),
@@ -1289,6 +1425,8 @@ int main(void)
         DIR_TEST(test_host_matching_prefers_exact_then_longest_wildcard),
         DIR_TEST(test_account_index_agrees_with_a_scan),
         cmocka_unit_test(test_paths_derive_from_the_four_directories),
+        cmocka_unit_test(test_instance_keys_name_account_and_version),
+        cmocka_unit_test(test_version_labels_ending_like_a_slot_are_refused),
         cmocka_unit_test(test_slot_of_link_reads_our_links_only),
         cmocka_unit_test(test_suspended_link_is_no_slot),
         cmocka_unit_test(test_buf_grows_past_its_first_block),

@@ -880,6 +880,34 @@ static void test_set_php_admin_adds_and_empty_removes(void **state)
     assert_int_equal(f->a.n_php_admin, 0);
 }
 
+static void test_set_php_at_domain_pins_and_default_unpins(void **state)
+{
+    fx *f = *state;
+    wlf_account before;
+    char *diff;
+
+    set(f, "domains=a.example,b.example");
+    assert_int_equal(wlf_account_copy(&before, &f->a), 0);
+    set(f, "php@A.example=8.3");
+    assert_string_equal(wlf_account_domain_php(&f->a, "a.example"), "8.3");
+    diff = fpm_account_diff(&f->cfg, &before, &f->a);
+    assert_string_equal(diff, "php@a.example (the account's) -> 8.3");
+    free(diff);
+    set(f, "php@a.example=default");
+    assert_int_equal(f->a.n_domain_php, 0);
+    /* a domain that goes takes its version along, and says so */
+    set(f, "php@b.example=8.3");
+    wlf_account_free(&before);
+    assert_int_equal(wlf_account_copy(&before, &f->a), 0);
+    set(f, "domains=a.example");
+    assert_int_equal(f->a.n_domain_php, 0);
+    diff = fpm_account_diff(&f->cfg, &before, &f->a);
+    assert_non_null(strstr(diff, "php@b.example 8.3 -> (gone with the "
+                                 "domain)"));
+    free(diff);
+    wlf_account_free(&before);
+}
+
 static void test_set_home(void **state)
 {
     fx *f = *state;
@@ -915,6 +943,8 @@ static void test_set_bad_items_name_their_field(void **state)
         { "home=/a/../b", "home" },
         { "home=/a:/b", "home" },
         { "home=/", "home" },
+        { "php@no.example=8.3", "php@no.example" },
+        { "php@a..b=8.3", "php@a..b" },
         { "max_children", "set" },
         { "=3", "set" },
         { NULL, NULL }
@@ -962,6 +992,43 @@ static void test_diff_of_an_unchanged_account_is_empty(void **state)
 }
 
 /* ---- slots ---- */
+
+static void test_instance_of_another_version_has_its_own_files(void **state)
+{
+    fx *f = *state;
+    fpm_slot s;
+    fpm_rendered r;
+    wlf_err e;
+
+    fpm_slot_init_version(&f->cfg, "alice", "8.3", 'a', &s);
+    assert_string_equal(s.key, "alice.v8.3");
+    assert_string_equal(s.name, "alice");
+    assert_string_equal(s.dir, "/srv/w/lib/fpm/alice.v8.3.a");
+    assert_string_equal(s.sock, "/srv/w/run/alice.v8.3.a.sock");
+    assert_string_equal(s.pidfile, "/srv/w/run/alice.v8.3.a.pid");
+    assert_string_equal(s.log, "/srv/w/log/alice/fpm.v8.3.a.log");
+    assert_string_equal(s.unit, "wlfcgi-fpm@alice.v8.3.a.service");
+    /* its rendering: its own socket, pid file and log and binary; the
+     * account's pool, user and directories */
+    assert_int_equal(fpm_render_instance(&f->cfg, &f->a, "8.3", 'a', &r, &e),
+                     0);
+    assert_line(r.conf, "pid = \"/srv/w/run/alice.v8.3.a.pid\"");
+    assert_line(r.conf, "error_log = \"/srv/w/log/alice/fpm.v8.3.a.log\"");
+    assert_line(r.conf, "listen = \"/srv/w/run/alice.v8.3.a.sock\"");
+    assert_line(r.conf, "[alice]");
+    assert_line(r.conf, "user = \"alice\"");
+    assert_line(r.conf, "php_admin_value[upload_tmp_dir] = "
+                        "\"/srv/w/lib/accounts/alice/upload\"");
+    assert_string_equal(r.bin, "/usr/sbin/php-fpm8.3");
+    fpm_rendered_free(&r);
+    /* the primary's is what it always was */
+    assert_int_equal(fpm_render_instance(&f->cfg, &f->a, NULL, 'a', &r, &e),
+                     0);
+    assert_line(r.conf, "listen = \"/srv/w/run/alice.a.sock\"");
+    assert_line(r.conf, "error_log = \"/srv/w/log/alice/fpm.a.log\"");
+    assert_string_equal(r.bin, "/usr/sbin/php-fpm8.2");
+    fpm_rendered_free(&r);
+}
 
 static void test_slot_files_lie_in_its_directory(void **state)
 {
@@ -1219,11 +1286,13 @@ int main(void)
         FX_TEST(test_set_default_and_off_go_back_to_the_global_default),
         FX_TEST(test_set_domains_is_the_complete_lower_case_list),
         FX_TEST(test_set_php_admin_adds_and_empty_removes),
+        FX_TEST(test_set_php_at_domain_pins_and_default_unpins),
         FX_TEST(test_set_home),
         FX_TEST(test_set_bad_items_name_their_field),
         FX_TEST(test_diff_says_what_changed_from_what_to_what),
         FX_TEST(test_diff_of_an_unchanged_account_is_empty),
         FX_TEST(test_slot_files_lie_in_its_directory),
+        FX_TEST(test_instance_of_another_version_has_its_own_files),
         cmocka_unit_test(test_json_writer_places_commas_and_escapes),
         cmocka_unit_test(test_pool_parser_finds_each_pools_user_and_group),
         cmocka_unit_test(test_pool_parser_skips_global_and_broken_sections),

@@ -319,6 +319,21 @@ static void test_socket_own_link_and_slots(void **state)
                                        sizeof(sock_owner)), WLF_SOCK_OWN);
 }
 
+static void test_socket_of_an_accounts_other_php_version(void **state)
+{
+    (void)state;
+    assert_int_equal(classify("/run/wlfcgi/alice.v8.1.sock", "alice"),
+                     WLF_SOCK_OWN);
+    assert_int_equal(classify("/run/wlfcgi/alice.v8.1.b.sock", "alice"),
+                     WLF_SOCK_OWN);
+    assert_int_equal(classify("/run/wlfcgi/bob.v8.1.a.sock", "alice"),
+                     WLF_SOCK_FOREIGN);
+    assert_string_equal(sock_owner, "bob");
+    /* no version key, no account socket */
+    assert_int_equal(classify("/run/wlfcgi/alice.x8.1.sock", "alice"),
+                     WLF_SOCK_OTHER);
+}
+
 static void test_socket_of_another_account_is_foreign(void **state)
 {
     (void)state;
@@ -586,9 +601,9 @@ static int status_setup(void **state)
     static const wlf_status_entry e[2] = {
         { "alice.example", 80, "alice", "/run/wlfcgi/alice.sock",
           "/run/wlfcgi/alice.a.sock", 1, NULL, 8 << 20, 4, "running", 0,
-          NULL, 0 },
+          NULL, 0, "8.2", "alice.example" },
         { "odd\"name", 0, NULL, NULL, NULL, -1, "line\nbreak", 0, 0, NULL, 0,
-          NULL, 0 },
+          NULL, 0, NULL, NULL },
     };
     wlf_status_page p = { "/etc/wlfcgi/wlfcgi.conf", "0.1", 3,
                           status_entries, 2 };
@@ -791,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_extension_match_needs_the_suffix),
         cmocka_unit_test(test_extension_file_named_just_dot_php_is_a_script),
         cmocka_unit_test(test_socket_own_link_and_slots),
+        cmocka_unit_test(test_socket_of_an_accounts_other_php_version),
         cmocka_unit_test(test_socket_of_another_account_is_foreign),
         cmocka_unit_test(test_socket_dir_files_that_are_no_account_socket),
         cmocka_unit_test(test_socket_outside_the_dir_is_not_judged),

@@ -22,6 +22,10 @@ and one httpd (mpm_event) with these vhosts:
   legacy.test                    alice's, but WLFcgiExtensions none: its
                                  own SetHandler to the stock pool serves PHP
   admin.test                     /wlfcgi-status
+  wp.test                        alice's (WLFcgiAccount), a front
+                                 controller site (see install_front_site):
+                                 /wp-json/ and /dirindex/ 64M, /small 1M,
+                                 /big 64M
 
 The accounts and their php-fpm instances are made by fpmctl (through the
 sandbox harness, tests/integration/wlf/sandbox.py). alice's account says
@@ -165,6 +169,53 @@ def install_scripts(acct):
     install(os.path.join(d, "dir", "index.php"), php.INFO, acct.user)
 
 
+# WordPress's own .htaccess: every URL that is no file or directory goes
+# to /index.php by an internal redirect
+WORDPRESS_HTACCESS = """# BEGIN WordPress
+<IfModule mod_rewrite.c>
+RewriteEngine On
+RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]
+RewriteBase /
+RewriteRule ^index\\.php$ - [L]
+RewriteCond %{REQUEST_FILENAME} !-f
+RewriteCond %{REQUEST_FILENAME} !-d
+RewriteRule . /index.php [L]
+</IfModule>
+# END WordPress
+"""
+
+
+def install_front_site(acct):
+    """A site of `acct` as a front-controller application lays it out,
+    with the ways a customer's .htaccess moves a request to another URL:
+      /index.php, /big/upload.php   the upload script
+      /.htaccess                    WordPress's rewrite to /index.php
+      /small/.htaccess              rewrites everything to /big/upload.php
+      /dirindex/.htaccess           DirectoryIndex /index.php
+      /denied/.htaccess             secret.php denied, ErrorDocument 403
+                                    /big/upload.php
+    Returns the docroot."""
+    root = os.path.join(acct.home, "front")
+    files = {
+        ".htaccess": WORDPRESS_HTACCESS,
+        "index.php": php.UPLOAD,
+        "big/upload.php": php.UPLOAD,
+        "small/.htaccess": "RewriteEngine On\n"
+                           "RewriteRule ^ /big/upload.php [L]\n",
+        "dirindex/.htaccess": "DirectoryIndex /index.php\n",
+        "denied/.htaccess": "RewriteEngine Off\n"
+                            "ErrorDocument 403 /big/upload.php\n"
+                            "<Files secret.php>\n  Require all denied\n"
+                            "</Files>\n",
+        "denied/secret.php": php.UPLOAD,
+    }
+    for name, text in files.items():
+        install(os.path.join(root, name), text, acct.user)
+    for sub in ("", "big", "small", "dirindex", "denied"):
+        os.chown(os.path.join(root, sub), *_ids(acct.user))
+    return root
+
+
 def _ids(user):
     pw = pwd.getpwnam(user)
     return pw.pw_uid, pw.pw_gid
@@ -277,6 +328,13 @@ def vhost_conf(world, port):
         # a site still on its old PHP set-up: the module keeps out of it
         stock_site(port, "legacy.test", world,
                    "  WLFcgiAccount alice\n  WLFcgiExtensions none\n"),
+        customer_site(port, "wp.test", world.front_root,
+                      "  WLFcgiAccount alice\n" +
+                      max_upload("/wp-json/", "64M") +
+                      max_upload("/dirindex/", "64M") +
+                      max_upload("/big", "64M") +
+                      max_upload("/small", "1M") +
+                      max_upload("/denied", "1M")),
         f"""
 <VirtualHost 127.0.0.1:{port}>
   ServerName admin.test
@@ -303,6 +361,7 @@ class World:
             upload_ceiling="64M")
         for acct in (self.alice, self.bob):
             install_scripts(acct)
+        self.front_root = install_front_site(self.alice)
         self.nobody_root = os.path.join(self.prefix, "nobody")
         install(os.path.join(self.nobody_root, "src.php"),
                 "<?php /* SECRET-SOURCE */ echo 'ran';\n")

@@ -63,6 +63,8 @@ $out = [
     'upload_max_filesize' => $ini['upload_max_filesize'],
     'post_max_size' => $ini['post_max_size'],
     'php_admin_value' => $_SERVER['PHP_ADMIN_VALUE'] ?? null,
+    'request_uri' => $_SERVER['REQUEST_URI'] ?? null,
+    'script_name' => $_SERVER['SCRIPT_NAME'] ?? null,
     'files' => [],
 ];
 foreach ($_FILES as $k => $f) {
