@@ -137,10 +137,15 @@ def test_request_terminate_timeout_kills_a_hanging_script(sandbox):
 STARTED = r"""<?php
 $t = $_SERVER['REQUEST_TIME_FLOAT'];
 $n = 0;
+$h = hash_init('sha256');
 $in = fopen('php://input', 'rb');
-while (!feof($in))
-    $n += strlen(fread($in, 1 << 20));
-echo json_encode(['started' => $t, 'bytes' => $n]);
+while (!feof($in)) {
+    $d = fread($in, 1 << 20);
+    $n += strlen($d);
+    hash_update($h, $d);
+}
+echo json_encode(['started' => $t, 'bytes' => $n,
+                  'sha256' => hash_final($h)]);
 """
 
 
@@ -216,6 +221,8 @@ def test_fast_client_streams_a_large_body(upload_site):
                     method="PUT", timeout=60)
     assert r.status == 200, r
     assert r.json()["bytes"] == 40 * MiB
+    # the spooled part, then the rest from the connection, in order
+    assert r.json()["sha256"] == body.hexdigest
     assert r.json()["started"] < body.resumed, (r.json(), body.resumed)
     # a slow one is spooled: PHP gets it once it is complete
     body = PausedBody(24 * MiB, at=4 * MiB, pause=4)
@@ -223,4 +230,5 @@ def test_fast_client_streams_a_large_body(upload_site):
                     method="PUT", timeout=60)
     assert r.status == 200, r
     assert r.json()["bytes"] == 24 * MiB
+    assert r.json()["sha256"] == body.hexdigest
     assert r.json()["started"] > body.resumed, (r.json(), body.resumed)
