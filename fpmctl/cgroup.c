@@ -47,6 +47,25 @@ int fpm_cgroup_exists(const wlf_cg_layout *lo, const char *subtree,
     return n > 0 && stat(dirs[0], &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+size_t fpm_cgroup_join_of(const wlf_cg_layout *lo, const char *subtree,
+                          const char *name, fpm_cg_join *join)
+{
+    char dirs[WLF_CG_COUNT][PATH_MAX];
+    size_t n = group_dirs(lo, subtree, name, dirs, WLF_CG_COUNT);
+
+    memset(join, 0, sizeof(*join));
+    for (size_t i = 0; i < n; i++) {
+        fs_path(join->files[join->n], PATH_MAX, "%s/cgroup.procs", dirs[i]);
+        if (access(join->files[join->n], F_OK) != 0) {
+            memset(join, 0, sizeof(*join));
+            break;
+        }
+        join->join[join->n] = join->files[join->n];
+        join->n++;
+    }
+    return join->n;
+}
+
 static int write_value(const char *dir, const char *file, const char *value,
                        int *errno_out)
 {

@@ -42,6 +42,12 @@ int fpm_cgroup_apply(const wlf_cg_layout *lo, const char *subtree,
                      const char *name, const wlf_limits *l,
                      fpm_cg_join *join, wlf_err *err);
 
+/* Fill join with the cgroup.procs files of the account's existing group,
+ * as it is (nothing written). Returns join->n: 0 unless the group exists
+ * in every hierarchy. */
+size_t fpm_cgroup_join_of(const wlf_cg_layout *lo, const char *subtree,
+                          const char *name, fpm_cg_join *join);
+
 /* Move running processes (a master and its workers) into the groups.
  * Returns how many were moved, -1 on error. */
 int fpm_cgroup_move(const fpm_cg_join *join, const pid_t *pids, size_t n,

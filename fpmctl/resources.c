@@ -16,6 +16,7 @@
 #include "ops.h"
 #include "proc.h"
 #include "wlf_metrics.h"
+#include "wlf_sys.h"
 
 void fpm_limits_of(const wlf_settings *eff, wlf_limits *l)
 {
@@ -136,6 +137,108 @@ int fpm_limits_enter(const fpm_ctx *ctx, const char *name, const char *key,
     fpm_info(ctx, "%s: the new master starts in cgroup %s/%s", name,
              cfg->cgroup_subtree, name);
     return fpm_cgroup_apply(&lo, cfg->cgroup_subtree, name, &l, join, err);
+}
+
+int fpm_limits_for_process(fpm_ctx *ctx, const char *name,
+                           fpm_cg_join *join, char *slice, size_t len,
+                           int *lock_rc, wlf_err *err)
+{
+    const wlf_config *cfg = &ctx->cfg;
+    int systemd = cfg->service == WLF_SERVICE_SYSTEMD;
+    wlf_cg_layout lo;
+    wlf_limits l;
+    int rc;
+
+    memset(join, 0, sizeof(*join));
+    slice[0] = '\0';
+    *lock_rc = 0;
+    fpm_account_limits(cfg, name, &l);
+    if (!systemd) {
+        wlf_cgroup_detect_host(&lo);
+        if (lo.mode == WLF_CG_NONE) {
+            if (wlf_limits_any(&l))
+                fpm_error("%s: limits are not enforced: %s", name, lo.why);
+            return 0;
+        }
+    }
+    /* the writers keep an existing group's (slice's) limits current,
+     * under the lock: a PHP run need not wait for them */
+    if (systemd ? slice_exists(ctx, name)
+                : fpm_cgroup_join_of(&lo, cfg->cgroup_subtree, name,
+                                     join) > 0) {
+        if (systemd)
+            wlf_slice_name(cfg->cgroup_subtree, name, slice, len);
+        return 0;
+    }
+    if (!wlf_limits_any(&l))
+        return 0;
+    if ((*lock_rc = fpm_take_lock(ctx, ctx->config_path)) != 0)
+        return -1;
+    /* read again: a writer may have changed them while we waited */
+    rc = fpm_limits_enter(ctx, name, name, NULL, join, err);
+    close(ctx->lock_fd);
+    ctx->lock_fd = -1;
+    if (rc == 0 && systemd)
+        wlf_slice_name(cfg->cgroup_subtree, name, slice, len);
+    return rc;
+}
+
+static const char *busctl(void)
+{
+    const char *s = getenv("WLFCGI_BUSCTL");
+
+    return s && *s ? s : "busctl";
+}
+
+int fpm_scope_place(const fpm_ctx *ctx, const char *name,
+                    const char *slice, pid_t pid, wlf_err *err)
+{
+    char unit[160], pidtext[24], line[300], procfile[64], want[170];
+    char *argv[] = { (char *)busctl(), (char *)"call",
+                     (char *)"org.freedesktop.systemd1",
+                     (char *)"/org/freedesktop/systemd1",
+                     (char *)"org.freedesktop.systemd1.Manager",
+                     (char *)"StartTransientUnit", (char *)"ssa(sv)a(sa(sv))",
+                     unit, (char *)"fail", (char *)"3",
+                     (char *)"PIDs", (char *)"au", (char *)"1", pidtext,
+                     (char *)"Slice", (char *)"s", (char *)slice,
+                     (char *)"CollectMode", (char *)"s",
+                     (char *)"inactive-or-failed", (char *)"0", NULL };
+    long long deadline = wlf_now_ms() + 10000;
+    proc_result r;
+
+    snprintf(unit, sizeof(unit), "wlfcgi-php-%s-%ld.scope", name,
+             (long)pid);
+    snprintf(pidtext, sizeof(pidtext), "%ld", (long)pid);
+    fpm_info(ctx, "%s: PHP (pid %ld) runs in %s in %s", name, (long)pid,
+             unit, slice);
+    if (proc_run(argv, NULL, 30000, &r, err) < 0)
+        return -1;
+    if (r.status != 0 || r.timed_out) {
+        wlf_fail(err, name, "cannot start a scope in %s: %s", slice,
+                 proc_pick_line(r.out, NULL, line, sizeof(line)));
+        proc_result_free(&r);
+        return -1;
+    }
+    proc_result_free(&r);
+    /* the job that moves it runs after the call returned */
+    snprintf(procfile, sizeof(procfile), "/proc/%ld/cgroup", (long)pid);
+    snprintf(want, sizeof(want), "/%s\n", unit);
+    for (;;) {
+        char *data;
+        int found;
+        if (fs_read_file(procfile, &data, NULL) < 0)
+            return wlf_fail(err, name, "PHP ended before it was in %s",
+                            unit);
+        found = strstr(data, want) != NULL;
+        free(data);
+        if (found)
+            return 0;
+        if (wlf_now_ms() > deadline)
+            return wlf_fail(err, name, "PHP was not moved into %s within "
+                            "10 s", unit);
+        proc_sleep_ms(5);
+    }
 }
 
 int fpm_limits_supported(const fpm_ctx *ctx, const wlf_limits *l,

@@ -30,6 +30,25 @@ int fpm_limits_enter(const fpm_ctx *ctx, const char *name, const char *key,
                      wlf_err *err);
 
 /*
+ * Before a process of the account that is not a master starts (`fpmctl
+ * php`): the limits its masters have. direct mode: join (n == 0: none)
+ * lists the account's group; systemd mode: slice names the account's
+ * slice ("" none). An existing group or slice is used as it is; one the
+ * account needs but does not have yet is made under the writer lock
+ * (taken and let go here). -1 with err, or with the lock's exit code in
+ * *lock_rc.
+ */
+int fpm_limits_for_process(fpm_ctx *ctx, const char *name,
+                           fpm_cg_join *join, char *slice, size_t len,
+                           int *lock_rc, wlf_err *err);
+
+/* systemd mode: put process pid (not yet running PHP) into a scope of
+ * its own, wlfcgi-php-NAME-PID.scope, in `slice`, and wait until it is
+ * there. */
+int fpm_scope_place(const fpm_ctx *ctx, const char *name,
+                    const char *slice, pid_t pid, wlf_err *err);
+
+/*
  * Can this host enforce `l` (direct mode: the cgroup controllers; systemd
  * mode: always, systemd does it)? 0, or -1 with err naming the limit and
  * saying why not.

@@ -27,6 +27,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mod_wlfcgi_private.h"
 #include "wlf_config.h"
@@ -392,6 +393,26 @@ static int resolve_extensions(wlf_srv_conf *c, const wlf_account *acct,
     return 0;
 }
 
+/* Whose files vhost s sends: its account's user; a vhost without an
+ * account (a parked domain) its document root's owner, unless that is
+ * root (then only root's files that everyone may read) */
+static void resolve_owner(server_rec *s, wlf_srv_conf *c)
+{
+    core_server_config *sc = ap_get_core_module_config(s->module_config);
+    struct stat st;
+
+    c->has_owner = 0;
+    if (c->acct) {
+        c->has_owner = c->acct->uid != (uid_t)-1;
+        c->owner_uid = c->acct->uid;
+    }
+    else if (sc->ap_document_root &&
+             stat(sc->ap_document_root, &st) == 0 && st.st_uid != 0) {
+        c->has_owner = 1;
+        c->owner_uid = st.st_uid;
+    }
+}
+
 /*
  * The domain entry of acct a vhost serves: the one that maps its
  * ServerName, else the first ServerAlias that maps. Its route (a link
@@ -479,6 +500,7 @@ static int map_vhosts(apr_pool_t *pconf, apr_pool_t *ptemp, wlf_global *g,
             failed = 1;
             continue;
         }
+        resolve_owner(s, c);
         if (!first_pass())
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_s,
                          WLFLOG_VHOST_MAPPED ": vhost %s: %s%s%s", d.label,

@@ -29,11 +29,16 @@
 #include "apr_hash.h"
 #include "apr_portable.h"
 #include "apr_strings.h"
+#include "ap_expr.h"
 #include "util_filter.h"
 #include "mod_proxy.h"
 
+#include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mod_wlfcgi_private.h"
 #include "wlf_contain.h"
@@ -42,6 +47,8 @@
 APLOG_USE_MODULE(wlfcgi);
 
 #define WLF_OWNER_FILTER    "WLFCGI_OWNER"
+/* directories on the way to a file that are looked at, at most */
+#define WLF_WAY_MAX         64
 /* the Options that run a customer's code as httpd's user */
 #define WLF_EXEC_OPTS       (OPT_EXECCGI | OPT_INC_WITH_EXEC)
 /* modules whose configuration in a .htaccess is refused outright: their
@@ -50,12 +57,44 @@ static const char *const refused_modules[] = {
     "mod_lua.c", "mod_perl.c", "mod_python.c", NULL
 };
 
+/*
+ * Modules that open a file named in their per-directory configuration at
+ * request time, as httpd's user (which reads every account's files): a
+ * password or group file named in a .htaccess made eve's vhost an oracle
+ * for another account's passwords, or the admin's tools'. The name is
+ * the first member of their records, whose layout has not changed since
+ * httpd 2.2 (mod_authn_file.c, mod_authz_groupfile.c: one pointer;
+ * mod_authn_dbm.c, mod_authz_dbm.c: two, the DBM type second). Single
+ * files are opened here, checked on the descriptor, and the module is
+ * handed /proc/self/fd/N: it opens exactly what was checked.
+ */
 typedef struct {
-    apr_hash_t *admin_values;       /* SetHandler/ForceType pointers of the
-                                       server configuration */
+    const char *path;
+} wlf_named_file;
+
+static const struct {
+    const char *module;
+    const char *directive;
+    size_t rec_size;
+    int one_file;                   /* DBM files have several names */
+} named_files[] = {
+    { "mod_authn_file.c", "AuthUserFile", sizeof(char *), 1 },
+    { "mod_authz_groupfile.c", "AuthGroupFile", sizeof(char *), 1 },
+    { "mod_authn_dbm.c", "AuthDBMUserFile", 2 * sizeof(char *), 0 },
+    { "mod_authz_dbm.c", "AuthDBMGroupFile", 2 * sizeof(char *), 0 },
+};
+#define WLF_NAMED_FILES (sizeof(named_files) / sizeof(named_files[0]))
+
+typedef struct {
+    apr_hash_t *admin_values;       /* SetHandler/ForceType pointers and
+                                       named_files records of the server
+                                       configuration */
     module *mime, *rewrite;
     apr_array_header_t *refused;    /* module * */
+    module *named[WLF_NAMED_FILES]; /* or NULL: not loaded */
 } wlf_contain_global;
+
+static int named_files_check(request_rec *r, wlf_srv_conf *c);
 
 static wlf_contain_global *cg;
 
@@ -103,6 +142,9 @@ static void collect_section(ap_conf_vector_t *v, int depth)
     add_admin_value(cd->expr_handler);
     add_admin_value(cd->mime_type);
     add_admin_value(cd->handler);
+    for (size_t i = 0; i < WLF_NAMED_FILES; i++)
+        if (cg->named[i])
+            add_admin_value(ap_get_module_config(v, cg->named[i]));
     lists[0] = cd->sec_file;
     lists[1] = cd->sec_if;
     for (int l = 0; l < 2; l++) {
@@ -134,6 +176,8 @@ void wlfcgi_contain_post_config(apr_pool_t *pconf, server_rec *main_s)
         if (m)
             APR_ARRAY_PUSH(cg->refused, module *) = m;
     }
+    for (size_t i = 0; i < WLF_NAMED_FILES; i++)
+        cg->named[i] = ap_find_linked_module(named_files[i].module);
     for (server_rec *s = main_s; s; s = s->next) {
         core_server_config *sc = ap_get_core_module_config(s->module_config);
         proxy_server_conf *pc = ap_get_module_config(s->module_config,
@@ -261,6 +305,7 @@ int wlfcgi_contain_perdir(request_rec *r)
 {
     wlf_srv_conf *c;
     wlf_req *rq;
+    int rv;
 
     if (wlf_g == NULL || cg == NULL)
         return DECLINED;
@@ -273,10 +318,13 @@ int wlfcgi_contain_perdir(request_rec *r)
     rq->t.rewrite_server = apr_table_get(r->notes,
                                          "rewrite-forced-mimetype");
     summarize(r, rq);
-    if (rq->ht == 0)
-        return DECLINED;
     c = wlfcgi_srv_conf(r->server);
     if (c->exts_none)
+        return DECLINED;
+    /* before mod_speling's and mod_negotiation's look at the directory */
+    if ((rv = wlfcgi_contain_parent(r, c)) != DECLINED)
+        return rv;
+    if (rq->ht == 0)
         return DECLINED;
     if (rq->ht & WLF_HT_REFUSED) {
         /* its hooks that still run for a refused request (mod_lua's
@@ -301,7 +349,7 @@ int wlfcgi_contain_perdir(request_rec *r)
     }
     if (rq->ht & WLF_HT_OPTIONS)
         mask_exec_options(r);
-    return DECLINED;
+    return named_files_check(r, c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -447,24 +495,187 @@ static int judge_target(request_rec *r, wlf_srv_conf *c, wlf_req *rq,
     return HTTP_FORBIDDEN;
 }
 
-static int owner_allowed(request_rec *r, wlf_acct *a, uid_t owner,
-                         mode_t mode)
+/* Whose files the vhost may send in the request's scope */
+static void owners_of(request_rec *r, const wlf_srv_conf *c, wlf_owners *o)
 {
     wlf_dir_conf *d = ap_get_module_config(r->per_dir_config,
                                            &wlfcgi_module);
 
-    return wlf_owner_allowed(owner, mode, a->uid,
-                             d->allow_owners
-                                 ? (const uid_t *)d->allow_owners->elts
-                                 : NULL,
-                             d->allow_owners
-                                 ? (size_t)d->allow_owners->nelts : 0);
+    o->has_owner = c->has_owner;
+    o->owner = c->owner_uid;
+    o->extra = d->allow_owners ? (const uid_t *)d->allow_owners->elts
+                               : NULL;
+    o->n_extra = d->allow_owners ? (size_t)d->allow_owners->nelts : 0;
+}
+
+/* The directories on the way to `real` (absolute, no links), from "/"
+ * down to the one that holds it: open to everyone (wlf_way_open)? */
+static int way_open(const char *real, const wlf_owners *o)
+{
+    wlf_node nodes[WLF_WAY_MAX];
+    char buf[PATH_MAX];
+    size_t n = 0, len = strlen(real);
+
+    if (real[0] != '/' || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, real, len + 1);
+    for (size_t i = 0; i < len; i++) {
+        struct stat st;
+        char next;
+
+        if (buf[i] != '/')
+            continue;
+        /* "/", "/home/", "/home/ann/", ... */
+        next = buf[i + 1];
+        buf[i + 1] = '\0';
+        if (n == WLF_WAY_MAX || stat(buf, &st) != 0)
+            return 0;
+        nodes[n].uid = st.st_uid;
+        nodes[n].mode = st.st_mode;
+        n++;
+        buf[i + 1] = next;
+    }
+    return wlf_way_open(nodes, n, o);
+}
+
+/* May the vhost send the file or directory at `path`, whose owner and
+ * mode httpd found? (APR's permission bits are laid out as the kernel's:
+ * APR_FPROT_WREAD is S_IROTH.) */
+static int may_send(const wlf_owners *o, uid_t owner, mode_t mode,
+                    const char *path)
+{
+    char real[PATH_MAX];
+
+    switch (wlf_file_owner(owner, mode, o)) {
+    case WLF_FILE_ALLOWED:
+        return 1;
+    case WLF_FILE_IF_OPEN_WAY:
+        return realpath(path, real) != NULL && way_open(real, o);
+    case WLF_FILE_REFUSED:
+    default:
+        return 0;
+    }
+}
+
+static const char *whose(const wlf_srv_conf *c)
+{
+    return c->acct ? "the account's user" : "the document root's owner";
+}
+
+static void log_foreign(request_rec *r, const wlf_srv_conf *c,
+                        const char *what, const char *path, uid_t owner)
+{
+    if (owner == 0)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_FILE
+                      ": vhost %s (account %s): %s%s is owned by uid 0 and "
+                      "not open to every local user (mode, or a directory "
+                      "on the way): refused", r->server->server_hostname,
+                      c->acct ? c->acct->name : "none", what, path);
+    else
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_FILE
+                      ": vhost %s (account %s): %s%s is owned by uid %ld, "
+                      "not by %s: refused", r->server->server_hostname,
+                      c->acct ? c->acct->name : "none", what, path,
+                      (long)owner, whose(c));
+}
+
+static apr_status_t close_fd(void *data)
+{
+    close((int)(intptr_t)data);
+    return APR_SUCCESS;
+}
+
+/* Hand the module a copy of its record that names `path` instead */
+static void rename_named_file(request_rec *r, size_t i, const char *path)
+{
+    module *m = cg->named[i];
+    ap_conf_vector_t *v = ap_create_per_dir_config(r->pool);
+    wlf_named_file *rec = apr_pmemdup(r->pool, ap_get_module_config(
+        r->per_dir_config, m), named_files[i].rec_size);
+
+    rec->path = path;
+    /* r->per_dir_config may be shared (cached merges): change a copy */
+    memcpy(v, r->per_dir_config,
+           sizeof(void *) * (size_t)wlf_g->n_conf_slots);
+    ap_set_module_config(v, m, rec);
+    r->per_dir_config = v;
+}
+
+static int not_a_file(request_rec *r, wlf_srv_conf *c, size_t i,
+                      const char *path)
+{
+    /* a FIFO: the module's blocking open would hold the thread until a
+     * writer came, and a customer could hold every thread of httpd */
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_FILE
+                  ": vhost %s (account %s): the %s %s is not a regular "
+                  "file: refused", r->server->server_hostname,
+                  c->acct ? c->acct->name : "none",
+                  named_files[i].directive, path);
+    return HTTP_FORBIDDEN;
+}
+
+/* A password or group file a .htaccess named: a regular file of the
+ * vhost's owner (or root's, open to everyone), else 403 */
+static int named_files_check(request_rec *r, wlf_srv_conf *c)
+{
+    static const char *const dbm_names[] = { "", ".pag", ".dir", ".db" };
+    wlf_owners o;
+
+    for (size_t i = 0; i < WLF_NAMED_FILES; i++) {
+        const wlf_named_file *rec;
+        struct stat st;
+        char self[64];
+        int fd;
+
+        if (cg->named[i] == NULL ||
+            (rec = ap_get_module_config(r->per_dir_config,
+                                        cg->named[i])) == NULL ||
+            rec->path == NULL || value_origin(rec) == WLF_BY_ADMIN)
+            continue;
+        owners_of(r, c, &o);
+        if (!named_files[i].one_file) {
+            /* every file of that name the DBM library may open */
+            for (size_t k = 0; k < 4; k++) {
+                const char *p = apr_pstrcat(r->pool, rec->path,
+                                            dbm_names[k], NULL);
+                if (stat(p, &st) != 0)
+                    continue;
+                if (!S_ISREG(st.st_mode))
+                    return not_a_file(r, c, i, p);
+                if (!may_send(&o, st.st_uid, st.st_mode, p)) {
+                    log_foreign(r, c, apr_pstrcat(
+                        r->pool, "the ", named_files[i].directive, " ",
+                        NULL), p, st.st_uid);
+                    return HTTP_FORBIDDEN;
+                }
+            }
+            continue;
+        }
+        fd = open(rec->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+            continue;       /* the module says why it cannot open it */
+        apr_pool_cleanup_register(r->pool, (void *)(intptr_t)fd, close_fd,
+                                  apr_pool_cleanup_null);
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+            return not_a_file(r, c, i, rec->path);
+        apr_snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+        if (!may_send(&o, st.st_uid, st.st_mode, self)) {
+            log_foreign(r, c, apr_pstrcat(r->pool, "the ",
+                                          named_files[i].directive, " ",
+                                          NULL), rec->path, st.st_uid);
+            return HTTP_FORBIDDEN;
+        }
+        rename_named_file(r, i, apr_pstrdup(r->pool, self));
+    }
+    return DECLINED;
 }
 
 /* The file or directory httpd stat'ed for this request */
 int wlfcgi_contain_owner(request_rec *r, wlf_srv_conf *c)
 {
-    if (c->acct == NULL || r->proxyreq ||
+    wlf_owners o;
+
+    if (c->exts_none || r->proxyreq ||
         (r->finfo.filetype != APR_REG && r->finfo.filetype != APR_DIR))
         return DECLINED;
     if (!(r->finfo.valid & APR_FINFO_USER) ||
@@ -477,19 +688,74 @@ int wlfcgi_contain_owner(request_rec *r, wlf_srv_conf *c)
         r->finfo.protection = fi.protection;
         r->finfo.valid |= APR_FINFO_USER | APR_FINFO_PROT;
     }
-    /* APR's permission bits are laid out as the kernel's (APR_FPROT_WREAD
-     * is S_IROTH) */
-    if (owner_allowed(r, c->acct, r->finfo.user,
-                      (mode_t)r->finfo.protection))
+    owners_of(r, c, &o);
+    if (may_send(&o, r->finfo.user, (mode_t)r->finfo.protection,
+                 r->filename))
         return DECLINED;
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_FILE
-                  ": vhost %s (account %s): %s is owned by uid %ld, not by "
-                  "the account's user: refused", r->server->server_hostname,
-                  c->acct->name, r->filename, (long)r->finfo.user);
+    log_foreign(r, c, "", r->filename, r->finfo.user);
     /* a directory listing's entry: not even as forbidden (ShowForbidden
      * would still show its size and date) */
     if (r->main)
         r->finfo.filetype = APR_NOFILE;
+    return HTTP_FORBIDDEN;
+}
+
+/* A request for something that does not exist reads nothing but its
+ * directory, which mod_speling lists (names in a 300 or 301) and
+ * MultiViews searches: that directory must be one the vhost may show.
+ * Main requests only: a subrequest's missing file shows nothing. */
+int wlfcgi_contain_parent(request_rec *r, wlf_srv_conf *c)
+{
+    wlf_owners o;
+    struct stat st;
+    char *dir;
+
+    if (c->exts_none || r->main || r->proxyreq ||
+        r->finfo.filetype != APR_NOFILE || r->filename == NULL ||
+        r->filename[0] != '/')
+        return DECLINED;
+    dir = ap_make_dirstr_parent(r->pool, r->filename);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return DECLINED;
+    owners_of(r, c, &o);
+    if (may_send(&o, st.st_uid, st.st_mode, dir))
+        return DECLINED;
+    log_foreign(r, c, "the directory of ", r->filename, st.st_uid);
+    return HTTP_FORBIDDEN;
+}
+
+/* A handler of the server configuration that sends a file of the vhost
+ * to a FastCGI server other than the vhost's account would run it there:
+ * a distribution's php-fpm pool (Fedora's php.conf sends .phar there,
+ * Debian's .phtml and .phar) runs a customer's script as httpd's user,
+ * which reaches every account. Handlers a .htaccess chose were judged by
+ * wlfcgi_contain_check() already. */
+int wlfcgi_contain_fastcgi(request_rec *r, wlf_srv_conf *c)
+{
+    const char *socks[3];
+    const char *target;
+    char acct[WLF_NAME_MAX + 8];
+    wlf_req *rq = wlfcgi_req_get(r);
+    wlf_own own;
+
+    if (c->exts_none || r->proxyreq || r->finfo.filetype != APR_REG ||
+        r->handler == NULL || strncmp(r->handler, "proxy:", 6) != 0 ||
+        (rq && rq->customer_proxy))
+        return DECLINED;
+    target = r->handler + 6;
+    if (!wlf_target_runs_files(target))
+        return DECLINED;
+    own_of(c, &own, socks);
+    if (wlf_target_classify(target, NULL, &own, acct, sizeof(acct)) ==
+        WLF_TARGET_OWN)
+        return DECLINED;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_FASTCGI
+                  ": vhost %s (account %s): the server configuration "
+                  "hands %s to the FastCGI server %s, which is not the "
+                  "vhost's account: refused (a distribution's php-fpm "
+                  "handler? list the extension in WLFcgiExtensions, or "
+                  "remove the handler)", r->server->server_hostname,
+                  c->acct ? c->acct->name : "none", r->filename, target);
     return HTTP_FORBIDDEN;
 }
 
@@ -539,7 +805,7 @@ int wlfcgi_contain_check(request_rec *r, wlf_srv_conf *c)
 /* the file httpd opened                                               */
 
 typedef struct {
-    wlf_acct *acct;
+    wlf_srv_conf *c;
     apr_os_file_t checked;          /* last descriptor found fine */
     int have_checked;
 } owner_ctx;
@@ -549,11 +815,20 @@ static apr_status_t owner_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     owner_ctx *ctx = f->ctx;
     request_rec *r = f->r;
 
+    if (ctx == NULL) {
+        /* added by name (SetOutputFilter in a .htaccess), not by
+         * wlfcgi_contain_insert_filter(), which adds its own where it
+         * applies */
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
     for (apr_bucket *e = APR_BRIGADE_FIRST(bb);
          e != APR_BRIGADE_SENTINEL(bb); e = APR_BUCKET_NEXT(e)) {
         apr_bucket_file *fb;
         apr_os_file_t fd;
         struct stat st;
+        long owner = -1;
+        int ok = 0;
 
         if (!APR_BUCKET_IS_FILE(e))
             continue;
@@ -562,18 +837,29 @@ static apr_status_t owner_filter(ap_filter_t *f, apr_bucket_brigade *bb)
             continue;
         if (ctx->have_checked && fd == ctx->checked)
             continue;
-        if (fstat(fd, &st) == 0 &&
-            owner_allowed(r, ctx->acct, st.st_uid, st.st_mode)) {
+        if (fstat(fd, &st) == 0) {
+            wlf_owners o;
+            char self[64];
+
+            owner = (long)st.st_uid;
+            /* the file as the kernel found it: what its name is now,
+             * wherever the request's path led when it was opened */
+            apr_snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+            owners_of(r, ctx->c, &o);
+            ok = may_send(&o, st.st_uid, st.st_mode, self);
+        }
+        if (ok) {
             ctx->checked = fd;
             ctx->have_checked = 1;
             continue;
         }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, WLFLOG_FOREIGN_OPENED
                       ": vhost %s (account %s): the file httpd opened for %s "
-                      "is owned by uid %ld, not by the account's user (it "
-                      "changed after it was checked): refused",
-                      r->server->server_hostname, ctx->acct->name,
-                      r->filename, (long)st.st_uid);
+                      "is owned by uid %ld, not by %s, or not open to every "
+                      "local user (it changed after it was checked): "
+                      "refused", r->server->server_hostname,
+                      ctx->c->acct ? ctx->c->acct->name : "none",
+                      r->filename, owner, whose(ctx->c));
         apr_brigade_cleanup(bb);
         ap_remove_output_filter(f);
         if (r->main == NULL) {
@@ -597,16 +883,42 @@ void wlfcgi_contain_insert_filter(request_rec *r)
     if (wlf_g == NULL || r->proxyreq || r->finfo.filetype != APR_REG)
         return;
     c = wlfcgi_srv_conf(r->server);
-    if (c->acct == NULL || c->exts_none ||
+    if (c->exts_none ||
         (r->handler && strncmp(r->handler, "proxy:", 6) == 0))
         return;
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
-    ctx->acct = c->acct;
+    ctx->c = c;
     ap_add_output_filter(WLF_OWNER_FILTER, ctx, r, r->connection);
+}
+
+/*
+ * ap_expr's file() and filesize() read any file as httpd's user, which
+ * reads every account's: %{file:/home/ann/www/config.php} in a
+ * .htaccess Header, SetEnvIfExpr, <If>, RewriteCond expr, ... sent it to
+ * the customer. httpd 2.4.68 refuses them in .htaccess itself
+ * (CVE-2026-44119); before that nothing did. Expressions parsed while
+ * the MPM runs are those of .htaccess files (mod_include's are
+ * restricted anyway): these two functions are refused there, whatever
+ * httpd's version. The file tests (-f, -s, ...) stay: they tell no more
+ * than a symlink's 403 or 404 does.
+ */
+static int expr_lookup(ap_expr_lookup_parms *parms)
+{
+    if (wlf_g == NULL || parms->type != AP_EXPR_FUNC_STRING ||
+        (strcasecmp(parms->name, "file") != 0 &&
+         strcasecmp(parms->name, "filesize") != 0) ||
+        ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_RUN_MPM)
+        return DECLINED;
+    *parms->err = apr_psprintf(parms->ptemp, WLFLOG_EXPR_FILE ": %s() "
+                               "reads files as httpd's user, which reads "
+                               "every account's: not available in "
+                               ".htaccess", parms->name);
+    return HTTP_FORBIDDEN;
 }
 
 void wlfcgi_contain_register(void)
 {
+    ap_hook_expr_lookup(expr_lookup, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* before every resource filter (INCLUDES, SUBSTITUTE, ...), which
      * would read the file buckets into memory first */
     ap_register_output_filter(WLF_OWNER_FILTER, owner_filter, NULL,

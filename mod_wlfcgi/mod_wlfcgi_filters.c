@@ -54,6 +54,12 @@ static apr_status_t spooled_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     apr_bucket *after;
     apr_status_t rv;
 
+    if (src == NULL) {
+        /* added by name (SetInputFilter in a .htaccess), not by
+         * wlfcgi_spool_body(): nothing was spooled, pass through */
+        ap_remove_input_filter(f);
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
     if (mode != AP_MODE_READBYTES)
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     if (APR_BRIGADE_EMPTY(src)) {

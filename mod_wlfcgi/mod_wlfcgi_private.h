@@ -95,6 +95,9 @@ typedef struct {
     apr_array_header_t *allow_handlers; /* WLFcgiAllowHandlers (const char *) */
     /* resolved at start-up */
     wlf_acct *acct;                 /* NULL: the vhost has no account */
+    int has_owner;                  /* whose files it sends: the account's */
+    uid_t owner_uid;                /* user, else its DocumentRoot's owner
+                                       (not root) */
     const char *domain;             /* the account's domain entry the vhost
                                        serves (ServerName's, else the
                                        first alias's), or NULL */
@@ -250,8 +253,12 @@ int wlfcgi_contain_before_core(request_rec *r);
 int wlfcgi_contain_after_core(request_rec *r);
 /* Proxy targets and handlers a .htaccess chose (403 unless allowed) */
 int wlfcgi_contain_check(request_rec *r, wlf_srv_conf *c);
+/* A server-config FastCGI handler for a file, other than the account */
+int wlfcgi_contain_fastcgi(request_rec *r, wlf_srv_conf *c);
 /* The owner of the file or directory the request is for (403) */
 int wlfcgi_contain_owner(request_rec *r, wlf_srv_conf *c);
+/* ... and of the directory of a main request for a missing file */
+int wlfcgi_contain_parent(request_rec *r, wlf_srv_conf *c);
 /* Who may have chosen the handler (or content type) httpd will run */
 wlf_origin wlfcgi_handler_origin(request_rec *r);
 void wlfcgi_contain_insert_filter(request_rec *r);

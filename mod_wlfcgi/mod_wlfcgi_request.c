@@ -113,7 +113,8 @@ int wlfcgi_fixups(request_rec *r)
                       r->server->server_hostname, r->filename);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if ((rv = wlfcgi_contain_check(r, c)) != DECLINED)
+    if ((rv = wlfcgi_contain_check(r, c)) != DECLINED ||
+        (rv = wlfcgi_contain_fastcgi(r, c)) != DECLINED)
         return rv;
     return wlfcgi_contain_owner(r, c);
 }

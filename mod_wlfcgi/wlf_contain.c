@@ -272,20 +272,60 @@ wlf_target_class wlf_target_classify(const char *url, const char *uds,
     }
 }
 
+int wlf_target_runs_files(const char *url)
+{
+    const char *bar;
+
+    if (url == NULL)
+        return 0;
+    if (strncasecmp(url, "unix:", 5) == 0) {
+        if ((bar = strchr(url, '|')) == NULL)
+            return 0;
+        url = bar + 1;
+    }
+    return scheme_is(url, "fcgi");
+}
+
 /* ---- owners ---- */
 
-int wlf_owner_allowed(uid_t owner, mode_t mode, uid_t account_uid,
-                      const uid_t *extra, size_t n_extra)
+static int is_owner(uid_t uid, const wlf_owners *o)
 {
-    if (owner == account_uid)
+    if (o->has_owner && uid == o->owner)
         return 1;
+    for (size_t i = 0; i < o->n_extra; i++)
+        if (uid == o->extra[i])
+            return 1;
+    return 0;
+}
+
+wlf_file_verdict wlf_file_owner(uid_t owner, mode_t mode,
+                                const wlf_owners *o)
+{
+    if (is_owner(owner, o))
+        return WLF_FILE_ALLOWED;
     /* root's files that every local user can read reveal nothing (the
      * distribution's icons, shared libraries of JavaScript); root's
      * others (a password file readable by httpd's group) stay closed */
     if (owner == 0 && (mode & S_IROTH))
-        return 1;
-    for (size_t i = 0; i < n_extra; i++)
-        if (owner == extra[i])
+        return WLF_FILE_IF_OPEN_WAY;
+    return WLF_FILE_REFUSED;
+}
+
+int wlf_way_open(const wlf_node *dirs, size_t n, const wlf_owners *o)
+{
+    if (n == 0)
+        return 0;
+    /* from the file's own directory upwards: whatever lies inside a
+     * directory of the vhost's owner is theirs to show (a placeholder
+     * root put into their document root); anything else must be open
+     * to everyone all the way up to "/" */
+    for (size_t i = n; i-- > 0;) {
+        if (!S_ISDIR(dirs[i].mode))
+            return 0;
+        if (is_owner(dirs[i].uid, o))
             return 1;
-    return 0;
+        if (!(dirs[i].mode & S_IXOTH))
+            return 0;
+    }
+    return 1;
 }

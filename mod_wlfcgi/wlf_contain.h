@@ -125,16 +125,59 @@ wlf_target_class wlf_target_classify(const char *url, const char *uds,
                                      const wlf_own *own, char *account,
                                      size_t account_len);
 
+/*
+ * Does a proxy URL (what follows "proxy:") run a file of the vhost: is
+ * it FastCGI ("fcgi://...", "unix:PATH|fcgi://...")? mod_proxy_fcgi
+ * hands such a server the request's file as SCRIPT_FILENAME, and a
+ * php-fpm pool runs it.
+ */
+int wlf_target_runs_files(const char *url);
+
 /* ---- whose files httpd sends ---- */
 
+/* Whose files a vhost may send: its owner (a vhost with an account: the
+ * account's user; one without: its document root's owner, unless that
+ * is root), and the users the admin listed (WLFcgiAllowOwners). */
+typedef struct {
+    int has_owner;
+    uid_t owner;
+    const uid_t *extra;
+    size_t n_extra;
+} wlf_owners;
+
+typedef enum {
+    WLF_FILE_REFUSED,
+    WLF_FILE_ALLOWED,
+    WLF_FILE_IF_OPEN_WAY        /* root's and readable by everyone: allowed
+                                   if every directory on the way to it is
+                                   open to everyone too (wlf_way_open) */
+} wlf_file_verdict;
+
 /*
- * May httpd send a file or directory (owner, mode from stat) in the vhost
- * of an account whose user is `account_uid`? The account's own files,
- * root's files that every local user can read anyway, and files of the
- * users the admin listed (`extra`, WLFcgiAllowOwners) are allowed.
+ * May httpd send a file or directory (owner, mode from stat) for a vhost
+ * whose owners are `o`? Its owner's files and those of the listed users
+ * are allowed. Root's files only when every local user could read them
+ * anyway: readable by everyone, and (WLF_FILE_IF_OPEN_WAY) in
+ * directories everyone can pass (a root-owned log in a customer's 0750
+ * home is no one else's to read).
  */
-int wlf_owner_allowed(uid_t owner, mode_t mode, uid_t account_uid,
-                      const uid_t *extra, size_t n_extra);
+wlf_file_verdict wlf_file_owner(uid_t owner, mode_t mode,
+                                const wlf_owners *o);
+
+/* One directory on the way to a file: its owner and mode */
+typedef struct {
+    uid_t uid;
+    mode_t mode;
+} wlf_node;
+
+/*
+ * Is the way to a root-owned file open? `dirs` are the directories from
+ * "/" down to the file's own, symlinks resolved. Walking up from the
+ * file, each must let every local user pass, until one that belongs to
+ * the vhost's owner (or a listed user): what lies below that is theirs.
+ * An empty way is not open (nothing was looked at).
+ */
+int wlf_way_open(const wlf_node *dirs, size_t n, const wlf_owners *o);
 
 /* ---- paths ---- */
 

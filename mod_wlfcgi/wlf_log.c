@@ -101,9 +101,11 @@ const wlf_log_code wlf_log_codes[] = {
       "chosen reveals other sites or runs code as httpd's user "
       "(server-status, cgi-script, ...): 403" },
     { WLFLOG_FOREIGN_FILE, "error",
-      "in a vhost with an account, the file or directory a request is for "
-      "belongs neither to the account's user nor to root (a customer's "
-      "symlink): 403, and no listing shows it" },
+      "the file or directory a request is for (a missing file: its "
+      "directory) does not belong to the vhost's owner, or is root's but "
+      "not open to every local user (a customer's symlink), or a password "
+      "file a .htaccess names is not such a regular file: 403, and no "
+      "listing shows it" },
     { WLFLOG_FOREIGN_OPENED, "error",
       "the file httpd opened for a static response belongs to someone else, "
       "although the file checked before did not (a rename in between): "
@@ -121,6 +123,14 @@ const wlf_log_code wlf_log_codes[] = {
     { WLFLOG_MISDIRECTED, "info",
       "a request for an account's exact domain reached a vhost of the "
       "account owning a wildcard of it (vhost order): 421" },
+    { WLFLOG_FOREIGN_FASTCGI, "error",
+      "the server configuration hands a file of the vhost to a FastCGI "
+      "server that is not the vhost's account (a distribution's php-fpm "
+      "pool for .phar or .phtml): 403" },
+    { WLFLOG_EXPR_FILE, "error",
+      "a .htaccess expression calls file() or filesize(), which read any "
+      "file as httpd's user: httpd's own parse error names the .htaccess, "
+      "500" },
 };
 
 const size_t wlf_log_codes_count =

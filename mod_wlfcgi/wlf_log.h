@@ -54,6 +54,8 @@
 #define WLFLOG_OPTIONS_MASKED     "WLF00035"
 #define WLFLOG_SPOOL_FAILED       "WLF00036"
 #define WLFLOG_MISDIRECTED        "WLF00037"
+#define WLFLOG_FOREIGN_FASTCGI    "WLF00038"
+#define WLFLOG_EXPR_FILE          "WLF00039"
 
 typedef struct {
     const char *tag;        /* "WLF00001" */

@@ -71,3 +71,35 @@ def test_http2_upload_within_the_limit(upload):
     assert r.status == 200 and r.reset is None, r
     import json
     assert json.loads(r.body)["input_bytes"] == 3 << 20
+
+
+# The module's filters are registered by name, and a .htaccess can add
+# any registered filter by name (SetInputFilter, SetOutputFilter,
+# AddOutputFilter, FilterProvider): added without the module's context
+# they pass everything through. One that dereferenced its context
+# crashed the httpd child, and with it every request in flight there,
+# other accounts' included.
+FILTERS = {
+    "owner_set": ("SetOutputFilter WLFCGI_OWNER\n", "GET"),
+    "owner_add": ("AddOutputFilter WLFCGI_OWNER .txt\n", "GET"),
+    "spooled": ("SetInputFilter WLFCGI_BODY_SPOOLED\n", "POST"),
+    "gather": ("SetInputFilter WLFCGI_BODY_GATHER\n", "POST"),
+}
+
+
+@pytest.mark.parametrize("vhost", ["eve.test", "parked.test"])
+@pytest.mark.parametrize("name", list(FILTERS))
+def test_module_filters_named_in_htaccess(cworld, name, vhost):
+    w = cworld
+    text, method = FILTERS[name]
+    sub = f"flt_{name}" if vhost == "eve.test" else f"parked/flt_{name}"
+    w.eve_dir(sub, text, {"a.txt": "EVE-OK\n",
+                          "n.php": "<?php echo strlen("
+                                   "file_get_contents('php://input'));"})
+    url = f"/flt_{name}/" + ("a.txt" if method == "GET" or
+                             vhost == "parked.test" else "n.php")
+    body = b"x" * 300000 if method == "POST" else None
+    r = w.get(url, vhost, method=method, body=body)
+    assert r.status == 200, r
+    assert r.text == ("EVE-OK\n" if url.endswith(".txt") else "300000")
+    assert not [ln for ln in w.httpd.new_log_lines() if "AH00052" in ln]

@@ -65,6 +65,12 @@ CASES = {
                          "RewriteRule \\.txt$ - "
                          "[T=application/x-httpd-status]\n", {},
                          "static.txt", "Apache Server Status"),
+    "forcetype_params": ('ForceType "application/x-httpd-status; x=1"\n',
+                         {}, "static.txt", "Apache Server Status"),
+    "forcetype_case": ("ForceType Application/X-HTTPD-Status\n", {},
+                       "static.txt", "Apache Server Status"),
+    "sethandler_case": ("SetHandler Server-Status\n", {}, "static.txt",
+                        "Apache Server Status"),
     "server_info": ("SetHandler server-info\n", {}, "x",
                     "Apache Server Information"),
     "balancer_manager": ("SetHandler balancer-manager\n", {}, "x",

@@ -175,6 +175,38 @@ def test_distribution_php_handler_unused_by_unmapped_vhost(cworld,
     assert ours.status == 500 and HTTPD_USER not in ours.text
 
 
+@pytest.mark.parametrize("vhost", ["eve.test", "parked.test"])
+@pytest.mark.parametrize("ext", ["phar", "phtml"])
+def test_distribution_handler_runs_no_other_script(cworld, expect_log,
+                                                    ext, vhost):
+    """The distributions' handler sends more than .php to their www pool
+    (Fedora: .phar; Debian: .phar and .phtml), and the module routes only
+    the vhost's WLFcgiExtensions: eve's x.phar ran as httpd's user, which
+    reaches every account's files and sockets. A server-config FastCGI
+    handler for a file of a vhost must be the vhost's own account."""
+    tag = (r"eve\.test \(account eve\)" if vhost == "eve.test"
+           else r"parked\.test \(account none\)")
+    expect_log(rf"WLF00038: vhost {tag}: the server configuration hands "
+               rf".*x\.{ext} to the FastCGI server")
+    w = cworld
+    sub = f"dist_{ext}" if vhost == "eve.test" else f"parked/dist_{ext}"
+    w.eve_dir(sub, None, {f"x.{ext}": WHOAMI})
+    stock, ours = w.both(f"/dist_{ext}/x.{ext}", vhost)
+    assert ran_as(stock) == HTTPD_USER, stock
+    assert ours.status == 403 and HTTPD_USER not in ours.text, ours
+
+
+def test_admin_fastcgi_handler_for_the_own_account(cworld, expect_log):
+    """The admin may send other files to the vhost's own account himself
+    (here: <Files> in <Directory>); its pool refuses what is not .php."""
+    expect_log(r"AH01071: .*x\.phtml' has been denied \(see "
+               r"security\.limit_extensions\)")
+    w = cworld
+    w.eve_dir("own_fcgi", None, {"x.phtml": WHOAMI})
+    r = w.get("/own_fcgi/x.phtml", "eve.test")
+    assert r.status == 403 and "Access denied" in r.text, r
+
+
 def test_unmapped_vhost_proxies_nothing(cworld, expect_log):
     expect_log(r"WLF00030: vhost parked\.test \(account none\): .*proxy "
                r"target")

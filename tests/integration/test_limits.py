@@ -18,6 +18,7 @@ import uuid
 
 import pytest
 
+from wlf import FPMCTL
 from wlf.sandbox import Sandbox, pid_alive, wait_until
 
 CG = "/sys/fs/cgroup"
@@ -423,6 +424,44 @@ def test_memory_limit_kills_the_worker_not_the_master(lsb, mem_httpd,
     assert r.status == 200 and r.text == "survived 300", r
 
 
+def test_php_cli_runs_inside_the_accounts_limits(lsb):
+    """`fpmctl php` (cron jobs, Composer) runs in the account's group, as
+    its masters do: a script that allocates past memory= is killed, and
+    fpmctl ends as PHP did. Without the limit the same script succeeds
+    (the hole while `fpmctl php` ran where fpmctl runs). A group that
+    does not exist yet (limits set, no master started since boot) is
+    made for it."""
+    need("memory")
+    need("pids")
+    sb = lsb
+    sb.add_account("alice")
+    assert sb.fpmctl("set", "alice", "memory=96M", "tasks=50").rc == 0
+    where = "echo shell_exec('cat /proc/self/cgroup');"
+    hog = "ini_set('memory_limit', '-1'); $a = [];" \
+          "for ($i = 0; $i < 300; $i++) { $a[] = str_repeat('x', 1 << 20); }" \
+          "echo 'survived ', count($a);"
+    r = sb.fpmctl("php", "alice", "-r", where)
+    assert r.rc == 0, r
+    assert f"/{sb.subtree}/alice\n" in r.out, r.out
+    r = subprocess.run([FPMCTL, "php", "alice", "-r", hog], env=sb.env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == -9 and "survived" not in r.stdout, r
+    st = sb.json("show", "alice")
+    assert st["usage"]["oom_kills"] >= 1, st["usage"]
+    # the group is gone (a reboot): made again, with the limits
+    assert sb.fpmctl("stop", "alice").rc == 0
+    for c in {"memory", "pids"}:
+        os.rmdir(sb.group(c, "alice"))
+    r = sb.fpmctl("php", "alice", "-r", where)
+    assert r.rc == 0 and f"/{sb.subtree}/alice\n" in r.out, r
+    assert sb.cg_read("pids", "alice", "pids.max") == "50"
+    # the hole: without the limit the same script takes its 300M
+    assert sb.fpmctl("set", "alice", "memory=0").rc == 0
+    r = subprocess.run([FPMCTL, "php", "alice", "-r", hog], env=sb.env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == "survived 300", r
+
+
 def test_fork_bomb_stops_at_tasks(lsb):
     """A script forking helpers through exec() stops at tasks= (fork
     fails); the account's process count never passes it. Without the
@@ -671,6 +710,85 @@ def test_systemd_mode_writes_a_slice_per_account(sandbox_factory, tmp_path):
                        env=dict(os.environ, MANPATH=root + "/usr/share/man"))
     assert p.returncode == 0 and p.stdout + p.stderr == "", \
         p.stdout + p.stderr
+
+
+FAKE_BUSCTL = r"""#!/usr/bin/python3
+# A stand-in for busctl (no systemd here): StartTransientUnit of a scope
+# moves its PIDs into a cgroup named like the scope, as systemd does.
+import os, sys
+LOG, CG, BREAK = "@LOG@", "@CG@", "@BREAK@"
+a = sys.argv[1:]
+with open(LOG, "a") as f:
+    f.write(" ".join(a) + "\n")
+if os.path.exists(BREAK):
+    sys.stderr.write("Call failed: Access denied\n")
+    sys.exit(1)
+unit, pid = a[6], a[12]
+d = os.path.join(CG, unit)
+os.makedirs(d, exist_ok=True)
+with open(os.path.join(d, "cgroup.procs"), "w") as f:
+    f.write(pid)
+print('o "/org/freedesktop/systemd1/job/1"')
+"""
+
+
+def test_php_cli_in_systemd_mode_runs_in_a_scope_in_the_slice(
+        sandbox_factory, tmp_path):
+    """systemd mode: `fpmctl php` of an account with a slice runs in a
+    scope of its own in that slice (StartTransientUnit with PHP's pid,
+    before PHP runs); without limits it needs none; when the scope
+    cannot be made, PHP does not run."""
+    need("pids")
+    sb = sandbox_factory(service="systemd")
+    alice = sb.add_account("alice")
+    log, brk = tmp_path / "busctl.log", tmp_path / "break"
+    cg = os.path.join(LAYOUT["pids"], "wlft_" + uuid.uuid4().hex[:10])
+    fake = tmp_path / "busctl"
+    fake.write_text(FAKE_BUSCTL.replace("@LOG@", str(log))
+                    .replace("@CG@", cg).replace("@BREAK@", str(brk)))
+    fake.chmod(0o755)
+    env = dict(sb.env, WLFCGI_BUSCTL=str(fake))
+    where = "echo shell_exec('cat /proc/self/cgroup'), " \
+            "posix_getpwuid(posix_geteuid())['name'];"
+
+    def php():
+        return subprocess.run([FPMCTL, "php", "alice", "-r", where],
+                              env=env, capture_output=True, text=True,
+                              timeout=60)
+    try:
+        r = php()
+        assert r.returncode == 0 and r.stdout.endswith(alice.user), r
+        assert not log.exists()
+        assert sb.fpmctl("set", "alice", "memory=96M").rc == 0
+        r = php()
+        assert r.returncode == 0 and r.stdout.endswith(alice.user), r
+        call = log.read_text().split()
+        assert call[:7] == ["call", "org.freedesktop.systemd1",
+                            "/org/freedesktop/systemd1",
+                            "org.freedesktop.systemd1.Manager",
+                            "StartTransientUnit", "ssa(sv)a(sa(sv))",
+                            call[6]], call
+        assert re.fullmatch(r"wlfcgi-php-alice-\d+\.scope", call[6]), call
+        assert call[9:16] == ["PIDs", "au", "1", call[12], "Slice", "s",
+                              "wlfcgi-alice.slice"], call
+        # PHP itself (and what it starts) ran in the scope
+        assert f"/{call[6]}\n" in r.stdout, r.stdout
+        brk.write_text("")
+        r = php()
+        assert r.returncode == 1 and alice.user not in r.stdout, r
+        assert "cannot start a scope in wlfcgi-alice.slice: Call failed" \
+            in r.stderr, r
+    finally:
+        if os.path.isdir(cg):
+            for d in os.listdir(cg):
+                p = os.path.join(cg, d)
+                for _ in range(50):
+                    try:
+                        os.rmdir(p)
+                        break
+                    except OSError:
+                        time.sleep(0.1)
+            os.rmdir(cg)
 
 
 def test_module_serves_openmetrics_and_a_customer_gets_none(

@@ -263,21 +263,81 @@ static void test_lexical_paths(void **state)
     assert_null(wlf_path_lexical("/abcdef", buf, 4));
 }
 
+static void test_targets_that_run_files(void **state)
+{
+    (void)state;
+    assert_true(wlf_target_runs_files("unix:/run/php-fpm/www.sock|"
+                                      "fcgi://localhost"));
+    assert_true(wlf_target_runs_files("FCGI://127.0.0.1:9000/"));
+    assert_false(wlf_target_runs_files("http://127.0.0.1:8080/"));
+    assert_false(wlf_target_runs_files("unix:/run/app.sock|http://x/"));
+    assert_false(wlf_target_runs_files("unix:/run/broken.sock"));
+    assert_false(wlf_target_runs_files("fcgi-not://x/"));
+    assert_false(wlf_target_runs_files(NULL));
+}
+
 /* ---- owners ---- */
 
 static void test_owners(void **state)
 {
     const uid_t extra[] = { 2000 };
+    const wlf_owners acct = { 1, 1001, NULL, 0 };
+    const wlf_owners listed = { 1, 1001, extra, 1 };
+    const wlf_owners no_owner = { 0, 0, NULL, 0 };
 
     (void)state;
-    assert_true(wlf_owner_allowed(1001, 0600, 1001, NULL, 0));
-    assert_false(wlf_owner_allowed(1002, 0644, 1001, NULL, 0));
-    assert_true(wlf_owner_allowed(0, 0644, 1001, NULL, 0));
-    assert_true(wlf_owner_allowed(0, 0755 | S_IFDIR, 1001, NULL, 0));
+    assert_int_equal(wlf_file_owner(1001, 0600, &acct), WLF_FILE_ALLOWED);
+    assert_int_equal(wlf_file_owner(1002, 0644, &acct), WLF_FILE_REFUSED);
+    assert_int_equal(wlf_file_owner(0, 0644, &acct), WLF_FILE_IF_OPEN_WAY);
+    assert_int_equal(wlf_file_owner(0, 0755 | S_IFDIR, &acct),
+                     WLF_FILE_IF_OPEN_WAY);
     /* root's, but only httpd's group may read it: a password file */
-    assert_false(wlf_owner_allowed(0, 0640, 1001, NULL, 0));
-    assert_true(wlf_owner_allowed(2000, 0600, 1001, extra, 1));
-    assert_false(wlf_owner_allowed(2001, 0644, 1001, extra, 1));
+    assert_int_equal(wlf_file_owner(0, 0640, &acct), WLF_FILE_REFUSED);
+    assert_int_equal(wlf_file_owner(2000, 0600, &listed), WLF_FILE_ALLOWED);
+    assert_int_equal(wlf_file_owner(2001, 0644, &listed), WLF_FILE_REFUSED);
+    /* a vhost without an owner: nobody's files but root's public ones */
+    assert_int_equal(wlf_file_owner(1001, 0644, &no_owner), WLF_FILE_REFUSED);
+    assert_int_equal(wlf_file_owner(0, 0644, &no_owner),
+                     WLF_FILE_IF_OPEN_WAY);
+    assert_int_equal(wlf_file_owner(0, 0600, &no_owner), WLF_FILE_REFUSED);
+}
+
+static void test_way_to_roots_files(void **state)
+{
+    const wlf_owners acct = { 1, 1001, NULL, 0 };
+    const wlf_owners no_owner = { 0, 0, NULL, 0 };
+    /* / , /home, /home/ann (0750, ann's), /home/ann/logs (root's) */
+    wlf_node way[] = {
+        { 0, S_IFDIR | 0755 }, { 0, S_IFDIR | 0755 },
+        { 1002, S_IFDIR | 0750 }, { 0, S_IFDIR | 0755 },
+    };
+    /* /srv/www (root's, httpd's group only), /srv/www/eve (the
+     * account's), /srv/www/eve/www (root's) */
+    wlf_node under_own[] = {
+        { 0, S_IFDIR | 0755 }, { 0, S_IFDIR | 0750 },
+        { 1001, S_IFDIR | 0750 }, { 0, S_IFDIR | 0755 },
+    };
+
+    (void)state;
+    /* another account's private home on the way: not for everyone */
+    assert_false(wlf_way_open(way, 4, &acct));
+    assert_false(wlf_way_open(way, 4, &no_owner));
+    /* everyone may pass */
+    way[2].mode = S_IFDIR | 0711;
+    assert_true(wlf_way_open(way, 4, &acct));
+    assert_true(wlf_way_open(way, 4, &no_owner));
+    /* a root directory only httpd's group may pass (the socket
+     * directory, the metrics directory) */
+    way[3].mode = S_IFDIR | 0750;
+    assert_false(wlf_way_open(way, 4, &acct));
+    /* inside the vhost owner's own directory: theirs, whatever is
+     * above it */
+    assert_true(wlf_way_open(under_own, 4, &acct));
+    assert_false(wlf_way_open(under_own, 4, &no_owner));
+    /* nothing looked at, or not a directory: not open */
+    assert_false(wlf_way_open(way, 0, &acct));
+    under_own[3].mode = S_IFREG | 0755;
+    assert_false(wlf_way_open(under_own, 4, &acct));
 }
 
 int main(void)
@@ -293,7 +353,9 @@ int main(void)
         cmocka_unit_test(test_handler_classes),
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_lexical_paths),
+        cmocka_unit_test(test_targets_that_run_files),
         cmocka_unit_test(test_owners),
+        cmocka_unit_test(test_way_to_roots_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

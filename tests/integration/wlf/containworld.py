@@ -19,8 +19,9 @@ Two httpds serve the same vhosts from the same files:
                way hosters connect FPM today (the comparison that shows
                each attack works where nothing stops it)
 
-Both have a server-wide <FilesMatch \\.php$> SetHandler to the www pool, as
-Fedora's php-fpm package installs it. Vhosts (both httpds):
+Both have a server-wide <FilesMatch ".+\\.ph(?:ar|p|tml)$"> SetHandler to the
+www pool, as Debian's php-fpm package installs it (Fedora's covers .php
+and .phar). Vhosts (both httpds):
   eve.test     eve's site; admin-configured proxying to the backend:
                ProxyPass /backend/, RewriteRule ^/rw/ [P], <Location /loc>
                SetHandler proxy:, <Directory .../admdir> SetHandler proxy:,
@@ -33,7 +34,7 @@ Fedora's php-fpm package installs it. Vhosts (both httpds):
 
 Both load the modules whose handlers a customer might want: status, info,
 include, autoindex, cgid, asis, imagemap, negotiation, actions, alias,
-proxy_http, proxy_balancer, lua, http2 (h2c).
+proxy_http, proxy_balancer, lua, http2 (h2c), speling.
 
 Fixture: `cworld` (session).
 """
@@ -60,10 +61,19 @@ EXTRA_MODULES = [
     "status", "info", "include", "autoindex", "cgid", "asis", "imagemap",
     "negotiation", "actions", "alias", "proxy_http", "slotmem_shm",
     "lbmethod_byrequests", "proxy_balancer", "lua", "http2", "auth_basic",
-    "authn_core", "authn_file", "authz_user", "authz_host",
+    "authn_core", "authn_file", "authz_user", "authz_host", "speling",
+    "authz_groupfile", "authn_dbm",
 ]
 
 ANN_SECRET = "<?php $db_password = 'ANN-SECRET-42';\n"
+
+
+def htpasswd_line(user, password):
+    """A password file line httpd accepts ({SHA}: no tool needed)."""
+    import base64
+    import hashlib
+    digest = base64.b64encode(hashlib.sha1(password.encode()).digest())
+    return f"{user}:{{SHA}}{digest.decode()}\n"
 
 
 def _ids(user):
@@ -145,7 +155,7 @@ class LoosePools:
         self.pid_file = os.path.join(root, "loose.pid")
         conf = os.path.join(root, "loose-fpm.conf")
         common = ("pm = ondemand\npm.max_children = 2\n"
-                  "security.limit_extensions = .php .txt .phtml\n"
+                  "security.limit_extensions = .php .txt .phtml .phar\n"
                   f"ping.path = {fcgi.PING_PATH}\n")
         with open(conf, "w") as f:
             f.write(f"""[global]
@@ -237,6 +247,23 @@ def vhosts(w, port, contained):
   <FilesMatch "\\.bk$">
     SetHandler "proxy:{b}/"
   </FilesMatch>
+  # the admin's own expressions may read files
+  <Location /admin-expr/>
+    Header always set X-Admin-File "expr=size-%{{filesize:{w.root_public}}}"
+  </Location>
+  # a directory the admin protects with a password file of his own
+  <Directory {w.eve_www}/admauth>
+    AuthType Basic
+    AuthName admin
+    AuthUserFile {w.admin_htpasswd}
+    Require valid-user
+  </Directory>
+  # the admin sends other files to the vhost's own account himself
+  <Directory {w.eve_www}/own_fcgi>
+    <Files "x.phtml">
+      SetHandler "proxy:unix:{eve.socket}|fcgi://localhost"
+    </Files>
+  </Directory>
   # the admin's handlers, which a .htaccess beside them must not disturb
   AddHandler cgi-script .cgi
   <Location /admin-status>
@@ -258,9 +285,10 @@ def vhosts(w, port, contained):
     config = f"WLFcgiConfig {w.sb.conf}" if contained else ""
     return (f"""
 {config}
-# what Fedora's php-fpm package brings (conf.d/php.conf): every .php to
-# its www pool, which runs as httpd's user
-<FilesMatch "\\.php$">
+# what the distributions' php-fpm packages bring: every script to their
+# www pool, which runs as httpd's user (Fedora's conf.d/php.conf: .php and
+# .phar; Debian's conf-available/php8.2-fpm.conf: .php, .phar, .phtml)
+<FilesMatch ".+\\.ph(?:ar|p|tml)$">
   SetHandler "proxy:unix:{w.loose.www_sock}|fcgi://localhost"
 </FilesMatch>
 Protocols h2c http/1.1
@@ -312,6 +340,8 @@ class ContainWorld:
         put(os.path.join(self.parked, "static.txt"), "PARKED-OK\n",
             "wlft-eve")
         mkdir(os.path.join(self.eve_www, "admdir"), "wlft-eve")
+        put(os.path.join(self.eve_www, "admauth", "a.txt"), "ADMAUTH-OK\n",
+            "wlft-eve")
         ensure_user("wlft-legacy")
         self.shared = mkdir(os.path.join(self.root, "shared"), "wlft-legacy")
         put(os.path.join(self.shared, "lib.js"), "SHARED-OK\n", "wlft-legacy")
@@ -321,6 +351,24 @@ class ContainWorld:
                                HTTPD_GROUP)
         self.root_public = put(os.path.join(self.root, "public.txt"),
                                "ROOT-PUBLIC\n", "root", 0o644)
+        # password files: ann's for her site, the admin's for a tool
+        self.ann_htpasswd = put(os.path.join(self.ann_www, ".htpasswd"),
+                                htpasswd_line("annuser", "annpass"),
+                                "wlft-ann", 0o640, HTTPD_GROUP)
+        self.ann_htgroup = put(os.path.join(self.ann_www, ".htgroup"),
+                               "annadmins: annuser\n", "wlft-ann", 0o640,
+                               HTTPD_GROUP)
+        self.admin_htpasswd = put(os.path.join(self.root, "admin.htpasswd"),
+                                  htpasswd_line("admin", "adminpass"),
+                                  "root", 0o640, HTTPD_GROUP)
+        # root's, readable by everyone, but in ann's private home (the
+        # per-site logs many hosting panels keep there)
+        self.ann_logs = os.path.join(self.ann.home, "logs")
+        os.makedirs(self.ann_logs, exist_ok=True)
+        os.chmod(self.ann_logs, 0o755)
+        self.ann_log = put(os.path.join(self.ann_logs, "access.log"),
+                           "ANN-LOG GET /?session=ANN-TOKEN\n", "root",
+                           0o644)
         self.httpd = None
         self.backend = Backend()
         self.loose = LoosePools(self.root)

@@ -24,8 +24,13 @@ class H2Result:
                 f"reset={self.reset} sent={self.sent}>")
 
 
+def get(port, path, host, timeout=30):
+    """GET path: the headers end the stream, no body."""
+    return put(port, path, host, 0, method="GET", timeout=timeout)
+
+
 def put(port, path, host, size, content_length=True, chunk=16384,
-        timeout=30):
+        timeout=30, method="PUT"):
     """PUT `size` zero bytes to path; content_length=False sends no
     content-length (HTTP/2's equivalent of a chunked body)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -33,16 +38,16 @@ def put(port, path, host, size, content_length=True, chunk=16384,
         h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
     conn.initiate_connection()
     s.sendall(conn.data_to_send())
-    headers = [(":method", "PUT"), (":path", path), (":scheme", "http"),
+    headers = [(":method", method), (":path", path), (":scheme", "http"),
                (":authority", host)]
-    if content_length:
+    if content_length and size:
         headers.append(("content-length", str(size)))
     sid = conn.get_next_available_stream_id()
-    conn.send_headers(sid, headers)
+    conn.send_headers(sid, headers, end_stream=size == 0)
     s.sendall(conn.data_to_send())
     res = H2Result()
     block = b"\0" * chunk
-    done_sending = False
+    done_sending = size == 0
     try:
         while not (res.ended or res.reset is not None):
             want_write = not done_sending and \
