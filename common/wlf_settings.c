@@ -112,6 +112,18 @@ long long wlf_stream_max(const wlf_settings *eff, long long upload_min_rate)
            (upload_min_rate > 0 ? upload_min_rate : 1);
 }
 
+int wlf_client_keeps_pace(long long got, long long length,
+                          long long elapsed_us, long long stream_seconds)
+{
+    double left_us = (double)stream_seconds * 1e6 - (double)elapsed_us;
+
+    if (got < WLF_PACE_FROM || got <= 0 || left_us <= 0)
+        return 0;
+    /* the rest at got/elapsed bytes per microsecond, within left_us */
+    return (double)(length - got) * (double)elapsed_us <=
+           (double)got * left_us;
+}
+
 const char *wlf_type_name(wlf_type type)
 {
     switch (type) {

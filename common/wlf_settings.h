@@ -119,6 +119,17 @@ int wlf_settings_copy(wlf_settings *dst, const wlf_settings *src);
 long long wlf_stream_seconds(const wlf_settings *eff);
 /* The largest body streamed to PHP (bytes); larger ones are spooled */
 long long wlf_stream_max(const wlf_settings *eff, long long upload_min_rate);
+/*
+ * A larger body is read into the spool until the client has shown its
+ * pace: once at least WLF_PACE_FROM bytes (more than the kernels of both
+ * ends buffer, so what arrived was sent at the client's own pace) came
+ * in `elapsed_us`, and the rest would come at that rate within what is
+ * left of `stream_seconds`, the rest is streamed after the spooled part.
+ * Returns 1 to stream the rest, 0 to keep spooling. got <= length.
+ */
+#define WLF_PACE_FROM (16LL * 1024 * 1024)
+int wlf_client_keeps_pace(long long got, long long length,
+                          long long elapsed_us, long long stream_seconds);
 
 /*
  * Do effective settings make a process manager php-fpm accepts? For pm =

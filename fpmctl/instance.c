@@ -432,6 +432,12 @@ int fpm_slot_start_with(const fpm_ctx *ctx, const fpm_slot *s,
             proc_result_free(&r);
             return wlf_fail(err, s->key, "php-fpm did not start: %s", line);
         }
+        /* what php-fpm -t would have warned about (an extension missing
+         * or loaded twice) the master says on standard error as well */
+        if (text_complaint(r.out, line, sizeof(line))) {
+            proc_result_free(&r);
+            return wlf_fail(err, s->name, "php-fpm: %s", line);
+        }
         proc_result_free(&r);
     }
 

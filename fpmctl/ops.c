@@ -697,7 +697,8 @@ int fpm_validate_rendering(const wlf_config *cfg, const wlf_account *acct,
 }
 
 /* An on-demand account that is not running is only written: its first
- * request starts it, so php-fpm -t is not run on the way. */
+ * request starts it, so php-fpm -t is not run on the way. Neither before
+ * an instance's first start: the start itself is the test. */
 static int validate_without_fpm(const wlf_config *cfg,
                                 const wlf_account *acct,
                                 const fpm_slot *s, const fpm_rendered *r,
@@ -780,9 +781,22 @@ static int instance_prepare(fpm_ctx *ctx, const wlf_account *acct,
         c->arm = start;
         return 0;
     }
-    fpm_info(ctx, "%s: php-fpm -t --fpm-config %s", ns->key, ns->conf);
-    if (fpm_slot_test(ns, err) < 0)
-        return -1;
+    if (!c->running && run) {
+        /* the first start: php-fpm checks the same files as it starts,
+         * and says as much as -t would (its exit status, standard error,
+         * the log); a failed start is undone, and no instance of this
+         * one serves meanwhile. A second full php-fpm start-up for -t
+         * would double the time until PHP answers. */
+        fpm_info(ctx, "%s: checking slot %c without php-fpm -t (the start "
+                 "checks it)", ns->key, next);
+        if (validate_without_fpm(cfg, acct, ns, &c->r, err) < 0)
+            return -1;
+    }
+    else {
+        fpm_info(ctx, "%s: php-fpm -t --fpm-config %s", ns->key, ns->conf);
+        if (fpm_slot_test(ns, err) < 0)
+            return -1;
+    }
     if (!run)
         return 0;
 

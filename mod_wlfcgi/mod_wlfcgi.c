@@ -37,8 +37,17 @@
 #include "wlf_reuse.h"
 #include "wlf_upload.h"
 
-/* FastCGI records carry at most 65535 bytes: one record per read */
-#define WLF_IO_BUFFER       65535
+/*
+ * How much of a request body mod_proxy_fcgi moves per round, in records
+ * of at most 65535 bytes. It polls the FPM socket before each round, and
+ * a Unix socket polls writable only once at most a quarter of its send
+ * buffer (208 KiB) is queued: PHP then has at most 52 KiB left while
+ * httpd reads the next round from the client. With one record per round
+ * PHP ran dry about once per record and waited for httpd; 512 KiB rounds
+ * keep it fed (fewer waits than behind nginx) while the buffer, one per
+ * request, stays within httpd's MaxMemFree for reuse.
+ */
+#define WLF_IO_BUFFER       (512 * 1024)
 
 wlf_global *wlf_g;
 static const char *const default_exts[] = { ".php" };
@@ -206,6 +215,7 @@ static wlf_acct *make_acct(apr_pool_t *p, wlf_global *g,
     x->max_execution_time = eff.num[WLF_S_MAX_EXECUTION_TIME];
     x->max_requests = eff.num[WLF_S_MAX_REQUESTS];
     x->stream_max = wlf_stream_max(&eff, g->cfg.upload_min_rate);
+    x->stream_seconds = wlf_stream_seconds(&eff);
     x->fpm_pm = apr_pstrdup(p, wlf_setting_format(&eff, WLF_S_PM, pm,
                                                   sizeof(pm)));
     x->on_demand = eff.num[WLF_S_ACTIVATION] == WLF_ACTIVATION_ON_DEMAND;
@@ -691,7 +701,7 @@ static proxy_worker *define_slot_worker(apr_pool_t *p, const wlf_acct *a,
     /* a restarted instance must be usable at once */
     w->s->retry = 0;
     w->s->retry_set = 1;
-    /* body and response in pieces of one FastCGI record */
+    /* bodies in rounds of several FastCGI records */
     w->s->io_buffer_size = WLF_IO_BUFFER;
     w->s->io_buffer_size_set = 1;
     w->s->disablereuse_set = 1;

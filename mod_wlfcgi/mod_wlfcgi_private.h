@@ -77,6 +77,7 @@ typedef struct {
     const char *fpm_pm;         /* the account's pm: "ondemand", "static" */
     long long max_requests;     /* its pm.max_requests (0: never recycled) */
     long long stream_max;       /* larger bodies are spooled by httpd */
+    long long stream_seconds;   /* ... unless the client keeps pace */
     wlf_reuse_plan reuse;
     int on_demand;              /* activation = on-demand */
     const char *slot_pid[2];    /* <dir>/NAME.a.pid, <dir>/NAME.b.pid */
@@ -135,6 +136,10 @@ typedef struct {
     char slot;                      /* 'a', 'b', or 0: no live slot */
     const char *link;               /* the instance link it went through */
     const char *sock;               /* the slot socket (slot != 0) */
+    /* mod_wlfcgi_suspend.c: the account's link as translate_name read it
+     * (wlf_link_state()), so that a PHP request reads it once */
+    int link_read;
+    char link_state;
     /* mod_wlfcgi_config.c, on the request the client sent (the first of
      * its chain of internal redirects and subrequests): its per-dir
      * config once complete, and its URL; the upload limit of the whole
@@ -189,9 +194,12 @@ long long wlfcgi_request_upload_limit(request_rec *r, const wlf_acct *a,
 /* The instance that serves vhost c now (its route, else the primary),
  * with its live slot (0: none) and that slot's socket. A route to an
  * instance of a version httpd does not know (added to php.versions since
- * it started) gives a wlf_inst made in pool p, with `transient` set. */
+ * it started) gives a wlf_inst made in pool p, with `transient` set.
+ * primary_known: *slot holds the primary's link state already (read
+ * once per request), so it is not read again. */
 wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
-                               char *slot, const char **sock);
+                               int primary_known, char *slot,
+                               const char **sock);
 int wlfcgi_fixups(request_rec *r);
 /* 421 for a request whose host name is another account's (exact) domain
  * that httpd gave to a vhost of the account owning a wildcard of it */
@@ -213,10 +221,13 @@ void wlfcgi_register_filters(void);
  * length, or one a slow client may take long to send):
  * HTTP_REQUEST_ENTITY_TOO_LARGE past `limit`, the limit of `client_uri`
  * (one info line), else OK and the body is handed on from memory or a
- * temp file, with its Content-Length set */
-int wlfcgi_spool_body(request_rec *r, long long limit, const wlf_acct *a,
-                      const char *client_uri);
-/* Read large bodies in pieces of one FastCGI record; `length` is the
+ * temp file, with its Content-Length set. `length`: the announced
+ * Content-Length, or -1; with a length, a client that keeps pace
+ * (wlf_client_keeps_pace) gets the rest of its body streamed after the
+ * part read so far. */
+int wlfcgi_spool_body(request_rec *r, long long limit, long long length,
+                      const wlf_acct *a, const char *client_uri);
+/* Read large bodies in large pieces; `length` is the
  * announced Content-Length, or -1 (a spooled body has it already) */
 void wlfcgi_gather_body(request_rec *r, long long length);
 

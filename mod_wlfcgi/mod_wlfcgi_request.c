@@ -153,7 +153,8 @@ static void use_vhost_fcgi_conf(request_rec *r)
 }
 
 wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
-                               char *slot, const char **sock)
+                               int primary_known, char *slot,
+                               const char **sock)
 {
     const wlf_acct *a = c->acct;
     wlf_inst *in = &a->inst[0];
@@ -186,7 +187,10 @@ wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
         }
     }
 found:
-    *slot = wlf_slot_of_link(in->link);
+    if (in == &a->inst[0] && primary_known)
+        *slot = *slot == WLF_LINK_SUSPENDED ? 0 : *slot;
+    else
+        *slot = wlf_slot_of_link(in->link);
     *sock = *slot ? in->slot_sock[*slot - 'a'] : NULL;
     return in;
 }
@@ -200,18 +204,21 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker,
     long long length;
     wlf_body_verdict body;
     wlf_srv_conf *c = wlfcgi_srv_conf(r->server);
-    char slot = wlf_link_state(a->link);
     wlf_inst *in;
     /* for request_status(): which account a 503 is about */
-    wlf_req *rq;
+    wlf_req *rq = wlfcgi_req(r);
+    /* the link translate_name read for this request and vhost, if it did:
+     * one readlink per request */
+    char slot = rq->link_read && c->acct == a ? rq->link_state
+                                                : wlf_link_state(a->link);
 
-    /* suspended since translate_name looked */
+    /* suspended since translate_name looked (a subrequest, an internal
+     * redirect, another vhost's link) */
     if (slot == WLF_LINK_SUSPENDED)
         return wlfcgi_suspended_answer(r, a);
-    rq = wlfcgi_req(r);
 
     /* a is the vhost's own account: requests for others were refused */
-    in = wlfcgi_pick_instance(r->pool, c, &slot, &sock);
+    in = wlfcgi_pick_instance(r->pool, c, 1, &slot, &sock);
     rq->acct = a;
     rq->slot = slot;
     rq->link = in->link;
@@ -248,10 +255,12 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker,
      * CONTENT_LENGTH, and one over the limit is refused before PHP sees
      * any of it), and a body a client sending upload_min_rate may take
      * longer than wlf_stream_seconds() to send (no FPM worker waits long
-     * for a slow client, so the request timeout need not cover it) */
+     * for a slow client, so the request timeout need not cover it),
+     * unless the client shows that it sends the rest within that time */
     if (body == WLF_BODY_CHUNKED ||
         (body == WLF_BODY_FITS && length > a->stream_max)) {
-        int rv = wlfcgi_spool_body(r, limit, a, client_uri);
+        int rv = wlfcgi_spool_body(r, limit, body == WLF_BODY_FITS ?
+                                   length : -1, a, client_uri);
         if (rv != OK)
             return rv;
     }
@@ -264,6 +273,10 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker,
     /* on every request, so that no earlier request's limit lingers in
      * the FPM worker */
     apr_table_setn(r->subprocess_env, "PHP_ADMIN_VALUE", php_admin);
+    /* mod_proxy sets this for a stock SetHandler (its default worker
+     * keeps no connections) and it reaches PHP as a FastCGI parameter:
+     * scripts see the same $_SERVER here. mod_proxy_fcgi ignores it. */
+    apr_table_setn(r->subprocess_env, "proxy-nokeepalive", "1");
     use_vhost_fcgi_conf(r);
     if (!in->transient) {
         if ((*worker = wlfcgi_worker_ready(r, a, in, slot - 'a')) == NULL)
@@ -280,7 +293,6 @@ static int send_to_account(request_rec *r, wlf_acct *a, proxy_worker **worker,
         return HTTP_SERVICE_UNAVAILABLE;
     }
     apr_table_setn(r->notes, "uds_path", sock);
-    apr_table_setn(r->subprocess_env, "proxy-nokeepalive", "1");
     *worker = conf->reverse;
     return OK;
 }

@@ -181,7 +181,7 @@ int wlfcgi_status_handler(request_rec *r)
             char slot;
             const char *sock;
             /* the instance the vhost's domain runs in now */
-            const wlf_inst *in = wlfcgi_pick_instance(r->pool, c, &slot,
+            const wlf_inst *in = wlfcgi_pick_instance(r->pool, c, 0, &slot,
                                                       &sock);
             ping_result *pr = ping_instance(r, cache, c->acct, in, sock);
             e->account = c->acct->name;

@@ -6,9 +6,10 @@
  * then answered here, before anything else of httpd's or the customer's
  * (translate_name, REALLY_FIRST: before mod_rewrite, Alias, Redirect and
  * every .htaccess), with 503, Retry-After and the suspended page: static
- * files, redirects and PHP alike. The link is read once per request (the
- * readlink a PHP request makes anyway), so a suspension and a resume take
- * effect at the next request, without a restart of httpd.
+ * files, redirects and PHP alike. The link is read once per request (and
+ * the state kept for the PHP request's choice of slot), so a suspension
+ * and a resume take effect at the next request, without a restart of
+ * httpd.
  *
  * The page is the vhost's WLFcgiSuspendedPage (read at start-up, so the
  * request path reads no file), else the built-in one.
@@ -132,13 +133,19 @@ int wlfcgi_suspended_answer(request_rec *r, const wlf_acct *a)
 int wlfcgi_suspended_check(request_rec *r)
 {
     wlf_srv_conf *c;
+    wlf_req *rq;
 
     /* the initial request only: a suspension that began meanwhile is
      * caught where the request would reach PHP */
     if (wlf_g == NULL || r->main || r->prev || r->proxyreq)
         return DECLINED;
     c = wlfcgi_srv_conf(r->server);
-    if (c->acct == NULL || wlf_link_state(c->acct->link) != WLF_LINK_SUSPENDED)
+    if (c->acct == NULL)
+        return DECLINED;
+    rq = wlfcgi_req(r);
+    rq->link_state = wlf_link_state(c->acct->link);
+    rq->link_read = 1;
+    if (rq->link_state != WLF_LINK_SUSPENDED)
         return DECLINED;
     return wlfcgi_suspended_answer(r, c->acct);
 }

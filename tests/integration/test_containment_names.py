@@ -121,20 +121,28 @@ def test_check_reports_instance_files_of_a_removed_name(sandbox):
 
 def test_failed_add_leaves_the_name_clean(sandbox):
     sb = sandbox
-    # php-fpm -t passes, the start fails: after the account's directories
-    # and its php-error.log were made
+    # the start fails (the first start is php-fpm's test): after the
+    # account's directories and its php-error.log were made
     fake = os.path.join(sb.root, "fake-php-fpm")
     with open(fake, "w") as f:
         f.write('#!/bin/sh\nfor a; do [ "$a" = -t ] && exit 0; done\n'
                 'echo "ERROR: this php-fpm never starts" >&2\nexit 78\n')
     os.chmod(fake, 0o755)
+    # starts, but warns as php-fpm -t would have: refused too
+    warns = os.path.join(sb.root, "warning-php-fpm")
+    with open(warns, "w") as f:
+        f.write('#!/bin/sh\necho \'PHP Warning:  Module "calendar" is '
+                'already loaded in Unknown on line 0\' >&2\nexit 0\n')
+    os.chmod(warns, 0o755)
     sb.add_php_version("fails", fake)
+    sb.add_php_version("warns", warns)
     sb.add_php_version("broken", "/bin/false")
     user = ensure_user("wlft-erin")
     home = sb.make_home("erin", user.pw_name)
     before = sb.tree_snapshot()
-    for php, said in (("broken", "php-fpm -t rejected"),
-                      ("fails", "this php-fpm never starts")):
+    for php, said in (("broken", "php-fpm did not start"),
+                      ("fails", "this php-fpm never starts"),
+                      ("warns", "already loaded")):
         r = sb.fpmctl("add-account", "erin", "--user", user.pw_name,
                       "--home", home, "--php", php)
         assert r.rc == 1 and said in r.err, r

@@ -71,6 +71,55 @@ def test_cgi_variables_as_in_the_stock_setup(world):
     assert j["document_root"] == alice_root
 
 
+# $_SERVER entries that do not come from httpd: the pool's environment
+# (fpmctl's pools set PATH and TMPDIR, php-fpm USER and HOME for the
+# pool's user) and what differs from one request to the next
+NOT_FROM_HTTPD = {"USER", "HOME", "PATH", "TMPDIR", "REMOTE_PORT",
+                  "REQUEST_TIME", "REQUEST_TIME_FLOAT"}
+
+
+def _server_view(r, docroot, host):
+    """$_SERVER of a server.php answer: what httpd sent, with the docroot
+    and the vhost's name made relative."""
+    out = {}
+    for k, v in r.json().items():
+        if k in NOT_FROM_HTTPD:
+            continue
+        if isinstance(v, str):
+            v = v.replace(docroot, "<root>").replace(host, "<host>")
+        out[k] = v
+    return out
+
+
+def test_every_server_entry_as_in_the_stock_setup(world):
+    """Every $_SERVER entry httpd gives PHP is the stock setup's, with the
+    same names and values, for plain requests, PATH_INFO, query strings,
+    request headers and a POST body; the only addition is the module's
+    own PHP_ADMIN_VALUE with the upload limit."""
+    alice_root = os.path.join(world.alice.home, "www")
+    limit = str(8 << 20)
+    for path, kw in (("/server.php", {}),
+                     ("/server.php/a/b", {}),
+                     ("/server.php?x=1&y=%20z", {}),
+                     ("/server.php/a/b?q=1", {}),
+                     ("/server.php", {"headers": {
+                         "Accept-Language": "de", "X-Custom": "1",
+                         "Cookie": "a=b"}}),
+                     ("/server.php", {"method": "POST", "body": b"k=v",
+                                      "headers": {"Content-Type":
+                                                  "application/x-www-form-"
+                                                  "urlencoded"}})):
+        stock = world.get(path, "stock.test", **kw)
+        ours = world.get(path, "alice.test", **kw)
+        assert stock.status == 200 and ours.status == 200, (path, stock,
+                                                            ours)
+        theirs = _server_view(stock, world.stock_root, "stock.test")
+        mine = _server_view(ours, alice_root, "alice.test")
+        assert mine.pop("PHP_ADMIN_VALUE") == \
+            f"upload_max_filesize={limit}\npost_max_size={limit}"
+        assert mine == theirs, path
+
+
 def test_directory_index(world):
     r = world.get("/dir/", "alice.test")
     assert r.status == 200

@@ -133,6 +133,40 @@ def test_request_terminate_timeout_kills_a_hanging_script(sandbox):
 
 # ------------------------------------------------------------ with httpd --
 
+# when PHP got the request, and how much body it read
+STARTED = r"""<?php
+$t = $_SERVER['REQUEST_TIME_FLOAT'];
+$n = 0;
+$h = hash_init('sha256');
+$in = fopen('php://input', 'rb');
+while (!feof($in)) {
+    $d = fread($in, 1 << 20);
+    $n += strlen($d);
+    hash_update($h, $d);
+}
+echo json_encode(['started' => $t, 'bytes' => $n,
+                  'sha256' => hash_final($h)]);
+"""
+
+
+class PausedBody(client.Body):
+    """A body sent at full speed, with one pause of `pause` s after
+    `at` bytes; `resumed` is the time the pause ended."""
+
+    def __init__(self, size, at, pause):
+        super().__init__(size, seed=5)
+        self.at, self.pause, self.resumed = at, pause, None
+
+    def chunks(self, chunk=client.BLOCK):
+        sent = 0
+        for data in super().chunks(chunk):
+            if sent < self.at <= sent + len(data):
+                time.sleep(self.pause)
+                self.resumed = time.time()
+            sent += len(data)
+            yield data
+
+
 @pytest.fixture(scope="module")
 def upload_site(httpd_factory):
     sb = Sandbox()
@@ -144,6 +178,7 @@ def upload_site(httpd_factory):
                   "request_terminate_timeout=6", check=True)
         root = os.path.join(a.home, "www")
         install(os.path.join(root, "upload.php"), php.UPLOAD, a.user)
+        install(os.path.join(root, "started.php"), STARTED, a.user)
         httpd = httpd_factory()
         httpd.write(f"""WLFcgiConfig {sb.conf}
 <VirtualHost 127.0.0.1:{httpd.port}>
@@ -173,3 +208,27 @@ def test_slow_upload_does_not_hold_a_worker(upload_site):
     assert r.json()["input_bytes"] == 40 * MiB
     assert r.json()["input_sha256"] == body.hexdigest
     assert r.elapsed > 9
+
+
+def test_fast_client_streams_a_large_body(upload_site):
+    """A body larger than a slow client could send within the stream time
+    (3 MiB here), from a client that has shown it sends the rest in time:
+    the rest is streamed, PHP gets the request while the body still
+    arrives."""
+    sb, httpd = upload_site
+    body = PausedBody(40 * MiB, at=32 * MiB, pause=2)
+    r = client.send(httpd.port, "/started.php", "carol.test", body=body,
+                    method="PUT", timeout=60)
+    assert r.status == 200, r
+    assert r.json()["bytes"] == 40 * MiB
+    # the spooled part, then the rest from the connection, in order
+    assert r.json()["sha256"] == body.hexdigest
+    assert r.json()["started"] < body.resumed, (r.json(), body.resumed)
+    # a slow one is spooled: PHP gets it once it is complete
+    body = PausedBody(24 * MiB, at=4 * MiB, pause=4)
+    r = client.send(httpd.port, "/started.php", "carol.test", body=body,
+                    method="PUT", timeout=60)
+    assert r.status == 200, r
+    assert r.json()["bytes"] == 24 * MiB
+    assert r.json()["sha256"] == body.hexdigest
+    assert r.json()["started"] > body.resumed, (r.json(), body.resumed)

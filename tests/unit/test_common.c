@@ -1345,6 +1345,32 @@ static void test_fpm_status_without_pool_line_is_refused(void **state)
 #define SYNTAX_TEST(c) { "test_" #c, test_syntax_error_line, NULL, NULL, \
                          (void *)&c }
 
+/* A client that sends the rest of its body within the stream time gets
+ * it streamed; one that is slower, or has sent too little to tell, is
+ * spooled */
+static void test_client_pace_decides_streaming(void **state)
+{
+    const long long mib = 1024 * 1024, gib = 1024 * mib;
+
+    (void)state;
+    /* 2 GiB at 160 MiB/s: 16 MiB in 0.1 s, the rest in about 12.7 s */
+    assert_int_equal(wlf_client_keeps_pace(16 * mib, 2 * gib, 100000, 30),
+                     1);
+    /* too little to tell the client's pace from kernel buffers */
+    assert_int_equal(wlf_client_keeps_pace(8 * mib, 2 * gib, 1000, 30), 0);
+    /* 2 GiB at 16 MiB/s would take 128 s: spooled */
+    assert_int_equal(wlf_client_keeps_pace(16 * mib, 2 * gib, 1000000, 30),
+                     0);
+    /* at the edge: the rest in exactly the time left */
+    assert_int_equal(wlf_client_keeps_pace(16 * mib, 32 * mib, 15000000,
+                                           30), 1);
+    assert_int_equal(wlf_client_keeps_pace(16 * mib, 33 * mib, 15000000,
+                                           30), 0);
+    /* the stream time has passed already */
+    assert_int_equal(wlf_client_keeps_pace(16 * mib, 17 * mib, 30000000,
+                                           30), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1427,6 +1453,7 @@ int main(void)
         cmocka_unit_test(test_fpm_status_page_is_parsed),
         cmocka_unit_test(test_fpm_start_time_as_iso_8601),
         cmocka_unit_test(test_fpm_status_without_pool_line_is_refused),
+        cmocka_unit_test(test_client_pace_decides_streaming),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

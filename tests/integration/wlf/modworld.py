@@ -155,7 +155,8 @@ def install_scripts(acct):
     d = docroot(acct)
     for name, text in (("info.php", php.INFO), ("apcu.php", php.APCU),
                        ("upload.php", php.UPLOAD), ("hello.php", php.HELLO),
-                       ("index.php", php.INFO), ("sink.php", php.SINK)):
+                       ("index.php", php.INFO), ("sink.php", php.SINK),
+                       ("server.php", php.SERVER)):
         install(os.path.join(d, name), text, acct.user)
         for sub in ("big", "huge"):
             install(os.path.join(d, sub, name), text, acct.user)
@@ -369,6 +370,7 @@ class World:
         host.ensure_user("wlft-stock")
         self.stock_root = os.path.join(self.prefix, "stock")
         install(os.path.join(self.stock_root, "info.php"), php.INFO)
+        install(os.path.join(self.stock_root, "server.php"), php.SERVER)
         install(os.path.join(self.stock_root, "dir", "index.php"), php.INFO)
         self.stock = StockFpm(self.prefix, "wlft-stock")
         self.httpd = factory()

@@ -97,7 +97,7 @@ echo json_encode($out);
 """
 
 # Streams php://input to a file in the account's tmp dir (the upload
-# tests and bench/upload.sh).
+# tests and bench/upload.py).
 SINK = r"""<?php
 $dir = ini_get('upload_tmp_dir') ?: sys_get_temp_dir();
 $path = tempnam($dir, 'sink');
@@ -110,3 +110,9 @@ echo $n, "\n";
 """
 
 HELLO = "<?php echo 'ok';\n"
+
+# Everything PHP has in $_SERVER, as JSON
+SERVER = r"""<?php
+header('Content-Type: application/json');
+echo json_encode($_SERVER);
+"""
