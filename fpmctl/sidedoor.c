@@ -341,15 +341,62 @@ static int component_after(const char *path, const char *prefix, char *out,
     return 0;
 }
 
+/* Where one distribution's per-version php-fpm keeps its unit, pid file
+ * and httpd handler, given the version `v` found in the pool path. */
+typedef void (*version_layout)(distro_fpm *d, const char *root,
+                               const char *v);
+
+static void debian_layout(distro_fpm *d, const char *root, const char *v)
+{
+    snprintf(d->unit, sizeof(d->unit), "php%s-fpm.service", v);
+    fs_path(d->pidfile, sizeof(d->pidfile), "%s/run/php/php%s-fpm.pid",
+            root, v);
+    fs_path(d->handler, sizeof(d->handler),
+            "%s/etc/apache2/conf-enabled/php%s-fpm.conf", root, v);
+}
+
+static void remi_layout(distro_fpm *d, const char *root, const char *v)
+{
+    snprintf(d->unit, sizeof(d->unit), "%s-php-fpm.service", v);
+    fs_path(d->pidfile, sizeof(d->pidfile),
+            "%s/var/opt/remi/%s/run/php-fpm/php-fpm.pid", root, v);
+    fs_path(d->handler, sizeof(d->handler),
+            "%s/etc/httpd/conf.d/%s-php.conf", root, v);
+}
+
+/* Scan every pool dir <root><base><version><pool_sub>, one php-fpm per
+ * version. */
+static void scan_versions(const door_scan *s, const char *root,
+                          const char *base, const char *pool_sub,
+                          version_layout layout)
+{
+    char p[PATH_MAX], prefix[PATH_MAX], v[40];
+    distro_fpm d;
+    glob_t g;
+
+    fs_path(p, sizeof(p), "%s%s*%s", root, base, pool_sub);
+    fs_path(prefix, sizeof(prefix), "%s%s", root, base);
+    if (glob(p, GLOB_ONLYDIR, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            if (component_after(g.gl_pathv[i], prefix, v, sizeof(v)) < 0)
+                continue;
+            memset(&d, 0, sizeof(d));
+            snprintf(d.pool_dir, sizeof(d.pool_dir), "%s", g.gl_pathv[i]);
+            layout(&d, root, v);
+            scan_pools(s, &d);
+        }
+    }
+    globfree(&g);
+}
+
 void fpm_side_doors(const wlf_config *cfg, fpm_door_report report,
                     void *ctx)
 {
-    char root[PATH_MAX], p[PATH_MAX], prefix[PATH_MAX], v[40];
+    char root[PATH_MAX];
     const char *env = getenv("WLFCGI_SYSROOT");
     door_scan s = { cfg, root, report, ctx };
     distro_fpm d;
     struct stat st;
-    glob_t g;
 
     snprintf(root, sizeof(root), "%s", env ? env : "");
     for (size_t l = strlen(root); l > 0 && root[l - 1] == '/';)
@@ -367,39 +414,7 @@ void fpm_side_doors(const wlf_config *cfg, fpm_door_report report,
         scan_pools(&s, &d);
     }
     /* Debian, Ubuntu: one php-fpm per PHP version */
-    fs_path(p, sizeof(p), "%s/etc/php/*/fpm/pool.d", root);
-    fs_path(prefix, sizeof(prefix), "%s/etc/php/", root);
-    if (glob(p, GLOB_ONLYDIR, NULL, &g) == 0) {
-        for (size_t i = 0; i < g.gl_pathc; i++) {
-            if (component_after(g.gl_pathv[i], prefix, v, sizeof(v)) < 0)
-                continue;
-            memset(&d, 0, sizeof(d));
-            snprintf(d.pool_dir, sizeof(d.pool_dir), "%s", g.gl_pathv[i]);
-            snprintf(d.unit, sizeof(d.unit), "php%s-fpm.service", v);
-            fs_path(d.pidfile, sizeof(d.pidfile), "%s/run/php/php%s-fpm.pid",
-                    root, v);
-            fs_path(d.handler, sizeof(d.handler),
-                    "%s/etc/apache2/conf-enabled/php%s-fpm.conf", root, v);
-            scan_pools(&s, &d);
-        }
-    }
-    globfree(&g);
+    scan_versions(&s, root, "/etc/php/", "/fpm/pool.d", debian_layout);
     /* Remi's parallel PHP versions on EL (php81-php-fpm, ...) */
-    fs_path(p, sizeof(p), "%s/etc/opt/remi/*/php-fpm.d", root);
-    fs_path(prefix, sizeof(prefix), "%s/etc/opt/remi/", root);
-    if (glob(p, GLOB_ONLYDIR, NULL, &g) == 0) {
-        for (size_t i = 0; i < g.gl_pathc; i++) {
-            if (component_after(g.gl_pathv[i], prefix, v, sizeof(v)) < 0)
-                continue;
-            memset(&d, 0, sizeof(d));
-            snprintf(d.pool_dir, sizeof(d.pool_dir), "%s", g.gl_pathv[i]);
-            snprintf(d.unit, sizeof(d.unit), "%s-php-fpm.service", v);
-            fs_path(d.pidfile, sizeof(d.pidfile),
-                    "%s/var/opt/remi/%s/run/php-fpm/php-fpm.pid", root, v);
-            fs_path(d.handler, sizeof(d.handler),
-                    "%s/etc/httpd/conf.d/%s-php.conf", root, v);
-            scan_pools(&s, &d);
-        }
-    }
-    globfree(&g);
+    scan_versions(&s, root, "/etc/opt/remi/", "/php-fpm.d", remi_layout);
 }
