@@ -384,6 +384,30 @@ size_t proc_children(pid_t ppid, pid_t *out, size_t cap)
     return n;
 }
 
+/* Whether the fd `name` in /proc/<pid>/fd dir `fddir` is one of the
+ * sockets with the given inodes. */
+static int fd_is_socket(const char *fddir, const char *name,
+                        const unsigned long *inodes, size_t n)
+{
+    char lp[600], target[64];
+    ssize_t len;
+    unsigned long ino;
+
+    if ((size_t)snprintf(lp, sizeof(lp), "%s/%s", fddir, name) >=
+        sizeof(lp))
+        return 0;
+    len = readlink(lp, target, sizeof(target) - 1);
+    if (len <= 0)
+        return 0;
+    target[len] = '\0';
+    if (sscanf(target, "socket:[%lu]", &ino) != 1)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (inodes[i] == ino)
+            return 1;
+    return 0;
+}
+
 size_t proc_socket_holders(const char *path, pid_t *out, size_t cap)
 {
     unsigned long inodes[64];
@@ -424,23 +448,8 @@ size_t proc_socket_holders(const char *path, pid_t *out, size_t cap)
             continue;
         if ((fds = opendir(fddir)) == NULL)
             continue;
-        while (!found && (fe = readdir(fds)) != NULL) {
-            char lp[600], target[64];
-            ssize_t len;
-            unsigned long ino;
-            if ((size_t)snprintf(lp, sizeof(lp), "%s/%s", fddir,
-                                 fe->d_name) >= sizeof(lp))
-                continue;
-            len = readlink(lp, target, sizeof(target) - 1);
-            if (len <= 0)
-                continue;
-            target[len] = '\0';
-            if (sscanf(target, "socket:[%lu]", &ino) != 1)
-                continue;
-            for (size_t i = 0; i < n_inodes; i++)
-                if (inodes[i] == ino)
-                    found = 1;
-        }
+        while (!found && (fe = readdir(fds)) != NULL)
+            found = fd_is_socket(fddir, fe->d_name, inodes, n_inodes);
         closedir(fds);
         if (found)
             out[n++] = (pid_t)atol(de->d_name);
@@ -482,23 +491,9 @@ int proc_fd_of_socket(pid_t pid, const unsigned long *inodes, size_t n)
     snprintf(fddir, sizeof(fddir), "/proc/%ld/fd", (long)pid);
     if ((d = opendir(fddir)) == NULL)
         return -1;
-    while (found < 0 && (de = readdir(d)) != NULL) {
-        char lp[400], target[64];
-        ssize_t len;
-        unsigned long ino;
-        if (!numeric(de->d_name))
-            continue;
-        snprintf(lp, sizeof(lp), "%s/%s", fddir, de->d_name);
-        len = readlink(lp, target, sizeof(target) - 1);
-        if (len <= 0)
-            continue;
-        target[len] = '\0';
-        if (sscanf(target, "socket:[%lu]", &ino) != 1)
-            continue;
-        for (size_t i = 0; i < n; i++)
-            if (inodes[i] == ino)
-                found = atoi(de->d_name);
-    }
+    while (found < 0 && (de = readdir(d)) != NULL)
+        if (numeric(de->d_name) && fd_is_socket(fddir, de->d_name, inodes, n))
+            found = atoi(de->d_name);
     closedir(d);
     return found;
 }
