@@ -355,26 +355,32 @@ int wlfcgi_contain_perdir(request_rec *r)
 /* ------------------------------------------------------------------ */
 /* around core's SetHandler/ForceType fixup                            */
 
-int wlfcgi_contain_before_core(request_rec *r)
+/* Note the handler and content type on one side of core's fixup; the
+ * verdict compares the two to tell who set them. */
+static int note_core_fixup(request_rec *r, int after)
 {
     wlf_req *rq;
 
     if (wlf_g == NULL || (rq = wlfcgi_req_get(r)) == NULL || rq->ht == 0)
         return DECLINED;
-    rq->h.before_core = r->handler;
-    rq->t.before_core = r->content_type;
+    if (after) {
+        rq->h.after_core = r->handler;
+        rq->t.after_core = r->content_type;
+    } else {
+        rq->h.before_core = r->handler;
+        rq->t.before_core = r->content_type;
+    }
     return DECLINED;
+}
+
+int wlfcgi_contain_before_core(request_rec *r)
+{
+    return note_core_fixup(r, 0);
 }
 
 int wlfcgi_contain_after_core(request_rec *r)
 {
-    wlf_req *rq;
-
-    if (wlf_g == NULL || (rq = wlfcgi_req_get(r)) == NULL || rq->ht == 0)
-        return DECLINED;
-    rq->h.after_core = r->handler;
-    rq->t.after_core = r->content_type;
-    return DECLINED;
+    return note_core_fixup(r, 1);
 }
 
 /* ------------------------------------------------------------------ */
