@@ -42,17 +42,14 @@ import http.server
 import os
 import pwd
 import shutil
-import socket
-import subprocess
 import tempfile
 import threading
-import time
 
 import pytest
 
 from . import fcgi, host, php
 from .host import ensure_user
-from .httpd import Httpd
+from .httpd import Httpd, free_port
 from .sandbox import Sandbox
 
 HTTPD_GROUP = host.httpd_group()
@@ -134,14 +131,6 @@ class Backend:
         self.server.server_close()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class LoosePools:
     """One php-fpm master with the pools a customer must never reach: a
     TCP pool (as wlft-legacy) and a unix socket outside the socket
@@ -176,25 +165,10 @@ listen.group = {HTTPD_GROUP}
 listen.mode = 0660
 {common}
 """)
-        subprocess.run([host.php_fpm(), "--fpm-config", conf], check=True,
-                       capture_output=True, timeout=30)
-        with open(self.pid_file) as f:
-            self.pid = int(f.read())
-        deadline = time.time() + 10
-        while True:
-            try:
-                fcgi.ping(self.www_sock)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.02)
+        self.pid = host.start_php_fpm(conf, self.pid_file, self.www_sock)
 
     def stop(self):
-        try:
-            os.kill(self.pid, 3)
-        except ProcessLookupError:
-            pass
+        host.quit_php_fpm(self.pid)
 
 
 class StockHttpd(Httpd):

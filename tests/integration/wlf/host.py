@@ -18,11 +18,12 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 
-from . import FPMCTL
+from . import FPMCTL, fcgi
 
 
 @functools.lru_cache(maxsize=None)
@@ -77,6 +78,32 @@ def _init_defaults():
 def php_fpm():
     """The php-fpm binary fpmctl uses for accounts by default."""
     return _init_defaults()[0]
+
+
+def start_php_fpm(conf, pid_file, sock):
+    """Start a daemonizing php-fpm master from `conf` and wait (10 s at
+    most) until its pool on `sock` answers a ping; the master's pid."""
+    subprocess.run([php_fpm(), "--fpm-config", conf], check=True,
+                   capture_output=True, timeout=30)
+    with open(pid_file) as f:
+        pid = int(f.read())
+    deadline = time.time() + 10
+    while True:
+        try:
+            fcgi.ping(sock)
+            return pid
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def quit_php_fpm(pid):
+    """Ask a php-fpm master to finish; one already gone is fine."""
+    try:
+        os.kill(pid, signal.SIGQUIT)
+    except ProcessLookupError:
+        pass
 
 
 def httpd_group():

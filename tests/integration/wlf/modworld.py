@@ -36,7 +36,6 @@ Fixture: `world` (session).
 import os
 import pwd
 import shutil
-import subprocess
 import tempfile
 import time
 
@@ -247,25 +246,10 @@ pm = ondemand
 pm.max_children = 4
 ping.path = {fcgi.PING_PATH}
 """)
-        subprocess.run([host.php_fpm(), "--fpm-config", self.conf],
-                       check=True, capture_output=True, timeout=30)
-        with open(self.pid_file) as f:
-            self.pid = int(f.read())
-        deadline = time.time() + 10
-        while True:
-            try:
-                fcgi.ping(self.sock)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.02)
+        self.pid = host.start_php_fpm(self.conf, self.pid_file, self.sock)
 
     def stop(self):
-        try:
-            os.kill(self.pid, 3)
-        except ProcessLookupError:
-            pass
+        host.quit_php_fpm(self.pid)
 
 
 def customer_site(port, name, root, extra="", alias=None):
