@@ -34,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
 from wlf import MODULE, host  # noqa: E402
+from wlf.httpd import free_port  # noqa: E402
 from wlf.sandbox import Sandbox, ensure_user, children  # noqa: E402
 
 HZ = os.sysconf("SC_CLK_TCK")
@@ -67,14 +68,6 @@ def median(xs):
 
 def ratio(a, b):
     return a / b if b else float("nan")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _stat(pid):
@@ -134,16 +127,7 @@ def waits(pid):
 
 def rss_kib(pid):
     """Largest VmRSS among the processes of the tree under pid."""
-    best = 0
-    for p in tree(pid):
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        best = max(best, int(line.split()[1]))
-        except OSError:
-            pass
-    return best
+    return host.max_rss_kib(tree(pid))
 
 
 def _ids(user):
@@ -243,16 +227,9 @@ DocumentRoot "{self.dir}"
             return ""
 
     def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGWINCH, 20), (signal.SIGTERM, 10),
-                          (signal.SIGKILL, 5)):
-            os.kill(self.pid, sig)
-            try:
-                self.proc.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        host.stop_process(self.proc, ((signal.SIGWINCH, 20),
+                                      (signal.SIGTERM, 10),
+                                      (signal.SIGKILL, 5)))
 
 
 class Nginx:
@@ -339,15 +316,8 @@ http {{
         return self.proc.pid
 
     def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGQUIT, 20), (signal.SIGKILL, 5)):
-            os.kill(self.pid, sig)
-            try:
-                self.proc.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        host.stop_process(self.proc, ((signal.SIGQUIT, 20),
+                                      (signal.SIGKILL, 5)))
 
 
 class Hosting:

@@ -106,6 +106,34 @@ def quit_php_fpm(pid):
         pass
 
 
+def max_rss_kib(pids):
+    """Largest VmRSS (KiB) among these processes; gone ones are skipped."""
+    best = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        best = max(best, int(line.split()[1]))
+        except OSError:
+            pass
+    return best
+
+
+def stop_process(proc, steps):
+    """Stop the child `proc` (a Popen): send each (signal, seconds to
+    wait) of `steps` in turn until it has exited."""
+    if proc is None or proc.poll() is not None:
+        return
+    for sig, wait in steps:
+        os.kill(proc.pid, sig)
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def httpd_group():
     """The group httpd runs as (owns every account's socket)."""
     return _init_defaults()[1]

@@ -211,16 +211,9 @@ DocumentRoot "{self.root}/htdocs"
         tears down: seen 2 and 20 times in 400 start/request/stop cycles
         of a plain static vhost with no account configured, and never
         with graceful stops (docs/reliability.md)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGWINCH, timeout), (signal.SIGTERM, 10),
-                          (signal.SIGKILL, 5)):
-            os.kill(self.pid, sig)
-            try:
-                self.proc.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        host.stop_process(self.proc, ((signal.SIGWINCH, timeout),
+                                      (signal.SIGTERM, 10),
+                                      (signal.SIGKILL, 5)))
 
     def children(self):
         """Pids of httpd's child processes (for memory checks)."""
@@ -239,16 +232,7 @@ DocumentRoot "{self.root}/htdocs"
 
     def rss_kib(self):
         """Largest RSS (KiB) among httpd's processes."""
-        best = 0
-        for pid in [self.pid] + self.children():
-            try:
-                with open(f"/proc/{pid}/status") as f:
-                    for line in f:
-                        if line.startswith("VmRSS:"):
-                            best = max(best, int(line.split()[1]))
-            except OSError:
-                pass
-        return best
+        return host.max_rss_kib([self.pid] + self.children())
 
     # ---- logs ----
     def read_log(self):
