@@ -83,27 +83,6 @@ def pss_kib(pid):
     return 0
 
 
-def masters(sb):
-    """Pids of php-fpm masters of this sandbox (not a freshly forked
-    worker still bearing its master's title)."""
-    want = os.path.join(sb.paths["state"], "fpm") + "/"
-    found = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode()
-            if not cmd.startswith("php-fpm: master process") or \
-                    want not in cmd:
-                continue
-            with open(f"/proc/{d}/stat") as f:
-                found[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    return [p for p, pp in found.items() if pp not in found]
-
-
 def timed(fn):
     t0 = time.monotonic()
     out = fn()
@@ -234,7 +213,7 @@ def scale(n, samples, factory, out):
         row["serve_start_s"] = od.start_serve()
         time.sleep(0.5)
         row["serve_pss_kib"] = pss_kib(od.sb.serve.pid)
-        row["masters_idle"] = len(masters(od.sb))
+        row["masters_idle"] = len(od.sb.fpm_masters())
         # first request to an idle account vs the next one
         cold, warm, extra = [], [], []
         for name in random.Random(n).sample(od.names, min(samples, n)):
@@ -276,7 +255,7 @@ def scale(n, samples, factory, out):
             if r.rc != 0:
                 raise RuntimeError(f"{cmd} failed:\n{r}")
             row[f"{cmd[0]}_all_s"] = t
-        row["masters_after"] = len(masters(od.sb))
+        row["masters_after"] = len(od.sb.fpm_masters())
         row["apachectl_t_s"], row["child_rss_kib"] = httpd_figures(
             factory, od.sb, od.names)
     finally:
@@ -308,7 +287,7 @@ def cap(out, n=500, max_running=100, clients=8):
 
         def watch():
             while not stop.is_set():
-                peak[0] = max(peak[0], len(masters(od.sb)))
+                peak[0] = max(peak[0], len(od.sb.fpm_masters()))
                 time.sleep(0.01)
 
         def client():

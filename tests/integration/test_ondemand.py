@@ -25,29 +25,7 @@ HELLO = "<?php echo 'hello from ', posix_getpwuid(posix_geteuid())['name'];"
 def fpm_masters(sb, name=None):
     """Pids of php-fpm masters running a config of this sandbox (of one
     account if name is given)."""
-    out = []
-    want = os.path.join(sb.paths["state"], "fpm",
-                        f"{name}." if name else "")
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if cmd.startswith("php-fpm: master process") and want in cmd:
-            out.append(int(d))
-    # a worker just forked still bears its master's title
-    return [p for p in out if _ppid(p) not in out]
-
-
-def _ppid(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
+    return sb.fpm_masters(re.escape(f"{name}.") if name else "")
 
 
 def httpd_group(sb):

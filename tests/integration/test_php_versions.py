@@ -538,23 +538,7 @@ def test_a_domain_runs_the_binary_of_its_version_entry(vsb):
 def masters_of(sb, key):
     """Pids of the php-fpm masters of instance KEY (NAME or NAME.vV) of
     this sandbox."""
-    want = re.compile(re.escape(os.path.join(sb.paths["state"], "fpm",
-                                             key)) + r"\.[ab]/")
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode()
-            with open(f"/proc/{d}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if cmd.startswith("php-fpm: master process") and want.search(cmd):
-            out.append((int(d), ppid))
-    # a worker just forked still bears its master's title
-    return [p for p, pp in out if pp not in [q for q, _ in out]]
+    return sb.fpm_masters(re.escape(key) + r"\.[ab]/")
 
 
 def test_on_demand_account_starts_only_its_own_version_on_demand(

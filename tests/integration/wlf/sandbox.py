@@ -277,6 +277,23 @@ class Sandbox:
         slot = slot or self.live_slot(name)
         return os.path.join(self.paths["state"], "fpm", f"{name}.{slot}")
 
+    def fpm_masters(self, pattern=""):
+        """Pids of this sandbox's php-fpm masters whose config path after
+        <state>/fpm/ matches the regex `pattern` (all of them with "").
+        A worker just forked still bears its master's title: left out."""
+        want = re.compile(re.escape(os.path.join(self.paths["state"], "fpm",
+                                                 "")) + pattern)
+        found = {}
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            cmd = _proc_cmdline(d)
+            if cmd.startswith("php-fpm: master process") and want.search(cmd):
+                ppid = _proc_ppid_state(d)[0]
+                if ppid is not None:
+                    found[int(d)] = ppid
+        return [p for p, pp in found.items() if pp not in found]
+
     # -- running fpmctl --
     def fpmctl(self, *args, timeout=120, input=None, env=None, check=False):
         """Run build/fpmctl with this sandbox's config; return Result.
