@@ -38,6 +38,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
+from wlf import host  # noqa: E402
 from wlf.sandbox import Sandbox  # noqa: E402
 from wlf.httpd import Httpd  # noqa: E402
 
@@ -61,22 +62,7 @@ def set_subtree(sb):
 def remove_groups(sub):
     for root in {"/sys/fs/cgroup"} | {os.path.join("/sys/fs/cgroup", d)
                                       for d in os.listdir("/sys/fs/cgroup")}:
-        base = os.path.join(root, sub)
-        if not os.path.isdir(base):
-            continue
-        for d in os.listdir(base):
-            p = os.path.join(base, d)
-            if os.path.isdir(p):
-                for _ in range(50):
-                    try:
-                        os.rmdir(p)
-                        break
-                    except OSError:
-                        time.sleep(0.1)
-        try:
-            os.rmdir(base)
-        except OSError:
-            pass
+        host.remove_cgroup(os.path.join(root, sub))
 
 
 def latency(sb, args):

@@ -19,6 +19,7 @@ import uuid
 import pytest
 
 from wlf import FPMCTL
+from wlf.host import remove_cgroup
 from wlf.sandbox import Sandbox, pid_alive, wait_until
 
 CG = "/sys/fs/cgroup"
@@ -98,22 +99,7 @@ class LimitSandbox(Sandbox):
             return
         for c in {LAYOUT[k] for k in ("cpu", "cpuacct", "memory", "pids",
                                       "blkio") if k in LAYOUT}:
-            base = os.path.join(c, self.subtree)
-            if not os.path.isdir(base):
-                continue
-            for d in os.listdir(base):
-                p = os.path.join(base, d)
-                if os.path.isdir(p):
-                    for _ in range(50):
-                        try:
-                            os.rmdir(p)
-                            break
-                        except OSError:
-                            time.sleep(0.1)
-            try:
-                os.rmdir(base)
-            except OSError:
-                pass
+            remove_cgroup(os.path.join(c, self.subtree))
 
 
 @pytest.fixture
@@ -540,7 +526,7 @@ def test_set_refuses_limits_where_no_cgroup_works(lsb):
     sb = lsb
     sb.add_account("alice")
     before = open(sb.account_file("alice")).read()
-    from wlf import FPMCTL
+    from wlf import FPMCTL, host
 
     def bare(*args):
         script = ("for m in $(awk '$3 ~ /^cgroup/ {print $2}' /proc/mounts "

@@ -134,6 +134,27 @@ def stop_process(proc, steps):
             continue
 
 
+def remove_cgroup(base):
+    """Remove the cgroup dir `base` and the groups in it, each retried for
+    5 s (a group whose last process just exited stays busy for a moment);
+    one that is not there is fine."""
+    if not os.path.isdir(base):
+        return
+    for d in os.listdir(base):
+        p = os.path.join(base, d)
+        if os.path.isdir(p):
+            for _ in range(50):
+                try:
+                    os.rmdir(p)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+    try:
+        os.rmdir(base)
+    except OSError:
+        pass
+
+
 def httpd_group():
     """The group httpd runs as (owns every account's socket)."""
     return _init_defaults()[1]
