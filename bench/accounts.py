@@ -25,6 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
+from wlf.loadrun import loadavg  # noqa: E402
 from wlf.sandbox import Sandbox, ensure_user, children  # noqa: E402
 
 
@@ -42,11 +43,6 @@ def mem_available_kib():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1])
     return 0
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def ms(seconds):

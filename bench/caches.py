@@ -28,25 +28,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
+from wlf.host import pss_kib  # noqa: E402
+from wlf.loadrun import loadavg  # noqa: E402
 from wlf.sandbox import Sandbox, ensure_user, children  # noqa: E402
 
 MIB = 1024 * 1024
-
-
-def pss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def shared_maps(pid):

@@ -35,6 +35,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
 from wlf import MODULE, host  # noqa: E402
 from wlf.httpd import free_port  # noqa: E402
+# loadavg: for the scripts that import it from here
+from wlf.loadrun import loadavg  # noqa: E402,F401
 from wlf.sandbox import Sandbox, ensure_user, children  # noqa: E402
 
 HZ = os.sysconf("SC_CLK_TCK")
@@ -51,11 +53,6 @@ MPMS = {
               "ThreadLimit 64\nThreadsPerChild 25\nMaxRequestWorkers 150\n"
               "MaxConnectionsPerChild 0\n",
 }
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def log(*a):

@@ -57,7 +57,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
 from wlf.fcgi import fcgi_request  # noqa: E402
-from wlf.host import ensure_user  # noqa: E402
+from wlf.host import ensure_user, pss_kib  # noqa: E402
 from wlf.httpd import HttpdFactory  # noqa: E402
 from wlf.loadrun import Farm, loadavg, run_wrk  # noqa: E402
 from wlf.sandbox import Sandbox  # noqa: E402
@@ -70,17 +70,6 @@ group = "{g}";
 home = "{h}";
 domains = [ "{n}.test" ];
 """
-
-
-def pss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def timed(fn):

@@ -120,6 +120,18 @@ def max_rss_kib(pids):
     return best
 
 
+def pss_kib(pid):
+    """Proportional set size (KiB) of a process; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def stop_process(proc, steps):
     """Stop the child `proc` (a Popen): send each (signal, seconds to
     wait) of `steps` in turn until it has exited."""
