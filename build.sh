@@ -48,6 +48,18 @@ RPM_PKGS=(
     php-mbstring php-intl
 )
 
+# True (and says so) when no package is missing; else dies without
+# root, or says what it installs and returns false.
+nothing_to_install() {
+    if [ $# -eq 0 ]; then
+        say "all packages present"
+        return 0
+    fi
+    [ "$(id -u)" -eq 0 ] || die "need root to install: $*"
+    say "installing: $*"
+    return 1
+}
+
 deps() {
     if command -v apt-get >/dev/null 2>&1; then
         local missing=() p
@@ -55,12 +67,7 @@ deps() {
             dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
                 grep -q 'install ok installed' || missing+=("$p")
         done
-        if [ ${#missing[@]} -eq 0 ]; then
-            say "all packages present"
-            return
-        fi
-        [ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
-        say "installing: ${missing[*]}"
+        nothing_to_install "${missing[@]}" && return
         export DEBIAN_FRONTEND=noninteractive
         # dokuwiki would enable a site in the system's apache2 config
         printf '%s\n' \
@@ -75,12 +82,7 @@ deps() {
         for p in "${RPM_PKGS[@]}"; do
             rpm -q "$p" >/dev/null 2>&1 || missing+=("$p")
         done
-        if [ ${#missing[@]} -eq 0 ]; then
-            say "all packages present"
-            return
-        fi
-        [ "$(id -u)" -eq 0 ] || die "need root to install: ${missing[*]}"
-        say "installing: ${missing[*]}"
+        nothing_to_install "${missing[@]}" && return
         # wrk and some test tools are in EPEL only; do not fail on them
         dnf install -y -q --skip-broken "${missing[@]}"
     else
