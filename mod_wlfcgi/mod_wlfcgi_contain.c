@@ -128,32 +128,55 @@ static void add_admin_value(const void *p)
     apr_hash_set(cg->admin_values, key, sizeof(*key), "");
 }
 
-/* A section of the server configuration and the sections inside it */
-static void collect_section(ap_conf_vector_t *v, int depth)
-{
-    core_dir_config *cd;
-    apr_array_header_t *lists[2];
+typedef int (*section_visit)(ap_conf_vector_t *v,
+                             const core_dir_config *cd);
 
-    if (v == NULL || depth > 32)
-        return;
-    cd = ap_get_core_module_config(v);
-    if (cd == NULL)
-        return;
+/* Call `visit` on section `v` and then on the <Files>/<If> sections
+ * inside it (32 levels deep at most) until one returns non-zero: that
+ * value, else 0. */
+static int walk_sections(ap_conf_vector_t *v, section_visit visit,
+                         int depth)
+{
+    core_dir_config *cd = v ? ap_get_core_module_config(v) : NULL;
+    apr_array_header_t *lists[2];
+    int found;
+
+    if (cd == NULL || depth > 32)
+        return 0;
+    if ((found = visit(v, cd)) != 0)
+        return found;
+    lists[0] = cd->sec_file;
+    lists[1] = cd->sec_if;
+    for (int l = 0; l < 2; l++) {
+        if (lists[l] == NULL)
+            continue;
+        for (int i = 0; i < lists[l]->nelts; i++) {
+            found = walk_sections(APR_ARRAY_IDX(lists[l], i,
+                                                ap_conf_vector_t *),
+                                  visit, depth + 1);
+            if (found != 0)
+                return found;
+        }
+    }
+    return 0;
+}
+
+/* The handlers and types one section of the server configuration sets */
+static int collect_values(ap_conf_vector_t *v, const core_dir_config *cd)
+{
     add_admin_value(cd->expr_handler);
     add_admin_value(cd->mime_type);
     add_admin_value(cd->handler);
     for (size_t i = 0; i < WLF_NAMED_FILES; i++)
         if (cg->named[i])
             add_admin_value(ap_get_module_config(v, cg->named[i]));
-    lists[0] = cd->sec_file;
-    lists[1] = cd->sec_if;
-    for (int l = 0; l < 2; l++) {
-        if (lists[l] == NULL)
-            continue;
-        for (int i = 0; i < lists[l]->nelts; i++)
-            collect_section(APR_ARRAY_IDX(lists[l], i, ap_conf_vector_t *),
-                            depth + 1);
-    }
+    return 0;
+}
+
+/* A section of the server configuration and the sections inside it */
+static void collect_section(ap_conf_vector_t *v)
+{
+    walk_sections(v, collect_values, 0);
 }
 
 static void collect_list(apr_array_header_t *a)
@@ -161,7 +184,7 @@ static void collect_list(apr_array_header_t *a)
     if (a == NULL)
         return;
     for (int i = 0; i < a->nelts; i++)
-        collect_section(APR_ARRAY_IDX(a, i, ap_conf_vector_t *), 0);
+        collect_section(APR_ARRAY_IDX(a, i, ap_conf_vector_t *));
 }
 
 void wlfcgi_contain_post_config(apr_pool_t *pconf, server_rec *main_s)
@@ -183,7 +206,7 @@ void wlfcgi_contain_post_config(apr_pool_t *pconf, server_rec *main_s)
         proxy_server_conf *pc = ap_get_module_config(s->module_config,
                                                      &proxy_module);
 
-        collect_section(s->lookup_defaults, 0);
+        collect_section(s->lookup_defaults);
         collect_list(sc->sec_dir);
         collect_list(sc->sec_url);
         if (pc)
@@ -194,35 +217,13 @@ void wlfcgi_contain_post_config(apr_pool_t *pconf, server_rec *main_s)
 /* ------------------------------------------------------------------ */
 /* what the .htaccess files of a request configured                    */
 
-static int enables_exec(const core_dir_config *cd)
+/* Options that let the section's files run as code */
+static int enables_exec(ap_conf_vector_t *v, const core_dir_config *cd)
 {
+    (void)v;
     if (!(cd->opts & OPT_UNSET) && (cd->opts & WLF_EXEC_OPTS))
         return 1;
     return (cd->opts_add & WLF_EXEC_OPTS) != 0;
-}
-
-/* Options in the .htaccess itself or in a <Files>/<If> inside it */
-static int section_enables_exec(ap_conf_vector_t *v, int depth)
-{
-    core_dir_config *cd = v ? ap_get_core_module_config(v) : NULL;
-    apr_array_header_t *lists[2];
-
-    if (cd == NULL || depth > 32)
-        return 0;
-    if (enables_exec(cd))
-        return 1;
-    lists[0] = cd->sec_file;
-    lists[1] = cd->sec_if;
-    for (int l = 0; l < 2; l++) {
-        if (lists[l] == NULL)
-            continue;
-        for (int i = 0; i < lists[l]->nelts; i++)
-            if (section_enables_exec(APR_ARRAY_IDX(lists[l], i,
-                                                   ap_conf_vector_t *),
-                                     depth + 1))
-                return 1;
-    }
-    return 0;
 }
 
 /* Did the .htaccess of directory `dir` ("/a/b/") take part in the
@@ -251,7 +252,8 @@ static void summarize(request_rec *r, wlf_req *rq)
             rq->ht |= WLF_HT_MIME;
         if (cg->rewrite && ap_get_module_config(h->htaccess, cg->rewrite))
             rq->ht |= WLF_HT_REWRITE;
-        if (section_enables_exec(h->htaccess, 0))
+        /* Options in the .htaccess itself or a <Files>/<If> inside it */
+        if (walk_sections(h->htaccess, enables_exec, 0))
             rq->ht |= WLF_HT_OPTIONS;
         for (int i = 0; i < cg->refused->nelts; i++) {
             module *m = APR_ARRAY_IDX(cg->refused, i, module *);
