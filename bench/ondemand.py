@@ -57,7 +57,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
 from wlf.fcgi import fcgi_request  # noqa: E402
-from wlf.host import ensure_user, pss_kib  # noqa: E402
+from wlf.host import ensure_user, max_rss_kib, pss_kib  # noqa: E402
 from wlf.httpd import HttpdFactory  # noqa: E402
 from wlf.loadrun import Farm, loadavg, run_wrk  # noqa: E402
 from wlf.sandbox import Sandbox  # noqa: E402
@@ -177,21 +177,10 @@ def httpd_figures(factory, sb, names):
             h.request("/none.txt", host=f"{rnd.choice(names)}.test"
                       if names else "127.0.0.1")
         time.sleep(1.0)
-        rss = max((_rss(p) for p in h.children()), default=0)
+        rss = max_rss_kib(h.children())
     finally:
         h.stop()
     return t, rss
-
-
-def _rss(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def scale(n, samples, factory, out):
