@@ -426,7 +426,7 @@ static void list_broken(const fpm_ctx *ctx, jw *w, const wlf_load_error *e)
         jw_obj_end(w);
     }
     else
-        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", e->name,
+        printf("%-16s %-12s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", e->name,
                FPM_STATE_BROKEN, "-", "-", "-", "-", "-", "-", "-");
 }
 
@@ -453,7 +453,7 @@ static int list_account(const fpm_ctx *ctx, const serve_view *sv, jw *w,
         snprintf(pid, sizeof(pid), "%ld", (long)p.pid);
         if (p.slot)
             slot[0] = p.slot;
-        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8lld %-10s %s\n",
+        printf("%-16s %-12s %-4s %-8s %-16s %-8s %-8lld %-10s %s\n",
                a->name, fpm_state_name(p.state), slot,
                p.pid ? pid : "-", a->user,
                versions_text(ctx, a, php, sizeof(php)),
@@ -484,7 +484,8 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     if (ctx->json)
         jw_arr(&w);
     else if (list.n || list.n_errors)
-        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", "NAME",
+        /* STATE fits the longest state, "unresponsive" */
+        printf("%-16s %-12s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", "NAME",
                "STATE", "SLOT", "PID", "USER", "PHP", "CHILDREN",
                "MAX_UPLOAD", "DOMAINS");
     /* both lists are sorted by name: merge them */
