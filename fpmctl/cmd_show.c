@@ -27,14 +27,16 @@
 
 const char cmd_list_usage[] = "list";
 const char cmd_list_help[] =
-    "List every account with its state (from pid files and /proc; use\n"
-    "status to ask the instances themselves), user, PHP version, limits\n"
-    "and domains. An account whose file does not load is listed as broken\n"
-    "(the reason on stderr) and makes list exit 1. Without accounts it says\n"
-    "so. With --json: an array of objects with the fields name, user,\n"
-    "group, home, domains, socket, slot, state, pid, max_children,\n"
-    "max_upload (bytes), php and suspended (null, or since and reason); a\n"
-    "broken one has name, state, file and error.\n";
+    "List every account with its state (from pid files and /proc, for\n"
+    "on-demand accounts also from fpmctl serve or the socket unit; use\n"
+    "status to ask the instances themselves), live slot, pid, user, PHP\n"
+    "version, max_children, max_upload and domains. An account whose file\n"
+    "does not load is listed as broken (the reason on stderr) and makes\n"
+    "list exit 1. Without accounts it says so. With --json: an array of\n"
+    "objects with the fields name, user, group, home, domains, socket,\n"
+    "slot, state, pid, max_children, max_upload (bytes), php and\n"
+    "suspended (null, or since and reason); a broken one has name, state,\n"
+    "file and error.\n";
 
 const char cmd_show_usage[] = "show NAME";
 const char cmd_show_help[] =
