@@ -27,14 +27,16 @@
 
 const char cmd_list_usage[] = "list";
 const char cmd_list_help[] =
-    "List every account with its state (from pid files and /proc; use\n"
-    "status to ask the instances themselves), user, PHP version, limits\n"
-    "and domains. An account whose file does not load is listed as broken\n"
-    "(the reason on stderr) and makes list exit 1. Without accounts it says\n"
-    "so. With --json: an array of objects with the fields name, user,\n"
-    "group, home, domains, socket, slot, state, pid, max_children,\n"
-    "max_upload (bytes), php and suspended (null, or since and reason); a\n"
-    "broken one has name, state, file and error.\n";
+    "List every account with its state (from pid files and /proc, for\n"
+    "on-demand accounts also from fpmctl serve or the socket unit; use\n"
+    "status to ask the instances themselves), live slot, pid, user, PHP\n"
+    "version, max_children, max_upload and domains. An account whose file\n"
+    "does not load is listed as broken (the reason on stderr) and makes\n"
+    "list exit 1. Without accounts it says so. With --json: an array of\n"
+    "objects with the fields name, user, group, home, domains, socket,\n"
+    "slot, state, pid, max_children, max_upload (bytes), php and\n"
+    "suspended (null, or since and reason); a broken one has name, state,\n"
+    "file and error.\n";
 
 const char cmd_show_usage[] = "show NAME";
 const char cmd_show_help[] =
@@ -426,7 +428,7 @@ static void list_broken(const fpm_ctx *ctx, jw *w, const wlf_load_error *e)
         jw_obj_end(w);
     }
     else
-        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", e->name,
+        printf("%-16s %-12s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", e->name,
                FPM_STATE_BROKEN, "-", "-", "-", "-", "-", "-", "-");
 }
 
@@ -453,7 +455,7 @@ static int list_account(const fpm_ctx *ctx, const serve_view *sv, jw *w,
         snprintf(pid, sizeof(pid), "%ld", (long)p.pid);
         if (p.slot)
             slot[0] = p.slot;
-        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8lld %-10s %s\n",
+        printf("%-16s %-12s %-4s %-8s %-16s %-8s %-8lld %-10s %s\n",
                a->name, fpm_state_name(p.state), slot,
                p.pid ? pid : "-", a->user,
                versions_text(ctx, a, php, sizeof(php)),
@@ -484,7 +486,8 @@ int cmd_list(fpm_ctx *ctx, int argc, char **argv)
     if (ctx->json)
         jw_arr(&w);
     else if (list.n || list.n_errors)
-        printf("%-16s %-8s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", "NAME",
+        /* STATE fits the longest state, "unresponsive" */
+        printf("%-16s %-12s %-4s %-8s %-16s %-8s %-8s %-10s %s\n", "NAME",
                "STATE", "SLOT", "PID", "USER", "PHP", "CHILDREN",
                "MAX_UPLOAD", "DOMAINS");
     /* both lists are sorted by name: merge them */

@@ -536,6 +536,8 @@ cmd_start() {
     cat <<EOF
 
 Accounts: build/fpmctl -c $CONF list
+Reload:   ${APACHE##*/} -f $HCONF -k graceful
+          (httpd rereads the accounts: after fpmctl set NAME max_upload=...)
 Logs:     $DIR/var/log/wlfcgi/NAME/, $HDIR/error.log, $SLOG
 Stop:     $(stop_command)
 EOF

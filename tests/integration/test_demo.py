@@ -182,6 +182,12 @@ def test_demo_start_pages_uploads_stop_restart(demo):
     assert printed == [f"http://127.0.0.1:{p}/", *site_urls,
                        f"http://127.0.0.1:{p}/wlfcgi-status"], r.stdout
     assert "demo stop" in r.stdout and demo.dir in r.stdout
+    # how to make the demo's own httpd (not the system's) reread accounts
+    hconf = os.path.join(demo.dir, "httpd", "httpd.conf")
+    m = re.search(rf"^Reload: +(\S+ -f {re.escape(hconf)} -k graceful)$",
+                  r.stdout, re.M)
+    assert m, r.stdout
+    reload_cmd = m.group(1)
     blog, shop, bob = site_urls
     # bob's on-demand account woke up for the demo's own request
     assert re.search(r"^  bob +idle +[ab] +- ", r.stdout, re.M), r.stdout
@@ -210,6 +216,7 @@ def test_demo_start_pages_uploads_stop_restart(demo):
         assert status == 200, page[:500]
         assert field(page, "user") == "wlfdemo-alice"
         assert field(page, "account") == "alice"
+        assert "through its own mod_proxy_fcgi" in " ".join(page.split())
         seen.append(int(field(page, "counter")))
     assert seen[1] == seen[0] + 1 and seen[2] == seen[0] + 2, seen
     assert int(field(page, "views-blog.alice.test")) >= 2
@@ -262,6 +269,22 @@ def test_demo_start_pages_uploads_stop_restart(demo):
     log = demo.error_log()
     assert len(re.findall(r"WLF00025: account (alice|bob): Content-Length",
                           log)) == 2, log
+
+    # ---- very large uploads for one customer only, with the commands the
+    # demo prints: fpmctl set, then a graceful restart of its own httpd
+    conf = os.path.join(demo.dir, "etc", "wlfcgi", "wlfcgi.conf")
+    subprocess.run([os.path.join(ROOT, "build", "fpmctl"), "-c", conf, "-q",
+                    "set", "bob", "max_upload=64M"], check=True, timeout=60)
+    subprocess.run(reload_cmd.split(), check=True, timeout=60)
+    bob_port = int(bob.rsplit(":", 1)[1].strip("/"))
+    for _ in range(50):                 # the restart is asynchronous
+        big = upload(bob_port, "/upload.php", 20 * MIB)
+        if big.status == 200:
+            break
+        time.sleep(0.2)
+    assert big.status == 200 and \
+        f"accepted: {20 * MIB} bytes".encode() in big.body, big
+    assert upload(p + 1, "/upload.php", 20 * MIB).status == 413   # alice
 
     # ---- what runs now: httpd, its children, two php-fpm masters
     running = demo.processes()

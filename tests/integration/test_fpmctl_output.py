@@ -112,3 +112,21 @@ def test_json_values_have_their_types(sandbox):
         for k, x in v.items():
             if k != "text" and isinstance(x, str):
                 assert x not in ("true", "false") and not x.isdigit(), k
+
+
+def test_list_columns_line_up_whatever_the_state(sandbox):
+    sb = sandbox
+    sb.add_account("alice")
+    sb.add_account("bob")
+    sb.fpmctl("suspend", "alice", check=True)
+    r = sb.fpmctl("list")
+    assert r.rc == 0, r
+    header, *rows = r.out.splitlines()
+    assert [row.split()[:2] for row in rows] == [["alice", "suspended"],
+                                                 ["bob", "running"]]
+    # every column starts where its heading does
+    for col in ("SLOT", "PID", "USER", "DOMAINS"):
+        at = header.index(col)
+        for row in rows:
+            assert row[at - 1] == " " and row[at] != " ", (col, r.out)
+    assert rows[0][header.index("USER"):].startswith("wlft-alice "), r.out

@@ -34,9 +34,9 @@ $op = function_exists('opcache_get_status') ? opcache_get_status(true) : false;
 page_head("{$site['name']} - wlfcgi demo");
 ?>
 <h1><?= h($site['name']) ?></h1>
-<p>A site of account <b><?= h($account) ?></b>. httpd sends its PHP to the
-account's own php-fpm instance; mod_wlfcgi picked it from the vhost's
-<code>ServerName</code>.</p>
+<p>A site of account <b><?= h($account) ?></b>. httpd sends its PHP, through
+its own mod_proxy_fcgi, to the account's own php-fpm instance; mod_wlfcgi
+picked it from the vhost's <code>ServerName</code>.</p>
 
 <h2>Who runs this PHP</h2>
 <dl>
