@@ -50,11 +50,11 @@ static apr_status_t spooled_filter(ap_filter_t *f, apr_bucket_brigade *bb,
                                    apr_off_t readbytes)
 {
     spooled_ctx *ctx = f->ctx;
-    apr_bucket_brigade *src = ctx->spooled;
+    apr_bucket_brigade *src;
     apr_bucket *after;
     apr_status_t rv;
 
-    if (src == NULL) {
+    if (ctx == NULL || (src = ctx->spooled) == NULL) {
         /* added by name (SetInputFilter in a .htaccess), not by
          * wlfcgi_spool_body(): nothing was spooled, pass through */
         ap_remove_input_filter(f);
