@@ -144,6 +144,7 @@ def test_memory_flat_during_4gib_upload(world):
     base = h.rss_kib()
     peak = [base]
     done = threading.Event()
+    h.log_mark()
 
     def sample():
         while not done.is_set():
@@ -158,7 +159,7 @@ def test_memory_flat_during_4gib_upload(world):
     finally:
         done.set()
         t.join()
-    assert r.status == 200, r
+    assert r.status == 200, (r, h.new_log_lines()[-20:])
     assert r.json()["input_bytes"] == 4 * GiB
     grew_mib = (peak[0] - base) / 1024
     print(f"httpd max RSS {base} KiB -> {peak[0]} KiB (+{grew_mib:.1f} MiB)")
