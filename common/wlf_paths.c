@@ -116,9 +116,11 @@ const char *wlf_path_route(const wlf_config *cfg, const char *name,
     return path(buf, len, "%s/%s.routes/%s", cfg->socket_dir, name, domain);
 }
 
-int wlf_route_target_key(const char *target, char *key, size_t len)
+int wlf_route_target_key(const char *name, const char *target, char *key,
+                         size_t len)
 {
     size_t n = strlen(target);
+    char owner[WLF_NAME_MAX + 1], version[32];
 
     /* "../KEY.sock" */
     if (strncmp(target, "../", 3) != 0 || n <= 3 + 5 ||
@@ -127,6 +129,10 @@ int wlf_route_target_key(const char *target, char *key, size_t len)
         return -1;
     memcpy(key, target + 3, n - 8);
     key[n - 8] = '\0';
+    if (wlf_instance_key_parse(key, owner, sizeof(owner), version,
+                               sizeof(version)) < 0 ||
+        strcmp(owner, name) != 0)
+        return -1;
     return 0;
 }
 

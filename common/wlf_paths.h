@@ -59,8 +59,11 @@ const char *wlf_path_routes(const wlf_config *cfg, const char *name,
 /* <socket_dir>/NAME.routes/DOMAIN -> ../KEY.sock */
 const char *wlf_path_route(const wlf_config *cfg, const char *name,
                            const char *domain, char *buf, size_t len);
-/* The KEY a route's target ("../KEY.sock") names; 0, or -1. */
-int wlf_route_target_key(const char *target, char *key, size_t len);
+/* The KEY a route's target ("../KEY.sock") names: 0, or -1 when it is not
+ * an instance key of account NAME (a route never leads to another
+ * account's instance, whatever its link says). */
+int wlf_route_target_key(const char *name, const char *target, char *key,
+                         size_t len);
 /* <log_dir>/NAME */
 const char *wlf_path_log_dir(const wlf_config *cfg, const char *name,
                              char *buf, size_t len);

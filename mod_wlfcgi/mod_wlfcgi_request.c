@@ -166,7 +166,7 @@ wlf_inst *wlfcgi_pick_instance(apr_pool_t *p, const wlf_srv_conf *c,
     if (c->route && (n = readlink(c->route, target,
                                   sizeof(target) - 1)) > 0) {
         target[n] = '\0';
-        if (wlf_route_target_key(target, key, sizeof(key)) == 0) {
+        if (wlf_route_target_key(a->name, target, key, sizeof(key)) == 0) {
             wlf_inst *made;
             for (int i = 0; i < a->n_known; i++)
                 if (strcmp(a->inst[i].key, key) == 0) {

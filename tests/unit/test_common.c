@@ -1042,13 +1042,20 @@ static void test_instance_keys_name_account_and_version(void **state)
     assert_int_equal(wlf_instance_key_parse("Alice.v8", name, sizeof(name),
                                             version, sizeof(version)), -1);
     /* a route's target */
-    assert_int_equal(wlf_route_target_key("../alice.v8.1.sock", key,
+    assert_int_equal(wlf_route_target_key("alice", "../alice.v8.1.sock", key,
                                           sizeof(key)), 0);
     assert_string_equal(key, "alice.v8.1");
-    assert_int_equal(wlf_route_target_key("/run/x.sock", key, sizeof(key)),
-                     -1);
-    assert_int_equal(wlf_route_target_key("../a/b.sock", key, sizeof(key)),
-                     -1);
+    assert_int_equal(wlf_route_target_key("alice", "/run/x.sock", key,
+                                          sizeof(key)), -1);
+    assert_int_equal(wlf_route_target_key("alice", "../a/b.sock", key,
+                                          sizeof(key)), -1);
+    /* never another account's instance, nor an odd key */
+    assert_int_equal(wlf_route_target_key("alice", "../bob.v8.1.sock", key,
+                                          sizeof(key)), -1);
+    assert_int_equal(wlf_route_target_key("alice", "../alicex.v8.sock", key,
+                                          sizeof(key)), -1);
+    assert_int_equal(wlf_route_target_key("alice", "../alice.x.sock", key,
+                                          sizeof(key)), -1);
     /* sockets must fit in sun_path */
     memset(&cfg, 0, sizeof(cfg));
     cfg.socket_dir = (char *)"/run/wlfcgi";
