@@ -437,18 +437,32 @@ def test_account_version_change_never_runs_a_pinned_domain_elsewhere(
     assert which(world, "legacy.vera.test")["instance"] == "vera"
 
 
-def test_another_account_cannot_reach_a_version_instance(world, expect_log):
-    """otto's .htaccess hands a file to vera's other version's socket (a
-    .php file would run in his own account anyway): 403, never her PHP,
-    as for her own version's socket."""
+STEAL_SPELLINGS = {
+    "sethandler": 'SetHandler "proxy:unix:{sock}|fcgi://localhost"\n',
+    "slot": 'SetHandler "proxy:unix:{slot}|fcgi://localhost"\n',
+    "worker_name": 'SetHandler "proxy:fcgi://wlf-vera.valt/"\n',
+    "rewrite_h": 'RewriteEngine On\n'
+                 'RewriteRule \\.inc$ - [H=proxy:unix:{sock}|fcgi://x]\n',
+    "addhandler": 'AddHandler "proxy:unix:{sock}|fcgi://localhost" .inc\n',
+}
+
+
+@pytest.mark.parametrize("spelling", list(STEAL_SPELLINGS))
+def test_another_account_cannot_reach_a_version_instance(world, expect_log,
+                                                         spelling):
+    """otto's .htaccess hands a file to vera's other version's instance (a
+    .php file would run in his own account anyway), through its socket, a
+    slot socket, its worker's name or a rewrite: 403, never her PHP, as
+    for her own version's socket."""
     sock = os.path.join(world["sb"].socket_dir, "vera.valt.sock")
-    d = os.path.join(world["otto"].root, "steal")
+    slot = os.path.join(world["sb"].socket_dir, "vera.valt.a.sock")
+    d = os.path.join(world["otto"].root, "steal_" + spelling)
     install(os.path.join(d, ".htaccess"),
-            f'SetHandler "proxy:unix:{sock}|fcgi://localhost"\n',
+            STEAL_SPELLINGS[spelling].format(sock=sock, slot=slot),
             world["otto"].user)
     install(os.path.join(d, "which.inc"), WHICH, world["otto"].user)
-    expect_log(r"WLF000(20|30)")
-    r = world["httpd"].get("/steal/which.inc", host="otto.test")
+    expect_log(r"WLF000(20|21|30|31)")
+    r = world["httpd"].get(f"/steal_{spelling}/which.inc", host="otto.test")
     assert r.status == 403, r
     assert b"vera" not in r.body
 
